@@ -1,0 +1,48 @@
+//! The catalog: an embedded tantivy index of every crawled artifact and repository.
+//!
+//! One writer task owns the `IndexWriter` ([`CatalogWriter`]); any number of readers answer
+//! pages ([`Catalog`]). The registry is the source of truth and this index is a rebuildable cache.
+
+mod document;
+mod error;
+mod reader;
+mod schema;
+mod writer;
+
+pub use document::{ArtifactDoc, ChildRef, LayerRef, RepositoryDoc};
+pub use error::{CatalogError, Result};
+pub use reader::{Catalog, RegistryCounts, RepositoryPage, RepositorySort};
+pub use schema::SCHEMA_VERSION;
+pub use writer::{CatalogWriter, WriterConfig};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens (or creates, or rebuilds after a schema change) the index under `data_dir`, and starts
+/// the single writer. Returns the read side and the handle that feeds the writer.
+pub fn open(data_dir: &Path, config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
+    let (index, fields) = schema::open_or_create(data_dir)?;
+    let fields = Arc::new(fields);
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|error| CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) })?;
+    let catalog = Catalog::new(reader, fields.clone());
+    let writer = CatalogWriter::start(&index, fields, catalog.clone(), config)?;
+    Ok((catalog, writer))
+}
+
+/// Opens an index in memory (tests and benchmarks).
+pub fn open_in_ram(config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
+    let (index, fields) = schema::create_in_ram();
+    let fields = Arc::new(fields);
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|error| CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) })?;
+    let catalog = Catalog::new(reader, fields.clone());
+    let writer = CatalogWriter::start(&index, fields, catalog.clone(), config)?;
+    Ok((catalog, writer))
+}

@@ -1,0 +1,188 @@
+//! The read side: lookups and listings that pages render from. Every call works on one
+//! searcher (one committed snapshot) and runs on the caller's thread: call it off the runtime.
+
+use std::sync::Arc;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term};
+
+use crate::document::{ArtifactDoc, RepositoryDoc};
+use crate::error::{CatalogError, Result, index_error};
+use crate::schema::{FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
+
+/// Most artifacts one repository listing returns.
+const MAX_REPOSITORY_ARTIFACTS: usize = 10_000;
+
+/// The read handle of the catalog; cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    reader: IndexReader,
+    fields: Arc<Fields>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").finish_non_exhaustive()
+    }
+}
+
+/// How many repositories and artifacts a registry has in the index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryCounts {
+    /// Repositories indexed.
+    pub repositories: u64,
+    /// Manifests indexed.
+    pub artifacts: u64,
+}
+
+/// Orders for the repository list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepositorySort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Newest push first.
+    LastPush,
+    /// Most tags first.
+    TagCount,
+}
+
+/// One page of repositories and the total that matched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepositoryPage {
+    /// Repositories matching the filter.
+    pub total: u64,
+    /// This page of them.
+    pub items: Vec<RepositoryDoc>,
+}
+
+impl Catalog {
+    pub(crate) fn new(reader: IndexReader, fields: Arc<Fields>) -> Catalog {
+        Catalog { reader, fields }
+    }
+
+    pub(crate) fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(index_error("cannot reload index reader"))
+    }
+
+    fn term(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+    }
+
+    fn all_of(&self, clauses: Vec<Box<dyn Query>>) -> BooleanQuery {
+        BooleanQuery::new(clauses.into_iter().map(|clause| (Occur::Must, clause)).collect())
+    }
+
+    fn stored<T: serde::de::DeserializeOwned>(&self, searcher: &Searcher, address: DocAddress) -> Result<T> {
+        let document: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read stored document"))?;
+        let body = document.get_first(self.fields.body).and_then(|value| value.as_str()).unwrap_or_default();
+        serde_json::from_str(body).map_err(|error| CatalogError::Corrupt(error.to_string()))
+    }
+
+    /// Counts the repositories and artifacts indexed for `registry`.
+    pub fn registry_counts(&self, registry: &str) -> Result<RegistryCounts> {
+        let searcher = self.reader.searcher();
+        let count = |doc_type: &str| {
+            let query = self.all_of(vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)]);
+            searcher.search(&query, &Count).map(|n| n as u64).map_err(index_error("cannot count documents"))
+        };
+        Ok(RegistryCounts { repositories: count("repository")?, artifacts: count("artifact")? })
+    }
+
+    /// One page of the repositories of `registry` whose name contains `filter`.
+    pub fn repositories(&self, registry: &str, filter: &str, sort: RepositorySort, offset: usize, limit: usize) -> Result<RepositoryPage> {
+        let searcher = self.reader.searcher();
+        let mut clauses = vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
+        let filter = filter.trim().to_ascii_lowercase();
+        if !filter.is_empty() {
+            let pattern = format!(".*{}.*", escape_regex(&filter));
+            let regex = RegexQuery::from_pattern(&pattern, self.fields.repository).map_err(index_error("cannot build filter"))?;
+            clauses.push(Box::new(regex));
+        }
+        let query = self.all_of(clauses);
+        let total = searcher.search(&query, &Count).map_err(index_error("cannot count repositories"))? as u64;
+        let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
+        let addresses: Vec<DocAddress> = match sort {
+            RepositorySort::Name => searcher
+                .search(&query, &top.order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc))
+                .map_err(index_error("cannot list repositories"))?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
+            RepositorySort::LastPush => searcher
+                .search(&query, &top.order_by_fast_field::<tantivy::DateTime>(FIELD_LAST_PUSH, Order::Desc))
+                .map_err(index_error("cannot list repositories"))?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
+            RepositorySort::TagCount => searcher
+                .search(&query, &top.order_by_fast_field::<u64>(FIELD_TAG_COUNT, Order::Desc))
+                .map_err(index_error("cannot list repositories"))?
+                .into_iter()
+                .map(|(_, address)| address)
+                .collect(),
+        };
+        let items = addresses.into_iter().map(|address| self.stored(&searcher, address)).collect::<Result<_>>()?;
+        Ok(RepositoryPage { total, items })
+    }
+
+    /// The summary of one repository, if indexed.
+    pub fn repository(&self, registry: &str, repository: &str) -> Result<Option<RepositoryDoc>> {
+        let searcher = self.reader.searcher();
+        let query = self.all_of(vec![
+            self.term(self.fields.registry, registry),
+            self.term(self.fields.repository, repository),
+            self.term(self.fields.doc_type, "repository"),
+        ]);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(index_error("cannot find repository"))?;
+        hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
+    }
+
+    /// Every artifact of one repository (tagged and untagged), capped.
+    pub fn artifacts_in_repository(&self, registry: &str, repository: &str) -> Result<Vec<ArtifactDoc>> {
+        let searcher = self.reader.searcher();
+        let query = self.all_of(vec![
+            self.term(self.fields.registry, registry),
+            self.term(self.fields.repository, repository),
+            self.term(self.fields.doc_type, "artifact"),
+        ]);
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(MAX_REPOSITORY_ARTIFACTS).order_by_score())
+            .map_err(index_error("cannot list artifacts"))?;
+        hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
+    }
+
+    /// One artifact by its digest.
+    pub fn artifact(&self, registry: &str, repository: &str, digest: &str) -> Result<Option<ArtifactDoc>> {
+        let searcher = self.reader.searcher();
+        let key = crate::document::artifact_key(registry, repository, digest);
+        let query = self.all_of(vec![self.term(self.fields.key, &key), self.term(self.fields.doc_type, "artifact")]);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(index_error("cannot find artifact"))?;
+        hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
+    }
+
+    /// Artifacts whose `subject` is `digest` in the same repository (referrers).
+    pub fn referrers(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
+        let searcher = self.reader.searcher();
+        let query = self.all_of(vec![
+            self.term(self.fields.registry, registry),
+            self.term(self.fields.repository, repository),
+            self.term(self.fields.subject, digest),
+        ]);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1000).order_by_score()).map_err(index_error("cannot list referrers"))?;
+        hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
+    }
+}
+
+fn escape_regex(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"<>@".contains(character) {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}

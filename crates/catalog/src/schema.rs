@@ -1,0 +1,114 @@
+//! The only file that names index fields. Changing the schema means bumping [`SCHEMA_VERSION`]:
+//! the index lives in `index-v{SCHEMA_VERSION}` and an older directory is rebuilt by a crawl.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema};
+use tantivy::Index;
+
+use crate::error::{CatalogError, Result, index_error};
+
+/// Bump on any change to [`build_schema`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Field names that the fast-field collectors take by name.
+pub(crate) const FIELD_REPOSITORY: &str = "repository";
+pub(crate) const FIELD_LAST_PUSH: &str = "last_push";
+pub(crate) const FIELD_TAG_COUNT: &str = "tag_count";
+
+/// Every field handle, kept so nothing else looks fields up by name.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    /// `artifact` or `repository`.
+    pub(crate) doc_type: tantivy::schema::Field,
+    /// Upsert key of an artifact: registry, repository and digest joined by NUL.
+    pub(crate) key: tantivy::schema::Field,
+    /// Registry and repository joined by NUL: replaces a whole repository at once.
+    pub(crate) repo_key: tantivy::schema::Field,
+    pub(crate) registry: tantivy::schema::Field,
+    pub(crate) repository: tantivy::schema::Field,
+    pub(crate) digest: tantivy::schema::Field,
+    pub(crate) tags: tantivy::schema::Field,
+    pub(crate) kind: tantivy::schema::Field,
+    pub(crate) media_type: tantivy::schema::Field,
+    pub(crate) artifact_type: tantivy::schema::Field,
+    pub(crate) platforms: tantivy::schema::Field,
+    pub(crate) subject: tantivy::schema::Field,
+    pub(crate) size: tantivy::schema::Field,
+    pub(crate) created: tantivy::schema::Field,
+    /// Repository docs: the newest created/indexed date of their artifacts.
+    pub(crate) last_push: tantivy::schema::Field,
+    pub(crate) tag_count: tantivy::schema::Field,
+    pub(crate) artifact_count: tantivy::schema::Field,
+    /// The whole document as JSON (stored only): what pages render.
+    pub(crate) body: tantivy::schema::Field,
+}
+
+pub(crate) fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let date = DateOptions::from(INDEXED).set_stored().set_fast().set_precision(DateTimePrecision::Seconds);
+    let fields = Fields {
+        doc_type: builder.add_text_field("doc_type", STRING | FAST),
+        key: builder.add_text_field("key", STRING),
+        repo_key: builder.add_text_field("repo_key", STRING),
+        registry: builder.add_text_field("registry", STRING | FAST),
+        repository: builder.add_text_field(FIELD_REPOSITORY, STRING | FAST),
+        digest: builder.add_text_field("digest", STRING),
+        tags: builder.add_text_field("tags", STRING),
+        kind: builder.add_text_field("kind", STRING | FAST),
+        media_type: builder.add_text_field("media_type", STRING | FAST),
+        artifact_type: builder.add_text_field("artifact_type", STRING | FAST),
+        platforms: builder.add_text_field("platforms", STRING | FAST),
+        subject: builder.add_text_field("subject", STRING),
+        size: builder.add_u64_field("size", INDEXED | FAST),
+        created: builder.add_date_field("created", date.clone()),
+        last_push: builder.add_date_field(FIELD_LAST_PUSH, date),
+        tag_count: builder.add_u64_field(FIELD_TAG_COUNT, FAST),
+        artifact_count: builder.add_u64_field("artifact_count", FAST),
+        body: builder.add_text_field("body", STORED),
+    };
+    (builder.build(), fields)
+}
+
+/// Opens `data_dir/index-v{SCHEMA_VERSION}`, creating it (and removing older versions) as needed.
+pub(crate) fn open_or_create(data_dir: &Path) -> Result<(Index, Fields)> {
+    let io_error = |context: String| move |source| CatalogError::Io { context, source: Arc::new(source) };
+    let directory = data_dir.join(format!("index-v{SCHEMA_VERSION}"));
+    std::fs::create_dir_all(&directory).map_err(io_error(format!("cannot create {}", directory.display())))?;
+    remove_older_versions(data_dir);
+    let (schema, fields) = build_schema();
+    let mmap = tantivy::directory::MmapDirectory::open(&directory)
+        .map_err(|error| index_error(format!("cannot open {}", directory.display()))(error.into()))?;
+    let index = match Index::open_or_create(mmap, schema.clone()) {
+        Ok(index) => index,
+        Err(tantivy::TantivyError::SchemaError(reason)) => {
+            tracing::warn!(index.path = %directory.display(), %reason, "index schema differs, rebuilding");
+            std::fs::remove_dir_all(&directory).map_err(io_error(format!("cannot remove {}", directory.display())))?;
+            std::fs::create_dir_all(&directory).map_err(io_error(format!("cannot create {}", directory.display())))?;
+            Index::create_in_dir(&directory, schema).map_err(index_error("cannot create index"))?
+        }
+        Err(error) => return Err(index_error(format!("cannot open index at {}", directory.display()))(error)),
+    };
+    Ok((index, fields))
+}
+
+fn remove_older_versions(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let older = name
+            .strip_prefix("index-v")
+            .and_then(|version| version.parse::<u32>().ok())
+            .is_some_and(|version| version != SCHEMA_VERSION);
+        if older {
+            tracing::info!(index.path = %entry.path().display(), "removing index of an older schema version");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+pub(crate) fn create_in_ram() -> (Index, Fields) {
+    let (schema, fields) = build_schema();
+    (Index::create_in_ram(schema), fields)
+}

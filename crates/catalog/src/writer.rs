@@ -1,0 +1,166 @@
+//! The single writer: one thread owns the `IndexWriter`, applies operations in order and commits
+//! on whichever trigger fires first (a flush request, N documents, T seconds, drained queue).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tantivy::{Index, IndexWriter, Term};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::document::{ArtifactDoc, RepositoryDoc, artifact_document, repository_document, repository_key};
+use crate::error::{CatalogError, Result, index_error};
+use crate::reader::Catalog;
+use crate::schema::Fields;
+
+/// Tuning of the writer.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// tantivy's indexing memory budget.
+    pub memory_budget_bytes: usize,
+    /// Commit once this many documents are pending.
+    pub commit_every_docs: usize,
+    /// Commit pending documents at least this often.
+    pub commit_interval: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig { memory_budget_bytes: 50 << 20, commit_every_docs: 5_000, commit_interval: Duration::from_secs(1) }
+    }
+}
+
+enum Operation {
+    ReplaceRepository { repository: RepositoryDoc, artifacts: Vec<ArtifactDoc> },
+    RemoveRepository { registry: String, repository: String },
+    Flush(oneshot::Sender<Result<()>>),
+}
+
+/// The handle that feeds the writer; cheap to clone, bounded so producers slow down under load.
+#[derive(Clone, Debug)]
+pub struct CatalogWriter {
+    sender: mpsc::Sender<Operation>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CommitTrigger {
+    Flush,
+    Documents,
+    Interval,
+    Drained,
+    Shutdown,
+}
+
+impl CatalogWriter {
+    pub(crate) fn start(index: &Index, fields: Arc<Fields>, catalog: Catalog, config: WriterConfig) -> Result<CatalogWriter> {
+        let index_writer: IndexWriter = index.writer(config.memory_budget_bytes).map_err(index_error("cannot open index writer"))?;
+        let (sender, receiver) = mpsc::channel(64);
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| CatalogError::Corrupt("the catalog writer must start inside a tokio runtime".into()))?;
+        std::thread::Builder::new()
+            .name("catalog-writer".into())
+            .spawn(move || run(runtime, receiver, index_writer, fields, catalog, config))
+            .map_err(|source| CatalogError::Io { context: "cannot start writer thread".into(), source: Arc::new(source) })?;
+        Ok(CatalogWriter { sender })
+    }
+
+    /// Replaces everything indexed for one repository with `artifacts` and its summary.
+    pub async fn replace_repository(&self, repository: RepositoryDoc, artifacts: Vec<ArtifactDoc>) -> Result<()> {
+        self.send(Operation::ReplaceRepository { repository, artifacts }).await
+    }
+
+    /// Removes a repository that disappeared from its registry.
+    pub async fn remove_repository(&self, registry: &str, repository: &str) -> Result<()> {
+        self.send(Operation::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() }).await
+    }
+
+    /// Commits everything sent so far and waits until readers see it.
+    pub async fn flush(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Operation::Flush(reply)).await?;
+        answer.await.map_err(|_| CatalogError::WriterGone)?
+    }
+
+    async fn send(&self, operation: Operation) -> Result<()> {
+        self.sender.send(operation).await.map_err(|_| CatalogError::WriterGone)
+    }
+}
+
+fn run(
+    runtime: tokio::runtime::Handle,
+    mut receiver: mpsc::Receiver<Operation>,
+    mut index_writer: IndexWriter,
+    fields: Arc<Fields>,
+    catalog: Catalog,
+    config: WriterConfig,
+) {
+    let mut pending_docs = 0usize;
+    let mut last_commit = Instant::now();
+    loop {
+        let wait = if pending_docs > 0 { config.commit_interval.saturating_sub(last_commit.elapsed()) } else { Duration::from_secs(3600) };
+        let next = runtime.block_on(async { tokio::time::timeout(wait, receiver.recv()).await });
+        let trigger = match next {
+            Err(_elapsed) => Some(CommitTrigger::Interval),
+            Ok(None) => {
+                if pending_docs > 0 {
+                    let _ = commit(&mut index_writer, &catalog, CommitTrigger::Shutdown, pending_docs);
+                }
+                return;
+            }
+            Ok(Some(Operation::Flush(reply))) => {
+                let _ = reply.send(commit(&mut index_writer, &catalog, CommitTrigger::Flush, pending_docs));
+                pending_docs = 0;
+                last_commit = Instant::now();
+                None
+            }
+            Ok(Some(operation)) => {
+                pending_docs += apply(&index_writer, &fields, operation);
+                if pending_docs >= config.commit_every_docs {
+                    Some(CommitTrigger::Documents)
+                } else if receiver.is_empty() && last_commit.elapsed() >= config.commit_interval {
+                    Some(CommitTrigger::Drained)
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(trigger) = trigger.filter(|_| pending_docs > 0) {
+            let _ = commit(&mut index_writer, &catalog, trigger, pending_docs);
+            pending_docs = 0;
+            last_commit = Instant::now();
+        }
+    }
+}
+
+/// Applies one operation; returns how many documents it touched.
+fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> usize {
+    match operation {
+        Operation::ReplaceRepository { repository, artifacts } => {
+            let key = repository_key(&repository.registry, &repository.repository);
+            index_writer.delete_term(Term::from_field_text(fields.repo_key, &key));
+            let mut touched = 1;
+            for artifact in &artifacts {
+                if let Err(error) = index_writer.add_document(artifact_document(fields, artifact)) {
+                    tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
+                }
+                touched += 1;
+            }
+            if let Err(error) = index_writer.add_document(repository_document(fields, &repository)) {
+                tracing::error!(repo.name = %repository.repository, %error, "failed to add repository document");
+            }
+            touched
+        }
+        Operation::RemoveRepository { registry, repository } => {
+            index_writer.delete_term(Term::from_field_text(fields.repo_key, &repository_key(&registry, &repository)));
+            1
+        }
+        Operation::Flush(_) => 0,
+    }
+}
+
+fn commit(index_writer: &mut IndexWriter, catalog: &Catalog, trigger: CommitTrigger, pending_docs: usize) -> Result<()> {
+    let started = Instant::now();
+    index_writer.commit().map_err(index_error("cannot commit index"))?;
+    catalog.reload()?;
+    tracing::debug!(commit.trigger = ?trigger, num_docs = pending_docs, duration_ms = started.elapsed().as_millis() as u64, "catalog committed");
+    Ok(())
+}

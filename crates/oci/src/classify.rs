@@ -1,0 +1,157 @@
+//! What an artifact is: its artifactType resolved in the image spec's order, and a coarse kind
+//! (image, index, Helm chart, WASM, SBOM, signature, attestation, scan, lifecycle, other).
+
+use crate::manifest::{Manifest, ManifestBody, media_types};
+
+/// The coarse kinds ocicat shows with an icon and filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactKind {
+    /// A container image.
+    Image,
+    /// A multi-platform index (or any index without an artifact type).
+    Index,
+    /// A Helm chart.
+    Helm,
+    /// A WebAssembly module or component.
+    Wasm,
+    /// A software bill of materials (SPDX, CycloneDX, syft).
+    Sbom,
+    /// A signature (cosign, notation, sigstore bundle).
+    Signature,
+    /// An attestation (in-toto statement, DSSE envelope, buildx provenance).
+    Attestation,
+    /// A vulnerability scan report (SARIF, Trivy).
+    Scan,
+    /// Lifecycle metadata such as an end-of-life date.
+    Lifecycle,
+    /// Anything else.
+    Other,
+}
+
+impl ArtifactKind {
+    /// The lowercase name used in the index and in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Image => "image",
+            ArtifactKind::Index => "index",
+            ArtifactKind::Helm => "helm",
+            ArtifactKind::Wasm => "wasm",
+            ArtifactKind::Sbom => "sbom",
+            ArtifactKind::Signature => "signature",
+            ArtifactKind::Attestation => "attestation",
+            ArtifactKind::Scan => "scan",
+            ArtifactKind::Lifecycle => "lifecycle",
+            ArtifactKind::Other => "other",
+        }
+    }
+}
+
+fn is_image_config(media_type: &str) -> bool {
+    media_type == media_types::OCI_CONFIG || media_type == media_types::DOCKER_CONFIG
+}
+
+fn is_image_layer(media_type: &str) -> bool {
+    media_type.starts_with("application/vnd.oci.image.layer.")
+        || media_type.starts_with("application/vnd.docker.image.rootfs.")
+}
+
+/// Maps an artifact type or layer media type to a kind, if it names one we know.
+fn kind_of_type(media_type: &str) -> Option<ArtifactKind> {
+    let lower = media_type.to_ascii_lowercase();
+    let kind = if lower.starts_with("application/vnd.cncf.helm.") {
+        ArtifactKind::Helm
+    } else if lower.starts_with("application/vnd.wasm.") || lower == "application/wasm" || lower.contains("module.wasm") {
+        ArtifactKind::Wasm
+    } else if lower.contains("spdx") || lower.contains("cyclonedx") || lower.contains("syft") {
+        ArtifactKind::Sbom
+    } else if lower.contains("sarif") || lower.contains("trivy.report") || lower.contains("vulnerability.report") {
+        ArtifactKind::Scan
+    } else if lower.contains("cosign.simplesigning")
+        || lower.contains("notary.signature")
+        || lower.contains("cosign.artifact.sig")
+        || lower.starts_with("application/vnd.dev.sigstore.bundle")
+    {
+        ArtifactKind::Signature
+    } else if lower.contains("in-toto") || lower.contains("dsse.envelope") || lower.contains("docker.attestation") {
+        ArtifactKind::Attestation
+    } else if lower == "application/vnd.microsoft.artifact.lifecycle" {
+        ArtifactKind::Lifecycle
+    } else {
+        return None;
+    };
+    Some(kind)
+}
+
+/// Resolves the artifact type (manifest `artifactType`, else a non-image `config.mediaType`)
+/// and the kind of `manifest`.
+pub fn classify(manifest: &Manifest) -> (ArtifactKind, Option<String>) {
+    match &manifest.body {
+        ManifestBody::Schema1 => (ArtifactKind::Image, None),
+        ManifestBody::Index(index) => {
+            let artifact_type = index.artifact_type().as_ref().map(ToString::to_string);
+            let kind = artifact_type.as_deref().and_then(kind_of_type).unwrap_or(ArtifactKind::Index);
+            (kind, artifact_type)
+        }
+        ManifestBody::Image(image) => {
+            let config_type = image.config().media_type().to_string();
+            let artifact_type = image
+                .artifact_type()
+                .as_ref()
+                .map(ToString::to_string)
+                .filter(|value| !value.is_empty())
+                .or_else(|| (!is_image_config(&config_type) && config_type != media_types::OCI_EMPTY).then(|| config_type.clone()));
+            if let Some(kind) = artifact_type.as_deref().and_then(kind_of_type) {
+                return (kind, artifact_type);
+            }
+            let layer_types: Vec<String> = image.layers().iter().map(|layer| layer.media_type().to_string()).collect();
+            if let Some(kind) = layer_types.iter().find_map(|layer_type| kind_of_type(layer_type)) {
+                return (kind, artifact_type.or_else(|| layer_types.first().cloned()));
+            }
+            if artifact_type.is_none() && (layer_types.is_empty() || layer_types.iter().all(|t| is_image_layer(t))) {
+                return (ArtifactKind::Image, None);
+            }
+            (ArtifactKind::Other, artifact_type)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::Digest;
+    use crate::manifest::parse_manifest;
+
+    fn manifest(raw: &str) -> Manifest {
+        let (media_type, body) = parse_manifest("u", None, raw.as_bytes()).unwrap();
+        Manifest { digest: Digest::sha256(raw.as_bytes()), media_type, raw: raw.to_owned().into(), body }
+    }
+
+    const EMPTY: &str = r#"{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}"#;
+
+    #[test]
+    fn artifact_type_wins_over_config() {
+        let raw = format!(r#"{{"schemaVersion":2,"artifactType":"application/spdx+json","config":{EMPTY},"layers":[]}}"#);
+        assert_eq!(classify(&manifest(&raw)), (ArtifactKind::Sbom, Some("application/spdx+json".into())));
+    }
+
+    #[test]
+    fn helm_chart_is_known_by_its_config_media_type() {
+        let raw = r#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        assert_eq!(classify(&manifest(raw)).0, ArtifactKind::Helm);
+    }
+
+    #[test]
+    fn cosign_legacy_signature_is_known_by_its_layer() {
+        let raw = r#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},
+          "layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}]}"#;
+        assert_eq!(classify(&manifest(raw)).0, ArtifactKind::Signature);
+    }
+
+    #[test]
+    fn plain_index_is_an_index_and_lifecycle_is_lifecycle() {
+        assert_eq!(classify(&manifest(r#"{"schemaVersion":2,"manifests":[]}"#)).0, ArtifactKind::Index);
+        let raw = format!(r#"{{"schemaVersion":2,"artifactType":"application/vnd.microsoft.artifact.lifecycle","config":{EMPTY},"layers":[]}}"#);
+        assert_eq!(classify(&manifest(&raw)).0, ArtifactKind::Lifecycle);
+    }
+}

@@ -1,0 +1,445 @@
+//! The client for one registry: configuration, the authenticated request loop (challenge → token
+//! → retry once), status mapping, manifests, blobs and pushes.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
+use url::Url;
+
+use crate::auth::{Credentials, Secret, TokenCache, TokenResponse, parse_challenges};
+use crate::body::read_capped;
+use crate::digest::{Algorithm, Digest};
+use crate::error::{OciError, Result};
+use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
+use crate::listing::{validate_reference, validate_repository};
+
+/// Caps on everything read from a registry.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest manifest accepted (the spec asks for at least 4 MiB).
+    pub manifest_bytes: u64,
+    /// Largest blob read into memory (configs, small artifacts).
+    pub blob_bytes: u64,
+    /// Largest page of a catalog or tag list.
+    pub list_page_bytes: u64,
+    /// Most pages followed in one listing before it is reported truncated.
+    pub list_pages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { manifest_bytes: 4 << 20, blob_bytes: 16 << 20, list_page_bytes: 8 << 20, list_pages: 1000 }
+    }
+}
+
+/// How to reach and authenticate to one registry.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The registry's base URL, e.g. `http://127.0.0.1:5000`.
+    pub base_url: Url,
+    /// Credentials for Basic auth and token requests.
+    pub credentials: Credentials,
+    /// Size and count caps.
+    pub limits: Limits,
+    /// Time allowed to connect.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request.
+    pub request_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// A configuration with default limits and timeouts (connect 5 s, request 30 s).
+    pub fn new(base_url: Url, credentials: Credentials) -> ClientConfig {
+        ClientConfig {
+            base_url,
+            credentials,
+            limits: Limits::default(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Scheme {
+    Basic,
+    Bearer { realm: Url, service: Option<String> },
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    credentials: Credentials,
+    limits: Limits,
+    scheme: Mutex<Option<Scheme>>,
+    tokens: TokenCache,
+}
+
+/// A client for one registry; clones share connections and the token cache.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.inner.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds a client; redirects are followed only within the registry's origin or to https.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        let scheme = config.base_url.scheme();
+        if scheme != "http" && scheme != "https" {
+            return Err(OciError::Config(format!("registry url must be http or https, got {scheme}")));
+        }
+        let origin = config.base_url.origin();
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else if attempt.url().origin() == origin || attempt.url().scheme() == "https" {
+                attempt.follow()
+            } else {
+                attempt.error("redirect leaves the registry's origin over plain http")
+            }
+        });
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .redirect(redirect)
+            .user_agent(concat!("ocicat/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| OciError::Config(format!("cannot build http client: {error}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base: config.base_url,
+                credentials: config.credentials,
+                limits: config.limits,
+                scheme: Mutex::new(None),
+                tokens: TokenCache::default(),
+            }),
+        })
+    }
+
+    /// The registry's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub(crate) fn url(&self, path: &str) -> Result<Url> {
+        self.inner.base.join(path).map_err(|error| OciError::Config(format!("cannot build url for {path}: {error}")))
+    }
+
+    /// Checks that the registry speaks the API and that our credentials work (`GET /v2/`).
+    pub async fn ping(&self) -> Result<()> {
+        let url = self.url("/v2/")?;
+        let response = self.execute(Method::GET, url, &[], |request| request).await?;
+        check_status(response).await.map(drop)
+    }
+
+    /// Sends a request, answering one auth challenge and retrying once.
+    pub(crate) async fn execute<F>(&self, method: Method, url: Url, scopes: &[String], configure: F) -> Result<Response>
+    where
+        F: Fn(RequestBuilder) -> RequestBuilder,
+    {
+        let scope_set: BTreeSet<String> = scopes.iter().cloned().collect();
+        let response = self.send_once(&method, &url, &scope_set, &configure).await?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        let challenges: Vec<_> = response
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(parse_challenges)
+            .collect();
+        let mut wanted = scope_set.clone();
+        let mut learned = None;
+        for challenge in &challenges {
+            match challenge.scheme.as_str() {
+                "bearer" => {
+                    let realm_text = challenge.param("realm").unwrap_or_default();
+                    let realm = self.checked_realm(realm_text)?;
+                    if let Some(scope) = challenge.param("scope") {
+                        wanted.extend(scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned));
+                    }
+                    learned = Some(Scheme::Bearer { realm, service: challenge.param("service").map(str::to_owned) });
+                    break;
+                }
+                "basic" => learned = Some(Scheme::Basic),
+                _ => {}
+            }
+        }
+        let Some(learned) = learned else {
+            return Err(OciError::Unauthorized { url: url.to_string(), reason: "no supported auth challenge".into() });
+        };
+        if let Scheme::Bearer { realm, service } = &learned {
+            // A cached token that was just refused must not be offered again.
+            self.inner.tokens.forget(&token_key(realm, service.as_deref(), &wanted));
+        }
+        *self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(learned);
+        let retried = self.send_once(&method, &url, &wanted, &configure).await?;
+        if retried.status() == StatusCode::UNAUTHORIZED {
+            return Err(OciError::Unauthorized { url: url.to_string(), reason: "credentials rejected".into() });
+        }
+        Ok(retried)
+    }
+
+    async fn send_once<F>(&self, method: &Method, url: &Url, scopes: &BTreeSet<String>, configure: &F) -> Result<Response>
+    where
+        F: Fn(RequestBuilder) -> RequestBuilder,
+    {
+        let scheme = self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let authorization = match scheme {
+            None => None,
+            Some(Scheme::Basic) => self.inner.credentials.basic_header(),
+            Some(Scheme::Bearer { realm, service }) => {
+                Some(format!("Bearer {}", self.token(&realm, service.as_deref(), scopes).await?.expose()))
+            }
+        };
+        let mut request = configure(self.inner.http.request(method.clone(), url.clone()));
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        request.send().await.map_err(|error| OciError::Unreachable { url: url.to_string(), reason: error_chain(&error) })
+    }
+
+    fn checked_realm(&self, realm: &str) -> Result<Url> {
+        let refused = |reason: &str| OciError::Refused { target: realm.chars().take(200).collect(), reason: reason.into() };
+        let parsed = Url::parse(realm).map_err(|_| refused("token realm is not a url"))?;
+        match (self.inner.base.scheme(), parsed.scheme()) {
+            ("https", "https") | ("http", "http" | "https") => Ok(parsed),
+            _ => Err(refused("token realm must be https (or http for an http registry)")),
+        }
+    }
+
+    async fn token(&self, realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> Result<Secret> {
+        let key = token_key(realm, service, scopes);
+        if let Some(token) = self.inner.tokens.get(&key) {
+            return Ok(token);
+        }
+        let mut url = realm.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(service) = service {
+                query.append_pair("service", service);
+            }
+            for scope in scopes {
+                query.append_pair("scope", scope);
+            }
+        }
+        let mut request = self.inner.http.get(url.clone());
+        if let Some(basic) = self.inner.credentials.basic_header() {
+            request = request.header(header::AUTHORIZATION, basic);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| OciError::Unreachable { url: realm.to_string(), reason: error_chain(&error) })?;
+        if !response.status().is_success() {
+            return Err(OciError::Unauthorized {
+                url: realm.to_string(),
+                reason: format!("token endpoint answered {}", response.status().as_u16()),
+            });
+        }
+        let body = read_capped(response, 1 << 20).await?;
+        let parsed: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|error| OciError::InvalidDocument { url: realm.to_string(), reason: format!("bad token response: {error}") })?;
+        let (token, lifetime) = parsed.into_token().ok_or_else(|| OciError::Unauthorized {
+            url: realm.to_string(),
+            reason: "token response carries no token".into(),
+        })?;
+        tracing::debug!(registry.url = %self.inner.base, token.scopes = %TokenCache::key(scopes), "obtained registry token");
+        self.inner.tokens.put(key, token.clone(), lifetime);
+        Ok(token)
+    }
+
+    /// Fetches a manifest by tag or digest, verifying its digest; see [`Manifest`].
+    pub async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
+        validate_repository(repository)?;
+        let requested = validate_reference(reference)?;
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
+        let response = self
+            .execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request.header(header::ACCEPT, media_types::ACCEPT))
+            .await?;
+        let response = check_status(response).await?;
+        let header_digest = docker_content_digest(&response)?;
+        let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let raw = read_capped(response, self.inner.limits.manifest_bytes).await?;
+        let (media_type, body) = parse_manifest(url.as_str(), content_type.as_deref(), &raw)?;
+        let schema1 = matches!(body, ManifestBody::Schema1);
+        let algorithm = requested.as_ref().map_or(Algorithm::Sha256, Digest::algorithm);
+        let computed = Digest::compute(algorithm, &raw);
+        if let Some(expected) = &requested {
+            if !schema1 && *expected != computed {
+                return Err(OciError::DigestMismatch { url: url.to_string(), expected: expected.clone(), actual: computed });
+            }
+        }
+        let digest = match header_digest {
+            Some(header) if schema1 => header,
+            Some(header) if !header.verifies(&raw) => {
+                let actual = Digest::compute(header.algorithm(), &raw);
+                return Err(OciError::DigestMismatch { url: url.to_string(), expected: header, actual });
+            }
+            _ => requested.unwrap_or(computed),
+        };
+        Ok(Manifest { digest, media_type, raw, body })
+    }
+
+    /// Asks for a manifest's digest without its body (`HEAD`); `None` when the registry sends no digest.
+    pub async fn head_manifest(&self, repository: &str, reference: &str) -> Result<Option<Digest>> {
+        validate_repository(repository)?;
+        validate_reference(reference)?;
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
+        let response = self
+            .execute(Method::HEAD, url, &[pull_scope(repository)], |request| request.header(header::ACCEPT, media_types::ACCEPT))
+            .await?;
+        let response = check_status(response).await?;
+        docker_content_digest(&response)
+    }
+
+    /// Reads a whole blob (at most `Limits::blob_bytes`) and verifies it against `digest`.
+    pub async fn get_blob(&self, repository: &str, digest: &Digest) -> Result<Bytes> {
+        validate_repository(repository)?;
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"))?;
+        let response = self.execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request).await?;
+        let response = check_status(response).await?;
+        let bytes = read_capped(response, self.inner.limits.blob_bytes).await?;
+        if !digest.verifies(&bytes) {
+            let actual = Digest::compute(digest.algorithm(), &bytes);
+            return Err(OciError::DigestMismatch { url: url.to_string(), expected: digest.clone(), actual });
+        }
+        Ok(bytes)
+    }
+
+    /// Uploads a blob (monolithic POST then PUT) unless the registry already has it.
+    pub async fn push_blob(&self, repository: &str, bytes: Bytes) -> Result<Digest> {
+        validate_repository(repository)?;
+        let digest = Digest::sha256(&bytes);
+        let scopes = [push_scope(repository)];
+        let head_url = self.url(&format!("/v2/{repository}/blobs/{digest}"))?;
+        let existing = self.execute(Method::HEAD, head_url, &scopes, |request| request).await?;
+        if existing.status().is_success() {
+            return Ok(digest);
+        }
+        let start_url = self.url(&format!("/v2/{repository}/blobs/uploads/"))?;
+        let started = check_status(self.execute(Method::POST, start_url.clone(), &scopes, |request| request).await?).await?;
+        let location = started
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| OciError::InvalidDocument { url: start_url.to_string(), reason: "upload without location".into() })?;
+        let mut upload_url = crate::paging::resolve_same_origin(&start_url, location)?;
+        upload_url.query_pairs_mut().append_pair("digest", &digest.to_string());
+        let response = self
+            .execute(Method::PUT, upload_url, &scopes, |request| {
+                request.header(header::CONTENT_TYPE, "application/octet-stream").body(bytes.clone())
+            })
+            .await?;
+        check_status(response).await?;
+        Ok(digest)
+    }
+
+    /// Uploads a manifest under `reference` (a tag or its digest) with `media_type`.
+    pub async fn push_manifest(&self, repository: &str, reference: &str, media_type: &str, raw: Bytes) -> Result<Digest> {
+        validate_repository(repository)?;
+        validate_reference(reference)?;
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
+        let media_type = media_type.to_owned();
+        let response = self
+            .execute(Method::PUT, url, &[push_scope(repository)], |request| {
+                request.header(header::CONTENT_TYPE, media_type.clone()).body(raw.clone())
+            })
+            .await?;
+        check_status(response).await?;
+        Ok(Digest::sha256(&raw))
+    }
+}
+
+fn token_key(realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> String {
+    format!("{realm} {} {}", service.unwrap_or(""), TokenCache::key(scopes))
+}
+
+pub(crate) fn pull_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull")
+}
+
+fn push_scope(repository: &str) -> String {
+    format!("repository:{repository}:pull,push")
+}
+
+fn docker_content_digest(response: &Response) -> Result<Option<Digest>> {
+    match response.headers().get("docker-content-digest").and_then(|value| value.to_str().ok()) {
+        None => Ok(None),
+        Some(text) => text.trim().parse().map(Some),
+    }
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorEnvelope {
+    #[serde(default)]
+    errors: Vec<ErrorEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorEntry {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Maps a non-success status to a typed error, reading the registry's error envelope (capped).
+pub(crate) async fn check_status(response: Response) -> Result<Response> {
+    let status = response.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        return Ok(response);
+    }
+    let url = response.url().to_string();
+    let retry_after_secs = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let body = read_capped(response, 64 << 10).await.unwrap_or_default();
+    let envelope: Option<ErrorEnvelope> = serde_json::from_slice(&body).ok();
+    let first = envelope.and_then(|envelope| envelope.errors.into_iter().next());
+    let code = first.as_ref().map(|entry| entry.code.clone()).filter(|code| !code.is_empty());
+    let message: String = first
+        .and_then(|entry| entry.message)
+        .or_else(|| code.clone())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    Err(match status {
+        StatusCode::NOT_FOUND => OciError::NotFound { url, code },
+        StatusCode::UNAUTHORIZED => OciError::Unauthorized { url, reason: message },
+        StatusCode::FORBIDDEN => OciError::Denied { url },
+        StatusCode::TOO_MANY_REQUESTS => OciError::RateLimited { url, retry_after_secs },
+        _ => OciError::Status { url, status: status.as_u16(), message },
+    })
+}

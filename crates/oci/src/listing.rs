@@ -1,0 +1,170 @@
+//! Listing repositories (`_catalog`) and tags, following `Link` pages with loop detection and a
+//! page cap, plus the name and tag grammar checks that run before any name reaches a URL.
+
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode, header};
+
+use crate::body::read_capped;
+use crate::client::{Client, check_status, pull_scope};
+use crate::digest::Digest;
+use crate::error::{OciError, Result};
+use crate::paging::{next_link, resolve_same_origin};
+
+/// A listing and whether it was cut short by the page cap or a loop.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The names, de-duplicated and sorted.
+    pub items: Vec<String>,
+    /// True when pages were left unread.
+    pub truncated: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct CatalogPage {
+    #[serde(default)]
+    repositories: Option<Vec<String>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TagsPage {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+impl Client {
+    /// Lists every repository via `_catalog`.
+    pub async fn catalog(&self) -> Result<Listing> {
+        let first = self.url("/v2/_catalog?n=1000")?;
+        self.paginate(first, "registry:catalog:*".into(), |body| {
+            serde_json::from_slice::<CatalogPage>(body).map(|page| page.repositories.unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Lists every tag of `repository` (`"tags": null` counts as none).
+    pub async fn tags(&self, repository: &str) -> Result<Listing> {
+        validate_repository(repository)?;
+        let first = self.url(&format!("/v2/{repository}/tags/list?n=1000"))?;
+        self.paginate(first, pull_scope(repository), |body| {
+            serde_json::from_slice::<TagsPage>(body).map(|page| page.tags.unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn paginate<F>(&self, first: url::Url, scope: String, parse: F) -> Result<Listing>
+    where
+        F: Fn(&[u8]) -> serde_json::Result<Vec<String>>,
+    {
+        let mut items = HashSet::new();
+        let mut visited = HashSet::new();
+        let mut next = Some(first.clone());
+        let mut truncated = false;
+        let scopes = [scope];
+        while let Some(url) = next.take() {
+            if visited.len() >= self.limits().list_pages || !visited.insert(url.to_string()) {
+                truncated = true;
+                tracing::warn!(registry.url = %self.base_url(), page.url = %url, "listing stopped at a loop or the page cap");
+                break;
+            }
+            let mut response = self.execute(Method::GET, url.clone(), &scopes, |request| request).await?;
+            if response.status() == StatusCode::BAD_REQUEST && url == first {
+                // Registries with a smaller page maximum reject n=1000; ask for their default page.
+                let mut without_n = url.clone();
+                without_n.set_query(None);
+                response = self.execute(Method::GET, without_n, &scopes, |request| request).await?;
+            }
+            let response = check_status(response).await?;
+            let link = response.headers().get(header::LINK).and_then(|value| value.to_str().ok()).and_then(next_link).map(str::to_owned);
+            let body = read_capped(response, self.limits().list_page_bytes).await?;
+            let page = parse(&body).map_err(|error| OciError::InvalidDocument { url: url.to_string(), reason: error.to_string() })?;
+            let page_was_empty = page.is_empty();
+            items.extend(page);
+            if let Some(link) = link {
+                if !page_was_empty {
+                    next = Some(resolve_same_origin(&url, &link)?);
+                }
+            }
+        }
+        let mut items: Vec<String> = items.into_iter().collect();
+        items.sort();
+        Ok(Listing { items, truncated })
+    }
+}
+
+/// Checks a repository name against the distribution grammar (lowercase components joined by `/`).
+pub(crate) fn validate_repository(name: &str) -> Result<()> {
+    let component_ok = |component: &str| {
+        let bytes = component.as_bytes();
+        if bytes.is_empty() || !bytes[0].is_ascii_alphanumeric() || !bytes[bytes.len() - 1].is_ascii_alphanumeric() {
+            return false;
+        }
+        let mut previous_separator: Option<u8> = None;
+        let mut run = 0;
+        for &byte in bytes {
+            if byte.is_ascii_lowercase() || byte.is_ascii_digit() {
+                previous_separator = None;
+                run = 0;
+            } else if matches!(byte, b'.' | b'_' | b'-') {
+                run += 1;
+                let allowed = match (previous_separator, byte) {
+                    (None, _) => true,
+                    (Some(b'_'), b'_') => run == 2,
+                    (Some(b'-'), b'-') => true,
+                    _ => false,
+                };
+                if !allowed {
+                    return false;
+                }
+                previous_separator = Some(byte);
+            } else {
+                return false;
+            }
+        }
+        true
+    };
+    if name.len() > 255 || !name.split('/').all(component_ok) {
+        return Err(OciError::InvalidReference(name.chars().take(200).collect()));
+    }
+    Ok(())
+}
+
+/// Checks a tag or digest reference; returns the digest when it is one.
+pub(crate) fn validate_reference(reference: &str) -> Result<Option<Digest>> {
+    if reference.contains(':') {
+        return reference.parse().map(Some);
+    }
+    let bytes = reference.as_bytes();
+    let valid = !bytes.is_empty()
+        && bytes.len() <= 128
+        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !valid {
+        return Err(OciError::InvalidReference(reference.chars().take(200).collect()));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_grammar_matches_the_spec() {
+        for good in ["a", "library/alpine", "demo/app-1", "a__b", "a.b/c--d", "x/y/z"] {
+            assert!(validate_repository(good).is_ok(), "{good}");
+        }
+        for bad in ["", "A", "a/", "/a", "a//b", "a___b", "a._b", "-a", "a-", "a/../b", "a b"] {
+            assert!(validate_repository(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reference_is_a_tag_or_a_digest() {
+        assert_eq!(validate_reference("v1.2.3").unwrap(), None);
+        assert!(validate_reference("sha256-abc.sig").unwrap().is_none());
+        assert!(validate_reference(".hidden").is_err());
+        assert!(validate_reference("sha256:../../x").is_err());
+        assert!(validate_reference(&"a".repeat(129)).is_err());
+    }
+}
