@@ -1,1 +1,86 @@
-//! placeholder
+//! ocicat's pages: the HTML shell, the router table and the module list.
+//!
+//! Built twice: with `ssr` for the server (server functions read the catalog) and with
+//! `hydrate` for the browser (the same components, made interactive).
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod routes;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_params_map;
+use leptos_router::path;
+
+use crate::components::EmptyState;
+use crate::routes::artifact::ArtifactPage;
+use crate::routes::home::HomePage;
+use crate::routes::registry::RegistryPage;
+use crate::routes::repository::RepositoryPage;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <link rel="stylesheet" href="/pkg/ocicat.css"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: header, routes, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="ocicat"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">"◆"</span>" ocicat"</a>
+                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a></nav>
+            </header>
+            <main id="main">
+                <Routes fallback=|| view! { <EmptyState title="Page not found".to_string() hint="Check the address, or start from the registries.".to_string()/> }>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("/r/:registry") view=RegistryPage/>
+                    <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact/>
+                </Routes>
+            </main>
+            <footer class="footer muted">"ocicat — a catalog for OCI registries"</footer>
+        </Router>
+    }
+}
+
+/// Splits `/r/<registry>/<repository>[/@<digest>]` (repositories contain slashes).
+#[component]
+fn RepositoryOrArtifact() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let registry = params.read().get("registry").unwrap_or_default();
+        let rest = params.read().get("rest").unwrap_or_default();
+        let rest = rest.trim_end_matches('/').to_string();
+        match rest.split_once("/@") {
+            Some((repository, digest)) => {
+                view! { <ArtifactPage registry repository=repository.to_string() digest=digest.to_string()/> }.into_any()
+            }
+            None => view! { <RepositoryPage registry repository=rest/> }.into_any(),
+        }
+    }
+}

@@ -1,4 +1,5 @@
 //! The browser entry point: hydrates the server-rendered page into the live app.
+#![recursion_limit = "256"]
 
 /// Called by the generated JS loader once the wasm module is ready.
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -1,1 +1,127 @@
-fn main() {}
+//! The `ocicat` binary: `serve` (the web app and the crawler), `crawl` (one crawl, then exit),
+//! `check-config`. It only wires the crates together.
+
+mod api;
+mod config;
+mod error;
+mod router;
+mod state;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use leptos::prelude::LeptosOptions;
+use ocicat_crawler::{CrawlSettings, Crawler, crawl_registry};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::{AppState, open_catalog, registry_sources, status_board};
+
+/// A browser catalog for OCI registries.
+#[derive(Debug, Parser)]
+#[command(name = "ocicat", version, about)]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, short, global = true, env = "OCICAT_CONFIG", default_value = "ocicat.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web app and crawl the registries (the default).
+    Serve {
+        /// Overrides `[server] listen`.
+        #[arg(long, env = "OCICAT_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Crawl every configured registry once into the index, print a summary, and exit.
+    Crawl,
+    /// Validate the configuration and exit.
+    CheckConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::CheckConfig => {
+            println!("{}: ok ({} registries)", cli.config.display(), config.registries.len());
+            Ok(())
+        }
+        Command::Crawl => crawl_once(&config).await,
+        Command::Serve { listen } => serve(config, listen).await,
+    }
+}
+
+async fn crawl_once(config: &Config) -> anyhow::Result<()> {
+    let sources = registry_sources(config)?;
+    let (catalog, writer) = open_catalog(config)?;
+    let board = status_board(&sources);
+    let mut failed = false;
+    for source in &sources {
+        if let Err(error) = crawl_registry(source, &catalog, &writer, &board, config.crawl.concurrency).await {
+            tracing::error!(registry.name = %source.name, %error, "crawl failed");
+            failed = true;
+        }
+    }
+    writer.flush().await.context("cannot commit the index")?;
+    println!("{}", serde_json::to_string_pretty(&board.snapshot())?);
+    if failed {
+        anyhow::bail!("at least one registry could not be crawled");
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
+    let listen = listen.unwrap_or_else(|| config.server.listen.clone());
+    let sources = registry_sources(&config)?;
+    let (catalog, writer) = open_catalog(&config)?;
+    let board = status_board(&sources);
+    let shutdown = CancellationToken::new();
+    let settings = CrawlSettings { interval: config.interval(), repository_concurrency: config.crawl.concurrency, ..CrawlSettings::default() };
+    let crawler = Crawler::start(sources, catalog.clone(), writer, board.clone(), settings, shutdown.clone());
+    let leptos_options = LeptosOptions::builder()
+        .output_name("ocicat")
+        .site_root(config.server.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .build();
+    let state = AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler) };
+    let router = router::build_router(state);
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(server.address = %listener.local_addr()?, "ocicat is listening on http://{}", listener.local_addr()?);
+    let stop = shutdown.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stop.cancel();
+        })
+        .await
+        .context("server failed")?;
+    tracing::info!("ocicat stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

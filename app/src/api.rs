@@ -1,0 +1,40 @@
+//! Server functions, one per page: validate the input, read the catalog off the runtime, map
+//! to wire models. The JSON API (`/api/v1`) serves the same data from the same mapping.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView};
+
+/// Rows per page of the repository list.
+pub const REPOSITORIES_PER_PAGE: usize = 50;
+
+/// Every connected registry with its health and index counts.
+#[server]
+pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
+    use crate::ssr::*;
+    let state = state()?;
+    let statuses = state.board.snapshot();
+    blocking(move || statuses.iter().map(|status| Ok(registry_card(status, state.catalog.registry_counts(&status.name)?))).collect()).await
+}
+
+/// One page of a registry's repositories, filtered by a substring and sorted.
+#[server]
+pub async fn list_repositories(registry: String, filter: String, sort: String, page: usize) -> Result<RepositoryList, AppError> {
+    use crate::ssr::*;
+    find_repositories(&state()?, registry, filter, sort, page).await
+}
+
+/// A repository with its tags and badges.
+#[server]
+pub async fn get_repository(registry: String, repository: String) -> Result<RepositoryView, AppError> {
+    use crate::ssr::*;
+    find_repository(&state()?, registry, repository).await
+}
+
+/// One artifact with its layers, children, referrers and raw JSON.
+#[server]
+pub async fn get_artifact(registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
+    use crate::ssr::*;
+    find_artifact(&state()?, registry, repository, digest).await
+}

@@ -1,0 +1,100 @@
+//! Small reusable views: kind icons, digests, badges, state pills, empty and error states.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{Badges, short_date, short_digest};
+
+/// A colored square naming the artifact's kind.
+#[component]
+pub fn KindIcon(kind: String) -> impl IntoView {
+    let (label, title) = match kind.as_str() {
+        "image" => ("IMG", "Container image"),
+        "index" => ("IDX", "Multi-platform index"),
+        "helm" => ("HELM", "Helm chart"),
+        "wasm" => ("WASM", "WebAssembly module"),
+        "sbom" => ("SBOM", "Software bill of materials"),
+        "signature" => ("SIG", "Signature"),
+        "attestation" => ("ATT", "Attestation"),
+        "scan" => ("SCAN", "Vulnerability scan"),
+        "lifecycle" => ("EOL", "Lifecycle metadata"),
+        _ => ("ART", "Other artifact"),
+    };
+    let class = format!("kind kind-{}", kind.chars().filter(char::is_ascii_alphabetic).collect::<String>());
+    view! { <span class=class title=title aria-label=title>{label}</span> }
+}
+
+/// A short digest with the full one in its title.
+#[component]
+pub fn ShortDigest(digest: String) -> impl IntoView {
+    let short = short_digest(&digest);
+    view! { <code class="digest" title=digest.clone()>{short}</code> }
+}
+
+/// Signed / SBOM / scans / attestations / end-of-life badges.
+#[component]
+pub fn BadgeList(badges: Badges) -> impl IntoView {
+    let eol = badges.end_of_life.clone().map(|date| {
+        let (class, text) = if badges.expired { ("badge badge-expired", format!("EOL {date} · expired")) } else { ("badge badge-eol", format!("EOL {date}")) };
+        view! { <span class=class>{text}</span> }
+    });
+    view! {
+        <span class="badges">
+            {badges.signed.then(|| view! { <span class="badge badge-signed" title="A signature refers to this artifact">"✓ signed"</span> })}
+            {badges.sbom.then(|| view! { <span class="badge badge-sbom" title="An SBOM refers to this artifact">"SBOM"</span> })}
+            {(badges.scans > 0).then(|| view! { <span class="badge badge-scan">{format!("{} scan{}", badges.scans, if badges.scans == 1 { "" } else { "s" })}</span> })}
+            {(badges.attestations > 0).then(|| view! { <span class="badge badge-att">{format!("{} attestation{}", badges.attestations, if badges.attestations == 1 { "" } else { "s" })}</span> })}
+            {eol}
+        </span>
+    }
+}
+
+/// The crawl state of a registry as a colored pill.
+#[component]
+pub fn StatePill(state: String) -> impl IntoView {
+    let text = match state.as_str() {
+        "idle" => "up to date",
+        "crawling" => "crawling",
+        "unreachable" => "unreachable",
+        _ => "waiting for first crawl",
+    };
+    view! { <span class=format!("pill pill-{state}")>{text}</span> }
+}
+
+/// A date shown as `yyyy-mm-dd` with the full timestamp in its title.
+#[component]
+pub fn DateText(value: Option<String>) -> impl IntoView {
+    match value {
+        Some(timestamp) => view! { <time datetime=timestamp.clone() title=timestamp.clone()>{short_date(&timestamp)}</time> }.into_any(),
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
+
+/// A friendly box for "nothing here" situations.
+#[component]
+pub fn EmptyState(title: String, hint: String) -> impl IntoView {
+    view! {
+        <div class="empty">
+            <h2>{title}</h2>
+            <p>{hint}</p>
+        </div>
+    }
+}
+
+/// Shows an error with what the user can do about it.
+#[component]
+pub fn ErrorView(error: AppError) -> impl IntoView {
+    let (title, hint) = match &error {
+        AppError::NotFound(what) => (format!("Not found: {what}"), "It may have been deleted, or the crawler has not reached it yet.".to_string()),
+        AppError::BadRequest(reason) => ("This address is not valid".to_string(), reason.clone()),
+        AppError::Internal => ("Something went wrong on the server".to_string(), "The error was logged. Try again in a moment.".to_string()),
+        AppError::Transport(reason) => ("The server could not be reached".to_string(), reason.clone()),
+    };
+    view! {
+        <div class="error-box" role="alert">
+            <h2>{title}</h2>
+            <p>{hint}</p>
+            <a href="/">"Back to registries"</a>
+        </div>
+    }
+}

@@ -1,0 +1,236 @@
+//! The data that crosses the wire between server functions and the browser. No server-only
+//! types here: the same structs compile for wasm.
+
+use serde::{Deserialize, Serialize};
+
+/// One connected registry on the home page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryCard {
+    /// Configured name, used in URLs.
+    pub name: String,
+    /// Host and port shown to users and used in pull commands.
+    pub host: String,
+    /// `pending`, `crawling`, `idle` or `unreachable`.
+    pub state: String,
+    /// Repositories in the catalog.
+    pub repositories: u64,
+    /// Manifests in the catalog.
+    pub artifacts: u64,
+    /// Progress of the current or last crawl.
+    pub repositories_done: u64,
+    /// Repositories found by the current or last crawl.
+    pub repositories_total: u64,
+    /// Manifests or tags that failed in the last crawl.
+    pub failures: u64,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+    /// When the last crawl completed (RFC 3339).
+    pub last_success: Option<String>,
+}
+
+/// One row of a registry's repository list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryRow {
+    /// Repository path.
+    pub name: String,
+    /// Version tags.
+    pub tag_count: u64,
+    /// Manifests, including untagged ones and referrers.
+    pub artifact_count: u64,
+    /// Total size of the tagged artifacts, bytes.
+    pub size: u64,
+    /// Newest push (RFC 3339).
+    pub last_push: Option<String>,
+}
+
+/// A page of repositories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryList {
+    /// The registry.
+    pub registry: RegistryCard,
+    /// Repositories matching the filter.
+    pub total: u64,
+    /// The page shown.
+    pub rows: Vec<RepositoryRow>,
+    /// Zero-based page number.
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+}
+
+/// Badges shown next to a tag.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Badges {
+    /// A signature refers to it.
+    pub signed: bool,
+    /// An SBOM refers to it.
+    pub sbom: bool,
+    /// Scan reports refer to it.
+    pub scans: u32,
+    /// Attestations refer to it (including buildx attestation manifests).
+    pub attestations: u32,
+    /// The earliest end-of-life date (yyyy-mm-dd), if any.
+    pub end_of_life: Option<String>,
+    /// True when the end-of-life date has passed.
+    pub expired: bool,
+}
+
+/// One tagged (or untagged) manifest of a repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagRow {
+    /// The tag, or `None` for an untagged manifest.
+    pub tag: Option<String>,
+    /// Manifest digest.
+    pub digest: String,
+    /// Coarse kind.
+    pub kind: String,
+    /// Platforms.
+    pub platforms: Vec<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Created (RFC 3339), if known.
+    pub created: Option<String>,
+    /// Seconds since the epoch for sorting (0 when unknown).
+    pub created_epoch: i64,
+    /// Badges from referrers.
+    pub badges: Badges,
+}
+
+/// A repository page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryView {
+    /// Registry name.
+    pub registry: String,
+    /// Registry host for pull commands.
+    pub host: String,
+    /// Repository path.
+    pub repository: String,
+    /// Tag rows (one per tag) followed by untagged manifests that are not referrers or children.
+    pub tags: Vec<TagRow>,
+    /// Manifests in the repository, including referrers and index children.
+    pub artifact_count: u64,
+}
+
+/// A name/value pair with a flag telling whether the value may be shown as a link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Annotation {
+    /// The key.
+    pub key: String,
+    /// The value, as text.
+    pub value: String,
+    /// True only for http(s) URLs.
+    pub is_link: bool,
+}
+
+/// A layer, blob or index child.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// Media type.
+    pub media_type: String,
+    /// Digest.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Title, platform, or what it attests.
+    pub label: Option<String>,
+    /// True when the part is a manifest indexed in the catalog (it gets a link).
+    pub linked: bool,
+}
+
+/// A related artifact (referrer, parent, subject).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    /// Digest.
+    pub digest: String,
+    /// Coarse kind.
+    pub kind: String,
+    /// Artifact type or media type.
+    pub artifact_type: String,
+    /// Created (RFC 3339), if known.
+    pub created: Option<String>,
+}
+
+/// An artifact page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactView {
+    /// Registry name.
+    pub registry: String,
+    /// Registry host for pull commands.
+    pub host: String,
+    /// Repository path.
+    pub repository: String,
+    /// Digest.
+    pub digest: String,
+    /// Tags on this digest (versions only).
+    pub tags: Vec<String>,
+    /// Coarse kind.
+    pub kind: String,
+    /// Media type.
+    pub media_type: String,
+    /// Artifact type.
+    pub artifact_type: Option<String>,
+    /// Config media type.
+    pub config_media_type: Option<String>,
+    /// Platforms.
+    pub platforms: Vec<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Created (RFC 3339).
+    pub created: Option<String>,
+    /// Manifest annotations.
+    pub annotations: Vec<Annotation>,
+    /// Config labels.
+    pub labels: Vec<Annotation>,
+    /// Layers or blobs.
+    pub layers: Vec<Part>,
+    /// Index children.
+    pub children: Vec<Part>,
+    /// The subject this artifact refers to.
+    pub subject: Option<Related>,
+    /// Artifacts that refer to this one.
+    pub referrers: Vec<Related>,
+    /// Indexes that list this manifest.
+    pub parents: Vec<Related>,
+    /// Badges from referrers.
+    pub badges: Badges,
+    /// The manifest, pretty-printed.
+    pub manifest_json: String,
+    /// The config, pretty-printed.
+    pub config_json: Option<String>,
+}
+
+/// Formats a byte count for people (`1.2 MB`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// The date part of an RFC 3339 timestamp (`2024-01-05`).
+pub fn short_date(timestamp: &str) -> String {
+    timestamp.chars().take(10).collect()
+}
+
+/// The first 12 hex characters of a digest.
+pub fn short_digest(digest: &str) -> String {
+    let hex = digest.split_once(':').map_or(digest, |(_, hex)| hex);
+    hex.chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_digests_format_for_people() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_234_567), "1.2 MB");
+        assert_eq!(short_digest("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_date("2024-01-05T10:00:00Z"), "2024-01-05");
+    }
+}

@@ -1,0 +1,159 @@
+//! An artifact: what it is, how to pull it, its platforms, layers, annotations, config,
+//! what refers to it and what it refers to, and its raw manifest.
+
+use leptos::prelude::*;
+
+use crate::api::get_artifact;
+use crate::components::{BadgeList, DateText, ErrorView, KindIcon, ShortDigest};
+use crate::model::{Annotation, ArtifactView, Part, Related, human_size};
+
+/// The artifact page for `digest` in `registry`/`repository`.
+#[component]
+pub fn ArtifactPage(registry: String, repository: String, digest: String) -> impl IntoView {
+    let data = Resource::new(
+        move || (registry.clone(), repository.clone(), digest.clone()),
+        |(registry, repository, digest)| get_artifact(registry, repository, digest),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading artifact…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(artifact) => view! { <ArtifactDetails artifact/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
+    let base = format!("/r/{}/{}", artifact.registry, artifact.repository);
+    let title = artifact.tags.first().cloned().unwrap_or_else(|| crate::model::short_digest(&artifact.digest));
+    let pull = format!("docker pull {}/{}@{}", artifact.host, artifact.repository, artifact.digest);
+    let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumb">
+            <a href="/">"Registries"</a><span>"/"</span>
+            <a href=format!("/r/{}", artifact.registry)>{artifact.registry.clone()}</a><span>"/"</span>
+            <a href=base.clone()>{artifact.repository.clone()}</a><span>"/"</span>
+            <span>{title.clone()}</span>
+        </nav>
+        <section class="page-head artifact-head">
+            <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
+            <BadgeList badges=artifact.badges.clone()/>
+            <p class="pull"><span class="muted">"Pull "</span><code class="copyable">{pull}</code></p>
+        </section>
+        <section class="panel">
+            <dl class="facts">
+                <div><dt>"Digest"</dt><dd><code class="mono break">{artifact.digest.clone()}</code></dd></div>
+                <div><dt>"Kind"</dt><dd>{artifact.kind.clone()}</dd></div>
+                <div><dt>"Media type"</dt><dd class="mono">{artifact.media_type.clone()}</dd></div>
+                <div><dt>"Artifact type"</dt><dd class="mono">{artifact_type}</dd></div>
+                <div><dt>"Tags"</dt><dd>{if artifact.tags.is_empty() { "untagged".to_string() } else { artifact.tags.join(", ") }}</dd></div>
+                <div><dt>"Platforms"</dt><dd>{if artifact.platforms.is_empty() { "—".to_string() } else { artifact.platforms.join(", ") }}</dd></div>
+                <div><dt>"Size"</dt><dd>{human_size(artifact.size)}</dd></div>
+                <div><dt>"Created"</dt><dd><DateText value=artifact.created.clone()/></dd></div>
+            </dl>
+        </section>
+        {artifact.subject.clone().map(|subject| view! {
+            <section class="panel"><h2>"Refers to"</h2><RelatedList items=vec![subject] base=base.clone()/></section>
+        })}
+        {(!artifact.children.is_empty()).then(|| view! {
+            <section class="panel"><h2>"Manifests in this index"</h2><PartTable parts=artifact.children.clone() base=base.clone()/></section>
+        })}
+        {(!artifact.layers.is_empty()).then(|| view! {
+            <section class="panel"><h2>"Layers"</h2><PartTable parts=artifact.layers.clone() base=base.clone()/></section>
+        })}
+        <section class="panel">
+            <h2>{format!("Referrers ({})", artifact.referrers.len())}</h2>
+            {if artifact.referrers.is_empty() {
+                view! { <p class="muted">"Nothing refers to this artifact."</p> }.into_any()
+            } else {
+                view! { <RelatedList items=artifact.referrers.clone() base=base.clone()/> }.into_any()
+            }}
+        </section>
+        {(!artifact.parents.is_empty()).then(|| view! {
+            <section class="panel"><h2>"Indexes that contain it"</h2><RelatedList items=artifact.parents.clone() base=base.clone()/></section>
+        })}
+        <section class="panel"><h2>"Annotations"</h2><AnnotationTable items=artifact.annotations.clone()/></section>
+        {(!artifact.labels.is_empty()).then(|| view! {
+            <section class="panel"><h2>"Labels"</h2><AnnotationTable items=artifact.labels.clone()/></section>
+        })}
+        <section class="panel">
+            <details>
+                <summary>"Manifest JSON"</summary>
+                <pre class="json">{artifact.manifest_json.clone()}</pre>
+            </details>
+            {artifact.config_json.clone().map(|config| view! {
+                <details>
+                    <summary>{format!("Config JSON ({})", artifact.config_media_type.clone().unwrap_or_default())}</summary>
+                    <pre class="json">{config}</pre>
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn PartTable(parts: Vec<Part>, base: String) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead><tr><th>"Digest"</th><th>"Media type"</th><th>"Detail"</th><th class="num">"Size"</th></tr></thead>
+            <tbody>
+                {parts.into_iter().map(|part| {
+                    let digest_view = if part.linked {
+                        view! { <a href=format!("{base}/@{}", part.digest)><ShortDigest digest=part.digest.clone()/></a> }.into_any()
+                    } else {
+                        view! { <ShortDigest digest=part.digest.clone()/> }.into_any()
+                    };
+                    view! {
+                        <tr>
+                            <td>{digest_view}</td>
+                            <td class="mono small">{part.media_type.clone()}</td>
+                            <td>{part.label.clone().unwrap_or_default()}</td>
+                            <td class="num">{human_size(part.size)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn RelatedList(items: Vec<Related>, base: String) -> impl IntoView {
+    view! {
+        <ul class="related">
+            {items.into_iter().map(|item| view! {
+                <li>
+                    <KindIcon kind=item.kind.clone()/>
+                    <a href=format!("{base}/@{}", item.digest)><ShortDigest digest=item.digest.clone()/></a>
+                    <span class="mono small">{item.artifact_type.clone()}</span>
+                    <DateText value=item.created.clone()/>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn AnnotationTable(items: Vec<Annotation>) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="muted">"None."</p> }.into_any();
+    }
+    view! {
+        <table class="table kv">
+            <tbody>
+                {items.into_iter().map(|item| {
+                    let value = if item.is_link {
+                        view! { <a href=item.value.clone() rel="noopener noreferrer nofollow" target="_blank">{item.value.clone()}</a> }.into_any()
+                    } else {
+                        view! { <span>{item.value.clone()}</span> }.into_any()
+                    };
+                    view! { <tr><th class="mono small">{item.key.clone()}</th><td class="break">{value}</td></tr> }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}

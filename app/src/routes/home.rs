@@ -1,0 +1,65 @@
+//! The home page: every connected registry with its health, counts and crawl progress.
+
+use leptos::prelude::*;
+
+use crate::api::list_registries;
+use crate::components::{DateText, EmptyState, ErrorView, StatePill};
+use crate::model::RegistryCard;
+
+/// Lists the connected registries.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let registries = Resource::new(|| (), |()| list_registries());
+    view! {
+        <section class="page-head">
+            <h1>"Registries"</h1>
+            <p class="lead">"Everything stored in your OCI registries — images, indexes, charts, WASM, and the signatures, SBOMs and scans attached to them."</p>
+        </section>
+        <Suspense fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
+            {move || Suspend::new(async move {
+                match registries.await {
+                    Ok(cards) if cards.is_empty() => view! {
+                        <EmptyState title="No registries configured".to_string()
+                            hint="Add a [[registry]] section to ocicat.toml and restart ocicat.".to_string()/>
+                    }.into_any(),
+                    Ok(cards) => view! {
+                        <div class="cards">
+                            {cards.into_iter().map(|card| view! { <RegistryCardView card/> }).collect_view()}
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RegistryCardView(card: RegistryCard) -> impl IntoView {
+    let href = format!("/r/{}", card.name);
+    let progress = (card.state == "crawling").then(|| {
+        let percent = if card.repositories_total == 0 { 0 } else { card.repositories_done * 100 / card.repositories_total };
+        view! {
+            <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+                <div class="progress-bar" style=format!("width: {percent}%")></div>
+            </div>
+        }
+    });
+    let error = card.last_error.clone().map(|error| view! { <p class="card-error" title=error.clone()>{error.clone()}</p> });
+    view! {
+        <a class="card registry-card" href=href>
+            <div class="card-top">
+                <h2>{card.name.clone()}</h2>
+                <StatePill state=card.state.clone()/>
+            </div>
+            <p class="muted mono">{card.host.clone()}</p>
+            <dl class="stats">
+                <div><dt>"Repositories"</dt><dd>{card.repositories}</dd></div>
+                <div><dt>"Artifacts"</dt><dd>{card.artifacts}</dd></div>
+                <div><dt>"Last crawl"</dt><dd><DateText value=card.last_success.clone()/></dd></div>
+            </dl>
+            {progress}
+            {error}
+        </a>
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per page family.
+
+pub mod artifact;
+pub mod home;
+pub mod registry;
+pub mod repository;

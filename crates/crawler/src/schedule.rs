@@ -1,0 +1,211 @@
+//! One crawl task per registry: crawl, then wait for the interval, a "refresh now" trigger or
+//! shutdown; a registry that is down is retried with exponential backoff and never blocks others.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt as _;
+use ocicat_catalog::{Catalog, CatalogWriter, RepositorySort};
+use ocicat_oci::Client;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::repository::crawl_repository;
+use crate::status::{CrawlState, StatusBoard};
+
+/// One registry to crawl.
+#[derive(Debug, Clone)]
+pub struct RegistrySource {
+    /// The configured name (used in URLs and the index).
+    pub name: String,
+    /// The client for it.
+    pub client: Client,
+    /// Repositories to crawl when the registry has no `_catalog` (Docker Hub, GHCR).
+    pub repositories: Option<Vec<String>>,
+}
+
+/// Crawl timing and concurrency.
+#[derive(Debug, Clone)]
+pub struct CrawlSettings {
+    /// Time between two complete crawls of a registry.
+    pub interval: Duration,
+    /// Repositories crawled at once per registry.
+    pub repository_concurrency: usize,
+    /// First retry delay after a failed crawl; doubles up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+}
+
+impl Default for CrawlSettings {
+    fn default() -> Self {
+        CrawlSettings {
+            interval: Duration::from_secs(300),
+            repository_concurrency: 4,
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Crawls every repository of `source` once into the catalog and removes repositories that vanished.
+/// Returns an error only when the registry itself could not be listed.
+#[tracing::instrument(skip_all, fields(registry.name = %source.name))]
+pub async fn crawl_registry(
+    source: &RegistrySource,
+    catalog: &Catalog,
+    writer: &CatalogWriter,
+    board: &StatusBoard,
+    concurrency: usize,
+) -> Result<(), String> {
+    board.update(&source.name, |status| {
+        status.state = CrawlState::Crawling;
+        status.last_started = Some(Utc::now());
+        status.repositories_done = 0;
+        status.manifests_seen = 0;
+        status.manifests_failed = 0;
+    });
+    let repositories: Vec<String> = match &source.repositories {
+        Some(configured) => configured.clone(),
+        None => {
+            let listing = source.client.catalog().await.map_err(|error| error.to_string())?;
+            listing.items
+        }
+    };
+    board.update(&source.name, |status| status.repositories_total = repositories.len() as u64);
+    let mut results = futures::stream::iter(repositories.iter().cloned())
+        .map(|repository| async move {
+            let outcome = crawl_repository(&source.name, &source.client, &repository).await;
+            (repository, outcome)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some((repository, outcome)) = results.next().await {
+        match outcome {
+            Ok(crawl) => {
+                let failed = crawl.failures.len() as u64;
+                let seen = crawl.manifests_seen;
+                let last_failure = crawl.failures.last().cloned();
+                writer.replace_repository(crawl.summary, crawl.artifacts).await.map_err(|error| error.to_string())?;
+                board.update(&source.name, |status| {
+                    status.repositories_done += 1;
+                    status.manifests_seen += seen;
+                    status.manifests_failed += failed;
+                    if last_failure.is_some() {
+                        status.last_error = last_failure;
+                    }
+                });
+            }
+            Err(error) => {
+                tracing::warn!(repo.name = %repository, %error, "failed to crawl repository");
+                board.update(&source.name, |status| {
+                    status.repositories_done += 1;
+                    status.manifests_failed += 1;
+                    status.last_error = Some(format!("{repository}: {error}"));
+                });
+            }
+        }
+    }
+    remove_vanished(source, catalog, writer, &repositories).await?;
+    writer.flush().await.map_err(|error| error.to_string())?;
+    Ok(())
+}
+
+async fn remove_vanished(source: &RegistrySource, catalog: &Catalog, writer: &CatalogWriter, current: &[String]) -> Result<(), String> {
+    let registry = source.name.clone();
+    let catalog = catalog.clone();
+    let known = tokio::task::spawn_blocking(move || catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| error.to_string())?;
+    let current: BTreeSet<&str> = current.iter().map(String::as_str).collect();
+    for gone in known.items.iter().filter(|repository| !current.contains(repository.repository.as_str())) {
+        tracing::info!(repo.name = %gone.repository, "repository disappeared, removing it from the catalog");
+        writer.remove_repository(&source.name, &gone.repository).await.map_err(|error| error.to_string())?;
+    }
+    Ok(())
+}
+
+/// The running crawl tasks and their "refresh now" triggers.
+#[derive(Debug, Clone, Default)]
+pub struct Crawler {
+    triggers: Arc<HashMap<String, Arc<Notify>>>,
+}
+
+impl Crawler {
+    /// Starts one task per source; they stop when `shutdown` is cancelled.
+    pub fn start(
+        sources: Vec<RegistrySource>,
+        catalog: Catalog,
+        writer: CatalogWriter,
+        board: StatusBoard,
+        settings: CrawlSettings,
+        shutdown: CancellationToken,
+    ) -> Crawler {
+        let mut triggers = HashMap::new();
+        for source in sources {
+            board.register(&source.name, source.client.base_url().as_str());
+            let trigger = Arc::new(Notify::new());
+            triggers.insert(source.name.clone(), trigger.clone());
+            let task = CrawlTask { source, catalog: catalog.clone(), writer: writer.clone(), board: board.clone(), settings: settings.clone() };
+            tokio::spawn(task.run(trigger, shutdown.clone()));
+        }
+        Crawler { triggers: Arc::new(triggers) }
+    }
+
+    /// Asks the registry's task to crawl now; false when no such registry is configured.
+    pub fn trigger(&self, registry: &str) -> bool {
+        match self.triggers.get(registry) {
+            Some(trigger) => {
+                trigger.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+struct CrawlTask {
+    source: RegistrySource,
+    catalog: Catalog,
+    writer: CatalogWriter,
+    board: StatusBoard,
+    settings: CrawlSettings,
+}
+
+impl CrawlTask {
+    async fn run(self, trigger: Arc<Notify>, shutdown: CancellationToken) {
+        let mut backoff = self.settings.initial_backoff;
+        loop {
+            let outcome = crawl_registry(&self.source, &self.catalog, &self.writer, &self.board, self.settings.repository_concurrency).await;
+            let wait = match outcome {
+                Ok(()) => {
+                    backoff = self.settings.initial_backoff;
+                    self.board.update(&self.source.name, |status| {
+                        status.state = CrawlState::Idle;
+                        status.last_success = Some(Utc::now());
+                        status.crawls_completed += 1;
+                    });
+                    tracing::info!(registry.name = %self.source.name, "crawl completed");
+                    self.settings.interval
+                }
+                Err(error) => {
+                    tracing::warn!(registry.name = %self.source.name, %error, retry_in_secs = backoff.as_secs(), "crawl failed, retrying");
+                    self.board.update(&self.source.name, |status| {
+                        status.state = CrawlState::Unreachable;
+                        status.last_error = Some(error.clone());
+                    });
+                    let current = backoff;
+                    backoff = (backoff * 2).min(self.settings.max_backoff);
+                    current
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = trigger.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The JSON API (`/api/v1`): the same data the pages show, for automation.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use app::error::AppError;
+use app::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView};
+use app::ssr::{UiState, find_artifact, find_repositories, find_repository, registry_card};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The API routes, merged into the main router.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/registries", get(list_registries))
+        .route("/api/v1/registries/{registry}/repositories", get(list_repositories))
+        .route("/api/v1/registries/{registry}/refresh", post(refresh_registry))
+        .route("/api/v1/registries/{registry}/repositories/{*rest}", get(find_repository_or_artifact))
+}
+
+async fn list_registries(State(ui): State<UiState>) -> Result<Json<Vec<RegistryCard>>, ApiError> {
+    let statuses = ui.board.snapshot();
+    let catalog = ui.catalog.clone();
+    let cards = app::ssr::blocking(move || {
+        statuses.iter().map(|status| Ok(registry_card(status, catalog.registry_counts(&status.name)?))).collect()
+    })
+    .await?;
+    Ok(Json(cards))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: usize,
+}
+
+async fn list_repositories(State(ui): State<UiState>, Path(registry): Path<String>, Query(query): Query<ListQuery>) -> Result<Json<RepositoryList>, ApiError> {
+    Ok(Json(find_repositories(&ui, registry, query.q, query.sort, query.page).await?))
+}
+
+/// `…/repositories/<repo>` is the repository; `…/repositories/<repo>/@<digest>` one artifact.
+async fn find_repository_or_artifact(State(ui): State<UiState>, Path((registry, rest)): Path<(String, String)>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    match rest.split_once("/@") {
+        Some((repository, digest)) => {
+            let artifact: ArtifactView = find_artifact(&ui, registry, repository.to_owned(), digest.to_owned()).await?;
+            Ok(Json(artifact).into_response())
+        }
+        None => {
+            let repository: RepositoryView = find_repository(&ui, registry, rest.trim_end_matches('/').to_owned()).await?;
+            Ok(Json(repository).into_response())
+        }
+    }
+}
+
+async fn refresh_registry(State(state): State<AppState>, Path(registry): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    if !state.crawler.trigger(&registry) {
+        return Err(AppError::NotFound(format!("registry {registry:?}")).into());
+    }
+    Ok(Json(serde_json::json!({ "registry": registry, "refresh": "scheduled" })))
+}

@@ -1,0 +1,33 @@
+//! The one place that chooses HTTP statuses for the JSON API.
+
+use app::error::AppError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An API error: an [`AppError`] rendered as `{"error": "..."}` with the matching status.
+#[derive(Debug)]
+pub(crate) struct ApiError(pub(crate) AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError(error)
+    }
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match &self.0 {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
+    }
+}

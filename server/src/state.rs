@@ -1,0 +1,60 @@
+//! The application state shared by every handler and SSR render, and how it is built from
+//! the configuration (clients per registry, catalog, crawler).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use app::ssr::UiState;
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
+use ocicat_crawler::{Crawler, RegistrySource, StatusBoard};
+use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
+
+use crate::config::Config;
+
+/// Everything handlers need; cheap to clone.
+#[derive(Clone, FromRef)]
+pub(crate) struct AppState {
+    /// Leptos settings (site root, output name).
+    pub(crate) leptos_options: LeptosOptions,
+    /// Catalog reader and crawl status, as the pages see them.
+    pub(crate) ui: UiState,
+    /// "Refresh now" triggers.
+    pub(crate) crawler: Arc<Crawler>,
+}
+
+/// Builds one client per configured registry.
+pub(crate) fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
+    config
+        .registries
+        .iter()
+        .map(|registry| {
+            let name = registry.name.get_ref().clone();
+            let credentials = match (&registry.username, registry.password()?) {
+                (Some(username), password) => Credentials::Basic { username: username.clone(), password: Secret::new(password.unwrap_or_default()) },
+                (None, _) => Credentials::Anonymous,
+            };
+            let url = url::Url::parse(registry.url.get_ref()).with_context(|| format!("registry {name:?}: bad url"))?;
+            let client = Client::new(ClientConfig::new(url, credentials)).with_context(|| format!("registry {name:?}: cannot build client"))?;
+            Ok(RegistrySource { name, client, repositories: registry.repositories.clone() })
+        })
+        .collect()
+}
+
+/// Opens the catalog under the configured data directory.
+pub(crate) fn open_catalog(config: &Config) -> anyhow::Result<(Catalog, CatalogWriter)> {
+    std::fs::create_dir_all(&config.server.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.server.data_dir.display()))?;
+    ocicat_catalog::open(&config.server.data_dir, WriterConfig::default())
+        .with_context(|| format!("cannot open the catalog in {}", config.server.data_dir.display()))
+}
+
+/// A board with every configured registry registered, so pages list them before the first crawl.
+pub(crate) fn status_board(sources: &[RegistrySource]) -> StatusBoard {
+    let board = StatusBoard::default();
+    for source in sources {
+        board.register(&source.name, source.client.base_url().as_str());
+    }
+    board
+}
