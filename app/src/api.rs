@@ -15,12 +15,20 @@ pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
     use crate::ssr::*;
     let state = state()?;
     let statuses = state.board.snapshot();
-    blocking(move || statuses.iter().map(|status| Ok(registry_card(status, state.catalog.registry_counts(&status.name)?))).collect()).await
+    blocking(move || {
+        statuses.iter().map(|status| Ok(registry_card(status, state.catalog.registry_counts(&status.name)?))).collect()
+    })
+    .await
 }
 
 /// One page of a registry's repositories, filtered by a substring and sorted.
 #[server]
-pub async fn list_repositories(registry: String, filter: String, sort: String, page: usize) -> Result<RepositoryList, AppError> {
+pub async fn list_repositories(
+    registry: String,
+    filter: String,
+    sort: String,
+    page: usize,
+) -> Result<RepositoryList, AppError> {
     use crate::ssr::*;
     find_repositories(&state()?, registry, filter, sort, page).await
 }

@@ -35,7 +35,11 @@ pub fn ShortDigest(digest: String) -> impl IntoView {
 #[component]
 pub fn BadgeList(badges: Badges) -> impl IntoView {
     let eol = badges.end_of_life.clone().map(|date| {
-        let (class, text) = if badges.expired { ("badge badge-expired", format!("EOL {date} · expired")) } else { ("badge badge-eol", format!("EOL {date}")) };
+        let (class, text) = if badges.expired {
+            ("badge badge-expired", format!("EOL {date} · expired"))
+        } else {
+            ("badge badge-eol", format!("EOL {date}"))
+        };
         view! { <span class=class>{text}</span> }
     });
     view! {
@@ -65,7 +69,10 @@ pub fn StatePill(state: String) -> impl IntoView {
 #[component]
 pub fn DateText(value: Option<String>) -> impl IntoView {
     match value {
-        Some(timestamp) => view! { <time datetime=timestamp.clone() title=timestamp.clone()>{short_date(&timestamp)}</time> }.into_any(),
+        Some(timestamp) => {
+            view! { <time datetime=timestamp.clone() title=timestamp.clone()>{short_date(&timestamp)}</time> }
+                .into_any()
+        }
         None => view! { <span class="muted">"—"</span> }.into_any(),
     }
 }
@@ -85,9 +92,15 @@ pub fn EmptyState(title: String, hint: String) -> impl IntoView {
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
     let (title, hint) = match &error {
-        AppError::NotFound(what) => (format!("Not found: {what}"), "It may have been deleted, or the crawler has not reached it yet.".to_string()),
+        AppError::NotFound(what) => (
+            format!("Not found: {what}"),
+            "It may have been deleted, or the crawler has not reached it yet.".to_string(),
+        ),
         AppError::BadRequest(reason) => ("This address is not valid".to_string(), reason.clone()),
-        AppError::Internal => ("Something went wrong on the server".to_string(), "The error was logged. Try again in a moment.".to_string()),
+        AppError::Internal => (
+            "Something went wrong on the server".to_string(),
+            "The error was logged. Try again in a moment.".to_string(),
+        ),
         AppError::Transport(reason) => ("The server could not be reached".to_string(), reason.clone()),
     };
     view! {

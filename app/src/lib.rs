@@ -78,7 +78,8 @@ fn RepositoryOrArtifact() -> impl IntoView {
         let rest = rest.trim_end_matches('/').to_string();
         match rest.split_once("/@") {
             Some((repository, digest)) => {
-                view! { <ArtifactPage registry repository=repository.to_string() digest=digest.to_string()/> }.into_any()
+                view! { <ArtifactPage registry repository=repository.to_string() digest=digest.to_string()/> }
+                    .into_any()
             }
             None => view! { <RepositoryPage registry repository=rest/> }.into_any(),
         }

@@ -81,9 +81,10 @@ fn is_version_tag(tag: &str) -> bool {
 
 /// The digest an artifact refers to: its `subject`, or the one named by its cosign tag.
 fn effective_subject(artifact: &ArtifactDoc) -> Option<String> {
-    artifact.subject.clone().or_else(|| {
-        artifact.tags.iter().filter(|tag| tag.contains('.')).find_map(|tag| tag_subject(tag))
-    })
+    artifact
+        .subject
+        .clone()
+        .or_else(|| artifact.tags.iter().filter(|tag| tag.contains('.')).find_map(|tag| tag_subject(tag)))
 }
 
 fn related(artifact: &ArtifactDoc) -> Related {
@@ -109,7 +110,11 @@ impl<'a> Graph<'a> {
             if let Some(subject) = subject {
                 graph.referrers.entry(subject.as_str()).or_default().push(artifact);
             }
+            let fallback_index = artifact.tags.iter().any(|tag| !tag.contains('.') && tag_subject(tag).is_some());
             for child in &artifact.children {
+                if fallback_index {
+                    continue;
+                }
                 graph.parents.entry(child.digest.as_str()).or_default().push(artifact);
                 if let Some(attested) = &child.attests {
                     *graph.attested_by.entry(attested.clone()).or_default() += 1;
@@ -120,7 +125,8 @@ impl<'a> Graph<'a> {
     }
 
     fn badges(&self, digest: &str, today: &str) -> Badges {
-        let mut badges = Badges { attestations: self.attested_by.get(digest).copied().unwrap_or(0), ..Badges::default() };
+        let mut badges =
+            Badges { attestations: self.attested_by.get(digest).copied().unwrap_or(0), ..Badges::default() };
         for referrer in self.referrers.get(digest).into_iter().flatten() {
             match referrer.kind.as_str() {
                 "signature" => badges.signed = true,
@@ -128,7 +134,10 @@ impl<'a> Graph<'a> {
                 "scan" => badges.scans += 1,
                 "attestation" => badges.attestations += 1,
                 "lifecycle" => {
-                    let date = referrer.annotations.get("vnd.microsoft.artifact.lifecycle.end-of-life.date").map(|d| d.chars().take(10).collect::<String>());
+                    let date = referrer
+                        .annotations
+                        .get("vnd.microsoft.artifact.lifecycle.end-of-life.date")
+                        .map(|d| d.chars().take(10).collect::<String>());
                     if let Some(date) = date {
                         if badges.end_of_life.as_ref().is_none_or(|known| date < *known) {
                             badges.end_of_life = Some(date);
@@ -155,7 +164,8 @@ pub fn repository_view(registry: &str, host: &str, repository: &str, artifacts: 
     let mut tags = Vec::new();
     for (artifact, subject) in artifacts.iter().zip(&subjects) {
         let versions: Vec<&String> = artifact.tags.iter().filter(|tag| is_version_tag(tag)).collect();
-        let top_level = subject.is_none() && !graph.parents.contains_key(artifact.digest.as_str()) && artifact.tags.is_empty();
+        let top_level =
+            subject.is_none() && !graph.parents.contains_key(artifact.digest.as_str()) && artifact.tags.is_empty();
         let row = |tag: Option<String>| TagRow {
             tag,
             digest: artifact.digest.clone(),
@@ -193,7 +203,9 @@ fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
 }
 
 fn pretty(json: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(json).and_then(|value| serde_json::to_string_pretty(&value)).unwrap_or_else(|_| json.to_owned())
+    serde_json::from_str::<serde_json::Value>(json)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| json.to_owned())
 }
 
 /// Builds the artifact page for `digest` from every artifact of its repository.
@@ -209,7 +221,8 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
             created: None,
         })
     });
-    let mut referrers: Vec<Related> = graph.referrers.get(artifact.digest.as_str()).into_iter().flatten().map(|r| related(r)).collect();
+    let mut referrers: Vec<Related> =
+        graph.referrers.get(artifact.digest.as_str()).into_iter().flatten().map(|r| related(r)).collect();
     referrers.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
     ArtifactView {
         registry: artifact.registry.clone(),
@@ -229,7 +242,13 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
         layers: artifact
             .layers
             .iter()
-            .map(|layer| Part { media_type: layer.media_type.clone(), digest: layer.digest.clone(), size: layer.size, label: layer.title.clone(), linked: false })
+            .map(|layer| Part {
+                media_type: layer.media_type.clone(),
+                digest: layer.digest.clone(),
+                size: layer.size,
+                label: layer.title.clone(),
+                linked: false,
+            })
             .collect(),
         children: artifact
             .children
@@ -238,7 +257,11 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
                 media_type: child.media_type.clone(),
                 digest: child.digest.clone(),
                 size: child.size,
-                label: child.attests.as_ref().map(|d| format!("attestation for {}", crate::model::short_digest(d))).or_else(|| child.platform.clone()),
+                label: child
+                    .attests
+                    .as_ref()
+                    .map(|d| format!("attestation for {}", crate::model::short_digest(d)))
+                    .or_else(|| child.platform.clone()),
                 linked: known(&child.digest),
             })
             .collect(),
@@ -282,7 +305,13 @@ fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, Ap
 }
 
 /// One page of repositories (shared by the server function and the JSON API).
-pub async fn find_repositories(state: &UiState, registry: String, filter: String, sort: String, page: usize) -> Result<crate::model::RepositoryList, AppError> {
+pub async fn find_repositories(
+    state: &UiState,
+    registry: String,
+    filter: String,
+    sort: String,
+    page: usize,
+) -> Result<crate::model::RepositoryList, AppError> {
     let status = registry_status(state, &registry)?;
     if filter.len() > 200 || page > 100_000 {
         return Err(AppError::BadRequest("filter too long or page too large".into()));
@@ -307,11 +336,21 @@ pub async fn find_repositories(state: &UiState, registry: String, filter: String
             last_push: repository.last_push.map(|date| date.to_rfc3339()),
         })
         .collect();
-    Ok(crate::model::RepositoryList { registry: registry_card(&status, counts), total: found.total, rows, page, per_page })
+    Ok(crate::model::RepositoryList {
+        registry: registry_card(&status, counts),
+        total: found.total,
+        rows,
+        page,
+        per_page,
+    })
 }
 
 /// A repository page (shared by the server function and the JSON API).
-pub async fn find_repository(state: &UiState, registry: String, repository: String) -> Result<RepositoryView, AppError> {
+pub async fn find_repository(
+    state: &UiState,
+    registry: String,
+    repository: String,
+) -> Result<RepositoryView, AppError> {
     let status = registry_status(state, &registry)?;
     let catalog = state.catalog.clone();
     let (name, repo) = (registry.clone(), repository.clone());
@@ -323,7 +362,12 @@ pub async fn find_repository(state: &UiState, registry: String, repository: Stri
 }
 
 /// An artifact page (shared by the server function and the JSON API).
-pub async fn find_artifact(state: &UiState, registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
+pub async fn find_artifact(
+    state: &UiState,
+    registry: String,
+    repository: String,
+    digest: String,
+) -> Result<ArtifactView, AppError> {
     let status = registry_status(state, &registry)?;
     if !is_digest(&digest) {
         return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The API routes, merged into the main router.
-pub(crate) fn router() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/registries", get(list_registries))
         .route("/api/v1/registries/{registry}/repositories", get(list_repositories))
@@ -41,12 +41,19 @@ struct ListQuery {
     page: usize,
 }
 
-async fn list_repositories(State(ui): State<UiState>, Path(registry): Path<String>, Query(query): Query<ListQuery>) -> Result<Json<RepositoryList>, ApiError> {
+async fn list_repositories(
+    State(ui): State<UiState>,
+    Path(registry): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<RepositoryList>, ApiError> {
     Ok(Json(find_repositories(&ui, registry, query.q, query.sort, query.page).await?))
 }
 
 /// `…/repositories/<repo>` is the repository; `…/repositories/<repo>/@<digest>` one artifact.
-async fn find_repository_or_artifact(State(ui): State<UiState>, Path((registry, rest)): Path<(String, String)>) -> Result<axum::response::Response, ApiError> {
+async fn find_repository_or_artifact(
+    State(ui): State<UiState>,
+    Path((registry, rest)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
     match rest.split_once("/@") {
         Some((repository, digest)) => {
@@ -54,13 +61,17 @@ async fn find_repository_or_artifact(State(ui): State<UiState>, Path((registry, 
             Ok(Json(artifact).into_response())
         }
         None => {
-            let repository: RepositoryView = find_repository(&ui, registry, rest.trim_end_matches('/').to_owned()).await?;
+            let repository: RepositoryView =
+                find_repository(&ui, registry, rest.trim_end_matches('/').to_owned()).await?;
             Ok(Json(repository).into_response())
         }
     }
 }
 
-async fn refresh_registry(State(state): State<AppState>, Path(registry): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn refresh_registry(
+    State(state): State<AppState>,
+    Path(registry): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     if !state.crawler.trigger(&registry) {
         return Err(AppError::NotFound(format!("registry {registry:?}")).into());
     }

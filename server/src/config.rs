@@ -12,25 +12,25 @@ use toml::Spanned;
 /// The whole configuration file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Config {
+pub struct Config {
     #[serde(default)]
-    pub(crate) server: ServerConfig,
+    pub server: ServerConfig,
     #[serde(default)]
-    pub(crate) crawl: CrawlConfig,
+    pub crawl: CrawlConfig,
     #[serde(default, rename = "registry")]
-    pub(crate) registries: Vec<RegistryConfig>,
+    pub registries: Vec<RegistryConfig>,
 }
 
 /// `[server]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct ServerConfig {
+pub struct ServerConfig {
     /// Address to listen on.
-    pub(crate) listen: String,
+    pub listen: String,
     /// Where the index lives.
-    pub(crate) data_dir: PathBuf,
+    pub data_dir: PathBuf,
     /// Where the built site (`pkg/`, favicon) lives.
-    pub(crate) site_root: PathBuf,
+    pub site_root: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -42,11 +42,11 @@ impl Default for ServerConfig {
 /// `[crawl]`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct CrawlConfig {
+pub struct CrawlConfig {
     /// Seconds between two full crawls of a registry.
-    pub(crate) interval_secs: u64,
+    pub interval_secs: u64,
     /// Repositories crawled at once per registry.
-    pub(crate) concurrency: usize,
+    pub concurrency: usize,
 }
 
 impl Default for CrawlConfig {
@@ -58,23 +58,23 @@ impl Default for CrawlConfig {
 /// One `[[registry]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RegistryConfig {
+pub struct RegistryConfig {
     /// Short name used in URLs: lowercase letters, digits, `-` and `_`.
-    pub(crate) name: Spanned<String>,
+    pub name: Spanned<String>,
     /// Base URL, `http://` or `https://`.
-    pub(crate) url: Spanned<String>,
+    pub url: Spanned<String>,
     /// Username for Basic auth and token requests.
     #[serde(default)]
-    pub(crate) username: Option<String>,
+    pub username: Option<String>,
     /// Name of the environment variable holding the password.
     #[serde(default)]
-    pub(crate) password_env: Option<String>,
+    pub password_env: Option<String>,
     /// File holding the password (first line).
     #[serde(default)]
-    pub(crate) password_file: Option<PathBuf>,
+    pub password_file: Option<PathBuf>,
     /// Repositories to crawl when the registry has no `_catalog`.
     #[serde(default)]
-    pub(crate) repositories: Option<Vec<String>>,
+    pub repositories: Option<Vec<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -83,27 +83,42 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 impl Config {
     /// Reads and validates `path`.
-    pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration file {}", path.display()))?;
         Config::parse(&text, path)
     }
 
-    pub(crate) fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)
+            .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
         let mut names = std::collections::HashSet::new();
         for registry in &config.registries {
             let name = registry.name.get_ref();
             let name_line = line_of(text, registry.name.span().start);
-            let valid = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !valid {
-                bail!("{}:{name_line}: registry name {name:?} must be 1-64 lowercase letters, digits, '-' or '_'", path.display());
+                bail!(
+                    "{}:{name_line}: registry name {name:?} must be 1-64 lowercase letters, digits, '-' or '_'",
+                    path.display()
+                );
             }
             if !names.insert(name.clone()) {
-                bail!("{}:{name_line}: registry name {name:?} is used twice; give each registry its own name", path.display());
+                bail!(
+                    "{}:{name_line}: registry name {name:?} is used twice; give each registry its own name",
+                    path.display()
+                );
             }
             let url_line = line_of(text, registry.url.span().start);
-            let parsed = url::Url::parse(registry.url.get_ref())
-                .map_err(|error| anyhow::anyhow!("{}:{url_line}: registry url {:?} is not a url: {error}", path.display(), registry.url.get_ref()))?;
+            let parsed = url::Url::parse(registry.url.get_ref()).map_err(|error| {
+                anyhow::anyhow!(
+                    "{}:{url_line}: registry url {:?} is not a url: {error}",
+                    path.display(),
+                    registry.url.get_ref()
+                )
+            })?;
             if parsed.scheme() != "http" && parsed.scheme() != "https" {
                 bail!("{}:{url_line}: registry url must start with http:// or https://", path.display());
             }
@@ -121,22 +136,24 @@ impl Config {
     }
 
     /// The crawl interval.
-    pub(crate) fn interval(&self) -> Duration {
+    pub fn interval(&self) -> Duration {
         Duration::from_secs(self.crawl.interval_secs.max(5))
     }
 }
 
 impl RegistryConfig {
     /// Resolves the password from the environment or its file.
-    pub(crate) fn password(&self) -> anyhow::Result<Option<String>> {
+    pub fn password(&self) -> anyhow::Result<Option<String>> {
         if let Some(variable) = &self.password_env {
-            let value = std::env::var(variable)
-                .with_context(|| format!("registry {:?}: environment variable {variable} is not set", self.name.get_ref()))?;
+            let value = std::env::var(variable).with_context(|| {
+                format!("registry {:?}: environment variable {variable} is not set", self.name.get_ref())
+            })?;
             return Ok(Some(value));
         }
         if let Some(file) = &self.password_file {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("registry {:?}: cannot read password file {}", self.name.get_ref(), file.display()))?;
+            let text = std::fs::read_to_string(file).with_context(|| {
+                format!("registry {:?}: cannot read password file {}", self.name.get_ref(), file.display())
+            })?;
             return Ok(Some(text.lines().next().unwrap_or_default().to_owned()));
         }
         Ok(None)
@@ -164,7 +181,9 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_and_unknown_keys_are_refused() {
-        let error = Config::parse("[[registry]]\nname = \"a\"\nurl = \"http://u:p@x\"\n", Path::new("c.toml")).unwrap_err().to_string();
+        let error = Config::parse("[[registry]]\nname = \"a\"\nurl = \"http://u:p@x\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("never in the url"), "{error}");
         let error = Config::parse("[server]\nlisen = \"x\"\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(error.contains("unknown field"), "{error}");

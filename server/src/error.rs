@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 /// An API error: an [`AppError`] rendered as `{"error": "..."}` with the matching status.
 #[derive(Debug)]
-pub(crate) struct ApiError(pub(crate) AppError);
+pub struct ApiError(pub AppError);
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {

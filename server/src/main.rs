@@ -1,13 +1,6 @@
 //! The `ocicat` binary: `serve` (the web app and the crawler), `crawl` (one crawl, then exit),
 //! `check-config`. It only wires the crates together.
 
-mod api;
-mod config;
-mod error;
-mod router;
-mod state;
-mod telemetry;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,8 +10,9 @@ use leptos::prelude::LeptosOptions;
 use ocicat_crawler::{CrawlSettings, Crawler, crawl_registry};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::state::{AppState, open_catalog, registry_sources, status_board};
+use ocicat::config::Config;
+use ocicat::state::{AppState, open_catalog, registry_sources, status_board};
+use ocicat::{router, telemetry};
 
 /// A browser catalog for OCI registries.
 #[derive(Debug, Parser)]
@@ -85,8 +79,12 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     let (catalog, writer) = open_catalog(&config)?;
     let board = status_board(&sources);
     let shutdown = CancellationToken::new();
-    let settings = CrawlSettings { interval: config.interval(), repository_concurrency: config.crawl.concurrency, ..CrawlSettings::default() };
-    let crawler = Crawler::start(sources, catalog.clone(), writer, board.clone(), settings, shutdown.clone());
+    let settings = CrawlSettings {
+        interval: config.interval(),
+        repository_concurrency: config.crawl.concurrency,
+        ..CrawlSettings::default()
+    };
+    let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
     let leptos_options = LeptosOptions::builder()
         .output_name("ocicat")
         .site_root(config.server.site_root.to_string_lossy().into_owned())
@@ -94,7 +92,8 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .build();
     let state = AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler) };
     let router = router::build_router(state);
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(server.address = %listener.local_addr()?, "ocicat is listening on http://{}", listener.local_addr()?);
     let stop = shutdown.clone();
     axum::serve(listener, router)
@@ -104,6 +103,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         })
         .await
         .context("server failed")?;
+    writer.close().await.context("cannot commit the index at shutdown")?;
     tracing::info!("ocicat stopped");
     Ok(())
 }

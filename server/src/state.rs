@@ -15,35 +15,39 @@ use crate::config::Config;
 
 /// Everything handlers need; cheap to clone.
 #[derive(Clone, FromRef)]
-pub(crate) struct AppState {
+pub struct AppState {
     /// Leptos settings (site root, output name).
-    pub(crate) leptos_options: LeptosOptions,
+    pub leptos_options: LeptosOptions,
     /// Catalog reader and crawl status, as the pages see them.
-    pub(crate) ui: UiState,
+    pub ui: UiState,
     /// "Refresh now" triggers.
-    pub(crate) crawler: Arc<Crawler>,
+    pub crawler: Arc<Crawler>,
 }
 
 /// Builds one client per configured registry.
-pub(crate) fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
+pub fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
     config
         .registries
         .iter()
         .map(|registry| {
             let name = registry.name.get_ref().clone();
             let credentials = match (&registry.username, registry.password()?) {
-                (Some(username), password) => Credentials::Basic { username: username.clone(), password: Secret::new(password.unwrap_or_default()) },
+                (Some(username), password) => Credentials::Basic {
+                    username: username.clone(),
+                    password: Secret::new(password.unwrap_or_default()),
+                },
                 (None, _) => Credentials::Anonymous,
             };
             let url = url::Url::parse(registry.url.get_ref()).with_context(|| format!("registry {name:?}: bad url"))?;
-            let client = Client::new(ClientConfig::new(url, credentials)).with_context(|| format!("registry {name:?}: cannot build client"))?;
+            let client = Client::new(ClientConfig::new(url, credentials))
+                .with_context(|| format!("registry {name:?}: cannot build client"))?;
             Ok(RegistrySource { name, client, repositories: registry.repositories.clone() })
         })
         .collect()
 }
 
 /// Opens the catalog under the configured data directory.
-pub(crate) fn open_catalog(config: &Config) -> anyhow::Result<(Catalog, CatalogWriter)> {
+pub fn open_catalog(config: &Config) -> anyhow::Result<(Catalog, CatalogWriter)> {
     std::fs::create_dir_all(&config.server.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.server.data_dir.display()))?;
     ocicat_catalog::open(&config.server.data_dir, WriterConfig::default())
@@ -51,7 +55,7 @@ pub(crate) fn open_catalog(config: &Config) -> anyhow::Result<(Catalog, CatalogW
 }
 
 /// A board with every configured registry registered, so pages list them before the first crawl.
-pub(crate) fn status_board(sources: &[RegistrySource]) -> StatusBoard {
+pub fn status_board(sources: &[RegistrySource]) -> StatusBoard {
     let board = StatusBoard::default();
     for source in sources {
         board.register(&source.name, source.client.base_url().as_str());

@@ -4,7 +4,7 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber.
-pub(crate) fn init() {
+pub fn init() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn,hyper=warn,reqwest=warn,tower_http=info"));
     let json = std::env::var("OCICAT_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));

@@ -1,1 +1,76 @@
-fn main() {}
+//! Automation behind the README's commands: `demo` (a real registry, seeded, with ocicat on it)
+//! and `e2e` (the same, then the Chromium suite in end2end/), plus `seed` for any registry.
+
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask", about = "ocicat automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start distribution 2.8.2 on loopback, seed it, and serve ocicat on it until Ctrl-C.
+    Demo {
+        /// Where ocicat listens.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: String,
+    },
+    /// Start a seeded registry and ocicat, run the end-to-end suite in Chromium, stop everything.
+    E2e,
+    /// Seed an existing registry.
+    Seed {
+        /// The registry's base URL.
+        #[arg(long)]
+        url: url::Url,
+        /// `demo`, `test`, or a number of repositories for a bench-scale data set.
+        #[arg(long, default_value = "demo")]
+        size: String,
+        /// Username, when the registry needs one (password from OCICAT_SEED_PASSWORD).
+        #[arg(long)]
+        username: Option<String>,
+        /// The registry implements the OCI referrers API (no fallback tags are written).
+        #[arg(long)]
+        referrers_api: bool,
+    },
+}
+
+/// The ocicat binary the automation runs (built by the README's commands beforehand).
+pub(crate) fn ocicat_binary() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::env::var_os("OCICAT_BIN").map(PathBuf::from).unwrap_or_else(|| root.join("target/debug/ocicat"))
+}
+
+/// The workspace root.
+pub(crate) fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    match Cli::parse().command {
+        Command::Demo { listen } => run::demo(&listen).await,
+        Command::E2e => run::e2e().await,
+        Command::Seed { url, size, username, referrers_api } => {
+            let size = run::parse_size(&size)?;
+            let target = ocicat_seed::Target {
+                url,
+                username,
+                password: std::env::var("OCICAT_SEED_PASSWORD").ok(),
+                referrers_api,
+            };
+            let report = ocicat_seed::seed(&target, size).await?;
+            println!("{}", serde_json::to_string_pretty(&run::report_json(&report))?);
+            Ok(())
+        }
+    }
+}

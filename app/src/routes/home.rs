@@ -45,7 +45,8 @@ fn RegistryCardView(card: RegistryCard) -> impl IntoView {
             </div>
         }
     });
-    let error = card.last_error.clone().map(|error| view! { <p class="card-error" title=error.clone()>{error.clone()}</p> });
+    let error =
+        card.last_error.clone().map(|error| view! { <p class="card-error" title=error.clone()>{error.clone()}</p> });
     view! {
         <a class="card registry-card" href=href>
             <div class="card-top">

@@ -16,7 +16,10 @@ pub fn RegistryPage() -> impl IntoView {
     let filter = move || query.read().get("q").unwrap_or_default();
     let sort = move || query.read().get("sort").unwrap_or_else(|| "name".into());
     let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
-    let listing = Resource::new(move || (registry(), filter(), sort(), page()), |(registry, filter, sort, page)| list_repositories(registry, filter, sort, page));
+    let listing = Resource::new(
+        move || (registry(), filter(), sort(), page()),
+        |(registry, filter, sort, page)| list_repositories(registry, filter, sort, page),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading repositories…"</p> }>
             {move || Suspend::new(async move {

@@ -10,7 +10,10 @@ use crate::model::{RepositoryView, TagRow, human_size};
 /// The repository page for `registry` and `repository`.
 #[component]
 pub fn RepositoryPage(registry: String, repository: String) -> impl IntoView {
-    let view_data = Resource::new(move || (registry.clone(), repository.clone()), |(registry, repository)| get_repository(registry, repository));
+    let view_data = Resource::new(
+        move || (registry.clone(), repository.clone()),
+        |(registry, repository)| get_repository(registry, repository),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading tags…"</p> }>
             {move || Suspend::new(async move {
@@ -38,7 +41,8 @@ fn TagTable(data: RepositoryView) -> impl IntoView {
     let total = data.tags.len();
     let visible = move || {
         let needle = filter.get().trim().to_lowercase();
-        let mut rows: Vec<TagRow> = all_rows.with_value(|rows| rows.iter().filter(|row| matches(row, &needle)).cloned().collect());
+        let mut rows: Vec<TagRow> =
+            all_rows.with_value(|rows| rows.iter().filter(|row| matches(row, &needle)).cloned().collect());
         if sort.get() == "name" {
             rows.sort_by(|a, b| a.tag.cmp(&b.tag));
         }

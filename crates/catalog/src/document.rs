@@ -104,8 +104,11 @@ pub(crate) fn repository_key(registry: &str, repository: &str) -> String {
     format!("{registry}\u{0}{repository}")
 }
 
-fn tantivy_date(date: DateTime<Utc>) -> tantivy::DateTime {
-    tantivy::DateTime::from_timestamp_secs(date.timestamp())
+/// Dates tantivy can hold (nanoseconds in an i64: about 1678 to 2262); others are left out.
+fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
+    const LIMIT_SECS: i64 = 9_000_000_000;
+    let seconds = date.timestamp();
+    (-LIMIT_SECS..LIMIT_SECS).contains(&seconds).then(|| tantivy::DateTime::from_timestamp_secs(seconds))
 }
 
 pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
@@ -131,8 +134,8 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
         document.add_text(fields.subject, subject);
     }
     document.add_u64(fields.size, artifact.size);
-    if let Some(created) = artifact.created {
-        document.add_date(fields.created, tantivy_date(created));
+    if let Some(created) = artifact.created.and_then(tantivy_date) {
+        document.add_date(fields.created, created);
     }
     document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());
     document
@@ -147,8 +150,8 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
     document.add_u64(fields.tag_count, repository.tag_count);
     document.add_u64(fields.artifact_count, repository.artifact_count);
     document.add_u64(fields.size, repository.size);
-    if let Some(last_push) = repository.last_push {
-        document.add_date(fields.last_push, tantivy_date(last_push));
+    if let Some(last_push) = repository.last_push.and_then(tantivy_date) {
+        document.add_date(fields.last_push, last_push);
     }
     document.add_text(fields.body, serde_json::to_string(repository).unwrap_or_default());
     document

@@ -23,11 +23,10 @@ use std::sync::Arc;
 pub fn open(data_dir: &Path, config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
     let (index, fields) = schema::open_or_create(data_dir)?;
     let fields = Arc::new(fields);
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|error| CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) })?;
+    let reader =
+        index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().map_err(|error| {
+            CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) }
+        })?;
     let catalog = Catalog::new(reader, fields.clone());
     let writer = CatalogWriter::start(&index, fields, catalog.clone(), config)?;
     Ok((catalog, writer))
@@ -37,11 +36,10 @@ pub fn open(data_dir: &Path, config: WriterConfig) -> Result<(Catalog, CatalogWr
 pub fn open_in_ram(config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
     let (index, fields) = schema::create_in_ram();
     let fields = Arc::new(fields);
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(|error| CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) })?;
+    let reader =
+        index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().map_err(|error| {
+            CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) }
+        })?;
     let catalog = Catalog::new(reader, fields.clone());
     let writer = CatalogWriter::start(&index, fields, catalog.clone(), config)?;
     Ok((catalog, writer))

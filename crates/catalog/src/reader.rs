@@ -85,20 +85,30 @@ impl Catalog {
     pub fn registry_counts(&self, registry: &str) -> Result<RegistryCounts> {
         let searcher = self.reader.searcher();
         let count = |doc_type: &str| {
-            let query = self.all_of(vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)]);
+            let query =
+                self.all_of(vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)]);
             searcher.search(&query, &Count).map(|n| n as u64).map_err(index_error("cannot count documents"))
         };
         Ok(RegistryCounts { repositories: count("repository")?, artifacts: count("artifact")? })
     }
 
     /// One page of the repositories of `registry` whose name contains `filter`.
-    pub fn repositories(&self, registry: &str, filter: &str, sort: RepositorySort, offset: usize, limit: usize) -> Result<RepositoryPage> {
+    pub fn repositories(
+        &self,
+        registry: &str,
+        filter: &str,
+        sort: RepositorySort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<RepositoryPage> {
         let searcher = self.reader.searcher();
-        let mut clauses = vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
+        let mut clauses =
+            vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
             let pattern = format!(".*{}.*", escape_regex(&filter));
-            let regex = RegexQuery::from_pattern(&pattern, self.fields.repository).map_err(index_error("cannot build filter"))?;
+            let regex = RegexQuery::from_pattern(&pattern, self.fields.repository)
+                .map_err(index_error("cannot build filter"))?;
             clauses.push(Box::new(regex));
         }
         let query = self.all_of(clauses);
@@ -136,7 +146,9 @@ impl Catalog {
             self.term(self.fields.repository, repository),
             self.term(self.fields.doc_type, "repository"),
         ]);
-        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(index_error("cannot find repository"))?;
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("cannot find repository"))?;
         hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
     }
 
@@ -159,7 +171,9 @@ impl Catalog {
         let searcher = self.reader.searcher();
         let key = crate::document::artifact_key(registry, repository, digest);
         let query = self.all_of(vec![self.term(self.fields.key, &key), self.term(self.fields.doc_type, "artifact")]);
-        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score()).map_err(index_error("cannot find artifact"))?;
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("cannot find artifact"))?;
         hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
     }
 
@@ -171,7 +185,9 @@ impl Catalog {
             self.term(self.fields.repository, repository),
             self.term(self.fields.subject, digest),
         ]);
-        let hits = searcher.search(&query, &TopDocs::with_limit(1000).order_by_score()).map_err(index_error("cannot list referrers"))?;
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1000).order_by_score())
+            .map_err(index_error("cannot list referrers"))?;
         hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
     }
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema};
 use tantivy::Index;
+use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema};
 
 use crate::error::{CatalogError, Result, index_error};
 

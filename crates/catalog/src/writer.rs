@@ -25,7 +25,11 @@ pub struct WriterConfig {
 
 impl Default for WriterConfig {
     fn default() -> Self {
-        WriterConfig { memory_budget_bytes: 50 << 20, commit_every_docs: 5_000, commit_interval: Duration::from_secs(1) }
+        WriterConfig {
+            memory_budget_bytes: 50 << 20,
+            commit_every_docs: 5_000,
+            commit_interval: Duration::from_secs(1),
+        }
     }
 }
 
@@ -33,6 +37,7 @@ enum Operation {
     ReplaceRepository { repository: RepositoryDoc, artifacts: Vec<ArtifactDoc> },
     RemoveRepository { registry: String, repository: String },
     Flush(oneshot::Sender<Result<()>>),
+    Close(oneshot::Sender<Result<()>>),
 }
 
 /// The handle that feeds the writer; cheap to clone, bounded so producers slow down under load.
@@ -51,15 +56,24 @@ enum CommitTrigger {
 }
 
 impl CatalogWriter {
-    pub(crate) fn start(index: &Index, fields: Arc<Fields>, catalog: Catalog, config: WriterConfig) -> Result<CatalogWriter> {
-        let index_writer: IndexWriter = index.writer(config.memory_budget_bytes).map_err(index_error("cannot open index writer"))?;
+    pub(crate) fn start(
+        index: &Index,
+        fields: Arc<Fields>,
+        catalog: Catalog,
+        config: WriterConfig,
+    ) -> Result<CatalogWriter> {
+        let index_writer: IndexWriter =
+            index.writer(config.memory_budget_bytes).map_err(index_error("cannot open index writer"))?;
         let (sender, receiver) = mpsc::channel(64);
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| CatalogError::Corrupt("the catalog writer must start inside a tokio runtime".into()))?;
         std::thread::Builder::new()
             .name("catalog-writer".into())
             .spawn(move || run(runtime, receiver, index_writer, fields, catalog, config))
-            .map_err(|source| CatalogError::Io { context: "cannot start writer thread".into(), source: Arc::new(source) })?;
+            .map_err(|source| CatalogError::Io {
+                context: "cannot start writer thread".into(),
+                source: Arc::new(source),
+            })?;
         Ok(CatalogWriter { sender })
     }
 
@@ -70,13 +84,21 @@ impl CatalogWriter {
 
     /// Removes a repository that disappeared from its registry.
     pub async fn remove_repository(&self, registry: &str, repository: &str) -> Result<()> {
-        self.send(Operation::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() }).await
+        self.send(Operation::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() })
+            .await
     }
 
     /// Commits everything sent so far and waits until readers see it.
     pub async fn flush(&self) -> Result<()> {
         let (reply, answer) = oneshot::channel();
         self.send(Operation::Flush(reply)).await?;
+        answer.await.map_err(|_| CatalogError::WriterGone)?
+    }
+
+    /// Commits, stops the writer and releases the index lock; later calls fail with `WriterGone`.
+    pub async fn close(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Operation::Close(reply)).await?;
         answer.await.map_err(|_| CatalogError::WriterGone)?
     }
 
@@ -96,7 +118,11 @@ fn run(
     let mut pending_docs = 0usize;
     let mut last_commit = Instant::now();
     loop {
-        let wait = if pending_docs > 0 { config.commit_interval.saturating_sub(last_commit.elapsed()) } else { Duration::from_secs(3600) };
+        let wait = if pending_docs > 0 {
+            config.commit_interval.saturating_sub(last_commit.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
         let next = runtime.block_on(async { tokio::time::timeout(wait, receiver.recv()).await });
         let trigger = match next {
             Err(_elapsed) => Some(CommitTrigger::Interval),
@@ -106,6 +132,12 @@ fn run(
                 }
                 return;
             }
+            Ok(Some(Operation::Close(reply))) => {
+                let committed = commit(&mut index_writer, &catalog, CommitTrigger::Shutdown, pending_docs);
+                let released = index_writer.wait_merging_threads().map_err(index_error("cannot finish merges"));
+                let _ = reply.send(committed.and(released));
+                return;
+            }
             Ok(Some(Operation::Flush(reply))) => {
                 let _ = reply.send(commit(&mut index_writer, &catalog, CommitTrigger::Flush, pending_docs));
                 pending_docs = 0;
@@ -113,7 +145,13 @@ fn run(
                 None
             }
             Ok(Some(operation)) => {
-                pending_docs += apply(&index_writer, &fields, operation);
+                // A bug in document mapping must cost one operation, never the writer.
+                let applied =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(&index_writer, &fields, operation)));
+                pending_docs += applied.unwrap_or_else(|_| {
+                    tracing::error!("catalog writer skipped an operation that panicked");
+                    0
+                });
                 if pending_docs >= config.commit_every_docs {
                     Some(CommitTrigger::Documents)
                 } else if receiver.is_empty() && last_commit.elapsed() >= config.commit_interval {
@@ -153,11 +191,16 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &repository_key(&registry, &repository)));
             1
         }
-        Operation::Flush(_) => 0,
+        Operation::Flush(_) | Operation::Close(_) => 0,
     }
 }
 
-fn commit(index_writer: &mut IndexWriter, catalog: &Catalog, trigger: CommitTrigger, pending_docs: usize) -> Result<()> {
+fn commit(
+    index_writer: &mut IndexWriter,
+    catalog: &Catalog,
+    trigger: CommitTrigger,
+    pending_docs: usize,
+) -> Result<()> {
     let started = Instant::now();
     index_writer.commit().map_err(index_error("cannot commit index"))?;
     catalog.reload()?;

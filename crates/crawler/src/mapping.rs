@@ -35,13 +35,18 @@ struct ContainerConfig {
     labels: Option<BTreeMap<String, String>>,
 }
 
-/// Parses a date as RFC 3339 or a plain `yyyy-mm-dd` (both appear in the wild).
+/// Parses a date as RFC 3339 or a plain `yyyy-mm-dd` (both appear in the wild). Placeholder
+/// dates such as `0001-01-01` (reproducible builds) and dates past 9999 count as unknown.
 pub(crate) fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
-        return Some(date.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|date| date.and_hms_opt(0, 0, 0)).map(|date| date.and_utc())
+    let parsed = match DateTime::parse_from_rfc3339(text) {
+        Ok(date) => Some(date.with_timezone(&Utc)),
+        Err(_) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|date| date.and_hms_opt(0, 0, 0))
+            .map(|date| date.and_utc()),
+    };
+    parsed.filter(|date| (1970..=9999).contains(&chrono::Datelike::year(date)))
 }
 
 fn capped(map: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
@@ -64,7 +69,12 @@ fn platform_text(os: &str, architecture: &str, variant: Option<&str>) -> String 
 
 /// Builds the document for `manifest` in `registry`/`repository`; `config` is the raw config blob
 /// when it was fetched.
-pub(crate) fn artifact_doc(registry: &str, repository: &str, manifest: &Manifest, config: Option<&[u8]>) -> ArtifactDoc {
+pub(crate) fn artifact_doc(
+    registry: &str,
+    repository: &str,
+    manifest: &Manifest,
+    config: Option<&[u8]>,
+) -> ArtifactDoc {
     let (kind, artifact_type) = classify(manifest);
     let mut document = ArtifactDoc {
         registry: registry.to_owned(),
@@ -112,9 +122,10 @@ pub(crate) fn artifact_doc(registry: &str, repository: &str, manifest: &Manifest
             document.annotations = capped(index.annotations().clone().unwrap_or_default());
             for child in index.manifests() {
                 let annotations = child.annotations().clone().unwrap_or_default();
-                let attests = (annotations.get("vnd.docker.reference.type").map(String::as_str) == Some("attestation-manifest"))
-                    .then(|| annotations.get("vnd.docker.reference.digest").cloned())
-                    .flatten();
+                let attests = (annotations.get("vnd.docker.reference.type").map(String::as_str)
+                    == Some("attestation-manifest"))
+                .then(|| annotations.get("vnd.docker.reference.digest").cloned())
+                .flatten();
                 let platform = child
                     .platform()
                     .as_ref()
@@ -163,6 +174,7 @@ mod tests {
         assert_eq!(parse_date("2024-06-30").unwrap().to_rfc3339(), "2024-06-30T00:00:00+00:00");
         assert_eq!(parse_date("2023-05-12T21:15:10.8343521Z").unwrap().timestamp(), 1683926110);
         assert!(parse_date("next tuesday").is_none());
+        assert!(parse_date("0001-01-01T00:00:00Z").is_none());
     }
 
     #[test]

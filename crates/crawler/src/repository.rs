@@ -30,12 +30,18 @@ pub struct RepositoryCrawl {
 /// True for tags that name versions; false for referrer fallback and cosign tags.
 pub(crate) fn is_version_tag(tag: &str) -> bool {
     let Some(rest) = tag.strip_prefix("sha256-").or_else(|| tag.strip_prefix("sha512-")) else { return true };
-    let hex = rest.strip_suffix(".sig").or_else(|| rest.strip_suffix(".att")).or_else(|| rest.strip_suffix(".sbom")).unwrap_or(rest);
+    let hex = rest
+        .strip_suffix(".sig")
+        .or_else(|| rest.strip_suffix(".att"))
+        .or_else(|| rest.strip_suffix(".sbom"))
+        .unwrap_or(rest);
     !((hex.len() == 64 || hex.len() == 128) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn wants_config(media_type: &str, size: u64) -> bool {
-    media_type != media_types::OCI_EMPTY && size <= MAX_CONFIG_BYTES && (media_type.ends_with("json") || media_type.ends_with("+json"))
+    media_type != media_types::OCI_EMPTY
+        && size <= MAX_CONFIG_BYTES
+        && (media_type.ends_with("json") || media_type.ends_with("+json"))
 }
 
 /// Crawls `repository` of `registry` through `client`.
@@ -47,7 +53,8 @@ pub async fn crawl_repository(registry: &str, client: &Client, repository: &str)
         failures.push(format!("tag list of {repository} was truncated"));
     }
     let mut documents: BTreeMap<String, ArtifactDoc> = BTreeMap::new();
-    let mut queue: VecDeque<(String, Option<String>)> = listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))).collect();
+    let mut queue: VecDeque<(String, Option<String>)> =
+        listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))).collect();
     let mut manifests_seen = 0u64;
     while let Some((reference, tag)) = queue.pop_front() {
         if let Some(existing) = documents.get_mut(&reference) {
@@ -58,7 +65,9 @@ pub async fn crawl_repository(registry: &str, client: &Client, repository: &str)
             continue;
         }
         if documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
-            failures.push(format!("{repository} has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were skipped"));
+            failures.push(format!(
+                "{repository} has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were skipped"
+            ));
             break;
         }
         let manifest = match client.get_manifest(repository, &reference).await {
@@ -78,7 +87,9 @@ pub async fn crawl_repository(registry: &str, client: &Client, repository: &str)
             continue;
         }
         let config = match &manifest.body {
-            ManifestBody::Image(image) if wants_config(&image.config().media_type().to_string(), image.config().size()) => {
+            ManifestBody::Image(image)
+                if wants_config(&image.config().media_type().to_string(), image.config().size()) =>
+            {
                 match image.config().digest().to_string().parse::<Digest>() {
                     Ok(config_digest) => match client.get_blob(repository, &config_digest).await {
                         Ok(bytes) => Some(bytes),

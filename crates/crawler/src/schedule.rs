@@ -112,13 +112,19 @@ pub async fn crawl_registry(
     Ok(())
 }
 
-async fn remove_vanished(source: &RegistrySource, catalog: &Catalog, writer: &CatalogWriter, current: &[String]) -> Result<(), String> {
+async fn remove_vanished(
+    source: &RegistrySource,
+    catalog: &Catalog,
+    writer: &CatalogWriter,
+    current: &[String],
+) -> Result<(), String> {
     let registry = source.name.clone();
     let catalog = catalog.clone();
-    let known = tokio::task::spawn_blocking(move || catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000))
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())?;
+    let known =
+        tokio::task::spawn_blocking(move || catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000))
+            .await
+            .map_err(|error| error.to_string())?
+            .map_err(|error| error.to_string())?;
     let current: BTreeSet<&str> = current.iter().map(String::as_str).collect();
     for gone in known.items.iter().filter(|repository| !current.contains(repository.repository.as_str())) {
         tracing::info!(repo.name = %gone.repository, "repository disappeared, removing it from the catalog");
@@ -148,7 +154,13 @@ impl Crawler {
             board.register(&source.name, source.client.base_url().as_str());
             let trigger = Arc::new(Notify::new());
             triggers.insert(source.name.clone(), trigger.clone());
-            let task = CrawlTask { source, catalog: catalog.clone(), writer: writer.clone(), board: board.clone(), settings: settings.clone() };
+            let task = CrawlTask {
+                source,
+                catalog: catalog.clone(),
+                writer: writer.clone(),
+                board: board.clone(),
+                settings: settings.clone(),
+            };
             tokio::spawn(task.run(trigger, shutdown.clone()));
         }
         Crawler { triggers: Arc::new(triggers) }
@@ -178,7 +190,14 @@ impl CrawlTask {
     async fn run(self, trigger: Arc<Notify>, shutdown: CancellationToken) {
         let mut backoff = self.settings.initial_backoff;
         loop {
-            let outcome = crawl_registry(&self.source, &self.catalog, &self.writer, &self.board, self.settings.repository_concurrency).await;
+            let outcome = crawl_registry(
+                &self.source,
+                &self.catalog,
+                &self.writer,
+                &self.board,
+                self.settings.repository_concurrency,
+            )
+            .await;
             let wait = match outcome {
                 Ok(()) => {
                     backoff = self.settings.initial_backoff;

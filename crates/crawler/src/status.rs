@@ -58,7 +58,11 @@ impl StatusBoard {
     /// Registers a registry in the pending state.
     pub fn register(&self, name: &str, url: &str) {
         let mut board = self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        board.entry(name.to_owned()).or_insert_with(|| RegistryStatus { name: name.to_owned(), url: url.to_owned(), ..Default::default() });
+        board.entry(name.to_owned()).or_insert_with(|| RegistryStatus {
+            name: name.to_owned(),
+            url: url.to_owned(),
+            ..Default::default()
+        });
     }
 
     /// Applies `change` to one registry's status.

@@ -61,7 +61,8 @@ fn kind_of_type(media_type: &str) -> Option<ArtifactKind> {
     let lower = media_type.to_ascii_lowercase();
     let kind = if lower.starts_with("application/vnd.cncf.helm.") {
         ArtifactKind::Helm
-    } else if lower.starts_with("application/vnd.wasm.") || lower == "application/wasm" || lower.contains("module.wasm") {
+    } else if lower.starts_with("application/vnd.wasm.") || lower == "application/wasm" || lower.contains("module.wasm")
+    {
         ArtifactKind::Wasm
     } else if lower.contains("spdx") || lower.contains("cyclonedx") || lower.contains("syft") {
         ArtifactKind::Sbom
@@ -95,12 +96,13 @@ pub fn classify(manifest: &Manifest) -> (ArtifactKind, Option<String>) {
         }
         ManifestBody::Image(image) => {
             let config_type = image.config().media_type().to_string();
-            let artifact_type = image
-                .artifact_type()
-                .as_ref()
-                .map(ToString::to_string)
-                .filter(|value| !value.is_empty())
-                .or_else(|| (!is_image_config(&config_type) && config_type != media_types::OCI_EMPTY).then(|| config_type.clone()));
+            let artifact_type =
+                image.artifact_type().as_ref().map(ToString::to_string).filter(|value| !value.is_empty()).or_else(
+                    || {
+                        (!is_image_config(&config_type) && config_type != media_types::OCI_EMPTY)
+                            .then(|| config_type.clone())
+                    },
+                );
             if let Some(kind) = artifact_type.as_deref().and_then(kind_of_type) {
                 return (kind, artifact_type);
             }
@@ -131,7 +133,8 @@ mod tests {
 
     #[test]
     fn artifact_type_wins_over_config() {
-        let raw = format!(r#"{{"schemaVersion":2,"artifactType":"application/spdx+json","config":{EMPTY},"layers":[]}}"#);
+        let raw =
+            format!(r#"{{"schemaVersion":2,"artifactType":"application/spdx+json","config":{EMPTY},"layers":[]}}"#);
         assert_eq!(classify(&manifest(&raw)), (ArtifactKind::Sbom, Some("application/spdx+json".into())));
     }
 
@@ -151,7 +154,9 @@ mod tests {
     #[test]
     fn plain_index_is_an_index_and_lifecycle_is_lifecycle() {
         assert_eq!(classify(&manifest(r#"{"schemaVersion":2,"manifests":[]}"#)).0, ArtifactKind::Index);
-        let raw = format!(r#"{{"schemaVersion":2,"artifactType":"application/vnd.microsoft.artifact.lifecycle","config":{EMPTY},"layers":[]}}"#);
+        let raw = format!(
+            r#"{{"schemaVersion":2,"artifactType":"application/vnd.microsoft.artifact.lifecycle","config":{EMPTY},"layers":[]}}"#
+        );
         assert_eq!(classify(&manifest(&raw)).0, ArtifactKind::Lifecycle);
     }
 }

@@ -13,8 +13,8 @@ use crate::auth::{Credentials, Secret, TokenCache, TokenResponse, parse_challeng
 use crate::body::read_capped;
 use crate::digest::{Algorithm, Digest};
 use crate::error::{OciError, Result};
-use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
 use crate::listing::{validate_reference, validate_repository};
+use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
 
 /// Caps on everything read from a registry.
 #[derive(Debug, Clone)]
@@ -196,7 +196,13 @@ impl Client {
         Ok(retried)
     }
 
-    async fn send_once<F>(&self, method: &Method, url: &Url, scopes: &BTreeSet<String>, configure: &F) -> Result<Response>
+    async fn send_once<F>(
+        &self,
+        method: &Method,
+        url: &Url,
+        scopes: &BTreeSet<String>,
+        configure: &F,
+    ) -> Result<Response>
     where
         F: Fn(RequestBuilder) -> RequestBuilder,
     {
@@ -212,11 +218,15 @@ impl Client {
         if let Some(value) = authorization {
             request = request.header(header::AUTHORIZATION, value);
         }
-        request.send().await.map_err(|error| OciError::Unreachable { url: url.to_string(), reason: error_chain(&error) })
+        request
+            .send()
+            .await
+            .map_err(|error| OciError::Unreachable { url: url.to_string(), reason: error_chain(&error) })
     }
 
     fn checked_realm(&self, realm: &str) -> Result<Url> {
-        let refused = |reason: &str| OciError::Refused { target: realm.chars().take(200).collect(), reason: reason.into() };
+        let refused =
+            |reason: &str| OciError::Refused { target: realm.chars().take(200).collect(), reason: reason.into() };
         let parsed = Url::parse(realm).map_err(|_| refused("token realm is not a url"))?;
         match (self.inner.base.scheme(), parsed.scheme()) {
             ("https", "https") | ("http", "http" | "https") => Ok(parsed),
@@ -254,8 +264,10 @@ impl Client {
             });
         }
         let body = read_capped(response, 1 << 20).await?;
-        let parsed: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|error| OciError::InvalidDocument { url: realm.to_string(), reason: format!("bad token response: {error}") })?;
+        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|error| OciError::InvalidDocument {
+            url: realm.to_string(),
+            reason: format!("bad token response: {error}"),
+        })?;
         let (token, lifetime) = parsed.into_token().ok_or_else(|| OciError::Unauthorized {
             url: realm.to_string(),
             reason: "token response carries no token".into(),
@@ -271,11 +283,14 @@ impl Client {
         let requested = validate_reference(reference)?;
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
         let response = self
-            .execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request.header(header::ACCEPT, media_types::ACCEPT))
+            .execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| {
+                request.header(header::ACCEPT, media_types::ACCEPT)
+            })
             .await?;
         let response = check_status(response).await?;
         let header_digest = docker_content_digest(&response)?;
-        let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
         let raw = read_capped(response, self.inner.limits.manifest_bytes).await?;
         let (media_type, body) = parse_manifest(url.as_str(), content_type.as_deref(), &raw)?;
         let schema1 = matches!(body, ManifestBody::Schema1);
@@ -283,7 +298,11 @@ impl Client {
         let computed = Digest::compute(algorithm, &raw);
         if let Some(expected) = &requested {
             if !schema1 && *expected != computed {
-                return Err(OciError::DigestMismatch { url: url.to_string(), expected: expected.clone(), actual: computed });
+                return Err(OciError::DigestMismatch {
+                    url: url.to_string(),
+                    expected: expected.clone(),
+                    actual: computed,
+                });
             }
         }
         let digest = match header_digest {
@@ -303,7 +322,9 @@ impl Client {
         validate_reference(reference)?;
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
         let response = self
-            .execute(Method::HEAD, url, &[pull_scope(repository)], |request| request.header(header::ACCEPT, media_types::ACCEPT))
+            .execute(Method::HEAD, url, &[pull_scope(repository)], |request| {
+                request.header(header::ACCEPT, media_types::ACCEPT)
+            })
             .await?;
         let response = check_status(response).await?;
         docker_content_digest(&response)
@@ -334,12 +355,12 @@ impl Client {
             return Ok(digest);
         }
         let start_url = self.url(&format!("/v2/{repository}/blobs/uploads/"))?;
-        let started = check_status(self.execute(Method::POST, start_url.clone(), &scopes, |request| request).await?).await?;
-        let location = started
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or_else(|| OciError::InvalidDocument { url: start_url.to_string(), reason: "upload without location".into() })?;
+        let started =
+            check_status(self.execute(Method::POST, start_url.clone(), &scopes, |request| request).await?).await?;
+        let location =
+            started.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).ok_or_else(|| {
+                OciError::InvalidDocument { url: start_url.to_string(), reason: "upload without location".into() }
+            })?;
         let mut upload_url = crate::paging::resolve_same_origin(&start_url, location)?;
         upload_url.query_pairs_mut().append_pair("digest", &digest.to_string());
         let response = self
@@ -352,7 +373,13 @@ impl Client {
     }
 
     /// Uploads a manifest under `reference` (a tag or its digest) with `media_type`.
-    pub async fn push_manifest(&self, repository: &str, reference: &str, media_type: &str, raw: Bytes) -> Result<Digest> {
+    pub async fn push_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        raw: Bytes,
+    ) -> Result<Digest> {
         validate_repository(repository)?;
         validate_reference(reference)?;
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;

@@ -91,8 +91,8 @@ impl FromStr for Digest {
             "sha512" => Algorithm::Sha512,
             _ => return Err(invalid()),
         };
-        let well_formed = hex.len() == algorithm.hex_len()
-            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let well_formed =
+            hex.len() == algorithm.hex_len() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !well_formed {
             return Err(invalid());
         }
@@ -133,10 +133,7 @@ mod tests {
     #[test]
     fn empty_string_has_the_well_known_sha256() {
         let digest = Digest::sha256(b"");
-        assert_eq!(
-            digest.to_string(),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(digest.to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]

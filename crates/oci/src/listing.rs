@@ -75,9 +75,15 @@ impl Client {
                 response = self.execute(Method::GET, without_n, &scopes, |request| request).await?;
             }
             let response = check_status(response).await?;
-            let link = response.headers().get(header::LINK).and_then(|value| value.to_str().ok()).and_then(next_link).map(str::to_owned);
+            let link = response
+                .headers()
+                .get(header::LINK)
+                .and_then(|value| value.to_str().ok())
+                .and_then(next_link)
+                .map(str::to_owned);
             let body = read_capped(response, self.limits().list_page_bytes).await?;
-            let page = parse(&body).map_err(|error| OciError::InvalidDocument { url: url.to_string(), reason: error.to_string() })?;
+            let page = parse(&body)
+                .map_err(|error| OciError::InvalidDocument { url: url.to_string(), reason: error.to_string() })?;
             let page_was_empty = page.is_empty();
             items.extend(page);
             if let Some(link) = link {

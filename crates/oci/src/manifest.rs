@@ -80,15 +80,23 @@ struct Shape {
 }
 
 /// Parses `raw` served with `content_type`; rejects ambiguous documents and mismatched types.
-pub(crate) fn parse_manifest(url: &str, content_type: Option<&str>, raw: &[u8]) -> Result<(String, ManifestBody), OciError> {
+pub(crate) fn parse_manifest(
+    url: &str,
+    content_type: Option<&str>,
+    raw: &[u8],
+) -> Result<(String, ManifestBody), OciError> {
     let invalid = |reason: String| OciError::InvalidDocument { url: url.to_owned(), reason };
     let shape: Shape = serde_json::from_slice(raw).map_err(|error| invalid(format!("not a json manifest: {error}")))?;
     if shape.manifests.is_some() && (shape.layers.is_some() || shape.config.is_some()) {
         return Err(invalid("ambiguous document: both manifests and layers/config".into()));
     }
-    let content_type = content_type
-        .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-        .filter(|value| !value.is_empty() && value != "application/json" && value != "application/octet-stream" && value != "text/plain");
+    let content_type =
+        content_type.map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).filter(|value| {
+            !value.is_empty()
+                && value != "application/json"
+                && value != "application/octet-stream"
+                && value != "text/plain"
+        });
     if let (Some(declared), Some(served)) = (&shape.media_type, &content_type) {
         if declared != served {
             return Err(invalid(format!("mediaType {declared:?} differs from content-type {served:?}")));
@@ -105,14 +113,16 @@ pub(crate) fn parse_manifest(url: &str, content_type: Option<&str>, raw: &[u8]) 
     };
     let media_type = content_type.or(shape.media_type).unwrap_or_else(|| sniffed.to_owned());
     let body = match media_type.as_str() {
-        media_types::OCI_INDEX | media_types::DOCKER_MANIFEST_LIST => {
-            ManifestBody::Index(Box::new(serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?))
-        }
+        media_types::OCI_INDEX | media_types::DOCKER_MANIFEST_LIST => ManifestBody::Index(Box::new(
+            serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?,
+        )),
         media_types::DOCKER_SCHEMA1 | media_types::DOCKER_SCHEMA1_SIGNED => ManifestBody::Schema1,
-        media_types::OCI_ARTIFACT_MANIFEST => ManifestBody::Image(Box::new(artifact_manifest_as_image(raw).map_err(invalid)?)),
-        _ if shape.manifests.is_some() => {
-            ManifestBody::Index(Box::new(serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?))
+        media_types::OCI_ARTIFACT_MANIFEST => {
+            ManifestBody::Image(Box::new(artifact_manifest_as_image(raw).map_err(invalid)?))
         }
+        _ if shape.manifests.is_some() => ManifestBody::Index(Box::new(
+            serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?,
+        )),
         _ => ManifestBody::Image(Box::new(
             serde_json::from_slice(raw).map_err(|error| invalid(format!("bad image manifest: {error}")))?,
         )),
@@ -145,7 +155,8 @@ mod tests {
 
     #[test]
     fn image_manifest_parses_by_content_type() {
-        let (media_type, body) = parse_manifest("u", Some("application/vnd.oci.image.manifest.v1+json"), IMAGE.as_bytes()).unwrap();
+        let (media_type, body) =
+            parse_manifest("u", Some("application/vnd.oci.image.manifest.v1+json"), IMAGE.as_bytes()).unwrap();
         assert_eq!(media_type, media_types::OCI_MANIFEST);
         assert!(matches!(body, ManifestBody::Image(_)));
     }

@@ -1,0 +1,137 @@
+//! The crawler against real registries seeded by real tools: everything the seeder pushed is
+//! indexed with the right kind, deletions disappear on the next crawl, a dead registry is an error.
+
+use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
+use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
+use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
+use ocicat_seed::{SeedReport, Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
+
+fn source(url: &str, credentials: Credentials) -> RegistrySource {
+    let client = Client::new(ClientConfig::new(url.parse().unwrap(), credentials)).unwrap();
+    RegistrySource { name: "local".into(), client, repositories: None }
+}
+
+async fn crawl(source: &RegistrySource) -> (Catalog, CatalogWriter, StatusBoard) {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    board.register(&source.name, source.client.base_url().as_str());
+    crawl_registry(source, &catalog, &writer, &board, 4).await.expect("crawl succeeds");
+    (catalog, writer, board)
+}
+
+fn assert_every_item_indexed(catalog: &Catalog, report: &SeedReport, only_tagged: bool) {
+    let mut checked = 0;
+    for item in report.items.iter().filter(|item| !only_tagged || item.reference.is_some()) {
+        let artifact = catalog
+            .artifact("local", &item.repository, &item.digest)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}@{} ({}) not indexed", item.repository, item.digest, item.kind));
+        assert_eq!(artifact.kind, item.kind, "kind of {}@{}", item.repository, item.digest);
+        if let Some(tag) = &item.reference {
+            assert!(artifact.tags.contains(tag), "{tag} missing on {}: {:?}", item.digest, artifact.tags);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} items checked");
+}
+
+#[tokio::test]
+async fn every_seeded_artifact_of_distribution_is_indexed_with_its_kind() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, _writer, board) = crawl(&source).await;
+    assert_every_item_indexed(&catalog, &report, false);
+    let status = board.get("local").unwrap();
+    assert_eq!(status.repositories_total, report.repositories().len() as u64);
+    assert_eq!(status.manifests_failed, 0, "{:?}", status.last_error);
+    // Referrers reached through the fallback index keep their subject.
+    for item in report.items.iter().filter(|item| item.reference.is_none() && item.kind == "sbom") {
+        let artifact = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
+        assert_eq!(artifact.subject, item.subject);
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_registry_is_crawled_with_configured_credentials() {
+    let registry = Distribution::start(DistributionOptions::basic("crawler", "s3cret-basic")).await.unwrap();
+    let target = Target {
+        url: registry.url().parse().unwrap(),
+        username: Some("crawler".into()),
+        password: Some("s3cret-basic".into()),
+        referrers_api: false,
+    };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let credentials = Credentials::Basic { username: "crawler".into(), password: Secret::new("s3cret-basic") };
+    let (catalog, _writer, _board) = crawl(&source(&registry.url(), credentials)).await;
+    assert_every_item_indexed(&catalog, &report, false);
+    let wrong = Credentials::Basic { username: "crawler".into(), password: Secret::new("wrong") };
+    let (bad_catalog, bad_writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    let error =
+        crawl_registry(&source(&registry.url(), wrong), &bad_catalog, &bad_writer, &board, 2).await.unwrap_err();
+    assert!(error.contains("authentication failed"), "{error}");
+}
+
+#[tokio::test]
+async fn token_auth_registry_is_crawled_and_tokens_are_cached() {
+    let registry = Distribution::start(DistributionOptions::token("crawler", "s3cret-token")).await.unwrap();
+    let target = Target {
+        url: registry.url().parse().unwrap(),
+        username: Some("crawler".into()),
+        password: Some("s3cret-token".into()),
+        referrers_api: false,
+    };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let issued_by_seeding = registry.token_server().unwrap().tokens_issued();
+    let credentials = Credentials::Basic { username: "crawler".into(), password: Secret::new("s3cret-token") };
+    let (catalog, _writer, board) = crawl(&source(&registry.url(), credentials)).await;
+    assert_every_item_indexed(&catalog, &report, false);
+    let issued = registry.token_server().unwrap().tokens_issued() - issued_by_seeding;
+    let fetched = board.get("local").unwrap().manifests_seen;
+    // One token per scope (catalog + one per repository), not one per request.
+    assert!(issued >= 1 && issued <= report.repositories().len() + 1, "{issued} tokens for {fetched} manifests");
+}
+
+#[tokio::test]
+async fn tagged_artifacts_of_ferro_are_indexed() {
+    let registry = Ferro::start().await.unwrap();
+    let target = Target { referrers_api: true, ..Target::anonymous(registry.url().parse().unwrap()) };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let (catalog, _writer, _board) = crawl(&source(&registry.url(), Credentials::Anonymous)).await;
+    assert_every_item_indexed(&catalog, &report, true);
+}
+
+#[tokio::test]
+async fn a_deleted_manifest_disappears_on_the_next_crawl() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let victim =
+        report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).expect("a wasm artifact");
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, writer, board) = crawl(&source).await;
+    assert!(catalog.artifact("local", &victim.repository, &victim.digest).unwrap().is_some());
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/v2/{}/manifests/{}", registry.url(), victim.repository, victim.digest))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 202);
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    assert!(catalog.artifact("local", &victim.repository, &victim.digest).unwrap().is_none());
+    let summary = catalog.repository("local", &victim.repository).unwrap().expect("repository still listed");
+    assert_eq!(summary.tag_count, 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_registry_is_an_error_not_a_crash() {
+    let port = ocicat_testkit::free_port().unwrap();
+    let source = source(&format!("http://127.0.0.1:{port}"), Credentials::Anonymous);
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    board.register("local", "http://127.0.0.1");
+    let error = crawl_registry(&source, &catalog, &writer, &board, 2).await.unwrap_err();
+    assert!(error.contains("unreachable"), "{error}");
+    assert_eq!(catalog.registry_counts("local").unwrap().repositories, 0);
+}

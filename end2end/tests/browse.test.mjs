@@ -1,0 +1,74 @@
+// Browsing the seeded registry in Chromium: registries → repositories → tags → artifact,
+// and proof of hydration (the tag filter reacts without a reload).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseUrl, gotoHydrated, openBrowser, registry, seed } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await openBrowser(); });
+after(async () => { await browser?.context.close(); });
+
+const taggedImages = seed.items.filter((item) => item.kind === 'image' && item.reference);
+const repoCounts = taggedImages.reduce((counts, item) => counts.set(item.repository, (counts.get(item.repository) ?? 0) + 1), new Map());
+const [busiestRepo] = [...repoCounts.entries()].sort((a, b) => b[1] - a[1])[0];
+
+test('home page shows the registry with its repository count', async () => {
+  await gotoHydrated(browser.page, '/');
+  const card = browser.page.locator('.registry-card', { hasText: registry });
+  await card.waitFor();
+  const text = await card.innerText();
+  const repositories = new Set(seed.items.map((item) => item.repository)).size;
+  assert.match(text, new RegExp(`Repositories\\s+${repositories}\\b`, 'i'));
+  assert.match(text, /up to date/);
+});
+
+test('registry page lists every seeded repository and filters on the server', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, `/r/${registry}`);
+  const names = await page.locator('a.repo-link').allInnerTexts();
+  for (const repository of new Set(seed.items.map((item) => item.repository))) {
+    assert.ok(names.includes(repository), `${repository} listed in ${names}`);
+  }
+  await gotoHydrated(page, `/r/${registry}?q=${encodeURIComponent(busiestRepo)}`);
+  const filtered = await page.locator('a.repo-link').allInnerTexts();
+  assert.deepEqual(filtered, [busiestRepo]);
+});
+
+test('repository page hydrates: the tag filter narrows the rows without reloading', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, `/r/${registry}/${busiestRepo}`);
+  const rows = page.locator('table.tags tbody tr');
+  const before = await rows.count();
+  assert.ok(before >= 2, `expected several tags in ${busiestRepo}, got ${before}`);
+  await page.evaluate(() => { window.__ocicatNoReload = 'still here'; });
+  const tag = taggedImages.find((item) => item.repository === busiestRepo).reference;
+  await page.locator('#tag-filter').fill(tag);
+  await page.waitForFunction((count) => document.querySelectorAll('table.tags tbody tr').length < count, before);
+  const remaining = await page.locator('table.tags tbody tr a.tag-link').allInnerTexts();
+  assert.ok(remaining.length >= 1 && remaining.every((text) => text.includes(tag)), `rows ${remaining} all match ${tag}`);
+  assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
+  assert.match(await page.locator('[data-testid=tag-count]').innerText(), new RegExp(`^${remaining.length} of ${before}$`));
+});
+
+test('artifact page shows kind, digest, pull command, annotations and raw manifest', async () => {
+  const { page } = browser;
+  const image = taggedImages.find((item) => item.repository === busiestRepo);
+  await gotoHydrated(page, `/r/${registry}/${image.repository}/@${image.digest}`);
+  await page.locator('.facts').waitFor();
+  const facts = await page.locator('.facts').innerText();
+  assert.ok(facts.includes(image.digest), 'digest shown');
+  assert.match(await page.locator('.pull code').innerText(), new RegExp(`${image.repository}@${image.digest}$`));
+  await page.locator('summary', { hasText: 'Manifest JSON' }).click();
+  assert.match(await page.locator('pre.json').first().innerText(), /"schemaVersion": 2/);
+});
+
+test('an unknown artifact shows a not-found message, not a crash', async () => {
+  const { page } = browser;
+  await page.goto(`${baseUrl}/r/${registry}/${busiestRepo}/@sha256:${'0'.repeat(64)}`);
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.locator('.error-box h2').innerText(), /Not found/);
+});
+
+test('no page logged a console error', () => {
+  assert.deepEqual(browser.errors.filter((text) => !text.includes('404')), []);
+});

@@ -1,0 +1,33 @@
+// Shared setup for the end-to-end tests: Debian's Chromium through playwright-core, a fresh
+// profile per run, and a record of console errors so every test can assert there were none.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const baseUrl = process.env.OCICAT_URL ?? 'http://127.0.0.1:3000';
+export const registry = process.env.OCICAT_REGISTRY ?? 'local';
+export const seed = JSON.parse(readFileSync(process.env.OCICAT_SEED_REPORT, 'utf8'));
+
+export async function openBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'ocicat-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  const errors = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { context, page, errors };
+}
+
+/** Waits until the wasm bundle has been fetched and the page has gone quiet (hydrated). */
+export async function gotoHydrated(page, path) {
+  const wasm = page.waitForResponse((response) => response.url().endsWith('/pkg/ocicat.wasm'));
+  await page.goto(baseUrl + path);
+  await wasm;
+  await page.waitForLoadState('networkidle');
+}

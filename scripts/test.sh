@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+#! README command 2: sets everything up and runs every test — unit and integration tests
+#! against real registries (cargo nextest), then the end-to-end suite in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n[test] %s (%ss)\n' "$*" "$(( $(date +%s) - started ))" >&2; }
+
+step "setup"
+./scripts/setup.sh
+step "format check"
+cargo fmt --all --check
+step "wasm dependency tree"
+./scripts/check-wasm-tree.sh
+step "build the browser bundle"
+./scripts/build-front.sh
+step "build the server and automation"
+cargo build -p ocicat -p xtask
+step "unit and integration tests"
+cargo nextest run --no-fail-fast
+step "end-to-end tests in Chromium"
+cargo run -q -p xtask -- e2e
+step "all tests passed"

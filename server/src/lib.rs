@@ -1,0 +1,9 @@
+//! The server side of ocicat as a library: configuration, state, router, JSON API and telemetry.
+//! `main.rs` wires them into the `ocicat` binary; the integration tests build the same router.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod router;
+pub mod state;
+pub mod telemetry;
