@@ -274,24 +274,6 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_http_links_are_links() {
-        let map: BTreeMap<String, String> = [
-            ("a".to_string(), "https://example.com/x".to_string()),
-            ("b".to_string(), "javascript:alert(1)".to_string()),
-            ("c".to_string(), "data:text/html,<b>".to_string()),
-            ("d".to_string(), "https://x\" onmouseover=\"y".to_string()),
-        ]
-        .into();
-        let links: Vec<bool> = annotation_list(&map).iter().map(|a| a.is_link).collect();
-        assert_eq!(links, [true, false, false, false]);
-    }
-}
-
 fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
     match text {
         "pushed" => ocicat_catalog::RepositorySort::LastPush,
@@ -390,4 +372,22 @@ fn is_digest(text: &str) -> bool {
         _ => return false,
     };
     hex.len() == length && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_links_are_links() {
+        let map: BTreeMap<String, String> = [
+            ("a".to_string(), "https://example.com/x".to_string()),
+            ("b".to_string(), "javascript:alert(1)".to_string()),
+            ("c".to_string(), "data:text/html,<b>".to_string()),
+            ("d".to_string(), "https://x\" onmouseover=\"y".to_string()),
+        ]
+        .into();
+        let links: Vec<bool> = annotation_list(&map).iter().map(|a| a.is_link).collect();
+        assert_eq!(links, [true, false, false, false]);
+    }
 }

@@ -22,6 +22,16 @@ test('home page shows the registry with its repository count', async () => {
   assert.match(text, /up to date/);
 });
 
+test('a registry that is down is shown as unreachable with its error, not hidden', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/');
+  const card = page.locator('.registry-card', { hasText: 'offline' });
+  await card.waitFor();
+  assert.match(await card.innerText(), /unreachable/);
+  await gotoHydrated(page, '/r/offline');
+  assert.match(await page.locator('.page-head').innerText(), /unreachable[\s\S]*Last crawl error: registry unreachable/);
+});
+
 test('registry page lists every seeded repository and filters on the server', async () => {
   const { page } = browser;
   await gotoHydrated(page, `/r/${registry}`);

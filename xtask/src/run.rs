@@ -43,7 +43,9 @@ struct Stack {
     _work: tempfile::TempDir,
 }
 
-async fn start_stack(listen: &str, size: Size) -> anyhow::Result<Stack> {
+/// Starts the registry, seeds it and starts ocicat on it; `offline_registry` adds a registry
+/// configured on a port where nothing listens (the end-to-end suite checks how it is shown).
+async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) -> anyhow::Result<Stack> {
     let started = Instant::now();
     let registry = Distribution::start(DistributionOptions::anonymous()).await.context("cannot start the registry")?;
     tracing::info!(registry.url = %registry.url(), "registry started");
@@ -56,10 +58,13 @@ async fn start_stack(listen: &str, size: Size) -> anyhow::Result<Stack> {
     std::fs::write(
         &config_path,
         format!(
-            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {:?}\n",
+            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {:?}\n{}",
             work.path().join("data"),
             site_root,
-            registry.url()
+            registry.url(),
+            offline_registry
+                .map(|port| format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"))
+                .unwrap_or_default(),
         ),
     )?;
     let ocicat = Command::new(ocicat_binary())
@@ -76,14 +81,16 @@ async fn start_stack(listen: &str, size: Size) -> anyhow::Result<Stack> {
     Ok(Stack { registry, ocicat, url, report, _work: work })
 }
 
-/// Polls the JSON API until the first crawl of every registry completed (bounded).
+/// Polls the JSON API until every registry finished its first crawl or was found unreachable (bounded).
 async fn wait_until_crawled(url: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(response) = client.get(format!("{url}/api/v1/registries")).send().await {
             if let Ok(cards) = response.json::<Vec<serde_json::Value>>().await {
-                if !cards.is_empty() && cards.iter().all(|card| card["last_success"].is_string()) {
+                if !cards.is_empty()
+                    && cards.iter().all(|card| card["last_success"].is_string() || card["state"] == "unreachable")
+                {
                     return Ok(());
                 }
             }
@@ -97,7 +104,7 @@ async fn wait_until_crawled(url: &str) -> anyhow::Result<()> {
 
 /// README command 1.
 pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
-    let mut stack = start_stack(listen, Size::Demo).await?;
+    let mut stack = start_stack(listen, Size::Demo, None).await?;
     let report_path = workspace_root().join("target/demo-seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
     println!(
@@ -117,7 +124,7 @@ pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
 /// The end-to-end suite (part of README command 2).
 pub(crate) async fn e2e() -> anyhow::Result<()> {
     let port = ocicat_testkit::free_port()?;
-    let mut stack = start_stack(&format!("127.0.0.1:{port}"), Size::Test).await?;
+    let mut stack = start_stack(&format!("127.0.0.1:{port}"), Size::Test, Some(ocicat_testkit::free_port()?)).await?;
     let report_path = stack._work.path().join("seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
     let status = run_node_suite(&workspace_root().join("end2end"), &stack.url, &report_path).await;

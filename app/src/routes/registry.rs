@@ -49,6 +49,7 @@ fn RepositoryTable(list: RepositoryList, filter: String, sort: String) -> impl I
         <section class="page-head">
             <h1>{registry.clone()} " " <StatePill state=list.registry.state.clone()/></h1>
             <p class="muted mono">{list.registry.host.clone()} " · " {list.total} " repositories"</p>
+            {list.registry.last_error.clone().map(|error| view! { <p class="card-error" role="status">"Last crawl error: " {error}</p> })}
         </section>
         <form class="toolbar" method="get" action=format!("/r/{registry}")>
             <label class="visually-hidden" for="repo-filter">"Filter repositories"</label>

@@ -60,13 +60,7 @@ pub async fn crawl_registry(
     board: &StatusBoard,
     concurrency: usize,
 ) -> Result<(), String> {
-    board.update(&source.name, |status| {
-        status.state = CrawlState::Crawling;
-        status.last_started = Some(Utc::now());
-        status.repositories_done = 0;
-        status.manifests_seen = 0;
-        status.manifests_failed = 0;
-    });
+    let started = Utc::now();
     let repositories: Vec<String> = match &source.repositories {
         Some(configured) => configured.clone(),
         None => {
@@ -74,7 +68,15 @@ pub async fn crawl_registry(
             listing.items
         }
     };
-    board.update(&source.name, |status| status.repositories_total = repositories.len() as u64);
+    // Only a registry that answered counts as crawling; an unreachable one keeps its state.
+    board.update(&source.name, |status| {
+        status.state = CrawlState::Crawling;
+        status.last_started = Some(started);
+        status.repositories_total = repositories.len() as u64;
+        status.repositories_done = 0;
+        status.manifests_seen = 0;
+        status.manifests_failed = 0;
+    });
     let mut results = futures::stream::iter(repositories.iter().cloned())
         .map(|repository| async move {
             let outcome = crawl_repository(&source.name, &source.client, &repository).await;

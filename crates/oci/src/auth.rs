@@ -51,13 +51,16 @@ impl Credentials {
 
 /// One parsed challenge from a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Challenge {
-    pub(crate) scheme: String,
-    pub(crate) params: HashMap<String, String>,
+pub struct Challenge {
+    /// The auth scheme, lowercase.
+    pub scheme: String,
+    /// Parameters by lowercase name.
+    pub params: HashMap<String, String>,
 }
 
 impl Challenge {
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+    /// One parameter by lowercase name.
+    pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 }

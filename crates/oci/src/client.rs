@@ -15,6 +15,7 @@ use crate::digest::{Algorithm, Digest};
 use crate::error::{OciError, Result};
 use crate::listing::{validate_reference, validate_repository};
 use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
+use crate::status::check_status;
 
 /// Caps on everything read from a registry.
 #[derive(Debug, Clone)]
@@ -48,6 +49,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Time allowed for a whole request.
     pub request_timeout: Duration,
+    /// Requests in flight, retries, backoff and the circuit breaker.
+    pub politeness: crate::politeness::Politeness,
 }
 
 impl ClientConfig {
@@ -59,6 +62,7 @@ impl ClientConfig {
             limits: Limits::default(),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            politeness: crate::politeness::Politeness::default(),
         }
     }
 }
@@ -76,6 +80,8 @@ struct Inner {
     limits: Limits,
     scheme: Mutex<Option<Scheme>>,
     tokens: TokenCache,
+    referrers: crate::referrers::ReferrersCapability,
+    governor: crate::politeness::Governor,
 }
 
 /// A client for one registry; clones share connections and the token cache.
@@ -122,6 +128,8 @@ impl Client {
                 limits: config.limits,
                 scheme: Mutex::new(None),
                 tokens: TokenCache::default(),
+                referrers: Default::default(),
+                governor: crate::politeness::Governor::new(config.politeness),
             }),
         })
     }
@@ -129,6 +137,10 @@ impl Client {
     /// The registry's base URL.
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    pub(crate) fn referrers_capability(&self) -> &crate::referrers::ReferrersCapability {
+        &self.inner.referrers
     }
 
     /// The limits in force.
@@ -147,13 +159,75 @@ impl Client {
         check_status(response).await.map(drop)
     }
 
-    /// Sends a request, answering one auth challenge and retrying once.
+    /// The rate-limit state this registry last announced.
+    pub fn rate_limit(&self) -> crate::politeness::RateLimitState {
+        self.inner.governor.snapshot()
+    }
+
+    /// Sends a request politely: within the in-flight bound, after any 429 window, through the
+    /// circuit breaker, retrying 429s (any method) and 5xx or transport failures (GET/HEAD).
     pub(crate) async fn execute<F>(&self, method: Method, url: Url, scopes: &[String], configure: F) -> Result<Response>
     where
         F: Fn(RequestBuilder) -> RequestBuilder,
     {
+        let governor = &self.inner.governor;
+        let _permit = governor.permit().await;
+        let idempotent = method == Method::GET || method == Method::HEAD;
+        let mut attempt = 0;
+        loop {
+            if let Some(left) = governor.open_for() {
+                return Err(OciError::CircuitOpen {
+                    url: self.inner.base.to_string(),
+                    retry_in_secs: left.as_secs().max(1),
+                });
+            }
+            governor.wait_for_window().await;
+            let outcome = self.execute_authenticated(&method, &url, scopes, &configure).await;
+            let retry_in = match &outcome {
+                Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = governor.wait_after_429(response, attempt);
+                    governor.block_for(wait);
+                    tracing::warn!(registry.url = %self.inner.base, wait_secs = wait.as_secs(), "registry is rate limiting");
+                    Some(wait)
+                }
+                Ok(response) if response.status().is_server_error() => {
+                    governor.failed();
+                    idempotent.then(|| governor.backoff(attempt))
+                }
+                Ok(response) => {
+                    governor.succeeded(response);
+                    None
+                }
+                Err(OciError::Unreachable { .. }) => {
+                    governor.failed();
+                    idempotent.then(|| governor.backoff(attempt))
+                }
+                Err(_) => None,
+            };
+            match retry_in {
+                Some(wait) if attempt < governor.rules().max_retries => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// Sends a request, answering one auth challenge and retrying once.
+    async fn execute_authenticated<F>(
+        &self,
+        method: &Method,
+        url: &Url,
+        scopes: &[String],
+        configure: &F,
+    ) -> Result<Response>
+    where
+        F: Fn(RequestBuilder) -> RequestBuilder,
+    {
+        let (method, url) = (method.clone(), url.clone());
         let scope_set: BTreeSet<String> = scopes.iter().cloned().collect();
-        let response = self.send_once(&method, &url, &scope_set, &configure).await?;
+        let response = self.send_once(&method, &url, &scope_set, configure).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
@@ -189,7 +263,7 @@ impl Client {
             self.inner.tokens.forget(&token_key(realm, service.as_deref(), &wanted));
         }
         *self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(learned);
-        let retried = self.send_once(&method, &url, &wanted, &configure).await?;
+        let retried = self.send_once(&method, &url, &wanted, configure).await?;
         if retried.status() == StatusCode::UNAUTHORIZED {
             return Err(OciError::Unauthorized { url: url.to_string(), reason: "credentials rejected".into() });
         }
@@ -343,55 +417,6 @@ impl Client {
         }
         Ok(bytes)
     }
-
-    /// Uploads a blob (monolithic POST then PUT) unless the registry already has it.
-    pub async fn push_blob(&self, repository: &str, bytes: Bytes) -> Result<Digest> {
-        validate_repository(repository)?;
-        let digest = Digest::sha256(&bytes);
-        let scopes = [push_scope(repository)];
-        let head_url = self.url(&format!("/v2/{repository}/blobs/{digest}"))?;
-        let existing = self.execute(Method::HEAD, head_url, &scopes, |request| request).await?;
-        if existing.status().is_success() {
-            return Ok(digest);
-        }
-        let start_url = self.url(&format!("/v2/{repository}/blobs/uploads/"))?;
-        let started =
-            check_status(self.execute(Method::POST, start_url.clone(), &scopes, |request| request).await?).await?;
-        let location =
-            started.headers().get(header::LOCATION).and_then(|value| value.to_str().ok()).ok_or_else(|| {
-                OciError::InvalidDocument { url: start_url.to_string(), reason: "upload without location".into() }
-            })?;
-        let mut upload_url = crate::paging::resolve_same_origin(&start_url, location)?;
-        upload_url.query_pairs_mut().append_pair("digest", &digest.to_string());
-        let response = self
-            .execute(Method::PUT, upload_url, &scopes, |request| {
-                request.header(header::CONTENT_TYPE, "application/octet-stream").body(bytes.clone())
-            })
-            .await?;
-        check_status(response).await?;
-        Ok(digest)
-    }
-
-    /// Uploads a manifest under `reference` (a tag or its digest) with `media_type`.
-    pub async fn push_manifest(
-        &self,
-        repository: &str,
-        reference: &str,
-        media_type: &str,
-        raw: Bytes,
-    ) -> Result<Digest> {
-        validate_repository(repository)?;
-        validate_reference(reference)?;
-        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
-        let media_type = media_type.to_owned();
-        let response = self
-            .execute(Method::PUT, url, &[push_scope(repository)], |request| {
-                request.header(header::CONTENT_TYPE, media_type.clone()).body(raw.clone())
-            })
-            .await?;
-        check_status(response).await?;
-        Ok(Digest::sha256(&raw))
-    }
 }
 
 fn token_key(realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> String {
@@ -402,7 +427,7 @@ pub(crate) fn pull_scope(repository: &str) -> String {
     format!("repository:{repository}:pull")
 }
 
-fn push_scope(repository: &str) -> String {
+pub(crate) fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
 }
 
@@ -422,51 +447,4 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorEnvelope {
-    #[serde(default)]
-    errors: Vec<ErrorEntry>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorEntry {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Maps a non-success status to a typed error, reading the registry's error envelope (capped).
-pub(crate) async fn check_status(response: Response) -> Result<Response> {
-    let status = response.status();
-    if status.is_success() || status == StatusCode::NOT_MODIFIED {
-        return Ok(response);
-    }
-    let url = response.url().to_string();
-    let retry_after_secs = response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok());
-    let body = read_capped(response, 64 << 10).await.unwrap_or_default();
-    let envelope: Option<ErrorEnvelope> = serde_json::from_slice(&body).ok();
-    let first = envelope.and_then(|envelope| envelope.errors.into_iter().next());
-    let code = first.as_ref().map(|entry| entry.code.clone()).filter(|code| !code.is_empty());
-    let message: String = first
-        .and_then(|entry| entry.message)
-        .or_else(|| code.clone())
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect();
-    Err(match status {
-        StatusCode::NOT_FOUND => OciError::NotFound { url, code },
-        StatusCode::UNAUTHORIZED => OciError::Unauthorized { url, reason: message },
-        StatusCode::FORBIDDEN => OciError::Denied { url },
-        StatusCode::TOO_MANY_REQUESTS => OciError::RateLimited { url, retry_after_secs },
-        _ => OciError::Status { url, status: status.as_u16(), message },
-    })
 }

@@ -26,6 +26,12 @@ pub enum OciError {
     /// Any other unexpected status, with the registry's own error code when it sent one.
     #[error("unexpected status {status} from {url}: {message}")]
     Status { url: String, status: u16, message: String },
+    /// The registry does not support the operation (deletion disabled, tag deletion, no `_catalog`).
+    #[error("{what} is not supported by {url}")]
+    Unsupported { url: String, what: String },
+    /// Too many consecutive failures: requests to this registry are paused.
+    #[error("registry {url} is failing; requests paused for {retry_in_secs} s")]
+    CircuitOpen { url: String, retry_in_secs: u64 },
     /// A body was larger than the cap for its kind.
     #[error("body from {url} exceeds the cap of {cap} bytes")]
     TooLarge { url: String, cap: u64 },
@@ -53,7 +59,7 @@ impl OciError {
     /// True when retrying later could succeed (network trouble, rate limits, 5xx).
     pub fn is_transient(&self) -> bool {
         match self {
-            OciError::Unreachable { .. } | OciError::RateLimited { .. } => true,
+            OciError::Unreachable { .. } | OciError::RateLimited { .. } | OciError::CircuitOpen { .. } => true,
             OciError::Status { status, .. } => *status >= 500,
             _ => false,
         }

@@ -4,19 +4,32 @@
 //! to clone; every body it reads is size-capped and every body fetched by digest is verified.
 
 mod auth;
+mod blob;
 mod body;
 mod classify;
 mod client;
+mod delete;
 mod digest;
 mod error;
 mod listing;
 mod manifest;
 mod paging;
+pub mod parse;
+mod politeness;
+mod push;
+mod reference;
+mod referrers;
+mod status;
 
 pub use auth::{Credentials, Secret};
+pub use blob::BlobStream;
 pub use classify::{ArtifactKind, classify};
 pub use client::{Client, ClientConfig, Limits};
+pub use delete::DeleteOutcome;
 pub use digest::{Algorithm, Digest};
 pub use error::{OciError, Result};
 pub use listing::Listing;
 pub use manifest::{Manifest, ManifestBody, media_types};
+pub use politeness::{Politeness, RateLimitState};
+pub use reference::{DOCKER_HUB, DOCKER_HUB_API, Reference};
+pub use referrers::{Referrer, ReferrerSource, buildx_attestations, cosign_tags, merge_referrers};

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use reqwest::{Method, StatusCode, header};
 
 use crate::body::read_capped;
-use crate::client::{Client, check_status, pull_scope};
+use crate::client::{Client, pull_scope};
 use crate::digest::Digest;
 use crate::error::{OciError, Result};
 use crate::paging::{next_link, resolve_same_origin};
+use crate::status::check_status;
 
 /// A listing and whether it was cut short by the page cap or a loop.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
