@@ -1,7 +1,7 @@
 //! Crawls one repository: every tag, every manifest they point at, and (recursively, bounded)
 //! every child of an index — including the referrers listed by `sha256-<hex>` fallback indexes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use ocicat_catalog::{ArtifactDoc, RepositoryDoc};
@@ -44,79 +44,125 @@ fn wants_config(media_type: &str, size: u64) -> bool {
         && (media_type.ends_with("json") || media_type.ends_with("+json"))
 }
 
+/// What one repository walk has found so far.
+#[derive(Default)]
+struct Walk {
+    documents: BTreeMap<String, ArtifactDoc>,
+    queue: VecDeque<(String, Option<String>)>,
+    failures: Vec<String>,
+    manifests_seen: u64,
+}
+
+/// Fetches one reference into the walk (or adds its tag to a known digest), queueing the
+/// children of an index.
+async fn fetch_into(
+    client: &Client,
+    registry: &str,
+    repository: &str,
+    reference: String,
+    tag: Option<String>,
+    walk: &mut Walk,
+) {
+    let Walk { documents, queue, failures, manifests_seen } = walk;
+    if let Some(existing) = documents.get_mut(&reference) {
+        if let Some(tag) = tag {
+            existing.tags.push(tag);
+        }
+        return;
+    }
+    let manifest = match client.get_manifest(repository, &reference).await {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            tracing::warn!(manifest.reference = %reference, %error, "failed to fetch manifest");
+            failures.push(format!("{repository}@{reference}: {error}"));
+            return;
+        }
+    };
+    *manifests_seen += 1;
+    let digest = manifest.digest.to_string();
+    if let Some(existing) = documents.get_mut(&digest) {
+        if let Some(tag) = tag {
+            existing.tags.push(tag);
+        }
+        return;
+    }
+    let config = match &manifest.body {
+        ManifestBody::Image(image) if wants_config(&image.config().media_type().to_string(), image.config().size()) => {
+            let fetched = match image.config().digest().to_string().parse::<Digest>() {
+                Ok(config_digest) => client.get_blob(repository, &config_digest).await,
+                Err(error) => Err(error),
+            };
+            match fetched {
+                Ok(bytes) => Some(bytes),
+                Err(error) => {
+                    tracing::warn!(artifact.digest = %digest, %error, "failed to fetch config");
+                    failures.push(format!("{repository}@{digest} config: {error}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut document = artifact_doc(registry, repository, &manifest, config.as_deref());
+    if let Some(tag) = tag {
+        document.tags.push(tag);
+    }
+    for child in &document.children {
+        queue.push_back((child.digest.clone(), None));
+    }
+    documents.insert(digest, document);
+}
+
 /// Crawls `repository` of `registry` through `client`.
 #[tracing::instrument(skip_all, fields(registry.name = %registry, repo.name = %repository))]
 pub async fn crawl_repository(registry: &str, client: &Client, repository: &str) -> Result<RepositoryCrawl, OciError> {
     let listing = client.tags(repository).await?;
-    let mut failures = Vec::new();
+    let mut walk = Walk::default();
     if listing.truncated {
-        failures.push(format!("tag list of {repository} was truncated"));
+        walk.failures.push(format!("tag list of {repository} was truncated"));
     }
-    let mut documents: BTreeMap<String, ArtifactDoc> = BTreeMap::new();
-    let mut queue: VecDeque<(String, Option<String>)> =
-        listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))).collect();
-    let mut manifests_seen = 0u64;
-    while let Some((reference, tag)) = queue.pop_front() {
-        if let Some(existing) = documents.get_mut(&reference) {
-            // Already fetched by digest; a tag only adds itself.
-            if let Some(tag) = tag {
-                existing.tags.push(tag);
+    walk.queue.extend(listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))));
+    let mut asked_for_referrers: HashSet<String> = HashSet::new();
+    loop {
+        while let Some((reference, tag)) = walk.queue.pop_front() {
+            if walk.documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
+                walk.failures.push(format!(
+                    "{repository} has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were skipped"
+                ));
+                walk.queue.clear();
+                break;
             }
-            continue;
+            fetch_into(client, registry, repository, reference, tag, &mut walk).await;
         }
-        if documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
-            failures.push(format!(
-                "{repository} has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were skipped"
-            ));
+        // Referrers API (OCI 1.1): recursive, so a signature on an SBOM is found too. Registries
+        // without the API answer once and are remembered by the client; fallback tags and index
+        // children were already followed above.
+        let pending: Vec<String> =
+            walk.documents.keys().filter(|digest| !asked_for_referrers.contains(*digest)).cloned().collect();
+        if pending.is_empty() || walk.documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
             break;
         }
-        let manifest = match client.get_manifest(repository, &reference).await {
-            Ok(manifest) => manifest,
-            Err(error) => {
-                tracing::warn!(manifest.reference = %reference, %error, "failed to fetch manifest");
-                failures.push(format!("{repository}@{reference}: {error}"));
-                continue;
-            }
-        };
-        manifests_seen += 1;
-        let digest = manifest.digest.to_string();
-        if let Some(existing) = documents.get_mut(&digest) {
-            if let Some(tag) = tag {
-                existing.tags.push(tag);
-            }
-            continue;
-        }
-        let config = match &manifest.body {
-            ManifestBody::Image(image)
-                if wants_config(&image.config().media_type().to_string(), image.config().size()) =>
-            {
-                match image.config().digest().to_string().parse::<Digest>() {
-                    Ok(config_digest) => match client.get_blob(repository, &config_digest).await {
-                        Ok(bytes) => Some(bytes),
-                        Err(error) => {
-                            tracing::warn!(artifact.digest = %digest, %error, "failed to fetch config");
-                            failures.push(format!("{repository}@{digest} config: {error}"));
-                            None
-                        }
-                    },
-                    Err(error) => {
-                        failures.push(format!("{repository}@{digest} config: {error}"));
-                        None
-                    }
+        for digest in pending {
+            asked_for_referrers.insert(digest.clone());
+            let Ok(subject) = digest.parse::<Digest>() else { continue };
+            match client.referrers_api(repository, &subject, None).await {
+                Ok(Some(referrers)) => {
+                    let unknown = referrers
+                        .into_iter()
+                        .map(|referrer| referrer.digest.to_string())
+                        .filter(|d| !walk.documents.contains_key(d));
+                    walk.queue.extend(unknown.map(|d| (d, None)));
                 }
+                Ok(None) => break,
+                Err(error) => walk.failures.push(format!("{repository}@{digest} referrers: {error}")),
             }
-            _ => None,
-        };
-        let mut document = artifact_doc(registry, repository, &manifest, config.as_deref());
-        if let Some(tag) = tag {
-            document.tags.push(tag);
         }
-        for child in &document.children {
-            queue.push_back((child.digest.clone(), None));
+        if walk.queue.is_empty() {
+            break;
         }
-        documents.insert(digest, document);
     }
-    let artifacts: Vec<ArtifactDoc> = documents
+    let artifacts: Vec<ArtifactDoc> = walk
+        .documents
         .into_values()
         .map(|mut document| {
             document.tags.sort();
@@ -134,7 +180,7 @@ pub async fn crawl_repository(registry: &str, client: &Client, repository: &str)
         size: tagged.clone().map(|artifact| artifact.size).sum(),
         last_push: tagged.filter_map(|artifact| artifact.created).max().or(Some(Utc::now())),
     };
-    Ok(RepositoryCrawl { summary, artifacts, manifests_seen, failures })
+    Ok(RepositoryCrawl { summary, artifacts, manifests_seen: walk.manifests_seen, failures: walk.failures })
 }
 
 #[cfg(test)]

@@ -5,16 +5,12 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use url::Url;
 
 use crate::auth::{Credentials, Secret, TokenCache, TokenResponse, parse_challenges};
 use crate::body::read_capped;
-use crate::digest::{Algorithm, Digest};
 use crate::error::{OciError, Result};
-use crate::listing::{validate_reference, validate_repository};
-use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
 use crate::status::check_status;
 
 /// Caps on everything read from a registry.
@@ -103,17 +99,22 @@ impl Client {
         if scheme != "http" && scheme != "https" {
             return Err(OciError::Config(format!("registry url must be http or https, got {scheme}")));
         }
-        let origin = config.base_url.origin();
+        let registry = config.base_url.clone();
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= 10 {
-                attempt.error("too many redirects")
-            } else if attempt.url().origin() == origin || attempt.url().scheme() == "https" {
-                attempt.follow()
-            } else {
-                attempt.error("redirect leaves the registry's origin over plain http")
+                return attempt.error("too many redirects");
+            }
+            match crate::ssrf::check_target(attempt.url(), &registry) {
+                Ok(()) => attempt.follow(),
+                Err(reason) => attempt.error(reason),
             }
         });
+        let resolver = crate::ssrf::GuardedResolver {
+            registry_host: config.base_url.host_str().unwrap_or_default().to_owned(),
+            registry_internal: crate::ssrf::registry_is_internal(&config.base_url),
+        };
         let http = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(resolver))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .redirect(redirect)
@@ -265,6 +266,16 @@ impl Client {
         *self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(learned);
         let retried = self.send_once(&method, &url, &wanted, configure).await?;
         if retried.status() == StatusCode::UNAUTHORIZED {
+            let insufficient_scope = retried
+                .headers()
+                .get_all(header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(parse_challenges)
+                .any(|challenge| challenge.param("error") == Some("insufficient_scope"));
+            if insufficient_scope {
+                return Err(OciError::Denied { url: url.to_string() });
+            }
             return Err(OciError::Unauthorized { url: url.to_string(), reason: "credentials rejected".into() });
         }
         Ok(retried)
@@ -302,10 +313,13 @@ impl Client {
         let refused =
             |reason: &str| OciError::Refused { target: realm.chars().take(200).collect(), reason: reason.into() };
         let parsed = Url::parse(realm).map_err(|_| refused("token realm is not a url"))?;
-        match (self.inner.base.scheme(), parsed.scheme()) {
-            ("https", "https") | ("http", "http" | "https") => Ok(parsed),
-            _ => Err(refused("token realm must be https (or http for an http registry)")),
+        let plain_http_registry_realm =
+            self.inner.base.scheme() == "http" && parsed.scheme() == "http" && parsed.host() == self.inner.base.host();
+        if plain_http_registry_realm {
+            return Ok(parsed);
         }
+        crate::ssrf::check_target(&parsed, &self.inner.base).map_err(|reason| refused(&reason))?;
+        Ok(parsed)
     }
 
     async fn token(&self, realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> Result<Secret> {
@@ -350,73 +364,6 @@ impl Client {
         self.inner.tokens.put(key, token.clone(), lifetime);
         Ok(token)
     }
-
-    /// Fetches a manifest by tag or digest, verifying its digest; see [`Manifest`].
-    pub async fn get_manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
-        validate_repository(repository)?;
-        let requested = validate_reference(reference)?;
-        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
-        let response = self
-            .execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| {
-                request.header(header::ACCEPT, media_types::ACCEPT)
-            })
-            .await?;
-        let response = check_status(response).await?;
-        let header_digest = docker_content_digest(&response)?;
-        let content_type =
-            response.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).map(str::to_owned);
-        let raw = read_capped(response, self.inner.limits.manifest_bytes).await?;
-        let (media_type, body) = parse_manifest(url.as_str(), content_type.as_deref(), &raw)?;
-        let schema1 = matches!(body, ManifestBody::Schema1);
-        let algorithm = requested.as_ref().map_or(Algorithm::Sha256, Digest::algorithm);
-        let computed = Digest::compute(algorithm, &raw);
-        if let Some(expected) = &requested {
-            if !schema1 && *expected != computed {
-                return Err(OciError::DigestMismatch {
-                    url: url.to_string(),
-                    expected: expected.clone(),
-                    actual: computed,
-                });
-            }
-        }
-        let digest = match header_digest {
-            Some(header) if schema1 => header,
-            Some(header) if !header.verifies(&raw) => {
-                let actual = Digest::compute(header.algorithm(), &raw);
-                return Err(OciError::DigestMismatch { url: url.to_string(), expected: header, actual });
-            }
-            _ => requested.unwrap_or(computed),
-        };
-        Ok(Manifest { digest, media_type, raw, body })
-    }
-
-    /// Asks for a manifest's digest without its body (`HEAD`); `None` when the registry sends no digest.
-    pub async fn head_manifest(&self, repository: &str, reference: &str) -> Result<Option<Digest>> {
-        validate_repository(repository)?;
-        validate_reference(reference)?;
-        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
-        let response = self
-            .execute(Method::HEAD, url, &[pull_scope(repository)], |request| {
-                request.header(header::ACCEPT, media_types::ACCEPT)
-            })
-            .await?;
-        let response = check_status(response).await?;
-        docker_content_digest(&response)
-    }
-
-    /// Reads a whole blob (at most `Limits::blob_bytes`) and verifies it against `digest`.
-    pub async fn get_blob(&self, repository: &str, digest: &Digest) -> Result<Bytes> {
-        validate_repository(repository)?;
-        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"))?;
-        let response = self.execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request).await?;
-        let response = check_status(response).await?;
-        let bytes = read_capped(response, self.inner.limits.blob_bytes).await?;
-        if !digest.verifies(&bytes) {
-            let actual = Digest::compute(digest.algorithm(), &bytes);
-            return Err(OciError::DigestMismatch { url: url.to_string(), expected: digest.clone(), actual });
-        }
-        Ok(bytes)
-    }
 }
 
 fn token_key(realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> String {
@@ -429,13 +376,6 @@ pub(crate) fn pull_scope(repository: &str) -> String {
 
 pub(crate) fn push_scope(repository: &str) -> String {
     format!("repository:{repository}:pull,push")
-}
-
-fn docker_content_digest(response: &Response) -> Result<Option<Digest>> {
-    match response.headers().get("docker-content-digest").and_then(|value| value.to_str().ok()) {
-        None => Ok(None),
-        Some(text) => text.trim().parse().map(Some),
-    }
 }
 
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

@@ -34,13 +34,24 @@ struct TagsPage {
 }
 
 impl Client {
-    /// Lists every repository via `_catalog`.
+    /// Lists every repository via `_catalog`. Registries without it (Docker Hub, GHCR) or that
+    /// deny it give [`OciError::Unsupported`]: configure the repositories to crawl instead.
     pub async fn catalog(&self) -> Result<Listing> {
         let first = self.url("/v2/_catalog?n=1000")?;
-        self.paginate(first, "registry:catalog:*".into(), |body| {
-            serde_json::from_slice::<CatalogPage>(body).map(|page| page.repositories.unwrap_or_default())
-        })
-        .await
+        let listing = self
+            .paginate(first.clone(), "registry:catalog:*".into(), |body| {
+                serde_json::from_slice::<CatalogPage>(body).map(|page| page.repositories.unwrap_or_default())
+            })
+            .await;
+        match listing {
+            Err(OciError::NotFound { .. } | OciError::Denied { .. } | OciError::Unsupported { .. }) => {
+                Err(OciError::Unsupported {
+                    url: first.to_string(),
+                    what: "listing repositories (_catalog); configure the repositories to crawl".into(),
+                })
+            }
+            other => other,
+        }
     }
 
     /// Lists every tag of `repository` (`"tags": null` counts as none).
