@@ -1,7 +1,7 @@
 //! Crawls one repository: every tag, every manifest they point at, and (recursively, bounded)
 //! every child of an index — including the referrers listed by `sha256-<hex>` fallback indexes.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use ocicat_catalog::{ArtifactDoc, RepositoryDoc};
@@ -23,6 +23,8 @@ pub struct RepositoryCrawl {
     pub artifacts: Vec<ArtifactDoc>,
     /// Manifests fetched.
     pub manifests_seen: u64,
+    /// Manifests known from the previous crawl and reused without a GET.
+    pub manifests_unchanged: u64,
     /// Errors for individual tags or manifests (the crawl went on without them).
     pub failures: Vec<String>,
 }
@@ -46,11 +48,28 @@ fn wants_config(media_type: &str, size: u64) -> bool {
 
 /// What one repository walk has found so far.
 #[derive(Default)]
-struct Walk {
+struct Walk<'a> {
+    /// What the catalog held for this repository before the crawl, by digest: content is
+    /// immutable, so a digest found here costs no request at all.
+    previous: HashMap<&'a str, &'a ArtifactDoc>,
     documents: BTreeMap<String, ArtifactDoc>,
     queue: VecDeque<(String, Option<String>)>,
     failures: Vec<String>,
     manifests_seen: u64,
+    manifests_unchanged: u64,
+}
+
+impl Walk<'_> {
+    /// Reuses the previous document for `digest`, if any; queues its children too.
+    fn reuse(&mut self, digest: &str, tag: Option<String>) -> bool {
+        let Some(previous) = self.previous.get(digest) else { return false };
+        let mut document = (*previous).clone();
+        document.tags = tag.into_iter().collect();
+        self.queue.extend(document.children.iter().map(|child| (child.digest.clone(), None)));
+        self.documents.insert(digest.to_owned(), document);
+        self.manifests_unchanged += 1;
+        true
+    }
 }
 
 /// Fetches one reference into the walk (or adds its tag to a known digest), queueing the
@@ -61,15 +80,31 @@ async fn fetch_into(
     repository: &str,
     reference: String,
     tag: Option<String>,
-    walk: &mut Walk,
+    walk: &mut Walk<'_>,
 ) {
-    let Walk { documents, queue, failures, manifests_seen } = walk;
-    if let Some(existing) = documents.get_mut(&reference) {
+    if let Some(existing) = walk.documents.get_mut(&reference) {
         if let Some(tag) = tag {
             existing.tags.push(tag);
         }
         return;
     }
+    if reference.contains(':') && walk.reuse(&reference, tag.clone()) {
+        return;
+    }
+    if tag.is_some() && !walk.previous.is_empty() {
+        // An unchanged tag costs a HEAD, not a GET.
+        if let Ok(Some(digest)) = client.head_manifest(repository, &reference).await {
+            let digest = digest.to_string();
+            if let Some(existing) = walk.documents.get_mut(&digest) {
+                existing.tags.extend(tag);
+                return;
+            }
+            if walk.reuse(&digest, tag.clone()) {
+                return;
+            }
+        }
+    }
+    let Walk { documents, queue, failures, manifests_seen, .. } = walk;
     let manifest = match client.get_manifest(repository, &reference).await {
         Ok(manifest) => manifest,
         Err(error) => {
@@ -115,9 +150,15 @@ async fn fetch_into(
 
 /// Crawls `repository` of `registry` through `client`.
 #[tracing::instrument(skip_all, fields(registry.name = %registry, repo.name = %repository))]
-pub async fn crawl_repository(registry: &str, client: &Client, repository: &str) -> Result<RepositoryCrawl, OciError> {
+pub async fn crawl_repository(
+    registry: &str,
+    client: &Client,
+    repository: &str,
+    previous: &[ArtifactDoc],
+) -> Result<RepositoryCrawl, OciError> {
     let listing = client.tags(repository).await?;
-    let mut walk = Walk::default();
+    let mut walk =
+        Walk { previous: previous.iter().map(|doc| (doc.digest.as_str(), doc)).collect(), ..Walk::default() };
     if listing.truncated {
         walk.failures.push(format!("tag list of {repository} was truncated"));
     }
@@ -180,7 +221,13 @@ pub async fn crawl_repository(registry: &str, client: &Client, repository: &str)
         size: tagged.clone().map(|artifact| artifact.size).sum(),
         last_push: tagged.filter_map(|artifact| artifact.created).max().or(Some(Utc::now())),
     };
-    Ok(RepositoryCrawl { summary, artifacts, manifests_seen: walk.manifests_seen, failures: walk.failures })
+    Ok(RepositoryCrawl {
+        summary,
+        artifacts,
+        manifests_seen: walk.manifests_seen,
+        manifests_unchanged: walk.manifests_unchanged,
+        failures: walk.failures,
+    })
 }
 
 #[cfg(test)]

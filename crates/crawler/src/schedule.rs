@@ -75,11 +75,18 @@ pub async fn crawl_registry(
         status.repositories_total = repositories.len() as u64;
         status.repositories_done = 0;
         status.manifests_seen = 0;
+        status.manifests_unchanged = 0;
         status.manifests_failed = 0;
     });
     let mut results = futures::stream::iter(repositories.iter().cloned())
         .map(|repository| async move {
-            let outcome = crawl_repository(&source.name, &source.client, &repository).await;
+            let (catalog, registry, name) = (catalog.clone(), source.name.clone(), repository.clone());
+            let previous = tokio::task::spawn_blocking(move || catalog.artifacts_in_repository(&registry, &name))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let outcome = crawl_repository(&source.name, &source.client, &repository, &previous).await;
             (repository, outcome)
         })
         .buffer_unordered(concurrency.max(1));
@@ -88,11 +95,13 @@ pub async fn crawl_registry(
             Ok(crawl) => {
                 let failed = crawl.failures.len() as u64;
                 let seen = crawl.manifests_seen;
+                let unchanged = crawl.manifests_unchanged;
                 let last_failure = crawl.failures.last().cloned();
                 writer.replace_repository(crawl.summary, crawl.artifacts).await.map_err(|error| error.to_string())?;
                 board.update(&source.name, |status| {
                     status.repositories_done += 1;
                     status.manifests_seen += seen;
+                    status.manifests_unchanged += unchanged;
                     status.manifests_failed += failed;
                     if last_failure.is_some() {
                         status.last_error = last_failure;

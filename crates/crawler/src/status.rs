@@ -36,6 +36,8 @@ pub struct RegistryStatus {
     pub repositories_done: u64,
     /// Manifests fetched in the current or last crawl.
     pub manifests_seen: u64,
+    /// Manifests known from the previous crawl and reused without a GET.
+    pub manifests_unchanged: u64,
     /// Manifests or tags that failed in the current or last crawl.
     pub manifests_failed: u64,
     /// The last error, sanitized (no credentials).

@@ -135,3 +135,33 @@ async fn an_unreachable_registry_is_an_error_not_a_crash() {
     assert!(error.contains("unreachable"), "{error}");
     assert_eq!(catalog.registry_counts("local").unwrap().repositories, 0);
 }
+
+#[tokio::test]
+async fn a_second_crawl_costs_heads_not_gets_and_keeps_every_document() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, writer, board) = crawl(&source).await;
+    let first = board.get("local").unwrap();
+    assert!(first.manifests_seen as usize >= report.items.len());
+    assert_eq!(first.manifests_unchanged, 0);
+
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    let second = board.get("local").unwrap();
+    assert_eq!(second.manifests_seen, 0, "an unchanged registry needs no manifest GET");
+    assert_eq!(second.manifests_unchanged, catalog.registry_counts("local").unwrap().artifacts);
+    assert_every_item_indexed(&catalog, &report);
+
+    // A new tag on known content is picked up by its HEAD alone.
+    let image = report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).unwrap();
+    let manifest = source.client.get_manifest(&image.repository, &image.digest).await.unwrap();
+    source
+        .client
+        .push_manifest(&image.repository, "retagged", &manifest.media_type, manifest.raw.clone())
+        .await
+        .unwrap();
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    assert_eq!(board.get("local").unwrap().manifests_seen, 0);
+    let artifact = catalog.artifact("local", &image.repository, &image.digest).unwrap().unwrap();
+    assert!(artifact.tags.contains(&"retagged".to_string()), "{:?}", artifact.tags);
+}
