@@ -75,6 +75,10 @@ pub struct RegistryConfig {
     /// Repositories to crawl when the registry has no `_catalog`.
     #[serde(default)]
     pub repositories: Option<Vec<String>>,
+    /// Environment variable holding the shared secret the registry's notifications send as
+    /// `Authorization: Bearer <secret>` to `/events/<name>`; no variable, no endpoint.
+    #[serde(default)]
+    pub events_secret_env: Option<String>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod router;
 pub mod state;
 pub mod telemetry;

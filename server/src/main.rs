@@ -11,7 +11,7 @@ use ocicat_crawler::{CrawlSettings, Crawler, crawl_registry};
 use tokio_util::sync::CancellationToken;
 
 use ocicat::config::Config;
-use ocicat::state::{AppState, open_catalog, registry_sources, status_board};
+use ocicat::state::{AppState, event_secrets, open_catalog, registry_sources, status_board};
 use ocicat::{router, telemetry};
 
 /// A browser catalog for OCI registries.
@@ -90,7 +90,9 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .site_root(config.server.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .build();
-    let state = AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler) };
+    let events = ocicat::events::Events::new(event_secrets(&config)?);
+    let state =
+        AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler), events };
     let router = router::build_router(state);
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -22,6 +22,27 @@ pub struct AppState {
     pub ui: UiState,
     /// "Refresh now" triggers.
     pub crawler: Arc<Crawler>,
+    /// Registry notification secrets and rate limits.
+    pub events: crate::events::Events,
+}
+
+/// The event secrets of every registry that has one configured.
+pub fn event_secrets(config: &Config) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let mut secrets = std::collections::HashMap::new();
+    for registry in &config.registries {
+        if let Some(variable) = &registry.events_secret_env {
+            let secret = std::env::var(variable).with_context(|| {
+                format!("registry {:?}: environment variable {variable} is not set", registry.name.get_ref())
+            })?;
+            anyhow::ensure!(
+                secret.len() >= 16,
+                "registry {:?}: the event secret in {variable} must be at least 16 characters",
+                registry.name.get_ref()
+            );
+            secrets.insert(registry.name.get_ref().clone(), secret);
+        }
+    }
+    Ok(secrets)
 }
 
 /// Builds one client per configured registry.

@@ -47,7 +47,12 @@ struct Stack {
 /// configured on a port where nothing listens (the end-to-end suite checks how it is shown).
 async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) -> anyhow::Result<Stack> {
     let started = Instant::now();
-    let registry = Distribution::start(DistributionOptions::anonymous()).await.context("cannot start the registry")?;
+    // The registry notifies ocicat of every push (distribution retries until ocicat is up).
+    let events_secret =
+        format!("demo-events-{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos());
+    let options =
+        DistributionOptions::anonymous().with_notifications(format!("http://{listen}/events/local"), &events_secret);
+    let registry = Distribution::start(options).await.context("cannot start the registry")?;
     tracing::info!(registry.url = %registry.url(), "registry started");
     let target = ocicat_seed::Target::anonymous(registry.url().parse()?);
     let report = ocicat_seed::seed(&target, size).await.context("cannot seed the registry")?;
@@ -58,7 +63,7 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     std::fs::write(
         &config_path,
         format!(
-            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {:?}\n{}",
+            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {:?}\nevents_secret_env = \"OCICAT_EVENTS_SECRET\"\n{}",
             work.path().join("data"),
             site_root,
             registry.url(),
@@ -71,6 +76,7 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
         .arg("--config")
         .arg(&config_path)
         .arg("serve")
+        .env("OCICAT_EVENTS_SECRET", &events_secret)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()

@@ -9,9 +9,10 @@ use chrono::Utc;
 use futures::StreamExt as _;
 use ocicat_catalog::{Catalog, CatalogWriter, RepositorySort};
 use ocicat_oci::Client;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::refresh::refresh_repository;
 use crate::repository::crawl_repository;
 use crate::status::{CrawlState, StatusBoard};
 
@@ -148,7 +149,12 @@ async fn remove_vanished(
 #[derive(Debug, Clone, Default)]
 pub struct Crawler {
     triggers: Arc<HashMap<String, Arc<Notify>>>,
+    refreshes: Arc<HashMap<String, mpsc::Sender<String>>>,
 }
+
+/// Repository refreshes queued per registry before new ones are dropped (the periodic crawl
+/// still catches what a dropped one would have found).
+const REFRESH_QUEUE: usize = 256;
 
 impl Crawler {
     /// Starts one task per source; they stop when `shutdown` is cancelled.
@@ -161,10 +167,13 @@ impl Crawler {
         shutdown: CancellationToken,
     ) -> Crawler {
         let mut triggers = HashMap::new();
+        let mut refreshes = HashMap::new();
         for source in sources {
             board.register(&source.name, source.client.base_url().as_str());
             let trigger = Arc::new(Notify::new());
             triggers.insert(source.name.clone(), trigger.clone());
+            let (refresh_sender, refresh_receiver) = mpsc::channel(REFRESH_QUEUE);
+            refreshes.insert(source.name.clone(), refresh_sender);
             let task = CrawlTask {
                 source,
                 catalog: catalog.clone(),
@@ -172,9 +181,14 @@ impl Crawler {
                 board: board.clone(),
                 settings: settings.clone(),
             };
-            tokio::spawn(task.run(trigger, shutdown.clone()));
+            tokio::spawn(task.run(trigger, refresh_receiver, shutdown.clone()));
         }
-        Crawler { triggers: Arc::new(triggers) }
+        Crawler { triggers: Arc::new(triggers), refreshes: Arc::new(refreshes) }
+    }
+
+    /// Queues a refresh of one repository; false when the registry is unknown or the queue is full.
+    pub fn refresh_repository(&self, registry: &str, repository: &str) -> bool {
+        self.refreshes.get(registry).is_some_and(|sender| sender.try_send(repository.to_owned()).is_ok())
     }
 
     /// Asks the registry's task to crawl now; false when no such registry is configured.
@@ -198,7 +212,7 @@ struct CrawlTask {
 }
 
 impl CrawlTask {
-    async fn run(self, trigger: Arc<Notify>, shutdown: CancellationToken) {
+    async fn run(self, trigger: Arc<Notify>, mut refreshes: mpsc::Receiver<String>, shutdown: CancellationToken) {
         let mut backoff = self.settings.initial_backoff;
         loop {
             let outcome = crawl_registry(
@@ -231,10 +245,28 @@ impl CrawlTask {
                     current
                 }
             };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = trigger.notified() => {}
-                () = tokio::time::sleep(wait) => {}
+            let next_crawl = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = trigger.notified() => break,
+                    () = tokio::time::sleep_until(next_crawl) => break,
+                    Some(repository) = refreshes.recv() => self.refresh_queued(repository, &mut refreshes).await,
+                }
+            }
+        }
+    }
+
+    /// Refreshes `first` and every other repository already queued, each once.
+    async fn refresh_queued(&self, first: String, refreshes: &mut mpsc::Receiver<String>) {
+        let mut pending = BTreeSet::from([first]);
+        while let Ok(more) = refreshes.try_recv() {
+            pending.insert(more);
+        }
+        for repository in pending {
+            let outcome = refresh_repository(&self.source, &self.catalog, &self.writer, &self.board, &repository).await;
+            if let Err(error) = outcome {
+                tracing::warn!(registry.name = %self.source.name, repo.name = %repository, %error, "repository refresh failed");
             }
         }
     }

@@ -32,6 +32,12 @@ pub use digest::{Algorithm, Digest};
 pub use error::{OciError, Result};
 pub use fetch::Conditional;
 pub use listing::Listing;
+
+/// True when `name` follows the distribution grammar for repository names.
+pub fn is_valid_repository(name: &str) -> bool {
+    listing::validate_repository(name).is_ok()
+}
+
 pub use manifest::{Manifest, ManifestBody, media_types};
 pub use politeness::{Politeness, RateLimitState};
 pub use reference::{DOCKER_HUB, DOCKER_HUB_API, Reference};

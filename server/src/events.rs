@@ -1,0 +1,157 @@
+//! Registry notifications: distribution POSTs its event envelopes here, authenticated by a
+//! shared secret. The payload is never trusted for content — it only names repositories to
+//! re-crawl — and each registry may send at most a few requests per second.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::state::AppState;
+
+/// Event requests accepted per registry per second (distribution sends one event per request,
+/// and a 429 makes it back off, so bursts while a CI pipeline pushes must fit).
+const REQUESTS_PER_SECOND: u32 = 200;
+/// Repositories taken from one envelope.
+const MAX_REPOSITORIES_PER_ENVELOPE: usize = 100;
+
+/// Secrets and the rate limiter for the events endpoint.
+#[derive(Debug, Default, Clone)]
+pub struct Events {
+    secrets: Arc<HashMap<String, String>>,
+    windows: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+}
+
+impl Events {
+    /// Events are accepted for the registries in `secrets` (name → shared secret).
+    pub fn new(secrets: HashMap<String, String>) -> Events {
+        Events { secrets: Arc::new(secrets), windows: Arc::default() }
+    }
+
+    fn authorized(&self, registry: &str, headers: &HeaderMap) -> Option<bool> {
+        let secret = self.secrets.get(registry)?;
+        let presented =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        Some(presented.is_some_and(|presented| constant_time_eq(presented.as_bytes(), secret.as_bytes())))
+    }
+
+    fn admit(&self, registry: &str) -> bool {
+        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (started, count) = windows.entry(registry.to_owned()).or_insert((Instant::now(), 0));
+        if started.elapsed() >= Duration::from_secs(1) {
+            *started = Instant::now();
+            *count = 0;
+        }
+        *count += 1;
+        *count <= REQUESTS_PER_SECOND
+    }
+}
+
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    events: Vec<Event>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Event {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: Target,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Target {
+    #[serde(default)]
+    repository: String,
+    #[serde(default)]
+    media_type: String,
+}
+
+impl Event {
+    /// Manifest pushes and any delete change what the catalog shows; blob pushes do not.
+    fn changes_manifests(&self) -> bool {
+        let manifest_type = self.target.media_type.contains("manifest") || self.target.media_type.contains("index");
+        (self.action == "push" && manifest_type) || self.action == "delete"
+    }
+}
+
+/// `POST /events/{registry}`: queues a refresh of every repository the envelope names.
+pub async fn receive_events(
+    State(state): State<AppState>,
+    Path(registry): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match state.events.authorized(&registry, &headers) {
+        None => {
+            return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no event endpoint for this registry"})))
+                .into_response();
+        }
+        Some(false) => {
+            return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "bad or missing event secret"})))
+                .into_response();
+        }
+        Some(true) => {}
+    }
+    if !state.events.admit(&registry) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            Json(serde_json::json!({"error": "too many event requests"})),
+        )
+            .into_response();
+    }
+    let envelope: Envelope = match serde_json::from_slice(&body) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"error": format!("not an event envelope: {error}")})),
+            )
+                .into_response();
+        }
+    };
+    let repositories: BTreeSet<String> = envelope
+        .events
+        .into_iter()
+        .filter(Event::changes_manifests)
+        .map(|event| event.target.repository)
+        .filter(|repository| ocicat_oci::is_valid_repository(repository))
+        .take(MAX_REPOSITORIES_PER_ENVELOPE)
+        .collect();
+    let queued =
+        repositories.iter().filter(|repository| state.crawler.refresh_repository(&registry, repository)).count();
+    tracing::info!(registry.name = %registry, events.repositories = repositories.len(), events.queued = queued, "registry events received");
+    (StatusCode::ACCEPTED, Json(serde_json::json!({"queued": queued}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secret", b"secreT"));
+        assert!(!constant_time_eq(b"secret", b"secret2"));
+    }
+
+    #[test]
+    fn the_window_admits_a_bounded_number_of_requests() {
+        let events = Events::new(HashMap::new());
+        let admitted = (0..100).filter(|_| events.admit("local")).count();
+        assert_eq!(admitted, REQUESTS_PER_SECOND as usize);
+    }
+}

@@ -1,0 +1,151 @@
+//! Registry notifications end to end: a real distribution 2.8.2 posts its push events to a real
+//! ocicat listener, and the pushed tag becomes visible in the catalog without a full crawl.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use leptos::prelude::LeptosOptions;
+use ocicat::events::Events;
+use ocicat::state::AppState;
+use ocicat_catalog::WriterConfig;
+use ocicat_crawler::{CrawlSettings, Crawler, RegistrySource, StatusBoard};
+use ocicat_oci::{Client, ClientConfig, Credentials};
+use ocicat_seed::{Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions};
+use tokio_util::sync::CancellationToken;
+
+const SECRET: &str = "events-secret-for-tests-0123456789";
+
+/// Polls `condition` every 50 ms until it holds or `limit` passes.
+async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    condition()
+}
+
+#[tokio::test]
+async fn a_push_reaches_the_catalog_through_a_registry_notification() {
+    ocicat_testkit::init_tracing_for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let registry = Distribution::start(
+        DistributionOptions::anonymous().with_notifications(format!("http://{address}/events/local"), SECRET),
+    )
+    .await
+    .unwrap();
+
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    let shutdown = CancellationToken::new();
+    // A full crawl only at start: anything later must come from the notification.
+    let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
+    let crawler = Crawler::start(vec![source], catalog.clone(), writer, board.clone(), settings, shutdown.clone());
+    let state = AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("ocicat")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .build(),
+        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        crawler: Arc::new(crawler),
+        events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+    };
+    let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
+    assert!(
+        eventually(Duration::from_secs(30), || board.get("local").is_some_and(|s| s.crawls_completed >= 1)).await,
+        "first crawl"
+    );
+    // Seeded after the first (empty) crawl: every repository must arrive through notifications.
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let repositories = report.repositories();
+    let all_arrived = eventually(Duration::from_secs(30), || {
+        catalog.registry_counts("local").is_ok_and(|counts| counts.repositories == repositories.len() as u64)
+    })
+    .await;
+    assert!(all_arrived, "seeded repositories did not all arrive through notifications");
+
+    let image = report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).unwrap();
+    let manifest = client.get_manifest(&image.repository, &image.digest).await.unwrap();
+    client
+        .push_manifest(&image.repository, "from-webhook", &manifest.media_type, Bytes::clone(&manifest.raw))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let tagged = eventually(Duration::from_secs(20), || {
+        catalog
+            .artifact("local", &image.repository, &image.digest)
+            .ok()
+            .flatten()
+            .is_some_and(|artifact| artifact.tags.iter().any(|tag| tag == "from-webhook"))
+    })
+    .await;
+    assert!(tagged, "the pushed tag never reached the catalog; registry log:\n{}", registry.log_tail(30));
+    assert_eq!(board.get("local").unwrap().crawls_completed, 1, "no second full crawl happened");
+    eprintln!("push visible in the catalog after {} ms", started.elapsed().as_millis());
+    shutdown.cancel();
+    server.abort();
+}
+
+#[tokio::test]
+async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    let state = AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("ocicat")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .build(),
+        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        crawler: Arc::new(Crawler::start(
+            vec![],
+            catalog,
+            writer,
+            board,
+            CrawlSettings::default(),
+            CancellationToken::new(),
+        )),
+        events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
+    let http = reqwest::Client::new();
+    let envelope = r#"{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"demo/app","tag":"v1"}},{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"../../etc"}}]}"#;
+    let post = |registry: &str, secret: Option<&str>| {
+        let mut request = http.post(format!("http://{address}/events/{registry}")).body(envelope);
+        if let Some(secret) = secret {
+            request = request.bearer_auth(secret);
+        }
+        request.send()
+    };
+    assert_eq!(post("local", None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(post("local", Some("wrong-secret-wrong-secret")).await.unwrap().status().as_u16(), 401);
+    assert_eq!(post("other", Some(SECRET)).await.unwrap().status().as_u16(), 404);
+    let accepted = post("local", Some(SECRET)).await.unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    // Only the valid repository name is queued; the traversal attempt is dropped.
+    assert_eq!(
+        accepted.json::<serde_json::Value>().await.unwrap()["queued"],
+        0,
+        "no registry task named local runs here"
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..250 {
+        statuses.push(post("local", Some(SECRET)).await.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429), "a flood of events is rate limited: {statuses:?}");
+    let bad =
+        http.post(format!("http://{address}/events/local")).bearer_auth(SECRET).body("{not json").send().await.unwrap();
+    assert!(bad.status().as_u16() == 400 || bad.status().as_u16() == 429);
+    server.abort();
+}
