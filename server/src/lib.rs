@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod metrics;
 pub mod router;
 pub mod state;
 pub mod telemetry;

@@ -22,6 +22,7 @@ pub fn build_router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::render_metrics))
         .route("/events/{registry}", axum::routing::post(crate::events::receive_events))
         .merge(crate::api::router())
         .leptos_routes_with_context(
