@@ -303,10 +303,15 @@ impl Client {
         if let Some(value) = authorization {
             request = request.header(header::AUTHORIZATION, value);
         }
-        request
-            .send()
-            .await
-            .map_err(|error| OciError::Unreachable { url: url.to_string(), reason: error_chain(&error) })
+        request.send().await.map_err(|error| {
+            if error.is_redirect() {
+                // A redirect we refused (too many hops, another origin over http, an internal
+                // address) is a decision, not a transport failure: never retried.
+                OciError::Refused { target: url.to_string(), reason: error_chain(&error) }
+            } else {
+                OciError::Unreachable { url: url.to_string(), reason: error_chain(&error) }
+            }
+        })
     }
 
     fn checked_realm(&self, realm: &str) -> Result<Url> {

@@ -9,6 +9,7 @@
 //! - [`TokenServer`]: an ES256 token server for distribution's `auth.token`.
 
 mod distribution;
+mod fault_server;
 mod ferro;
 mod jwt;
 mod ports;
@@ -16,6 +17,7 @@ mod process;
 mod token_server;
 
 pub use distribution::{AuthMode, Distribution, DistributionOptions, Notifications};
+pub use fault_server::FaultServer;
 pub use ferro::Ferro;
 pub use jwt::{ResourceAccess, libtrust_key_id, parse_scope};
 pub use ports::free_port;

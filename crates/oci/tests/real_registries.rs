@@ -1,0 +1,187 @@
+//! The client against real registries seeded by real tools: listing, every manifest kind,
+//! referrers from the API and every fallback, blobs, deletes with deletion on and off.
+
+use futures::StreamExt as _;
+use ocicat_oci::{
+    Client, ClientConfig, Credentials, DeleteOutcome, Digest, ManifestBody, OciError, ReferrerSource, Secret,
+    buildx_attestations,
+};
+use ocicat_seed::{SeedReport, Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
+
+fn client(url: &str, credentials: Credentials) -> Client {
+    Client::new(ClientConfig::new(url.parse().unwrap(), credentials)).unwrap()
+}
+
+/// The seeded image with the most referrers, and the digests the report says refer to it.
+fn richest_subject(report: &SeedReport) -> (String, Digest, Vec<String>) {
+    let mut best: Option<(&ocicat_seed::Seeded, Vec<String>)> = None;
+    for item in report.items.iter().filter(|item| item.reference.is_some()) {
+        // Buildx attestations live in their index, not behind the subject: not referrers here.
+        let is_buildx = |other: &ocicat_seed::Seeded| other.kind == "attestation" && other.reference.is_none();
+        let referrers: Vec<String> = report
+            .items
+            .iter()
+            .filter(|other| other.subject.as_deref() == Some(item.digest.as_str()) && !is_buildx(other))
+            .map(|other| other.digest.clone())
+            .collect();
+        if best.as_ref().is_none_or(|(_, known)| referrers.len() > known.len()) {
+            best = Some((item, referrers));
+        }
+    }
+    let (item, mut referrers) = best.unwrap();
+    referrers.sort();
+    (item.repository.clone(), item.digest.parse().unwrap(), referrers)
+}
+
+#[tokio::test]
+async fn distribution_serves_every_seeded_manifest_and_its_referrers_through_fallbacks() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let catalog = client.catalog().await.unwrap();
+    assert_eq!(catalog.items, report.repositories());
+    for item in &report.items {
+        let manifest = client.get_manifest(&item.repository, &item.digest).await.unwrap();
+        assert_eq!(manifest.digest.to_string(), item.digest);
+        if let Some(tag) = &item.reference {
+            assert!(client.tags(&item.repository).await.unwrap().items.contains(tag));
+            assert_eq!(
+                client.head_manifest(&item.repository, tag).await.unwrap().map(|d| d.to_string()),
+                Some(item.digest.clone())
+            );
+        }
+    }
+    let (repository, subject, expected) = richest_subject(&report);
+    let tags = client.tags(&repository).await.unwrap().items;
+    let referrers = client.referrers(&repository, &subject, &tags).await.unwrap();
+    let mut found: Vec<String> = referrers.iter().map(|r| r.digest.to_string()).collect();
+    found.sort();
+    assert!(expected.iter().all(|digest| found.contains(digest)), "expected {expected:?}, found {found:?}");
+    assert!(
+        referrers
+            .iter()
+            .all(|r| r.sources.iter().all(|s| matches!(s, ReferrerSource::FallbackTag | ReferrerSource::CosignTag)))
+    );
+    assert!(client.referrers_api(&repository, &subject, None).await.unwrap().is_none(), "2.8.2 has no referrers API");
+}
+
+#[tokio::test]
+async fn ferro_lists_referrers_through_the_api_with_its_filter() {
+    let registry = Ferro::start().await.unwrap();
+    let target = Target { referrers_api: true, ..Target::anonymous(registry.url().parse().unwrap()) };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let sbom = report.items.iter().find(|item| item.kind == "sbom" && item.subject.is_some()).unwrap();
+    let subject: Digest = sbom.subject.as_deref().unwrap().parse().unwrap();
+    let all = client.referrers_api(&sbom.repository, &subject, None).await.unwrap().expect("ferro has the API");
+    assert!(all.iter().any(|r| r.digest.to_string() == sbom.digest));
+    let only_spdx =
+        client.referrers_api(&sbom.repository, &subject, Some("application/spdx+json")).await.unwrap().unwrap();
+    assert!(!only_spdx.is_empty() && only_spdx.len() <= all.len());
+    assert!(only_spdx.iter().all(|r| r.artifact_type.as_deref() == Some("application/spdx+json")));
+}
+
+#[tokio::test]
+async fn buildx_attestations_and_real_layers_are_read() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let buildx = report
+        .items
+        .iter()
+        .find(|item| item.kind == "attestation" && item.reference.is_none() && item.subject.is_some())
+        .unwrap();
+    let parent = report.items.iter().find(|item| item.kind == "index" && item.repository == buildx.repository).unwrap();
+    let ManifestBody::Index(index) = client.get_manifest(&parent.repository, &parent.digest).await.unwrap().body else {
+        panic!("index")
+    };
+    let attested: Digest = buildx.subject.as_deref().unwrap().parse().unwrap();
+    let found = buildx_attestations(&index);
+    assert_eq!(found[&attested][0].digest.to_string(), buildx.digest);
+
+    let image = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
+    let ManifestBody::Image(manifest) = client.get_manifest(&image.repository, &image.digest).await.unwrap().body
+    else {
+        panic!("image")
+    };
+    let layer = manifest.layers().first().expect("a real layer");
+    let digest: Digest = layer.digest().to_string().parse().unwrap();
+    let chunks: Vec<_> = client.blob_stream(&image.repository, &digest, 64 << 20).await.unwrap().collect().await;
+    let bytes: Vec<u8> = chunks.into_iter().flat_map(|chunk| chunk.unwrap().to_vec()).collect();
+    assert_eq!(bytes.len() as u64, layer.size());
+    assert!(digest.verifies(&bytes));
+}
+
+#[tokio::test]
+async fn deletes_are_idempotent_tags_alone_are_unsupported_and_fallback_indexes_are_kept_in_step() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let wasm = report.items.iter().find(|item| item.kind == "wasm").unwrap();
+    let error = client.delete_tag(&wasm.repository, wasm.reference.as_deref().unwrap()).await.unwrap_err();
+    assert!(matches!(&error, OciError::Unsupported { what, .. } if what.contains("delete its digest")), "{error}");
+    let digest: Digest = wasm.digest.parse().unwrap();
+    assert_eq!(client.delete_manifest(&wasm.repository, &digest).await.unwrap(), DeleteOutcome::Deleted);
+    assert_eq!(client.delete_manifest(&wasm.repository, &digest).await.unwrap(), DeleteOutcome::AlreadyGone);
+
+    let sbom = report.items.iter().find(|item| item.kind == "sbom" && item.reference.is_none()).unwrap();
+    let subject: Digest = sbom.subject.as_deref().unwrap().parse().unwrap();
+    let before = client.referrers_fallback(&sbom.repository, &subject).await.unwrap();
+    let referrer: Digest = sbom.digest.parse().unwrap();
+    assert!(client.remove_from_fallback_index(&sbom.repository, &subject, &referrer).await.unwrap());
+    let after = client.referrers_fallback(&sbom.repository, &subject).await.unwrap();
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(after.iter().all(|r| r.digest != referrer));
+    assert!(
+        !client.remove_from_fallback_index(&sbom.repository, &subject, &referrer).await.unwrap(),
+        "second removal changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_registry_with_deletion_disabled_says_so() {
+    let registry = Distribution::start(DistributionOptions::anonymous().with_delete_disabled()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let item = report.items.iter().find(|item| item.reference.is_some()).unwrap();
+    let error = client.delete_manifest(&item.repository, &item.digest.parse().unwrap()).await.unwrap_err();
+    assert!(matches!(&error, OciError::Unsupported { what, .. } if what.contains("disabled")), "{error}");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_clear_errors_and_tokens_are_cached() {
+    let basic = Distribution::start(DistributionOptions::basic("reader", "right-password")).await.unwrap();
+    let wrong =
+        client(&basic.url(), Credentials::Basic { username: "reader".into(), password: Secret::new("wrong-password") });
+    assert!(matches!(wrong.catalog().await, Err(OciError::Unauthorized { .. })));
+    let right =
+        client(&basic.url(), Credentials::Basic { username: "reader".into(), password: Secret::new("right-password") });
+    right.ping().await.unwrap();
+
+    let token = Distribution::start(DistributionOptions::token("reader", "token-password")).await.unwrap();
+    let target = Target {
+        url: token.url().parse().unwrap(),
+        username: Some("reader".into()),
+        password: Some("token-password".into()),
+        referrers_api: false,
+    };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let issued_before = token.token_server().unwrap().tokens_issued();
+    let client =
+        client(&token.url(), Credentials::Basic { username: "reader".into(), password: Secret::new("token-password") });
+    for item in report.items.iter().filter(|item| item.repository == report.items[0].repository) {
+        client.get_manifest(&item.repository, &item.digest).await.unwrap();
+    }
+    assert_eq!(
+        token.token_server().unwrap().tokens_issued() - issued_before,
+        1,
+        "one token for one repository's scope"
+    );
+    let bad = ocicat_oci::Client::new(ClientConfig::new(
+        token.url().parse().unwrap(),
+        Credentials::Basic { username: "reader".into(), password: Secret::new("nope") },
+    ))
+    .unwrap();
+    assert!(matches!(bad.tags(&report.items[0].repository).await, Err(OciError::Unauthorized { .. })));
+}
