@@ -55,6 +55,13 @@ if ! command -v ferro-oci-server >/dev/null 2>&1 || [ "$(cat "$HOME/.cargo/ferro
   echo "$ferro_version" > "$HOME/.cargo/ferro-oci-server.version"
 fi
 
+# cargo-fuzz for the parser fuzz targets (scripts/fuzz.sh).
+fuzz_version=0.13.2
+if ! command -v cargo-fuzz >/dev/null 2>&1 || [ "$(cargo fuzz --version | awk '{print $2}')" != "$fuzz_version" ]; then
+  log "installing cargo-fuzz $fuzz_version"
+  cargo install -q cargo-fuzz --version "=$fuzz_version" --locked --force
+fi
+
 # Playwright driver (no browser download: we use Debian's Chromium).
 if [ ! -d end2end/node_modules/playwright-core ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   log "installing end2end npm packages"

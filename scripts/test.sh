@@ -18,6 +18,8 @@ step "build the server and automation"
 cargo build -p ocicat -p xtask
 step "unit and integration tests"
 cargo nextest run --no-fail-fast
+step "fuzz the registry client's parsers (15 s per target)"
+./scripts/fuzz.sh 15
 step "end-to-end tests in Chromium"
 cargo run -q -p xtask -- e2e
 step "all tests passed"
