@@ -185,3 +185,22 @@ async fn wrong_passwords_are_clear_errors_and_tokens_are_cached() {
     .unwrap();
     assert!(matches!(bad.tags(&report.items[0].repository).await, Err(OciError::Unauthorized { .. })));
 }
+
+#[tokio::test]
+async fn an_unchanged_manifest_costs_a_304_not_a_body() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let item = report.items.iter().find(|item| item.reference.is_some()).unwrap();
+    let tag = item.reference.as_deref().unwrap();
+    let ocicat_oci::Conditional::Modified { manifest, etag } = client.get_manifest_if_changed(&item.repository, tag, None).await.unwrap()
+    else {
+        panic!("first fetch has a body")
+    };
+    assert_eq!(manifest.digest.to_string(), item.digest);
+    let etag = etag.expect("distribution sends an ETag");
+    let again = client.get_manifest_if_changed(&item.repository, tag, Some(&etag)).await.unwrap();
+    assert!(matches!(again, ocicat_oci::Conditional::NotModified));
+    let stale = client.get_manifest_if_changed(&item.repository, tag, Some("\"sha256:stale\"")).await.unwrap();
+    assert!(matches!(stale, ocicat_oci::Conditional::Modified { .. }));
+}
