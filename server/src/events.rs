@@ -133,7 +133,11 @@ pub async fn receive_events(
         .collect();
     let queued =
         repositories.iter().filter(|repository| state.crawler.refresh_repository(&registry, repository)).count();
-    tracing::info!(registry.name = %registry, events.repositories = repositories.len(), events.queued = queued, "registry events received");
+    if repositories.is_empty() {
+        tracing::debug!(registry.name = %registry, "registry events without manifest changes");
+    } else {
+        tracing::info!(registry.name = %registry, events.repositories = repositories.len(), events.queued = queued, "registry events received");
+    }
     (StatusCode::ACCEPTED, Json(serde_json::json!({"queued": queued}))).into_response()
 }
 

@@ -10,6 +10,7 @@
 
 mod distribution;
 mod fault_server;
+mod faulty;
 mod ferro;
 mod jwt;
 mod ports;
@@ -18,6 +19,7 @@ mod token_server;
 
 pub use distribution::{AuthMode, Distribution, DistributionOptions, Notifications};
 pub use fault_server::FaultServer;
+pub use faulty::{FaultyRegistry, FaultyRegistryBuilder, Reply, ReplyBody, Responder, Script, Seen, loopback_aliases};
 pub use ferro::Ferro;
 pub use jwt::{ResourceAccess, libtrust_key_id, parse_scope};
 pub use ports::free_port;
