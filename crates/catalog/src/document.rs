@@ -77,6 +77,9 @@ pub struct ArtifactDoc {
     pub config_json: Option<String>,
     /// When the crawler indexed this version.
     pub indexed_at: DateTime<Utc>,
+    /// The earliest end-of-life date: from lifecycle referrers or its own lifecycle annotation.
+    #[serde(default)]
+    pub end_of_life: Option<DateTime<Utc>>,
 }
 
 /// A repository of one registry, summarised for the repository list.
@@ -105,7 +108,7 @@ pub(crate) fn repository_key(registry: &str, repository: &str) -> String {
 }
 
 /// Dates tantivy can hold (nanoseconds in an i64: about 1678 to 2262); others are left out.
-fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
+pub(crate) fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
     const LIMIT_SECS: i64 = 9_000_000_000;
     let seconds = date.timestamp();
     (-LIMIT_SECS..LIMIT_SECS).contains(&seconds).then(|| tantivy::DateTime::from_timestamp_secs(seconds))
@@ -137,8 +140,31 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     if let Some(created) = artifact.created.and_then(tantivy_date) {
         document.add_date(fields.created, created);
     }
+    if let Some(end_of_life) = artifact.end_of_life.and_then(tantivy_date) {
+        document.add_date(fields.end_of_life, end_of_life);
+    }
+    add_search_fields(fields, artifact, &mut document);
     document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());
     document
+}
+
+/// Free text, annotations (labels first, so a manifest annotation wins) and date-valued ones.
+fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut TantivyDocument) {
+    let mut text =
+        format!("{} {} {} {}", artifact.repository, artifact.tags.join(" "), artifact.kind, artifact.media_type);
+    if let Some(artifact_type) = &artifact.artifact_type {
+        text.push(' ');
+        text.push_str(artifact_type);
+    }
+    for (key, value) in artifact.labels.iter().chain(artifact.annotations.iter()) {
+        text.push(' ');
+        text.push_str(value);
+        document.add_text(fields.annotations, format!("{key}\u{0}{value}"));
+        if let Some(date) = crate::query::date_value(value) {
+            document.add_text(fields.annotation_dates, crate::query::date_term_text(key, date));
+        }
+    }
+    document.add_text(fields.text, text);
 }
 
 pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -> TantivyDocument {

@@ -5,14 +5,17 @@
 
 mod document;
 mod error;
+pub mod query;
 mod reader;
 mod schema;
+mod search;
 mod writer;
 
 pub use document::{ArtifactDoc, ChildRef, LayerRef, RepositoryDoc};
 pub use error::{CatalogError, Result};
 pub use reader::{Catalog, RegistryCounts, RepositoryPage, RepositorySort};
 pub use schema::SCHEMA_VERSION;
+pub use search::{SearchError, SearchResults, SearchSort};
 pub use writer::{CatalogWriter, WriterConfig};
 
 use std::path::Path;

@@ -18,8 +18,8 @@ const MAX_REPOSITORY_ARTIFACTS: usize = 10_000;
 /// The read handle of the catalog; cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
-    reader: IndexReader,
-    fields: Arc<Fields>,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Arc<Fields>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -67,15 +67,15 @@ impl Catalog {
         self.reader.reload().map_err(index_error("cannot reload index reader"))
     }
 
-    fn term(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    pub(crate) fn term(&self, field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
         Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
     }
 
-    fn all_of(&self, clauses: Vec<Box<dyn Query>>) -> BooleanQuery {
+    pub(crate) fn all_of(&self, clauses: Vec<Box<dyn Query>>) -> BooleanQuery {
         BooleanQuery::new(clauses.into_iter().map(|clause| (Occur::Must, clause)).collect())
     }
 
-    fn stored<T: serde::de::DeserializeOwned>(&self, searcher: &Searcher, address: DocAddress) -> Result<T> {
+    pub(crate) fn stored<T: serde::de::DeserializeOwned>(&self, searcher: &Searcher, address: DocAddress) -> Result<T> {
         let document: TantivyDocument = searcher.doc(address).map_err(index_error("cannot read stored document"))?;
         let body = document.get_first(self.fields.body).and_then(|value| value.as_str()).unwrap_or_default();
         serde_json::from_str(body).map_err(|error| CatalogError::Corrupt(error.to_string()))

@@ -5,12 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tantivy::Index;
-use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema};
+use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema, TEXT};
 
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -43,7 +43,19 @@ pub(crate) struct Fields {
     pub(crate) artifact_count: tantivy::schema::Field,
     /// The whole document as JSON (stored only): what pages render.
     pub(crate) body: tantivy::schema::Field,
+    /// Free text: repository, tags, kind, types, annotation and label values (tokenized).
+    pub(crate) text: tantivy::schema::Field,
+    /// Annotations and labels as `key NUL value` terms (exact matches).
+    pub(crate) annotations: tantivy::schema::Field,
+    /// Date-valued annotations and labels as `key NUL yyyy-mm-ddThh:mm:ssZ` terms: ordered
+    /// lexicographically like the dates, so a term range is a date range within one key.
+    pub(crate) annotation_dates: tantivy::schema::Field,
+    /// The earliest end-of-life date from lifecycle referrers or annotations.
+    pub(crate) end_of_life: tantivy::schema::Field,
 }
+
+/// Fast-field names the range collectors take by name.
+pub(crate) const FIELD_CREATED: &str = "created";
 
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
@@ -62,11 +74,18 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         platforms: builder.add_text_field("platforms", STRING | FAST),
         subject: builder.add_text_field("subject", STRING),
         size: builder.add_u64_field("size", INDEXED | FAST),
-        created: builder.add_date_field("created", date.clone()),
+        created: builder.add_date_field(FIELD_CREATED, date.clone()),
         last_push: builder.add_date_field(FIELD_LAST_PUSH, date),
         tag_count: builder.add_u64_field(FIELD_TAG_COUNT, FAST),
         artifact_count: builder.add_u64_field("artifact_count", FAST),
         body: builder.add_text_field("body", STORED),
+        text: builder.add_text_field("text", TEXT),
+        annotations: builder.add_text_field("annotations", STRING),
+        annotation_dates: builder.add_text_field("annotation_dates", STRING),
+        end_of_life: builder.add_date_field(
+            "end_of_life",
+            DateOptions::from(INDEXED).set_fast().set_precision(DateTimePrecision::Seconds),
+        ),
     };
     (builder.build(), fields)
 }

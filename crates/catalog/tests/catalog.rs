@@ -24,6 +24,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         manifest_json: "{}".into(),
         config_json: None,
         indexed_at: Utc::now(),
+        end_of_life: None,
     }
 }
 

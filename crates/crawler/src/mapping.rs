@@ -96,6 +96,7 @@ pub(crate) fn artifact_doc(
         manifest_json: String::from_utf8_lossy(&manifest.raw).into_owned(),
         config_json: None,
         indexed_at: Utc::now(),
+        end_of_life: None,
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

@@ -202,7 +202,7 @@ pub async fn crawl_repository(
             break;
         }
     }
-    let artifacts: Vec<ArtifactDoc> = walk
+    let mut artifacts: Vec<ArtifactDoc> = walk
         .documents
         .into_values()
         .map(|mut document| {
@@ -211,6 +211,7 @@ pub async fn crawl_repository(
             document
         })
         .collect();
+    apply_end_of_life(&mut artifacts);
     let version_tags = listing.items.iter().filter(|tag| is_version_tag(tag)).count() as u64;
     let tagged = artifacts.iter().filter(|artifact| artifact.tags.iter().any(|tag| is_version_tag(tag)));
     let summary = RepositoryDoc {
@@ -228,6 +229,30 @@ pub async fn crawl_repository(
         manifests_unchanged: walk.manifests_unchanged,
         failures: walk.failures,
     })
+}
+
+/// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
+const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
+
+/// Sets each artifact's end of life to the earliest date among its own lifecycle annotation and
+/// the lifecycle referrers whose subject it is.
+fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
+    let mut earliest: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
+    for artifact in artifacts.iter() {
+        let Some(date) =
+            artifact.annotations.get(END_OF_LIFE_ANNOTATION).and_then(|value| crate::mapping::parse_date(value))
+        else {
+            continue;
+        };
+        let target =
+            if artifact.kind == "lifecycle" { artifact.subject.clone() } else { Some(artifact.digest.clone()) };
+        if let Some(target) = target {
+            earliest.entry(target).and_modify(|known| *known = (*known).min(date)).or_insert(date);
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        artifact.end_of_life = earliest.get(&artifact.digest).copied();
+    }
 }
 
 #[cfg(test)]

@@ -193,7 +193,8 @@ async fn an_unchanged_manifest_costs_a_304_not_a_body() {
     let client = client(&registry.url(), Credentials::Anonymous);
     let item = report.items.iter().find(|item| item.reference.is_some()).unwrap();
     let tag = item.reference.as_deref().unwrap();
-    let ocicat_oci::Conditional::Modified { manifest, etag } = client.get_manifest_if_changed(&item.repository, tag, None).await.unwrap()
+    let ocicat_oci::Conditional::Modified { manifest, etag } =
+        client.get_manifest_if_changed(&item.repository, tag, None).await.unwrap()
     else {
         panic!("first fetch has a body")
     };

@@ -1,0 +1,197 @@
+//! Search: the query language (parse.rs), its values (values.rs), and the translation of a
+//! parsed query into a tantivy query over the fields of schema.rs.
+
+mod parse;
+mod values;
+
+use std::ops::Bound;
+
+use chrono::{DateTime, Duration, Utc};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Index, Term};
+
+pub use parse::{Expr, Field, Op, QueryError, parse_query};
+pub(crate) use values::date_value;
+
+use crate::document::tantivy_date;
+use crate::schema::Fields;
+
+/// The indexed form of a date-valued annotation: `key NUL yyyy-mm-ddThh:mm:ssZ`.
+pub(crate) fn date_term_text(key: &str, date: DateTime<Utc>) -> String {
+    format!("{key}\u{0}{}", date.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+fn error(position: usize, message: impl Into<String>) -> QueryError {
+    QueryError { position, message: message.into() }
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+fn negate(query: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, query)]))
+}
+
+fn glob_to_regex(glob: &str) -> String {
+    let mut regex = String::new();
+    for c in glob.chars() {
+        match c {
+            '*' => regex.push_str(".*"),
+            c if "\\.+?()|[]{}^$#&-~\"<>@".contains(c) => {
+                regex.push('\\');
+                regex.push(c);
+            }
+            c => regex.push(c),
+        }
+    }
+    regex
+}
+
+fn bounds<T>(op: Op, low: T, high_exclusive: T, make: impl Fn(T) -> Term) -> (Bound<Term>, Bound<Term>) {
+    match op {
+        Op::Less => (Bound::Unbounded, Bound::Excluded(make(low))),
+        Op::LessOrEqual => (Bound::Unbounded, Bound::Excluded(make(high_exclusive))),
+        Op::Greater => (Bound::Included(make(high_exclusive)), Bound::Unbounded),
+        Op::GreaterOrEqual => (Bound::Included(make(low)), Bound::Unbounded),
+        Op::Equal | Op::NotEqual => (Bound::Included(make(low)), Bound::Excluded(make(high_exclusive))),
+    }
+}
+
+/// The moment a date value names and the end of its precision (a day for `yyyy-mm-dd` and
+/// `today`, a second otherwise).
+fn date_span(
+    value: &str,
+    now: DateTime<Utc>,
+    position: usize,
+) -> Result<(tantivy::DateTime, tantivy::DateTime), QueryError> {
+    let start = values::parse_date(value, now).ok_or_else(|| {
+        error(position, format!("'{value}' is not a date: use yyyy-mm-dd, RFC 3339, today, now, now-90d, now+1w"))
+    })?;
+    let day_precision = value.len() == 10 || value.eq_ignore_ascii_case("today");
+    let end = start + if day_precision { Duration::days(1) } else { Duration::seconds(1) };
+    let convert = |date| tantivy_date(date).ok_or_else(|| error(position, format!("'{value}' is out of range")));
+    Ok((convert(start)?, convert(end)?))
+}
+
+/// Translates a parsed query; `now` anchors `today` and `now-…`.
+pub(crate) fn build(
+    expr: &Expr,
+    fields: &Fields,
+    index: &Index,
+    now: DateTime<Utc>,
+) -> Result<Box<dyn Query>, QueryError> {
+    Ok(match expr {
+        Expr::And(parts) if parts.is_empty() => Box::new(AllQuery),
+        Expr::And(parts) => Box::new(BooleanQuery::new(
+            parts
+                .iter()
+                .map(|part| Ok((Occur::Must, build(part, fields, index, now)?)))
+                .collect::<Result<_, QueryError>>()?,
+        )),
+        Expr::Or(parts) => Box::new(BooleanQuery::new(
+            parts
+                .iter()
+                .map(|part| Ok((Occur::Should, build(part, fields, index, now)?)))
+                .collect::<Result<_, QueryError>>()?,
+        )),
+        Expr::Not(inner) => negate(build(inner, fields, index, now)?),
+        Expr::Text(text) => text_query(text, fields, index)?,
+        Expr::Clause { field, op, value, position } => clause(field, *op, value, *position, fields, now)?,
+    })
+}
+
+fn text_query(text: &str, fields: &Fields, index: &Index) -> Result<Box<dyn Query>, QueryError> {
+    let mut tokenizer = index.tokenizer_for_field(fields.text).map_err(|e| error(0, e.to_string()))?;
+    let mut stream = tokenizer.token_stream(text);
+    let mut terms = Vec::new();
+    while let Some(token) = stream.next() {
+        terms.push(Term::from_field_text(fields.text, &token.text));
+    }
+    Ok(match terms.len() {
+        0 => Box::new(AllQuery),
+        1 => term_query(terms.remove(0)),
+        _ => Box::new(PhraseQuery::new(terms)),
+    })
+}
+
+fn clause(
+    field: &Field,
+    op: Op,
+    value: &str,
+    position: usize,
+    fields: &Fields,
+    now: DateTime<Utc>,
+) -> Result<Box<dyn Query>, QueryError> {
+    let string_field = match field {
+        Field::Kind => Some(fields.kind),
+        Field::Repository => Some(fields.repository),
+        Field::Tag => Some(fields.tags),
+        Field::Registry => Some(fields.registry),
+        Field::ArtifactType => Some(fields.artifact_type),
+        Field::MediaType => Some(fields.media_type),
+        Field::Platform => Some(fields.platforms),
+        Field::Digest => Some(fields.digest),
+        Field::Subject => Some(fields.subject),
+        _ => None,
+    };
+    if let Some(tantivy_field) = string_field {
+        let value = if *field == Field::Kind { value.to_ascii_lowercase() } else { value.to_owned() };
+        let query: Box<dyn Query> = if value.contains('*') {
+            Box::new(
+                RegexQuery::from_pattern(&glob_to_regex(&value), tantivy_field)
+                    .map_err(|e| error(position, e.to_string()))?,
+            )
+        } else {
+            term_query(Term::from_field_text(tantivy_field, &value))
+        };
+        return match op {
+            Op::Equal => Ok(query),
+            Op::NotEqual => Ok(negate(query)),
+            _ => Err(error(position, "this field is matched with ':' (or '=', '!='), not compared")),
+        };
+    }
+    let range = match field {
+        Field::Created | Field::EndOfLife => {
+            let tantivy_field = if *field == Field::Created { fields.created } else { fields.end_of_life };
+            let (start, end) = date_span(value, now, position)?;
+            bounds(op, start, end, |date| Term::from_field_date(tantivy_field, date))
+        }
+        Field::Size => {
+            let bytes = values::parse_size(value)
+                .ok_or_else(|| error(position, format!("'{value}' is not a size: use 1234, 10MB, 1.5GiB")))?;
+            bounds(op, bytes, bytes.saturating_add(1), |bytes| Term::from_field_u64(fields.size, bytes))
+        }
+        Field::Annotation(key) => {
+            // ':' '=' '!=' match the exact value; '<' '<=' '>' '>=' compare date-valued annotations.
+            if matches!(op, Op::Equal | Op::NotEqual) {
+                let query = term_query(Term::from_field_text(fields.annotations, &format!("{key}\u{0}{value}")));
+                return Ok(if op == Op::NotEqual { negate(query) } else { query });
+            }
+            let (start, end) = date_span(value, now, position)?;
+            let as_term = |date: tantivy::DateTime| {
+                let date = DateTime::from_timestamp(date.into_timestamp_secs(), 0).unwrap_or_default();
+                Term::from_field_text(fields.annotation_dates, &date_term_text(key, date))
+            };
+            let (low, high) = bounds(op, start, end, as_term);
+            // Keep the range within this key: the key's terms sit between "key NUL" and "key SOH".
+            let low = match low {
+                Bound::Unbounded => {
+                    Bound::Included(Term::from_field_text(fields.annotation_dates, &format!("{key}\u{0}")))
+                }
+                bound => bound,
+            };
+            let high = match high {
+                Bound::Unbounded => {
+                    Bound::Excluded(Term::from_field_text(fields.annotation_dates, &format!("{key}\u{1}")))
+                }
+                bound => bound,
+            };
+            (low, high)
+        }
+        _ => unreachable!("string fields returned above"),
+    };
+    let query: Box<dyn Query> = Box::new(RangeQuery::new(range.0, range.1));
+    Ok(if op == Op::NotEqual { negate(query) } else { query })
+}

@@ -1,0 +1,117 @@
+//! Searching what the crawler indexed from a real seeded registry: fields, globs, dates,
+//! end-of-life from lifecycle referrers, annotations, free text, and errors with positions.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use ocicat_catalog::{ArtifactDoc, Catalog, SearchError, SearchSort, WriterConfig};
+use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
+use ocicat_oci::{Client, ClientConfig, Credentials};
+use ocicat_seed::{Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions};
+
+fn digests(catalog: &Catalog, query: &str) -> BTreeSet<String> {
+    let results = catalog
+        .search(query, SearchSort::Newest, 0, 200, Utc::now())
+        .unwrap_or_else(|error| panic!("{query}: {error}"));
+    assert_eq!(results.total as usize, results.items.len(), "{query}: all results fit one page");
+    results.items.into_iter().map(|item| item.digest).collect()
+}
+
+fn expected(all: &[ArtifactDoc], keep: impl Fn(&ArtifactDoc) -> bool) -> BTreeSet<String> {
+    all.iter().filter(|artifact| keep(artifact)).map(|artifact| artifact.digest.clone()).collect()
+}
+
+#[tokio::test]
+async fn the_query_language_finds_exactly_what_it_describes() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let source = RegistrySource { name: "local".into(), client, repositories: None };
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    let all: Vec<ArtifactDoc> = report
+        .repositories()
+        .iter()
+        .flat_map(|repository| catalog.artifacts_in_repository("local", repository).unwrap())
+        .collect();
+    let today = Utc::now();
+
+    assert_eq!(digests(&catalog, "kind:sbom"), expected(&all, |a| a.kind == "sbom"));
+    assert_eq!(digests(&catalog, "kind:sbom").len(), report.of_kind("sbom").count());
+    assert_eq!(
+        digests(&catalog, "repo:demo/* kind:image"),
+        expected(&all, |a| a.repository.starts_with("demo/") && a.kind == "image")
+    );
+    assert_eq!(
+        digests(&catalog, "type:application/spdx+json"),
+        expected(&all, |a| a.artifact_type.as_deref() == Some("application/spdx+json"))
+    );
+    assert_eq!(
+        digests(&catalog, "kind:signature OR kind:attestation"),
+        expected(&all, |a| a.kind == "signature" || a.kind == "attestation")
+    );
+    assert_eq!(
+        digests(&catalog, "NOT kind:image -kind:index"),
+        expected(&all, |a| a.kind != "image" && a.kind != "index")
+    );
+    assert_eq!(
+        digests(&catalog, "platform:linux/arm64"),
+        expected(&all, |a| a.platforms.iter().any(|p| p == "linux/arm64"))
+    );
+
+    // End of life: the seeder attached one lifecycle referrer in the past and one in the future.
+    let expired = digests(&catalog, "eol < today");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired, expected(&all, |a| a.end_of_life.is_some_and(|date| date < today)));
+    assert_eq!(digests(&catalog, "eol > today"), expected(&all, |a| a.end_of_life.is_some_and(|date| date > today)));
+    assert_eq!(digests(&catalog, "eol > today").len(), 1);
+
+    // Date-valued annotations compare as dates; other annotations match exactly.
+    let created_key = "org.opencontainers.image.created";
+    let cutoff = "2024-02-01";
+    let before_cutoff = expected(&all, |a| a.annotations.get(created_key).is_some_and(|value| value.as_str() < cutoff));
+    assert!(!before_cutoff.is_empty());
+    assert_eq!(digests(&catalog, &format!(r#"annotation."{created_key}" < {cutoff}"#)), before_cutoff);
+    let (key, value) = all
+        .iter()
+        .flat_map(|a| a.annotations.iter())
+        .find(|(key, _)| key.ends_with(".title"))
+        .expect("a title annotation");
+    assert_eq!(
+        digests(&catalog, &format!(r#"annotation."{key}" = "{value}""#)),
+        expected(&all, |a| a.annotations.get(key) == Some(value))
+    );
+    assert_eq!(digests(&catalog, "created > 2000-01-01").len(), expected(&all, |a| a.created.is_some()).len());
+
+    // Free text finds names and annotation values.
+    assert_eq!(
+        digests(&catalog, "debian"),
+        expected(&all, |a| {
+            let text = format!(
+                "{} {} {:?} {:?}",
+                a.repository,
+                a.tags.join(" "),
+                a.annotations.values().collect::<Vec<_>>(),
+                a.labels.values().collect::<Vec<_>>()
+            );
+            text.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|word| word == "debian")
+        })
+    );
+
+    // Facets count by kind over the whole result set; paging and sorting respect the total.
+    let page = catalog.search("", SearchSort::Name, 0, 5, today).unwrap();
+    assert_eq!(page.total as usize, all.len());
+    assert_eq!(page.items.len(), 5);
+    assert_eq!(page.kinds.iter().map(|(_, count)| count).sum::<u64>() as usize, all.len());
+
+    match catalog.search("kind:sbom vulnz.critical > 0", SearchSort::Newest, 0, 10, today) {
+        Err(SearchError::Query(error)) => {
+            assert_eq!(error.position, 10);
+            assert!(error.message.contains("unknown field"), "{}", error.message);
+        }
+        other => panic!("expected a query error, got {other:?}"),
+    }
+    assert!(matches!(catalog.search("eol < someday", SearchSort::Newest, 0, 10, today), Err(SearchError::Query(_))));
+}
