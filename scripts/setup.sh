@@ -32,6 +32,12 @@ fi
 # no packaged instance holds port 5000 (we start our own on free ports).
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
+# Two names for 127.0.0.1 that ocicat does not know as internal: the SSRF tests use them to
+# play a "public" registry that redirects or resolves to loopback (crates/oci/tests/hostile).
+if ! grep -qE '^127\.0\.0\.1[[:space:]].*ocicat-public-a\.test' /etc/hosts; then
+  printf '127.0.0.1 ocicat-public-a.test ocicat-public-b.test\n' >> /etc/hosts
+fi
+
 # build-std looks for the std sources under the Debian compiler's sysroot.
 debian_rustc_version=$(/usr/bin/rustc --version | awk '{print $2}' | sed 's/-.*//')
 src_dir=$(ls -d /usr/src/rustc-"${debian_rustc_version}"* 2>/dev/null | head -n1 || true)

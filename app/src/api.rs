@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView};
+use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage};
 
 /// Rows per page of the repository list.
 pub const REPOSITORIES_PER_PAGE: usize = 50;
@@ -45,4 +45,14 @@ pub async fn get_repository(registry: String, repository: String) -> Result<Repo
 pub async fn get_artifact(registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
     use crate::ssr::*;
     find_artifact(&state()?, registry, repository, digest).await
+}
+
+/// Hits per search page.
+pub const SEARCH_PER_PAGE: usize = 25;
+
+/// Searches every registry with the query language.
+#[server]
+pub async fn search_artifacts(query: String, sort: String, page: usize) -> Result<SearchPage, AppError> {
+    use crate::ssr::*;
+    find_search(&state()?, query, sort, page).await
 }

@@ -97,6 +97,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             "It may have been deleted, or the crawler has not reached it yet.".to_string(),
         ),
         AppError::BadRequest(reason) => ("This address is not valid".to_string(), reason.clone()),
+        AppError::InvalidQuery { message, .. } => ("This query is not valid".to_string(), message.clone()),
         AppError::Internal => (
             "Something went wrong on the server".to_string(),
             "The error was logged. Try again in a moment.".to_string(),

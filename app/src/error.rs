@@ -14,6 +14,9 @@ pub enum AppError {
     /// The request itself is malformed (bad digest, bad page number).
     #[error("invalid request: {0}")]
     BadRequest(String),
+    /// The search query is wrong at `position` (0-based character column).
+    #[error("invalid query: {message} (at column {})", position + 1)]
+    InvalidQuery { message: String, position: usize },
     /// Something failed on the server; details are in the server log only.
     #[error("internal error")]
     Internal,

@@ -23,6 +23,7 @@ use crate::routes::artifact::ArtifactPage;
 use crate::routes::home::HomePage;
 use crate::routes::registry::RegistryPage;
 use crate::routes::repository::RepositoryPage;
+use crate::routes::search::SearchPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,11 +55,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">"◆"</span>" ocicat"</a>
-                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a></nav>
+                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a></nav>
+                <form class="topsearch" method="get" action="/search" role="search">
+                    <label class="visually-hidden" for="top-search">"Search artifacts"</label>
+                    <input id="top-search" type="search" name="q" placeholder="Search: kind:sbom, eol < today, nginx…"/>
+                </form>
             </header>
             <main id="main">
                 <Routes fallback=|| view! { <EmptyState title="Page not found".to_string() hint="Check the address, or start from the registries.".to_string()/> }>
                     <Route path=path!("") view=HomePage/>
+                    <Route path=path!("/search") view=SearchPage/>
                     <Route path=path!("/r/:registry") view=RegistryPage/>
                     <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact/>
                 </Routes>

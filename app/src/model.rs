@@ -199,6 +199,50 @@ pub struct ArtifactView {
     pub config_json: Option<String>,
 }
 
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// Registry name.
+    pub registry: String,
+    /// Repository path.
+    pub repository: String,
+    /// Digest.
+    pub digest: String,
+    /// Version tags.
+    pub tags: Vec<String>,
+    /// Coarse kind.
+    pub kind: String,
+    /// Artifact type or media type.
+    pub artifact_type: String,
+    /// Platforms.
+    pub platforms: Vec<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Created (RFC 3339).
+    pub created: Option<String>,
+    /// End of life (RFC 3339).
+    pub end_of_life: Option<String>,
+    /// `org.opencontainers.image.title` or `.description`, if any.
+    pub title: Option<String>,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// The query as given.
+    pub query: String,
+    /// Matches in total.
+    pub total: u64,
+    /// This page.
+    pub hits: Vec<SearchHit>,
+    /// Matches per kind.
+    pub kinds: Vec<(String, u64)>,
+    /// Zero-based page number.
+    pub page: usize,
+    /// Hits per page.
+    pub per_page: usize,
+}
+
 /// Formats a byte count for people (`1.2 MB`).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -374,6 +374,62 @@ fn is_digest(text: &str) -> bool {
     hex.len() == length && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// One page of search results (shared by the server function, the JSON API and the CLI).
+pub async fn find_search(
+    state: &UiState,
+    query: String,
+    sort: String,
+    page: usize,
+) -> Result<crate::model::SearchPage, AppError> {
+    if page > 4000 {
+        return Err(AppError::BadRequest("page too large".into()));
+    }
+    let per_page = crate::api::SEARCH_PER_PAGE;
+    let order = match sort.as_str() {
+        "oldest" => ocicat_catalog::SearchSort::Oldest,
+        "name" => ocicat_catalog::SearchSort::Name,
+        _ => ocicat_catalog::SearchSort::Newest,
+    };
+    let catalog = state.catalog.clone();
+    let text = query.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        catalog.search(&text, order, page * per_page, per_page, chrono::Utc::now())
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    let results = match found {
+        Ok(results) => results,
+        Err(ocicat_catalog::SearchError::Query(error)) => {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
+        Err(ocicat_catalog::SearchError::Catalog(error)) => {
+            tracing::error!(%error, "search failed");
+            return Err(AppError::Internal);
+        }
+    };
+    let hits = results.items.into_iter().map(search_hit).collect();
+    Ok(crate::model::SearchPage { query, total: results.total, hits, kinds: results.kinds, page, per_page })
+}
+
+fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {
+    let title = ["org.opencontainers.image.title", "org.opencontainers.image.description"]
+        .iter()
+        .find_map(|key| artifact.annotations.get(*key).or_else(|| artifact.labels.get(*key)).cloned());
+    crate::model::SearchHit {
+        tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
+        artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
+        created: artifact.created.map(|date| date.to_rfc3339()),
+        end_of_life: artifact.end_of_life.map(|date| date.to_rfc3339()),
+        registry: artifact.registry,
+        repository: artifact.repository,
+        digest: artifact.digest,
+        kind: artifact.kind,
+        platforms: artifact.platforms,
+        size: artifact.size,
+        title,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use app::error::AppError;
-use app::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView};
-use app::ssr::{UiState, find_artifact, find_repositories, find_repository, registry_card};
+use app::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage};
+use app::ssr::{UiState, find_artifact, find_repositories, find_repository, find_search, registry_card};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registries/{registry}/repositories", get(list_repositories))
         .route("/api/v1/registries/{registry}/refresh", post(refresh_registry))
         .route("/api/v1/registries/{registry}/repositories/{*rest}", get(find_repository_or_artifact))
+        .route("/api/v1/search", get(search))
 }
 
 async fn list_registries(State(ui): State<UiState>) -> Result<Json<Vec<RegistryCard>>, ApiError> {
@@ -76,4 +77,9 @@ async fn refresh_registry(
         return Err(AppError::NotFound(format!("registry {registry:?}")).into());
     }
     Ok(Json(serde_json::json!({ "registry": registry, "refresh": "scheduled" })))
+}
+
+/// `GET /api/v1/search?q=&sort=newest|oldest|name&page=`: a query error is a 400 with its position.
+async fn search(State(ui): State<UiState>, Query(query): Query<ListQuery>) -> Result<Json<SearchPage>, ApiError> {
+    Ok(Json(find_search(&ui, query.q, query.sort, query.page).await?))
 }

@@ -19,7 +19,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match &self.0 {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_GATEWAY,
         }
@@ -28,6 +28,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
+        let body = match &self.0 {
+            AppError::InvalidQuery { message, position } => {
+                serde_json::json!({ "error": self.0.to_string(), "message": message, "position": position })
+            }
+            other => serde_json::json!({ "error": other.to_string() }),
+        };
+        (self.status(), Json(body)).into_response()
     }
 }

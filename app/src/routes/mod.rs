@@ -4,3 +4,4 @@ pub mod artifact;
 pub mod home;
 pub mod registry;
 pub mod repository;
+pub mod search;

@@ -176,10 +176,11 @@ impl Client {
         let idempotent = method == Method::GET || method == Method::HEAD;
         let mut attempt = 0;
         loop {
-            if let Some(left) = governor.open_for() {
+            if let Some((left, cause)) = governor.open_for() {
                 return Err(OciError::CircuitOpen {
                     url: self.inner.base.to_string(),
                     retry_in_secs: left.as_secs().max(1),
+                    cause,
                 });
             }
             governor.wait_for_window().await;
@@ -192,15 +193,15 @@ impl Client {
                     Some(wait)
                 }
                 Ok(response) if response.status().is_server_error() => {
-                    governor.failed();
+                    governor.failed(format!("status {}", response.status().as_u16()));
                     idempotent.then(|| governor.backoff(attempt))
                 }
                 Ok(response) => {
                     governor.succeeded(response);
                     None
                 }
-                Err(OciError::Unreachable { .. }) => {
-                    governor.failed();
+                Err(OciError::Unreachable { reason, .. }) => {
+                    governor.failed(reason.chars().take(300).collect());
                     idempotent.then(|| governor.backoff(attempt))
                 }
                 Err(_) => None,

@@ -30,8 +30,8 @@ pub enum OciError {
     #[error("{what} is not supported by {url}")]
     Unsupported { url: String, what: String },
     /// Too many consecutive failures: requests to this registry are paused.
-    #[error("registry {url} is failing; requests paused for {retry_in_secs} s")]
-    CircuitOpen { url: String, retry_in_secs: u64 },
+    #[error("registry {url} is failing ({cause}); requests paused for {retry_in_secs} s")]
+    CircuitOpen { url: String, retry_in_secs: u64, cause: String },
     /// A body was larger than the cap for its kind.
     #[error("body from {url} exceeds the cap of {cap} bytes")]
     TooLarge { url: String, cap: u64 },

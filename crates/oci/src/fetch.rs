@@ -39,11 +39,20 @@ fn verified_digest(
     let mismatch =
         |expected: Digest, actual: Digest| OciError::DigestMismatch { url: url.to_owned(), expected, actual };
     if schema1 {
+        // Signed schema 1 is hashed over its JWS payload, not the served bytes.
+        let payload = schema1_payload(raw);
+        let verifies = |digest: &Digest| {
+            digest.verifies(raw) || payload.as_deref().is_some_and(|payload| digest.verifies(payload))
+        };
         return match (requested, header) {
-            (Some(requested), Some(header)) if requested != header => Err(mismatch(requested, header)),
+            (Some(requested), _) if !verifies(&requested) => {
+                let actual = Digest::compute(requested.algorithm(), payload.as_deref().unwrap_or(raw));
+                Err(mismatch(requested, actual))
+            }
             (Some(requested), _) => Ok(requested),
-            (None, Some(header)) => Ok(header),
-            (None, None) => Ok(Digest::sha256(raw)),
+            (None, Some(header)) if verifies(&header) => Ok(header),
+            (None, Some(header)) => Err(mismatch(header, Digest::sha256(payload.as_deref().unwrap_or(raw)))),
+            (None, None) => Ok(Digest::sha256(payload.as_deref().unwrap_or(raw))),
         };
     }
     let algorithm = requested.as_ref().map_or(Algorithm::Sha256, Digest::algorithm);
@@ -60,6 +69,33 @@ fn verified_digest(
         }
     }
     Ok(computed)
+}
+
+/// The signed payload of a schema 1 manifest: the bytes up to the first signature's
+/// `formatLength`, followed by its decoded `formatTail` (docker's libtrust JWS convention).
+fn schema1_payload(raw: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    #[derive(serde::Deserialize)]
+    struct Signed {
+        signatures: Vec<Signature>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Signature {
+        protected: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Protected {
+        format_length: usize,
+        format_tail: String,
+    }
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let signed: Signed = serde_json::from_slice(raw).ok()?;
+    let protected = engine.decode(signed.signatures.first()?.protected.trim_end_matches('=')).ok()?;
+    let protected: Protected = serde_json::from_slice(&protected).ok()?;
+    let mut payload = raw.get(..protected.format_length)?.to_vec();
+    payload.extend(engine.decode(protected.format_tail.trim_end_matches('=')).ok()?);
+    Some(payload)
 }
 
 impl Client {
@@ -112,15 +148,23 @@ impl Client {
     /// Asks for a manifest's digest without its body (`HEAD`); `None` when the registry sends no digest.
     pub async fn head_manifest(&self, repository: &str, reference: &str) -> Result<Option<Digest>> {
         validate_repository(repository)?;
-        validate_reference(reference)?;
+        let requested = validate_reference(reference)?;
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"))?;
         let response = self
-            .execute(Method::HEAD, url, &[pull_scope(repository)], |request| {
+            .execute(Method::HEAD, url.clone(), &[pull_scope(repository)], |request| {
                 request.header(header::ACCEPT, media_types::ACCEPT)
             })
             .await?;
         let response = check_status(response).await?;
-        docker_content_digest(&response)
+        let header = docker_content_digest(&response)?;
+        // By digest, the answer is the digest asked for; a header naming another is a lie.
+        match (requested, header) {
+            (Some(requested), Some(header)) if header.algorithm() == requested.algorithm() && header != requested => {
+                Err(OciError::DigestMismatch { url: url.to_string(), expected: requested, actual: header })
+            }
+            (Some(requested), _) => Ok(Some(requested)),
+            (None, header) => Ok(header),
+        }
     }
 
     /// Reads a whole blob (at most `Limits::blob_bytes`) and verifies it against `digest`.

@@ -112,6 +112,10 @@ pub(crate) fn parse_manifest(
         media_types::OCI_MANIFEST
     };
     let media_type = content_type.or(shape.media_type).unwrap_or_else(|| sniffed.to_owned());
+    let image_type = matches!(media_type.as_str(), media_types::OCI_MANIFEST | media_types::DOCKER_MANIFEST);
+    if image_type && shape.manifests.is_some() {
+        return Err(invalid(format!("an index-shaped document served as {media_type}")));
+    }
     let body = match media_type.as_str() {
         media_types::OCI_INDEX | media_types::DOCKER_MANIFEST_LIST => ManifestBody::Index(Box::new(
             serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?,

@@ -53,6 +53,7 @@ struct State {
     open_until: Option<Instant>,
     limit: Option<u64>,
     remaining: Option<u64>,
+    last_failure: Option<String>,
 }
 
 /// The shared politeness state of one client.
@@ -85,10 +86,14 @@ impl Governor {
         self.permits.acquire().await.ok()
     }
 
-    /// The remaining cooldown when the circuit is open.
-    pub(crate) fn open_for(&self) -> Option<Duration> {
+    /// The remaining cooldown and the last failure when the circuit is open.
+    pub(crate) fn open_for(&self) -> Option<(Duration, String)> {
         let state = self.state();
-        state.open_until.and_then(|until| until.checked_duration_since(Instant::now())).filter(|left| !left.is_zero())
+        let left = state
+            .open_until
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .filter(|left| !left.is_zero())?;
+        Some((left, state.last_failure.clone().unwrap_or_default()))
     }
 
     /// Waits until a 429 window announced by the registry is over.
@@ -120,8 +125,9 @@ impl Governor {
         }
     }
 
-    pub(crate) fn failed(&self) {
+    pub(crate) fn failed(&self, cause: String) {
         let mut state = self.state();
+        state.last_failure = Some(cause);
         state.consecutive_failures += 1;
         if state.consecutive_failures >= self.rules.breaker_threshold {
             state.open_until = Some(Instant::now() + self.rules.breaker_cooldown);
@@ -163,11 +169,11 @@ mod tests {
     #[test]
     fn circuit_opens_after_the_threshold_and_closes_on_success() {
         let governor = Governor::new(Politeness { breaker_threshold: 3, ..Politeness::default() });
-        governor.failed();
-        governor.failed();
+        governor.failed("first".into());
+        governor.failed("second".into());
         assert!(governor.open_for().is_none());
-        governor.failed();
-        assert!(governor.open_for().is_some());
+        governor.failed("third".into());
+        assert_eq!(governor.open_for().map(|(_, cause)| cause), Some("third".to_string()));
     }
 
     #[test]

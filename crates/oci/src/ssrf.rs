@@ -45,17 +45,19 @@ pub(crate) fn check_target(target: &Url, registry: &Url) -> Result<(), String> {
     if target.origin() == registry.origin() {
         return Ok(());
     }
-    if target.scheme() != "https"
-        && !(registry.scheme() == "http" && target.scheme() == "http" && registry_is_internal(registry))
-    {
-        return Err("only https targets are followed outside the registry's origin".into());
-    }
     let internal = match target.host() {
         Some(Host::Ipv4(v4)) => is_internal(IpAddr::V4(v4)),
         Some(Host::Ipv6(v6)) => is_internal(IpAddr::V6(v6)),
         Some(Host::Domain(domain)) => domain == "localhost" || domain.ends_with(".localhost"),
         None => true,
     };
+    // Plain http off-origin only between internal hosts (a loopback registry and its loopback
+    // token server): never from an internal registry out to any other host.
+    let internal_http =
+        registry.scheme() == "http" && target.scheme() == "http" && registry_is_internal(registry) && internal;
+    if target.scheme() != "https" && !internal_http {
+        return Err("only https targets are followed outside the registry's origin".into());
+    }
     if internal && !registry_is_internal(registry) {
         return Err("target is an internal address".into());
     }
@@ -128,5 +130,6 @@ mod tests {
         let registry = Url::parse("http://127.0.0.1:5000").unwrap();
         assert!(check_target(&Url::parse("http://127.0.0.1:5001/token").unwrap(), &registry).is_ok());
         assert!(check_target(&Url::parse("ftp://127.0.0.1/x").unwrap(), &registry).is_err());
+        assert!(check_target(&Url::parse("http://evil.example/token").unwrap(), &registry).is_err());
     }
 }

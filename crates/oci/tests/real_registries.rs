@@ -205,3 +205,130 @@ async fn an_unchanged_manifest_costs_a_304_not_a_body() {
     let stale = client.get_manifest_if_changed(&item.repository, tag, Some("\"sha256:stale\"")).await.unwrap();
     assert!(matches!(stale, ocicat_oci::Conditional::Modified { .. }));
 }
+
+// --- Exact expectations from the seed report (listing through small pages, every tag, the
+// --- referrers of the richest subject as a set with their sources, on distribution and ferro).
+
+/// The fallback tag shape `sha256-<64 hex>` (the seeder keeps these but does not report them).
+fn is_fallback_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The report's tags of `repository`, sorted.
+fn reported_tags(report: &SeedReport, repository: &str) -> Vec<String> {
+    let mut tags: Vec<String> = report
+        .items
+        .iter()
+        .filter(|item| item.repository == repository)
+        .filter_map(|item| item.reference.clone())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// Every report item whose subject is `subject`, as (digest, expected source).
+fn reported_referrers(report: &SeedReport, subject: &Digest) -> Vec<(String, ReferrerSource)> {
+    let subject = subject.to_string();
+    let mut expected: Vec<(String, ReferrerSource)> = report
+        .items
+        .iter()
+        .filter(|item| item.subject.as_deref() == Some(subject.as_str()))
+        .map(|item| {
+            let source = if item.reference.is_some() { ReferrerSource::CosignTag } else { ReferrerSource::FallbackTag };
+            (item.digest.clone(), source)
+        })
+        .collect();
+    expected.sort();
+    expected
+}
+
+/// The seeded `demo/app` image that carries SBOMs, scans, signatures and lifecycle metadata.
+fn app_subject(report: &SeedReport) -> Digest {
+    report.tagged("demo/app", "1.0.0").expect("demo/app:1.0.0 is seeded").digest.parse().unwrap()
+}
+
+#[tokio::test]
+async fn distribution_catalog_pages_through_relative_links_and_tags_match_the_report() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    assert!(report.repositories().len() >= 6);
+    // The client asks n=1000; this proxy asks distribution for pages of 2, so its relative Link
+    // (`</v2/_catalog?last=…&n=2>`) must be followed through the proxy to list every repository.
+    let proxy = ocicat_testkit::FaultyRegistry::builder()
+        .any("/v2/*", ocicat_testkit::Script::proxy(&registry.url(), |query| query.replace("n=1000", "n=2")))
+        .start()
+        .await
+        .unwrap();
+    let paged = client(&proxy.url(), Credentials::Anonymous).catalog().await.unwrap();
+    assert_eq!(paged.items, report.repositories());
+    assert!(!paged.truncated);
+    let pages = proxy.requests_to("/v2/_catalog");
+    assert!(pages.len() >= 3, "{} pages for {} repositories", pages.len(), paged.items.len());
+    assert!(pages[1..].iter().all(|page| page.query_param("last").is_some()), "later pages follow the Link");
+
+    let client = client(&registry.url(), Credentials::Anonymous);
+    for repository in report.repositories() {
+        let listed = client.tags(&repository).await.unwrap().items;
+        let (fallback, tags): (Vec<String>, Vec<String>) = listed.into_iter().partition(|tag| is_fallback_tag(tag));
+        assert_eq!(tags, reported_tags(&report, &repository), "{repository}");
+        for tag in fallback {
+            let indexed = client.referrers_fallback(&repository, &tag.replacen('-', ":", 1).parse().unwrap()).await;
+            assert!(!indexed.unwrap().is_empty(), "{repository}:{tag} is a non-empty fallback index");
+        }
+    }
+}
+
+#[tokio::test]
+async fn distribution_referrers_of_the_app_are_exactly_the_reported_ones_with_their_sources() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let subject = app_subject(&report);
+    let tags = client.tags("demo/app").await.unwrap().items;
+    let referrers = client.referrers("demo/app", &subject, &tags).await.unwrap();
+    let mut found: Vec<(String, ReferrerSource)> = referrers
+        .iter()
+        .map(|referrer| {
+            assert_eq!(referrer.sources.len(), 1, "{referrer:?}");
+            (referrer.digest.to_string(), referrer.sources[0])
+        })
+        .collect();
+    found.sort();
+    let expected = reported_referrers(&report, &subject);
+    assert!(expected.iter().any(|(_, source)| *source == ReferrerSource::CosignTag));
+    assert!(expected.iter().filter(|(_, source)| *source == ReferrerSource::FallbackTag).count() >= 5);
+    assert_eq!(found, expected);
+}
+
+#[tokio::test]
+async fn ferro_referrers_of_the_app_are_exactly_the_reported_ones_from_the_api_and_cosign_tags() {
+    let registry = Ferro::start().await.unwrap();
+    let target = Target { referrers_api: true, ..Target::anonymous(registry.url().parse().unwrap()) };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let client = client(&registry.url(), Credentials::Anonymous);
+    let subject = app_subject(&report);
+    let tags = client.tags("demo/app").await.unwrap().items;
+    assert!(!tags.iter().any(|tag| is_fallback_tag(tag)), "no fallback tag on a registry with the API");
+    let referrers = client.referrers("demo/app", &subject, &tags).await.unwrap();
+    let mut found: Vec<(String, ReferrerSource)> =
+        referrers.iter().map(|referrer| (referrer.digest.to_string(), referrer.sources[0])).collect();
+    found.sort();
+    let api_or_cosign = |source| if source == ReferrerSource::FallbackTag { ReferrerSource::Api } else { source };
+    let mut expected: Vec<(String, ReferrerSource)> = reported_referrers(&report, &subject)
+        .into_iter()
+        .map(|(digest, source)| (digest, api_or_cosign(source)))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+
+    let spdx = client.referrers_api("demo/app", &subject, Some("application/spdx+json")).await.unwrap().unwrap();
+    let sboms: Vec<String> = report
+        .of_kind("sbom")
+        .filter(|item| item.subject.as_deref() == Some(subject.to_string().as_str()))
+        .map(|item| item.digest.clone())
+        .collect();
+    assert_eq!(spdx.len(), 1, "one SPDX SBOM among {} SBOMs: {spdx:?}", sboms.len());
+    assert!(sboms.len() > 1 && sboms.contains(&spdx[0].digest.to_string()));
+    assert_eq!(spdx[0].artifact_type.as_deref(), Some("application/spdx+json"));
+}

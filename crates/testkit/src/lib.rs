@@ -9,7 +9,6 @@
 //! - [`TokenServer`]: an ES256 token server for distribution's `auth.token`.
 
 mod distribution;
-mod fault_server;
 mod faulty;
 mod ferro;
 mod jwt;
@@ -18,7 +17,6 @@ mod process;
 mod token_server;
 
 pub use distribution::{AuthMode, Distribution, DistributionOptions, Notifications};
-pub use fault_server::FaultServer;
 pub use faulty::{FaultyRegistry, FaultyRegistryBuilder, Reply, ReplyBody, Responder, Script, Seen, loopback_aliases};
 pub use ferro::Ferro;
 pub use jwt::{ResourceAccess, libtrust_key_id, parse_scope};

@@ -103,13 +103,21 @@ async fn a_plain_http_realm_on_a_foreign_host_is_refused_even_for_a_loopback_reg
     assert_eq!(registry.count(""), 1, "a refused realm is not retried");
 }
 
-// S9: broken quoting, an unterminated realm or a challenge without one is refused cleanly.
+// S9: broken quoting, an unterminated realm or a challenge without one ends in a typed error
+// after one request: Refused when the realm is unusable, Unauthorized when no challenge parses.
 #[tokio::test]
 async fn a_challenge_with_broken_quoting_is_refused_without_panicking() {
-    for challenge in [r#"Bearer realm="unterminated"#, "Bearer ==,,\"", r#"Bearer realm=,service="x""#] {
+    let refused = [r#"Bearer realm="unterminated"#, r#"Bearer realm=,service="x""#, r#"Bearer service="x""#];
+    for challenge in refused {
         let registry = challenging(challenge.to_owned()).await;
         let error = client_for(&registry).get_manifest("x", "v1").await.unwrap_err();
         assert!(matches!(error, OciError::Refused { .. }), "{challenge}: {error}");
+        assert_eq!(registry.count(""), 1, "{challenge}");
+    }
+    for challenge in ["Bearer ==,,\"", "=\"\\", ",,,"] {
+        let registry = challenging(challenge.to_owned()).await;
+        let error = client_for(&registry).get_manifest("x", "v1").await.unwrap_err();
+        assert!(matches!(error, OciError::Unauthorized { .. }), "{challenge}: {error}");
         assert_eq!(registry.count(""), 1, "{challenge}");
     }
 }
@@ -131,10 +139,10 @@ async fn a_sixty_four_kib_challenge_is_handled_quickly_and_cleanly() {
     }
 }
 
-// S6/S9: a token response nested 10,000 deep is an invalid document.
+// S6/S9: a token response whose token is JSON nested 10,000 deep is an invalid document.
 #[tokio::test]
 async fn a_token_response_nested_ten_thousand_deep_is_an_invalid_document() {
-    let deep = format!(r#"{{"junk":{}{},"token":"good"}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(r#"{{"token":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
     let tokens = FaultyRegistry::builder()
         .get("/token", Reply::json(serde_json::Value::Null).bytes(deep))
         .start()

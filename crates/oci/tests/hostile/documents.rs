@@ -136,25 +136,32 @@ async fn a_tag_list_page_over_its_cap_is_too_large() {
     assert_eq!(client_for(&registry).tags("x").await.unwrap().items.len(), 1000);
 }
 
-// S6: JSON nested 10,000 deep (under a field the parser must skip) is a clean InvalidDocument
-// wherever it appears, never a stack overflow.
+// S6: JSON nested 10,000 deep is a clean InvalidDocument wherever it appears, never a stack
+// overflow (the manifest's shape check reads `manifests` and `config` as free JSON values, the
+// one place where the parser's depth limit is all that stands between us and the stack).
 #[tokio::test]
 async fn json_nested_ten_thousand_deep_is_an_invalid_document() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_object = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+    let deep_error = format!(r#"{{"errors":[{{"code":"NAME_UNKNOWN","detail":{deep}}}]}}"#);
     let registry = FaultyRegistry::builder()
-        .get("/v2/x/manifests/*", Reply::manifest(format!(r#"{{"schemaVersion":2,"junk":{deep}}}"#)))
-        .get("/v2/x/tags/list", Reply::json(serde_json::Value::Null).bytes(format!(r#"{{"junk":{deep},"tags":[]}}"#)))
-        .get(
-            "/v2/_catalog",
-            Reply::json(serde_json::Value::Null).bytes(format!(r#"{{"junk":{deep},"repositories":[]}}"#)),
-        )
+        .get("/v2/list/manifests/*", Reply::index(format!(r#"{{"schemaVersion":2,"manifests":{deep}}}"#)))
+        .get("/v2/object/manifests/*", Reply::manifest(format!(r#"{{"schemaVersion":2,"config":{deep_object}}}"#)))
+        .get("/v2/x/tags/list", Reply::json(serde_json::Value::Null).bytes(format!(r#"{{"tags":{deep}}}"#)))
+        .get("/v2/_catalog", Reply::json(serde_json::Value::Null).bytes(format!(r#"{{"repositories":{deep}}}"#)))
+        .get("/v2/gone/manifests/*", Reply::new(404).header("content-type", "application/json").bytes(deep_error))
         .start()
         .await
         .unwrap();
     let client = client_for(&registry);
-    assert!(matches!(client.get_manifest("x", "v1").await, Err(OciError::InvalidDocument { .. })));
+    for repository in ["list", "object"] {
+        let error = client.get_manifest(repository, "v1").await.unwrap_err();
+        assert!(matches!(&error, OciError::InvalidDocument { reason, .. } if reason.contains("recursion")), "{error}");
+    }
     assert!(matches!(client.tags("x").await, Err(OciError::InvalidDocument { .. })));
     assert!(matches!(client.catalog().await, Err(OciError::InvalidDocument { .. })));
+    let error = client.get_manifest("gone", "v1").await.unwrap_err();
+    assert!(matches!(&error, OciError::NotFound { code: Some(code), .. } if code == "NAME_UNKNOWN"), "{error}");
 }
 
 // S6: a manifest that is not UTF-8 is an invalid document.

@@ -1,0 +1,153 @@
+//! Search across every registry: one box with the query language, examples to click, facets
+//! by kind, result cards, and errors that point at the mistake. The URL carries the query.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::search_artifacts;
+use crate::components::{DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
+use crate::error::AppError;
+use crate::model::{SearchHit, SearchPage as Results, human_size};
+
+const EXAMPLES: [(&str, &str); 7] = [
+    ("eol < today", "past their end of life"),
+    ("kind:sbom", "every SBOM"),
+    ("kind:signature OR kind:attestation", "signatures and attestations"),
+    ("repo:demo/* created > now-365d", "recent builds under demo/"),
+    ("platform:linux/arm64", "arm64 images"),
+    ("type:application/spdx+json", "by artifact type"),
+    ("annotation.\"org.opencontainers.image.licenses\" = Apache-2.0", "by annotation"),
+];
+
+/// Percent-encodes a query for a link.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The search page.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let query = use_query_map();
+    let text = move || query.read().get("q").unwrap_or_default();
+    let sort = move || query.read().get("sort").unwrap_or_else(|| "newest".into());
+    let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
+    let results =
+        Resource::new(move || (text(), sort(), page()), |(text, sort, page)| search_artifacts(text, sort, page));
+    view! {
+        <section class="page-head">
+            <h1>"Search"</h1>
+            <p class="lead">"Every artifact of every registry, by field, date or annotation."</p>
+        </section>
+        <form class="toolbar search-form" method="get" action="/search" role="search">
+            <label class="visually-hidden" for="search-box">"Query"</label>
+            <input id="search-box" type="search" name="q" prop:value=text placeholder="kind:sbom eol < today repo:demo/*" autocomplete="off"/>
+            <label class="visually-hidden" for="search-sort">"Sort"</label>
+            <select id="search-sort" name="sort">
+                <option value="newest" selected=move || sort() == "newest">"Newest"</option>
+                <option value="oldest" selected=move || sort() == "oldest">"Oldest"</option>
+                <option value="name" selected=move || sort() == "name">"Repository"</option>
+            </select>
+            <button type="submit">"Search"</button>
+        </form>
+        <div class="search-layout">
+            <aside class="panel help" aria-label="Query syntax">
+                <h2>"Try"</h2>
+                <ul class="examples">
+                    {EXAMPLES.iter().map(|(example, what)| view! {
+                        <li><a href=format!("/search?q={}", encode(example))><code>{*example}</code></a><span class="muted small">{*what}</span></li>
+                    }).collect_view()}
+                </ul>
+                <p class="muted small">"Fields: kind, repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB). Combine with spaces, OR, NOT, -, ( )."</p>
+            </aside>
+            <div class="results">
+                <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
+                    {move || Suspend::new(async move {
+                        match results.await {
+                            Ok(found) => view! { <ResultList found sort=sort()/> }.into_any(),
+                            Err(AppError::InvalidQuery { message, position }) => view! { <QueryErrorView query=text() message position/> }.into_any(),
+                            Err(error) => view! { <ErrorView error/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn QueryErrorView(query: String, message: String, position: usize) -> impl IntoView {
+    let before: String = query.chars().take(position).collect();
+    let rest: String = query.chars().skip(position).collect();
+    view! {
+        <div class="error-box query-error" role="alert">
+            <h2>"This query is not valid"</h2>
+            <pre class="query-echo"><span>{before}</span><mark>{if rest.is_empty() { " ".to_string() } else { rest }}</mark></pre>
+            <p>{message}</p>
+        </div>
+    }
+}
+
+#[component]
+fn ResultList(found: Results, sort: String) -> impl IntoView {
+    let pages = found.total.div_ceil(found.per_page as u64).max(1) as usize;
+    let link = {
+        let (query, sort) = (found.query.clone(), sort.clone());
+        move |page: usize| format!("/search?q={}&sort={sort}&page={page}", encode(&query))
+    };
+    let facet_link = {
+        let query = found.query.clone();
+        move |kind: &str| format!("/search?q={}", encode(format!("{query} kind:{kind}").trim()))
+    };
+    let previous = (found.page > 0).then(|| link(found.page - 1));
+    let next = (found.page + 1 < pages).then(|| link(found.page + 1));
+    if found.hits.is_empty() {
+        return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
+    }
+    view! {
+        <p class="muted" data-testid="result-count">{format!("{} artifacts", found.total)}</p>
+        <nav class="facets" aria-label="Narrow by kind">
+            {found.kinds.iter().map(|(kind, count)| view! {
+                <a class="facet" href=facet_link(kind)><KindIcon kind=kind.clone()/>" "{*count}</a>
+            }).collect_view()}
+        </nav>
+        <ul class="hits">
+            {found.hits.into_iter().map(|hit| view! { <HitCard hit/> }).collect_view()}
+        </ul>
+        <nav class="pager" aria-label="Pages">
+            {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+            <span class="muted">{format!("Page {} of {}", found.page + 1, pages)}</span>
+            {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn HitCard(hit: SearchHit) -> impl IntoView {
+    let href = format!("/r/{}/{}/@{}", hit.registry, hit.repository, hit.digest);
+    let name = match hit.tags.first() {
+        Some(tag) => format!("{}:{tag}", hit.repository),
+        None => format!("{}@{}", hit.repository, crate::model::short_digest(&hit.digest)),
+    };
+    view! {
+        <li class="hit card">
+            <div class="hit-top">
+                <KindIcon kind=hit.kind.clone()/>
+                <a class="hit-name mono" href=href>{name}</a>
+                <span class="muted small">{hit.registry.clone()}</span>
+            </div>
+            {hit.title.clone().map(|title| view! { <p class="hit-title">{title}</p> })}
+            <p class="hit-meta muted small">
+                <ShortDigest digest=hit.digest.clone()/>" · "{hit.artifact_type.clone()}" · "{human_size(hit.size)}
+                {(!hit.platforms.is_empty()).then(|| format!(" · {}", hit.platforms.join(", ")))}
+                " · created "<DateText value=hit.created.clone()/>
+                {hit.end_of_life.clone().map(|eol| view! { " · end of life " <DateText value=Some(eol)/> })}
+            </p>
+        </li>
+    }
+}

@@ -1,0 +1,53 @@
+// Search in Chromium: the query language, facets, clickable examples, errors that point at the
+// mistake, and result cards that open artifact pages.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gotoHydrated, openBrowser, seed } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await openBrowser(); });
+after(async () => { await browser?.context.close(); });
+
+test('kind:sbom finds every seeded SBOM, each linking to its artifact page', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/search?q=' + encodeURIComponent('kind:sbom'));
+  const sboms = seed.items.filter((item) => item.kind === 'sbom');
+  assert.equal(await page.locator('[data-testid=result-count]').innerText(), `${sboms.length} artifacts`);
+  const links = await page.locator('a.hit-name').evaluateAll((anchors) => anchors.map((a) => a.getAttribute('href')));
+  for (const sbom of sboms) {
+    assert.ok(links.some((href) => href.endsWith(`/@${sbom.digest}`)), `${sbom.digest} in ${links}`);
+  }
+});
+
+test('eol < today finds the expired image and opens it', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/search?q=' + encodeURIComponent('eol < today'));
+  await page.locator('a.hit-name').first().waitFor();
+  assert.equal(await page.locator('a.hit-name').count(), 1);
+  await page.locator('a.hit-name').first().click();
+  await page.locator('.facts').waitFor();
+  assert.match(await page.locator('.badges').first().innerText(), /expired/);
+});
+
+test('an invalid query says what is wrong and marks where', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/search?q=' + encodeURIComponent('kind:sbom vulnz.critical > 0'));
+  const error = page.locator('.query-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /unknown field 'vulnz\.critical'/);
+  assert.equal(await page.locator('.query-echo mark').innerText(), 'vulnz.critical > 0');
+});
+
+test('examples and facets narrow the results in place', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/search');
+  const all = Number((await page.locator('[data-testid=result-count]').innerText()).split(' ')[0]);
+  assert.ok(all >= seed.items.length, `${all} artifacts indexed, ${seed.items.length} seeded`);
+  await page.locator('.facet', { hasText: 'SIG' }).click();
+  await page.waitForURL(/kind%3Asignature|kind:signature/);
+  const signatures = seed.items.filter((item) => item.kind === 'signature').length;
+  await page.waitForFunction((expected) => document.querySelector('[data-testid=result-count]')?.textContent === `${expected} artifacts`, signatures);
+  await page.locator('.examples a', { hasText: 'kind:sbom' }).click();
+  await page.waitForURL(/q=kind%3Asbom$/);
+  assert.equal(await page.locator('#search-box').inputValue(), 'kind:sbom');
+});

@@ -1,0 +1,139 @@
+//! The JSON API over a crawled registry: what it lists matches what the seeder pushed, and bad
+//! or unknown names get JSON errors with the right status.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+
+use crate::util::{LOCAL, TestApp, is_version_tag, seeded_tags, tag_rows};
+
+#[tokio::test]
+async fn registry_list_counts_every_seeded_repository() {
+    let app = TestApp::start().await;
+    let registries = app.get_json("/api/v1/registries").await;
+    let cards = registries.as_array().expect("an array of registries");
+    assert_eq!(cards.len(), 1, "{registries:#}");
+    let card = &cards[0];
+    let repositories = app.report.repositories().len() as u64;
+    assert_eq!(card["name"], LOCAL);
+    assert_eq!(card["host"], app.registry.host());
+    assert_eq!(card["repositories"], repositories, "{card:#}");
+    assert_eq!(card["repositories_total"], repositories, "{card:#}");
+    assert_eq!(card["repositories_done"], repositories, "{card:#}");
+    assert_eq!(card["failures"], 0, "{card:#}");
+    let distinct_digests: BTreeSet<(&str, &str)> =
+        app.report.items.iter().map(|item| (item.repository.as_str(), item.digest.as_str())).collect();
+    assert!(card["artifacts"].as_u64().unwrap() >= distinct_digests.len() as u64, "{card:#}");
+    // `crawl_registry` alone leaves the state at "crawling"; only the crawl task sets "idle".
+    let board_state = app.board.get(LOCAL).unwrap().state;
+    assert_eq!(card["state"], serde_json::to_value(board_state).unwrap());
+}
+
+#[tokio::test]
+async fn repository_filter_returns_only_matching_names_with_their_total() {
+    let app = TestApp::start().await;
+    let expected: Vec<String> =
+        app.report.repositories().into_iter().filter(|repository| repository.contains("demo")).collect();
+    assert!(expected.len() >= 2, "the test data set has several demo repositories: {expected:?}");
+    let list = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories?q=demo")).await;
+    let names: Vec<&str> = list["rows"].as_array().unwrap().iter().map(|row| row["name"].as_str().unwrap()).collect();
+    assert_eq!(names, expected, "{list:#}");
+    assert_eq!(list["total"], expected.len() as u64);
+    let everything = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories")).await;
+    assert_eq!(everything["total"], app.report.repositories().len() as u64);
+    let nothing = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories?q=no-such-thing")).await;
+    assert_eq!(nothing["total"], 0);
+    assert_eq!(nothing["rows"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn repository_json_lists_every_seeded_tag_of_every_repository() {
+    let app = TestApp::start().await;
+    for repository in app.report.repositories() {
+        let expected = seeded_tags(&app.report, &repository);
+        let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{repository}")).await;
+        assert_eq!(view["repository"], repository.as_str());
+        let rows = tag_rows(&view);
+        let shown: BTreeSet<String> = rows.keys().cloned().collect();
+        assert_eq!(shown, expected, "tags of {repository}: {view:#}");
+        for (tag, row) in &rows {
+            let seeded = app.report.tagged(&repository, tag).unwrap();
+            assert_eq!(row["digest"], seeded.digest.as_str(), "{repository}:{tag}");
+            assert_eq!(row["kind"], seeded.kind, "{repository}:{tag}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn artifact_json_matches_the_seed_report_and_the_registry() {
+    let app = TestApp::start().await;
+    let client = app.client();
+    for item in &app.report.items {
+        let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", item.repository, item.digest);
+        let artifact = app.get_json(&path).await;
+        let served = client.get_manifest(&item.repository, &item.digest).await.unwrap();
+        assert_eq!(artifact["digest"], item.digest.as_str(), "{path}");
+        assert_eq!(artifact["kind"], item.kind, "{path}");
+        assert_eq!(artifact["media_type"], served.media_type.as_str(), "{path}");
+        assert_eq!(artifact["repository"], item.repository.as_str(), "{path}");
+        if let Some(tag) = item.reference.as_deref().filter(|tag| is_version_tag(tag)) {
+            let tags: Vec<&str> = artifact["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+            assert!(tags.contains(&tag), "{path} lacks tag {tag}: {tags:?}");
+        }
+        if ["sbom", "signature", "scan", "lifecycle"].contains(&item.kind) {
+            assert_eq!(artifact["subject"]["digest"], item.subject.as_deref().unwrap(), "{path}");
+        }
+        let manifest: serde_json::Value = serde_json::from_str(artifact["manifest_json"].as_str().unwrap()).unwrap();
+        let registry_manifest: serde_json::Value = serde_json::from_slice(&served.raw).unwrap();
+        assert_eq!(manifest, registry_manifest, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_digest_is_a_json_404() {
+    let app = TestApp::start().await;
+    let digest = format!("sha256:{}", "0".repeat(64));
+    let response = app.get(&format!("/api/v1/registries/{LOCAL}/repositories/demo/app/@{digest}")).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND, "{}", response.body);
+    assert!(response.content_type().starts_with("application/json"), "{}", response.content_type());
+    let error = response.json()["error"].as_str().expect("an error message").to_owned();
+    assert!(error.contains("not found"), "{error}");
+    let missing_repository = app.get(&format!("/api/v1/registries/{LOCAL}/repositories/no/such/repo")).await;
+    assert_eq!(missing_repository.status, StatusCode::NOT_FOUND, "{}", missing_repository.body);
+    assert!(missing_repository.json()["error"].is_string());
+}
+
+#[tokio::test]
+async fn malformed_digests_are_rejected_with_400() {
+    let app = TestApp::builder().unseeded().build().await;
+    let malformed = [
+        "sha256:../../x".to_owned(),
+        "sha256:../../x%23".to_owned(),
+        "md5:d41d8cd98f00b204e9800998ecf8427e".to_owned(),
+        format!("sha256:{}", "A".repeat(64)),
+        format!("sha256:{}", "a".repeat(63)),
+        "sha256:".to_owned(),
+    ];
+    for digest in malformed {
+        let response = app.get(&format!("/api/v1/registries/{LOCAL}/repositories/demo/app/@{digest}")).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{digest}: {}", response.body);
+        let error = response.json()["error"].as_str().expect("an error message").to_owned();
+        assert!(error.starts_with("invalid request"), "{digest}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_registry_is_a_json_404() {
+    let app = TestApp::builder().unseeded().build().await;
+    let digest = format!("sha256:{}", "0".repeat(64));
+    for path in [
+        "/api/v1/registries/nope/repositories".to_owned(),
+        "/api/v1/registries/nope/repositories/demo/app".to_owned(),
+        format!("/api/v1/registries/nope/repositories/demo/app/@{digest}"),
+    ] {
+        let response = app.get(&path).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}: {}", response.body);
+        let error = response.json()["error"].as_str().expect("an error message").to_owned();
+        assert!(error.contains("nope"), "{path}: {error}");
+    }
+}

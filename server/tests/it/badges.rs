@@ -1,0 +1,57 @@
+//! Badges come from the referrers the seeder attached: the image with an SBOM, scans,
+//! signatures and a lifecycle referrer shows all of them; the image past its end of life is expired.
+
+use crate::util::{LOCAL, TestApp, fully_attached_subject, referrer_kinds, tag_rows};
+
+/// The row of `digest` in the repository JSON of `repository`.
+async fn badges_of(app: &TestApp, repository: &str, digest: &str) -> serde_json::Value {
+    let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{repository}")).await;
+    let rows = tag_rows(&view);
+    let row = rows.values().find(|row| row["digest"] == digest).unwrap_or_else(|| panic!("{digest} in {view:#}"));
+    row["badges"].clone()
+}
+
+#[tokio::test]
+async fn the_image_with_every_referrer_shows_every_badge() {
+    let app = TestApp::start().await;
+    let subject = fully_attached_subject(&app.report);
+    let kinds = referrer_kinds(&app.report, &subject.digest);
+    let scans = kinds.iter().filter(|kind| **kind == "scan").count() as u64;
+    assert!(scans >= 2, "the seeder attaches Trivy and SARIF reports: {kinds:?}");
+    let badges = badges_of(&app, &subject.repository, &subject.digest).await;
+    assert_eq!(badges["signed"], true, "{badges:#}");
+    assert_eq!(badges["sbom"], true, "{badges:#}");
+    assert!(badges["scans"].as_u64().unwrap() >= 2, "{badges:#}");
+    assert_eq!(badges["scans"], scans, "{badges:#}");
+    if kinds.contains(&"attestation") {
+        assert!(badges["attestations"].as_u64().unwrap() >= 1, "{badges:#}");
+    }
+    assert_eq!(badges["end_of_life"], "2030-12-31", "{badges:#}");
+    assert_eq!(badges["expired"], false, "{badges:#}");
+    // The artifact JSON computes the same badges.
+    let artifact = app
+        .get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", subject.repository, subject.digest))
+        .await;
+    assert_eq!(artifact["badges"], badges);
+}
+
+#[tokio::test]
+async fn the_image_past_its_end_of_life_is_expired() {
+    let app = TestApp::start().await;
+    let newest = fully_attached_subject(&app.report);
+    let lifecycle_subjects: Vec<&str> = app
+        .report
+        .of_kind("lifecycle")
+        .filter_map(|item| item.subject.as_deref())
+        .filter(|digest| *digest != newest.digest)
+        .collect();
+    assert_eq!(lifecycle_subjects.len(), 1, "one other image has lifecycle metadata");
+    let old = app.report.items.iter().find(|item| item.digest == lifecycle_subjects[0]).unwrap();
+    let badges = badges_of(&app, &old.repository, &old.digest).await;
+    assert_eq!(badges["end_of_life"], "2024-06-30", "{badges:#}");
+    assert_eq!(badges["expired"], true, "{badges:#}");
+    assert_eq!(badges["signed"], false, "nothing signs the old image: {badges:#}");
+    // And the page shows it.
+    let page = app.get_page(&format!("/r/{LOCAL}/{}", old.repository)).await;
+    assert!(page.contains("EOL 2024-06-30 · expired"), "{page}");
+}

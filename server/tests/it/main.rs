@@ -1,0 +1,21 @@
+//! ocicat's integration tests: the real router over real distribution registries seeded by the
+//! real seeder, one registry per test. Shared helpers live in `util`.
+
+mod util;
+
+// `/healthz` and the headers every response carries.
+mod health;
+// The JSON API (`/api/v1`): registries, repositories, artifacts and its errors.
+mod api;
+// Badges computed from referrers: signed, SBOM, scans, end of life.
+mod badges;
+// Server-rendered pages.
+mod pages;
+// Hostile annotations and labels are escaped and never become unsafe links (SECURITY S11, S12).
+mod escaping;
+// Basic and token authentication against distribution.
+mod auth;
+// A canary password never reaches a response (SECURITY S20).
+mod secrets;
+// A registry that is down does not stop the others.
+mod unreachable;

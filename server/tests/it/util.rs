@@ -1,0 +1,278 @@
+//! `TestApp`: a real distribution registry seeded by the real seeder, crawled once into an
+//! in-RAM catalog, behind the real router; requests go through `tower::ServiceExt::oneshot`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use leptos::prelude::LeptosOptions;
+use ocicat::events::Events;
+use ocicat::state::AppState;
+use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
+use ocicat_crawler::{CrawlState, Crawler, RegistrySource, StatusBoard, crawl_registry};
+use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
+use ocicat_seed::{SeedReport, Seeded, Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+/// The name the seeded registry is configured under.
+pub(crate) const LOCAL: &str = "local";
+
+/// Repositories crawled at once, as in the default configuration.
+const CONCURRENCY: usize = 4;
+
+/// One response, fully read.
+#[derive(Debug)]
+pub(crate) struct TestResponse {
+    /// The status code.
+    pub(crate) status: StatusCode,
+    /// The response headers.
+    pub(crate) headers: HeaderMap,
+    /// The body as text.
+    pub(crate) body: String,
+}
+
+impl TestResponse {
+    /// The `Content-Type` header, or an empty string.
+    pub(crate) fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default()
+    }
+
+    /// The body parsed as JSON; panics with the body when it is not JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}), status {}: {}", self.status, self.body))
+    }
+}
+
+/// How to start a [`TestApp`].
+#[derive(Debug)]
+pub(crate) struct TestAppBuilder {
+    options: DistributionOptions,
+    seeded: bool,
+    extra_sources: Vec<RegistrySource>,
+}
+
+/// The real router over a real, seeded and crawled registry named [`LOCAL`].
+pub(crate) struct TestApp {
+    /// The registry; it stops when the app is dropped.
+    pub(crate) registry: Distribution,
+    /// What the seeder pushed (empty when unseeded).
+    pub(crate) report: SeedReport,
+    /// The source the app crawls as [`LOCAL`].
+    pub(crate) source: RegistrySource,
+    /// Tokens the token server had issued before the crawl (token mode only).
+    pub(crate) tokens_before_crawl: Option<usize>,
+    /// The error of every extra source whose crawl failed, by name.
+    pub(crate) crawl_errors: BTreeMap<String, String>,
+    /// The read side of the index.
+    pub(crate) catalog: Catalog,
+    /// The write side of the index.
+    pub(crate) writer: CatalogWriter,
+    /// Crawl status per registry, shared with the pages.
+    pub(crate) board: StatusBoard,
+    router: Router,
+}
+
+impl TestApp {
+    /// An anonymous registry, seeded with [`Size::Test`] and crawled.
+    pub(crate) async fn start() -> TestApp {
+        TestApp::builder().build().await
+    }
+
+    /// Starts building an app; the default is an anonymous seeded registry and no extra sources.
+    pub(crate) fn builder() -> TestAppBuilder {
+        TestAppBuilder { options: DistributionOptions::anonymous(), seeded: true, extra_sources: Vec::new() }
+    }
+
+    /// A client for the registry with the app's credentials.
+    pub(crate) fn client(&self) -> Client {
+        self.source.client.clone()
+    }
+
+    /// Crawls [`LOCAL`] again (after a test pushed something) and waits for the commit.
+    pub(crate) async fn recrawl(&self) {
+        crawl_registry(&self.source, &self.catalog, &self.writer, &self.board, CONCURRENCY)
+            .await
+            .unwrap_or_else(|error| panic!("recrawl failed: {error}\n{}", self.registry.log_tail(20)));
+    }
+
+    /// Registers `source` in the board and crawls it into the same catalog; a failure is shown
+    /// on the board as the crawl task would show it.
+    pub(crate) async fn crawl_other(&self, source: &RegistrySource) -> Result<(), String> {
+        self.board.register(&source.name, source.client.base_url().as_str());
+        crawl_and_record_failure(source, &self.catalog, &self.writer, &self.board).await
+    }
+
+    /// Sends `GET path` through the router.
+    pub(crate) async fn get(&self, path: &str) -> TestResponse {
+        get(&self.router, path).await
+    }
+
+    /// Sends `GET path`, asserts a 200 and returns the JSON body.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status, StatusCode::OK, "GET {path}: {}", response.body);
+        response.json()
+    }
+
+    /// Sends `GET path`, asserts a 200 HTML page and returns its body.
+    pub(crate) async fn get_page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status, StatusCode::OK, "GET {path}: {}", response.body);
+        assert!(response.content_type().starts_with("text/html"), "GET {path}: {}", response.content_type());
+        response.body
+    }
+}
+
+impl TestAppBuilder {
+    /// Runs the registry with these options (auth mode); credentials come from them.
+    pub(crate) fn registry(mut self, options: DistributionOptions) -> TestAppBuilder {
+        self.options = options;
+        self
+    }
+
+    /// Leaves the registry empty.
+    pub(crate) fn unseeded(mut self) -> TestAppBuilder {
+        self.seeded = false;
+        self
+    }
+
+    /// Registers and crawls another source before [`LOCAL`] in the same board and catalog.
+    pub(crate) fn extra_source(mut self, source: RegistrySource) -> TestAppBuilder {
+        self.extra_sources.push(source);
+        self
+    }
+
+    /// Starts the registry, seeds it, crawls every source once and builds the router.
+    pub(crate) async fn build(self) -> TestApp {
+        ocicat_testkit::init_tracing_for_tests();
+        let registry = Distribution::start(self.options).await.expect("distribution starts");
+        let url: url::Url = registry.url().parse().expect("registry url parses");
+        let credentials = registry.credentials();
+        let report = if self.seeded {
+            let (username, password) = credentials.clone().unzip();
+            let target = Target { url: url.clone(), username, password, referrers_api: false };
+            ocicat_seed::seed(&target, Size::Test).await.expect("seeding succeeds")
+        } else {
+            SeedReport::default()
+        };
+        let tokens_before_crawl = registry.token_server().map(|server| server.tokens_issued());
+        let source = registry_source(LOCAL, url, credentials);
+        let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).expect("catalog opens");
+        let board = StatusBoard::default();
+        let mut crawl_errors = BTreeMap::new();
+        for extra in self.extra_sources.iter().chain([&source]) {
+            board.register(&extra.name, extra.client.base_url().as_str());
+        }
+        for extra in &self.extra_sources {
+            if let Err(error) = crawl_and_record_failure(extra, &catalog, &writer, &board).await {
+                crawl_errors.insert(extra.name.clone(), error);
+            }
+        }
+        crawl_registry(&source, &catalog, &writer, &board, CONCURRENCY)
+            .await
+            .unwrap_or_else(|error| panic!("crawl of {LOCAL} failed: {error}\n{}", registry.log_tail(20)));
+        let router = ocicat::router::build_router(app_state(catalog.clone(), board.clone(), Crawler::default()));
+        TestApp { registry, report, source, tokens_before_crawl, crawl_errors, catalog, writer, board, router }
+    }
+}
+
+/// Sends `GET path` through `router` and reads the whole response.
+pub(crate) async fn get(router: &Router, path: &str) -> TestResponse {
+    let request = Request::builder().uri(path).body(Body::empty()).expect("request builds");
+    let response = router.clone().oneshot(request).await.expect("the router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
+    let body = String::from_utf8(bytes.to_vec()).expect("body is UTF-8");
+    TestResponse { status, headers, body }
+}
+
+/// Crawls `source` once; on failure marks it unreachable with the error, as the crawl task does.
+async fn crawl_and_record_failure(
+    source: &RegistrySource,
+    catalog: &Catalog,
+    writer: &CatalogWriter,
+    board: &StatusBoard,
+) -> Result<(), String> {
+    let outcome = crawl_registry(source, catalog, writer, board, CONCURRENCY).await;
+    if let Err(error) = &outcome {
+        board.update(&source.name, |status| {
+            status.state = CrawlState::Unreachable;
+            status.last_error = Some(error.clone());
+        });
+    }
+    outcome
+}
+
+/// A source named `name` for `url`, with Basic credentials when given.
+pub(crate) fn registry_source(name: &str, url: url::Url, credentials: Option<(String, String)>) -> RegistrySource {
+    let credentials = match credentials {
+        Some((username, password)) => Credentials::Basic { username, password: Secret::new(password) },
+        None => Credentials::Anonymous,
+    };
+    let client = Client::new(ClientConfig::new(url, credentials)).expect("client builds");
+    RegistrySource { name: name.to_owned(), client, repositories: None }
+}
+
+/// The state `serve` builds around `crawler` (tests that crawl explicitly pass a default one).
+pub(crate) fn app_state(catalog: Catalog, board: StatusBoard, crawler: Crawler) -> AppState {
+    AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("ocicat")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .build(),
+        ui: app::ssr::UiState { catalog, board },
+        crawler: Arc::new(crawler),
+        events: Events::new(HashMap::new()),
+    }
+}
+
+/// True for tags the pages show as versions (not cosign `sha256-<hex>.sig` style tags).
+pub(crate) fn is_version_tag(tag: &str) -> bool {
+    !tag.starts_with("sha256-")
+}
+
+/// The version tags the seeder pushed into `repository`.
+pub(crate) fn seeded_tags(report: &SeedReport, repository: &str) -> BTreeSet<String> {
+    report
+        .items
+        .iter()
+        .filter(|item| item.repository == repository)
+        .filter_map(|item| item.reference.clone())
+        .filter(|tag| is_version_tag(tag))
+        .collect()
+}
+
+/// The kinds of every seeded item that refers to `digest`.
+pub(crate) fn referrer_kinds<'a>(report: &'a SeedReport, digest: &str) -> Vec<&'a str> {
+    report.items.iter().filter(|item| item.subject.as_deref() == Some(digest)).map(|item| item.kind).collect()
+}
+
+/// The seeded manifest that an SBOM, a scan, a signature and a lifecycle referrer all describe.
+pub(crate) fn fully_attached_subject(report: &SeedReport) -> &Seeded {
+    report
+        .items
+        .iter()
+        .find(|item| {
+            let kinds = referrer_kinds(report, &item.digest);
+            ["sbom", "scan", "signature", "lifecycle"].iter().all(|kind| kinds.contains(kind))
+        })
+        .expect("the seeder attaches every referrer kind to one image")
+}
+
+/// The rows of a repository JSON document as `(tag, row)` pairs, tagged rows only.
+pub(crate) fn tag_rows(repository: &Value) -> BTreeMap<String, Value> {
+    repository["tags"]
+        .as_array()
+        .expect("tags is an array")
+        .iter()
+        .filter_map(|row| row["tag"].as_str().map(|tag| (tag.to_owned(), row.clone())))
+        .collect()
+}
