@@ -91,6 +91,7 @@ pub fn EmptyState(title: String, hint: String) -> impl IntoView {
 /// Shows an error with what the user can do about it.
 #[component]
 pub fn ErrorView(error: AppError) -> impl IntoView {
+    crate::error::set_page_status(&error);
     let (title, hint) = match &error {
         AppError::NotFound(what) => (
             format!("Not found: {what}"),

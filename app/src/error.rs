@@ -32,3 +32,27 @@ impl FromServerFnError for AppError {
         AppError::Transport(value.to_string())
     }
 }
+
+impl AppError {
+    /// The HTTP status for this error: the one place statuses are chosen, for pages and the API.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::BadRequest(_) | AppError::InvalidQuery { .. } => 400,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+}
+
+/// Gives the page being rendered on the server the status of `error` (the browser ignores it).
+pub fn set_page_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = axum::http::StatusCode::from_u16(error.status_code()) {
+            response.set_status(status);
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_params_map;
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::EmptyState;
 use crate::routes::artifact::ArtifactPage;
@@ -63,10 +63,11 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main">
                 <Routes fallback=|| view! { <EmptyState title="Page not found".to_string() hint="Check the address, or start from the registries.".to_string()/> }>
-                    <Route path=path!("") view=HomePage/>
-                    <Route path=path!("/search") view=SearchPage/>
-                    <Route path=path!("/r/:registry") view=RegistryPage/>
-                    <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact/>
+                    // Async SSR: the page waits for its data, so a missing artifact is a real 404.
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/r/:registry") view=RegistryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="footer muted">"ocicat — a catalog for OCI registries"</footer>

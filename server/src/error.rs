@@ -17,12 +17,7 @@ impl From<AppError> for ApiError {
 
 impl ApiError {
     fn status(&self) -> StatusCode {
-        match &self.0 {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::BadRequest(_) | AppError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
-            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::Transport(_) => StatusCode::BAD_GATEWAY,
-        }
+        StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 

@@ -37,6 +37,17 @@ enum Command {
     Crawl,
     /// Validate the configuration and exit.
     CheckConfig,
+    /// Search the index with the query language and print the results as JSON.
+    Search {
+        /// The query, e.g. 'eol < today' or 'kind:sbom repo:demo/*'.
+        query: String,
+        /// newest, oldest or name.
+        #[arg(long, default_value = "newest")]
+        sort: String,
+        /// Zero-based page of 25 results.
+        #[arg(long, default_value_t = 0)]
+        page: usize,
+    },
 }
 
 #[tokio::main]
@@ -50,7 +61,22 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Crawl => crawl_once(&config).await,
+        Command::Search { query, sort, page } => search(&config, query, sort, page).await,
         Command::Serve { listen } => serve(config, listen).await,
+    }
+}
+
+async fn search(config: &Config, query: String, sort: String, page: usize) -> anyhow::Result<()> {
+    let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
+        format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
+    })?;
+    let ui = app::ssr::UiState { catalog, board: ocicat_crawler::StatusBoard::default() };
+    match app::ssr::find_search(&ui, query, sort, page).await {
+        Ok(results) => {
+            println!("{}", serde_json::to_string_pretty(&results)?);
+            Ok(())
+        }
+        Err(error) => anyhow::bail!("{error}"),
     }
 }
 
@@ -60,10 +86,12 @@ async fn crawl_once(config: &Config) -> anyhow::Result<()> {
     let board = status_board(&sources);
     let mut failed = false;
     for source in &sources {
-        if let Err(error) = crawl_registry(source, &catalog, &writer, &board, config.crawl.concurrency).await {
+        let outcome = crawl_registry(source, &catalog, &writer, &board, config.crawl.concurrency).await;
+        if let Err(error) = &outcome {
             tracing::error!(registry.name = %source.name, %error, "crawl failed");
             failed = true;
         }
+        board.record_outcome(&source.name, &outcome);
     }
     writer.flush().await.context("cannot commit the index")?;
     println!("{}", serde_json::to_string_pretty(&board.snapshot())?);

@@ -35,6 +35,22 @@ pub fn open(data_dir: &Path, config: WriterConfig) -> Result<(Catalog, CatalogWr
     Ok((catalog, writer))
 }
 
+/// Opens the index under `data_dir` for reading only (no writer, no lock): for the CLI next to
+/// a running server.
+pub fn open_reader(data_dir: &Path) -> Result<Catalog> {
+    let directory = data_dir.join(format!("index-v{SCHEMA_VERSION}"));
+    let index = tantivy::Index::open_in_dir(&directory).map_err(|error| CatalogError::Index {
+        context: format!("cannot open index at {}", directory.display()),
+        source: Arc::new(error),
+    })?;
+    let (_, fields) = schema::build_schema();
+    let reader =
+        index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().map_err(|error| {
+            CatalogError::Index { context: "cannot open index reader".into(), source: Arc::new(error) }
+        })?;
+    Ok(Catalog::new(reader, Arc::new(fields)))
+}
+
 /// Opens an index in memory (tests and benchmarks).
 pub fn open_in_ram(config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
     let (index, fields) = schema::create_in_ram();

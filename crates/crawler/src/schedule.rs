@@ -223,23 +223,15 @@ impl CrawlTask {
                 self.settings.repository_concurrency,
             )
             .await;
+            self.board.record_outcome(&self.source.name, &outcome);
             let wait = match outcome {
                 Ok(()) => {
                     backoff = self.settings.initial_backoff;
-                    self.board.update(&self.source.name, |status| {
-                        status.state = CrawlState::Idle;
-                        status.last_success = Some(Utc::now());
-                        status.crawls_completed += 1;
-                    });
                     tracing::info!(registry.name = %self.source.name, "crawl completed");
                     self.settings.interval
                 }
                 Err(error) => {
                     tracing::warn!(registry.name = %self.source.name, %error, retry_in_secs = backoff.as_secs(), "crawl failed, retrying");
-                    self.board.update(&self.source.name, |status| {
-                        status.state = CrawlState::Unreachable;
-                        status.last_error = Some(error.clone());
-                    });
                     let current = backoff;
                     backoff = (backoff * 2).min(self.settings.max_backoff);
                     current

@@ -75,6 +75,22 @@ impl StatusBoard {
         }
     }
 
+    /// Records how a full crawl of `name` ended: idle with its completion time, or unreachable
+    /// with the error.
+    pub fn record_outcome(&self, name: &str, outcome: &Result<(), String>) {
+        self.update(name, |status| match outcome {
+            Ok(()) => {
+                status.state = CrawlState::Idle;
+                status.last_success = Some(chrono::Utc::now());
+                status.crawls_completed += 1;
+            }
+            Err(error) => {
+                status.state = CrawlState::Unreachable;
+                status.last_error = Some(error.clone());
+            }
+        });
+    }
+
     /// A copy of every registry's status, by name.
     pub fn snapshot(&self) -> Vec<RegistryStatus> {
         self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner()).values().cloned().collect()

@@ -61,8 +61,14 @@ async fn unknown_pages_are_html_with_a_not_found_message() {
     let missing_repository = app.get(&format!("/r/{LOCAL}/no/such/repo")).await;
     assert!(missing_repository.content_type().starts_with("text/html"));
     assert!(missing_repository.body.contains("Not found"), "{}", missing_repository.body);
+    assert_eq!(missing_repository.status, StatusCode::NOT_FOUND, "error pages are not soft 404s");
     let bad_digest = app.get(&format!("/r/{LOCAL}/demo/app/@sha256:nothex")).await;
     assert!(bad_digest.body.contains("This address is not valid"), "{}", bad_digest.body);
+    assert_eq!(bad_digest.status, StatusCode::BAD_REQUEST);
     let missing_registry = app.get("/r/nope").await;
     assert!(missing_registry.body.contains("Not found: registry"), "{}", missing_registry.body);
+    assert_eq!(missing_registry.status, StatusCode::NOT_FOUND);
+    let bad_query = app.get("/search?q=vulnz.critical%20%3E%200").await;
+    assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
+    assert!(bad_query.body.contains("unknown field"), "{}", bad_query.body);
 }

@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, raw)) = data.split_first() else { return };
     let content_type = CONTENT_TYPES[usize::from(selector) % CONTENT_TYPES.len()];
     if let Ok((media_type, body)) = parse::manifest(content_type, raw) {
-        let manifest = Manifest { digest: Digest::sha256(raw), media_type, raw: bytes::Bytes::copy_from_slice(raw), body };
+        let manifest =
+            Manifest { digest: Digest::sha256(raw), media_type, raw: bytes::Bytes::copy_from_slice(raw), body };
         let _ = classify(&manifest);
     }
 });
