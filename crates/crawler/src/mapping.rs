@@ -160,7 +160,9 @@ fn apply_config(document: &mut ArtifactDoc, raw_config: &[u8]) {
     }
     let Ok(summary) = serde_json::from_slice::<ConfigSummary>(raw_config) else { return };
     document.created = summary.created.as_deref().and_then(parse_date);
-    if let (Some(os), Some(architecture)) = (&summary.os, &summary.architecture) {
+    let os = summary.os.as_deref().filter(|text| !text.is_empty());
+    let architecture = summary.architecture.as_deref().filter(|text| !text.is_empty());
+    if let (Some(os), Some(architecture)) = (os, architecture) {
         document.platforms.push(platform_text(os, architecture, summary.variant.as_deref()));
     }
     document.labels = capped(summary.config.and_then(|config| config.labels).unwrap_or_default());
@@ -176,6 +178,17 @@ mod tests {
         assert_eq!(parse_date("2023-05-12T21:15:10.8343521Z").unwrap().timestamp(), 1683926110);
         assert!(parse_date("next tuesday").is_none());
         assert!(parse_date("0001-01-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn a_config_without_os_or_architecture_names_no_platform() {
+        let raw = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        let (media_type, body) = ocicat_oci::parse::manifest(None, raw).unwrap();
+        let manifest = Manifest { digest: ocicat_oci::Digest::sha256(raw), media_type, raw: raw.to_vec().into(), body };
+        let empty = artifact_doc("r", "x", &manifest, Some(br#"{"architecture":"","os":""}"#));
+        assert!(empty.platforms.is_empty(), "{:?}", empty.platforms);
+        let arm = artifact_doc("r", "x", &manifest, Some(br#"{"architecture":"arm64","os":"linux","variant":"v8"}"#));
+        assert_eq!(arm.platforms, ["linux/arm64/v8"]);
     }
 
     #[test]
