@@ -1,72 +1,11 @@
-//! Server-only glue for the pages: the state server functions read, and the mapping from
-//! catalog documents to the wire models (badges, referrers, parents).
+//! Catalog documents mapped to the pages' models: tag rows with badges, the artifact view with
+//! referrers, parents and children, annotations with links only for http(s).
 
 use std::collections::BTreeMap;
 
-use leptos::prelude::use_context;
-use ocicat_catalog::{ArtifactDoc, Catalog, RegistryCounts};
-use ocicat_crawler::{RegistryStatus, StatusBoard};
+use ocicat_catalog::ArtifactDoc;
 
-use crate::error::AppError;
-use crate::model::{Annotation, ArtifactView, Badges, Part, RegistryCard, Related, RepositoryView, TagRow};
-
-/// What the pages need from the server: the catalog and the crawl status board.
-#[derive(Clone, Debug)]
-pub struct UiState {
-    /// The read side of the index.
-    pub catalog: Catalog,
-    /// Crawl progress and health per registry.
-    pub board: StatusBoard,
-}
-
-/// The state provided to every server function and SSR render.
-pub fn state() -> Result<UiState, AppError> {
-    use_context::<UiState>().ok_or_else(|| {
-        tracing::error!("ui state missing from the leptos context");
-        AppError::Internal
-    })
-}
-
-/// Runs a blocking catalog call off the async runtime.
-pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ocicat_catalog::CatalogError> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "catalog query failed");
-            Err(AppError::Internal)
-        }
-        Err(error) => {
-            tracing::error!(%error, "catalog query task failed");
-            Err(AppError::Internal)
-        }
-    }
-}
-
-/// The host:port part of a registry URL, for display and pull commands.
-pub fn host_of(url: &str) -> String {
-    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    without_scheme.trim_end_matches('/').to_owned()
-}
-
-/// Builds a home-page card from crawl status and index counts.
-pub fn registry_card(status: &RegistryStatus, counts: RegistryCounts) -> RegistryCard {
-    RegistryCard {
-        name: status.name.clone(),
-        host: host_of(&status.url),
-        state: serde_json::to_value(status.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        repositories: counts.repositories,
-        artifacts: counts.artifacts,
-        repositories_done: status.repositories_done,
-        repositories_total: status.repositories_total,
-        failures: status.manifests_failed,
-        last_error: status.last_error.clone(),
-        last_success: status.last_success.map(|date| date.to_rfc3339()),
-    }
-}
+use crate::model::{Annotation, ArtifactView, Badges, Part, Related, RepositoryView, TagRow};
 
 /// The digest a cosign-style tag (`sha256-<hex>.sig|.att|.sbom`) or fallback tag points at.
 fn tag_subject(tag: &str) -> Option<String> {
@@ -75,7 +14,7 @@ fn tag_subject(tag: &str) -> Option<String> {
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("sha256:{hex}"))
 }
 
-fn is_version_tag(tag: &str) -> bool {
+pub(crate) fn is_version_tag(tag: &str) -> bool {
     tag_subject(tag).is_none()
 }
 
@@ -271,162 +210,6 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
         badges: graph.badges(&artifact.digest, &today()),
         manifest_json: pretty(&artifact.manifest_json),
         config_json: artifact.config_json.as_deref().map(pretty),
-    }
-}
-
-fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
-    match text {
-        "pushed" => ocicat_catalog::RepositorySort::LastPush,
-        "tags" => ocicat_catalog::RepositorySort::TagCount,
-        _ => ocicat_catalog::RepositorySort::Name,
-    }
-}
-
-fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, AppError> {
-    state.board.get(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
-}
-
-/// One page of repositories (shared by the server function and the JSON API).
-pub async fn find_repositories(
-    state: &UiState,
-    registry: String,
-    filter: String,
-    sort: String,
-    page: usize,
-) -> Result<crate::model::RepositoryList, AppError> {
-    let status = registry_status(state, &registry)?;
-    if filter.len() > 200 || page > 100_000 {
-        return Err(AppError::BadRequest("filter too long or page too large".into()));
-    }
-    let per_page = crate::api::REPOSITORIES_PER_PAGE;
-    let catalog = state.catalog.clone();
-    let name = registry.clone();
-    let (counts, found) = blocking(move || {
-        let counts = catalog.registry_counts(&name)?;
-        let found = catalog.repositories(&name, &filter, sort_from(&sort), page * per_page, per_page)?;
-        Ok((counts, found))
-    })
-    .await?;
-    let rows = found
-        .items
-        .into_iter()
-        .map(|repository| crate::model::RepositoryRow {
-            name: repository.repository,
-            tag_count: repository.tag_count,
-            artifact_count: repository.artifact_count,
-            size: repository.size,
-            last_push: repository.last_push.map(|date| date.to_rfc3339()),
-        })
-        .collect();
-    Ok(crate::model::RepositoryList {
-        registry: registry_card(&status, counts),
-        total: found.total,
-        rows,
-        page,
-        per_page,
-    })
-}
-
-/// A repository page (shared by the server function and the JSON API).
-pub async fn find_repository(
-    state: &UiState,
-    registry: String,
-    repository: String,
-) -> Result<RepositoryView, AppError> {
-    let status = registry_status(state, &registry)?;
-    let catalog = state.catalog.clone();
-    let (name, repo) = (registry.clone(), repository.clone());
-    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
-    if artifacts.is_empty() {
-        return Err(AppError::NotFound(format!("repository {repository:?}")));
-    }
-    Ok(repository_view(&registry, &host_of(&status.url), &repository, &artifacts))
-}
-
-/// An artifact page (shared by the server function and the JSON API).
-pub async fn find_artifact(
-    state: &UiState,
-    registry: String,
-    repository: String,
-    digest: String,
-) -> Result<ArtifactView, AppError> {
-    let status = registry_status(state, &registry)?;
-    if !is_digest(&digest) {
-        return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
-    }
-    let catalog = state.catalog.clone();
-    let (name, repo) = (registry.clone(), repository.clone());
-    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
-    let artifact = artifacts
-        .iter()
-        .find(|artifact| artifact.digest == digest)
-        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
-    Ok(artifact_view(&host_of(&status.url), artifact, &artifacts))
-}
-
-fn is_digest(text: &str) -> bool {
-    let Some((algorithm, hex)) = text.split_once(':') else { return false };
-    let length = match algorithm {
-        "sha256" => 64,
-        "sha512" => 128,
-        _ => return false,
-    };
-    hex.len() == length && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// One page of search results (shared by the server function, the JSON API and the CLI).
-pub async fn find_search(
-    state: &UiState,
-    query: String,
-    sort: String,
-    page: usize,
-) -> Result<crate::model::SearchPage, AppError> {
-    if page > 4000 {
-        return Err(AppError::BadRequest("page too large".into()));
-    }
-    let per_page = crate::api::SEARCH_PER_PAGE;
-    let order = match sort.as_str() {
-        "oldest" => ocicat_catalog::SearchSort::Oldest,
-        "name" => ocicat_catalog::SearchSort::Name,
-        _ => ocicat_catalog::SearchSort::Newest,
-    };
-    let catalog = state.catalog.clone();
-    let text = query.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        catalog.search(&text, order, page * per_page, per_page, chrono::Utc::now())
-    })
-    .await
-    .map_err(|_| AppError::Internal)?;
-    let results = match found {
-        Ok(results) => results,
-        Err(ocicat_catalog::SearchError::Query(error)) => {
-            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
-        }
-        Err(ocicat_catalog::SearchError::Catalog(error)) => {
-            tracing::error!(%error, "search failed");
-            return Err(AppError::Internal);
-        }
-    };
-    let hits = results.items.into_iter().map(search_hit).collect();
-    Ok(crate::model::SearchPage { query, total: results.total, hits, kinds: results.kinds, page, per_page })
-}
-
-fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {
-    let title = ["org.opencontainers.image.title", "org.opencontainers.image.description"]
-        .iter()
-        .find_map(|key| artifact.annotations.get(*key).or_else(|| artifact.labels.get(*key)).cloned());
-    crate::model::SearchHit {
-        tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
-        artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
-        created: artifact.created.map(|date| date.to_rfc3339()),
-        end_of_life: artifact.end_of_life.map(|date| date.to_rfc3339()),
-        registry: artifact.registry,
-        repository: artifact.repository,
-        digest: artifact.digest,
-        kind: artifact.kind,
-        platforms: artifact.platforms,
-        size: artifact.size,
-        title,
     }
 }
 

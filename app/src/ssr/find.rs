@@ -1,0 +1,166 @@
+//! The lookups behind every page and API call: validate the input, query the catalog off the
+//! runtime, map to the wire models.
+
+use ocicat_catalog::ArtifactDoc;
+use ocicat_crawler::RegistryStatus;
+
+use super::views::is_version_tag;
+use super::{UiState, blocking, host_of, registry_card};
+use crate::error::AppError;
+use crate::model::{ArtifactView, RepositoryView};
+
+fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
+    match text {
+        "pushed" => ocicat_catalog::RepositorySort::LastPush,
+        "tags" => ocicat_catalog::RepositorySort::TagCount,
+        _ => ocicat_catalog::RepositorySort::Name,
+    }
+}
+
+fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, AppError> {
+    state.board.get(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
+}
+
+/// One page of repositories (shared by the server function and the JSON API).
+pub async fn find_repositories(
+    state: &UiState,
+    registry: String,
+    filter: String,
+    sort: String,
+    page: usize,
+) -> Result<crate::model::RepositoryList, AppError> {
+    let status = registry_status(state, &registry)?;
+    if filter.len() > 200 || page > 100_000 {
+        return Err(AppError::BadRequest("filter too long or page too large".into()));
+    }
+    let per_page = crate::api::REPOSITORIES_PER_PAGE;
+    let catalog = state.catalog.clone();
+    let name = registry.clone();
+    let (counts, found) = blocking(move || {
+        let counts = catalog.registry_counts(&name)?;
+        let found = catalog.repositories(&name, &filter, sort_from(&sort), page * per_page, per_page)?;
+        Ok((counts, found))
+    })
+    .await?;
+    let rows = found
+        .items
+        .into_iter()
+        .map(|repository| crate::model::RepositoryRow {
+            name: repository.repository,
+            tag_count: repository.tag_count,
+            artifact_count: repository.artifact_count,
+            size: repository.size,
+            last_push: repository.last_push.map(|date| date.to_rfc3339()),
+        })
+        .collect();
+    Ok(crate::model::RepositoryList {
+        registry: registry_card(&status, counts),
+        total: found.total,
+        rows,
+        page,
+        per_page,
+    })
+}
+
+/// A repository page (shared by the server function and the JSON API).
+pub async fn find_repository(
+    state: &UiState,
+    registry: String,
+    repository: String,
+) -> Result<RepositoryView, AppError> {
+    let status = registry_status(state, &registry)?;
+    let catalog = state.catalog.clone();
+    let (name, repo) = (registry.clone(), repository.clone());
+    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
+    if artifacts.is_empty() {
+        return Err(AppError::NotFound(format!("repository {repository:?}")));
+    }
+    Ok(super::repository_view(&registry, &host_of(&status.url), &repository, &artifacts))
+}
+
+/// An artifact page (shared by the server function and the JSON API).
+pub async fn find_artifact(
+    state: &UiState,
+    registry: String,
+    repository: String,
+    digest: String,
+) -> Result<ArtifactView, AppError> {
+    let status = registry_status(state, &registry)?;
+    if !is_digest(&digest) {
+        return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
+    }
+    let catalog = state.catalog.clone();
+    let (name, repo) = (registry.clone(), repository.clone());
+    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
+    let artifact = artifacts
+        .iter()
+        .find(|artifact| artifact.digest == digest)
+        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
+    Ok(super::artifact_view(&host_of(&status.url), artifact, &artifacts))
+}
+
+fn is_digest(text: &str) -> bool {
+    let Some((algorithm, hex)) = text.split_once(':') else { return false };
+    let length = match algorithm {
+        "sha256" => 64,
+        "sha512" => 128,
+        _ => return false,
+    };
+    hex.len() == length && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// One page of search results (shared by the server function, the JSON API and the CLI).
+pub async fn find_search(
+    state: &UiState,
+    query: String,
+    sort: String,
+    page: usize,
+) -> Result<crate::model::SearchPage, AppError> {
+    if page > 4000 {
+        return Err(AppError::BadRequest("page too large".into()));
+    }
+    let per_page = crate::api::SEARCH_PER_PAGE;
+    let order = match sort.as_str() {
+        "oldest" => ocicat_catalog::SearchSort::Oldest,
+        "name" => ocicat_catalog::SearchSort::Name,
+        _ => ocicat_catalog::SearchSort::Newest,
+    };
+    let catalog = state.catalog.clone();
+    let text = query.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        catalog.search(&text, order, page * per_page, per_page, chrono::Utc::now())
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    let results = match found {
+        Ok(results) => results,
+        Err(ocicat_catalog::SearchError::Query(error)) => {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
+        Err(ocicat_catalog::SearchError::Catalog(error)) => {
+            tracing::error!(%error, "search failed");
+            return Err(AppError::Internal);
+        }
+    };
+    let hits = results.items.into_iter().map(search_hit).collect();
+    Ok(crate::model::SearchPage { query, total: results.total, hits, kinds: results.kinds, page, per_page })
+}
+
+fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {
+    let title = ["org.opencontainers.image.title", "org.opencontainers.image.description"]
+        .iter()
+        .find_map(|key| artifact.annotations.get(*key).or_else(|| artifact.labels.get(*key)).cloned());
+    crate::model::SearchHit {
+        tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
+        artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
+        created: artifact.created.map(|date| date.to_rfc3339()),
+        end_of_life: artifact.end_of_life.map(|date| date.to_rfc3339()),
+        registry: artifact.registry,
+        repository: artifact.repository,
+        digest: artifact.digest,
+        kind: artifact.kind,
+        platforms: artifact.platforms,
+        size: artifact.size,
+        title,
+    }
+}

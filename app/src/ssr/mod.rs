@@ -1,0 +1,73 @@
+//! Server-only glue for the pages: the state server functions read, and the mapping from
+//! catalog documents to the wire models (badges, referrers, parents).
+
+use leptos::prelude::use_context;
+use ocicat_catalog::{Catalog, RegistryCounts};
+use ocicat_crawler::{RegistryStatus, StatusBoard};
+
+use crate::error::AppError;
+use crate::model::RegistryCard;
+
+mod find;
+mod views;
+
+pub use find::{find_artifact, find_repositories, find_repository, find_search};
+pub use views::{artifact_view, repository_view};
+
+/// What the pages need from the server: the catalog and the crawl status board.
+#[derive(Clone, Debug)]
+pub struct UiState {
+    /// The read side of the index.
+    pub catalog: Catalog,
+    /// Crawl progress and health per registry.
+    pub board: StatusBoard,
+}
+
+/// The state provided to every server function and SSR render.
+pub fn state() -> Result<UiState, AppError> {
+    use_context::<UiState>().ok_or_else(|| {
+        tracing::error!("ui state missing from the leptos context");
+        AppError::Internal
+    })
+}
+
+/// Runs a blocking catalog call off the async runtime.
+pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ocicat_catalog::CatalogError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "catalog query failed");
+            Err(AppError::Internal)
+        }
+        Err(error) => {
+            tracing::error!(%error, "catalog query task failed");
+            Err(AppError::Internal)
+        }
+    }
+}
+
+/// The host:port part of a registry URL, for display and pull commands.
+pub fn host_of(url: &str) -> String {
+    let without_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    without_scheme.trim_end_matches('/').to_owned()
+}
+
+/// Builds a home-page card from crawl status and index counts.
+pub fn registry_card(status: &RegistryStatus, counts: RegistryCounts) -> RegistryCard {
+    RegistryCard {
+        name: status.name.clone(),
+        host: host_of(&status.url),
+        state: serde_json::to_value(status.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        repositories: counts.repositories,
+        artifacts: counts.artifacts,
+        repositories_done: status.repositories_done,
+        repositories_total: status.repositories_total,
+        failures: status.manifests_failed,
+        last_error: status.last_error.clone(),
+        last_success: status.last_success.map(|date| date.to_rfc3339()),
+    }
+}
