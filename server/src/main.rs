@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use leptos::prelude::LeptosOptions;
 use ocicat_crawler::{CrawlSettings, Crawler, crawl_registry};
 use tokio_util::sync::CancellationToken;
 
@@ -113,11 +112,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         ..CrawlSettings::default()
     };
     let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
-    let leptos_options = LeptosOptions::builder()
-        .output_name("ocicat")
-        .site_root(config.server.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
-        .build();
+    let leptos_options = ocicat::state::leptos_options(&config.server.site_root.to_string_lossy());
     let events = ocicat::events::Events::new(event_secrets(&config)?);
     let state =
         AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler), events };

@@ -45,6 +45,11 @@ pub fn event_secrets(config: &Config) -> anyhow::Result<std::collections::HashMa
     Ok(secrets)
 }
 
+/// Leptos settings for the built site under `site_root` (`pkg/ocicat.{js,wasm,css}`).
+pub fn leptos_options(site_root: &str) -> LeptosOptions {
+    LeptosOptions::builder().output_name("ocicat").site_root(site_root.to_owned()).site_pkg_dir("pkg").build()
+}
+
 /// Builds one client per configured registry.
 pub fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
     config

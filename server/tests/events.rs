@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use leptos::prelude::LeptosOptions;
 use ocicat::events::Events;
 use ocicat::state::AppState;
 use ocicat_catalog::WriterConfig;
@@ -50,11 +49,7 @@ async fn a_push_reaches_the_catalog_through_a_registry_notification() {
     let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
     let crawler = Crawler::start(vec![source], catalog.clone(), writer, board.clone(), settings, shutdown.clone());
     let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("ocicat")
-            .site_root("target/site")
-            .site_pkg_dir("pkg")
-            .build(),
+        leptos_options: ocicat::state::leptos_options("target/site"),
         ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
         crawler: Arc::new(crawler),
         events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
@@ -100,11 +95,7 @@ async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let board = StatusBoard::default();
     let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("ocicat")
-            .site_root("target/site")
-            .site_pkg_dir("pkg")
-            .build(),
+        leptos_options: ocicat::state::leptos_options("target/site"),
         ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
         crawler: Arc::new(Crawler::start(
             vec![],

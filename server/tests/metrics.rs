@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use leptos::prelude::LeptosOptions;
 use ocicat::events::Events;
 use ocicat::state::AppState;
 use ocicat_catalog::{RepositoryDoc, WriterConfig};
@@ -32,11 +31,7 @@ async fn metrics_report_index_sizes_and_registry_health() {
     board.register("down", "http://127.0.0.1:2");
     board.update("down", |status| status.state = CrawlState::Unreachable);
     let state = AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("ocicat")
-            .site_root("target/site")
-            .site_pkg_dir("pkg")
-            .build(),
+        leptos_options: ocicat::state::leptos_options("target/site"),
         ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
         crawler: Arc::new(Crawler::start(
             vec![],

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use leptos::prelude::LeptosOptions;
 use ocicat::events::Events;
 use ocicat::state::AppState;
 use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
@@ -223,11 +222,7 @@ pub(crate) fn registry_source(name: &str, url: url::Url, credentials: Option<(St
 /// The state `serve` builds around `crawler` (tests that crawl explicitly pass a default one).
 pub(crate) fn app_state(catalog: Catalog, board: StatusBoard, crawler: Crawler) -> AppState {
     AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("ocicat")
-            .site_root("target/site")
-            .site_pkg_dir("pkg")
-            .build(),
+        leptos_options: ocicat::state::leptos_options("target/site"),
         ui: app::ssr::UiState { catalog, board },
         crawler: Arc::new(crawler),
         events: Events::new(HashMap::new()),
