@@ -80,6 +80,10 @@ pub struct ArtifactDoc {
     /// The earliest end-of-life date: from lifecycle referrers or its own lifecycle annotation.
     #[serde(default)]
     pub end_of_life: Option<DateTime<Utc>>,
+    /// True for an `<alg>-<hex>` fallback index: plumbing that lists referrers, kept for
+    /// incremental crawls but left out of search and counts.
+    #[serde(default)]
+    pub referrers_index: bool,
 }
 
 /// A repository of one registry, summarised for the repository list.
@@ -116,7 +120,7 @@ pub(crate) fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
 
 pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
     let mut document = TantivyDocument::default();
-    document.add_text(fields.doc_type, "artifact");
+    document.add_text(fields.doc_type, if artifact.referrers_index { "referrers_index" } else { "artifact" });
     document.add_text(fields.key, artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);

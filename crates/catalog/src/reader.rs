@@ -155,10 +155,11 @@ impl Catalog {
     /// Every artifact of one repository (tagged and untagged), capped.
     pub fn artifacts_in_repository(&self, registry: &str, repository: &str) -> Result<Vec<ArtifactDoc>> {
         let searcher = self.reader.searcher();
-        let query = self.all_of(vec![
-            self.term(self.fields.registry, registry),
-            self.term(self.fields.repository, repository),
-            self.term(self.fields.doc_type, "artifact"),
+        // Artifacts and fallback referrer indexes: everything but the repository summary.
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.term(self.fields.registry, registry)),
+            (Occur::Must, self.term(self.fields.repository, repository)),
+            (Occur::MustNot, self.term(self.fields.doc_type, "repository")),
         ]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(MAX_REPOSITORY_ARTIFACTS).order_by_score())
@@ -170,7 +171,8 @@ impl Catalog {
     pub fn artifact(&self, registry: &str, repository: &str, digest: &str) -> Result<Option<ArtifactDoc>> {
         let searcher = self.reader.searcher();
         let key = crate::document::artifact_key(registry, repository, digest);
-        let query = self.all_of(vec![self.term(self.fields.key, &key), self.term(self.fields.doc_type, "artifact")]);
+        // Only manifest documents carry a key.
+        let query = self.all_of(vec![self.term(self.fields.key, &key)]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1).order_by_score())
             .map_err(index_error("cannot find artifact"))?;

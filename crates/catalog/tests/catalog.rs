@@ -25,6 +25,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         config_json: None,
         indexed_at: Utc::now(),
         end_of_life: None,
+        referrers_index: false,
     }
 }
 

@@ -97,6 +97,7 @@ pub(crate) fn artifact_doc(
         config_json: None,
         indexed_at: Utc::now(),
         end_of_life: None,
+        referrers_index: false,
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

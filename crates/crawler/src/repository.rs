@@ -40,6 +40,11 @@ pub(crate) fn is_version_tag(tag: &str) -> bool {
     !((hex.len() == 64 || hex.len() == 128) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// True for `sha256-<64 hex>` (or sha512): the referrers fallback tag, not a cosign tag.
+fn is_fallback_tag(tag: &str) -> bool {
+    !is_version_tag(tag) && !tag.contains('.')
+}
+
 fn wants_config(media_type: &str, size: u64) -> bool {
     media_type != media_types::OCI_EMPTY
         && size <= MAX_CONFIG_BYTES
@@ -212,6 +217,11 @@ pub async fn crawl_repository(
         })
         .collect();
     apply_end_of_life(&mut artifacts);
+    for artifact in &mut artifacts {
+        artifact.referrers_index = artifact.kind == "index"
+            && !artifact.tags.is_empty()
+            && artifact.tags.iter().all(|tag| is_fallback_tag(tag));
+    }
     let version_tags = listing.items.iter().filter(|tag| is_version_tag(tag)).count() as u64;
     let tagged = artifacts.iter().filter(|artifact| artifact.tags.iter().any(|tag| is_version_tag(tag)));
     let summary = RepositoryDoc {
