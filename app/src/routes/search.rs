@@ -12,7 +12,7 @@ use crate::model::{SearchHit, SearchPage as Results, human_size};
 const EXAMPLES: [(&str, &str); 7] = [
     ("eol < today", "past their end of life"),
     ("kind:sbom", "every SBOM"),
-    ("kind:signature OR kind:attestation", "signatures and attestations"),
+    ("kind:image NOT has:signature", "unsigned images"),
     ("repo:demo/* created > now-365d", "recent builds under demo/"),
     ("platform:linux/arm64", "arm64 images"),
     ("type:application/spdx+json", "by artifact type"),
@@ -62,7 +62,7 @@ pub fn SearchPage() -> impl IntoView {
                         <li><a href=format!("/search?q={}", encode(example))><code>{*example}</code></a><span class="muted small">{*what}</span></li>
                     }).collect_view()}
                 </ul>
-                <p class="muted small">"Fields: kind, repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB). Combine with spaces, OR, NOT, -, ( )."</p>
+                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB). Combine with spaces, OR, NOT, -, ( )."</p>
             </aside>
             <div class="results">
                 <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>

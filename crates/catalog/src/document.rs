@@ -84,6 +84,10 @@ pub struct ArtifactDoc {
     /// incremental crawls but left out of search and counts.
     #[serde(default)]
     pub referrers_index: bool,
+    /// Kinds of the artifacts attached to this one (signature, sbom, scan, attestation,
+    /// lifecycle), from referrers, cosign tags and buildx attestation manifests.
+    #[serde(default)]
+    pub attached: Vec<String>,
 }
 
 /// A repository of one registry, summarised for the repository list.
@@ -146,6 +150,9 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     }
     if let Some(end_of_life) = artifact.end_of_life.and_then(tantivy_date) {
         document.add_date(fields.end_of_life, end_of_life);
+    }
+    for kind in &artifact.attached {
+        document.add_text(fields.attached, kind);
     }
     add_search_fields(fields, artifact, &mut document);
     document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());

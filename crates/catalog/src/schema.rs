@@ -52,6 +52,8 @@ pub(crate) struct Fields {
     pub(crate) annotation_dates: tantivy::schema::Field,
     /// The earliest end-of-life date from lifecycle referrers or annotations.
     pub(crate) end_of_life: tantivy::schema::Field,
+    /// Kinds of what is attached (`has:signature`).
+    pub(crate) attached: tantivy::schema::Field,
 }
 
 /// Fast-field names the range collectors take by name.
@@ -82,6 +84,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", TEXT),
         annotations: builder.add_text_field("annotations", STRING),
         annotation_dates: builder.add_text_field("annotation_dates", STRING),
+        attached: builder.add_text_field("attached", STRING),
         end_of_life: builder.add_date_field(
             "end_of_life",
             DateOptions::from(INDEXED).set_fast().set_precision(DateTimePrecision::Seconds),

@@ -26,6 +26,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         indexed_at: Utc::now(),
         end_of_life: None,
         referrers_index: false,
+        attached: Vec::new(),
     }
 }
 

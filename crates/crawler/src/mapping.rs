@@ -98,6 +98,7 @@ pub(crate) fn artifact_doc(
         indexed_at: Utc::now(),
         end_of_life: None,
         referrers_index: false,
+        attached: Vec::new(),
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

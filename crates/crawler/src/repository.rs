@@ -217,6 +217,7 @@ pub async fn crawl_repository(
         })
         .collect();
     apply_end_of_life(&mut artifacts);
+    apply_attached(&mut artifacts);
     for artifact in &mut artifacts {
         artifact.referrers_index = artifact.kind == "index"
             && !artifact.tags.is_empty()
@@ -239,6 +240,32 @@ pub async fn crawl_repository(
         manifests_unchanged: walk.manifests_unchanged,
         failures: walk.failures,
     })
+}
+
+/// Records on each artifact the kinds attached to it: referrers by `subject`, cosign
+/// `sha256-<hex>.sig|.att|.sbom` tags, and buildx attestation manifests in an index.
+fn apply_attached(artifacts: &mut [ArtifactDoc]) {
+    let mut attached: HashMap<String, Vec<String>> = HashMap::new();
+    for artifact in artifacts.iter() {
+        let cosign_subject = artifact.tags.iter().find_map(|tag| {
+            let hex = tag.strip_prefix("sha256-")?.split('.').next()?;
+            (tag.contains('.') && hex.len() == 64).then(|| format!("sha256:{hex}"))
+        });
+        if let Some(subject) = artifact.subject.clone().or(cosign_subject) {
+            attached.entry(subject).or_default().push(artifact.kind.clone());
+        }
+        for child in &artifact.children {
+            if let Some(attested) = &child.attests {
+                attached.entry(attested.clone()).or_default().push("attestation".into());
+            }
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        let mut kinds = attached.remove(&artifact.digest).unwrap_or_default();
+        kinds.sort();
+        kinds.dedup();
+        artifact.attached = kinds;
+    }
 }
 
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).

@@ -64,6 +64,16 @@ async fn the_query_language_finds_exactly_what_it_describes() {
         expected(&all, |a| a.platforms.iter().any(|p| p == "linux/arm64"))
     );
 
+    // What is attached, from referrers, cosign tags and buildx attestations.
+    assert_eq!(digests(&catalog, "has:sbom"), expected(&all, |a| a.attached.iter().any(|k| k == "sbom")));
+    assert!(!digests(&catalog, "has:signature").is_empty());
+    assert_eq!(
+        digests(&catalog, "kind:image NOT has:signature"),
+        expected(&all, |a| a.kind == "image" && !a.attached.iter().any(|k| k == "signature"))
+    );
+    let sbom_subjects: BTreeSet<String> = report.of_kind("sbom").filter_map(|item| item.subject.clone()).collect();
+    assert_eq!(digests(&catalog, "has:sbom"), sbom_subjects);
+
     // End of life: the seeder attached one lifecycle referrer in the past and one in the future.
     let expired = digests(&catalog, "eol < today");
     assert_eq!(expired.len(), 1, "{expired:?}");

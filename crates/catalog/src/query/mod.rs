@@ -134,10 +134,12 @@ fn clause(
         Field::Platform => Some(fields.platforms),
         Field::Digest => Some(fields.digest),
         Field::Subject => Some(fields.subject),
+        Field::Has => Some(fields.attached),
         _ => None,
     };
     if let Some(tantivy_field) = string_field {
-        let value = if *field == Field::Kind { value.to_ascii_lowercase() } else { value.to_owned() };
+        let value =
+            if matches!(field, Field::Kind | Field::Has) { value.to_ascii_lowercase() } else { value.to_owned() };
         let query: Box<dyn Query> = if value.contains('*') {
             Box::new(
                 RegexQuery::from_pattern(&glob_to_regex(&value), tantivy_field)

@@ -32,6 +32,8 @@ pub enum Field {
     EndOfLife,
     /// `size`
     Size,
+    /// `has` (kinds of attached artifacts: `has:signature`, `has:sbom`)
+    Has,
     /// `annotation."key"` or `label."key"` (manifest annotations and config labels)
     Annotation(String),
 }
@@ -94,7 +96,7 @@ enum Token {
     Close,
 }
 
-const FIELD_NAMES: &str = "kind, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, annotation.\"key\", label.\"key\"";
+const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, annotation.\"key\", label.\"key\"";
 
 fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
     let chars: Vec<char> = text.chars().collect();
@@ -188,6 +190,7 @@ fn field_named(name: &str) -> Option<Field> {
         "created" => Field::Created,
         "eol" | "end-of-life" => Field::EndOfLife,
         "size" => Field::Size,
+        "has" => Field::Has,
         _ => {
             let lower = name.to_ascii_lowercase();
             let key = ["annotation.", "annotations.", "label.", "labels."]
