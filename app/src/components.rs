@@ -46,11 +46,31 @@ pub fn BadgeList(badges: Badges) -> impl IntoView {
         <span class="badges">
             {badges.signed.then(|| view! { <span class="badge badge-signed" title="A signature refers to this artifact">"✓ signed"</span> })}
             {badges.sbom.then(|| view! { <span class="badge badge-sbom" title="An SBOM refers to this artifact">"SBOM"</span> })}
+            {badges.vulnerabilities.clone().map(|found| view! { <VulnerabilityBadge found/> })}
             {(badges.scans > 0).then(|| view! { <span class="badge badge-scan">{format!("{} scan{}", badges.scans, if badges.scans == 1 { "" } else { "s" })}</span> })}
             {(badges.attestations > 0).then(|| view! { <span class="badge badge-att">{format!("{} attestation{}", badges.attestations, if badges.attestations == 1 { "" } else { "s" })}</span> })}
             {eol}
         </span>
     }
+}
+
+/// Findings of the newest scan: critical and high counts up front, the rest in the title.
+#[component]
+fn VulnerabilityBadge(found: crate::model::VulnerabilityCounts) -> impl IntoView {
+    let title = format!(
+        "Newest scan: {} critical, {} high, {} medium, {} low, {} unrated",
+        found.critical, found.high, found.medium, found.low, found.unknown
+    );
+    let (class, text) = if found.critical > 0 {
+        ("badge badge-vuln-critical", format!("{} critical · {} high", found.critical, found.high))
+    } else if found.high > 0 {
+        ("badge badge-vuln-high", format!("{} high", found.high))
+    } else if found.medium + found.low + found.unknown > 0 {
+        ("badge badge-vuln-low", format!("{} findings", found.medium + found.low + found.unknown))
+    } else {
+        ("badge badge-vuln-none", "no findings".to_string())
+    };
+    view! { <span class=class title=title.clone() aria-label=title>{text}</span> }
 }
 
 /// The crawl state of a registry as a colored pill.

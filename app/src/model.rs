@@ -73,6 +73,23 @@ pub struct Badges {
     pub end_of_life: Option<String>,
     /// True when the end-of-life date has passed.
     pub expired: bool,
+    /// Findings of the newest scan, when one was read.
+    pub vulnerabilities: Option<VulnerabilityCounts>,
+}
+
+/// Findings of a scan by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerabilityCounts {
+    /// Critical.
+    pub critical: u64,
+    /// High.
+    pub high: u64,
+    /// Medium.
+    pub medium: u64,
+    /// Low.
+    pub low: u64,
+    /// Unrated.
+    pub unknown: u64,
 }
 
 /// One tagged (or untagged) manifest of a repository.
@@ -226,6 +243,17 @@ pub struct SearchHit {
     pub title: Option<String>,
 }
 
+/// The counts of one facet: narrowing by a value adds `field:"value"` to the query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetGroup {
+    /// The query field (`kind`, `type`, `registry`, `repo`, `platform`).
+    pub field: String,
+    /// What people call it.
+    pub label: String,
+    /// Values with their match counts, most frequent first.
+    pub values: Vec<(String, u64)>,
+}
+
 /// A page of search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchPage {
@@ -235,8 +263,10 @@ pub struct SearchPage {
     pub total: u64,
     /// This page.
     pub hits: Vec<SearchHit>,
-    /// Matches per kind.
-    pub kinds: Vec<(String, u64)>,
+    /// Matches per value of each facet (kind, type, registry, repo, platform), over all matches.
+    pub facets: Vec<FacetGroup>,
+    /// The order, as named in URLs (`newest`, `oldest`, `name`, `relevance`, `size`).
+    pub sort: String,
     /// Zero-based page number.
     pub page: usize,
     /// Hits per page.

@@ -9,8 +9,9 @@ use crate::components::{DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
 use crate::model::{SearchHit, SearchPage as Results, human_size};
 
-const EXAMPLES: [(&str, &str); 7] = [
+const EXAMPLES: [(&str, &str); 8] = [
     ("eol < today", "past their end of life"),
+    ("vulns.critical > 0", "critical findings in the newest scan"),
     ("kind:sbom", "every SBOM"),
     ("kind:image NOT has:signature", "unsigned images"),
     ("repo:demo/* created > now-365d", "recent builds under demo/"),
@@ -51,6 +52,8 @@ pub fn SearchPage() -> impl IntoView {
                 <option value="newest" selected=move || sort() == "newest">"Newest"</option>
                 <option value="oldest" selected=move || sort() == "oldest">"Oldest"</option>
                 <option value="name" selected=move || sort() == "name">"Repository"</option>
+                <option value="relevance" selected=move || sort() == "relevance">"Best match"</option>
+                <option value="size" selected=move || sort() == "size">"Largest"</option>
             </select>
             <button type="submit">"Search"</button>
         </form>
@@ -62,7 +65,7 @@ pub fn SearchPage() -> impl IntoView {
                         <li><a href=format!("/search?q={}", encode(example))><code>{*example}</code></a><span class="muted small">{*what}</span></li>
                     }).collect_view()}
                 </ul>
-                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB). Combine with spaces, OR, NOT, -, ( )."</p>
+                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0). Combine with spaces, OR, NOT, -, ( )."</p>
             </aside>
             <div class="results">
                 <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
@@ -101,8 +104,11 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
         move |page: usize| format!("/search?q={}&sort={sort}&page={page}", encode(&query))
     };
     let facet_link = {
-        let query = found.query.clone();
-        move |kind: &str| format!("/search?q={}", encode(format!("{query} kind:{kind}").trim()))
+        let (query, sort) = (found.query.clone(), sort.clone());
+        move |field: &str, value: &str| {
+            let narrowed = format!("{query} {field}:\"{}\"", value.replace('"', ""));
+            format!("/search?q={}&sort={sort}", encode(narrowed.trim()))
+        }
     };
     let previous = (found.page > 0).then(|| link(found.page - 1));
     let next = (found.page + 1 < pages).then(|| link(found.page + 1));
@@ -111,11 +117,21 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
     }
     view! {
         <p class="muted" data-testid="result-count">{format!("{} artifacts", found.total)}</p>
-        <nav class="facets" aria-label="Narrow by kind">
-            {found.kinds.iter().map(|(kind, count)| view! {
-                <a class="facet" href=facet_link(kind)><KindIcon kind=kind.clone()/>" "{*count}</a>
+        <div class="facet-groups">
+            {found.facets.iter().filter(|group| group.values.len() > 1 || group.field == "kind").map(|group| view! {
+                <nav class="facets" aria-label=format!("Narrow by {}", group.label.to_lowercase())>
+                    <span class="facet-label muted small">{group.label.clone()}</span>
+                    {group.values.iter().map(|(value, count)| {
+                        let label = if group.field == "kind" {
+                            view! { <KindIcon kind=value.clone()/> }.into_any()
+                        } else {
+                            view! { <span class="facet-value">{value.clone()}</span> }.into_any()
+                        };
+                        view! { <a class="facet" href=facet_link(&group.field, value)>{label}" "{*count}</a> }
+                    }).collect_view()}
+                </nav>
             }).collect_view()}
-        </nav>
+        </div>
         <ul class="hits">
             {found.hits.into_iter().map(|hit| view! { <HitCard hit/> }).collect_view()}
         </ul>

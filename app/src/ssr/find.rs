@@ -120,10 +120,12 @@ pub async fn find_search(
         return Err(AppError::BadRequest("page too large".into()));
     }
     let per_page = crate::api::SEARCH_PER_PAGE;
-    let order = match sort.as_str() {
-        "oldest" => ocicat_catalog::SearchSort::Oldest,
-        "name" => ocicat_catalog::SearchSort::Name,
-        _ => ocicat_catalog::SearchSort::Newest,
+    let (order, sort) = match sort.as_str() {
+        "oldest" => (ocicat_catalog::SearchSort::Oldest, "oldest"),
+        "name" => (ocicat_catalog::SearchSort::Name, "name"),
+        "relevance" => (ocicat_catalog::SearchSort::Relevance, "relevance"),
+        "size" => (ocicat_catalog::SearchSort::Size, "size"),
+        _ => (ocicat_catalog::SearchSort::Newest, "newest"),
     };
     let catalog = state.catalog.clone();
     let text = query.clone();
@@ -143,7 +145,20 @@ pub async fn find_search(
         }
     };
     let hits = results.items.into_iter().map(search_hit).collect();
-    Ok(crate::model::SearchPage { query, total: results.total, hits, kinds: results.kinds, page, per_page })
+    let facets = results.facets;
+    let group = |field: &str, label: &str, values: Vec<(String, u64)>| crate::model::FacetGroup {
+        field: field.to_owned(),
+        label: label.to_owned(),
+        values,
+    };
+    let facets = vec![
+        group("kind", "Kind", facets.kind),
+        group("type", "Artifact type", facets.artifact_type),
+        group("registry", "Registry", facets.registry),
+        group("repo", "Repository", facets.repository),
+        group("platform", "Platform", facets.platform),
+    ];
+    Ok(crate::model::SearchPage { query, total: results.total, hits, facets, sort: sort.to_owned(), page, per_page })
 }
 
 fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {

@@ -38,13 +38,12 @@ fn related(artifact: &ArtifactDoc) -> Related {
 /// Referrers of every digest in a repository, from `subject`, cosign tags and buildx attestations.
 struct Graph<'a> {
     referrers: BTreeMap<&'a str, Vec<&'a ArtifactDoc>>,
-    attested_by: BTreeMap<String, u32>,
     parents: BTreeMap<&'a str, Vec<&'a ArtifactDoc>>,
 }
 
 impl<'a> Graph<'a> {
     fn new(artifacts: &'a [ArtifactDoc], subjects: &'a [Option<String>]) -> Graph<'a> {
-        let mut graph = Graph { referrers: BTreeMap::new(), attested_by: BTreeMap::new(), parents: BTreeMap::new() };
+        let mut graph = Graph { referrers: BTreeMap::new(), parents: BTreeMap::new() };
         for (artifact, subject) in artifacts.iter().zip(subjects) {
             if let Some(subject) = subject {
                 graph.referrers.entry(subject.as_str()).or_default().push(artifact);
@@ -55,39 +54,31 @@ impl<'a> Graph<'a> {
                     continue;
                 }
                 graph.parents.entry(child.digest.as_str()).or_default().push(artifact);
-                if let Some(attested) = &child.attests {
-                    *graph.attested_by.entry(attested.clone()).or_default() += 1;
-                }
             }
         }
         graph
     }
+}
 
-    fn badges(&self, digest: &str, today: &str) -> Badges {
-        let mut badges =
-            Badges { attestations: self.attested_by.get(digest).copied().unwrap_or(0), ..Badges::default() };
-        for referrer in self.referrers.get(digest).into_iter().flatten() {
-            match referrer.kind.as_str() {
-                "signature" => badges.signed = true,
-                "sbom" => badges.sbom = true,
-                "scan" => badges.scans += 1,
-                "attestation" => badges.attestations += 1,
-                "lifecycle" => {
-                    let date = referrer
-                        .annotations
-                        .get("vnd.microsoft.artifact.lifecycle.end-of-life.date")
-                        .map(|d| d.chars().take(10).collect::<String>());
-                    if let Some(date) = date {
-                        if badges.end_of_life.as_ref().is_none_or(|known| date < *known) {
-                            badges.end_of_life = Some(date);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        badges.expired = badges.end_of_life.as_deref().is_some_and(|date| date < today);
-        badges
+/// The badges of one artifact, from the referrer summary the crawler stored on it.
+fn badges(artifact: &ArtifactDoc, today: &str) -> Badges {
+    let summary = &artifact.referrers;
+    let count = |kind: &str| summary.counts.get(kind).copied().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+    let end_of_life = artifact.end_of_life.map(|date| date.format("%Y-%m-%d").to_string());
+    Badges {
+        signed: summary.signed(),
+        sbom: summary.has_sbom(),
+        scans: count("scan"),
+        attestations: count("attestation"),
+        expired: end_of_life.as_deref().is_some_and(|date| date < today),
+        end_of_life,
+        vulnerabilities: summary.vulnerabilities.as_ref().map(|found| crate::model::VulnerabilityCounts {
+            critical: found.critical,
+            high: found.high,
+            medium: found.medium,
+            low: found.low,
+            unknown: found.unknown,
+        }),
     }
 }
 
@@ -113,7 +104,7 @@ pub fn repository_view(registry: &str, host: &str, repository: &str, artifacts: 
             size: artifact.size,
             created: artifact.created.map(|date| date.to_rfc3339()),
             created_epoch: artifact.created.map_or(0, |date| date.timestamp()),
-            badges: graph.badges(&artifact.digest, &today),
+            badges: badges(artifact, &today),
         };
         if versions.is_empty() && top_level {
             tags.push(row(None));
@@ -207,7 +198,7 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
         subject,
         referrers,
         parents: graph.parents.get(artifact.digest.as_str()).into_iter().flatten().map(|p| related(p)).collect(),
-        badges: graph.badges(&artifact.digest, &today()),
+        badges: badges(artifact, &today()),
         manifest_json: pretty(&artifact.manifest_json),
         config_json: artifact.config_json.as_deref().map(pretty),
     }

@@ -88,6 +88,71 @@ pub struct ArtifactDoc {
     /// lifecycle), from referrers, cosign tags and buildx attestation manifests.
     #[serde(default)]
     pub attached: Vec<String>,
+    /// What is attached, counted by kind, and the latest scan's findings.
+    #[serde(default)]
+    pub referrers: ReferrerSummary,
+    /// For a scan report or vulnerability attestation: what it found, when it could be read.
+    #[serde(default)]
+    pub scan_findings: Option<Vulnerabilities>,
+}
+
+/// Counts of the artifacts attached to one artifact, and what its newest scan found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferrerSummary {
+    /// Attached artifacts by kind (`signature` → 2), from every referrer source.
+    pub counts: BTreeMap<String, u64>,
+    /// Findings of the newest scan report attached, when one could be read.
+    pub vulnerabilities: Option<Vulnerabilities>,
+}
+
+impl ReferrerSummary {
+    /// True when at least one signature is attached.
+    pub fn signed(&self) -> bool {
+        self.counts.get("signature").is_some_and(|count| *count > 0)
+    }
+
+    /// True when at least one SBOM is attached.
+    pub fn has_sbom(&self) -> bool {
+        self.counts.get("sbom").is_some_and(|count| *count > 0)
+    }
+}
+
+/// Vulnerability findings of one scan report, by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vulnerabilities {
+    /// The scan report's manifest digest.
+    pub scan: String,
+    /// When the scan ran (the report's created date), if known.
+    pub scanned: Option<DateTime<Utc>>,
+    /// Findings rated critical.
+    pub critical: u64,
+    /// Findings rated high.
+    pub high: u64,
+    /// Findings rated medium.
+    pub medium: u64,
+    /// Findings rated low.
+    pub low: u64,
+    /// Findings without a usable rating.
+    pub unknown: u64,
+}
+
+impl Vulnerabilities {
+    /// Every finding.
+    pub fn total(&self) -> u64 {
+        self.critical + self.high + self.medium + self.low + self.unknown
+    }
+}
+
+/// Where a registry's crawl stands, committed with the documents it describes: a crawl killed
+/// half-way resumes from here, skipping repositories crawled since `started`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlCheckpoint {
+    /// The registry's configured name.
+    pub registry: String,
+    /// When the crawl this checkpoint belongs to started.
+    pub started: DateTime<Utc>,
+    /// When it completed; `None` while it runs (or after it was killed).
+    pub finished: Option<DateTime<Utc>>,
 }
 
 /// A repository of one registry, summarised for the repository list.
@@ -105,6 +170,9 @@ pub struct RepositoryDoc {
     pub size: u64,
     /// Newest creation date among its artifacts.
     pub last_push: Option<DateTime<Utc>>,
+    /// When the crawler last walked it (the crawl checkpoint compares against this).
+    #[serde(default)]
+    pub crawled_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) fn artifact_key(registry: &str, repository: &str, digest: &str) -> String {
@@ -113,6 +181,12 @@ pub(crate) fn artifact_key(registry: &str, repository: &str, digest: &str) -> St
 
 pub(crate) fn repository_key(registry: &str, repository: &str) -> String {
     format!("{registry}\u{0}{repository}")
+}
+
+/// The key of a registry's crawl checkpoint; the leading U+0001 keeps it apart from every
+/// repository and artifact key (registry names are `[a-z0-9_-]`).
+pub(crate) fn checkpoint_key(registry: &str) -> String {
+    format!("\u{1}crawl\u{0}{registry}")
 }
 
 /// Dates tantivy can hold (nanoseconds in an i64: about 1678 to 2262); others are left out.
@@ -154,6 +228,14 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     for kind in &artifact.attached {
         document.add_text(fields.attached, kind);
     }
+    if let Some(found) = &artifact.referrers.vulnerabilities {
+        document.add_u64(fields.vulns_critical, found.critical);
+        document.add_u64(fields.vulns_high, found.high);
+        document.add_u64(fields.vulns_medium, found.medium);
+        document.add_u64(fields.vulns_low, found.low);
+        document.add_u64(fields.vulns_unknown, found.unknown);
+        document.add_u64(fields.vulns_total, found.total());
+    }
     add_search_fields(fields, artifact, &mut document);
     document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());
     document
@@ -181,6 +263,8 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
 pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     document.add_text(fields.doc_type, "repository");
+    // A two-part key: never equal to an artifact's three-part one.
+    document.add_text(fields.key, repository_key(&repository.registry, &repository.repository));
     document.add_text(fields.repo_key, repository_key(&repository.registry, &repository.repository));
     document.add_text(fields.registry, &repository.registry);
     document.add_text(fields.repository, &repository.repository);
@@ -191,5 +275,14 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
         document.add_date(fields.last_push, last_push);
     }
     document.add_text(fields.body, serde_json::to_string(repository).unwrap_or_default());
+    document
+}
+
+pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    document.add_text(fields.doc_type, "crawl");
+    document.add_text(fields.key, checkpoint_key(&checkpoint.registry));
+    document.add_text(fields.registry, &checkpoint.registry);
+    document.add_text(fields.body, serde_json::to_string(checkpoint).unwrap_or_default());
     document
 }

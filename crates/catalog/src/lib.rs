@@ -8,14 +8,16 @@ mod error;
 pub mod query;
 mod reader;
 mod schema;
+mod scope;
 mod search;
 mod writer;
 
-pub use document::{ArtifactDoc, ChildRef, LayerRef, RepositoryDoc};
+pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
 pub use error::{CatalogError, Result};
 pub use reader::{Catalog, RegistryCounts, RepositoryPage, RepositorySort};
 pub use schema::SCHEMA_VERSION;
-pub use search::{SearchError, SearchResults, SearchSort};
+pub use scope::{Scope, ScopePattern};
+pub use search::{Facets, SearchError, SearchResults, SearchSort};
 pub use writer::{CatalogWriter, WriterConfig};
 
 use std::path::Path;

@@ -8,7 +8,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term};
 
-use crate::document::{ArtifactDoc, RepositoryDoc};
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc};
 use crate::error::{CatalogError, Result, index_error};
 use crate::schema::{FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
 
@@ -176,6 +176,16 @@ impl Catalog {
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1).order_by_score())
             .map_err(index_error("cannot find artifact"))?;
+        hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
+    }
+
+    /// The last committed crawl checkpoint of `registry`, if any.
+    pub fn checkpoint(&self, registry: &str) -> Result<Option<CrawlCheckpoint>> {
+        let searcher = self.reader.searcher();
+        let query = self.term(self.fields.key, &crate::document::checkpoint_key(registry));
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("cannot read crawl checkpoint"))?;
         hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
     }
 

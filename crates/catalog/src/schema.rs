@@ -10,7 +10,7 @@ use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STR
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -20,9 +20,10 @@ pub(crate) const FIELD_TAG_COUNT: &str = "tag_count";
 /// Every field handle, kept so nothing else looks fields up by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Fields {
-    /// `artifact` or `repository`.
+    /// `artifact`, `referrers_index`, `repository` or `crawl` (a registry's checkpoint).
     pub(crate) doc_type: tantivy::schema::Field,
-    /// Upsert key of an artifact: registry, repository and digest joined by NUL.
+    /// Upsert key: registry, repository and digest joined by NUL for an artifact; registry and
+    /// repository for a repository summary; see `document::checkpoint_key` for a checkpoint.
     pub(crate) key: tantivy::schema::Field,
     /// Registry and repository joined by NUL: replaces a whole repository at once.
     pub(crate) repo_key: tantivy::schema::Field,
@@ -54,10 +55,22 @@ pub(crate) struct Fields {
     pub(crate) end_of_life: tantivy::schema::Field,
     /// Kinds of what is attached (`has:signature`).
     pub(crate) attached: tantivy::schema::Field,
+    /// Findings of the newest attached scan, by severity (`vulns.critical > 0`); absent when
+    /// no scan was read.
+    pub(crate) vulns_critical: tantivy::schema::Field,
+    pub(crate) vulns_high: tantivy::schema::Field,
+    pub(crate) vulns_medium: tantivy::schema::Field,
+    pub(crate) vulns_low: tantivy::schema::Field,
+    pub(crate) vulns_unknown: tantivy::schema::Field,
+    pub(crate) vulns_total: tantivy::schema::Field,
 }
 
 /// Fast-field names the range collectors take by name.
 pub(crate) const FIELD_CREATED: &str = "created";
+pub(crate) const FIELD_SIZE: &str = "size";
+/// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
+/// platform.
+pub(crate) const FACET_FIELDS: [&str; 5] = ["kind", "artifact_type", "registry", FIELD_REPOSITORY, "platforms"];
 
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
@@ -75,7 +88,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         artifact_type: builder.add_text_field("artifact_type", STRING | FAST),
         platforms: builder.add_text_field("platforms", STRING | FAST),
         subject: builder.add_text_field("subject", STRING),
-        size: builder.add_u64_field("size", INDEXED | FAST),
+        size: builder.add_u64_field(FIELD_SIZE, INDEXED | FAST),
         created: builder.add_date_field(FIELD_CREATED, date.clone()),
         last_push: builder.add_date_field(FIELD_LAST_PUSH, date),
         tag_count: builder.add_u64_field(FIELD_TAG_COUNT, FAST),
@@ -85,6 +98,12 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         annotations: builder.add_text_field("annotations", STRING),
         annotation_dates: builder.add_text_field("annotation_dates", STRING),
         attached: builder.add_text_field("attached", STRING),
+        vulns_critical: builder.add_u64_field("vulns_critical", INDEXED | FAST),
+        vulns_high: builder.add_u64_field("vulns_high", INDEXED | FAST),
+        vulns_medium: builder.add_u64_field("vulns_medium", INDEXED | FAST),
+        vulns_low: builder.add_u64_field("vulns_low", INDEXED | FAST),
+        vulns_unknown: builder.add_u64_field("vulns_unknown", INDEXED | FAST),
+        vulns_total: builder.add_u64_field("vulns_total", INDEXED | FAST),
         end_of_life: builder.add_date_field(
             "end_of_life",
             DateOptions::from(INDEXED).set_fast().set_precision(DateTimePrecision::Seconds),

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use tantivy::{Index, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::document::{ArtifactDoc, RepositoryDoc, artifact_document, repository_document, repository_key};
+use crate::document::{
+    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_document, artifact_key, checkpoint_document, checkpoint_key,
+    repository_document, repository_key,
+};
 use crate::error::{CatalogError, Result, index_error};
 use crate::reader::Catalog;
 use crate::schema::Fields;
@@ -35,6 +38,8 @@ impl Default for WriterConfig {
 
 enum Operation {
     ReplaceRepository { repository: RepositoryDoc, artifacts: Vec<ArtifactDoc> },
+    UpsertRepository { repository: RepositoryDoc, changed: Vec<ArtifactDoc>, removed: Vec<String> },
+    Checkpoint(CrawlCheckpoint),
     RemoveRepository { registry: String, repository: String },
     Flush(oneshot::Sender<Result<()>>),
     Close(oneshot::Sender<Result<()>>),
@@ -80,6 +85,22 @@ impl CatalogWriter {
     /// Replaces everything indexed for one repository with `artifacts` and its summary.
     pub async fn replace_repository(&self, repository: RepositoryDoc, artifacts: Vec<ArtifactDoc>) -> Result<()> {
         self.send(Operation::ReplaceRepository { repository, artifacts }).await
+    }
+
+    /// Upserts the artifacts of one repository that changed (by key), removes the digests that
+    /// disappeared, and replaces its summary, all in one operation: no commit sees half of it.
+    pub async fn upsert_repository(
+        &self,
+        repository: RepositoryDoc,
+        changed: Vec<ArtifactDoc>,
+        removed: Vec<String>,
+    ) -> Result<()> {
+        self.send(Operation::UpsertRepository { repository, changed, removed }).await
+    }
+
+    /// Records where a registry's crawl stands; committed in order with the documents before it.
+    pub async fn checkpoint(&self, checkpoint: CrawlCheckpoint) -> Result<()> {
+        self.send(Operation::Checkpoint(checkpoint)).await
     }
 
     /// Removes a repository that disappeared from its registry.
@@ -186,6 +207,35 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
                 tracing::error!(repo.name = %repository.repository, %error, "failed to add repository document");
             }
             touched
+        }
+        Operation::UpsertRepository { repository, changed, removed } => {
+            let mut touched = 1;
+            for digest in &removed {
+                let key = artifact_key(&repository.registry, &repository.repository, digest);
+                index_writer.delete_term(Term::from_field_text(fields.key, &key));
+                touched += 1;
+            }
+            for artifact in &changed {
+                let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+                index_writer.delete_term(Term::from_field_text(fields.key, &key));
+                if let Err(error) = index_writer.add_document(artifact_document(fields, artifact)) {
+                    tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
+                }
+                touched += 1;
+            }
+            let key = repository_key(&repository.registry, &repository.repository);
+            index_writer.delete_term(Term::from_field_text(fields.key, &key));
+            if let Err(error) = index_writer.add_document(repository_document(fields, &repository)) {
+                tracing::error!(repo.name = %repository.repository, %error, "failed to add repository document");
+            }
+            touched
+        }
+        Operation::Checkpoint(checkpoint) => {
+            index_writer.delete_term(Term::from_field_text(fields.key, &checkpoint_key(&checkpoint.registry)));
+            if let Err(error) = index_writer.add_document(checkpoint_document(fields, &checkpoint)) {
+                tracing::error!(registry.name = %checkpoint.registry, %error, "failed to add crawl checkpoint");
+            }
+            1
         }
         Operation::RemoveRepository { registry, repository } => {
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &repository_key(&registry, &repository)));

@@ -27,6 +27,8 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         end_of_life: None,
         referrers_index: false,
         attached: Vec::new(),
+        referrers: Default::default(),
+        scan_findings: None,
     }
 }
 
@@ -38,6 +40,7 @@ fn summary(repository: &str, tag_count: u64, day: u32) -> RepositoryDoc {
         artifact_count: tag_count,
         size: 1,
         last_push: Some(Utc.with_ymd_and_hms(2024, 2, day, 0, 0, 0).unwrap()),
+        crawled_at: None,
     }
 }
 

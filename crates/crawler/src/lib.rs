@@ -6,10 +6,12 @@
 mod mapping;
 mod refresh;
 mod repository;
+mod scans;
 mod schedule;
 mod status;
+mod summary;
 
 pub use refresh::refresh_repository;
 pub use repository::crawl_repository;
 pub use schedule::{CrawlSettings, Crawler, RegistrySource, crawl_registry};
-pub use status::{CrawlState, RegistryStatus, StatusBoard};
+pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};

@@ -99,6 +99,8 @@ pub(crate) fn artifact_doc(
         end_of_life: None,
         referrers_index: false,
         attached: Vec::new(),
+        referrers: Default::default(),
+        scan_findings: None,
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

@@ -26,7 +26,10 @@ pub async fn refresh_repository(
         Ok(crawl) => {
             let (seen, unchanged, failed) =
                 (crawl.manifests_seen, crawl.manifests_unchanged, crawl.failures.len() as u64);
-            writer.replace_repository(crawl.summary, crawl.artifacts).await.map_err(|error| error.to_string())?;
+            writer
+                .upsert_repository(crawl.summary, crawl.changed, crawl.removed)
+                .await
+                .map_err(|error| error.to_string())?;
             board.update(&source.name, |status| {
                 status.manifests_seen += seen;
                 status.manifests_unchanged += unchanged;

@@ -14,13 +14,15 @@ const MAX_MANIFESTS_PER_REPOSITORY: usize = 10_000;
 /// Largest config blob fetched for display and platform detection.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// What crawling one repository produced.
+/// What crawling one repository produced: what changed against the catalog's previous state.
 #[derive(Debug)]
 pub struct RepositoryCrawl {
     /// The repository summary for the list page.
     pub summary: RepositoryDoc,
-    /// Every manifest found.
-    pub artifacts: Vec<ArtifactDoc>,
+    /// Manifests that are new or whose document changed (tags, referrers, …): to upsert.
+    pub changed: Vec<ArtifactDoc>,
+    /// Digests indexed before that the registry no longer has: to remove.
+    pub removed: Vec<String>,
     /// Manifests fetched.
     pub manifests_seen: u64,
     /// Manifests known from the previous crawl and reused without a GET.
@@ -144,6 +146,13 @@ async fn fetch_into(
         _ => None,
     };
     let mut document = artifact_doc(registry, repository, &manifest, config.as_deref());
+    match crate::scans::read_findings(client, repository, &document, &manifest).await {
+        Ok(found) => document.scan_findings = found,
+        Err(error) => {
+            tracing::warn!(artifact.digest = %digest, %error, "failed to read scan report");
+            failures.push(error);
+        }
+    }
     if let Some(tag) = tag {
         document.tags.push(tag);
     }
@@ -216,8 +225,7 @@ pub async fn crawl_repository(
             document
         })
         .collect();
-    apply_end_of_life(&mut artifacts);
-    apply_attached(&mut artifacts);
+    crate::summary::summarise(&mut artifacts);
     for artifact in &mut artifacts {
         artifact.referrers_index = artifact.kind == "index"
             && !artifact.tags.is_empty()
@@ -232,64 +240,21 @@ pub async fn crawl_repository(
         artifact_count: artifacts.len() as u64,
         size: tagged.clone().map(|artifact| artifact.size).sum(),
         last_push: tagged.filter_map(|artifact| artifact.created).max().or(Some(Utc::now())),
+        crawled_at: Some(Utc::now()),
     };
+    let before: HashMap<&str, &ArtifactDoc> = previous.iter().map(|doc| (doc.digest.as_str(), doc)).collect();
+    let now: HashSet<&str> = artifacts.iter().map(|doc| doc.digest.as_str()).collect();
+    let removed = before.keys().filter(|digest| !now.contains(*digest)).map(|digest| (*digest).to_owned()).collect();
+    let changed =
+        artifacts.into_iter().filter(|artifact| before.get(artifact.digest.as_str()) != Some(&artifact)).collect();
     Ok(RepositoryCrawl {
         summary,
-        artifacts,
+        changed,
+        removed,
         manifests_seen: walk.manifests_seen,
         manifests_unchanged: walk.manifests_unchanged,
         failures: walk.failures,
     })
-}
-
-/// Records on each artifact the kinds attached to it: referrers by `subject`, cosign
-/// `sha256-<hex>.sig|.att|.sbom` tags, and buildx attestation manifests in an index.
-fn apply_attached(artifacts: &mut [ArtifactDoc]) {
-    let mut attached: HashMap<String, Vec<String>> = HashMap::new();
-    for artifact in artifacts.iter() {
-        let cosign_subject = artifact.tags.iter().find_map(|tag| {
-            let hex = tag.strip_prefix("sha256-")?.split('.').next()?;
-            (tag.contains('.') && hex.len() == 64).then(|| format!("sha256:{hex}"))
-        });
-        if let Some(subject) = artifact.subject.clone().or(cosign_subject) {
-            attached.entry(subject).or_default().push(artifact.kind.clone());
-        }
-        for child in &artifact.children {
-            if let Some(attested) = &child.attests {
-                attached.entry(attested.clone()).or_default().push("attestation".into());
-            }
-        }
-    }
-    for artifact in artifacts.iter_mut() {
-        let mut kinds = attached.remove(&artifact.digest).unwrap_or_default();
-        kinds.sort();
-        kinds.dedup();
-        artifact.attached = kinds;
-    }
-}
-
-/// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
-const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
-
-/// Sets each artifact's end of life to the earliest date among its own lifecycle annotation and
-/// the lifecycle referrers whose subject it is.
-fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
-    let mut earliest: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
-    for artifact in artifacts.iter() {
-        let Some(date) =
-            artifact.annotations.get(END_OF_LIFE_ANNOTATION).and_then(|value| crate::mapping::parse_date(value))
-        else {
-            continue;
-        };
-        let target =
-            if artifact.kind == "lifecycle" { artifact.subject.clone() } else { Some(artifact.digest.clone()) };
-        if let Some(target) = target {
-            earliest.entry(target).and_modify(|known| *known = (*known).min(date)).or_insert(date);
-        }
-    }
-    for artifact in artifacts.iter_mut() {
-        artifact.end_of_life = earliest.get(&artifact.digest).copied();
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt as _;
-use ocicat_catalog::{Catalog, CatalogWriter, RepositorySort};
+use ocicat_catalog::{Catalog, CatalogWriter, CrawlCheckpoint, RepositoryDoc, RepositorySort};
 use ocicat_oci::Client;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -53,6 +53,10 @@ impl Default for CrawlSettings {
 
 /// Crawls every repository of `source` once into the catalog and removes repositories that vanished.
 /// Returns an error only when the registry itself could not be listed.
+///
+/// A checkpoint is committed with the documents: when the previous crawl of this registry never
+/// finished (the process was killed), repositories it already crawled are skipped, so the crawl
+/// resumes where the last commit left it.
 #[tracing::instrument(skip_all, fields(registry.name = %source.name))]
 pub async fn crawl_registry(
     source: &RegistrySource,
@@ -61,7 +65,6 @@ pub async fn crawl_registry(
     board: &StatusBoard,
     concurrency: usize,
 ) -> Result<(), String> {
-    let started = Utc::now();
     let repositories: Vec<String> = match &source.repositories {
         Some(configured) => configured.clone(),
         None => {
@@ -69,17 +72,40 @@ pub async fn crawl_registry(
             listing.items
         }
     };
+    let (known, checkpoint) = read_registry(catalog, &source.name).await?;
+    let resume_from =
+        checkpoint.filter(|checkpoint| checkpoint.finished.is_none()).map(|checkpoint| checkpoint.started);
+    let started = resume_from.unwrap_or_else(Utc::now);
+    let crawled_since_start: BTreeSet<&str> = known
+        .iter()
+        .filter(|repository| resume_from.is_some() && repository.crawled_at.is_some_and(|at| at >= started))
+        .map(|repository| repository.repository.as_str())
+        .collect();
+    let (todo, resumed): (Vec<&String>, Vec<&String>) =
+        repositories.iter().partition(|repository| !crawled_since_start.contains(repository.as_str()));
+    if resume_from.is_some() {
+        tracing::info!(
+            repositories.skipped = resumed.len(),
+            repositories.left = todo.len(),
+            "resuming an interrupted crawl"
+        );
+    }
+    writer
+        .checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: None })
+        .await
+        .map_err(|error| error.to_string())?;
     // Only a registry that answered counts as crawling; an unreachable one keeps its state.
     board.update(&source.name, |status| {
         status.state = CrawlState::Crawling;
         status.last_started = Some(started);
         status.repositories_total = repositories.len() as u64;
-        status.repositories_done = 0;
+        status.repositories_done = resumed.len() as u64;
+        status.repositories_resumed = resumed.len() as u64;
         status.manifests_seen = 0;
         status.manifests_unchanged = 0;
         status.manifests_failed = 0;
     });
-    let mut results = futures::stream::iter(repositories.iter().cloned())
+    let mut results = futures::stream::iter(todo.into_iter().cloned())
         .map(|repository| async move {
             let (catalog, registry, name) = (catalog.clone(), source.name.clone(), repository.clone());
             let previous = tokio::task::spawn_blocking(move || catalog.artifacts_in_repository(&registry, &name))
@@ -98,7 +124,10 @@ pub async fn crawl_registry(
                 let seen = crawl.manifests_seen;
                 let unchanged = crawl.manifests_unchanged;
                 let last_failure = crawl.failures.last().cloned();
-                writer.replace_repository(crawl.summary, crawl.artifacts).await.map_err(|error| error.to_string())?;
+                writer
+                    .upsert_repository(crawl.summary, crawl.changed, crawl.removed)
+                    .await
+                    .map_err(|error| error.to_string())?;
                 board.update(&source.name, |status| {
                     status.repositories_done += 1;
                     status.manifests_seen += seen;
@@ -107,7 +136,9 @@ pub async fn crawl_registry(
                     if last_failure.is_some() {
                         status.last_error = last_failure;
                     }
+                    status.update_rates(Utc::now());
                 });
+                board.record_rate_limit(&source.name, &source.client);
             }
             Err(error) => {
                 tracing::warn!(repo.name = %repository, %error, "failed to crawl repository");
@@ -115,34 +146,38 @@ pub async fn crawl_registry(
                     status.repositories_done += 1;
                     status.manifests_failed += 1;
                     status.last_error = Some(format!("{repository}: {error}"));
+                    status.update_rates(Utc::now());
                 });
+                board.record_rate_limit(&source.name, &source.client);
             }
         }
     }
-    remove_vanished(source, catalog, writer, &repositories).await?;
+    let current: BTreeSet<&str> = repositories.iter().map(String::as_str).collect();
+    for gone in known.iter().filter(|repository| !current.contains(repository.repository.as_str())) {
+        tracing::info!(repo.name = %gone.repository, "repository disappeared, removing it from the catalog");
+        writer.remove_repository(&source.name, &gone.repository).await.map_err(|error| error.to_string())?;
+    }
+    writer
+        .checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: Some(Utc::now()) })
+        .await
+        .map_err(|error| error.to_string())?;
     writer.flush().await.map_err(|error| error.to_string())?;
     Ok(())
 }
 
-async fn remove_vanished(
-    source: &RegistrySource,
+/// The repositories the catalog holds for `registry`, and its last committed checkpoint.
+async fn read_registry(
     catalog: &Catalog,
-    writer: &CatalogWriter,
-    current: &[String],
-) -> Result<(), String> {
-    let registry = source.name.clone();
-    let catalog = catalog.clone();
-    let known =
-        tokio::task::spawn_blocking(move || catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000))
-            .await
-            .map_err(|error| error.to_string())?
-            .map_err(|error| error.to_string())?;
-    let current: BTreeSet<&str> = current.iter().map(String::as_str).collect();
-    for gone in known.items.iter().filter(|repository| !current.contains(repository.repository.as_str())) {
-        tracing::info!(repo.name = %gone.repository, "repository disappeared, removing it from the catalog");
-        writer.remove_repository(&source.name, &gone.repository).await.map_err(|error| error.to_string())?;
-    }
-    Ok(())
+    registry: &str,
+) -> Result<(Vec<RepositoryDoc>, Option<CrawlCheckpoint>), String> {
+    let (catalog, registry) = (catalog.clone(), registry.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let known = catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000)?;
+        Ok((known.items, catalog.checkpoint(&registry)?))
+    })
+    .await
+    .map_err(|error| error.to_string())?
+    .map_err(|error: ocicat_catalog::CatalogError| error.to_string())
 }
 
 /// The running crawl tasks and their "refresh now" triggers.
@@ -224,6 +259,7 @@ impl CrawlTask {
             )
             .await;
             self.board.record_outcome(&self.source.name, &outcome);
+            self.board.record_rate_limit(&self.source.name, &self.source.client);
             let wait = match outcome {
                 Ok(()) => {
                     backoff = self.settings.initial_backoff;
@@ -260,6 +296,10 @@ impl CrawlTask {
             if let Err(error) = outcome {
                 tracing::warn!(registry.name = %self.source.name, repo.name = %repository, %error, "repository refresh failed");
             }
+        }
+        // Commit before the next walk reads its "previous" documents, so diffs never see stale ones.
+        if let Err(error) = self.writer.flush().await {
+            tracing::warn!(registry.name = %self.source.name, %error, "cannot commit refreshed repositories");
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct RegistryStatus {
     pub repositories_total: u64,
     /// Repositories crawled so far in the current or last crawl.
     pub repositories_done: u64,
+    /// Repositories an interrupted earlier crawl had already done (skipped when it resumed).
+    pub repositories_resumed: u64,
     /// Manifests fetched in the current or last crawl.
     pub manifests_seen: u64,
     /// Manifests known from the previous crawl and reused without a GET.
@@ -48,6 +50,36 @@ pub struct RegistryStatus {
     pub last_success: Option<DateTime<Utc>>,
     /// Crawls completed since start.
     pub crawls_completed: u64,
+    /// Repositories per second in the current or last crawl.
+    pub repositories_per_second: f64,
+    /// Manifests (fetched or reused) per second in the current or last crawl.
+    pub manifests_per_second: f64,
+    /// What the registry last announced about its rate limit.
+    pub rate_limit: RateLimitStatus,
+}
+
+/// A registry's announced rate limit (`ratelimit-*` headers, 429 `Retry-After`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimitStatus {
+    /// Requests allowed per window, when announced.
+    pub limit: Option<u64>,
+    /// Requests left in the window, when announced.
+    pub remaining: Option<u64>,
+    /// Seconds until requests may resume after a 429, while one is in force.
+    pub blocked_for_secs: Option<u64>,
+}
+
+impl RegistryStatus {
+    /// Refreshes the rates from the counters and the time since the crawl started.
+    pub(crate) fn update_rates(&mut self, now: DateTime<Utc>) {
+        let Some(started) = self.last_started else { return };
+        let seconds = (now - started).num_milliseconds() as f64 / 1000.0;
+        if seconds > 0.0 {
+            let repositories = self.repositories_done.saturating_sub(self.repositories_resumed);
+            self.repositories_per_second = repositories as f64 / seconds;
+            self.manifests_per_second = (self.manifests_seen + self.manifests_unchanged) as f64 / seconds;
+        }
+    }
 }
 
 /// The shared board of every registry's status.
@@ -64,6 +96,18 @@ impl StatusBoard {
             name: name.to_owned(),
             url: url.to_owned(),
             ..Default::default()
+        });
+    }
+
+    /// Records the rate-limit state `client` last saw for `name`.
+    pub fn record_rate_limit(&self, name: &str, client: &ocicat_oci::Client) {
+        let state = client.rate_limit();
+        self.update(name, |status| {
+            status.rate_limit = RateLimitStatus {
+                limit: state.limit,
+                remaining: state.remaining,
+                blocked_for_secs: state.blocked_for_secs,
+            };
         });
     }
 

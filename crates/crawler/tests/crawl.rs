@@ -156,6 +156,12 @@ async fn a_second_crawl_costs_heads_not_gets_and_keeps_every_document() {
         .sum();
     assert_eq!(second.manifests_unchanged as usize, documents, "fallback indexes included");
     assert_every_item_indexed(&catalog, &report);
+    for repository in report.repositories() {
+        let previous = catalog.artifacts_in_repository("local", &repository).unwrap();
+        let again = ocicat_crawler::crawl_repository("local", &source.client, &repository, &previous).await.unwrap();
+        assert!(again.changed.is_empty(), "{repository}: nothing to upsert when nothing changed");
+        assert!(again.removed.is_empty(), "{repository}: nothing to remove");
+    }
 
     // A new tag on known content is picked up by its HEAD alone.
     let image = report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).unwrap();

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use ocicat_catalog::{ArtifactDoc, Catalog, SearchError, SearchSort, WriterConfig};
+use ocicat_catalog::{ArtifactDoc, Catalog, Scope, ScopePattern, SearchError, SearchSort, WriterConfig};
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_oci::{Client, ClientConfig, Credentials};
 use ocicat_seed::{Size, Target};
@@ -119,7 +119,47 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     assert!(searchable < all.len(), "the seeded fallback indexes are indexed but not searchable");
     assert_eq!(page.total as usize, searchable);
     assert_eq!(page.items.len(), 5);
-    assert_eq!(page.kinds.iter().map(|(_, count)| count).sum::<u64>() as usize, searchable);
+    assert_eq!(page.facets.kind.iter().map(|(_, count)| count).sum::<u64>() as usize, searchable);
+    assert_eq!(page.facets.registry, vec![("local".to_string(), searchable as u64)]);
+    for (repository, count) in &page.facets.repository {
+        assert_eq!(*count as usize, expected(&all, |a| &a.repository == repository).len(), "{repository}");
+    }
+    assert_eq!(page.facets.repository.len(), report.repositories().len());
+    let arm = page.facets.platform.iter().find(|(platform, _)| platform == "linux/arm64").unwrap();
+    assert_eq!(arm.1 as usize, expected(&all, |a| a.platforms.iter().any(|p| p == "linux/arm64")).len());
+    let spdx = page.facets.artifact_type.iter().find(|(value, _)| value == "application/spdx+json").unwrap();
+    assert_eq!(spdx.1 as usize, digests(&catalog, "type:application/spdx+json").len());
+    let sboms = catalog.search("kind:sbom", SearchSort::Size, 0, 50, today).unwrap();
+    assert_eq!(sboms.facets.kind, vec![("sbom".to_string(), sboms.total)], "facets count the matches only");
+    assert!(sboms.items.windows(2).all(|pair| pair[0].size >= pair[1].size), "largest first");
+
+    // Scans: each subject carries its newest report's findings by severity.
+    let scan_subjects: BTreeSet<String> = report.of_kind("scan").filter_map(|item| item.subject.clone()).collect();
+    assert!(!scan_subjects.is_empty());
+    assert_eq!(digests(&catalog, "vulns >= 0"), scan_subjects, "every seeded scan was read");
+    let critical = expected(&all, |a| a.referrers.vulnerabilities.as_ref().is_some_and(|v| v.critical > 0));
+    assert_eq!(critical, scan_subjects, "the seeded reports all list a critical finding");
+    assert_eq!(digests(&catalog, "vulns.critical > 0"), critical);
+    assert!(digests(&catalog, "vulns.critical > 1000").is_empty());
+    assert!(digests(&catalog, "vulns.critical != 0 kind:sbom").is_empty(), "unscanned artifacts never match");
+    for subject in &scan_subjects {
+        let doc = all.iter().find(|a| &a.digest == subject).unwrap();
+        let found = doc.referrers.vulnerabilities.as_ref().unwrap();
+        assert!(found.critical > 0 && found.high > 0 && found.total() >= found.critical + found.high, "{found:?}");
+        assert!(doc.referrers.counts.get("scan").is_some_and(|n| *n >= 1));
+    }
+
+    // Scopes restrict results, totals and facets.
+    let grant = |repository: &str| ScopePattern { registry: "local".into(), repository: repository.into() };
+    let demo_only = Scope::only(vec![grant("demo/*")]);
+    let scoped = catalog.search_scoped(&demo_only, "", SearchSort::Newest, 0, 200, today).unwrap();
+    let in_demo = expected(&all, |a| a.repository.starts_with("demo/") && !a.repository[5..].contains('/'));
+    assert_eq!(scoped.items.iter().map(|a| a.digest.clone()).collect::<BTreeSet<_>>(), in_demo);
+    assert_eq!(scoped.total as usize, in_demo.len());
+    assert!(scoped.facets.repository.iter().all(|(repository, _)| repository.starts_with("demo/")));
+    let elsewhere = Scope::only(vec![ScopePattern { registry: "other".into(), repository: "**".into() }]);
+    let nothing = catalog.search_scoped(&elsewhere, "", SearchSort::Newest, 0, 200, today).unwrap();
+    assert_eq!((nothing.total, nothing.facets.kind.len()), (0, 0));
 
     match catalog.search("kind:sbom vulnz.critical > 0", SearchSort::Newest, 0, 10, today) {
         Err(SearchError::Query(error)) => {

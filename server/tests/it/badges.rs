@@ -28,6 +28,13 @@ async fn the_image_with_every_referrer_shows_every_badge() {
     }
     assert_eq!(badges["end_of_life"], "2030-12-31", "{badges:#}");
     assert_eq!(badges["expired"], false, "{badges:#}");
+    // The newest scan's findings, read from the report the seeder attached.
+    let found = &badges["vulnerabilities"];
+    assert!(found["critical"].as_u64().unwrap() >= 1, "{badges:#}");
+    assert!(found["high"].as_u64().unwrap() >= 1, "{badges:#}");
+    let page = app.get_page(&format!("/r/{LOCAL}/{}", subject.repository)).await;
+    let critical = format!("{} critical · {} high", found["critical"], found["high"]);
+    assert!(page.contains(&critical), "{critical} not on the page");
     // The artifact JSON computes the same badges.
     let artifact = app
         .get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", subject.repository, subject.digest))
@@ -51,6 +58,7 @@ async fn the_image_past_its_end_of_life_is_expired() {
     assert_eq!(badges["end_of_life"], "2024-06-30", "{badges:#}");
     assert_eq!(badges["expired"], true, "{badges:#}");
     assert_eq!(badges["signed"], false, "nothing signs the old image: {badges:#}");
+    assert!(badges["vulnerabilities"].is_null(), "nothing scanned the old image: {badges:#}");
     // And the page shows it.
     let page = app.get_page(&format!("/r/{LOCAL}/{}", old.repository)).await;
     assert!(page.contains("EOL 2024-06-30 · expired"), "{page}");

@@ -11,7 +11,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQue
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
-pub use parse::{Expr, Field, Op, QueryError, parse_query};
+pub use parse::{Expr, Field, Op, QueryError, Severity, parse_query};
 pub(crate) use values::date_value;
 
 use crate::document::tantivy_date;
@@ -164,6 +164,28 @@ fn clause(
             let bytes = values::parse_size(value)
                 .ok_or_else(|| error(position, format!("'{value}' is not a size: use 1234, 10MB, 1.5GiB")))?;
             bounds(op, bytes, bytes.saturating_add(1), |bytes| Term::from_field_u64(fields.size, bytes))
+        }
+        Field::Vulnerabilities(severity) => {
+            let count: u64 = value.parse().map_err(|_| {
+                error(position, format!("'{value}' is not a count: use a whole number, like vulns.critical > 0"))
+            })?;
+            let tantivy_field = match severity {
+                Severity::Critical => fields.vulns_critical,
+                Severity::High => fields.vulns_high,
+                Severity::Medium => fields.vulns_medium,
+                Severity::Low => fields.vulns_low,
+                Severity::Unknown => fields.vulns_unknown,
+                Severity::Total => fields.vulns_total,
+            };
+            // Artifacts without a readable scan have no value and match no comparison, `!=` included.
+            let term = |count| Term::from_field_u64(tantivy_field, count);
+            if op == Op::NotEqual {
+                let scanned: Box<dyn Query> = Box::new(RangeQuery::new(Bound::Included(term(0)), Bound::Unbounded));
+                let equal: Box<dyn Query> =
+                    Box::new(RangeQuery::new(Bound::Included(term(count)), Bound::Excluded(term(count + 1))));
+                return Ok(Box::new(BooleanQuery::new(vec![(Occur::Must, scanned), (Occur::MustNot, equal)])));
+            }
+            bounds(op, count, count.saturating_add(1), term)
         }
         Field::Annotation(key) => {
             // ':' '=' '!=' match the exact value; '<' '<=' '>' '>=' compare date-valued annotations.

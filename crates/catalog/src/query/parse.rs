@@ -36,6 +36,26 @@ pub enum Field {
     Has,
     /// `annotation."key"` or `label."key"` (manifest annotations and config labels)
     Annotation(String),
+    /// `vulns.critical`, `vulns.high`, `vulns.medium`, `vulns.low`, `vulns.unknown`, `vulns`
+    /// (findings of the newest attached scan)
+    Vulnerabilities(Severity),
+}
+
+/// A severity of `vulns.<severity>`; `Total` is plain `vulns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// `vulns.critical`
+    Critical,
+    /// `vulns.high`
+    High,
+    /// `vulns.medium`
+    Medium,
+    /// `vulns.low`
+    Low,
+    /// `vulns.unknown`
+    Unknown,
+    /// `vulns`: every finding
+    Total,
 }
 
 /// A comparison operator.
@@ -96,7 +116,7 @@ enum Token {
     Close,
 }
 
-const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, annotation.\"key\", label.\"key\"";
+const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, vulns, vulns.critical (.high, .medium, .low, .unknown), annotation.\"key\", label.\"key\"";
 
 fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
     let chars: Vec<char> = text.chars().collect();
@@ -191,6 +211,12 @@ fn field_named(name: &str) -> Option<Field> {
         "eol" | "end-of-life" => Field::EndOfLife,
         "size" => Field::Size,
         "has" => Field::Has,
+        "vulns" | "vulnerabilities" => Field::Vulnerabilities(Severity::Total),
+        "vulns.critical" => Field::Vulnerabilities(Severity::Critical),
+        "vulns.high" => Field::Vulnerabilities(Severity::High),
+        "vulns.medium" => Field::Vulnerabilities(Severity::Medium),
+        "vulns.low" => Field::Vulnerabilities(Severity::Low),
+        "vulns.unknown" => Field::Vulnerabilities(Severity::Unknown),
         _ => {
             let lower = name.to_ascii_lowercase();
             let key = ["annotation.", "annotations.", "label.", "labels."]

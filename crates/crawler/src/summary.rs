@@ -1,0 +1,151 @@
+//! What a repository's artifacts say about each other, computed once its walk is complete:
+//! referrer counts by kind, the newest scan's findings, end of life, and which kinds are attached
+//! (for `has:`). Referrers are matched by `subject`, by cosign `sha256-<hex>.sig|.att|.sbom` tags,
+//! and by buildx attestation manifests inside an index.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities};
+
+/// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
+const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
+
+/// Applies every summary to `artifacts` (one repository, complete).
+pub(crate) fn summarise(artifacts: &mut [ArtifactDoc]) {
+    apply_end_of_life(artifacts);
+    apply_referrers(artifacts);
+}
+
+/// The digest a cosign tag (`sha256-<hex>.sig`, `.att`, `.sbom`) attaches its artifact to.
+fn cosign_subject(tags: &[String]) -> Option<String> {
+    tags.iter().find_map(|tag| {
+        let hex = tag.strip_prefix("sha256-")?.split('.').next()?;
+        (tag.contains('.') && hex.len() == 64).then(|| format!("sha256:{hex}"))
+    })
+}
+
+#[derive(Default)]
+struct Attached {
+    counts: BTreeMap<String, u64>,
+    /// The newest readable scan: (its date, its digest) orders them.
+    newest_scan: Option<(Option<DateTime<Utc>>, Vulnerabilities)>,
+}
+
+fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
+    let mut attached: HashMap<String, Attached> = HashMap::new();
+    for artifact in artifacts.iter() {
+        if let Some(subject) = artifact.subject.clone().or_else(|| cosign_subject(&artifact.tags)) {
+            let entry = attached.entry(subject).or_default();
+            *entry.counts.entry(artifact.kind.clone()).or_default() += 1;
+            if let Some(found) = &artifact.scan_findings {
+                let date = found.scanned.or(artifact.created);
+                let newer = entry
+                    .newest_scan
+                    .as_ref()
+                    .is_none_or(|(known_date, known)| (date, &found.scan) > (*known_date, &known.scan));
+                if newer {
+                    entry.newest_scan = Some((date, found.clone()));
+                }
+            }
+        }
+        for child in &artifact.children {
+            if let Some(attested) = &child.attests {
+                *attached.entry(attested.clone()).or_default().counts.entry("attestation".into()).or_default() += 1;
+            }
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        let found = attached.remove(&artifact.digest).unwrap_or_default();
+        artifact.attached = found.counts.keys().cloned().collect();
+        artifact.referrers = ReferrerSummary {
+            counts: found.counts,
+            vulnerabilities: found.newest_scan.map(|(_, vulnerabilities)| vulnerabilities),
+        };
+    }
+}
+
+/// Sets each artifact's end of life to the earliest date among its own lifecycle annotation and
+/// the lifecycle referrers whose subject it is.
+fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
+    let mut earliest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for artifact in artifacts.iter() {
+        let Some(date) =
+            artifact.annotations.get(END_OF_LIFE_ANNOTATION).and_then(|value| crate::mapping::parse_date(value))
+        else {
+            continue;
+        };
+        let target =
+            if artifact.kind == "lifecycle" { artifact.subject.clone() } else { Some(artifact.digest.clone()) };
+        if let Some(target) = target {
+            earliest.entry(target).and_modify(|known| *known = (*known).min(date)).or_insert(date);
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        artifact.end_of_life = earliest.get(&artifact.digest).copied();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(digest: &str, kind: &str) -> ArtifactDoc {
+        serde_json::from_value(serde_json::json!({
+            "registry": "r", "repository": "x", "digest": digest, "tags": [], "kind": kind,
+            "media_type": "application/vnd.oci.image.manifest.v1+json", "artifact_type": null,
+            "platforms": [], "size": 1, "created": null, "subject": null, "annotations": {}, "labels": {},
+            "config_media_type": null, "layers": [], "children": [], "manifest_json": "{}",
+            "config_json": null, "indexed_at": "2024-01-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn scan(digest: &str, subject: &str, day: u32, critical: u64) -> ArtifactDoc {
+        let mut scan = doc(digest, "scan");
+        scan.subject = Some(subject.into());
+        scan.scan_findings = Some(Vulnerabilities {
+            scan: digest.into(),
+            scanned: Some(format!("2024-03-{day:02}T00:00:00Z").parse().unwrap()),
+            critical,
+            ..Vulnerabilities::default()
+        });
+        scan
+    }
+
+    #[test]
+    fn counts_every_source_and_keeps_the_newest_scan() {
+        let image = "sha256:".to_owned() + &"a".repeat(64);
+        let mut signature = doc("sha256:s", "signature");
+        signature.tags = vec![format!("sha256-{}.sig", "a".repeat(64))];
+        let mut sbom = doc("sha256:b", "sbom");
+        sbom.subject = Some(image.clone());
+        let mut index = doc("sha256:i", "index");
+        index.children.push(ocicat_catalog::ChildRef {
+            media_type: "m".into(),
+            digest: "sha256:att".into(),
+            size: 1,
+            platform: None,
+            attests: Some(image.clone()),
+        });
+        let mut artifacts = vec![
+            doc(&image, "image"),
+            signature,
+            sbom,
+            index,
+            scan("sha256:old", &image, 1, 5),
+            scan("sha256:new", &image, 9, 2),
+        ];
+        summarise(&mut artifacts);
+        let summary = &artifacts[0].referrers;
+        assert_eq!(summary.counts.get("signature"), Some(&1));
+        assert_eq!(summary.counts.get("sbom"), Some(&1));
+        assert_eq!(summary.counts.get("attestation"), Some(&1));
+        assert_eq!(summary.counts.get("scan"), Some(&2));
+        assert!(summary.signed() && summary.has_sbom());
+        let newest = summary.vulnerabilities.as_ref().unwrap();
+        assert_eq!((newest.scan.as_str(), newest.critical), ("sha256:new", 2));
+        assert_eq!(artifacts[0].attached, ["attestation", "sbom", "scan", "signature"]);
+        assert_eq!(artifacts[1].referrers, ReferrerSummary::default());
+    }
+}
