@@ -1,4 +1,5 @@
-//! Registry notifications: distribution POSTs its event envelopes here, authenticated by a
+//! Registry notifications: distribution POSTs its event envelopes here (`events.v1+json` from
+//! 2.x, `events.v2+json` from 3.x: the same `events[].action/target` shape), authenticated by a
 //! shared secret. The payload is never trusted for content — it only names repositories to
 //! re-crawl — and each registry may send at most a few requests per second.
 
@@ -19,6 +20,21 @@ use crate::state::AppState;
 const REQUESTS_PER_SECOND: u32 = 200;
 /// Repositories taken from one envelope.
 const MAX_REPOSITORIES_PER_ENVELOPE: usize = 100;
+
+/// Envelope media types accepted (a missing Content-Type is read as JSON too).
+const ENVELOPE_TYPES: [&str; 3] = [
+    "application/vnd.docker.distribution.events.v1+json",
+    "application/vnd.docker.distribution.events.v2+json",
+    "application/json",
+];
+
+/// True when the request declares no content type or one of [`ENVELOPE_TYPES`].
+fn is_envelope_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else { return true };
+    let Ok(value) = value.to_str() else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    ENVELOPE_TYPES.contains(&essence.as_str())
+}
 
 /// Secrets and the rate limiter for the events endpoint.
 #[derive(Debug, Default, Clone)]
@@ -113,6 +129,14 @@ pub async fn receive_events(
         )
             .into_response();
     }
+    if !is_envelope_type(&headers) {
+        let expected = ENVELOPE_TYPES.join(", ");
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(serde_json::json!({"error": format!("event envelopes must be one of: {expected}")})),
+        )
+            .into_response();
+    }
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
         Err(error) => {
@@ -144,6 +168,17 @@ pub async fn receive_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_envelope_versions_and_plain_json_are_accepted() {
+        let with = |value: &str| HeaderMap::from_iter([(header::CONTENT_TYPE, value.parse().unwrap())]);
+        assert!(is_envelope_type(&HeaderMap::new()));
+        assert!(is_envelope_type(&with("application/vnd.docker.distribution.events.v1+json")));
+        assert!(is_envelope_type(&with("application/vnd.docker.distribution.events.v2+json; charset=utf-8")));
+        assert!(is_envelope_type(&with("Application/JSON")));
+        assert!(!is_envelope_type(&with("text/plain")));
+        assert!(!is_envelope_type(&with("application/x-www-form-urlencoded")));
+    }
 
     #[test]
     fn secrets_compare_exactly() {

@@ -29,17 +29,18 @@ async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> boo
     condition()
 }
 
-#[tokio::test]
-async fn a_push_reaches_the_catalog_through_a_registry_notification() {
-    ocicat_testkit::init_tracing_for_tests();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let registry = Distribution::start(
-        DistributionOptions::anonymous().with_notifications(format!("http://{address}/events/local"), SECRET),
-    )
-    .await
-    .unwrap();
+/// ocicat serving on `listener`, crawling `registry` once at start and then only on events.
+struct Running {
+    address: std::net::SocketAddr,
+    catalog: ocicat_catalog::Catalog,
+    board: StatusBoard,
+    client: Client,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
 
+async fn start_ocicat(listener: tokio::net::TcpListener, registry: &Distribution) -> Running {
+    let address = listener.local_addr().unwrap();
     let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
     let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
@@ -59,6 +60,64 @@ async fn a_push_reaches_the_catalog_through_a_registry_notification() {
         eventually(Duration::from_secs(30), || board.get("local").is_some_and(|s| s.crawls_completed >= 1)).await,
         "first crawl"
     );
+    Running { address, catalog, board, client, shutdown, server }
+}
+
+#[tokio::test]
+async fn a_v2_envelope_refreshes_exactly_the_repository_it_names() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let Running { address, catalog, board, shutdown, server, .. } = start_ocicat(listener, &registry).await;
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let named = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
+    // What distribution 3.x sends: the v2 media type, an OCI descriptor in the target.
+    let envelope = serde_json::json!({"events": [{
+        "id": "6d5ea0a5-5bb4-4d5c-9d5f-4f4c0f0f0f0f",
+        "timestamp": "2026-11-23T10:00:00Z",
+        "action": "push",
+        "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": named.digest, "size": 1234, "length": 1234,
+            "repository": named.repository, "tag": "1.0.0",
+        },
+        "request": {"id": "r1", "method": "PUT", "useragent": "buildkit"},
+        "source": {"addr": "registry:5000", "instanceID": "i1"},
+    }]});
+    let http = reqwest::Client::new();
+    let send = |content_type: &'static str| {
+        http.post(format!("http://{address}/events/local"))
+            .bearer_auth(SECRET)
+            .header("content-type", content_type)
+            .body(envelope.to_string())
+            .send()
+    };
+    assert_eq!(send("text/plain").await.unwrap().status().as_u16(), 415);
+    let accepted = send("application/vnd.docker.distribution.events.v2+json").await.unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    let arrived = eventually(Duration::from_secs(20), || {
+        catalog.artifact("local", &named.repository, &named.digest).ok().flatten().is_some()
+    })
+    .await;
+    assert!(arrived, "the named repository was not refreshed");
+    let counts = catalog.registry_counts("local").unwrap();
+    assert_eq!(counts.repositories, 1, "only the repository the envelope names is refreshed");
+    assert_eq!(board.get("local").unwrap().crawls_completed, 1, "no full crawl happened");
+    shutdown.cancel();
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_push_reaches_the_catalog_through_a_registry_notification() {
+    ocicat_testkit::init_tracing_for_tests();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let registry = Distribution::start(
+        DistributionOptions::anonymous().with_notifications(format!("http://{address}/events/local"), SECRET),
+    )
+    .await
+    .unwrap();
+
+    let Running { catalog, board, client, shutdown, server, .. } = start_ocicat(listener, &registry).await;
     // Seeded after the first (empty) crawl: every repository must arrive through notifications.
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let repositories = report.repositories();
