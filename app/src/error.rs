@@ -17,6 +17,9 @@ pub enum AppError {
     /// The search query is wrong at `position` (0-based character column).
     #[error("invalid query: {message} (at column {})", position + 1)]
     InvalidQuery { message: String, position: usize },
+    /// The server is too busy for this now (a queue is full); try again shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// Something failed on the server; details are in the server log only.
     #[error("internal error")]
     Internal,
@@ -39,6 +42,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) | AppError::InvalidQuery { .. } => 400,
+            AppError::Busy(_) => 503,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
         }

@@ -26,6 +26,10 @@ pub struct RegistryCard {
     pub last_error: Option<String>,
     /// When the last crawl completed (RFC 3339).
     pub last_success: Option<String>,
+    /// Manifests per second of the running crawl.
+    pub manifests_per_second: Option<f64>,
+    /// The registry's rate limit, when it announced one or is holding us back.
+    pub rate_limit: Option<String>,
 }
 
 /// One row of a registry's repository list.

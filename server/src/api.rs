@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registries", get(list_registries))
         .route("/api/v1/registries/{registry}/repositories", get(list_repositories))
         .route("/api/v1/registries/{registry}/refresh", post(refresh_registry))
+        .route("/api/v1/registries/{registry}/status", get(registry_status))
         .route("/api/v1/registries/{registry}/repositories/{*rest}", get(find_repository_or_artifact))
         .route("/api/v1/search", get(search))
 }
@@ -69,14 +70,48 @@ async fn find_repository_or_artifact(
     }
 }
 
+/// `GET /api/v1/registries/{registry}/status`: crawl progress and health (counters, rates,
+/// last error, the registry's announced rate limit).
+async fn registry_status(
+    State(ui): State<UiState>,
+    Path(registry): Path<String>,
+) -> Result<Json<ocicat_crawler::RegistryStatus>, ApiError> {
+    ui.board.get(&registry).map(Json).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")).into())
+}
+
+#[derive(Debug, Deserialize)]
+struct RefreshQuery {
+    /// Refresh only this repository (and so every artifact in it) instead of a full crawl.
+    repository: Option<String>,
+}
+
+/// `POST /api/v1/registries/{registry}/refresh[?repository=<path>]`: a full crawl now, or a
+/// targeted re-walk of one repository (what registry notifications trigger).
 async fn refresh_registry(
     State(state): State<AppState>,
     Path(registry): Path<String>,
+    Query(query): Query<RefreshQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !state.crawler.trigger(&registry) {
-        return Err(AppError::NotFound(format!("registry {registry:?}")).into());
+    match query.repository {
+        Some(repository) => {
+            if !ocicat_oci::is_valid_repository(&repository) {
+                return Err(AppError::BadRequest(format!("{repository:?} is not a repository name")).into());
+            }
+            if state.ui.board.get(&registry).is_none() {
+                return Err(AppError::NotFound(format!("registry {registry:?}")).into());
+            }
+            if !state.crawler.refresh_repository(&registry, &repository) {
+                return Err(AppError::Busy("too many refreshes are queued; try again shortly".into()).into());
+            }
+            Ok(Json(serde_json::json!({ "registry": registry, "repository": repository, "refresh": "scheduled" })))
+        }
+        None => {
+            if !state.crawler.trigger(&registry) {
+                return Err(AppError::NotFound(format!("registry {registry:?}")).into());
+            }
+            Ok(Json(serde_json::json!({ "registry": registry, "refresh": "scheduled" })))
+        }
     }
-    Ok(Json(serde_json::json!({ "registry": registry, "refresh": "scheduled" })))
 }
 
 /// `GET /api/v1/search?q=&sort=newest|oldest|name&page=`: a query error is a 400 with its position.

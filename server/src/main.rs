@@ -32,7 +32,8 @@ enum Command {
         #[arg(long, env = "OCICAT_LISTEN")]
         listen: Option<String>,
     },
-    /// Crawl every configured registry once into the index, print a summary, and exit.
+    /// Crawl every configured registry once into the index (a progress bar on a terminal,
+    /// resuming an interrupted crawl), print the status of each as JSON, and exit.
     Crawl,
     /// Validate the configuration and exit.
     CheckConfig,
@@ -83,6 +84,7 @@ async fn crawl_once(config: &Config) -> anyhow::Result<()> {
     let sources = registry_sources(config)?;
     let (catalog, writer) = open_catalog(config)?;
     let board = status_board(&sources);
+    let progress = show_progress(board.clone(), sources.iter().map(|source| source.name.clone()).collect());
     let mut failed = false;
     for source in &sources {
         let outcome = crawl_registry(source, &catalog, &writer, &board, config.crawl.concurrency).await;
@@ -93,11 +95,46 @@ async fn crawl_once(config: &Config) -> anyhow::Result<()> {
         board.record_outcome(&source.name, &outcome);
     }
     writer.flush().await.context("cannot commit the index")?;
+    progress.abort();
     println!("{}", serde_json::to_string_pretty(&board.snapshot())?);
     if failed {
         anyhow::bail!("at least one registry could not be crawled");
     }
     Ok(())
+}
+
+/// Draws one progress bar per registry on stderr (only when it is a terminal) until aborted.
+fn show_progress(board: ocicat_crawler::StatusBoard, names: Vec<String>) -> tokio::task::JoinHandle<()> {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    let bars = MultiProgress::new();
+    let style = ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} repositories · {msg}")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let registries: Vec<(String, ProgressBar)> = names
+        .into_iter()
+        .map(|name| {
+            let bar = bars.add(ProgressBar::new(0).with_style(style.clone()).with_prefix(name.clone()));
+            (name, bar)
+        })
+        .collect();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            for (name, bar) in &registries {
+                let Some(status) = board.get(name) else { continue };
+                bar.set_length(status.repositories_total);
+                bar.set_position(status.repositories_done);
+                bar.set_message(format!(
+                    "{} manifests fetched, {} reused, {} failed, {:.0}/s",
+                    status.manifests_seen,
+                    status.manifests_unchanged,
+                    status.manifests_failed,
+                    status.manifests_per_second
+                ));
+            }
+        }
+    })
 }
 
 async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {

@@ -101,6 +101,30 @@ async fn a_v2_envelope_refreshes_exactly_the_repository_it_names() {
     assert!(arrived, "the named repository was not refreshed");
     let counts = catalog.registry_counts("local").unwrap();
     assert_eq!(counts.repositories, 1, "only the repository the envelope names is refreshed");
+
+    // "Refresh this repository now" through the JSON API takes the same path.
+    let other = report.repositories().into_iter().find(|repository| *repository != named.repository).unwrap();
+    let refresh = |query: String| http.post(format!("http://{address}/api/v1/registries/local/refresh?{query}")).send();
+    assert_eq!(refresh("repository=..%2Fetc".into()).await.unwrap().status().as_u16(), 400);
+    let scheduled = refresh(format!("repository={other}")).await.unwrap();
+    assert_eq!(scheduled.status().as_u16(), 200);
+    let refreshed = eventually(Duration::from_secs(20), || {
+        catalog.registry_counts("local").is_ok_and(|counts| counts.repositories == 2)
+    })
+    .await;
+    assert!(refreshed, "{other} was not refreshed");
+    assert!(catalog.repository("local", &other).unwrap().is_some());
+    let status: serde_json::Value = http
+        .get(format!("http://{address}/api/v1/registries/local/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["name"], "local");
+    assert_eq!(status["crawls_completed"], 1, "no full crawl happened: {status}");
+    assert!(status["manifests_seen"].as_u64().unwrap() > 0, "refreshes count their fetches: {status}");
     assert_eq!(board.get("local").unwrap().crawls_completed, 1, "no full crawl happened");
     shutdown.cancel();
     server.abort();

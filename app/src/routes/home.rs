@@ -47,6 +47,10 @@ fn RegistryCardView(card: RegistryCard) -> impl IntoView {
     });
     let error =
         card.last_error.clone().map(|error| view! { <p class="card-error" title=error.clone()>{error.clone()}</p> });
+    let speed =
+        card.manifests_per_second.map(|rate| view! { <p class="muted small">{format!("{rate} manifests/s")}</p> });
+    let rate_limit =
+        card.rate_limit.clone().map(|text| view! { <p class="card-note small" data-testid="rate-limit">{text}</p> });
     view! {
         <a class="card registry-card" href=href>
             <div class="card-top">
@@ -60,6 +64,8 @@ fn RegistryCardView(card: RegistryCard) -> impl IntoView {
                 <div><dt>"Last crawl"</dt><dd><DateText value=card.last_success.clone()/></dd></div>
             </dl>
             {progress}
+            {speed}
+            {rate_limit}
             {error}
         </a>
     }

@@ -69,5 +69,20 @@ pub fn registry_card(status: &RegistryStatus, counts: RegistryCounts) -> Registr
         failures: status.manifests_failed,
         last_error: status.last_error.clone(),
         last_success: status.last_success.map(|date| date.to_rfc3339()),
+        manifests_per_second: (status.state == ocicat_crawler::CrawlState::Crawling)
+            .then_some((status.manifests_per_second * 10.0).round() / 10.0),
+        rate_limit: rate_limit_text(&status.rate_limit),
+    }
+}
+
+/// The rate-limit state in words: a 429 window first, else what is left of the quota.
+fn rate_limit_text(limit: &ocicat_crawler::RateLimitStatus) -> Option<String> {
+    if let Some(seconds) = limit.blocked_for_secs.filter(|seconds| *seconds > 0) {
+        return Some(format!("rate limited: resumes in {seconds} s"));
+    }
+    match (limit.remaining, limit.limit) {
+        (Some(remaining), Some(total)) => Some(format!("{remaining} of {total} requests left")),
+        (Some(remaining), None) => Some(format!("{remaining} requests left")),
+        _ => None,
     }
 }

@@ -162,6 +162,7 @@ pub async fn crawl_registry(
         .await
         .map_err(|error| error.to_string())?;
     writer.flush().await.map_err(|error| error.to_string())?;
+    board.record_rate_limit(&source.name, &source.client);
     Ok(())
 }
 

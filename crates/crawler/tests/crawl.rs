@@ -176,3 +176,28 @@ async fn a_second_crawl_costs_heads_not_gets_and_keeps_every_document() {
     let artifact = catalog.artifact("local", &image.repository, &image.digest).unwrap().unwrap();
     assert!(artifact.tags.contains(&"retagged".to_string()), "{:?}", artifact.tags);
 }
+
+#[tokio::test]
+async fn the_rate_limit_a_registry_announces_and_the_crawl_rates_are_on_the_board() {
+    use ocicat_testkit::{FaultyRegistry, Reply, Script};
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    // Docker Hub's headers on every answer of an otherwise real registry.
+    let announcing = FaultyRegistry::builder()
+        .get(
+            "/v2/_catalog",
+            Reply::json(serde_json::json!({"repositories": report.repositories()}))
+                .header("ratelimit-limit", "100;w=21600")
+                .header("ratelimit-remaining", "42;w=21600"),
+        )
+        .any("/v2/*", Script::proxy(&registry.url(), str::to_owned))
+        .start()
+        .await
+        .unwrap();
+    let source = source(&announcing.url(), Credentials::Anonymous);
+    let (_catalog, _writer, board) = crawl(&source).await;
+    let status = board.get("local").unwrap();
+    assert_eq!((status.rate_limit.limit, status.rate_limit.remaining), (Some(100), Some(42)));
+    assert_eq!(status.rate_limit.blocked_for_secs, None);
+    assert!(status.manifests_per_second > 0.0 && status.repositories_per_second > 0.0, "{status:?}");
+}
