@@ -117,6 +117,43 @@ pub struct TagRow {
     pub badges: Badges,
 }
 
+/// One page of a repository's tags, sorted and filtered in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagList {
+    /// Tags matching the filter.
+    pub total: u64,
+    /// This page.
+    pub rows: Vec<TagRow>,
+    /// `newest`, `name` or `semver`.
+    pub sort: String,
+    /// Zero-based page number.
+    pub page: usize,
+    /// Rows per page.
+    pub per_page: usize,
+}
+
+/// A node of an artifact's referrers tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferrerNodeView {
+    /// The referrer.
+    pub artifact: Related,
+    /// Its annotations (shown on demand).
+    pub annotations: Vec<Annotation>,
+    /// What refers to it in turn.
+    pub referrers: Vec<ReferrerNodeView>,
+}
+
+/// The referrers tree of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferrerTreeView {
+    /// Top-level referrers matching the filter, before the top-N cut.
+    pub total: usize,
+    /// True when a depth or size cap left some out.
+    pub truncated: bool,
+    /// The tree.
+    pub nodes: Vec<ReferrerNodeView>,
+}
+
 /// A repository page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepositoryView {

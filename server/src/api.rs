@@ -7,7 +7,10 @@ use serde::Deserialize;
 
 use app::error::AppError;
 use app::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage};
-use app::ssr::{UiState, find_artifact, find_repositories, find_repository, find_search, registry_card};
+use app::ssr::{
+    UiState, find_artifact, find_referrers, find_repositories, find_repository, find_search, find_tags, registry_card,
+};
+use ocicat_catalog::ReferrerQuery;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,20 +54,57 @@ async fn list_repositories(
     Ok(Json(find_repositories(&ui, registry, query.q, query.sort, query.page).await?))
 }
 
-/// `…/repositories/<repo>` is the repository; `…/repositories/<repo>/@<digest>` one artifact.
+#[derive(Debug, Deserialize, Default)]
+struct LookupQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: usize,
+    /// Referrers: only this artifact type at the top level.
+    #[serde(default, rename = "artifactType")]
+    artifact_type: Option<String>,
+    /// Referrers: `oldest` for created ascending (newest first otherwise).
+    #[serde(default)]
+    order: String,
+    /// Referrers: keep the first N top-level referrers.
+    #[serde(default)]
+    top: usize,
+}
+
+/// Under `…/repositories/`: `<repo>` the repository, `<repo>/-/tags` its tags (paged, sorted,
+/// filtered), `<repo>/@<digest>` one artifact, `<repo>/@<digest>/referrers` its referrers tree.
 async fn find_repository_or_artifact(
     State(ui): State<UiState>,
     Path((registry, rest)): Path<(String, String)>,
+    Query(query): Query<LookupQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
+    let rest = rest.trim_end_matches('/');
+    if let Some(repository) = rest.strip_suffix("/-/tags") {
+        let tags = find_tags(&ui, registry, repository.to_owned(), query.q, query.sort, query.page).await?;
+        return Ok(Json(tags).into_response());
+    }
     match rest.split_once("/@") {
-        Some((repository, digest)) => {
-            let artifact: ArtifactView = find_artifact(&ui, registry, repository.to_owned(), digest.to_owned()).await?;
-            Ok(Json(artifact).into_response())
-        }
+        Some((repository, target)) => match target.strip_suffix("/referrers") {
+            Some(digest) => {
+                let request = ReferrerQuery {
+                    artifact_type: query.artifact_type.filter(|wanted| !wanted.is_empty()),
+                    oldest_first: query.order == "oldest",
+                    limit: query.top,
+                };
+                let tree = find_referrers(&ui, registry, repository.to_owned(), digest.to_owned(), request).await?;
+                Ok(Json(tree).into_response())
+            }
+            None => {
+                let artifact: ArtifactView =
+                    find_artifact(&ui, registry, repository.to_owned(), target.to_owned()).await?;
+                Ok(Json(artifact).into_response())
+            }
+        },
         None => {
-            let repository: RepositoryView =
-                find_repository(&ui, registry, rest.trim_end_matches('/').to_owned()).await?;
+            let repository: RepositoryView = find_repository(&ui, registry, rest.to_owned()).await?;
             Ok(Json(repository).into_response())
         }
     }

@@ -78,6 +78,77 @@ pub async fn find_repository(
     Ok(super::repository_view(&registry, &host_of(&status.url), &repository, &artifacts))
 }
 
+/// Tags listed per page.
+pub const TAGS_PER_PAGE: usize = 50;
+
+/// One page of a repository's version tags, sorted (`newest`, `name`, `semver`) and filtered
+/// in the catalog: the cost is one page, whatever the repository holds.
+pub async fn find_tags(
+    state: &UiState,
+    registry: String,
+    repository: String,
+    filter: String,
+    sort: String,
+    page: usize,
+) -> Result<crate::model::TagList, AppError> {
+    registry_status(state, &registry)?;
+    if filter.len() > 200 || page > 100_000 {
+        return Err(AppError::BadRequest("filter too long or page too large".into()));
+    }
+    let (order, sort) = match sort.as_str() {
+        "name" => (ocicat_catalog::TagSort::Name, "name"),
+        "semver" => (ocicat_catalog::TagSort::Semver, "semver"),
+        _ => (ocicat_catalog::TagSort::Newest, "newest"),
+    };
+    let catalog = state.catalog.clone();
+    let (name, repo) = (registry.clone(), repository.clone());
+    let found = blocking(move || {
+        if catalog.repository(&name, &repo)?.is_none() {
+            return Ok(None);
+        }
+        catalog.tags(&name, &repo, &filter, order, page * TAGS_PER_PAGE, TAGS_PER_PAGE).map(Some)
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("repository {repository:?}")))?;
+    Ok(crate::model::TagList {
+        total: found.total,
+        rows: found.items.into_iter().map(super::views::tag_row).collect(),
+        sort: sort.to_owned(),
+        page,
+        per_page: TAGS_PER_PAGE,
+    })
+}
+
+/// The referrers tree of an artifact (like `oras discover`): `artifact_type` filters the top
+/// level, `oldest` orders by created ascending, `top` keeps the first N.
+pub async fn find_referrers(
+    state: &UiState,
+    registry: String,
+    repository: String,
+    digest: String,
+    query: ocicat_catalog::ReferrerQuery,
+) -> Result<crate::model::ReferrerTreeView, AppError> {
+    registry_status(state, &registry)?;
+    if !is_digest(&digest) {
+        return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
+    }
+    let catalog = state.catalog.clone();
+    let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
+    let tree = blocking(move || {
+        if catalog.artifact(&name, &repo, &wanted)?.is_none() {
+            return Ok(None);
+        }
+        catalog.referrer_tree(&name, &repo, &wanted, &query).map(Some)
+    })
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
+    Ok(crate::model::ReferrerTreeView {
+        total: tree.total,
+        truncated: tree.truncated,
+        nodes: tree.nodes.into_iter().map(super::views::referrer_node).collect(),
+    })
+}
+
 /// An artifact page (shared by the server function and the JSON API).
 pub async fn find_artifact(
     state: &UiState,

@@ -11,7 +11,9 @@ use crate::model::RegistryCard;
 mod find;
 mod views;
 
-pub use find::{find_artifact, find_repositories, find_repository, find_search};
+pub use find::{
+    TAGS_PER_PAGE, find_artifact, find_referrers, find_repositories, find_repository, find_search, find_tags,
+};
 pub use views::{artifact_view, repository_view};
 
 /// What the pages need from the server: the catalog and the crawl status board.

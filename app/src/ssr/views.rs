@@ -7,23 +7,12 @@ use ocicat_catalog::ArtifactDoc;
 
 use crate::model::{Annotation, ArtifactView, Badges, Part, Related, RepositoryView, TagRow};
 
-/// The digest a cosign-style tag (`sha256-<hex>.sig|.att|.sbom`) or fallback tag points at.
-fn tag_subject(tag: &str) -> Option<String> {
-    let rest = tag.strip_prefix("sha256-")?;
-    let hex = rest.split('.').next()?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("sha256:{hex}"))
-}
+pub(crate) use ocicat_catalog::is_version_tag;
 
-pub(crate) fn is_version_tag(tag: &str) -> bool {
-    tag_subject(tag).is_none()
-}
-
-/// The digest an artifact refers to: its `subject`, or the one named by its cosign tag.
+/// The digest an artifact refers to: its `subject`, its cosign tag's digest, or the image its
+/// buildx attestation manifest attests (the crawler resolved it).
 fn effective_subject(artifact: &ArtifactDoc) -> Option<String> {
-    artifact
-        .subject
-        .clone()
-        .or_else(|| artifact.tags.iter().filter(|tag| tag.contains('.')).find_map(|tag| tag_subject(tag)))
+    artifact.refers_to.clone()
 }
 
 fn related(artifact: &ArtifactDoc) -> Related {
@@ -48,9 +37,8 @@ impl<'a> Graph<'a> {
             if let Some(subject) = subject {
                 graph.referrers.entry(subject.as_str()).or_default().push(artifact);
             }
-            let fallback_index = artifact.tags.iter().any(|tag| !tag.contains('.') && tag_subject(tag).is_some());
             for child in &artifact.children {
-                if fallback_index {
+                if artifact.referrers_index {
                     continue;
                 }
                 graph.parents.entry(child.digest.as_str()).or_default().push(artifact);
@@ -62,9 +50,17 @@ impl<'a> Graph<'a> {
 
 /// The badges of one artifact, from the referrer summary the crawler stored on it.
 fn badges(artifact: &ArtifactDoc, today: &str) -> Badges {
-    let summary = &artifact.referrers;
+    summary_badges(&artifact.referrers, artifact.end_of_life, today)
+}
+
+/// Badges from a referrer summary and an end-of-life date.
+fn summary_badges(
+    summary: &ocicat_catalog::ReferrerSummary,
+    end_of_life: Option<chrono::DateTime<chrono::Utc>>,
+    today: &str,
+) -> Badges {
     let count = |kind: &str| summary.counts.get(kind).copied().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
-    let end_of_life = artifact.end_of_life.map(|date| date.format("%Y-%m-%d").to_string());
+    let end_of_life = end_of_life.map(|date| date.format("%Y-%m-%d").to_string());
     Badges {
         signed: summary.signed(),
         sbom: summary.has_sbom(),
@@ -79,6 +75,29 @@ fn badges(artifact: &ArtifactDoc, today: &str) -> Badges {
             low: found.low,
             unknown: found.unknown,
         }),
+    }
+}
+
+/// A row of the paged tag list.
+pub(crate) fn tag_row(entry: ocicat_catalog::TagEntry) -> TagRow {
+    TagRow {
+        badges: summary_badges(&entry.referrers, entry.end_of_life, &today()),
+        created: entry.created.map(|date| date.to_rfc3339()),
+        created_epoch: entry.created.map_or(0, |date| date.timestamp()),
+        tag: Some(entry.tag),
+        digest: entry.digest,
+        kind: entry.kind,
+        platforms: entry.platforms,
+        size: entry.size,
+    }
+}
+
+/// A referrers tree node for the page and the API.
+pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> crate::model::ReferrerNodeView {
+    crate::model::ReferrerNodeView {
+        artifact: related(&node.artifact),
+        annotations: annotation_list(&node.artifact.annotations),
+        referrers: node.referrers.into_iter().map(referrer_node).collect(),
     }
 }
 

@@ -94,6 +94,10 @@ pub struct ArtifactDoc {
     /// For a scan report or vulnerability attestation: what it found, when it could be read.
     #[serde(default)]
     pub scan_findings: Option<Vulnerabilities>,
+    /// For a referrer: the digest it attaches to — its `subject`, the digest in its cosign tag,
+    /// or the image a buildx attestation manifest attests.
+    #[serde(default)]
+    pub refers_to: Option<String>,
 }
 
 /// Counts of the artifacts attached to one artifact, and what its newest scan found.
@@ -228,6 +232,12 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     for kind in &artifact.attached {
         document.add_text(fields.attached, kind);
     }
+    for child in &artifact.children {
+        document.add_text(fields.children, &child.digest);
+    }
+    if let Some(target) = &artifact.refers_to {
+        document.add_text(fields.refers_to, target);
+    }
     if let Some(found) = &artifact.referrers.vulnerabilities {
         document.add_u64(fields.vulns_critical, found.critical);
         document.add_u64(fields.vulns_high, found.high);
@@ -285,4 +295,27 @@ pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint)
     document.add_text(fields.registry, &checkpoint.registry);
     document.add_text(fields.body, serde_json::to_string(checkpoint).unwrap_or_default());
     document
+}
+
+/// One small document per version tag of `artifact`, replaced whenever the artifact is.
+pub(crate) fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument> {
+    let artifact_key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+    crate::tags::TagEntry::of(artifact)
+        .into_iter()
+        .map(|entry| {
+            let mut document = TantivyDocument::default();
+            document.add_text(fields.doc_type, "tag");
+            document.add_text(fields.artifact_key, &artifact_key);
+            document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
+            document.add_text(fields.registry, &artifact.registry);
+            document.add_text(fields.repository, &artifact.repository);
+            document.add_text(fields.tag_name, &entry.tag);
+            document.add_text(fields.tag_order, crate::tags::semver_key(&entry.tag));
+            if let Some(created) = entry.created.and_then(tantivy_date) {
+                document.add_date(fields.created, created);
+            }
+            document.add_text(fields.body, serde_json::to_string(&entry).unwrap_or_default());
+            document
+        })
+        .collect()
 }

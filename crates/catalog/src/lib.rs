@@ -7,17 +7,21 @@ mod document;
 mod error;
 pub mod query;
 mod reader;
+mod referrers;
 mod schema;
 mod scope;
 mod search;
+mod tags;
 mod writer;
 
 pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
 pub use error::{CatalogError, Result};
 pub use reader::{Catalog, RegistryCounts, RepositoryPage, RepositorySort};
+pub use referrers::{ReferrerNode, ReferrerQuery, ReferrerTree};
 pub use schema::SCHEMA_VERSION;
 pub use scope::{Scope, ScopePattern};
 pub use search::{Facets, SearchError, SearchResults, SearchSort};
+pub use tags::{TagEntry, TagPage, TagSort, cosign_tag_subject, is_fallback_tag, is_version_tag, referrer_tag_subject};
 pub use writer::{CatalogWriter, WriterConfig};
 
 use std::path::Path;

@@ -155,11 +155,15 @@ impl Catalog {
     /// Every artifact of one repository (tagged and untagged), capped.
     pub fn artifacts_in_repository(&self, registry: &str, repository: &str) -> Result<Vec<ArtifactDoc>> {
         let searcher = self.reader.searcher();
-        // Artifacts and fallback referrer indexes: everything but the repository summary.
+        // Artifacts and fallback referrer indexes (not the summary, tag or checkpoint documents).
+        let manifests = BooleanQuery::new(vec![
+            (Occur::Should, self.term(self.fields.doc_type, "artifact")),
+            (Occur::Should, self.term(self.fields.doc_type, "referrers_index")),
+        ]);
         let query = BooleanQuery::new(vec![
             (Occur::Must, self.term(self.fields.registry, registry)),
             (Occur::Must, self.term(self.fields.repository, repository)),
-            (Occur::MustNot, self.term(self.fields.doc_type, "repository")),
+            (Occur::Must, Box::new(manifests)),
         ]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(MAX_REPOSITORY_ARTIFACTS).order_by_score())
@@ -189,22 +193,39 @@ impl Catalog {
         hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
     }
 
-    /// Artifacts whose `subject` is `digest` in the same repository (referrers).
+    /// Artifacts of the same repository attached to `digest` (by `subject`, cosign tag or buildx
+    /// attestation), capped at 1,000.
     pub fn referrers(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
+        self.related(registry, repository, self.fields.refers_to, digest)
+    }
+
+    /// Indexes of the same repository that list `digest` as a child.
+    pub fn parents(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
+        self.related(registry, repository, self.fields.children, digest)
+    }
+
+    fn related(
+        &self,
+        registry: &str,
+        repository: &str,
+        field: tantivy::schema::Field,
+        digest: &str,
+    ) -> Result<Vec<ArtifactDoc>> {
         let searcher = self.reader.searcher();
         let query = self.all_of(vec![
+            self.term(self.fields.doc_type, "artifact"),
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
-            self.term(self.fields.subject, digest),
+            self.term(field, digest),
         ]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1000).order_by_score())
-            .map_err(index_error("cannot list referrers"))?;
+            .map_err(index_error("cannot list related artifacts"))?;
         hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
     }
 }
 
-fn escape_regex(text: &str) -> String {
+pub(crate) fn escape_regex(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         if "\\.+*?()|[]{}^$#&-~\"<>@".contains(character) {

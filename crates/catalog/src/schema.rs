@@ -10,7 +10,7 @@ use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STR
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -20,7 +20,7 @@ pub(crate) const FIELD_TAG_COUNT: &str = "tag_count";
 /// Every field handle, kept so nothing else looks fields up by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Fields {
-    /// `artifact`, `referrers_index`, `repository` or `crawl` (a registry's checkpoint).
+    /// `artifact`, `referrers_index`, `tag`, `repository` or `crawl` (a registry's checkpoint).
     pub(crate) doc_type: tantivy::schema::Field,
     /// Upsert key: registry, repository and digest joined by NUL for an artifact; registry and
     /// repository for a repository summary; see `document::checkpoint_key` for a checkpoint.
@@ -63,11 +63,24 @@ pub(crate) struct Fields {
     pub(crate) vulns_low: tantivy::schema::Field,
     pub(crate) vulns_unknown: tantivy::schema::Field,
     pub(crate) vulns_total: tantivy::schema::Field,
+    /// Digests of an index's children (`parents` lookups).
+    pub(crate) children: tantivy::schema::Field,
+    /// The digest a referrer attaches to: its `subject`, the digest in its cosign tag, or the
+    /// image a buildx attestation manifest attests.
+    pub(crate) refers_to: tantivy::schema::Field,
+    /// Tag documents: the key of the artifact the tag points at (replaced with it).
+    pub(crate) artifact_key: tantivy::schema::Field,
+    /// Tag documents: the tag.
+    pub(crate) tag_name: tantivy::schema::Field,
+    /// Tag documents: the semver order key (`tags::semver_key`).
+    pub(crate) tag_order: tantivy::schema::Field,
 }
 
 /// Fast-field names the range collectors take by name.
 pub(crate) const FIELD_CREATED: &str = "created";
 pub(crate) const FIELD_SIZE: &str = "size";
+pub(crate) const FIELD_TAG_NAME: &str = "tag_name";
+pub(crate) const FIELD_TAG_ORDER: &str = "tag_order";
 /// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
 /// platform.
 pub(crate) const FACET_FIELDS: [&str; 5] = ["kind", "artifact_type", "registry", FIELD_REPOSITORY, "platforms"];
@@ -104,6 +117,11 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         vulns_low: builder.add_u64_field("vulns_low", INDEXED | FAST),
         vulns_unknown: builder.add_u64_field("vulns_unknown", INDEXED | FAST),
         vulns_total: builder.add_u64_field("vulns_total", INDEXED | FAST),
+        children: builder.add_text_field("children", STRING),
+        refers_to: builder.add_text_field("refers_to", STRING),
+        artifact_key: builder.add_text_field("artifact_key", STRING),
+        tag_name: builder.add_text_field(FIELD_TAG_NAME, STRING | FAST),
+        tag_order: builder.add_text_field(FIELD_TAG_ORDER, STRING | FAST),
         end_of_life: builder.add_date_field(
             "end_of_life",
             DateOptions::from(INDEXED).set_fast().set_precision(DateTimePrecision::Seconds),

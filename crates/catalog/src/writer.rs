@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::document::{
     ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_document, artifact_key, checkpoint_document, checkpoint_key,
-    repository_document, repository_key,
+    repository_document, repository_key, tag_documents,
 };
 use crate::error::{CatalogError, Result, index_error};
 use crate::reader::Catalog;
@@ -198,9 +198,7 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &key));
             let mut touched = 1;
             for artifact in &artifacts {
-                if let Err(error) = index_writer.add_document(artifact_document(fields, artifact)) {
-                    tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
-                }
+                add_artifact(index_writer, fields, artifact);
                 touched += 1;
             }
             if let Err(error) = index_writer.add_document(repository_document(fields, &repository)) {
@@ -211,16 +209,20 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
         Operation::UpsertRepository { repository, changed, removed } => {
             let mut touched = 1;
             for digest in &removed {
-                let key = artifact_key(&repository.registry, &repository.repository, digest);
-                index_writer.delete_term(Term::from_field_text(fields.key, &key));
+                delete_artifact(
+                    index_writer,
+                    fields,
+                    &artifact_key(&repository.registry, &repository.repository, digest),
+                );
                 touched += 1;
             }
             for artifact in &changed {
-                let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
-                index_writer.delete_term(Term::from_field_text(fields.key, &key));
-                if let Err(error) = index_writer.add_document(artifact_document(fields, artifact)) {
-                    tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
-                }
+                delete_artifact(
+                    index_writer,
+                    fields,
+                    &artifact_key(&artifact.registry, &artifact.repository, &artifact.digest),
+                );
+                add_artifact(index_writer, fields, artifact);
                 touched += 1;
             }
             let key = repository_key(&repository.registry, &repository.repository);
@@ -242,6 +244,22 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
             1
         }
         Operation::Flush(_) | Operation::Close(_) => 0,
+    }
+}
+
+/// Deletes an artifact's document and its tag documents.
+fn delete_artifact(index_writer: &IndexWriter, fields: &Fields, key: &str) {
+    index_writer.delete_term(Term::from_field_text(fields.key, key));
+    index_writer.delete_term(Term::from_field_text(fields.artifact_key, key));
+}
+
+/// Adds an artifact's document and one document per version tag.
+fn add_artifact(index_writer: &IndexWriter, fields: &Fields, artifact: &ArtifactDoc) {
+    let documents = std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact));
+    for document in documents {
+        if let Err(error) = index_writer.add_document(document) {
+            tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
+        }
     }
 }
 

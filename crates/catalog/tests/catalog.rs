@@ -29,6 +29,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         attached: Vec::new(),
         referrers: Default::default(),
         scan_findings: None,
+        refers_to: None,
     }
 }
 
@@ -122,4 +123,107 @@ async fn dates_outside_what_the_index_can_hold_are_left_out_not_fatal() {
     writer.flush().await.unwrap();
     let stored = catalog.artifact("demo", "old/image", &ancient.digest).unwrap().expect("indexed");
     assert_eq!(stored.created, ancient.created);
+}
+
+fn tag_names(page: &ocicat_catalog::TagPage) -> Vec<&str> {
+    page.items.iter().map(|entry| entry.tag.as_str()).collect()
+}
+
+#[tokio::test]
+async fn tags_are_paged_sorted_filtered_and_follow_upserts() {
+    use ocicat_catalog::TagSort;
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let hex = "0a".repeat(32);
+    let cosign = format!("sha256-{hex}.sig");
+    let versions = [
+        artifact("app", 1, &["1.0.0"]),
+        artifact("app", 2, &["1.2.0", "stable"]),
+        artifact("app", 3, &["v1.10.0"]),
+        artifact("app", 4, &["2.0.0-rc.1", "latest"]),
+        artifact("app", 5, &[&cosign]),
+    ];
+    writer.upsert_repository(summary("app", 6, 1), versions.to_vec(), vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+
+    let all = catalog.tags("demo", "app", "", TagSort::Semver, 0, 50).unwrap();
+    assert_eq!(tag_names(&all), ["2.0.0-rc.1", "v1.10.0", "1.2.0", "1.0.0", "stable", "latest"]);
+    assert_eq!(all.total, 6, "the cosign tag is not a version");
+    let newest = catalog.tags("demo", "app", "", TagSort::Newest, 0, 2).unwrap();
+    assert_eq!((newest.total, newest.items.len()), (6, 2));
+    assert!(newest.items[0].created >= newest.items[1].created);
+    assert_eq!(newest.items[0].digest, versions[4 - 1].digest, "day 5 is the newest version");
+    let page_two = catalog.tags("demo", "app", "", TagSort::Name, 2, 2).unwrap();
+    assert_eq!(tag_names(&page_two), ["2.0.0-rc.1", "latest"]);
+    assert_eq!(
+        tag_names(&catalog.tags("demo", "app", "1.", TagSort::Name, 0, 50).unwrap()),
+        ["1.0.0", "1.2.0", "v1.10.0"]
+    );
+
+    // "latest" moves to the first artifact; the fourth loses it; the third disappears.
+    let mut first = versions[0].clone();
+    first.tags.push("latest".into());
+    let mut fourth = versions[3].clone();
+    fourth.tags.retain(|tag| tag != "latest");
+    writer
+        .upsert_repository(summary("app", 5, 1), vec![first.clone(), fourth], vec![versions[2].digest.clone()])
+        .await
+        .unwrap();
+    writer.flush().await.unwrap();
+    let latest = catalog.tags("demo", "app", "latest", TagSort::Name, 0, 50).unwrap();
+    assert_eq!(latest.items.len(), 1);
+    assert_eq!(latest.items[0].digest, first.digest);
+    let names = catalog.tags("demo", "app", "", TagSort::Name, 0, 50).unwrap();
+    assert_eq!(tag_names(&names), ["1.0.0", "1.2.0", "2.0.0-rc.1", "latest", "stable"]);
+    assert!(catalog.artifact("demo", "app", &versions[2].digest).unwrap().is_none());
+    assert_eq!(catalog.registry_counts("demo").unwrap().artifacts, 4);
+}
+
+#[tokio::test]
+async fn the_referrers_tree_nests_filters_orders_and_survives_loops() {
+    use ocicat_catalog::ReferrerQuery;
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let image = artifact("app", 1, &["1.0.0"]);
+    let referrer = |seed: u8, kind: &str, artifact_type: &str, target: &ArtifactDoc| {
+        let mut doc = artifact("app", seed, &[]);
+        doc.kind = kind.into();
+        doc.artifact_type = Some(artifact_type.into());
+        doc.refers_to = Some(target.digest.clone());
+        doc
+    };
+    let sbom = referrer(2, "sbom", "application/spdx+json", &image);
+    let scan = referrer(3, "scan", "application/sarif+json", &image);
+    let signature = referrer(4, "signature", "application/vnd.cncf.notary.signature", &sbom);
+    // A lie: the image claims to refer to its own scan, closing a loop.
+    let mut looping_image = image.clone();
+    looping_image.refers_to = Some(scan.digest.clone());
+    let mut index = artifact("app", 7, &["multi"]);
+    index.kind = "index".into();
+    index.children.push(ocicat_catalog::ChildRef {
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        digest: image.digest.clone(),
+        size: 1,
+        platform: Some("linux/amd64".into()),
+        attests: None,
+    });
+    let all = vec![looping_image, sbom.clone(), scan.clone(), signature.clone(), index.clone()];
+    writer.upsert_repository(summary("app", 2, 1), all, vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+
+    let tree = catalog.referrer_tree("demo", "app", &image.digest, &ReferrerQuery::default()).unwrap();
+    let top: Vec<&str> = tree.nodes.iter().map(|node| node.artifact.kind.as_str()).collect();
+    assert_eq!(top, ["scan", "sbom"], "newest first");
+    assert_eq!(tree.total, 2);
+    let sbom_node = &tree.nodes[1];
+    assert_eq!(sbom_node.referrers.len(), 1);
+    assert_eq!(sbom_node.referrers[0].artifact.digest, signature.digest, "a signature on the SBOM");
+    assert!(tree.nodes[0].referrers.is_empty(), "the loop back to the image is cut");
+    assert!(!tree.truncated);
+    let oldest = ReferrerQuery { oldest_first: true, limit: 1, ..ReferrerQuery::default() };
+    let first = catalog.referrer_tree("demo", "app", &image.digest, &oldest).unwrap();
+    assert_eq!((first.total, first.nodes.len(), first.nodes[0].artifact.kind.as_str()), (2, 1, "sbom"));
+    let only_spdx = ReferrerQuery { artifact_type: Some("application/spdx+json".into()), ..ReferrerQuery::default() };
+    let filtered = catalog.referrer_tree("demo", "app", &image.digest, &only_spdx).unwrap();
+    assert_eq!(filtered.nodes.iter().map(|n| n.artifact.digest.clone()).collect::<Vec<_>>(), [sbom.digest]);
+    let parents = catalog.parents("demo", "app", &image.digest).unwrap();
+    assert_eq!(parents.iter().map(|p| p.digest.clone()).collect::<Vec<_>>(), [index.digest]);
 }

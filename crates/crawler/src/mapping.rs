@@ -101,6 +101,7 @@ pub(crate) fn artifact_doc(
         attached: Vec::new(),
         referrers: Default::default(),
         scan_findings: None,
+        refers_to: None,
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

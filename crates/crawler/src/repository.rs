@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
-use ocicat_catalog::{ArtifactDoc, RepositoryDoc};
+use ocicat_catalog::{ArtifactDoc, RepositoryDoc, is_fallback_tag, is_version_tag};
 use ocicat_oci::{Client, Digest, ManifestBody, OciError, media_types};
 
 use crate::mapping::artifact_doc;
@@ -29,22 +29,6 @@ pub struct RepositoryCrawl {
     pub manifests_unchanged: u64,
     /// Errors for individual tags or manifests (the crawl went on without them).
     pub failures: Vec<String>,
-}
-
-/// True for tags that name versions; false for referrer fallback and cosign tags.
-pub(crate) fn is_version_tag(tag: &str) -> bool {
-    let Some(rest) = tag.strip_prefix("sha256-").or_else(|| tag.strip_prefix("sha512-")) else { return true };
-    let hex = rest
-        .strip_suffix(".sig")
-        .or_else(|| rest.strip_suffix(".att"))
-        .or_else(|| rest.strip_suffix(".sbom"))
-        .unwrap_or(rest);
-    !((hex.len() == 64 || hex.len() == 128) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// True for `sha256-<64 hex>` (or sha512): the referrers fallback tag, not a cosign tag.
-fn is_fallback_tag(tag: &str) -> bool {
-    !is_version_tag(tag) && !tag.contains('.')
 }
 
 fn wants_config(media_type: &str, size: u64) -> bool {
@@ -255,19 +239,4 @@ pub async fn crawl_repository(
         manifests_unchanged: walk.manifests_unchanged,
         failures: walk.failures,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fallback_and_cosign_tags_are_not_versions() {
-        let hex = "a".repeat(64);
-        assert!(!is_version_tag(&format!("sha256-{hex}")));
-        assert!(!is_version_tag(&format!("sha256-{hex}.sig")));
-        assert!(!is_version_tag(&format!("sha256-{hex}.att")));
-        assert!(is_version_tag("sha256-not-a-digest"));
-        assert!(is_version_tag("v1.2.3"));
-    }
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities};
+use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities, cosign_tag_subject};
 
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
 const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
@@ -17,14 +17,6 @@ pub(crate) fn summarise(artifacts: &mut [ArtifactDoc]) {
     apply_referrers(artifacts);
 }
 
-/// The digest a cosign tag (`sha256-<hex>.sig`, `.att`, `.sbom`) attaches its artifact to.
-fn cosign_subject(tags: &[String]) -> Option<String> {
-    tags.iter().find_map(|tag| {
-        let hex = tag.strip_prefix("sha256-")?.split('.').next()?;
-        (tag.contains('.') && hex.len() == 64).then(|| format!("sha256:{hex}"))
-    })
-}
-
 #[derive(Default)]
 struct Attached {
     counts: BTreeMap<String, u64>,
@@ -33,9 +25,22 @@ struct Attached {
 }
 
 fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
+    // Buildx attestation manifests attest the image their index entry names.
+    let attests: HashMap<String, String> = artifacts
+        .iter()
+        .flat_map(|artifact| &artifact.children)
+        .filter_map(|child| Some((child.digest.clone(), child.attests.clone()?)))
+        .collect();
+    for artifact in artifacts.iter_mut() {
+        artifact.refers_to = artifact
+            .subject
+            .clone()
+            .or_else(|| artifact.tags.iter().find_map(|tag| cosign_tag_subject(tag)))
+            .or_else(|| attests.get(&artifact.digest).cloned());
+    }
     let mut attached: HashMap<String, Attached> = HashMap::new();
     for artifact in artifacts.iter() {
-        if let Some(subject) = artifact.subject.clone().or_else(|| cosign_subject(&artifact.tags)) {
+        if let Some(subject) = artifact.refers_to.clone() {
             let entry = attached.entry(subject).or_default();
             *entry.counts.entry(artifact.kind.clone()).or_default() += 1;
             if let Some(found) = &artifact.scan_findings {
@@ -47,11 +52,6 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
                 if newer {
                     entry.newest_scan = Some((date, found.clone()));
                 }
-            }
-        }
-        for child in &artifact.children {
-            if let Some(attested) = &child.attests {
-                *attached.entry(attested.clone()).or_default().counts.entry("attestation".into()).or_default() += 1;
             }
         }
     }
@@ -129,6 +129,7 @@ mod tests {
             attests: Some(image.clone()),
         });
         let mut artifacts = vec![
+            doc("sha256:att", "attestation"),
             doc(&image, "image"),
             signature,
             sbom,
@@ -137,7 +138,7 @@ mod tests {
             scan("sha256:new", &image, 9, 2),
         ];
         summarise(&mut artifacts);
-        let summary = &artifacts[0].referrers;
+        let summary = &artifacts[1].referrers;
         assert_eq!(summary.counts.get("signature"), Some(&1));
         assert_eq!(summary.counts.get("sbom"), Some(&1));
         assert_eq!(summary.counts.get("attestation"), Some(&1));
@@ -145,7 +146,9 @@ mod tests {
         assert!(summary.signed() && summary.has_sbom());
         let newest = summary.vulnerabilities.as_ref().unwrap();
         assert_eq!((newest.scan.as_str(), newest.critical), ("sha256:new", 2));
-        assert_eq!(artifacts[0].attached, ["attestation", "sbom", "scan", "signature"]);
-        assert_eq!(artifacts[1].referrers, ReferrerSummary::default());
+        assert_eq!(artifacts[1].attached, ["attestation", "sbom", "scan", "signature"]);
+        assert_eq!(artifacts[2].referrers, ReferrerSummary::default());
+        assert_eq!(artifacts[0].refers_to.as_deref(), Some(image.as_str()), "buildx attestation");
+        assert_eq!(artifacts[2].refers_to.as_deref(), Some(image.as_str()), "cosign tag");
     }
 }

@@ -137,3 +137,86 @@ async fn unknown_registry_is_a_json_404() {
         assert!(error.contains("nope"), "{path}: {error}");
     }
 }
+
+#[tokio::test]
+async fn the_tag_list_pages_every_seeded_tag_in_each_order() {
+    let app = TestApp::start().await;
+    for repository in app.report.repositories() {
+        let expected = seeded_tags(&app.report, &repository);
+        let base = format!("/api/v1/registries/{LOCAL}/repositories/{repository}/-/tags");
+        let by_name = app.get_json(&format!("{base}?sort=name")).await;
+        assert_eq!(by_name["total"], expected.len(), "{repository}: {by_name:#}");
+        let names: Vec<String> =
+            by_name["rows"].as_array().unwrap().iter().map(|row| row["tag"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(names, expected.iter().cloned().collect::<Vec<_>>(), "{repository}: sorted by name");
+        for row in by_name["rows"].as_array().unwrap() {
+            let seeded = app.report.tagged(&repository, row["tag"].as_str().unwrap()).unwrap();
+            assert_eq!(row["digest"], seeded.digest.as_str());
+        }
+        let newest = app.get_json(&format!("{base}?sort=newest")).await;
+        let epochs: Vec<i64> =
+            newest["rows"].as_array().unwrap().iter().map(|row| row["created_epoch"].as_i64().unwrap()).collect();
+        assert!(epochs.windows(2).all(|pair| pair[0] >= pair[1]), "{repository}: newest first {epochs:?}");
+        let semver = app.get_json(&format!("{base}?sort=semver")).await;
+        assert_eq!(semver["total"], by_name["total"]);
+    }
+    let missing = app.get(&format!("/api/v1/registries/{LOCAL}/repositories/no/such/-/tags")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_referrers_tree_holds_every_seeded_referrer_with_filters() {
+    let app = TestApp::start().await;
+    let subject = crate::util::fully_attached_subject(&app.report);
+    let base = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/referrers", subject.repository, subject.digest);
+    let tree = app.get_json(&base).await;
+    let direct: BTreeSet<&str> = app
+        .report
+        .items
+        .iter()
+        .filter(|item| item.subject.as_deref() == Some(subject.digest.as_str()))
+        .map(|item| item.digest.as_str())
+        .collect();
+    let top: BTreeSet<&str> =
+        tree["nodes"].as_array().unwrap().iter().map(|node| node["artifact"]["digest"].as_str().unwrap()).collect();
+    assert!(direct.is_subset(&top), "every seeded referrer is in the tree: {direct:?} vs {top:?}");
+    // Nested: whatever the seeder attached to a referrer hangs under that referrer.
+    for node in tree["nodes"].as_array().unwrap() {
+        let digest = node["artifact"]["digest"].as_str().unwrap();
+        let nested: BTreeSet<&str> = app
+            .report
+            .items
+            .iter()
+            .filter(|item| item.subject.as_deref() == Some(digest))
+            .map(|item| item.digest.as_str())
+            .collect();
+        let shown: BTreeSet<&str> = node["referrers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|child| child["artifact"]["digest"].as_str().unwrap())
+            .collect();
+        assert_eq!(shown, nested, "referrers of {digest}");
+    }
+    let sbom =
+        app.report.items.iter().find(|item| item.kind == "sbom" && direct.contains(item.digest.as_str())).unwrap();
+    let sbom_type = tree["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["artifact"]["digest"] == sbom.digest.as_str())
+        .map(|node| node["artifact"]["artifact_type"].as_str().unwrap().to_owned())
+        .unwrap();
+    let filtered = app.get_json(&format!("{base}?artifactType={}", sbom_type.replace('+', "%2B"))).await;
+    assert!(
+        filtered["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|node| node["artifact"]["artifact_type"] == sbom_type.as_str())
+    );
+    assert!(filtered["total"].as_u64().unwrap() >= 1);
+    let first = app.get_json(&format!("{base}?order=oldest&top=1")).await;
+    assert_eq!(first["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(first["total"], tree["total"]);
+}
