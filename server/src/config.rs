@@ -47,11 +47,14 @@ pub struct CrawlConfig {
     pub interval_secs: u64,
     /// Repositories crawled at once per registry.
     pub concurrency: usize,
+    /// Hours between full reconciles, which fetch every manifest again instead of trusting
+    /// known digests (repairs documents an older version or a bug got wrong).
+    pub reconcile_hours: u64,
 }
 
 impl Default for CrawlConfig {
     fn default() -> Self {
-        CrawlConfig { interval_secs: 300, concurrency: 4 }
+        CrawlConfig { interval_secs: 300, concurrency: 4, reconcile_hours: 24 }
     }
 }
 
@@ -75,6 +78,9 @@ pub struct RegistryConfig {
     /// Repositories to crawl when the registry has no `_catalog`.
     #[serde(default)]
     pub repositories: Option<Vec<String>>,
+    /// Seconds between two crawls of this registry (overrides `[crawl] interval_secs`).
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
     /// Environment variable holding the shared secret the registry's notifications send as
     /// `Authorization: Bearer <secret>` to `/events/<name>`; no variable, no endpoint.
     #[serde(default)]
@@ -143,6 +149,21 @@ impl Config {
     pub fn interval(&self) -> Duration {
         Duration::from_secs(self.crawl.interval_secs.max(5))
     }
+
+    /// Crawl intervals of the registries that set their own.
+    pub fn registry_intervals(&self) -> std::collections::HashMap<String, Duration> {
+        self.registries
+            .iter()
+            .filter_map(|registry| {
+                Some((registry.name.get_ref().clone(), Duration::from_secs(registry.interval_secs?.max(5))))
+            })
+            .collect()
+    }
+
+    /// Time between full reconciles.
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_secs(self.crawl.reconcile_hours.max(1) * 3600)
+    }
 }
 
 impl RegistryConfig {
@@ -191,5 +212,14 @@ mod tests {
         assert!(error.contains("never in the url"), "{error}");
         let error = Config::parse("[server]\nlisen = \"x\"\n", Path::new("c.toml")).unwrap_err().to_string();
         assert!(error.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn registries_may_set_their_own_interval_and_reconciles_have_theirs() {
+        let text = "[crawl]\ninterval_secs = 600\nreconcile_hours = 6\n\n[[registry]]\nname = \"a\"\nurl = \"http://x\"\ninterval_secs = 30\n\n[[registry]]\nname = \"b\"\nurl = \"http://y\"\n";
+        let config = Config::parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(config.interval(), Duration::from_secs(600));
+        assert_eq!(config.registry_intervals(), [("a".to_string(), Duration::from_secs(30))].into());
+        assert_eq!(config.reconcile_interval(), Duration::from_secs(6 * 3600));
     }
 }

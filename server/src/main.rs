@@ -146,6 +146,8 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     let settings = CrawlSettings {
         interval: config.interval(),
         repository_concurrency: config.crawl.concurrency,
+        reconcile_interval: config.reconcile_interval(),
+        registry_intervals: config.registry_intervals(),
         ..CrawlSettings::default()
     };
     let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());

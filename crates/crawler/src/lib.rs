@@ -12,6 +12,6 @@ mod status;
 mod summary;
 
 pub use refresh::refresh_repository;
-pub use repository::crawl_repository;
-pub use schedule::{CrawlSettings, Crawler, RegistrySource, crawl_registry};
+pub use repository::{CrawlMode, crawl_repository, crawl_repository_in};
+pub use schedule::{CrawlSettings, Crawler, RegistrySource, crawl_registry, crawl_registry_in};
 pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};

@@ -146,17 +146,41 @@ async fn fetch_into(
     documents.insert(digest, document);
 }
 
-/// Crawls `repository` of `registry` through `client`.
-#[tracing::instrument(skip_all, fields(registry.name = %registry, repo.name = %repository))]
+/// How much a walk may trust what the catalog already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CrawlMode {
+    /// Known digests cost nothing and unchanged tags a HEAD (content is immutable by digest).
+    #[default]
+    Incremental,
+    /// Every manifest is fetched again and every document rebuilt: the periodic full
+    /// reconcile, which also repairs documents an older crawler version or a bug got wrong.
+    Reconcile,
+}
+
+/// Crawls `repository` of `registry` through `client`, reusing what `previous` (the catalog's
+/// documents of this repository) already knows.
 pub async fn crawl_repository(
     registry: &str,
     client: &Client,
     repository: &str,
     previous: &[ArtifactDoc],
 ) -> Result<RepositoryCrawl, OciError> {
+    crawl_repository_in(registry, client, repository, previous, CrawlMode::Incremental).await
+}
+
+/// Crawls `repository` in `mode`; the result is always the difference against `previous`.
+#[tracing::instrument(skip_all, fields(registry.name = %registry, repo.name = %repository, crawl.mode = ?mode))]
+pub async fn crawl_repository_in(
+    registry: &str,
+    client: &Client,
+    repository: &str,
+    previous: &[ArtifactDoc],
+    mode: CrawlMode,
+) -> Result<RepositoryCrawl, OciError> {
     let listing = client.tags(repository).await?;
+    let reusable: &[ArtifactDoc] = if mode == CrawlMode::Reconcile { &[] } else { previous };
     let mut walk =
-        Walk { previous: previous.iter().map(|doc| (doc.digest.as_str(), doc)).collect(), ..Walk::default() };
+        Walk { previous: reusable.iter().map(|doc| (doc.digest.as_str(), doc)).collect(), ..Walk::default() };
     if listing.truncated {
         walk.failures.push(format!("tag list of {repository} was truncated"));
     }

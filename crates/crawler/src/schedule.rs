@@ -13,7 +13,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::refresh::refresh_repository;
-use crate::repository::crawl_repository;
+use crate::repository::{CrawlMode, crawl_repository_in};
 use crate::status::{CrawlState, StatusBoard};
 
 /// One registry to crawl.
@@ -38,6 +38,10 @@ pub struct CrawlSettings {
     pub initial_backoff: Duration,
     /// Longest retry delay.
     pub max_backoff: Duration,
+    /// Time between full reconciles (every manifest fetched again), counted from start.
+    pub reconcile_interval: Duration,
+    /// Per-registry crawl intervals that override `interval`, by registry name.
+    pub registry_intervals: HashMap<String, Duration>,
 }
 
 impl Default for CrawlSettings {
@@ -47,6 +51,8 @@ impl Default for CrawlSettings {
             repository_concurrency: 4,
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
+            reconcile_interval: Duration::from_secs(24 * 3600),
+            registry_intervals: HashMap::new(),
         }
     }
 }
@@ -57,13 +63,25 @@ impl Default for CrawlSettings {
 /// A checkpoint is committed with the documents: when the previous crawl of this registry never
 /// finished (the process was killed), repositories it already crawled are skipped, so the crawl
 /// resumes where the last commit left it.
-#[tracing::instrument(skip_all, fields(registry.name = %source.name))]
 pub async fn crawl_registry(
     source: &RegistrySource,
     catalog: &Catalog,
     writer: &CatalogWriter,
     board: &StatusBoard,
     concurrency: usize,
+) -> Result<(), String> {
+    crawl_registry_in(source, catalog, writer, board, concurrency, CrawlMode::Incremental).await
+}
+
+/// [`crawl_registry`] in `mode`: [`CrawlMode::Reconcile`] fetches every manifest again.
+#[tracing::instrument(skip_all, fields(registry.name = %source.name, crawl.mode = ?mode))]
+pub async fn crawl_registry_in(
+    source: &RegistrySource,
+    catalog: &Catalog,
+    writer: &CatalogWriter,
+    board: &StatusBoard,
+    concurrency: usize,
+    mode: CrawlMode,
 ) -> Result<(), String> {
     let repositories: Vec<String> = match &source.repositories {
         Some(configured) => configured.clone(),
@@ -104,6 +122,7 @@ pub async fn crawl_registry(
         status.manifests_seen = 0;
         status.manifests_unchanged = 0;
         status.manifests_failed = 0;
+        status.reconciling = mode == CrawlMode::Reconcile;
     });
     let mut results = futures::stream::iter(todo.into_iter().cloned())
         .map(|repository| async move {
@@ -113,7 +132,7 @@ pub async fn crawl_registry(
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default();
-            let outcome = crawl_repository(&source.name, &source.client, &repository, &previous).await;
+            let outcome = crawl_repository_in(&source.name, &source.client, &repository, &previous, mode).await;
             (repository, outcome)
         })
         .buffer_unordered(concurrency.max(1));
@@ -250,22 +269,36 @@ struct CrawlTask {
 impl CrawlTask {
     async fn run(self, trigger: Arc<Notify>, mut refreshes: mpsc::Receiver<String>, shutdown: CancellationToken) {
         let mut backoff = self.settings.initial_backoff;
+        let interval =
+            self.settings.registry_intervals.get(&self.source.name).copied().unwrap_or(self.settings.interval);
+        // The first crawl resumes or refreshes incrementally; full reconciles follow on their own clock.
+        let mut last_reconcile = tokio::time::Instant::now();
         loop {
-            let outcome = crawl_registry(
+            let mode = if last_reconcile.elapsed() >= self.settings.reconcile_interval {
+                CrawlMode::Reconcile
+            } else {
+                CrawlMode::Incremental
+            };
+            let outcome = crawl_registry_in(
                 &self.source,
                 &self.catalog,
                 &self.writer,
                 &self.board,
                 self.settings.repository_concurrency,
+                mode,
             )
             .await;
+            if outcome.is_ok() && mode == CrawlMode::Reconcile {
+                last_reconcile = tokio::time::Instant::now();
+                self.board.update(&self.source.name, |status| status.last_reconcile = Some(Utc::now()));
+            }
             self.board.record_outcome(&self.source.name, &outcome);
             self.board.record_rate_limit(&self.source.name, &self.source.client);
             let wait = match outcome {
                 Ok(()) => {
                     backoff = self.settings.initial_backoff;
-                    tracing::info!(registry.name = %self.source.name, "crawl completed");
-                    self.settings.interval
+                    tracing::info!(registry.name = %self.source.name, crawl.mode = ?mode, "crawl completed");
+                    interval
                 }
                 Err(error) => {
                     tracing::warn!(registry.name = %self.source.name, %error, retry_in_secs = backoff.as_secs(), "crawl failed, retrying");

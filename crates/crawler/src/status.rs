@@ -56,6 +56,10 @@ pub struct RegistryStatus {
     pub manifests_per_second: f64,
     /// What the registry last announced about its rate limit.
     pub rate_limit: RateLimitStatus,
+    /// True while the current crawl is a full reconcile (every manifest fetched again).
+    pub reconciling: bool,
+    /// When a full reconcile last completed.
+    pub last_reconcile: Option<DateTime<Utc>>,
 }
 
 /// A registry's announced rate limit (`ratelimit-*` headers, 429 `Retry-After`).

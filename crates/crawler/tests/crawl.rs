@@ -201,3 +201,35 @@ async fn the_rate_limit_a_registry_announces_and_the_crawl_rates_are_on_the_boar
     assert_eq!(status.rate_limit.blocked_for_secs, None);
     assert!(status.manifests_per_second > 0.0 && status.repositories_per_second > 0.0, "{status:?}");
 }
+
+#[tokio::test]
+async fn a_reconcile_fetches_every_manifest_again_and_repairs_a_wrong_document() {
+    use ocicat_crawler::{CrawlMode, crawl_registry_in};
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, writer, board) = crawl(&source).await;
+    // A document gone wrong (say, written by an older crawler): an incremental crawl trusts it.
+    let item = report.items.iter().find(|item| item.kind == "sbom").unwrap();
+    let mut wrong = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
+    wrong.kind = "other".into();
+    let summary = catalog.repository("local", &item.repository).unwrap().unwrap();
+    writer.upsert_repository(summary, vec![wrong], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    assert_eq!(board.get("local").unwrap().manifests_seen, 0);
+    assert_eq!(catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind, "other");
+
+    crawl_registry_in(&source, &catalog, &writer, &board, 4, CrawlMode::Reconcile).await.unwrap();
+    let status = board.get("local").unwrap();
+    let documents: usize = report
+        .repositories()
+        .iter()
+        .map(|repository| catalog.artifacts_in_repository("local", repository).unwrap().len())
+        .sum();
+    assert!(status.manifests_seen as usize >= documents, "every manifest fetched again: {status:?}");
+    assert_eq!(status.manifests_unchanged, 0);
+    assert!(status.reconciling);
+    assert_eq!(catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind, "sbom", "repaired");
+    assert_every_item_indexed(&catalog, &report);
+}
