@@ -34,6 +34,9 @@ pub struct ChildRef {
     pub platform: Option<String>,
     /// For buildx attestation manifests: the digest of the image they attest.
     pub attests: Option<String>,
+    /// The descriptor's annotations in the index (capped by the crawler).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// One manifest in one repository of one registry: everything pages show about it.
@@ -65,6 +68,10 @@ pub struct ArtifactDoc {
     pub annotations: BTreeMap<String, String>,
     /// Image config labels.
     pub labels: BTreeMap<String, String>,
+    /// Annotations on the descriptors of indexes that list this manifest (searchable like
+    /// its own annotations, which win on a clash).
+    #[serde(default)]
+    pub descriptor_annotations: BTreeMap<String, String>,
     /// The config blob's media type.
     pub config_media_type: Option<String>,
     /// Layers of an image or artifact.
@@ -259,7 +266,12 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
         text.push(' ');
         text.push_str(artifact_type);
     }
-    for (key, value) in artifact.labels.iter().chain(artifact.annotations.iter()) {
+    let own = artifact.labels.iter().chain(artifact.annotations.iter());
+    let from_indexes = artifact
+        .descriptor_annotations
+        .iter()
+        .filter(|(key, _)| !artifact.annotations.contains_key(*key) && !artifact.labels.contains_key(*key));
+    for (key, value) in from_indexes.chain(own) {
         text.push(' ');
         text.push_str(value);
         document.add_text(fields.annotations, format!("{key}\u{0}{value}"));

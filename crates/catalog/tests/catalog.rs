@@ -18,6 +18,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         subject: None,
         annotations: [("org.opencontainers.image.title".to_string(), "<script>x</script>".to_string())].into(),
         labels: Default::default(),
+        descriptor_annotations: Default::default(),
         config_media_type: None,
         layers: vec![],
         children: vec![],
@@ -204,6 +205,7 @@ async fn the_referrers_tree_nests_filters_orders_and_survives_loops() {
         size: 1,
         platform: Some("linux/amd64".into()),
         attests: None,
+        annotations: Default::default(),
     });
     let all = vec![looping_image, sbom.clone(), scan.clone(), signature.clone(), index.clone()];
     writer.upsert_repository(summary("app", 2, 1), all, vec![]).await.unwrap();

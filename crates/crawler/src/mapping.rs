@@ -11,6 +11,8 @@ use ocicat_oci::{Manifest, ManifestBody, classify};
 const MAX_ANNOTATIONS: usize = 256;
 /// Longest annotation value kept; longer ones are truncated.
 const MAX_ANNOTATION_VALUE: usize = 4096;
+/// Most annotations kept per index descriptor.
+const MAX_DESCRIPTOR_ANNOTATIONS: usize = 64;
 /// Largest config kept for display.
 const MAX_CONFIG_JSON: usize = 64 << 10;
 
@@ -90,6 +92,7 @@ pub(crate) fn artifact_doc(
         subject: None,
         annotations: BTreeMap::new(),
         labels: BTreeMap::new(),
+        descriptor_annotations: BTreeMap::new(),
         config_media_type: None,
         layers: Vec::new(),
         children: Vec::new(),
@@ -148,6 +151,7 @@ pub(crate) fn artifact_doc(
                     size: child.size(),
                     platform,
                     attests,
+                    annotations: capped(annotations.into_iter().take(MAX_DESCRIPTOR_ANNOTATIONS)),
                 });
             }
         }

@@ -230,15 +230,13 @@ pub async fn crawl_repository_in(
         .map(|mut document| {
             document.tags.sort();
             document.tags.dedup();
+            document.referrers_index = document.kind == "index"
+                && !document.tags.is_empty()
+                && document.tags.iter().all(|tag| is_fallback_tag(tag));
             document
         })
         .collect();
     crate::summary::summarise(&mut artifacts);
-    for artifact in &mut artifacts {
-        artifact.referrers_index = artifact.kind == "index"
-            && !artifact.tags.is_empty()
-            && artifact.tags.iter().all(|tag| is_fallback_tag(tag));
-    }
     let version_tags = listing.items.iter().filter(|tag| is_version_tag(tag)).count() as u64;
     let tagged = artifacts.iter().filter(|artifact| artifact.tags.iter().any(|tag| is_version_tag(tag)));
     let summary = RepositoryDoc {

@@ -13,8 +13,26 @@ const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-li
 
 /// Applies every summary to `artifacts` (one repository, complete).
 pub(crate) fn summarise(artifacts: &mut [ArtifactDoc]) {
+    apply_descriptor_annotations(artifacts);
     apply_end_of_life(artifacts);
     apply_referrers(artifacts);
+}
+
+/// Copies the annotations an index puts on a child's descriptor onto the child's document (the
+/// first index to name a key wins; the child's own annotations win at search time).
+fn apply_descriptor_annotations(artifacts: &mut [ArtifactDoc]) {
+    let mut from_indexes: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    for artifact in artifacts.iter().filter(|artifact| !artifact.referrers_index) {
+        for child in artifact.children.iter().filter(|child| !child.annotations.is_empty()) {
+            let known = from_indexes.entry(child.digest.clone()).or_default();
+            for (key, value) in &child.annotations {
+                known.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        artifact.descriptor_annotations = from_indexes.remove(&artifact.digest).unwrap_or_default();
+    }
 }
 
 #[derive(Default)]
@@ -127,6 +145,7 @@ mod tests {
             size: 1,
             platform: None,
             attests: Some(image.clone()),
+            annotations: [("vnd.docker.reference.type".to_string(), "attestation-manifest".to_string())].into(),
         });
         let mut artifacts = vec![
             doc("sha256:att", "attestation"),
@@ -150,5 +169,9 @@ mod tests {
         assert_eq!(artifacts[2].referrers, ReferrerSummary::default());
         assert_eq!(artifacts[0].refers_to.as_deref(), Some(image.as_str()), "buildx attestation");
         assert_eq!(artifacts[2].refers_to.as_deref(), Some(image.as_str()), "cosign tag");
+        assert_eq!(
+            artifacts[0].descriptor_annotations.get("vnd.docker.reference.type").unwrap(),
+            "attestation-manifest"
+        );
     }
 }

@@ -97,6 +97,12 @@ async fn the_query_language_finds_exactly_what_it_describes() {
         expected(&all, |a| a.annotations.get(key) == Some(value))
     );
     assert_eq!(digests(&catalog, "created > 2000-01-01").len(), expected(&all, |a| a.created.is_some()).len());
+    // Annotations an index puts on a descriptor are searchable on the manifest it lists.
+    let attestations = expected(&all, |a| {
+        a.descriptor_annotations.get("vnd.docker.reference.type").is_some_and(|v| v == "attestation-manifest")
+    });
+    assert!(!attestations.is_empty(), "the seeded buildx index annotates its attestation manifests");
+    assert_eq!(digests(&catalog, r#"annotation."vnd.docker.reference.type" = attestation-manifest"#), attestations);
 
     // Free text finds names and annotation values.
     assert_eq!(
