@@ -41,7 +41,7 @@ enum Command {
     Search {
         /// The query, e.g. 'eol < today' or 'kind:sbom repo:demo/*'.
         query: String,
-        /// newest, oldest or name.
+        /// newest, oldest, name, relevance or size.
         #[arg(long, default_value = "newest")]
         sort: String,
         /// Zero-based page of 25 results.
