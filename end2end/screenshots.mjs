@@ -15,6 +15,8 @@ const pages = {
   repository: `/r/${registry}/${image.repository}`,
   artifact: `/r/${registry}/${image.repository}/@${image.digest}`,
   index: `/r/${registry}/${index.repository}/@${index.digest}`,
+  search: '/search?q=kind%3Aimage',
+  vulns: '/search?q=vulns.critical%20%3E%200',
 };
 for (const [name, path] of Object.entries(pages)) {
   await gotoHydrated(page, path);

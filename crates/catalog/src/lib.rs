@@ -59,7 +59,7 @@ pub fn open_reader(data_dir: &Path) -> Result<Catalog> {
 
 /// Opens an index in memory (tests and benchmarks).
 pub fn open_in_ram(config: WriterConfig) -> Result<(Catalog, CatalogWriter)> {
-    let (index, fields) = schema::create_in_ram();
+    let (index, fields) = schema::create_in_ram()?;
     let fields = Arc::new(fields);
     let reader =
         index.reader_builder().reload_policy(tantivy::ReloadPolicy::Manual).try_into().map_err(|error| {

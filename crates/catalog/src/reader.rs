@@ -20,6 +20,8 @@ const MAX_REPOSITORY_ARTIFACTS: usize = 10_000;
 pub struct Catalog {
     pub(crate) reader: IndexReader,
     pub(crate) fields: Arc<Fields>,
+    /// Facet counts of recent searches, valid for one committed snapshot.
+    pub(crate) facet_cache: Arc<std::sync::Mutex<crate::search::FacetCache>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -60,7 +62,7 @@ pub struct RepositoryPage {
 
 impl Catalog {
     pub(crate) fn new(reader: IndexReader, fields: Arc<Fields>) -> Catalog {
-        Catalog { reader, fields }
+        Catalog { reader, fields, facet_cache: Arc::default() }
     }
 
     pub(crate) fn reload(&self) -> Result<()> {

@@ -20,6 +20,16 @@ use crate::scope::Scope;
 
 /// Values listed per facet (the most frequent first).
 const FACET_SIZE: u32 = 20;
+/// Searches whose facets are remembered per committed snapshot.
+const FACET_CACHE_ENTRIES: usize = 512;
+
+/// Facets by (scope, query, minute) for one searcher generation: a commit empties it, and the
+/// minute keeps `now`-relative queries fresh.
+#[derive(Debug, Default)]
+pub(crate) struct FacetCache {
+    generation: u64,
+    entries: std::collections::HashMap<String, Facets>,
+}
 
 /// Result orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,52 +107,122 @@ impl Catalog {
         limit: usize,
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
-        let expr = parse_query(text).map_err(SearchError::Query)?;
         let searcher = self.reader.searcher();
+        let query = self.scoped_query(&searcher, scope, text, now)?;
+        let (total, items) = self.hits(&searcher, &query, sort, offset, limit)?;
+        let facets = self.cached_facets(&searcher, &query, scope, text, now)?;
+        Ok(SearchResults { total, items, facets })
+    }
+
+    /// The matches of `text` within `scope` without facets: one pass for the page and the count.
+    pub fn search_hits(
+        &self,
+        scope: &Scope,
+        text: &str,
+        sort: SearchSort,
+        offset: usize,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.scoped_query(&searcher, scope, text, now)?;
+        self.hits(&searcher, &query, sort, offset, limit)
+    }
+
+    /// The facets of `text` within `scope`; remembered until the next commit.
+    pub fn search_facets(&self, scope: &Scope, text: &str, now: DateTime<Utc>) -> Result<Facets, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.scoped_query(&searcher, scope, text, now)?;
+        self.cached_facets(&searcher, &query, scope, text, now)
+    }
+
+    fn scoped_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        scope: &Scope,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<BooleanQuery, SearchError> {
+        let expr = parse_query(text).map_err(SearchError::Query)?;
         let matched = build(&expr, &self.fields, searcher.index(), now).map_err(SearchError::Query)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, self.term(self.fields.doc_type, "artifact")), (Occur::Must, matched)];
         if let Some(restriction) = scope.query(&self.fields)? {
             clauses.push((Occur::Must, restriction));
         }
-        let query = BooleanQuery::new(clauses);
+        Ok(BooleanQuery::new(clauses))
+    }
+
+    /// One page of `query` in `sort` order and the total, collected in a single pass.
+    fn hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &BooleanQuery,
+        sort: SearchSort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let top = || TopDocs::with_limit(limit.clamp(1, 200)).and_offset(offset.min(100_000));
-        let search_error = || index_error("cannot run search");
-        let by_field = |field: &str, order: Order| -> Result<Vec<DocAddress>, CatalogError> {
-            let addresses: Vec<DocAddress> = if field == FIELD_CREATED {
-                let hits = searcher.search(&query, &top().order_by_fast_field::<tantivy::DateTime>(field, order));
-                hits.map_err(search_error())?.into_iter().map(|(_, address)| address).collect()
-            } else {
-                let hits = searcher.search(&query, &top().order_by_fast_field::<u64>(field, order));
-                hits.map_err(search_error())?.into_iter().map(|(_, address)| address).collect()
-            };
-            Ok(addresses)
-        };
-        let (addresses, total): (Vec<DocAddress>, usize) = match sort {
+        let error = || index_error("cannot run search");
+        fn addresses<T>(hits: Vec<(T, DocAddress)>) -> Vec<DocAddress> {
+            hits.into_iter().map(|(_, address)| address).collect()
+        }
+        let (found, total): (Vec<DocAddress>, usize) = match sort {
             SearchSort::Newest | SearchSort::Oldest => {
                 let order = if sort == SearchSort::Newest { Order::Desc } else { Order::Asc };
-                (by_field(FIELD_CREATED, order)?, searcher.search(&query, &Count).map_err(search_error())?)
+                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order), Count);
+                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
+                (addresses(hits), total)
             }
             SearchSort::Size => {
-                (by_field(FIELD_SIZE, Order::Desc)?, searcher.search(&query, &Count).map_err(search_error())?)
+                let collector = (top().order_by_fast_field::<u64>(FIELD_SIZE, Order::Desc), Count);
+                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
+                (addresses(hits), total)
             }
             SearchSort::Name => {
-                let (hits, total) = searcher
-                    .search(&query, &(top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc), Count))
-                    .map_err(search_error())?;
-                (hits.into_iter().map(|(_, address)| address).collect(), total)
+                let collector = (top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc), Count);
+                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
+                (addresses(hits), total)
             }
             SearchSort::Relevance => {
-                let (hits, total) = searcher.search(&query, &(top().order_by_score(), Count)).map_err(search_error())?;
-                (hits.into_iter().map(|(_, address)| address).collect(), total)
+                let (hits, total) = searcher.search(query, &(top().order_by_score(), Count)).map_err(error())?;
+                (addresses(hits), total)
             }
         };
-        let items = addresses
+        let items = found
             .into_iter()
-            .map(|address| self.stored(&searcher, address))
+            .map(|address| self.stored(searcher, address))
             .collect::<Result<Vec<_>, CatalogError>>()?;
-        let facets = self.facets(&searcher, &query)?;
-        Ok(SearchResults { total: total as u64, items, facets })
+        Ok((total as u64, items))
+    }
+
+    fn cached_facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &BooleanQuery,
+        scope: &Scope,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Facets, SearchError> {
+        let generation = searcher.generation().generation_id();
+        let key = format!("{scope:?}\u{0}{text}\u{0}{}", now.timestamp() / 60);
+        let cached = {
+            let cache = self.facet_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            (cache.generation == generation).then(|| cache.entries.get(&key).cloned()).flatten()
+        };
+        if let Some(facets) = cached {
+            return Ok(facets);
+        }
+        let facets = self.facets(searcher, query)?;
+        let mut cache = self.facet_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.generation != generation {
+            *cache = FacetCache { generation, entries: Default::default() };
+        }
+        if cache.entries.len() >= FACET_CACHE_ENTRIES {
+            cache.entries.clear();
+        }
+        cache.entries.insert(key, facets.clone());
+        Ok(facets)
     }
 
     /// Counts per facet value over every match, in one pass of the fast fields.

@@ -229,3 +229,21 @@ async fn the_referrers_tree_nests_filters_orders_and_survives_loops() {
     let parents = catalog.parents("demo", "app", &image.digest).unwrap();
     assert_eq!(parents.iter().map(|p| p.digest.clone()).collect::<Vec<_>>(), [index.digest]);
 }
+
+#[tokio::test]
+async fn facets_are_cached_per_commit_and_never_stale_after_one() {
+    use ocicat_catalog::SearchSort;
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    writer.upsert_repository(summary("app", 1, 1), vec![artifact("app", 1, &["1.0.0"])], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    let now = Utc::now();
+    let first = catalog.search("kind:image", SearchSort::Newest, 0, 10, now).unwrap();
+    assert_eq!(first.facets.kind, vec![("image".to_string(), 1)]);
+    let again = catalog.search("kind:image", SearchSort::Newest, 0, 10, now).unwrap();
+    assert_eq!(again.facets, first.facets, "the same snapshot answers the same");
+    writer.upsert_repository(summary("app", 2, 1), vec![artifact("app", 2, &["2.0.0"])], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    let after = catalog.search("kind:image", SearchSort::Newest, 0, 10, now).unwrap();
+    assert_eq!(after.facets.kind, vec![("image".to_string(), 2)], "a commit invalidates the cache");
+    assert_eq!(after.total, 2);
+}
