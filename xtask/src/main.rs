@@ -1,6 +1,8 @@
 //! Automation behind the README's commands: `demo` (a real registry, seeded, with ocicat on it)
-//! and `e2e` (the same, then the Chromium suite in end2end/), plus `seed` for any registry.
+//! and `e2e` (the same, then the Chromium suite in end2end/), plus `seed` for any registry and
+//! `bench` for the PERFORMANCE.md scenarios.
 
+mod bench;
 mod run;
 
 use std::path::PathBuf;
@@ -39,6 +41,15 @@ enum Command {
         #[arg(long)]
         referrers_api: bool,
     },
+    /// Run the PERFORMANCE.md benchmarks and write a JSON summary (takes minutes; `--quick` less).
+    Bench {
+        /// A tenth of the data (800 repositories to crawl, 100k artifacts to index).
+        #[arg(long)]
+        quick: bool,
+        /// Where the JSON summary goes (default: target/bench/summary.json in the workspace).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The ocicat binary the automation runs (built by the README's commands beforehand).
@@ -71,6 +82,9 @@ async fn main() -> anyhow::Result<()> {
             let report = ocicat_seed::seed(&target, size).await?;
             println!("{}", serde_json::to_string_pretty(&run::report_json(&report))?);
             Ok(())
+        }
+        Command::Bench { quick, out } => {
+            bench::run(quick, out.unwrap_or_else(|| workspace_root().join("target/bench/summary.json"))).await
         }
     }
 }
