@@ -44,8 +44,9 @@ test('examples and facets narrow the results in place', async () => {
   const all = Number((await page.locator('[data-testid=result-count]').innerText()).split(' ')[0]);
   const distinct = new Set(seed.items.map((item) => `${item.repository}@${item.digest}`)).size;
   assert.equal(all, distinct, `${all} artifacts searchable, ${distinct} distinct manifests seeded`);
-  await page.locator('.facet', { hasText: 'SIG' }).click();
-  await page.waitForURL(/kind%3Asignature|kind:signature/);
+  await page.locator('.facet[data-field=kind][data-value=signature]').click();
+  await page.waitForURL(/q=kind%3A%22signature%22/);
+  assert.equal(await page.locator('#search-box').inputValue(), 'kind:"signature"');
   const signatures = seed.items.filter((item) => item.kind === 'signature').length;
   await page.waitForFunction((expected) => document.querySelector('[data-testid=result-count]')?.textContent === `${expected} artifacts`, signatures);
   await page.locator('.examples a', { hasText: 'kind:sbom' }).click();

@@ -127,7 +127,7 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
                         } else {
                             view! { <span class="facet-value">{value.clone()}</span> }.into_any()
                         };
-                        view! { <a class="facet" href=facet_link(&group.field, value)>{label}" "{*count}</a> }
+                        view! { <a class="facet" data-field=group.field.clone() data-value=value.clone() href=facet_link(&group.field, value)>{label}" "{*count}</a> }
                     }).collect_view()}
                 </nav>
             }).collect_view()}
