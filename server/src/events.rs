@@ -1,9 +1,10 @@
 //! Registry notifications: distribution POSTs its event envelopes here (`events.v1+json` from
 //! 2.x, `events.v2+json` from 3.x: the same `events[].action/target` shape), authenticated by a
 //! shared secret. The payload is never trusted for content — it only names repositories to
-//! re-crawl — and each registry may send at most a few requests per second.
+//! re-crawl, and the tags a push announced, which the refresh waits to see listed (see
+//! `ocicat_crawler::RefreshRequest`) — and each registry may send a bounded number per second.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use ocicat_crawler::ExpectedTag;
+
 use crate::state::AppState;
 
 /// Event requests accepted per registry per second (distribution sends one event per request,
@@ -20,6 +23,8 @@ use crate::state::AppState;
 const REQUESTS_PER_SECOND: u32 = 200;
 /// Repositories taken from one envelope.
 const MAX_REPOSITORIES_PER_ENVELOPE: usize = 100;
+/// Announced tags kept per repository from one envelope.
+const MAX_TAGS_PER_REPOSITORY: usize = 100;
 
 /// Envelope media types accepted (a missing Content-Type is read as JSON too).
 const ENVELOPE_TYPES: [&str; 3] = [
@@ -93,6 +98,10 @@ struct Target {
     repository: String,
     #[serde(default)]
     media_type: String,
+    #[serde(default)]
+    digest: String,
+    #[serde(default)]
+    tag: String,
 }
 
 impl Event {
@@ -100,6 +109,14 @@ impl Event {
     fn changes_manifests(&self) -> bool {
         let manifest_type = self.target.media_type.contains("manifest") || self.target.media_type.contains("index");
         (self.action == "push" && manifest_type) || self.action == "delete"
+    }
+
+    /// The tag a manifest push announced, when it names a well-formed tag and digest.
+    fn pushed_tag(&self) -> Option<ExpectedTag> {
+        let Target { tag, digest, .. } = &self.target;
+        let valid =
+            self.action == "push" && ocicat_oci::is_valid_tag(tag) && digest.parse::<ocicat_oci::Digest>().is_ok();
+        valid.then(|| ExpectedTag { tag: tag.clone(), digest: digest.clone() })
     }
 }
 
@@ -147,20 +164,26 @@ pub async fn receive_events(
                 .into_response();
         }
     };
-    let repositories: BTreeSet<String> = envelope
-        .events
+    // Repository → the tags its pushes announced (a delete or a push by digest announces none).
+    let mut repositories: BTreeMap<String, Vec<ExpectedTag>> = BTreeMap::new();
+    for event in envelope.events.iter().filter(|event| event.changes_manifests()) {
+        let repository = &event.target.repository;
+        if !ocicat_oci::is_valid_repository(repository)
+            || (!repositories.contains_key(repository) && repositories.len() >= MAX_REPOSITORIES_PER_ENVELOPE)
+        {
+            continue;
+        }
+        let expected = repositories.entry(repository.clone()).or_default();
+        expected.extend(event.pushed_tag().filter(|_| expected.len() < MAX_TAGS_PER_REPOSITORY));
+    }
+    let queued = repositories
         .into_iter()
-        .filter(Event::changes_manifests)
-        .map(|event| event.target.repository)
-        .filter(|repository| ocicat_oci::is_valid_repository(repository))
-        .take(MAX_REPOSITORIES_PER_ENVELOPE)
-        .collect();
-    let queued =
-        repositories.iter().filter(|repository| state.crawler.refresh_repository(&registry, repository)).count();
-    if repositories.is_empty() {
-        tracing::debug!(registry.name = %registry, "registry events without manifest changes");
+        .filter(|(repository, expect)| state.crawler.refresh_after_push(&registry, repository, expect.clone()))
+        .count();
+    if queued == 0 {
+        tracing::debug!(registry.name = %registry, "registry events without manifest changes to refresh");
     } else {
-        tracing::info!(registry.name = %registry, events.repositories = repositories.len(), events.queued = queued, "registry events received");
+        tracing::info!(registry.name = %registry, events.queued = queued, "registry events received");
     }
     (StatusCode::ACCEPTED, Json(serde_json::json!({"queued": queued}))).into_response()
 }

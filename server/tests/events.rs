@@ -12,7 +12,7 @@ use ocicat_catalog::WriterConfig;
 use ocicat_crawler::{CrawlSettings, Crawler, RegistrySource, StatusBoard};
 use ocicat_oci::{Client, ClientConfig, Credentials};
 use ocicat_seed::{Size, Target};
-use ocicat_testkit::{Distribution, DistributionOptions};
+use ocicat_testkit::{Distribution, DistributionOptions, FaultyRegistry, Reply, Script};
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "events-secret-for-tests-0123456789";
@@ -39,9 +39,9 @@ struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-async fn start_ocicat(listener: tokio::net::TcpListener, registry: &Distribution) -> Running {
+async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> Running {
     let address = listener.local_addr().unwrap();
-    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let client = Client::new(ClientConfig::new(registry_url.parse().unwrap(), Credentials::Anonymous)).unwrap();
     let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let board = StatusBoard::default();
@@ -67,7 +67,7 @@ async fn start_ocicat(listener: tokio::net::TcpListener, registry: &Distribution
 async fn a_v2_envelope_refreshes_exactly_the_repository_it_names() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
-    let Running { address, catalog, board, shutdown, server, .. } = start_ocicat(listener, &registry).await;
+    let Running { address, catalog, board, shutdown, server, .. } = start_ocicat(listener, &registry.url()).await;
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let named = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
     // What distribution 3.x sends: the v2 media type, an OCI descriptor in the target.
@@ -141,7 +141,7 @@ async fn a_push_reaches_the_catalog_through_a_registry_notification() {
     .await
     .unwrap();
 
-    let Running { catalog, board, client, shutdown, server, .. } = start_ocicat(listener, &registry).await;
+    let Running { catalog, board, client, shutdown, server, .. } = start_ocicat(listener, &registry.url()).await;
     // Seeded after the first (empty) crawl: every repository must arrive through notifications.
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let repositories = report.repositories();
@@ -221,5 +221,63 @@ async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
     let bad =
         http.post(format!("http://{address}/events/local")).bearer_auth(SECRET).body("{not json").send().await.unwrap();
     assert!(bad.status().as_u16() == 400 || bad.status().as_u16() == 429);
+    server.abort();
+}
+
+/// distribution 2.8 sends a push event before it writes the tag link, so the refresh the event
+/// triggers can find the repository missing, then the tag missing; it must ask again until the
+/// registry lists the announced tag, not give up after the first look.
+#[tokio::test]
+async fn a_refresh_waits_for_the_tag_a_push_announced() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let image = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
+    // ocicat sees the registry through a proxy that hides every repository from the first crawl
+    // and plays the race for the pushed one: the first tags/list after the push says the
+    // repository is unknown, the second lists no tags, the third lists the pushed tag.
+    let tags_path = format!("/v2/{}/tags/list", image.repository);
+    let proxy = FaultyRegistry::builder()
+        .get("/v2/_catalog", Reply::json(serde_json::json!({"repositories": []})))
+        .get(
+            &tags_path,
+            Script::sequence([
+                Reply::error(404, "NAME_UNKNOWN", "repository name not known to registry"),
+                Reply::json(serde_json::json!({"name": image.repository, "tags": []})),
+                Reply::json(serde_json::json!({"name": image.repository, "tags": ["pushed"]})),
+            ]),
+        )
+        .any("/v2/*", Script::proxy(&registry.url(), str::to_owned))
+        .start()
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let Running { address, catalog, shutdown, server, .. } = start_ocicat(listener, &proxy.url()).await;
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let manifest = client.get_manifest(&image.repository, &image.digest).await.unwrap();
+    client.push_manifest(&image.repository, "pushed", &manifest.media_type, Bytes::clone(&manifest.raw)).await.unwrap();
+    let envelope = serde_json::json!({"events": [{
+        "action": "push",
+        "target": {"mediaType": manifest.media_type, "digest": image.digest, "repository": image.repository, "tag": "pushed"},
+    }]});
+    let accepted = reqwest::Client::new()
+        .post(format!("http://{address}/events/local"))
+        .bearer_auth(SECRET)
+        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
+        .body(envelope.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    let arrived = eventually(Duration::from_secs(20), || {
+        catalog
+            .artifact("local", &image.repository, &image.digest)
+            .ok()
+            .flatten()
+            .is_some_and(|artifact| artifact.tags == ["pushed"])
+    })
+    .await;
+    assert!(arrived, "the announced tag never reached the catalog; tags/list asked {} times", proxy.count(&tags_path));
+    assert_eq!(proxy.count(&tags_path), 3, "one refresh per look until the tag is listed, then no more");
+    shutdown.cancel();
     server.abort();
 }

@@ -11,7 +11,7 @@ mod schedule;
 mod status;
 mod summary;
 
-pub use refresh::refresh_repository;
+pub use refresh::{ExpectedTag, MAX_ATTEMPTS, RefreshRequest, refresh_repository};
 pub use repository::{CrawlMode, crawl_repository, crawl_repository_in};
 pub use schedule::{CrawlSettings, Crawler, RegistrySource, crawl_registry, crawl_registry_in};
 pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};

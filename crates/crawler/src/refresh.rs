@@ -1,5 +1,14 @@
 //! Targeted refresh of one repository, for registry notifications and "refresh now": the same
 //! walk as a full crawl (HEADs for known tags), replacing that repository in the catalog.
+//!
+//! A notification can arrive before the registry shows what it announces: distribution 2.8
+//! sends the push event from inside the manifest PUT, before it writes the tag link, so the
+//! first refresh may list the tags without the new one (or, for a new repository, find no
+//! repository at all). A refresh therefore carries what the event said ([`ExpectedTag`]) and is
+//! asked again, with growing delays, until the registry lists it or [`MAX_ATTEMPTS`] pass.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use ocicat_catalog::{Catalog, CatalogWriter};
 use ocicat_oci::OciError;
@@ -8,15 +17,78 @@ use crate::repository::crawl_repository;
 use crate::schedule::RegistrySource;
 use crate::status::StatusBoard;
 
-/// Re-crawls `repository` of `source`; a repository that no longer exists is removed.
-#[tracing::instrument(skip_all, fields(registry.name = %source.name, repo.name = %repository))]
+/// Refreshes of one request before an unmet expectation is given up (about 13 s in all).
+pub const MAX_ATTEMPTS: u32 = 7;
+/// Delay before the second attempt; it doubles for each one after.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// What a registry notification said a push produced: `tag` now points at `digest`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExpectedTag {
+    /// The pushed tag.
+    pub tag: String,
+    /// The pushed manifest's digest.
+    pub digest: String,
+}
+
+/// One queued refresh of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRequest {
+    /// The repository to walk again.
+    pub repository: String,
+    /// Tags the registry must list (at these digests) before the refresh counts as done.
+    pub expect: Vec<ExpectedTag>,
+    /// How many refreshes of this request ran before (0 for a new request).
+    pub attempt: u32,
+}
+
+impl RefreshRequest {
+    /// A refresh with nothing to wait for ("refresh now").
+    pub fn now(repository: impl Into<String>) -> RefreshRequest {
+        RefreshRequest { repository: repository.into(), expect: Vec::new(), attempt: 0 }
+    }
+
+    /// The delay before attempt `self.attempt + 1`, or `None` when attempts are used up.
+    pub fn retry_delay(&self) -> Option<Duration> {
+        (self.attempt + 1 < MAX_ATTEMPTS).then(|| FIRST_RETRY_DELAY * 2u32.pow(self.attempt))
+    }
+}
+
+/// Merges requests for the same repository (their expectations joined, the most attempts kept).
+pub(crate) fn merge(requests: impl IntoIterator<Item = RefreshRequest>) -> Vec<RefreshRequest> {
+    let mut merged: BTreeMap<String, RefreshRequest> = BTreeMap::new();
+    for request in requests {
+        match merged.get_mut(&request.repository) {
+            Some(existing) => {
+                existing.expect.extend(request.expect);
+                existing.expect.sort();
+                existing.expect.dedup();
+                existing.attempt = existing.attempt.max(request.attempt);
+            }
+            None => {
+                merged.insert(request.repository.clone(), request);
+            }
+        }
+    }
+    merged.into_values().collect()
+}
+
+/// The expectations `tags` (tag → digest, as the registry listed them) does not meet yet.
+fn unmet(expect: &[ExpectedTag], tags: &HashMap<String, String>) -> Vec<ExpectedTag> {
+    expect.iter().filter(|expected| tags.get(&expected.tag) != Some(&expected.digest)).cloned().collect()
+}
+
+/// Re-crawls the repository of `request`; a repository that no longer exists is removed.
+/// Returns the expectations the registry does not meet yet (all of them when the walk failed).
+#[tracing::instrument(skip_all, fields(registry.name = %source.name, repo.name = %request.repository, refresh.attempt = request.attempt))]
 pub async fn refresh_repository(
     source: &RegistrySource,
     catalog: &Catalog,
     writer: &CatalogWriter,
     board: &StatusBoard,
-    repository: &str,
-) -> Result<(), String> {
+    request: &RefreshRequest,
+) -> Result<Vec<ExpectedTag>, String> {
+    let repository = request.repository.as_str();
     let (reader, registry, name) = (catalog.clone(), source.name.clone(), repository.to_owned());
     let previous = tokio::task::spawn_blocking(move || reader.artifacts_in_repository(&registry, &name))
         .await
@@ -26,6 +98,7 @@ pub async fn refresh_repository(
         Ok(crawl) => {
             let (seen, unchanged, failed) =
                 (crawl.manifests_seen, crawl.manifests_unchanged, crawl.failures.len() as u64);
+            let unmet = unmet(&request.expect, &crawl.tags);
             writer
                 .upsert_repository(crawl.summary, crawl.changed, crawl.removed)
                 .await
@@ -35,14 +108,59 @@ pub async fn refresh_repository(
                 status.manifests_unchanged += unchanged;
                 status.manifests_failed += failed;
             });
-            tracing::info!(manifests.fetched = seen, "repository refreshed");
-            Ok(())
+            tracing::info!(manifests.fetched = seen, refresh.unmet = unmet.len(), "repository refreshed");
+            Ok(unmet)
         }
         Err(OciError::NotFound { .. }) => {
             writer.remove_repository(&source.name, repository).await.map_err(|error| error.to_string())?;
             tracing::info!("repository is gone, removed from the catalog");
-            Ok(())
+            Ok(request.expect.clone())
         }
         Err(error) => Err(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(tag: &str, digest: &str) -> ExpectedTag {
+        ExpectedTag { tag: tag.into(), digest: digest.into() }
+    }
+
+    #[test]
+    fn a_tag_counts_only_at_the_announced_digest() {
+        let expect = [expected("1.0", "sha256:aa"), expected("latest", "sha256:aa")];
+        let tags =
+            HashMap::from([("1.0".to_string(), "sha256:aa".to_string()), ("latest".into(), "sha256:old".into())]);
+        assert_eq!(unmet(&expect, &tags), vec![expected("latest", "sha256:aa")]);
+        assert!(unmet(&expect[..1], &tags).is_empty());
+        assert_eq!(unmet(&expect, &HashMap::new()).len(), 2);
+    }
+
+    #[test]
+    fn requests_for_one_repository_merge_and_keep_the_most_attempts() {
+        let first = RefreshRequest { repository: "a".into(), expect: vec![expected("1", "sha256:1")], attempt: 2 };
+        let second = RefreshRequest { repository: "a".into(), expect: vec![expected("2", "sha256:2")], attempt: 0 };
+        let merged = merge([first, second, RefreshRequest::now("b"), RefreshRequest::now("a")]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].expect, vec![expected("1", "sha256:1"), expected("2", "sha256:2")]);
+        assert_eq!(merged[0].attempt, 2);
+        assert!(merged[1].expect.is_empty());
+    }
+
+    #[test]
+    fn retries_double_and_stop() {
+        let mut request = RefreshRequest::now("a");
+        let delays: Vec<Duration> = std::iter::from_fn(|| {
+            let delay = request.retry_delay();
+            request.attempt += 1;
+            delay
+        })
+        .collect();
+        assert_eq!(delays.len() as u32, MAX_ATTEMPTS - 1);
+        assert_eq!(delays[0], FIRST_RETRY_DELAY);
+        assert_eq!(delays[1], FIRST_RETRY_DELAY * 2);
+        assert!(delays.iter().sum::<Duration>() < Duration::from_secs(15));
     }
 }

@@ -29,6 +29,8 @@ pub struct RepositoryCrawl {
     pub manifests_unchanged: u64,
     /// Errors for individual tags or manifests (the crawl went on without them).
     pub failures: Vec<String>,
+    /// Every tag the registry listed and resolved, with the digest it points at.
+    pub tags: HashMap<String, String>,
 }
 
 fn wants_config(media_type: &str, size: u64) -> bool {
@@ -248,6 +250,10 @@ pub async fn crawl_repository_in(
         last_push: tagged.filter_map(|artifact| artifact.created).max().or(Some(Utc::now())),
         crawled_at: Some(Utc::now()),
     };
+    let tags = artifacts
+        .iter()
+        .flat_map(|artifact| artifact.tags.iter().map(|tag| (tag.clone(), artifact.digest.clone())))
+        .collect();
     let before: HashMap<&str, &ArtifactDoc> = previous.iter().map(|doc| (doc.digest.as_str(), doc)).collect();
     let now: HashSet<&str> = artifacts.iter().map(|doc| doc.digest.as_str()).collect();
     let removed = before.keys().filter(|digest| !now.contains(*digest)).map(|digest| (*digest).to_owned()).collect();
@@ -260,5 +266,6 @@ pub async fn crawl_repository_in(
         manifests_seen: walk.manifests_seen,
         manifests_unchanged: walk.manifests_unchanged,
         failures: walk.failures,
+        tags,
     })
 }

@@ -12,7 +12,7 @@ use ocicat_oci::Client;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::refresh::refresh_repository;
+use crate::refresh::{ExpectedTag, RefreshRequest, merge, refresh_repository};
 use crate::repository::{CrawlMode, crawl_repository_in};
 use crate::status::{CrawlState, StatusBoard};
 
@@ -204,7 +204,7 @@ async fn read_registry(
 #[derive(Debug, Clone, Default)]
 pub struct Crawler {
     triggers: Arc<HashMap<String, Arc<Notify>>>,
-    refreshes: Arc<HashMap<String, mpsc::Sender<String>>>,
+    refreshes: Arc<HashMap<String, mpsc::Sender<RefreshRequest>>>,
 }
 
 /// Repository refreshes queued per registry before new ones are dropped (the periodic crawl
@@ -228,14 +228,15 @@ impl Crawler {
             let trigger = Arc::new(Notify::new());
             triggers.insert(source.name.clone(), trigger.clone());
             let (refresh_sender, refresh_receiver) = mpsc::channel(REFRESH_QUEUE);
-            refreshes.insert(source.name.clone(), refresh_sender);
             let task = CrawlTask {
+                retries: refresh_sender.downgrade(),
                 source,
                 catalog: catalog.clone(),
                 writer: writer.clone(),
                 board: board.clone(),
                 settings: settings.clone(),
             };
+            refreshes.insert(task.source.name.clone(), refresh_sender);
             tokio::spawn(task.run(trigger, refresh_receiver, shutdown.clone()));
         }
         Crawler { triggers: Arc::new(triggers), refreshes: Arc::new(refreshes) }
@@ -243,7 +244,17 @@ impl Crawler {
 
     /// Queues a refresh of one repository; false when the registry is unknown or the queue is full.
     pub fn refresh_repository(&self, registry: &str, repository: &str) -> bool {
-        self.refreshes.get(registry).is_some_and(|sender| sender.try_send(repository.to_owned()).is_ok())
+        self.queue(registry, RefreshRequest::now(repository))
+    }
+
+    /// Queues a refresh after a push the registry announced: it is repeated, with growing
+    /// delays, until the registry lists every tag in `expect` at its digest.
+    pub fn refresh_after_push(&self, registry: &str, repository: &str, expect: Vec<ExpectedTag>) -> bool {
+        self.queue(registry, RefreshRequest { repository: repository.to_owned(), expect, attempt: 0 })
+    }
+
+    fn queue(&self, registry: &str, request: RefreshRequest) -> bool {
+        self.refreshes.get(registry).is_some_and(|sender| sender.try_send(request).is_ok())
     }
 
     /// Asks the registry's task to crawl now; false when no such registry is configured.
@@ -259,6 +270,8 @@ impl Crawler {
 }
 
 struct CrawlTask {
+    /// Re-queues refreshes whose expectations the registry did not meet yet.
+    retries: mpsc::WeakSender<RefreshRequest>,
     source: RegistrySource,
     catalog: Catalog,
     writer: CatalogWriter,
@@ -267,7 +280,12 @@ struct CrawlTask {
 }
 
 impl CrawlTask {
-    async fn run(self, trigger: Arc<Notify>, mut refreshes: mpsc::Receiver<String>, shutdown: CancellationToken) {
+    async fn run(
+        self,
+        trigger: Arc<Notify>,
+        mut refreshes: mpsc::Receiver<RefreshRequest>,
+        shutdown: CancellationToken,
+    ) {
         let mut backoff = self.settings.initial_backoff;
         let interval =
             self.settings.registry_intervals.get(&self.source.name).copied().unwrap_or(self.settings.interval);
@@ -313,27 +331,51 @@ impl CrawlTask {
                     () = shutdown.cancelled() => return,
                     () = trigger.notified() => break,
                     () = tokio::time::sleep_until(next_crawl) => break,
-                    Some(repository) = refreshes.recv() => self.refresh_queued(repository, &mut refreshes).await,
+                    Some(request) = refreshes.recv() => self.refresh_queued(request, &mut refreshes).await,
                 }
             }
         }
     }
 
-    /// Refreshes `first` and every other repository already queued, each once.
-    async fn refresh_queued(&self, first: String, refreshes: &mut mpsc::Receiver<String>) {
-        let mut pending = BTreeSet::from([first]);
+    /// Refreshes `first` and every other repository already queued, each once; a refresh whose
+    /// expectations are not met yet is queued again after its retry delay.
+    async fn refresh_queued(&self, first: RefreshRequest, refreshes: &mut mpsc::Receiver<RefreshRequest>) {
+        let mut pending = vec![first];
         while let Ok(more) = refreshes.try_recv() {
-            pending.insert(more);
+            pending.push(more);
         }
-        for repository in pending {
-            let outcome = refresh_repository(&self.source, &self.catalog, &self.writer, &self.board, &repository).await;
-            if let Err(error) = outcome {
-                tracing::warn!(registry.name = %self.source.name, repo.name = %repository, %error, "repository refresh failed");
+        for request in merge(pending) {
+            let unmet = match refresh_repository(&self.source, &self.catalog, &self.writer, &self.board, &request).await
+            {
+                Ok(unmet) => unmet,
+                Err(error) => {
+                    tracing::warn!(registry.name = %self.source.name, repo.name = %request.repository, %error, "repository refresh failed");
+                    request.expect.clone()
+                }
+            };
+            if !unmet.is_empty() {
+                self.retry_later(RefreshRequest { expect: unmet, ..request });
             }
         }
         // Commit before the next walk reads its "previous" documents, so diffs never see stale ones.
         if let Err(error) = self.writer.flush().await {
             tracing::warn!(registry.name = %self.source.name, %error, "cannot commit refreshed repositories");
         }
+    }
+
+    /// Queues `request` again after its retry delay, or gives up on it with a warning.
+    fn retry_later(&self, request: RefreshRequest) {
+        let Some(delay) = request.retry_delay() else {
+            let tags: Vec<&str> = request.expect.iter().map(|expected| expected.tag.as_str()).collect();
+            tracing::warn!(registry.name = %self.source.name, repo.name = %request.repository, refresh.attempts = request.attempt + 1, ?tags, "the registry never listed the pushed tags it announced; the next crawl will look again");
+            return;
+        };
+        let retries = self.retries.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(sender) = retries.upgrade() {
+                let _ = sender.try_send(RefreshRequest { attempt: request.attempt + 1, ..request });
+            }
+        });
     }
 }

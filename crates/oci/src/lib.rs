@@ -38,6 +38,11 @@ pub fn is_valid_repository(name: &str) -> bool {
     listing::validate_repository(name).is_ok()
 }
 
+/// True when `tag` follows the distribution grammar for tags (`[\w][\w.-]{0,127}`).
+pub fn is_valid_tag(tag: &str) -> bool {
+    !tag.contains(':') && listing::validate_reference(tag).is_ok()
+}
+
 pub use manifest::{Manifest, ManifestBody, media_types};
 pub use politeness::{Politeness, RateLimitState};
 pub use reference::{DOCKER_HUB, DOCKER_HUB_API, Reference};
