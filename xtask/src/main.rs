@@ -49,6 +49,12 @@ enum Command {
         /// Where the JSON summary goes (default: target/bench/summary.json in the workspace).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run only these groups: `index` (P4, P5, P9), `crawl` (P1, P2), `webhook` (P8).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<bench::Group>,
+        /// Keep the P4 index directory after the run (its path is logged), for profiling.
+        #[arg(long)]
+        keep_index: bool,
     },
 }
 
@@ -83,8 +89,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&run::report_json(&report))?);
             Ok(())
         }
-        Command::Bench { quick, out } => {
-            bench::run(quick, out.unwrap_or_else(|| workspace_root().join("target/bench/summary.json"))).await
+        Command::Bench { quick, out, only, keep_index } => {
+            let out = out.unwrap_or_else(|| workspace_root().join("target/bench/summary.json"));
+            bench::run(bench::Options { quick, out, only, keep_index }).await
         }
     }
 }

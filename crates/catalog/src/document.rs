@@ -271,13 +271,18 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
         .descriptor_annotations
         .iter()
         .filter(|(key, _)| !artifact.annotations.contains_key(*key) && !artifact.labels.contains_key(*key));
+    let mut dates = BTreeMap::new();
     for (key, value) in from_indexes.chain(own) {
         text.push(' ');
         text.push_str(value);
         document.add_text(fields.annotations, format!("{key}\u{0}{value}"));
-        if let Some(date) = crate::query::date_value(value) {
-            document.add_text(fields.annotation_dates, crate::query::date_term_text(key, date));
+        if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
+            // Later entries win, as for the annotations themselves.
+            dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));
         }
+    }
+    if !dates.is_empty() {
+        document.add_object(fields.annotation_dates, dates);
     }
     document.add_text(fields.text, text);
 }
@@ -292,7 +297,6 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
     document.add_text(fields.repository, &repository.repository);
     document.add_u64(fields.tag_count, repository.tag_count);
     document.add_u64(fields.artifact_count, repository.artifact_count);
-    document.add_u64(fields.size, repository.size);
     if let Some(last_push) = repository.last_push.and_then(tantivy_date) {
         document.add_date(fields.last_push, last_push);
     }
@@ -324,7 +328,7 @@ pub(crate) fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<Tant
             document.add_text(fields.tag_name, &entry.tag);
             document.add_text(fields.tag_order, crate::tags::semver_key(&entry.tag));
             if let Some(created) = entry.created.and_then(tantivy_date) {
-                document.add_date(fields.created, created);
+                document.add_date(fields.tag_created, created);
             }
             document.add_text(fields.body, serde_json::to_string(&entry).unwrap_or_default());
             document

@@ -5,12 +5,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tantivy::Index;
-use tantivy::schema::{DateOptions, DateTimePrecision, FAST, INDEXED, STORED, STRING, Schema, TEXT};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, IndexRecordOption, JsonObjectOptions, NumericOptions, STORED, Schema, TEXT,
+    TextFieldIndexing, TextOptions,
+};
 
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -48,8 +51,8 @@ pub(crate) struct Fields {
     pub(crate) text: tantivy::schema::Field,
     /// Annotations and labels as `key NUL value` terms (exact matches).
     pub(crate) annotations: tantivy::schema::Field,
-    /// Date-valued annotations and labels as `key NUL yyyy-mm-ddThh:mm:ssZ` terms: ordered
-    /// lexicographically like the dates, so a term range is a date range within one key.
+    /// Date-valued annotations and labels as a JSON object of dates (fast only): a range on
+    /// one key scans that key's column instead of the postings of every distinct date.
     pub(crate) annotation_dates: tantivy::schema::Field,
     /// The earliest end-of-life date from lifecycle referrers or annotations.
     pub(crate) end_of_life: tantivy::schema::Field,
@@ -74,6 +77,9 @@ pub(crate) struct Fields {
     pub(crate) tag_name: tantivy::schema::Field,
     /// Tag documents: the semver order key (`tags::semver_key`).
     pub(crate) tag_order: tantivy::schema::Field,
+    /// Tag documents: the created date of the artifact (apart from `created`, so that date
+    /// ranges and date sorts of artifacts never visit tags).
+    pub(crate) tag_created: tantivy::schema::Field,
 }
 
 /// Fast-field names the range collectors take by name.
@@ -81,51 +87,82 @@ pub(crate) const FIELD_CREATED: &str = "created";
 pub(crate) const FIELD_SIZE: &str = "size";
 pub(crate) const FIELD_TAG_NAME: &str = "tag_name";
 pub(crate) const FIELD_TAG_ORDER: &str = "tag_order";
+pub(crate) const FIELD_TAG_CREATED: &str = "tag_created";
 /// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
 /// platform.
 pub(crate) const FACET_FIELDS: [&str; 5] = ["kind", "artifact_type", "registry", FIELD_REPOSITORY, "platforms"];
 
+/// The path of annotation `key` inside the `annotation_dates` object: the key's bytes in hex,
+/// one segment whatever the key holds (tantivy splits JSON paths on dots and reads backslashes
+/// as escapes, and annotation keys are full of dots).
+pub(crate) fn annotation_date_path(key: &str) -> String {
+    key.bytes().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// An exact-match string. Only the free-text field is scored, so no field has fieldnorms
+/// (a byte per document per field otherwise).
+fn keyword() -> TextOptions {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer("raw")
+        .set_fieldnorms(false)
+        .set_index_option(IndexRecordOption::Basic);
+    TextOptions::default().set_indexing_options(indexing)
+}
+
+/// An exact-match string that is also a fast field (facets, sorts).
+fn keyword_fast() -> TextOptions {
+    keyword().set_fast("raw")
+}
+
+/// A number for ranges (indexed) and sorts or facets (fast).
+fn number() -> NumericOptions {
+    NumericOptions::default().set_indexed().set_fast()
+}
+
+/// A date to the second, fast (ranges and sorts scan the column); `indexed` adds postings.
+fn date(indexed: bool) -> DateOptions {
+    let options = DateOptions::default().set_fast().set_precision(DateTimePrecision::Seconds);
+    if indexed { options.set_indexed() } else { options }
+}
+
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let date = DateOptions::from(INDEXED).set_stored().set_fast().set_precision(DateTimePrecision::Seconds);
     let fields = Fields {
-        doc_type: builder.add_text_field("doc_type", STRING | FAST),
-        key: builder.add_text_field("key", STRING),
-        repo_key: builder.add_text_field("repo_key", STRING),
-        registry: builder.add_text_field("registry", STRING | FAST),
-        repository: builder.add_text_field(FIELD_REPOSITORY, STRING | FAST),
-        digest: builder.add_text_field("digest", STRING),
-        tags: builder.add_text_field("tags", STRING),
-        kind: builder.add_text_field("kind", STRING | FAST),
-        media_type: builder.add_text_field("media_type", STRING | FAST),
-        artifact_type: builder.add_text_field("artifact_type", STRING | FAST),
-        platforms: builder.add_text_field("platforms", STRING | FAST),
-        subject: builder.add_text_field("subject", STRING),
-        size: builder.add_u64_field(FIELD_SIZE, INDEXED | FAST),
-        created: builder.add_date_field(FIELD_CREATED, date.clone()),
-        last_push: builder.add_date_field(FIELD_LAST_PUSH, date),
-        tag_count: builder.add_u64_field(FIELD_TAG_COUNT, FAST),
-        artifact_count: builder.add_u64_field("artifact_count", FAST),
+        doc_type: builder.add_text_field("doc_type", keyword_fast()),
+        key: builder.add_text_field("key", keyword()),
+        repo_key: builder.add_text_field("repo_key", keyword()),
+        registry: builder.add_text_field("registry", keyword_fast()),
+        repository: builder.add_text_field(FIELD_REPOSITORY, keyword_fast()),
+        digest: builder.add_text_field("digest", keyword()),
+        tags: builder.add_text_field("tags", keyword()),
+        kind: builder.add_text_field("kind", keyword_fast()),
+        media_type: builder.add_text_field("media_type", keyword_fast()),
+        artifact_type: builder.add_text_field("artifact_type", keyword_fast()),
+        platforms: builder.add_text_field("platforms", keyword_fast()),
+        subject: builder.add_text_field("subject", keyword()),
+        size: builder.add_u64_field(FIELD_SIZE, number()),
+        created: builder.add_date_field(FIELD_CREATED, date(false)),
+        last_push: builder.add_date_field(FIELD_LAST_PUSH, date(false)),
+        tag_count: builder.add_u64_field(FIELD_TAG_COUNT, NumericOptions::default().set_fast()),
+        artifact_count: builder.add_u64_field("artifact_count", NumericOptions::default().set_fast()),
         body: builder.add_text_field("body", STORED),
         text: builder.add_text_field("text", TEXT),
-        annotations: builder.add_text_field("annotations", STRING),
-        annotation_dates: builder.add_text_field("annotation_dates", STRING),
-        attached: builder.add_text_field("attached", STRING),
-        vulns_critical: builder.add_u64_field("vulns_critical", INDEXED | FAST),
-        vulns_high: builder.add_u64_field("vulns_high", INDEXED | FAST),
-        vulns_medium: builder.add_u64_field("vulns_medium", INDEXED | FAST),
-        vulns_low: builder.add_u64_field("vulns_low", INDEXED | FAST),
-        vulns_unknown: builder.add_u64_field("vulns_unknown", INDEXED | FAST),
-        vulns_total: builder.add_u64_field("vulns_total", INDEXED | FAST),
-        children: builder.add_text_field("children", STRING),
-        refers_to: builder.add_text_field("refers_to", STRING),
-        artifact_key: builder.add_text_field("artifact_key", STRING),
-        tag_name: builder.add_text_field(FIELD_TAG_NAME, STRING | FAST),
-        tag_order: builder.add_text_field(FIELD_TAG_ORDER, STRING | FAST),
-        end_of_life: builder.add_date_field(
-            "end_of_life",
-            DateOptions::from(INDEXED).set_fast().set_precision(DateTimePrecision::Seconds),
-        ),
+        annotations: builder.add_text_field("annotations", keyword()),
+        annotation_dates: builder.add_json_field("annotation_dates", JsonObjectOptions::default().set_fast("raw")),
+        attached: builder.add_text_field("attached", keyword()),
+        vulns_critical: builder.add_u64_field("vulns_critical", number()),
+        vulns_high: builder.add_u64_field("vulns_high", number()),
+        vulns_medium: builder.add_u64_field("vulns_medium", number()),
+        vulns_low: builder.add_u64_field("vulns_low", number()),
+        vulns_unknown: builder.add_u64_field("vulns_unknown", number()),
+        vulns_total: builder.add_u64_field("vulns_total", number()),
+        children: builder.add_text_field("children", keyword()),
+        refers_to: builder.add_text_field("refers_to", keyword()),
+        artifact_key: builder.add_text_field("artifact_key", keyword()),
+        tag_name: builder.add_text_field(FIELD_TAG_NAME, keyword_fast()),
+        tag_order: builder.add_text_field(FIELD_TAG_ORDER, keyword_fast()),
+        tag_created: builder.add_date_field(FIELD_TAG_CREATED, date(false)),
+        end_of_life: builder.add_date_field("end_of_life", date(false)),
     };
     (builder.build(), fields)
 }

@@ -13,7 +13,7 @@ use tantivy::{DocAddress, Order};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
-use crate::query::{QueryError, build, parse_query};
+use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
 use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
@@ -144,9 +144,16 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<BooleanQuery, SearchError> {
         let expr = parse_query(text).map_err(SearchError::Query)?;
-        let matched = build(&expr, &self.fields, searcher.index(), now).map_err(SearchError::Query)?;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, self.term(self.fields.doc_type, "artifact")), (Occur::Must, matched)];
+        let index = searcher.index();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = if matches!(&expr, Expr::And(parts) if parts.is_empty()) {
+            vec![(Occur::Must, self.term(self.fields.doc_type, "artifact"))]
+        } else if matches_only_artifacts(&expr, &self.fields, index) {
+            let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
+            vec![(Occur::Must, matched), (Occur::MustNot, self.term(self.fields.doc_type, "referrers_index"))]
+        } else {
+            let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
+            vec![(Occur::Must, self.term(self.fields.doc_type, "artifact")), (Occur::Must, matched)]
+        };
         if let Some(restriction) = scope.query(&self.fields)? {
             clauses.push((Occur::Must, restriction));
         }

@@ -11,7 +11,7 @@ use tantivy::{DocAddress, Order};
 use crate::document::{ArtifactDoc, ReferrerSummary};
 use crate::error::{Result, index_error};
 use crate::reader::Catalog;
-use crate::schema::{FIELD_CREATED, FIELD_TAG_NAME, FIELD_TAG_ORDER};
+use crate::schema::{FIELD_TAG_CREATED, FIELD_TAG_NAME, FIELD_TAG_ORDER};
 
 /// The digest a referrer tag names: `sha256-<hex>` (fallback index) or cosign's
 /// `sha256-<hex>.sig|.att|.sbom`; sha512 likewise.
@@ -181,7 +181,7 @@ impl Catalog {
         let error = || index_error("cannot list tags");
         let (addresses, total): (Vec<DocAddress>, usize) = match sort {
             TagSort::Newest => {
-                let collector = (top.order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Desc), Count);
+                let collector = (top.order_by_fast_field::<tantivy::DateTime>(FIELD_TAG_CREATED, Order::Desc), Count);
                 let (hits, total) = searcher.search(&query, &collector).map_err(error())?;
                 (hits.into_iter().map(|(_, address)| address).collect(), total)
             }

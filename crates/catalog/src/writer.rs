@@ -30,7 +30,7 @@ impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
             memory_budget_bytes: 50 << 20,
-            commit_every_docs: 5_000,
+            commit_every_docs: 25_000,
             commit_interval: Duration::from_secs(1),
         }
     }

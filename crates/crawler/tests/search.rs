@@ -87,6 +87,13 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     let before_cutoff = expected(&all, |a| a.annotations.get(created_key).is_some_and(|value| value.as_str() < cutoff));
     assert!(!before_cutoff.is_empty());
     assert_eq!(digests(&catalog, &format!(r#"annotation."{created_key}" < {cutoff}"#)), before_cutoff);
+    // An open-ended comparison still only matches artifacts that carry the key.
+    let with_key = expected(&all, |a| {
+        [&a.annotations, &a.labels, &a.descriptor_annotations].iter().any(|map| map.contains_key(created_key))
+    });
+    assert!(with_key.len() < all.len(), "some seeded artifacts have no {created_key}");
+    assert_eq!(digests(&catalog, &format!(r#"annotation."{created_key}" > 1990-01-01"#)), with_key);
+    assert!(digests(&catalog, r#"annotation."no.such.key" < 2100-01-01"#).is_empty());
     let (key, value) = all
         .iter()
         .flat_map(|a| a.annotations.iter())

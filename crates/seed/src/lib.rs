@@ -132,7 +132,10 @@ pub async fn seed(target: &Target, size: Size) -> anyhow::Result<SeedReport> {
     let pusher = Pusher::new(client, target.referrers_api);
     let started = std::time::Instant::now();
     match size {
-        Size::Bench { repositories } => bench::seed_bench(&pusher, repositories).await?,
+        Size::Bench { repositories } => {
+            let host = target.host()?;
+            bench::seed_bench(&pusher, &host, repositories).await?
+        }
         Size::Test => catalog::seed_catalog(&pusher, target, catalog::Plan::test()).await?,
         Size::Demo => catalog::seed_catalog(&pusher, target, catalog::Plan::demo()).await?,
     }

@@ -278,7 +278,16 @@ async fn bench_size_creates_the_requested_repositories() {
     let catalog = client.catalog().await.unwrap().items;
     assert_eq!(catalog.len(), 30);
     assert!(catalog.iter().all(|name| name.starts_with("bench/repo-")));
-    assert_eq!(report.items.len(), 30 + 8, "every fourth repository has a second version");
+    assert_eq!(report.of_kind("image").count(), 30 + 8, "every fourth repository has a second version");
+    assert_eq!(report.of_kind("sbom").count(), 10, "every third repository has an SBOM");
+    assert_eq!(report.of_kind("signature").count(), 8, "every fourth (from the second) is signed");
     let tags: BTreeSet<String> = client.tags("bench/repo-00004").await.unwrap().items.into_iter().collect();
     assert_eq!(tags, BTreeSet::from(["1.0.0".to_owned(), "1.1.0".to_owned()]));
+    // distribution 2.8 has no referrers API: the SBOM is listed by the subject's fallback tag.
+    let sbom = report.of_kind("sbom").find(|item| item.repository == "bench/repo-00003").unwrap();
+    let fallback = sbom.subject.as_deref().unwrap().replace(':', "-");
+    let tags = client.tags("bench/repo-00003").await.unwrap().items;
+    assert!(tags.contains(&fallback), "{tags:?}");
+    let signed = client.tags("bench/repo-00001").await.unwrap().items;
+    assert!(signed.iter().any(|tag| tag.starts_with("sha256-") && tag.ends_with(".sig")), "{signed:?}");
 }

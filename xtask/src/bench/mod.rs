@@ -52,14 +52,78 @@ impl Scale {
     }
 }
 
-/// Runs every scenario, writes the summary to `out` and prints the table.
-pub(crate) async fn run(quick: bool, out: PathBuf) -> anyhow::Result<()> {
-    let scale = Scale::new(quick);
+/// Groups of scenarios that can run alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Group {
+    /// P4, P5 and P9: the index.
+    Index,
+    /// P1 and P2: crawling a seeded registry.
+    Crawl,
+    /// P8: push to searchable.
+    Webhook,
+}
+
+/// What `xtask bench` was asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// A tenth of the data.
+    pub(crate) quick: bool,
+    /// Where the JSON summary goes.
+    pub(crate) out: PathBuf,
+    /// Groups to run; empty runs all.
+    pub(crate) only: Vec<Group>,
+    /// Keep the P4 index directory.
+    pub(crate) keep_index: bool,
+}
+
+impl Options {
+    fn runs(&self, group: Group) -> bool {
+        self.only.is_empty() || self.only.contains(&group)
+    }
+}
+
+/// Runs the scenarios asked for, writes the summary to `out` and prints the table.
+pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
+    let scale = Scale::new(options.quick);
     let started = Instant::now();
     let started_at = Utc::now();
     let load_at_start = report::load_average();
     let mut scenarios = Vec::new();
 
+    if options.runs(Group::Index) {
+        scenarios.extend(index_scenarios(scale, started_at, options.keep_index).await?);
+    }
+    if options.runs(Group::Crawl) {
+        tracing::info!(repositories = scale.crawl_repositories, "P1/P2: seeding and crawling");
+        scenarios.extend(crawl::run(scale.crawl_repositories, CRAWL_CONCURRENCY).await?);
+    }
+    if options.runs(Group::Webhook) {
+        tracing::info!(pushes = scale.pushes, "P8: push to searchable");
+        scenarios.push(webhook::run(scale.pushes).await?);
+    }
+
+    let pass = scenarios.iter().all(|scenario| scenario.pass);
+    let summary = Summary {
+        mode: scale.mode,
+        started: started_at.to_rfc3339(),
+        cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        load_average: [load_at_start, report::load_average()],
+        duration_s: seconds(started.elapsed()),
+        scenarios,
+        skipped: skipped(),
+        pass,
+    };
+    summary.write(&options.out)?;
+    println!("{}\n\nsummary written to {}", summary.table(), options.out.display());
+    Ok(())
+}
+
+/// P4, P5 and P9 over one synthetic index.
+async fn index_scenarios(
+    scale: Scale,
+    started_at: chrono::DateTime<Utc>,
+    keep_index: bool,
+) -> anyhow::Result<Vec<report::Scenario>> {
     tracing::info!(artifacts = scale.artifacts, "P4: indexing synthetic artifacts");
     let built = index::run(scale.artifacts, started_at).await?;
     tracing::info!(clients = search::CLIENTS, "P5: searching");
@@ -82,30 +146,12 @@ pub(crate) async fn run(quick: bool, out: PathBuf) -> anyhow::Result<()> {
         after_index: built.rss_after,
         after_search: searched.rss_after,
     };
-    scenarios.push(built.scenario);
-    scenarios.push(searched.scenario);
-    scenarios.push(memory::scenario(figures)?);
-    drop(built.directory);
-
-    tracing::info!(repositories = scale.crawl_repositories, "P1/P2: seeding and crawling");
-    scenarios.extend(crawl::run(scale.crawl_repositories, CRAWL_CONCURRENCY).await?);
-    tracing::info!(pushes = scale.pushes, "P8: push to searchable");
-    scenarios.push(webhook::run(scale.pushes).await?);
-
-    let pass = scenarios.iter().all(|scenario| scenario.pass);
-    let summary = Summary {
-        mode: scale.mode,
-        started: started_at.to_rfc3339(),
-        cpus: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
-        load_average: [load_at_start, report::load_average()],
-        duration_s: seconds(started.elapsed()),
-        scenarios,
-        skipped: skipped(),
-        pass,
-    };
-    summary.write(&out)?;
-    println!("{}\n\nsummary written to {}", summary.table(), out.display());
-    Ok(())
+    let scenarios = vec![built.scenario, searched.scenario, memory::scenario(figures)?];
+    if keep_index {
+        let kept = built.directory.keep();
+        tracing::info!(index.path = %kept.display(), "index kept");
+    }
+    Ok(scenarios)
 }
 
 /// The PERFORMANCE.md scenarios this command leaves to other tools, and why.

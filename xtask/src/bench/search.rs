@@ -1,10 +1,11 @@
 //! P5: searches over the P4 index from 8 concurrent clients (threads sharing one `Catalog`):
-//! term, range, annotation-date, full-text and the facet-heavy empty query, each through
-//! `Catalog::search` (top 50 by date, total count and facets).
+//! term, range, annotation-date and full-text queries as PERFORMANCE.md states them (top 50 by
+//! date and the total count: `Catalog::search_hits`), and the facet counts of the query that
+//! matches everything (`Catalog::search_facets`), the heaviest facet request there is.
 //!
 //! Every timed search passes its own `now`, one minute apart, so that no cache keyed by query
 //! and time answers it: the figures are the cost of a search nobody made before. The repeated
-//! empty query is measured apart, as the cached case.
+//! facet request is measured apart, as the cached case.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
-use ocicat_catalog::{Catalog, SearchSort, WriterConfig};
+use ocicat_catalog::{Catalog, Scope, SearchSort, WriterConfig};
 use serde_json::json;
 
 use super::memory::anonymous_rss;
@@ -104,6 +105,8 @@ pub(crate) fn run(directory: &Path, rounds: usize, now: DateTime<Utc>) -> anyhow
             }),
         );
     }
+    let cached_figures = Latencies::of(&cached_samples);
+    checks.push(Check::at_most("facets_cached_p99_ms", cached_figures.p99_ms, 1.0));
     let searches = CLIENTS * rounds * queries.len();
     let measured = json!({
         "artifacts": searchable,
@@ -115,12 +118,12 @@ pub(crate) fn run(directory: &Path, rounds: usize, now: DateTime<Utc>) -> anyhow
         "sort": "newest",
         "queries": latencies,
         "distinct_now_per_search": true,
-        "repeated_empty_query_latency": Latencies::of(&cached_samples),
+        "facets_cached_latency": cached_figures,
     });
     let scenario = Scenario::new(
         "P5",
         "search, 8 clients",
-        "p50 <= 5 ms, p99 <= 50 ms (term, range, annotation-date, full-text; top 50 + count); facets p99 <= 50 ms",
+        "p50 <= 5 ms, p99 <= 50 ms (term, range, annotation-date, full-text; top 50 + count); facets p99 <= 50 ms (<= 1 ms cached)",
         measured,
         None,
         checks,
@@ -193,10 +196,16 @@ fn client_loop(
     Ok(samples)
 }
 
-/// Runs one search; returns its total and the page length.
+/// Runs one search (the facets for [`FACETS`], else the page and count); returns the total
+/// and the number of hits or of facet values.
 fn search(catalog: &Catalog, query: &Query, now: DateTime<Utc>) -> anyhow::Result<(u64, usize)> {
-    let results = catalog
-        .search(&query.text, SearchSort::Newest, 0, PAGE, now)
-        .map_err(|error| anyhow!("failed to run {} query {:?}: {error}", query.name, query.text))?;
-    Ok((results.total, results.items.len()))
+    let failed = |error| anyhow!("failed to run {} query {:?}: {error}", query.name, query.text);
+    if query.name == FACETS {
+        let facets = catalog.search_facets(&Scope::all(), &query.text, now).map_err(failed)?;
+        let total = facets.kind.iter().map(|(_, count)| count).sum();
+        return Ok((total, facets.kind.len() + facets.artifact_type.len() + facets.repository.len()));
+    }
+    let (total, hits) =
+        catalog.search_hits(&Scope::all(), &query.text, SearchSort::Newest, 0, PAGE, now).map_err(failed)?;
+    Ok((total, hits.len()))
 }

@@ -17,11 +17,6 @@ pub(crate) use values::date_value;
 use crate::document::tantivy_date;
 use crate::schema::Fields;
 
-/// The indexed form of a date-valued annotation: `key NUL yyyy-mm-ddThh:mm:ssZ`.
-pub(crate) fn date_term_text(key: &str, date: DateTime<Utc>) -> String {
-    format!("{key}\u{0}{}", date.format("%Y-%m-%dT%H:%M:%SZ"))
-}
-
 fn error(position: usize, message: impl Into<String>) -> QueryError {
     QueryError { position, message: message.into() }
 }
@@ -100,6 +95,24 @@ pub(crate) fn build(
         Expr::Text(text) => text_query(text, fields, index)?,
         Expr::Clause { field, op, value, position } => clause(field, *op, value, *position, fields, now)?,
     })
+}
+
+/// True when every document `expr` can match is an artifact (or a fallback referrers index,
+/// which has the same fields): a positive clause on a field only they carry, in every branch.
+/// Searches then skip intersecting with the million-entry `doc_type:artifact` postings.
+pub(crate) fn matches_only_artifacts(expr: &Expr, fields: &Fields, index: &Index) -> bool {
+    match expr {
+        Expr::And(parts) => parts.iter().any(|part| matches_only_artifacts(part, fields, index)),
+        Expr::Or(parts) => !parts.is_empty() && parts.iter().all(|part| matches_only_artifacts(part, fields, index)),
+        Expr::Not(_) => false,
+        // Text with no token matches everything (see `text_query`).
+        Expr::Text(text) => index.tokenizer_for_field(fields.text).is_ok_and(|mut tokenizer| {
+            let mut stream = tokenizer.token_stream(text);
+            stream.advance()
+        }),
+        // Registry and repository names are on every document type; `!=` matches all others.
+        Expr::Clause { field, op, .. } => *op != Op::NotEqual && !matches!(field, Field::Registry | Field::Repository),
+    }
 }
 
 fn text_query(text: &str, fields: &Fields, index: &Index) -> Result<Box<dyn Query>, QueryError> {
@@ -194,22 +207,22 @@ fn clause(
                 return Ok(if op == Op::NotEqual { negate(query) } else { query });
             }
             let (start, end) = date_span(value, now, position)?;
+            // One key of the JSON object (see `schema::annotation_date_path`).
             let as_term = |date: tantivy::DateTime| {
-                let date = DateTime::from_timestamp(date.into_timestamp_secs(), 0).unwrap_or_default();
-                Term::from_field_text(fields.annotation_dates, &date_term_text(key, date))
+                let path = crate::schema::annotation_date_path(key);
+                let mut term = Term::from_field_json_path(fields.annotation_dates, &path, false);
+                term.append_type_and_fast_value(date);
+                term
             };
             let (low, high) = bounds(op, start, end, as_term);
-            // Keep the range within this key: the key's terms sit between "key NUL" and "key SOH".
+            // An open end still needs the key: a fast-field range with no bound on either side
+            // would match every document, not only those with this annotation.
             let low = match low {
-                Bound::Unbounded => {
-                    Bound::Included(Term::from_field_text(fields.annotation_dates, &format!("{key}\u{0}")))
-                }
+                Bound::Unbounded => Bound::Included(as_term(tantivy::DateTime::MIN)),
                 bound => bound,
             };
             let high = match high {
-                Bound::Unbounded => {
-                    Bound::Excluded(Term::from_field_text(fields.annotation_dates, &format!("{key}\u{1}")))
-                }
+                Bound::Unbounded => Bound::Included(as_term(tantivy::DateTime::MAX)),
                 bound => bound,
             };
             (low, high)
