@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage};
+use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage, TagList};
 
 /// Rows per page of the repository list.
 pub const REPOSITORIES_PER_PAGE: usize = 50;
@@ -33,11 +33,24 @@ pub async fn list_repositories(
     find_repositories(&state()?, registry, filter, sort, page).await
 }
 
-/// A repository with its tags and badges.
+/// A repository's counts for its page header.
 #[server]
 pub async fn get_repository(registry: String, repository: String) -> Result<RepositoryView, AppError> {
     use crate::ssr::*;
     find_repository(&state()?, registry, repository).await
+}
+
+/// One page of a repository's version tags with their badges, filtered and sorted.
+#[server]
+pub async fn list_tags(
+    registry: String,
+    repository: String,
+    filter: String,
+    sort: String,
+    page: usize,
+) -> Result<TagList, AppError> {
+    use crate::ssr::*;
+    find_tags(&state()?, registry, repository, filter, sort, page).await
 }
 
 /// One artifact with its layers, children, referrers and raw JSON.

@@ -24,11 +24,37 @@ pub fn KindIcon(kind: String) -> impl IntoView {
     view! { <span class=class title=title aria-label=title>{label}</span> }
 }
 
-/// A short digest with the full one in its title.
+/// A short digest with the full one in its title, and a button that copies the full one.
 #[component]
 pub fn ShortDigest(digest: String) -> impl IntoView {
     let short = short_digest(&digest);
-    view! { <code class="digest" title=digest.clone()>{short}</code> }
+    view! {
+        <span class="digest-cell">
+            <code class="digest" title=digest.clone()>{short}</code>
+            <CopyButton text=digest label="Copy digest"/>
+        </span>
+    }
+}
+
+/// A button that puts `text` on the clipboard (once hydrated) and says so.
+#[component]
+pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
+    let (copied, set_copied) = signal(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            // The promise settles on its own; a refusal leaves the label unchanged.
+            let _ = window.navigator().clipboard().write_text(&text);
+            set_copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&text, set_copied);
+    };
+    view! {
+        <button type="button" class="copy" title=label aria-label=label on:click=copy>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
 }
 
 /// Signed / SBOM / scans / attestations / end-of-life badges.

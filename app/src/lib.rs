@@ -11,6 +11,7 @@ pub mod model;
 pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod toolbar;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -111,8 +111,6 @@ pub struct TagRow {
     pub size: u64,
     /// Created (RFC 3339), if known.
     pub created: Option<String>,
-    /// Seconds since the epoch for sorting (0 when unknown).
-    pub created_epoch: i64,
     /// Badges from referrers.
     pub badges: Badges,
 }
@@ -163,10 +161,16 @@ pub struct RepositoryView {
     pub host: String,
     /// Repository path.
     pub repository: String,
-    /// Tag rows (one per tag) followed by untagged manifests that are not referrers or children.
-    pub tags: Vec<TagRow>,
+    /// Version tags (fallback and cosign tags left out).
+    pub tag_count: u64,
     /// Manifests in the repository, including referrers and index children.
     pub artifact_count: u64,
+    /// Total size of the tagged artifacts.
+    pub size: u64,
+    /// Newest creation date among its artifacts (RFC 3339).
+    pub last_push: Option<String>,
+    /// When the crawler last walked it (RFC 3339).
+    pub crawled_at: Option<String>,
 }
 
 /// A name/value pair with a flag telling whether the value may be shown as a link.

@@ -38,11 +38,12 @@ pub fn HomePage() -> impl IntoView {
 fn RegistryCardView(card: RegistryCard) -> impl IntoView {
     let href = format!("/r/{}", card.name);
     let progress = (card.state == "crawling").then(|| {
-        let percent = if card.repositories_total == 0 { 0 } else { card.repositories_done * 100 / card.repositories_total };
+        let percent =
+            if card.repositories_total == 0 { 0 } else { card.repositories_done * 100 / card.repositories_total };
         view! {
-            <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
-                <div class="progress-bar" style=format!("width: {percent}%")></div>
-            </div>
+            <progress class="progress" max="100" value=percent.to_string() aria-label="Repositories crawled">
+                {format!("{percent}%")}
+            </progress>
         }
     });
     let error =

@@ -1,88 +1,104 @@
-//! A repository's tags: kind, digest, platforms, size, date and badges, with a filter and a sort
-//! that react as you type (the page's interactive part, hydrated in the browser).
+//! A repository: its pull command and counts, then its version tags a page at a time — kind,
+//! digest, platforms, size, date and badges — filtered as you type and sorted (newest, name,
+//! semver) by the catalog, all in the URL. Referrer plumbing (fallback and cosign tags) shows
+//! as badges on the tag it describes, never as a row.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::get_repository;
-use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
-use crate::model::{RepositoryView, TagRow, human_size};
+use crate::api::{get_repository, list_tags};
+use crate::components::{BadgeList, CopyButton, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
+use crate::model::{RepositoryView, TagList, human_size};
+use crate::toolbar::{FilterBar, Pager, encode};
+
+const SORTS: &[(&str, &str)] = &[("newest", "Newest first"), ("semver", "Version"), ("name", "Name")];
 
 /// The repository page for `registry` and `repository`.
 #[component]
 pub fn RepositoryPage(registry: String, repository: String) -> impl IntoView {
-    let view_data = Resource::new(
-        move || (registry.clone(), repository.clone()),
-        |(registry, repository)| get_repository(registry, repository),
+    let query = use_query_map();
+    let filter = move || query.read().get("q").unwrap_or_default();
+    let sort = move || query.read().get("sort").unwrap_or_else(|| "newest".into());
+    let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
+    let names = StoredValue::new((registry.clone(), repository.clone()));
+    let header =
+        Resource::new(move || names.get_value(), |(registry, repository)| get_repository(registry, repository));
+    let tags = Resource::new(
+        move || (names.get_value(), filter(), sort(), page()),
+        |((registry, repository), filter, sort, page)| list_tags(registry, repository, filter, sort, page),
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading tags…"</p> }>
-            {move || Suspend::new(async move {
-                match view_data.await {
-                    Ok(data) => view! { <TagTable data/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-fn matches(row: &TagRow, needle: &str) -> bool {
-    needle.is_empty()
-        || row.tag.as_deref().unwrap_or("untagged").to_lowercase().contains(needle)
-        || row.digest.contains(needle)
-        || row.kind.contains(needle)
-}
-
-#[component]
-fn TagTable(data: RepositoryView) -> impl IntoView {
-    let (filter, set_filter) = signal(String::new());
-    let (sort, set_sort) = signal("newest".to_string());
-    let all_rows = StoredValue::new(data.tags.clone());
-    let total = data.tags.len();
-    let visible = move || {
-        let needle = filter.get().trim().to_lowercase();
-        let mut rows: Vec<TagRow> =
-            all_rows.with_value(|rows| rows.iter().filter(|row| matches(row, &needle)).cloned().collect());
-        if sort.get() == "name" {
-            rows.sort_by(|a, b| a.tag.cmp(&b.tag));
-        }
-        rows
-    };
-    let shown = move || visible().len();
-    let registry = data.registry.clone();
-    let repository = data.repository.clone();
-    let base = StoredValue::new(format!("/r/{registry}/{repository}"));
+    let path = format!("/r/{registry}/{repository}");
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Registries"</a><span>"/"</span>
             <a href=format!("/r/{registry}")>{registry.clone()}</a><span>"/"</span>
             <span>{repository.clone()}</span>
         </nav>
+        <Suspense fallback=|| view! { <p class="loading">"Loading repository…"</p> }>
+            {move || Suspend::new(async move {
+                match header.await {
+                    Ok(data) => view! { <RepositoryHead data/> }.into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <FilterBar path=path.clone() id="tag-filter" placeholder="Filter tags…" sorts=SORTS/>
+        <Transition fallback=|| view! { <p class="loading">"Loading tags…"</p> }>
+            {move || {
+                let path = path.clone();
+                Suspend::new(async move {
+                    match tags.await {
+                        Ok(list) => view! { <TagTable list path filter=filter() sort=sort()/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn RepositoryHead(data: RepositoryView) -> impl IntoView {
+    let pull = format!("docker pull {}/{}:<tag>", data.host, data.repository);
+    let untagged = format!(
+        "/search?q={}",
+        encode(&format!("registry:\"{}\" repo:\"{}\" NOT tag:*", data.registry, data.repository))
+    );
+    view! {
         <section class="page-head">
-            <h1 class="mono">{repository.clone()}</h1>
-            <p class="muted">{format!("{total} tags · {} manifests including referrers", data.artifact_count)}</p>
-            <p class="pull"><span class="muted">"Pull "</span><code class="copyable">{format!("docker pull {}/{}:<tag>", data.host, repository)}</code></p>
+            <h1 class="mono">{data.repository.clone()}</h1>
+            <p class="muted">
+                {format!("{} tags · {} manifests including referrers · {}", data.tag_count, data.artifact_count, human_size(data.size))}
+                " · last push " <DateText value=data.last_push.clone()/>
+                " · " <a href=untagged>"untagged manifests"</a>
+            </p>
+            <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
         </section>
-        <div class="toolbar">
-            <label class="visually-hidden" for="tag-filter">"Filter tags"</label>
-            <input id="tag-filter" type="search" placeholder="Filter tags, digests, kinds…" autocomplete="off"
-                prop:value=move || filter.get()
-                on:input=move |event| set_filter.set(event_target_value(&event))/>
-            <label class="visually-hidden" for="tag-sort">"Sort tags"</label>
-            <select id="tag-sort" on:change=move |event| set_sort.set(event_target_value(&event))>
-                <option value="newest">"Newest first"</option>
-                <option value="name">"Name"</option>
-            </select>
-            <span class="muted" data-testid="tag-count">{move || format!("{} of {total}", shown())}</span>
-        </div>
-        <Show when=move || { shown() > 0 } fallback=|| view! { <EmptyState title="No matching tags".to_string() hint="Clear the filter to see every tag.".to_string()/> }>
+    }
+}
+
+#[component]
+fn TagTable(list: TagList, path: String, filter: String, sort: String) -> impl IntoView {
+    let pages = list.total.div_ceil(list.per_page as u64).max(1) as usize;
+    let count = if filter.is_empty() { format!("{} tags", list.total) } else { format!("{} tags match", list.total) };
+    let table = if list.rows.is_empty() {
+        let hint = if filter.is_empty() {
+            "This repository has no version tags; its manifests are reachable from the untagged list.".to_string()
+        } else {
+            format!("No tag contains “{filter}”. Clear the filter to see every tag.")
+        };
+        view! { <EmptyState title="No matching tags".to_string() hint/> }.into_any()
+    } else {
+        let rows = list.rows.clone();
+        let base = path.clone();
+        view! {
             <table class="table tags">
                 <thead><tr><th>"Tag"</th><th>"Kind"</th><th>"Digest"</th><th>"Platforms"</th><th class="num">"Size"</th><th>"Created"</th><th>"Attached"</th></tr></thead>
                 <tbody>
-                    <For each=visible key=|row| (row.tag.clone(), row.digest.clone()) let:row>
+                    {rows.into_iter().map(|row| view! {
                         <tr>
                             <td>
-                                <a class="tag-link" href=format!("{}/@{}", base.get_value(), row.digest)>
+                                <a class="tag-link" href=format!("{base}/@{}", row.digest)>
                                     {row.tag.clone().unwrap_or_else(|| "untagged".into())}
                                 </a>
                             </td>
@@ -93,9 +109,14 @@ fn TagTable(data: RepositoryView) -> impl IntoView {
                             <td><DateText value=row.created.clone()/></td>
                             <td><BadgeList badges=row.badges.clone()/></td>
                         </tr>
-                    </For>
+                    }).collect_view()}
                 </tbody>
             </table>
-        </Show>
+        }.into_any()
+    };
+    view! {
+        <p class="muted small" data-testid="tag-count">{count}</p>
+        {table}
+        <Pager path filter sort page=list.page pages/>
     }
 }

@@ -8,6 +8,7 @@ use crate::api::search_artifacts;
 use crate::components::{DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
 use crate::model::{SearchHit, SearchPage as Results, human_size};
+use crate::toolbar::{Pager, encode};
 
 const EXAMPLES: [(&str, &str); 8] = [
     ("eol < today", "past their end of life"),
@@ -19,16 +20,6 @@ const EXAMPLES: [(&str, &str); 8] = [
     ("type:application/spdx+json", "by artifact type"),
     ("annotation.\"org.opencontainers.image.licenses\" = Apache-2.0", "by annotation"),
 ];
-
-/// Percent-encodes a query for a link.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
 
 /// The search page.
 #[component]
@@ -99,10 +90,6 @@ fn QueryErrorView(query: String, message: String, position: usize) -> impl IntoV
 #[component]
 fn ResultList(found: Results, sort: String) -> impl IntoView {
     let pages = found.total.div_ceil(found.per_page as u64).max(1) as usize;
-    let link = {
-        let (query, sort) = (found.query.clone(), sort.clone());
-        move |page: usize| format!("/search?q={}&sort={sort}&page={page}", encode(&query))
-    };
     let facet_link = {
         let (query, sort) = (found.query.clone(), sort.clone());
         move |field: &str, value: &str| {
@@ -110,8 +97,6 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
             format!("/search?q={}&sort={sort}", encode(narrowed.trim()))
         }
     };
-    let previous = (found.page > 0).then(|| link(found.page - 1));
-    let next = (found.page + 1 < pages).then(|| link(found.page + 1));
     if found.hits.is_empty() {
         return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
     }
@@ -135,11 +120,7 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
         <ul class="hits">
             {found.hits.into_iter().map(|hit| view! { <HitCard hit/> }).collect_view()}
         </ul>
-        <nav class="pager" aria-label="Pages">
-            {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
-            <span class="muted">{format!("Page {} of {}", found.page + 1, pages)}</span>
-            {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
-        </nav>
+        <Pager path="/search".to_string() filter=found.query.clone() sort page=found.page pages/>
     }
     .into_any()
 }

@@ -62,7 +62,8 @@ pub async fn find_repositories(
     })
 }
 
-/// A repository page (shared by the server function and the JSON API).
+/// A repository's header: its counts and when it was crawled (shared by the server function and
+/// the JSON API); its tags come a page at a time from [`find_tags`].
 pub async fn find_repository(
     state: &UiState,
     registry: String,
@@ -71,11 +72,19 @@ pub async fn find_repository(
     let status = registry_status(state, &registry)?;
     let catalog = state.catalog.clone();
     let (name, repo) = (registry.clone(), repository.clone());
-    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
-    if artifacts.is_empty() {
-        return Err(AppError::NotFound(format!("repository {repository:?}")));
-    }
-    Ok(super::repository_view(&registry, &host_of(&status.url), &repository, &artifacts))
+    let found = blocking(move || catalog.repository(&name, &repo))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("repository {repository:?}")))?;
+    Ok(RepositoryView {
+        registry,
+        host: host_of(&status.url),
+        repository,
+        tag_count: found.tag_count,
+        artifact_count: found.artifact_count,
+        size: found.size,
+        last_push: found.last_push.map(|date| date.to_rfc3339()),
+        crawled_at: found.crawled_at.map(|date| date.to_rfc3339()),
+    })
 }
 
 /// Tags listed per page.

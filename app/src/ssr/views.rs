@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ocicat_catalog::ArtifactDoc;
 
-use crate::model::{Annotation, ArtifactView, Badges, Part, Related, RepositoryView, TagRow};
+use crate::model::{Annotation, ArtifactView, Badges, Part, Related, TagRow};
 
 pub(crate) use ocicat_catalog::is_version_tag;
 
@@ -83,7 +83,6 @@ pub(crate) fn tag_row(entry: ocicat_catalog::TagEntry) -> TagRow {
     TagRow {
         badges: summary_badges(&entry.referrers, entry.end_of_life, &today()),
         created: entry.created.map(|date| date.to_rfc3339()),
-        created_epoch: entry.created.map_or(0, |date| date.timestamp()),
         tag: Some(entry.tag),
         digest: entry.digest,
         kind: entry.kind,
@@ -103,41 +102,6 @@ pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> crate::model:
 
 fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
-/// Builds the repository page: one row per version tag, then untagged top-level manifests.
-pub fn repository_view(registry: &str, host: &str, repository: &str, artifacts: &[ArtifactDoc]) -> RepositoryView {
-    let subjects: Vec<Option<String>> = artifacts.iter().map(effective_subject).collect();
-    let graph = Graph::new(artifacts, &subjects);
-    let today = today();
-    let mut tags = Vec::new();
-    for (artifact, subject) in artifacts.iter().zip(&subjects) {
-        let versions: Vec<&String> = artifact.tags.iter().filter(|tag| is_version_tag(tag)).collect();
-        let top_level =
-            subject.is_none() && !graph.parents.contains_key(artifact.digest.as_str()) && artifact.tags.is_empty();
-        let row = |tag: Option<String>| TagRow {
-            tag,
-            digest: artifact.digest.clone(),
-            kind: artifact.kind.clone(),
-            platforms: artifact.platforms.clone(),
-            size: artifact.size,
-            created: artifact.created.map(|date| date.to_rfc3339()),
-            created_epoch: artifact.created.map_or(0, |date| date.timestamp()),
-            badges: badges(artifact, &today),
-        };
-        if versions.is_empty() && top_level {
-            tags.push(row(None));
-        }
-        tags.extend(versions.into_iter().map(|tag| row(Some(tag.clone()))));
-    }
-    tags.sort_by(|a, b| b.created_epoch.cmp(&a.created_epoch).then_with(|| a.tag.cmp(&b.tag)));
-    RepositoryView {
-        registry: registry.to_owned(),
-        host: host.to_owned(),
-        repository: repository.to_owned(),
-        tags,
-        artifact_count: artifacts.len() as u64,
-    }
 }
 
 fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {

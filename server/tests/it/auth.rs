@@ -14,7 +14,7 @@ async fn assert_served(app: &TestApp) {
     let card = &app.get_json("/api/v1/registries").await[0];
     assert_eq!(card["repositories"], repositories.len() as u64, "{card:#}");
     assert_eq!(card["failures"], 0, "{card:#}");
-    let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/demo/app")).await;
+    let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/demo/app/-/tags")).await;
     let shown: std::collections::BTreeSet<String> = tag_rows(&view).into_keys().collect();
     assert_eq!(shown, seeded_tags(&app.report, "demo/app"));
 }

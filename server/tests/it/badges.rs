@@ -5,7 +5,7 @@ use crate::util::{LOCAL, TestApp, fully_attached_subject, referrer_kinds, tag_ro
 
 /// The row of `digest` in the repository JSON of `repository`.
 async fn badges_of(app: &TestApp, repository: &str, digest: &str) -> serde_json::Value {
-    let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{repository}")).await;
+    let view = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{repository}/-/tags")).await;
     let rows = tag_rows(&view);
     let row = rows.values().find(|row| row["digest"] == digest).unwrap_or_else(|| panic!("{digest} in {view:#}"));
     row["badges"].clone()

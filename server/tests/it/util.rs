@@ -262,11 +262,11 @@ pub(crate) fn fully_attached_subject(report: &SeedReport) -> &Seeded {
         .expect("the seeder attaches every referrer kind to one image")
 }
 
-/// The rows of a repository JSON document as `(tag, row)` pairs, tagged rows only.
-pub(crate) fn tag_rows(repository: &Value) -> BTreeMap<String, Value> {
-    repository["tags"]
+/// The rows of a tag list JSON document (`…/-/tags`) as `(tag, row)` pairs.
+pub(crate) fn tag_rows(list: &Value) -> BTreeMap<String, Value> {
+    list["rows"]
         .as_array()
-        .expect("tags is an array")
+        .expect("rows is an array")
         .iter()
         .filter_map(|row| row["tag"].as_str().map(|tag| (tag.to_owned(), row.clone())))
         .collect()
