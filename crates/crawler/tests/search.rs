@@ -87,6 +87,8 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     let before_cutoff = expected(&all, |a| a.annotations.get(created_key).is_some_and(|value| value.as_str() < cutoff));
     assert!(!before_cutoff.is_empty());
     assert_eq!(digests(&catalog, &format!(r#"annotation."{created_key}" < {cutoff}"#)), before_cutoff);
+    // Untagged manifests (the repository page links to this).
+    assert_eq!(digests(&catalog, "NOT tag:*"), expected(&all, |a| a.tags.is_empty()));
     // An open-ended comparison still only matches artifacts that carry the key.
     let with_key = expected(&all, |a| {
         [&a.annotations, &a.labels, &a.descriptor_annotations].iter().any(|map| map.contains_key(created_key))
