@@ -73,6 +73,40 @@ pub(crate) fn merge(requests: impl IntoIterator<Item = RefreshRequest>) -> Vec<R
     merged.into_values().collect()
 }
 
+/// Announcements remembered before they are all forgotten (a bound, not a cache policy).
+const MAX_ANNOUNCED: usize = 10_000;
+
+/// The digest each (repository, tag) was last announced at. A fallback index tag moves with
+/// every referrer pushed, so an older announcement for it is never met: only the newest is
+/// waited for.
+#[derive(Debug, Default)]
+pub(crate) struct Announcements(HashMap<(String, String), String>);
+
+impl Announcements {
+    /// Remembers the announcements of new requests (retries announce nothing new).
+    pub(crate) fn record(&mut self, requests: &[RefreshRequest]) {
+        if self.0.len() > MAX_ANNOUNCED {
+            self.0.clear();
+        }
+        for request in requests.iter().filter(|request| request.attempt == 0) {
+            for expected in &request.expect {
+                self.0.insert((request.repository.clone(), expected.tag.clone()), expected.digest.clone());
+            }
+        }
+    }
+
+    /// `unmet` without the expectations a newer announcement replaced.
+    pub(crate) fn still_awaited(&self, repository: &str, unmet: Vec<ExpectedTag>) -> Vec<ExpectedTag> {
+        unmet
+            .into_iter()
+            .filter(|expected| {
+                let latest = self.0.get(&(repository.to_owned(), expected.tag.clone()));
+                latest.is_none_or(|latest| *latest == expected.digest)
+            })
+            .collect()
+    }
+}
+
 /// The expectations `tags` (tag → digest, as the registry listed them) does not meet yet.
 fn unmet(expect: &[ExpectedTag], tags: &HashMap<String, String>) -> Vec<ExpectedTag> {
     expect.iter().filter(|expected| tags.get(&expected.tag) != Some(&expected.digest)).cloned().collect()
@@ -147,6 +181,21 @@ mod tests {
         assert_eq!(merged[0].expect, vec![expected("1", "sha256:1"), expected("2", "sha256:2")]);
         assert_eq!(merged[0].attempt, 2);
         assert!(merged[1].expect.is_empty());
+    }
+
+    #[test]
+    fn only_the_newest_announcement_of_a_tag_is_awaited() {
+        let mut announced = Announcements::default();
+        let push = |digest: &str, attempt| RefreshRequest {
+            repository: "a".into(),
+            expect: vec![expected("sha256-subject", digest)],
+            attempt,
+        };
+        announced.record(&[push("sha256:first", 0)]);
+        announced.record(&[push("sha256:second", 0), push("sha256:stale-retry", 3)]);
+        let unmet = vec![expected("sha256-subject", "sha256:first"), expected("sha256-subject", "sha256:second")];
+        assert_eq!(announced.still_awaited("a", unmet.clone()), vec![expected("sha256-subject", "sha256:second")]);
+        assert_eq!(announced.still_awaited("b", unmet.clone()), unmet, "other repositories are apart");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use ocicat_oci::Client;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::refresh::{ExpectedTag, RefreshRequest, merge, refresh_repository};
+use crate::refresh::{Announcements, ExpectedTag, RefreshRequest, merge, refresh_repository};
 use crate::repository::{CrawlMode, crawl_repository_in};
 use crate::status::{CrawlState, StatusBoard};
 
@@ -235,6 +235,7 @@ impl Crawler {
                 writer: writer.clone(),
                 board: board.clone(),
                 settings: settings.clone(),
+                announced: Announcements::default(),
             };
             refreshes.insert(task.source.name.clone(), refresh_sender);
             tokio::spawn(task.run(trigger, refresh_receiver, shutdown.clone()));
@@ -277,11 +278,13 @@ struct CrawlTask {
     writer: CatalogWriter,
     board: StatusBoard,
     settings: CrawlSettings,
+    /// What each pushed tag was last announced at (a retry waits for the newest only).
+    announced: Announcements,
 }
 
 impl CrawlTask {
     async fn run(
-        self,
+        mut self,
         trigger: Arc<Notify>,
         mut refreshes: mpsc::Receiver<RefreshRequest>,
         shutdown: CancellationToken,
@@ -339,11 +342,12 @@ impl CrawlTask {
 
     /// Refreshes `first` and every other repository already queued, each once; a refresh whose
     /// expectations are not met yet is queued again after its retry delay.
-    async fn refresh_queued(&self, first: RefreshRequest, refreshes: &mut mpsc::Receiver<RefreshRequest>) {
+    async fn refresh_queued(&mut self, first: RefreshRequest, refreshes: &mut mpsc::Receiver<RefreshRequest>) {
         let mut pending = vec![first];
         while let Ok(more) = refreshes.try_recv() {
             pending.push(more);
         }
+        self.announced.record(&pending);
         for request in merge(pending) {
             let unmet = match refresh_repository(&self.source, &self.catalog, &self.writer, &self.board, &request).await
             {
@@ -353,6 +357,7 @@ impl CrawlTask {
                     request.expect.clone()
                 }
             };
+            let unmet = self.announced.still_awaited(&request.repository, unmet);
             if !unmet.is_empty() {
                 self.retry_later(RefreshRequest { expect: unmet, ..request });
             }
