@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage, TagList};
+use crate::model::{ArtifactView, ReferrerTreeView, RegistryCard, RepositoryList, RepositoryView, SearchPage, TagList};
 
 /// Rows per page of the repository list.
 pub const REPOSITORIES_PER_PAGE: usize = 50;
@@ -58,6 +58,26 @@ pub async fn list_tags(
 pub async fn get_artifact(registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
     use crate::ssr::*;
     find_artifact(&state()?, registry, repository, digest).await
+}
+
+/// The referrers tree of an artifact: `artifact_type` (empty for all) filters the top level,
+/// `order` is `newest` or `oldest`, `top` keeps the first N (0 for all).
+#[server]
+pub async fn list_referrers(
+    registry: String,
+    repository: String,
+    digest: String,
+    artifact_type: String,
+    order: String,
+    top: usize,
+) -> Result<ReferrerTreeView, AppError> {
+    use crate::ssr::*;
+    let query = ocicat_catalog::ReferrerQuery {
+        artifact_type: (!artifact_type.is_empty()).then_some(artifact_type),
+        oldest_first: order == "oldest",
+        limit: top,
+    };
+    find_referrers(&state()?, registry, repository, digest, query).await
 }
 
 /// Hits per search page.

@@ -249,8 +249,10 @@ pub struct ArtifactView {
     pub children: Vec<Part>,
     /// The subject this artifact refers to.
     pub subject: Option<Related>,
-    /// Artifacts that refer to this one.
-    pub referrers: Vec<Related>,
+    /// Artifacts that refer to this one directly (the tree comes from the referrers lookup).
+    pub referrer_count: usize,
+    /// Their distinct artifact types, for the tree's filter.
+    pub referrer_types: Vec<String>,
     /// Indexes that list this manifest.
     pub parents: Vec<Related>,
     /// Badges from referrers.

@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use crate::api::get_artifact;
-use crate::components::{BadgeList, DateText, ErrorView, KindIcon, ShortDigest};
+use crate::components::{BadgeList, CopyButton, DateText, ErrorView, KindIcon, ShortDigest};
 use crate::model::{Annotation, ArtifactView, Part, Related, human_size};
+use crate::routes::referrers::ReferrersPanel;
 
 /// The artifact page for `digest` in `registry`/`repository`.
 #[component]
@@ -42,7 +43,7 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         <section class="page-head artifact-head">
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
-            <p class="pull"><span class="muted">"Pull "</span><code class="copyable">{pull}</code></p>
+            <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
         </section>
         <section class="panel">
             <dl class="facts">
@@ -65,14 +66,8 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {(!artifact.layers.is_empty()).then(|| view! {
             <section class="panel"><h2>"Layers"</h2><PartTable parts=artifact.layers.clone() base=base.clone()/></section>
         })}
-        <section class="panel">
-            <h2>{format!("Referrers ({})", artifact.referrers.len())}</h2>
-            {if artifact.referrers.is_empty() {
-                view! { <p class="muted">"Nothing refers to this artifact."</p> }.into_any()
-            } else {
-                view! { <RelatedList items=artifact.referrers.clone() base=base.clone()/> }.into_any()
-            }}
-        </section>
+        <ReferrersPanel registry=artifact.registry.clone() repository=artifact.repository.clone()
+            digest=artifact.digest.clone() types=artifact.referrer_types.clone() count=artifact.referrer_count/>
         {(!artifact.parents.is_empty()).then(|| view! {
             <section class="panel"><h2>"Indexes that contain it"</h2><RelatedList items=artifact.parents.clone() base=base.clone()/></section>
         })}

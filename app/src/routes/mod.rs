@@ -2,6 +2,7 @@
 
 pub mod artifact;
 pub mod home;
+pub mod referrers;
 pub mod registry;
 pub mod repository;
 pub mod search;

@@ -158,7 +158,8 @@ pub async fn find_referrers(
     })
 }
 
-/// An artifact page (shared by the server function and the JSON API).
+/// An artifact page (shared by the server function and the JSON API): the artifact and what
+/// surrounds it, each from a catalog lookup (never the whole repository).
 pub async fn find_artifact(
     state: &UiState,
     registry: String,
@@ -170,13 +171,31 @@ pub async fn find_artifact(
         return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
     }
     let catalog = state.catalog.clone();
-    let (name, repo) = (registry.clone(), repository.clone());
-    let artifacts = blocking(move || catalog.artifacts_in_repository(&name, &repo)).await?;
-    let artifact = artifacts
-        .iter()
-        .find(|artifact| artifact.digest == digest)
-        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
-    Ok(super::artifact_view(&host_of(&status.url), artifact, &artifacts))
+    let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
+    let found = blocking(move || {
+        let Some(artifact) = catalog.artifact(&name, &repo, &wanted)? else { return Ok(None) };
+        let subject = match &artifact.refers_to {
+            Some(target) => catalog.artifact(&name, &repo, target)?.as_ref().map(super::views::related),
+            None => None,
+        };
+        let mut known_children = std::collections::HashSet::new();
+        // An index lists a bounded number of children (the crawler caps them).
+        for child in &artifact.children {
+            if catalog.artifact(&name, &repo, &child.digest)?.is_some() {
+                known_children.insert(child.digest.clone());
+            }
+        }
+        let around = super::views::Surroundings {
+            subject,
+            parents: catalog.parents(&name, &repo, &wanted)?,
+            referrers: catalog.referrers(&name, &repo, &wanted)?,
+            known_children,
+        };
+        Ok(Some((artifact, around)))
+    })
+    .await?;
+    let (artifact, around) = found.ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
+    Ok(super::artifact_view(&host_of(&status.url), &artifact, around))
 }
 
 fn is_digest(text: &str) -> bool {

@@ -14,7 +14,7 @@ mod views;
 pub use find::{
     TAGS_PER_PAGE, find_artifact, find_referrers, find_repositories, find_repository, find_search, find_tags,
 };
-pub use views::artifact_view;
+pub(crate) use views::artifact_view;
 
 /// What the pages need from the server: the catalog and the crawl status board.
 #[derive(Clone, Debug)]

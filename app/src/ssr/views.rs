@@ -9,42 +9,13 @@ use crate::model::{Annotation, ArtifactView, Badges, Part, Related, TagRow};
 
 pub(crate) use ocicat_catalog::is_version_tag;
 
-/// The digest an artifact refers to: its `subject`, its cosign tag's digest, or the image its
-/// buildx attestation manifest attests (the crawler resolved it).
-fn effective_subject(artifact: &ArtifactDoc) -> Option<String> {
-    artifact.refers_to.clone()
-}
-
-fn related(artifact: &ArtifactDoc) -> Related {
+/// A related artifact as the page lists it.
+pub(crate) fn related(artifact: &ArtifactDoc) -> Related {
     Related {
         digest: artifact.digest.clone(),
         kind: artifact.kind.clone(),
         artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
         created: artifact.created.map(|date| date.to_rfc3339()),
-    }
-}
-
-/// Referrers of every digest in a repository, from `subject`, cosign tags and buildx attestations.
-struct Graph<'a> {
-    referrers: BTreeMap<&'a str, Vec<&'a ArtifactDoc>>,
-    parents: BTreeMap<&'a str, Vec<&'a ArtifactDoc>>,
-}
-
-impl<'a> Graph<'a> {
-    fn new(artifacts: &'a [ArtifactDoc], subjects: &'a [Option<String>]) -> Graph<'a> {
-        let mut graph = Graph { referrers: BTreeMap::new(), parents: BTreeMap::new() };
-        for (artifact, subject) in artifacts.iter().zip(subjects) {
-            if let Some(subject) = subject {
-                graph.referrers.entry(subject.as_str()).or_default().push(artifact);
-            }
-            for child in &artifact.children {
-                if artifact.referrers_index {
-                    continue;
-                }
-                graph.parents.entry(child.digest.as_str()).or_default().push(artifact);
-            }
-        }
-        graph
     }
 }
 
@@ -121,22 +92,35 @@ fn pretty(json: &str) -> String {
         .unwrap_or_else(|_| json.to_owned())
 }
 
-/// Builds the artifact page for `digest` from every artifact of its repository.
-pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDoc]) -> ArtifactView {
-    let subjects: Vec<Option<String>> = artifacts.iter().map(effective_subject).collect();
-    let graph = Graph::new(artifacts, &subjects);
-    let known = |digest: &str| artifacts.iter().any(|other| other.digest == digest);
-    let subject = effective_subject(artifact).map(|digest| {
-        artifacts.iter().find(|other| other.digest == digest).map(related).unwrap_or(Related {
+/// What the artifact page shows besides the artifact itself, read by the catalog lookups.
+pub(crate) struct Surroundings {
+    /// What it refers to (its subject, cosign target or attested image), if that is indexed.
+    pub(crate) subject: Option<Related>,
+    /// Indexes that list it.
+    pub(crate) parents: Vec<ArtifactDoc>,
+    /// Its direct referrers.
+    pub(crate) referrers: Vec<ArtifactDoc>,
+    /// Which of its children (for an index) are indexed, so they can be links.
+    pub(crate) known_children: std::collections::HashSet<String>,
+}
+
+/// Builds the artifact page.
+pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surroundings) -> ArtifactView {
+    let subject = artifact.refers_to.clone().map(|digest| {
+        around.subject.clone().unwrap_or(Related {
             digest,
             kind: "unknown".into(),
             artifact_type: "not in this repository".into(),
             created: None,
         })
     });
-    let mut referrers: Vec<Related> =
-        graph.referrers.get(artifact.digest.as_str()).into_iter().flatten().map(|r| related(r)).collect();
-    referrers.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
+    let mut referrer_types: Vec<String> = around
+        .referrers
+        .iter()
+        .map(|referrer| referrer.artifact_type.clone().unwrap_or_else(|| referrer.media_type.clone()))
+        .collect();
+    referrer_types.sort();
+    referrer_types.dedup();
     ArtifactView {
         registry: artifact.registry.clone(),
         host: host.to_owned(),
@@ -175,12 +159,13 @@ pub fn artifact_view(host: &str, artifact: &ArtifactDoc, artifacts: &[ArtifactDo
                     .as_ref()
                     .map(|d| format!("attestation for {}", crate::model::short_digest(d)))
                     .or_else(|| child.platform.clone()),
-                linked: known(&child.digest),
+                linked: around.known_children.contains(&child.digest),
             })
             .collect(),
         subject,
-        referrers,
-        parents: graph.parents.get(artifact.digest.as_str()).into_iter().flatten().map(|p| related(p)).collect(),
+        referrer_count: around.referrers.len(),
+        referrer_types,
+        parents: around.parents.iter().map(related).collect(),
         badges: badges(artifact, &today()),
         manifest_json: pretty(&artifact.manifest_json),
         config_json: artifact.config_json.as_deref().map(pretty),
