@@ -36,6 +36,18 @@ pub fn ShortDigest(digest: String) -> impl IntoView {
     }
 }
 
+/// A short digest linking to `href`, with the copy button beside the link (not inside it).
+#[component]
+pub fn DigestLink(digest: String, href: String) -> impl IntoView {
+    let short = short_digest(&digest);
+    view! {
+        <span class="digest-cell">
+            <a href=href><code class="digest" title=digest.clone()>{short}</code></a>
+            <CopyButton text=digest label="Copy digest"/>
+        </span>
+    }
+}
+
 /// A button that puts `text` on the clipboard (once hydrated) and says so.
 #[component]
 pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {

@@ -257,10 +257,25 @@ pub struct ArtifactView {
     pub parents: Vec<Related>,
     /// Badges from referrers.
     pub badges: Badges,
+    /// The image's build history from its config, oldest step first.
+    pub history: Vec<HistoryStep>,
     /// The manifest, pretty-printed.
     pub manifest_json: String,
     /// The config, pretty-printed.
     pub config_json: Option<String>,
+}
+
+/// One step of an image's build history (`history` in the image config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryStep {
+    /// The command that made the step (`created_by`), as the config says it.
+    pub created_by: String,
+    /// When (RFC 3339), if the config says.
+    pub created: Option<String>,
+    /// True when the step added no layer (ENV, CMD, LABEL…).
+    pub empty_layer: bool,
+    /// The step's comment, if any.
+    pub comment: Option<String>,
 }
 
 /// One search hit.

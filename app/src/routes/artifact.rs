@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api::get_artifact;
-use crate::components::{BadgeList, CopyButton, DateText, ErrorView, KindIcon, ShortDigest};
-use crate::model::{Annotation, ArtifactView, Part, Related, human_size};
+use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
+use crate::model::{Annotation, ArtifactView, HistoryStep, Part, Related, human_size};
 use crate::routes::referrers::ReferrersPanel;
 
 /// The artifact page for `digest` in `registry`/`repository`.
@@ -66,6 +66,9 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {(!artifact.layers.is_empty()).then(|| view! {
             <section class="panel"><h2>"Layers"</h2><PartTable parts=artifact.layers.clone() base=base.clone()/></section>
         })}
+        {(!artifact.history.is_empty()).then(|| view! {
+            <section class="panel"><h2>"History"</h2><HistoryTable steps=artifact.history.clone()/></section>
+        })}
         <ReferrersPanel registry=artifact.registry.clone() repository=artifact.repository.clone()
             digest=artifact.digest.clone() types=artifact.referrer_types.clone() count=artifact.referrer_count/>
         {(!artifact.parents.is_empty()).then(|| view! {
@@ -98,7 +101,7 @@ fn PartTable(parts: Vec<Part>, base: String) -> impl IntoView {
             <tbody>
                 {parts.into_iter().map(|part| {
                     let digest_view = if part.linked {
-                        view! { <a href=format!("{base}/@{}", part.digest)><ShortDigest digest=part.digest.clone()/></a> }.into_any()
+                        view! { <DigestLink href=format!("{base}/@{}", part.digest) digest=part.digest.clone()/> }.into_any()
                     } else {
                         view! { <ShortDigest digest=part.digest.clone()/> }.into_any()
                     };
@@ -117,13 +120,34 @@ fn PartTable(parts: Vec<Part>, base: String) -> impl IntoView {
 }
 
 #[component]
+fn HistoryTable(steps: Vec<HistoryStep>) -> impl IntoView {
+    view! {
+        <table class="table history">
+            <thead><tr><th>"Step"</th><th>"Created by"</th><th>"Created"</th></tr></thead>
+            <tbody>
+                {steps.into_iter().enumerate().map(|(number, step)| {
+                    let command = if step.created_by.is_empty() { step.comment.clone().unwrap_or_default() } else { step.created_by.clone() };
+                    view! {
+                        <tr class:empty-layer=step.empty_layer>
+                            <td class="num">{number + 1}</td>
+                            <td class="mono small break">{command}{step.empty_layer.then(|| view! { <span class="muted small">" (no layer)"</span> })}</td>
+                            <td><DateText value=step.created.clone()/></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
 fn RelatedList(items: Vec<Related>, base: String) -> impl IntoView {
     view! {
         <ul class="related">
             {items.into_iter().map(|item| view! {
                 <li>
                     <KindIcon kind=item.kind.clone()/>
-                    <a href=format!("{base}/@{}", item.digest)><ShortDigest digest=item.digest.clone()/></a>
+                    <DigestLink href=format!("{base}/@{}", item.digest) digest=item.digest.clone()/>
                     <span class="mono small">{item.artifact_type.clone()}</span>
                     <DateText value=item.created.clone()/>
                 </li>

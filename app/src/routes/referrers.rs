@@ -8,7 +8,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::list_referrers;
-use crate::components::{DateText, ErrorView, KindIcon, ShortDigest};
+use crate::components::{DateText, DigestLink, ErrorView, KindIcon};
 use crate::model::{Annotation, ReferrerNodeView, ReferrerTreeView};
 use crate::toolbar::encode;
 
@@ -131,7 +131,7 @@ fn Node(node: ReferrerNodeView, base: String) -> AnyView {
         <li class="referrer-node">
             <div class="referrer-line">
                 <KindIcon kind=item.kind.clone()/>
-                <a href=format!("{base}/@{}", item.digest)><ShortDigest digest=item.digest.clone()/></a>
+                <DigestLink href=format!("{base}/@{}", item.digest) digest=item.digest.clone()/>
                 <span class="mono small">{item.artifact_type.clone()}</span>
                 <DateText value=item.created.clone()/>
             </div>
@@ -149,7 +149,7 @@ fn Annotations(items: Vec<Annotation>) -> impl IntoView {
         let count = items.len();
         view! {
             <details class="referrer-annotations">
-                <summary class="small">{format!("{count} annotations")}</summary>
+                <summary class="small">{if count == 1 { "1 annotation".to_string() } else { format!("{count} annotations") }}</summary>
                 <dl class="kv-list small">
                     {items.into_iter().map(|item| view! {
                         <div><dt class="mono">{item.key.clone()}</dt><dd class="break">{item.value.clone()}</dd></div>

@@ -86,6 +86,29 @@ fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
         .collect()
 }
 
+/// Most history steps shown (a config is capped at 1 MiB by the crawler, and still may list
+/// thousands).
+const MAX_HISTORY: usize = 500;
+
+/// The build history in an image config, oldest first.
+fn history(config: &str) -> Vec<crate::model::HistoryStep> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(config) else { return Vec::new() };
+    let text = |step: &serde_json::Value, key: &str| step.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    value
+        .get("history")
+        .and_then(|history| history.as_array())
+        .into_iter()
+        .flatten()
+        .take(MAX_HISTORY)
+        .map(|step| crate::model::HistoryStep {
+            created_by: text(step, "created_by").unwrap_or_default(),
+            created: text(step, "created"),
+            empty_layer: step.get("empty_layer").and_then(|v| v.as_bool()).unwrap_or(false),
+            comment: text(step, "comment"),
+        })
+        .collect()
+}
+
 fn pretty(json: &str) -> String {
     serde_json::from_str::<serde_json::Value>(json)
         .and_then(|value| serde_json::to_string_pretty(&value))
@@ -167,6 +190,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         referrer_types,
         parents: around.parents.iter().map(related).collect(),
         badges: badges(artifact, &today()),
+        history: artifact.config_json.as_deref().map(history).unwrap_or_default(),
         manifest_json: pretty(&artifact.manifest_json),
         config_json: artifact.config_json.as_deref().map(pretty),
     }
@@ -175,6 +199,20 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_steps_come_from_the_config_in_order() {
+        let config = r#"{"history":[{"created":"2024-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file:abc in /"},
+            {"created_by":"ENV PATH=/usr/bin","empty_layer":true},{"comment":"buildkit.dockerfile.v0"}]}"#;
+        let steps = history(config);
+        assert_eq!(steps.len(), 3);
+        assert_eq!(steps[0].created.as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert!(steps[1].empty_layer && !steps[0].empty_layer);
+        assert_eq!(steps[2].created_by, "");
+        assert_eq!(steps[2].comment.as_deref(), Some("buildkit.dockerfile.v0"));
+        assert!(history("not json").is_empty());
+        assert!(history(r#"{"history":"odd"}"#).is_empty());
+    }
 
     #[test]
     fn only_http_links_are_links() {

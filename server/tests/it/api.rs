@@ -88,7 +88,22 @@ async fn artifact_json_matches_the_seed_report_and_the_registry() {
         let manifest: serde_json::Value = serde_json::from_str(artifact["manifest_json"].as_str().unwrap()).unwrap();
         let registry_manifest: serde_json::Value = serde_json::from_slice(&served.raw).unwrap();
         assert_eq!(manifest, registry_manifest, "{path}");
+        // The build history is the config's, step for step.
+        if let Some(config) = artifact["config_json"].as_str() {
+            let config: serde_json::Value = serde_json::from_str(config).unwrap();
+            let steps = config["history"].as_array().map_or(0, Vec::len);
+            assert_eq!(artifact["history"].as_array().unwrap().len(), steps, "{path}");
+            if let Some(first) = config["history"].get(0).and_then(|step| step["created_by"].as_str()) {
+                assert_eq!(artifact["history"][0]["created_by"], first, "{path}");
+            }
+        }
     }
+    let mut with_history = 0;
+    for item in app.report.items.iter().filter(|item| item.kind == "image") {
+        let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", item.repository, item.digest);
+        with_history += usize::from(app.get_json(&path).await["history"].as_array().is_some_and(|s| !s.is_empty()));
+    }
+    assert!(with_history > 0, "some seeded image has a build history");
 }
 
 #[tokio::test]
