@@ -21,6 +21,16 @@ pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
     .await
 }
 
+/// Starts a crawl of `registry` now ("refresh now"); it runs in the background.
+#[server]
+pub async fn refresh_now(registry: String) -> Result<(), AppError> {
+    let crawler = use_context::<std::sync::Arc<ocicat_crawler::Crawler>>().ok_or_else(|| {
+        tracing::error!("crawler missing from the leptos context");
+        AppError::Internal
+    })?;
+    if crawler.trigger(&registry) { Ok(()) } else { Err(AppError::NotFound(format!("registry {registry:?}"))) }
+}
+
 /// One page of a registry's repositories, filtered by a substring and sorted.
 #[server]
 pub async fn list_repositories(

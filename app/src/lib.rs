@@ -25,6 +25,7 @@ use crate::routes::home::HomePage;
 use crate::routes::registry::RegistryPage;
 use crate::routes::repository::RepositoryPage;
 use crate::routes::search::SearchPage;
+use crate::routes::status::StatusPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,7 +57,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">"◆"</span>" ocicat"</a>
-                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a></nav>
+                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a><a href="/status">"Status"</a></nav>
                 <form class="topsearch" method="get" action="/search" role="search">
                     <label class="visually-hidden" for="top-search">"Search artifacts"</label>
                     <input id="top-search" type="search" name="q" placeholder="Search: kind:sbom, eol < today, nginx…"/>
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     // Async SSR: the page waits for its data, so a missing artifact is a real 404.
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry") view=RegistryPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact ssr=SsrMode::Async/>
                 </Routes>

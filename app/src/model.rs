@@ -30,6 +30,18 @@ pub struct RegistryCard {
     pub manifests_per_second: Option<f64>,
     /// The registry's rate limit, when it announced one or is holding us back.
     pub rate_limit: Option<String>,
+    /// Manifests fetched in the current or last crawl.
+    pub manifests_seen: u64,
+    /// Manifests reused without a GET (unchanged since the previous crawl).
+    pub manifests_unchanged: u64,
+    /// When the current or last crawl started (RFC 3339).
+    pub last_started: Option<String>,
+    /// When a full reconcile last completed (RFC 3339).
+    pub last_reconcile: Option<String>,
+    /// True while the running crawl is a full reconcile.
+    pub reconciling: bool,
+    /// Crawls completed since ocicat started.
+    pub crawls_completed: u64,
 }
 
 /// One row of a registry's repository list.

@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ui = state.ui.clone();
+    let crawler = state.crawler.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -30,6 +31,7 @@ pub fn build_router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(ui.clone());
+                provide_context(crawler.clone());
                 page_security_policy();
             },
             move || shell(leptos_options.clone()),

@@ -10,12 +10,13 @@ use crate::model::RegistryCard;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let registries = Resource::new(|| (), |()| list_registries());
+    crate::routes::status::keep_fresh(registries);
     view! {
         <section class="page-head">
             <h1>"Registries"</h1>
             <p class="lead">"Everything stored in your OCI registries — images, indexes, charts, WASM, and the signatures, SBOMs and scans attached to them."</p>
         </section>
-        <Suspense fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
             {move || Suspend::new(async move {
                 match registries.await {
                     Ok(cards) if cards.is_empty() => view! {
@@ -30,7 +31,7 @@ pub fn HomePage() -> impl IntoView {
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -6,3 +6,4 @@ pub mod referrers;
 pub mod registry;
 pub mod repository;
 pub mod search;
+pub mod status;

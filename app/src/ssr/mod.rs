@@ -74,6 +74,12 @@ pub fn registry_card(status: &RegistryStatus, counts: RegistryCounts) -> Registr
         manifests_per_second: (status.state == ocicat_crawler::CrawlState::Crawling)
             .then_some((status.manifests_per_second * 10.0).round() / 10.0),
         rate_limit: rate_limit_text(&status.rate_limit),
+        manifests_seen: status.manifests_seen,
+        manifests_unchanged: status.manifests_unchanged,
+        last_started: status.last_started.map(|date| date.to_rfc3339()),
+        last_reconcile: status.last_reconcile.map(|date| date.to_rfc3339()),
+        reconciling: status.reconciling,
+        crawls_completed: status.crawls_completed,
     }
 }
 

@@ -1,0 +1,97 @@
+//! Crawl status: for every registry, where its crawl stands (live while one runs), what it
+//! fetched and reused, its last error in full, its rate limit, and a "refresh now" button.
+
+use leptos::prelude::*;
+
+use crate::api::{RefreshNow, list_registries};
+use crate::components::{DateText, EmptyState, ErrorView, StatePill};
+use crate::error::AppError;
+use crate::model::RegistryCard;
+
+/// How often an open status or home page asks for fresh progress.
+pub const POLL_SECONDS: u64 = 3;
+
+/// The registries resource of the home and status pages.
+pub type Registries = Resource<Result<Vec<RegistryCard>, AppError>>;
+
+/// Refetches `resource` every [`POLL_SECONDS`] while the page is open in a browser.
+pub fn keep_fresh(resource: Registries) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(handle) =
+        set_interval_with_handle(move || resource.refetch(), std::time::Duration::from_secs(POLL_SECONDS))
+    {
+        on_cleanup(move || handle.clear());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = resource;
+}
+
+/// The crawl status page.
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let registries = Resource::new(|| (), |()| list_registries());
+    keep_fresh(registries);
+    view! {
+        <section class="page-head">
+            <h1>"Crawl status"</h1>
+            <p class="muted">"Progress and health of every connected registry, refreshed every few seconds."</p>
+        </section>
+        <Transition fallback=|| view! { <p class="loading">"Loading status…"</p> }>
+            {move || Suspend::new(async move {
+                match registries.await {
+                    Ok(cards) if cards.is_empty() => view! {
+                        <EmptyState title="No registries configured".to_string()
+                            hint="Add a [[registry]] section to ocicat.toml and restart ocicat.".to_string()/>
+                    }.into_any(),
+                    Ok(cards) => cards.into_iter().map(|card| view! { <RegistryStatusView card/> }).collect_view().into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
+    let refresh = ServerAction::<RefreshNow>::new();
+    let requested = move || match refresh.value().get() {
+        Some(Ok(())) => Some("Crawl requested: progress appears here in a moment.".to_string()),
+        Some(Err(error)) => Some(format!("Could not start a crawl: {error}")),
+        None => None,
+    };
+    let percent = if card.repositories_total == 0 { 0 } else { card.repositories_done * 100 / card.repositories_total };
+    let crawling = card.state == "crawling";
+    let mode = if card.reconciling { "full reconcile" } else { "incremental" };
+    let name = card.name.clone();
+    view! {
+        <section class="panel status-panel" data-registry=card.name.clone()>
+            <div class="card-top">
+                <h2><a href=format!("/r/{}", card.name)>{card.name.clone()}</a>" " <StatePill state=card.state.clone()/></h2>
+                <ActionForm action=refresh>
+                    <input type="hidden" name="registry" value=name/>
+                    <button type="submit" class="refresh" disabled=move || refresh.pending().get()>"Refresh now"</button>
+                </ActionForm>
+            </div>
+            <p class="muted mono">{card.host.clone()}</p>
+            {move || requested().map(|text| view! { <p class="card-note small" role="status">{text}</p> })}
+            <progress class="progress" max="100" value=percent.to_string() aria-label="Repositories crawled">{format!("{percent}%")}</progress>
+            <p class="small muted" data-testid="crawl-progress">
+                {format!("{} of {} repositories", card.repositories_done, card.repositories_total)}
+                {crawling.then(|| format!(" · {mode} crawl running"))}
+                {card.manifests_per_second.map(|rate| format!(" · {rate} manifests/s"))}
+            </p>
+            <dl class="facts">
+                <div><dt>"In the catalog"</dt><dd>{format!("{} repositories · {} artifacts", card.repositories, card.artifacts)}</dd></div>
+                <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div>
+                <div><dt>"Started"</dt><dd><DateText value=card.last_started.clone()/></dd></div>
+                <div><dt>"Last success"</dt><dd><DateText value=card.last_success.clone()/></dd></div>
+                <div><dt>"Last full reconcile"</dt><dd><DateText value=card.last_reconcile.clone()/></dd></div>
+                <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
+                <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
+            </dl>
+            {card.last_error.clone().map(|error| view! {
+                <div class="error-detail" role="status"><h3>"Last error"</h3><pre class="break">{error}</pre></div>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,42 @@
+// The crawl status page: every registry with its progress and health, the error of the one that
+// is down shown in full, and "refresh now" starting a crawl whose completion the page shows on
+// its own (it refreshes itself every few seconds).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gotoHydrated, openBrowser, registry } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await openBrowser(); });
+after(async () => { await browser?.context.close(); });
+
+const crawlsOf = (page, name) => page.locator(`[data-registry="${name}"] dt:text-is("Crawls since start") + dd`).innerText();
+
+test('each registry shows its progress, and the unreachable one its error in full', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/status');
+  const local = page.locator(`[data-registry="${registry}"]`);
+  assert.match(await local.innerText(), /up to date/);
+  assert.match(await local.locator('[data-testid=crawl-progress]').innerText(), /^(\d+) of \1 repositories/);
+  const offline = page.locator('[data-registry="offline"]');
+  assert.match(await offline.innerText(), /unreachable/);
+  assert.match(await offline.locator('.error-detail pre').innerText(), /registry .*(unreachable|failing)/);
+});
+
+test('refresh now starts a crawl and the page shows it finish without a reload', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/status');
+  const before = Number(await crawlsOf(page, registry));
+  await page.evaluate(() => { window.__ocicatNoReload = 'still here'; });
+  await page.locator(`[data-registry="${registry}"] button.refresh`).click();
+  await page.locator(`[data-registry="${registry}"] [role=status]`, { hasText: 'Crawl requested' }).waitFor();
+  await page.waitForFunction(({ name, count }) => {
+    const panel = document.querySelector(`[data-registry="${name}"]`);
+    const term = [...(panel?.querySelectorAll('dt') ?? [])].find((dt) => dt.textContent === 'Crawls since start');
+    return Number(term?.nextElementSibling?.textContent) > count;
+  }, { name: registry, count: before }, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
+});
+
+test('no page logged a console error', () => {
+  assert.deepEqual(browser.errors.filter((text) => !text.includes('404')), []);
+});
