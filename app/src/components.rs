@@ -123,6 +123,18 @@ pub fn StatePill(state: String) -> impl IntoView {
     view! { <span class=format!("pill pill-{state}")>{text}</span> }
 }
 
+/// A moment shown as `yyyy-mm-dd hh:mm UTC` (for crawl times, where the hour matters).
+#[component]
+pub fn TimeText(value: Option<String>) -> impl IntoView {
+    match value {
+        Some(timestamp) => view! {
+            <time datetime=timestamp.clone() title=timestamp.clone()>{crate::model::short_time(&timestamp)}</time>
+        }
+        .into_any(),
+        None => view! { <span class="muted">"—"</span> }.into_any(),
+    }
+}
+
 /// A date shown as `yyyy-mm-dd` with the full timestamp in its title.
 #[component]
 pub fn DateText(value: Option<String>) -> impl IntoView {

@@ -364,6 +364,16 @@ pub fn short_date(timestamp: &str) -> String {
     timestamp.chars().take(10).collect()
 }
 
+/// `yyyy-mm-dd hh:mm UTC` from an RFC 3339 UTC timestamp (what the server sends).
+pub fn short_time(timestamp: &str) -> String {
+    match (timestamp.get(..10), timestamp.get(11..16)) {
+        (Some(date), Some(time)) if timestamp.ends_with("+00:00") || timestamp.ends_with('Z') => {
+            format!("{date} {time} UTC")
+        }
+        _ => short_date(timestamp),
+    }
+}
+
 /// The first 12 hex characters of a digest.
 pub fn short_digest(digest: &str) -> String {
     let hex = digest.split_once(':').map_or(digest, |(_, hex)| hex);
@@ -380,5 +390,8 @@ mod tests {
         assert_eq!(human_size(1_234_567), "1.2 MB");
         assert_eq!(short_digest("sha256:0123456789abcdef"), "0123456789ab");
         assert_eq!(short_date("2024-01-05T10:00:00Z"), "2024-01-05");
+        assert_eq!(short_time("2026-11-23T16:33:36.888419281+00:00"), "2026-11-23 16:33 UTC");
+        assert_eq!(short_time("2024-01-05T10:00:00+02:00"), "2024-01-05", "other offsets keep the date only");
+        assert_eq!(short_time("2024"), "2024");
     }
 }

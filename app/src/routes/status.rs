@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::{RefreshNow, list_registries};
-use crate::components::{DateText, EmptyState, ErrorView, StatePill};
+use crate::components::{EmptyState, ErrorView, StatePill, TimeText};
 use crate::error::AppError;
 use crate::model::RegistryCard;
 
@@ -83,9 +83,9 @@ fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
             <dl class="facts">
                 <div><dt>"In the catalog"</dt><dd>{format!("{} repositories · {} artifacts", card.repositories, card.artifacts)}</dd></div>
                 <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div>
-                <div><dt>"Started"</dt><dd><DateText value=card.last_started.clone()/></dd></div>
-                <div><dt>"Last success"</dt><dd><DateText value=card.last_success.clone()/></dd></div>
-                <div><dt>"Last full reconcile"</dt><dd><DateText value=card.last_reconcile.clone()/></dd></div>
+                <div><dt>"Started"</dt><dd><TimeText value=card.last_started.clone()/></dd></div>
+                <div><dt>"Last success"</dt><dd><TimeText value=card.last_success.clone()/></dd></div>
+                <div><dt>"Last full reconcile"</dt><dd><TimeText value=card.last_reconcile.clone()/></dd></div>
                 <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
                 <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
             </dl>
