@@ -222,6 +222,9 @@ pub struct Related {
     pub artifact_type: String,
     /// Created (RFC 3339), if known.
     pub created: Option<String>,
+    /// For a referrer: how the crawler found it (referrers API, fallback tag, cosign tag…).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 /// An artifact page.

@@ -27,6 +27,10 @@ test('the tree lists every direct referrer and narrows by type, order and top N 
   const listed = await topLevelDigests(page);
   assert.deepEqual(new Set(listed), new Set(direct.map((item) => item.digest)), 'every seeded referrer, nothing else');
   assert.ok(listed.length >= 3, `several referrers to reshape: ${listed.length}`);
+  // Hovering a node tells how the crawler found it.
+  const found = await page.locator('#referrers > ul.referrer-tree > li > .referrer-line').evaluateAll((lines) => lines.map((line) => line.title));
+  assert.ok(found.every((title) => /^Found through the (referrers API|fallback tag|cosign tag|attestation manifest|subject field)/.test(title)), `${found}`);
+  assert.ok(found.some((title) => title.includes('fallback tag')) && found.some((title) => title.includes('cosign tag')), `${found}`);
   await page.evaluate(() => { window.__ocicatNoReload = 'still here'; });
 
   await page.locator('#referrer-top').selectOption('1');

@@ -122,6 +122,11 @@ fn Nodes(nodes: Vec<ReferrerNodeView>, base: String) -> impl IntoView {
 #[component]
 fn Node(node: ReferrerNodeView, base: String) -> AnyView {
     let item = node.artifact;
+    let found = if item.sources.is_empty() {
+        "How it was found is not recorded yet (the next crawl records it)".to_string()
+    } else {
+        format!("Found through the {}", item.sources.join(", the "))
+    };
     let children = (!node.referrers.is_empty()).then(|| {
         let nested = node.referrers;
         let base = base.clone();
@@ -129,7 +134,7 @@ fn Node(node: ReferrerNodeView, base: String) -> AnyView {
     });
     view! {
         <li class="referrer-node">
-            <div class="referrer-line">
+            <div class="referrer-line" title=found>
                 <KindIcon kind=item.kind.clone()/>
                 <DigestLink href=format!("{base}/@{}", item.digest) digest=item.digest.clone()/>
                 <span class="mono small">{item.artifact_type.clone()}</span>

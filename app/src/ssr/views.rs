@@ -16,6 +16,7 @@ pub(crate) fn related(artifact: &ArtifactDoc) -> Related {
         kind: artifact.kind.clone(),
         artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
         created: artifact.created.map(|date| date.to_rfc3339()),
+        sources: artifact.referrer_sources.clone(),
     }
 }
 
@@ -135,6 +136,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
             kind: "unknown".into(),
             artifact_type: "not in this repository".into(),
             created: None,
+            sources: Vec::new(),
         })
     });
     let mut referrer_types: Vec<String> = around

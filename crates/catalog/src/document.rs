@@ -105,6 +105,10 @@ pub struct ArtifactDoc {
     /// or the image a buildx attestation manifest attests.
     #[serde(default)]
     pub refers_to: Option<String>,
+    /// For a referrer: how the crawler found it — `referrers API`, `fallback tag`,
+    /// `cosign tag`, `attestation manifest`, or `subject field` (tagged, with a subject).
+    #[serde(default)]
+    pub referrer_sources: Vec<String>,
 }
 
 /// Counts of the artifacts attached to one artifact, and what its newest scan found.

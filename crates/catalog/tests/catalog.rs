@@ -31,6 +31,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         referrers: Default::default(),
         scan_findings: None,
         refers_to: None,
+        referrer_sources: Vec::new(),
     }
 }
 

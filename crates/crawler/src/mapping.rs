@@ -105,6 +105,7 @@ pub(crate) fn artifact_doc(
         referrers: Default::default(),
         scan_findings: None,
         refers_to: None,
+        referrer_sources: Vec::new(),
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

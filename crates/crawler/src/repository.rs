@@ -188,6 +188,8 @@ pub async fn crawl_repository_in(
     }
     walk.queue.extend(listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))));
     let mut asked_for_referrers: HashSet<String> = HashSet::new();
+    // Digests the referrers API listed (the tree shows how each referrer was found).
+    let mut from_api: HashSet<String> = HashSet::new();
     loop {
         while let Some((reference, tag)) = walk.queue.pop_front() {
             if walk.documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
@@ -212,11 +214,11 @@ pub async fn crawl_repository_in(
             let Ok(subject) = digest.parse::<Digest>() else { continue };
             match client.referrers_api(repository, &subject, None).await {
                 Ok(Some(referrers)) => {
-                    let unknown = referrers
-                        .into_iter()
-                        .map(|referrer| referrer.digest.to_string())
-                        .filter(|d| !walk.documents.contains_key(d));
+                    let listed: Vec<String> =
+                        referrers.into_iter().map(|referrer| referrer.digest.to_string()).collect();
+                    let unknown = listed.iter().filter(|d| !walk.documents.contains_key(*d)).cloned();
                     walk.queue.extend(unknown.map(|d| (d, None)));
+                    from_api.extend(listed);
                 }
                 Ok(None) => break,
                 Err(error) => walk.failures.push(format!("{repository}@{digest} referrers: {error}")),
@@ -238,7 +240,7 @@ pub async fn crawl_repository_in(
             document
         })
         .collect();
-    crate::summary::summarise(&mut artifacts);
+    crate::summary::summarise(&mut artifacts, &from_api);
     let version_tags = listing.items.iter().filter(|tag| is_version_tag(tag)).count() as u64;
     let tagged = artifacts.iter().filter(|artifact| artifact.tags.iter().any(|tag| is_version_tag(tag)));
     let summary = RepositoryDoc {

@@ -3,7 +3,7 @@
 //! (for `has:`). Referrers are matched by `subject`, by cosign `sha256-<hex>.sig|.att|.sbom` tags,
 //! and by buildx attestation manifests inside an index.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities, cosign_tag_subject};
@@ -11,11 +11,50 @@ use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities, cosign_tag_s
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
 const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
 
-/// Applies every summary to `artifacts` (one repository, complete).
-pub(crate) fn summarise(artifacts: &mut [ArtifactDoc]) {
+/// Applies every summary to `artifacts` (one repository, complete); `from_api` holds the
+/// digests the OCI referrers API listed during the walk.
+pub(crate) fn summarise(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String>) {
     apply_descriptor_annotations(artifacts);
     apply_end_of_life(artifacts);
     apply_referrers(artifacts);
+    apply_referrer_sources(artifacts, from_api);
+}
+
+/// Records how each referrer was found, for the referrers tree (several ways may apply).
+fn apply_referrer_sources(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String>) {
+    let in_fallback: HashSet<String> = artifacts
+        .iter()
+        .filter(|artifact| artifact.referrers_index)
+        .flat_map(|artifact| artifact.children.iter().map(|child| child.digest.clone()))
+        .collect();
+    let attestations: HashSet<String> = artifacts
+        .iter()
+        .flat_map(|artifact| &artifact.children)
+        .filter(|child| child.attests.is_some())
+        .map(|child| child.digest.clone())
+        .collect();
+    for artifact in artifacts.iter_mut() {
+        let mut sources = Vec::new();
+        if artifact.refers_to.is_some() {
+            let digest = artifact.digest.as_str();
+            if from_api.contains(digest) {
+                sources.push("referrers API");
+            }
+            if in_fallback.contains(digest) {
+                sources.push("fallback tag");
+            }
+            if artifact.tags.iter().any(|tag| cosign_tag_subject(tag).is_some()) {
+                sources.push("cosign tag");
+            }
+            if attestations.contains(digest) {
+                sources.push("attestation manifest");
+            }
+            if sources.is_empty() {
+                sources.push("subject field");
+            }
+        }
+        artifact.referrer_sources = sources.into_iter().map(str::to_owned).collect();
+    }
 }
 
 /// Copies the annotations an index puts on a child's descriptor onto the child's document (the
@@ -156,7 +195,7 @@ mod tests {
             scan("sha256:old", &image, 1, 5),
             scan("sha256:new", &image, 9, 2),
         ];
-        summarise(&mut artifacts);
+        summarise(&mut artifacts, &HashSet::from(["sha256:b".to_string()]));
         let summary = &artifacts[1].referrers;
         assert_eq!(summary.counts.get("signature"), Some(&1));
         assert_eq!(summary.counts.get("sbom"), Some(&1));
@@ -169,6 +208,10 @@ mod tests {
         assert_eq!(artifacts[2].referrers, ReferrerSummary::default());
         assert_eq!(artifacts[0].refers_to.as_deref(), Some(image.as_str()), "buildx attestation");
         assert_eq!(artifacts[2].refers_to.as_deref(), Some(image.as_str()), "cosign tag");
+        assert_eq!(artifacts[0].referrer_sources, ["attestation manifest"]);
+        assert_eq!(artifacts[2].referrer_sources, ["cosign tag"]);
+        assert_eq!(artifacts[3].referrer_sources, ["referrers API"]);
+        assert!(artifacts[1].referrer_sources.is_empty(), "the image refers to nothing");
         assert_eq!(
             artifacts[0].descriptor_annotations.get("vnd.docker.reference.type").unwrap(),
             "attestation-manifest"

@@ -46,11 +46,24 @@ async fn every_seeded_artifact_of_distribution_is_indexed_with_its_kind() {
     let status = board.get("local").unwrap();
     assert_eq!(status.repositories_total, report.repositories().len() as u64);
     assert_eq!(status.manifests_failed, 0, "{:?}", status.last_error);
-    // Referrers reached through the fallback index keep their subject.
+    // Referrers reached through the fallback index keep their subject, and say how they were
+    // found: distribution 2.8 has no referrers API.
     for item in report.items.iter().filter(|item| item.reference.is_none() && item.kind == "sbom") {
         let artifact = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
         assert_eq!(artifact.subject, item.subject);
+        assert_eq!(artifact.referrer_sources, ["fallback tag"], "{}", item.digest);
     }
+    let sources_of = |kind: &str| -> Vec<Vec<String>> {
+        let items = report.items.iter().filter(|item| item.kind == kind && item.subject.is_some());
+        items
+            .map(|item| catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().referrer_sources)
+            .collect()
+    };
+    let cosign = sources_of("signature").into_iter().filter(|sources| sources.contains(&"cosign tag".to_string()));
+    assert!(cosign.count() >= 1, "cosign signatures are found by their tag");
+    let attestations = sources_of("attestation");
+    assert!(attestations.iter().any(|sources| sources == &["attestation manifest"]), "{attestations:?}");
+    assert!(sources_of("scan").iter().all(|sources| !sources.is_empty()));
 }
 
 #[tokio::test]
@@ -101,6 +114,11 @@ async fn every_seeded_artifact_of_ferro_is_indexed_through_the_referrers_api() {
     let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
     let (catalog, _writer, _board) = crawl(&source(&registry.url(), Credentials::Anonymous)).await;
     assert_every_item_indexed(&catalog, &report);
+    // Pushed by digest with a subject and listed by the API, never by a fallback tag.
+    for item in report.items.iter().filter(|item| item.reference.is_none() && item.kind == "sbom") {
+        let artifact = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
+        assert_eq!(artifact.referrer_sources, ["referrers API"], "{}", item.digest);
+    }
 }
 
 #[tokio::test]
