@@ -166,9 +166,9 @@ fn AnnotationTable(items: Vec<Annotation>) -> impl IntoView {
             <tbody>
                 {items.into_iter().map(|item| {
                     let value = if item.is_link {
-                        view! { <a href=item.value.clone() rel="noopener noreferrer nofollow" target="_blank">{item.value.clone()}</a> }.into_any()
+                        view! { <a href=item.value.clone() rel="noopener noreferrer nofollow" target="_blank"><bdi>{item.value.clone()}</bdi></a> }.into_any()
                     } else {
-                        view! { <span>{item.value.clone()}</span> }.into_any()
+                        view! { <bdi>{item.value.clone()}</bdi> }.into_any()
                     };
                     view! { <tr><th class="mono small">{item.key.clone()}</th><td class="break">{value}</td></tr> }
                 }).collect_view()}

@@ -157,7 +157,7 @@ fn Annotations(items: Vec<Annotation>) -> impl IntoView {
                 <summary class="small">{if count == 1 { "1 annotation".to_string() } else { format!("{count} annotations") }}</summary>
                 <dl class="kv-list small">
                     {items.into_iter().map(|item| view! {
-                        <div><dt class="mono">{item.key.clone()}</dt><dd class="break">{item.value.clone()}</dd></div>
+                        <div><dt class="mono">{item.key.clone()}</dt><dd class="break"><bdi>{item.value.clone()}</bdi></dd></div>
                     }).collect_view()}
                 </dl>
             </details>

@@ -110,10 +110,24 @@ fn history(config: &str) -> Vec<crate::model::HistoryStep> {
         .collect()
 }
 
+/// Most bytes of raw JSON a page shows: a manifest may be megabytes, and the page carries it
+/// twice (the rendered text and the hydration data).
+const MAX_SHOWN_JSON: usize = 64 * 1024;
+
+/// Pretty-prints `json`, cut at [`MAX_SHOWN_JSON`] with a note saying so.
 fn pretty(json: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(json)
+    let mut text = serde_json::from_str::<serde_json::Value>(json)
         .and_then(|value| serde_json::to_string_pretty(&value))
-        .unwrap_or_else(|_| json.to_owned())
+        .unwrap_or_else(|_| json.to_owned());
+    if text.len() > MAX_SHOWN_JSON {
+        let mut cut = MAX_SHOWN_JSON;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(&format!("\n… cut here: the document is {} bytes", json.len()));
+    }
+    text
 }
 
 /// What the artifact page shows besides the artifact itself, read by the catalog lookups.
@@ -214,6 +228,15 @@ mod tests {
         assert_eq!(steps[2].comment.as_deref(), Some("buildkit.dockerfile.v0"));
         assert!(history("not json").is_empty());
         assert!(history(r#"{"history":"odd"}"#).is_empty());
+    }
+
+    #[test]
+    fn huge_json_is_cut_with_a_note() {
+        let huge = format!("{{\"a\":\"{}\"}}", "é".repeat(60_000));
+        let shown = pretty(&huge);
+        assert!(shown.len() < MAX_SHOWN_JSON + 100, "{}", shown.len());
+        assert!(shown.ends_with(&format!("the document is {} bytes", huge.len())));
+        assert_eq!(pretty("{\"a\":1}"), "{\n  \"a\": 1\n}");
     }
 
     #[test]

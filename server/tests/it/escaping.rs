@@ -16,6 +16,10 @@ const JAVASCRIPT_URL: &str = "javascript:alert(1)";
 const DATA_URL: &str = "data:text/html,<b>hi</b>";
 const SAFE_URL: &str = "https://example.com/src";
 const TITLE_BREAKOUT: &str = "</title><script>alert(3)</script>";
+/// A right-to-left override that would show "exe.png" as "gnp.exe" and flip what follows.
+const BIDI: &str = "\u{202E}gnp.exe";
+/// An annotation value of 1 MiB (S6).
+const HUGE_LENGTH: usize = 1 << 20;
 
 /// Pushes an OCI image whose annotations and config labels carry every hostile value; returns its digest.
 async fn push_hostile_image(app: &TestApp) -> String {
@@ -58,6 +62,8 @@ async fn push_hostile_image(app: &TestApp) -> String {
             "org.opencontainers.image.url": DATA_URL,
             "org.opencontainers.image.source": SAFE_URL,
             "org.opencontainers.image.vendor": "JaVaScRiPt:alert(2)",
+            "org.example.bidi": BIDI,
+            "org.example.huge": "A".repeat(HUGE_LENGTH),
         },
     });
     let raw = Bytes::from(serde_json::to_vec(&manifest).unwrap());
@@ -94,6 +100,10 @@ async fn hostile_annotations_render_as_escaped_text_and_only_https_links() {
     assert!(page.contains("&lt;/title&gt;&lt;script&gt;alert(3)"), "escaped label is shown: {page}");
     assert!(page.contains(JAVASCRIPT_URL), "the javascript: URL is shown as text: {page}");
     assert!(page.contains(&format!("href=\"{SAFE_URL}\"")), "the https URL is a link: {page}");
+    assert!(page.contains(&format!("<bdi>{BIDI}</bdi>")), "a bidi override stays isolated in its cell");
+    // The 1 MiB value is cut in the catalog and the raw manifest on the page is cut too.
+    assert!(page.len() < 200 * 1024, "the page is {} bytes", page.len());
+    assert!(page.contains("cut here: the document is"), "the raw manifest says it was cut");
 
     for path in [format!("/r/{LOCAL}/{REPOSITORY}"), format!("/r/{LOCAL}"), "/".to_owned()] {
         let html = app.get_page(&path).await;
@@ -107,6 +117,8 @@ async fn hostile_annotations_render_as_escaped_text_and_only_https_links() {
         .iter()
         .map(|annotation| (annotation["value"].as_str().unwrap(), annotation["is_link"].as_bool().unwrap()))
         .collect();
+    let huge = links.iter().find(|(value, _)| value.starts_with("AAAA")).expect("the huge annotation is listed");
+    assert_eq!(huge.0.len(), 4096, "values are truncated in the catalog");
     for (value, is_link) in &links {
         assert_eq!(*is_link, *value == SAFE_URL, "{value:?} is_link={is_link}");
     }
