@@ -2,7 +2,7 @@
 // and proof of hydration (the tag filter reacts without a reload).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, gotoHydrated, openBrowser, registry, seed } from './browser.mjs';
+import { baseUrl, gotoHydrated, openBrowser, registry, seed, snapshot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -20,6 +20,7 @@ test('home page shows the registry with its repository count', async () => {
   const repositories = new Set(seed.items.map((item) => item.repository)).size;
   assert.match(text, new RegExp(`Repositories\\s+${repositories}\\b`, 'i'));
   assert.match(text, /up to date/);
+  await snapshot(browser.page, 'home');
 });
 
 test('a registry that is down is shown as unreachable with its error, not hidden', async () => {
@@ -49,6 +50,7 @@ test('registry page lists every seeded repository and filters on the server as y
   assert.match(page.url(), new RegExp(`\\?q=${encodeURIComponent(busiestRepo).replaceAll('%2F', '/')}&`));
   assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'repo-filter', 'the filter keeps focus');
+  await snapshot(page, 'registry-filtered');
   // Without JavaScript the same URL renders the filtered list on the server.
   await gotoHydrated(page, `/r/${registry}?q=${encodeURIComponent(busiestRepo)}`);
   assert.ok((await page.locator('a.repo-link').allInnerTexts()).every((text) => text.includes(busiestRepo)));
@@ -80,6 +82,7 @@ test('repository page pages, filters as you type and sorts tags on the server', 
   await page.waitForURL(/sort=name/);
   await page.waitForFunction((count) => document.querySelectorAll('table.tags tbody tr').length === count, before);
   const byName = await page.locator('table.tags tbody tr a.tag-link').allInnerTexts();
+  await snapshot(page, 'repository-by-name');
   assert.deepEqual(byName, [...byName].sort(), 'sorted by name');
   assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
 });
@@ -92,6 +95,7 @@ test('artifact page shows kind, digest, pull command, annotations and raw manife
   const facts = await page.locator('.facts').innerText();
   assert.ok(facts.includes(image.digest), 'digest shown');
   assert.match(await page.locator('.pull code').innerText(), new RegExp(`${image.repository}@${image.digest}$`));
+  await snapshot(page, 'artifact');
   await page.locator('summary', { hasText: 'Manifest JSON' }).click();
   assert.match(await page.locator('pre.json').first().innerText(), /"schemaVersion": 2/);
 });

@@ -1,6 +1,6 @@
 // Shared setup for the end-to-end tests: Debian's Chromium through playwright-core, a fresh
 // profile per run, and a record of console errors so every test can assert there were none.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -30,4 +30,13 @@ export async function gotoHydrated(page, path) {
   await page.goto(baseUrl + path);
   await wasm;
   await page.waitForLoadState('networkidle');
+}
+
+/** Where the suite saves its screenshots (test artifacts): target/e2e-screenshots by default. */
+export const screenshotDir = process.env.OCICAT_SCREENSHOTS ?? join(process.cwd(), '..', 'target', 'e2e-screenshots');
+
+/** Saves a full-page screenshot of what the test sees as `<name>.png`. */
+export async function snapshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }

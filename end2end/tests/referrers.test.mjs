@@ -3,7 +3,7 @@
 // tree in place, with the choice in the URL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoHydrated, openBrowser, registry, seed } from './browser.mjs';
+import { gotoHydrated, openBrowser, registry, seed, snapshot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -52,6 +52,7 @@ test('the tree lists every direct referrer and narrows by type, order and top N 
   const types = await page.locator('#referrers > ul.referrer-tree > li > .referrer-line .mono.small').allInnerTexts();
   assert.ok(types.length >= 1 && types.every((type) => type === firstType), `${types} all ${firstType}`);
   assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
+  await snapshot(page, 'referrers-filtered');
 });
 
 test('annotations of a referrer open on demand', async () => {

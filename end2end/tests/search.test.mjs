@@ -2,7 +2,7 @@
 // mistake, and result cards that open artifact pages.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoHydrated, openBrowser, seed } from './browser.mjs';
+import { gotoHydrated, openBrowser, seed, snapshot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -36,6 +36,7 @@ test('an invalid query says what is wrong and marks where', async () => {
   await error.waitFor();
   assert.match(await error.innerText(), /unknown field 'vulnz\.critical'/);
   assert.equal(await page.locator('.query-echo mark').innerText(), 'vulnz.critical > 0');
+  await snapshot(page, 'search-error');
 });
 
 test('examples and facets narrow the results in place', async () => {
@@ -49,6 +50,7 @@ test('examples and facets narrow the results in place', async () => {
   assert.equal(await page.locator('#search-box').inputValue(), 'kind:"signature"');
   const signatures = seed.items.filter((item) => item.kind === 'signature').length;
   await page.waitForFunction((expected) => document.querySelector('[data-testid=result-count]')?.textContent === `${expected} artifacts`, signatures);
+  await snapshot(page, 'search-signatures');
   await page.locator('.examples a', { hasText: 'kind:sbom' }).click();
   await page.waitForURL(/q=kind%3Asbom$/);
   assert.equal(await page.locator('#search-box').inputValue(), 'kind:sbom');

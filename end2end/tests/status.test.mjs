@@ -3,7 +3,7 @@
 // its own (it refreshes itself every few seconds).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoHydrated, openBrowser, registry } from './browser.mjs';
+import { gotoHydrated, openBrowser, registry, snapshot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -20,6 +20,7 @@ test('each registry shows its progress, and the unreachable one its error in ful
   const offline = page.locator('[data-registry="offline"]');
   assert.match(await offline.innerText(), /unreachable/);
   assert.match(await offline.locator('.error-detail pre').innerText(), /registry .*(unreachable|failing)/);
+  await snapshot(page, 'status');
 });
 
 test('refresh now starts a crawl and the page shows it finish without a reload', async () => {
