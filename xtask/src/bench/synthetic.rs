@@ -209,6 +209,7 @@ impl Generator {
             referrers: ReferrerSummary::default(),
             scan_findings: None,
             refers_to: None,
+            referrer_sources: Vec::new(),
         };
         match kind {
             "image" => fill_image(random, &mut artifact, platform, &created_text),
