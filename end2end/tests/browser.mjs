@@ -1,6 +1,6 @@
 // Shared setup for the end-to-end tests: Debian's Chromium through playwright-core, a fresh
 // profile per run, and a record of console errors so every test can assert there were none.
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -11,6 +11,8 @@ export const seed = JSON.parse(readFileSync(process.env.OCICAT_SEED_REPORT, 'utf
 
 export async function openBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'ocicat-e2e-'));
+  // The profile is thrown away with the test process.
+  process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,

@@ -1,5 +1,5 @@
 //! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1, P2,
-//! P4, P5, P8, P9), each with its same-run reference where the document asks for one, written
+//! P3, P4, P5, P8, P9), each with its same-run reference where the document asks for one, written
 //! as a JSON summary and printed as a table. Benchmarks check speed; tests check correctness.
 //!
 //! The index scenarios run first, in a fresh process, so that the memory figures (P9) describe
@@ -13,6 +13,7 @@ mod memory;
 mod report;
 mod search;
 mod synthetic;
+mod tagpage;
 mod webhook;
 
 use std::path::PathBuf;
@@ -40,14 +41,30 @@ struct Scale {
     search_rounds: usize,
     /// Tag pushes timed for P8.
     pushes: usize,
+    /// Tags of the P3 repository.
+    tags: usize,
 }
 
 impl Scale {
     fn new(quick: bool) -> Scale {
         if quick {
-            Scale { mode: "quick", crawl_repositories: 800, artifacts: 100_000, search_rounds: 10, pushes: 20 }
+            Scale {
+                mode: "quick",
+                crawl_repositories: 800,
+                artifacts: 100_000,
+                search_rounds: 10,
+                pushes: 20,
+                tags: 2_000,
+            }
         } else {
-            Scale { mode: "full", crawl_repositories: 8_000, artifacts: 1_000_000, search_rounds: 40, pushes: 20 }
+            Scale {
+                mode: "full",
+                crawl_repositories: 8_000,
+                artifacts: 1_000_000,
+                search_rounds: 40,
+                pushes: 20,
+                tags: 10_000,
+            }
         }
     }
 }
@@ -61,6 +78,8 @@ pub(crate) enum Group {
     Crawl,
     /// P8: push to searchable.
     Webhook,
+    /// P3: the tag page of a 10k-tag repository against live browsing.
+    Pages,
 }
 
 /// What `xtask bench` was asked for.
@@ -96,6 +115,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Crawl) {
         tracing::info!(repositories = scale.crawl_repositories, "P1/P2: seeding and crawling");
         scenarios.extend(crawl::run(scale.crawl_repositories, CRAWL_CONCURRENCY).await?);
+    }
+    if options.runs(Group::Pages) {
+        tracing::info!(tags = scale.tags, "P3: tag page against live browsing");
+        scenarios.push(tagpage::run(scale.tags).await?);
     }
     if options.runs(Group::Webhook) {
         tracing::info!(pushes = scale.pushes, "P8: push to searchable");
@@ -158,10 +181,6 @@ async fn index_scenarios(
 fn skipped() -> Vec<Skipped> {
     let skip = |id, reason: &str| Skipped { id, reason: reason.to_owned() };
     vec![
-        skip(
-            "P3",
-            "tag page vs live-browse baseline: needs a 10k-tag repository and the page server; not measured yet",
-        ),
         skip("P6", "pages under load: needs an HTTP load generator against the served pages; not measured yet"),
         skip("P7", "P6 while P1 runs: depends on P6"),
         skip("P10", "blob proxy throughput: the server has no blob proxy route yet"),
