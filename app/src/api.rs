@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{ArtifactView, ReferrerTreeView, RegistryCard, RepositoryList, RepositoryView, SearchPage, TagList};
+use crate::model::{
+    ArtifactView, RawDocument, ReferrerTreeView, RegistryCard, RepositoryList, RepositoryView, SearchPage, TagList,
+};
 
 /// Rows per page of the repository list.
 pub const REPOSITORIES_PER_PAGE: usize = 50;
@@ -63,11 +65,30 @@ pub async fn list_tags(
     find_tags(&state()?, registry, repository, filter, sort, page).await
 }
 
-/// One artifact with its layers, children, referrers and raw JSON.
+/// One artifact with its layers, children, referrers and run configuration (its raw JSON
+/// comes apart, from [`get_raw_json`]).
 #[server]
 pub async fn get_artifact(registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
     use crate::ssr::*;
     find_artifact(&state()?, registry, repository, digest).await
+}
+
+/// An artifact's manifest or config, pretty-printed and cut at 64 KiB for the page, which asks
+/// for it when its `<details>` is opened (the JSON API serves the stored bytes whole).
+#[server]
+pub async fn get_raw_json(
+    registry: String,
+    repository: String,
+    digest: String,
+    document: RawDocument,
+) -> Result<String, AppError> {
+    use crate::ssr::*;
+    let stored = find_document(&state()?, registry, repository, digest, document).await?;
+    // A manifest may be megabytes: parsing and printing it is not for the async runtime.
+    tokio::task::spawn_blocking(move || pretty(&stored)).await.map_err(|error| {
+        tracing::error!(%error, "pretty-printing task failed");
+        AppError::Internal
+    })
 }
 
 /// The referrers tree of an artifact: `artifact_type` (empty for all) filters the top level,

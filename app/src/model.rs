@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod raw;
+mod run_config;
+
+pub use raw::{RawDocument, raw_json_href};
+pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
+
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegistryCard {
@@ -274,10 +280,12 @@ pub struct ArtifactView {
     pub badges: Badges,
     /// The image's build history from its config, oldest step first.
     pub history: Vec<HistoryStep>,
-    /// The manifest, pretty-printed.
-    pub manifest_json: String,
-    /// The config, pretty-printed.
-    pub config_json: Option<String>,
+    /// How the image runs, from its config; `None` when the config sets none of it.
+    pub run_config: Option<RunConfig>,
+    /// Bytes of the stored manifest (the page loads it on demand, see [`RawDocument`]).
+    pub manifest_size: u64,
+    /// Bytes of the stored config, when one is stored.
+    pub config_size: Option<u64>,
 }
 
 /// One step of an image's build history (`history` in the image config).

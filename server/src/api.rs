@@ -1,14 +1,16 @@
 //! The JSON API (`/api/v1`): the same data the pages show, for automation.
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use app::error::AppError;
-use app::model::{ArtifactView, RegistryCard, RepositoryList, RepositoryView, SearchPage};
+use app::model::{ArtifactView, RawDocument, RegistryCard, RepositoryList, RepositoryView, SearchPage};
 use app::ssr::{
-    UiState, find_artifact, find_referrers, find_repositories, find_repository, find_search, find_tags, registry_card,
+    UiState, find_artifact, find_document, find_referrers, find_repositories, find_repository, find_search, find_tags,
+    registry_card,
 };
 use ocicat_catalog::ReferrerQuery;
 
@@ -74,7 +76,9 @@ struct LookupQuery {
 }
 
 /// Under `…/repositories/`: `<repo>` the repository, `<repo>/-/tags` its tags (paged, sorted,
-/// filtered), `<repo>/@<digest>` one artifact, `<repo>/@<digest>/referrers` its referrers tree.
+/// filtered), `<repo>/@<digest>` one artifact, `<repo>/@<digest>/referrers` its referrers tree,
+/// `<repo>/manifests/<digest>` the stored manifest and `<repo>/manifests/<digest>/config` its
+/// config, as stored.
 async fn find_repository_or_artifact(
     State(ui): State<UiState>,
     Path((registry, rest)): Path<(String, String)>,
@@ -85,6 +89,10 @@ async fn find_repository_or_artifact(
     if let Some(repository) = rest.strip_suffix("/-/tags") {
         let tags = find_tags(&ui, registry, repository.to_owned(), query.q, query.sort, query.page).await?;
         return Ok(Json(tags).into_response());
+    }
+    if let Some((repository, digest, document)) = raw_document_path(rest) {
+        let stored = find_document(&ui, registry, repository.to_owned(), digest.to_owned(), document).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], stored).into_response());
     }
     match rest.split_once("/@") {
         Some((repository, target)) => match target.strip_suffix("/referrers") {
@@ -108,6 +116,20 @@ async fn find_repository_or_artifact(
             Ok(Json(repository).into_response())
         }
     }
+}
+
+/// Splits `<repo>/manifests/<digest>[/config]`. Repository names hold neither `@` nor `:`, and
+/// digests always hold a `:`, so a repository with a `manifests` component still reads as one.
+fn raw_document_path(rest: &str) -> Option<(&str, &str, RawDocument)> {
+    if rest.contains("/@") {
+        return None;
+    }
+    let (repository, target) = rest.rsplit_once("/manifests/")?;
+    let (digest, document) = match target.strip_suffix("/config") {
+        Some(digest) => (digest, RawDocument::Config),
+        None => (target, RawDocument::Manifest),
+    };
+    digest.contains(':').then_some((repository, digest, document))
 }
 
 /// `GET /api/v1/registries/{registry}/status`: crawl progress and health (counters, rates,
@@ -157,4 +179,30 @@ async fn refresh_registry(
 /// `GET /api/v1/search?q=&sort=newest|oldest|name&page=`: a query error is a 400 with its position.
 async fn search(State(ui): State<UiState>, Query(query): Query<ListQuery>) -> Result<Json<SearchPage>, ApiError> {
     Ok(Json(find_search(&ui, query.q, query.sort, query.page).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_document_paths_are_told_from_repositories_and_artifacts() {
+        let digest = "sha256:0123";
+        assert_eq!(
+            raw_document_path("demo/app/manifests/sha256:0123"),
+            Some(("demo/app", digest, RawDocument::Manifest))
+        );
+        assert_eq!(
+            raw_document_path("demo/app/manifests/sha256:0123/config"),
+            Some(("demo/app", digest, RawDocument::Config))
+        );
+        assert_eq!(
+            raw_document_path("a/manifests/b/manifests/sha256:0123"),
+            Some(("a/manifests/b", digest, RawDocument::Manifest)),
+            "the last `manifests` before a digest counts"
+        );
+        assert_eq!(raw_document_path("a/manifests/b"), None, "a repository named like the route");
+        assert_eq!(raw_document_path("a/manifests/b/@sha256:0123"), None, "an artifact in such a repository");
+        assert_eq!(raw_document_path("demo/app"), None);
+    }
 }

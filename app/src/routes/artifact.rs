@@ -1,11 +1,14 @@
-//! An artifact: what it is, how to pull it, its platforms, layers, annotations, config,
-//! what refers to it and what it refers to, and its raw manifest.
+//! An artifact: what it is, how to pull and run it, its platforms, layers, annotations,
+//! config, what refers to it and what it refers to, and its raw manifest and config (loaded
+//! when opened).
 
 use leptos::prelude::*;
 
-use crate::api::get_artifact;
+use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
-use crate::model::{Annotation, ArtifactView, HistoryStep, Part, Related, human_size};
+use crate::model::{
+    Annotation, ArtifactView, HistoryStep, Part, RawDocument, Related, RunConfig, human_size, json_array, raw_json_href,
+};
 use crate::routes::referrers::ReferrersPanel;
 
 /// The artifact page for `digest` in `registry`/`repository`.
@@ -33,6 +36,7 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let title = artifact.tags.first().cloned().unwrap_or_else(|| crate::model::short_digest(&artifact.digest));
     let pull = format!("docker pull {}/{}@{}", artifact.host, artifact.repository, artifact.digest);
     let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
+    let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Registries"</a><span>"/"</span>
@@ -63,6 +67,7 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {(!artifact.children.is_empty()).then(|| view! {
             <section class="panel"><h2>"Manifests in this index"</h2><PartTable parts=artifact.children.clone() base=base.clone()/></section>
         })}
+        {artifact.run_config.clone().map(|run| view! { <RunPanel run/> })}
         {(!artifact.layers.is_empty()).then(|| view! {
             <section class="panel"><h2>"Layers"</h2><PartTable parts=artifact.layers.clone() base=base.clone()/></section>
         })}
@@ -79,18 +84,105 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
             <section class="panel"><h2>"Labels"</h2><AnnotationTable items=artifact.labels.clone()/></section>
         })}
         <section class="panel">
-            <details>
-                <summary>"Manifest JSON"</summary>
-                <pre class="json">{artifact.manifest_json.clone()}</pre>
-            </details>
-            {artifact.config_json.clone().map(|config| view! {
-                <details>
-                    <summary>{format!("Config JSON ({})", artifact.config_media_type.clone().unwrap_or_default())}</summary>
-                    <pre class="json">{config}</pre>
-                </details>
+            <RawJson title="Manifest JSON".to_string() size=artifact.manifest_size names=names.clone() document=RawDocument::Manifest/>
+            {artifact.config_size.map(|size| view! {
+                <RawJson title=format!("Config JSON ({})", artifact.config_media_type.clone().unwrap_or_default())
+                    size names=names.clone() document=RawDocument::Config/>
             })}
         </section>
     }
+}
+
+/// Registry, repository and digest of the artifact a [`RawJson`] reads.
+type ArtifactNames = (String, String, String);
+
+/// A stored JSON document behind a `<details>`, fetched (pretty-printed, cut at 64 KiB) the
+/// first time it is opened, so it rides neither in the HTML nor in the hydration data. The link
+/// beside the summary serves the stored bytes, with or without JavaScript.
+#[component]
+fn RawJson(title: String, size: u64, names: ArtifactNames, document: RawDocument) -> impl IntoView {
+    let href = raw_json_href(&names.0, &names.1, &names.2, document);
+    let names = StoredValue::new(names);
+    let load = Action::new(move |_: &()| {
+        let (registry, repository, digest) = names.get_value();
+        get_raw_json(registry, repository, digest, document)
+    });
+    let start = move || {
+        let loaded = matches!(load.value().get_untracked(), Some(Ok(_)));
+        if !loaded && !load.pending().get_untracked() {
+            load.dispatch(());
+        }
+    };
+    let details = NodeRef::<leptos::html::Details>::new();
+    // Opened before the page was hydrated: the toggle went unheard, so load now.
+    Effect::new(move |_| {
+        if details.get().is_some_and(|element| element.open()) {
+            start();
+        }
+    });
+    let on_toggle = move |event: leptos::ev::Event| {
+        if event_target::<leptos::web_sys::HtmlDetailsElement>(&event).open() {
+            start();
+        }
+    };
+    let body = move || {
+        if load.pending().get() {
+            return view! { <p class="loading">"Loading…"</p> }.into_any();
+        }
+        match load.value().get() {
+            Some(Ok(text)) => view! { <pre class="json">{text}</pre> }.into_any(),
+            Some(Err(error)) => view! { <p class="raw-error" role="alert">{format!("Could not load it: {error}")}</p> }.into_any(),
+            None => view! { <p class="muted small">"Shown here once loaded; the raw JSON link works without JavaScript."</p> }.into_any(),
+        }
+    };
+    let link_label = format!("{title}, raw");
+    view! {
+        <div class="raw-json">
+            <details node_ref=details on:toggle=on_toggle>
+                <summary>{title}" "<span class="muted small">{human_size(size)}</span></summary>
+                {body}
+            </details>
+            <a class="raw-link small" href=href rel="external" aria-label=link_label>"Raw JSON"</a>
+        </div>
+    }
+    .into_any()
+}
+
+/// How the image runs: the command its entrypoint and `Cmd` make (shell-quoted, and each as
+/// the exec-form JSON array), the environment as `KEY=value` rows, and the other settings.
+#[component]
+fn RunPanel(run: RunConfig) -> impl IntoView {
+    let command = run.command();
+    let setting = |label: &'static str, value: Option<String>| {
+        value.map(|value| view! { <div><dt>{label}</dt><dd class="mono break"><bdi>{value}</bdi></dd></div> })
+    };
+    let exec_form = |arguments: &[String]| (!arguments.is_empty()).then(|| json_array(arguments));
+    let listed = |items: &[String]| (!items.is_empty()).then(|| items.join(", "));
+    let env = (!run.env.is_empty()).then(|| view! {
+        <div><dt>"Environment"</dt><dd>
+            <ul class="env-list mono">
+                {run.env.iter().map(|var| view! { <li class="break"><bdi>{var.name.clone()}</bdi>"="<bdi>{var.value.clone()}</bdi></li> }).collect_view()}
+            </ul>
+        </dd></div>
+    });
+    view! {
+        <section class="panel" id="run-config">
+            <h2>"Run configuration"</h2>
+            <dl class="kv-list run-config">
+                {setting("Command", (!command.is_empty()).then_some(command))}
+                {setting("Entrypoint", exec_form(&run.entrypoint))}
+                {setting("Cmd", exec_form(&run.cmd))}
+                {setting("Working directory", run.working_dir.clone())}
+                {setting("User", run.user.clone())}
+                {setting("Exposed ports", listed(&run.exposed_ports))}
+                {setting("Volumes", listed(&run.volumes))}
+                {setting("Stop signal", run.stop_signal.clone())}
+                {env}
+            </dl>
+            {run.truncated.then(|| view! { <p class="card-note small">"Some values are too long and are cut here; the config JSON has them whole."</p> })}
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

@@ -7,7 +7,7 @@ use ocicat_crawler::RegistryStatus;
 use super::views::is_version_tag;
 use super::{UiState, blocking, host_of, registry_card};
 use crate::error::AppError;
-use crate::model::{ArtifactView, RepositoryView};
+use crate::model::{ArtifactView, RawDocument, RepositoryView};
 
 fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
     match text {
@@ -138,9 +138,7 @@ pub async fn find_referrers(
     query: ocicat_catalog::ReferrerQuery,
 ) -> Result<crate::model::ReferrerTreeView, AppError> {
     registry_status(state, &registry)?;
-    if !is_digest(&digest) {
-        return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
-    }
+    check_digest(&digest)?;
     let catalog = state.catalog.clone();
     let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
     let tree = blocking(move || {
@@ -167,9 +165,7 @@ pub async fn find_artifact(
     digest: String,
 ) -> Result<ArtifactView, AppError> {
     let status = registry_status(state, &registry)?;
-    if !is_digest(&digest) {
-        return Err(AppError::BadRequest(format!("{:?} is not a digest", digest.chars().take(80).collect::<String>())));
-    }
+    check_digest(&digest)?;
     let catalog = state.catalog.clone();
     let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
     let found = blocking(move || {
@@ -196,6 +192,38 @@ pub async fn find_artifact(
     .await?;
     let (artifact, around) = found.ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
     Ok(super::artifact_view(&host_of(&status.url), &artifact, around))
+}
+
+/// The stored manifest or config of an artifact, as the registry served it (shared by the
+/// raw-JSON API and the artifact page, which loads it when its `<details>` is opened).
+pub async fn find_document(
+    state: &UiState,
+    registry: String,
+    repository: String,
+    digest: String,
+    document: RawDocument,
+) -> Result<String, AppError> {
+    registry_status(state, &registry)?;
+    check_digest(&digest)?;
+    let catalog = state.catalog.clone();
+    let (name, repo, wanted) = (registry, repository.clone(), digest.clone());
+    let artifact = blocking(move || catalog.artifact(&name, &repo, &wanted))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
+    match document {
+        RawDocument::Manifest => Ok(artifact.manifest_json),
+        RawDocument::Config => {
+            artifact.config_json.ok_or_else(|| AppError::NotFound(format!("config of {digest} in {repository}")))
+        }
+    }
+}
+
+/// A 400 unless `text` is a sha256 or sha512 digest in lowercase hex.
+fn check_digest(text: &str) -> Result<(), AppError> {
+    if is_digest(text) {
+        return Ok(());
+    }
+    Err(AppError::BadRequest(format!("{:?} is not a digest", text.chars().take(80).collect::<String>())))
 }
 
 fn is_digest(text: &str) -> bool {

@@ -12,9 +12,10 @@ mod find;
 mod views;
 
 pub use find::{
-    TAGS_PER_PAGE, find_artifact, find_referrers, find_repositories, find_repository, find_search, find_tags,
+    TAGS_PER_PAGE, find_artifact, find_document, find_referrers, find_repositories, find_repository, find_search,
+    find_tags,
 };
-pub(crate) use views::artifact_view;
+pub(crate) use views::{artifact_view, pretty};
 
 /// What the pages need from the server: the catalog and the crawl status board.
 #[derive(Clone, Debug)]

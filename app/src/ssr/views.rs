@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use ocicat_catalog::ArtifactDoc;
+use serde_json::Value;
 
-use crate::model::{Annotation, ArtifactView, Badges, Part, Related, TagRow};
+use crate::model::{Annotation, ArtifactView, Badges, EnvVar, Part, Related, RunConfig, TagRow};
 
 pub(crate) use ocicat_catalog::is_version_tag;
 
@@ -92,10 +93,9 @@ fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
 const MAX_HISTORY: usize = 500;
 
 /// The build history in an image config, oldest first.
-fn history(config: &str) -> Vec<crate::model::HistoryStep> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(config) else { return Vec::new() };
-    let text = |step: &serde_json::Value, key: &str| step.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    value
+fn history(config: &Value) -> Vec<crate::model::HistoryStep> {
+    let text = |step: &Value, key: &str| step.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    config
         .get("history")
         .and_then(|history| history.as_array())
         .into_iter()
@@ -110,12 +110,91 @@ fn history(config: &str) -> Vec<crate::model::HistoryStep> {
         .collect()
 }
 
-/// Most bytes of raw JSON a page shows: a manifest may be megabytes, and the page carries it
-/// twice (the rendered text and the hydration data).
+/// Most entries read from each list of a run configuration (`Env`, `Cmd`, `ExposedPorts`…).
+const MAX_RUN_ENTRIES: usize = 256;
+/// Longest run-configuration value kept, in characters (as for annotation values).
+const MAX_RUN_TEXT: usize = 4096;
+
+/// Reads values out of an image config's `config` object, capping lists and strings and
+/// remembering whether it had to.
+#[derive(Default)]
+struct RunReader {
+    truncated: bool,
+}
+
+impl RunReader {
+    /// `text` cut at [`MAX_RUN_TEXT`] characters, with an ellipsis when it was.
+    fn cut(&mut self, text: &str) -> String {
+        let mut kept: String = text.chars().take(MAX_RUN_TEXT).collect();
+        if kept.len() < text.len() {
+            self.truncated = true;
+            kept.push('…');
+        }
+        kept
+    }
+
+    /// A string value (an empty one counts as unset), cut.
+    fn text(&mut self, value: Option<&Value>) -> Option<String> {
+        let text = value?.as_str().filter(|text| !text.is_empty())?;
+        Some(self.cut(text))
+    }
+
+    /// A list of strings, empty ones kept (they are arguments too); a lone non-empty string is
+    /// a list of one, as Docker reads `Cmd`.
+    fn list(&mut self, value: Option<&Value>) -> Vec<String> {
+        match value {
+            Some(Value::Array(items)) => {
+                self.truncated |= items.len() > MAX_RUN_ENTRIES;
+                items.iter().take(MAX_RUN_ENTRIES).filter_map(Value::as_str).map(|item| self.cut(item)).collect()
+            }
+            single @ Some(Value::String(_)) => self.text(single).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The keys of an object used as a set (`ExposedPorts`, `Volumes`), sorted.
+    fn keys(&mut self, value: Option<&Value>) -> Vec<String> {
+        let Some(Value::Object(map)) = value else { return Vec::new() };
+        self.truncated |= map.len() > MAX_RUN_ENTRIES;
+        let mut keys: Vec<String> = map.keys().take(MAX_RUN_ENTRIES).map(|key| self.cut(key)).collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// How the image runs (`config` in its image config), or `None` when it sets none of it.
+fn run_config(config: &Value) -> Option<RunConfig> {
+    let settings = config.get("config")?;
+    let mut reader = RunReader::default();
+    let env = reader
+        .list(settings.get("Env"))
+        .into_iter()
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((name, value)) => EnvVar { name: name.to_owned(), value: value.to_owned() },
+            None => EnvVar { name: entry, value: String::new() },
+        })
+        .collect();
+    let run = RunConfig {
+        entrypoint: reader.list(settings.get("Entrypoint")),
+        cmd: reader.list(settings.get("Cmd")),
+        env,
+        working_dir: reader.text(settings.get("WorkingDir")),
+        user: reader.text(settings.get("User")),
+        exposed_ports: reader.keys(settings.get("ExposedPorts")),
+        volumes: reader.keys(settings.get("Volumes")),
+        stop_signal: reader.text(settings.get("StopSignal")),
+        truncated: reader.truncated,
+    };
+    (!run.is_empty()).then_some(run)
+}
+
+/// Most bytes of raw JSON a page shows when the document is opened: a manifest may be
+/// megabytes (the JSON API serves it whole).
 const MAX_SHOWN_JSON: usize = 64 * 1024;
 
 /// Pretty-prints `json`, cut at [`MAX_SHOWN_JSON`] with a note saying so.
-fn pretty(json: &str) -> String {
+pub(crate) fn pretty(json: &str) -> String {
     let mut text = serde_json::from_str::<serde_json::Value>(json)
         .and_then(|value| serde_json::to_string_pretty(&value))
         .unwrap_or_else(|_| json.to_owned());
@@ -144,6 +223,7 @@ pub(crate) struct Surroundings {
 
 /// Builds the artifact page.
 pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surroundings) -> ArtifactView {
+    let config = artifact.config_json.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok());
     let subject = artifact.refers_to.clone().map(|digest| {
         around.subject.clone().unwrap_or(Related {
             digest,
@@ -206,9 +286,10 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         referrer_types,
         parents: around.parents.iter().map(related).collect(),
         badges: badges(artifact, &today()),
-        history: artifact.config_json.as_deref().map(history).unwrap_or_default(),
-        manifest_json: pretty(&artifact.manifest_json),
-        config_json: artifact.config_json.as_deref().map(pretty),
+        history: config.as_ref().map(history).unwrap_or_default(),
+        run_config: config.as_ref().and_then(run_config),
+        manifest_size: artifact.manifest_json.len() as u64,
+        config_size: artifact.config_json.as_ref().map(|config| config.len() as u64),
     }
 }
 
@@ -220,14 +301,60 @@ mod tests {
     fn history_steps_come_from_the_config_in_order() {
         let config = r#"{"history":[{"created":"2024-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file:abc in /"},
             {"created_by":"ENV PATH=/usr/bin","empty_layer":true},{"comment":"buildkit.dockerfile.v0"}]}"#;
-        let steps = history(config);
+        let steps = history(&serde_json::from_str(config).unwrap());
         assert_eq!(steps.len(), 3);
         assert_eq!(steps[0].created.as_deref(), Some("2024-01-01T00:00:00Z"));
         assert!(steps[1].empty_layer && !steps[0].empty_layer);
         assert_eq!(steps[2].created_by, "");
         assert_eq!(steps[2].comment.as_deref(), Some("buildkit.dockerfile.v0"));
-        assert!(history("not json").is_empty());
-        assert!(history(r#"{"history":"odd"}"#).is_empty());
+        assert!(history(&serde_json::json!({"history": "odd"})).is_empty());
+    }
+
+    #[test]
+    fn the_run_configuration_comes_from_the_config_object() {
+        let config = serde_json::json!({"config": {
+            "Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx", "-g", "daemon off;"],
+            "Env": ["PATH=/usr/bin:/bin", "EMPTY=", "A=b=c", "BARE"], "WorkingDir": "/srv", "User": "101:101",
+            "ExposedPorts": {"8080/tcp": {}, "443/tcp": {}}, "Volumes": {"/data": {}}, "StopSignal": "SIGQUIT",
+            "Labels": {"a": "b"}
+        }});
+        let run = run_config(&config).expect("a run configuration");
+        assert_eq!(run.command(), "/docker-entrypoint.sh nginx -g 'daemon off;'");
+        let env: Vec<(&str, &str)> = run.env.iter().map(|var| (var.name.as_str(), var.value.as_str())).collect();
+        assert_eq!(env, [("PATH", "/usr/bin:/bin"), ("EMPTY", ""), ("A", "b=c"), ("BARE", "")]);
+        assert_eq!((run.working_dir.as_deref(), run.user.as_deref()), (Some("/srv"), Some("101:101")));
+        assert_eq!(run.exposed_ports, ["443/tcp", "8080/tcp"]);
+        assert_eq!(run.volumes, ["/data"]);
+        assert_eq!(run.stop_signal.as_deref(), Some("SIGQUIT"));
+        assert!(!run.truncated);
+        // Docker also accepts a string for `Cmd`; an empty `WorkingDir` is unset.
+        let shell_form = run_config(&serde_json::json!({"config": {"Cmd": "echo hi", "WorkingDir": ""}})).unwrap();
+        assert_eq!((shell_form.cmd.as_slice(), shell_form.working_dir), (["echo hi".to_owned()].as_slice(), None));
+        let empty_argument = run_config(&serde_json::json!({"config": {"Cmd": ["printf", ""]}})).unwrap();
+        assert_eq!(empty_argument.command(), "printf ''", "an empty argument is still an argument");
+    }
+
+    #[test]
+    fn a_config_without_run_settings_has_no_run_configuration() {
+        assert_eq!(run_config(&serde_json::json!({"architecture": "amd64"})), None);
+        assert_eq!(run_config(&serde_json::json!({"config": {"Labels": {"a": "b"}, "Env": null}})), None);
+        assert_eq!(run_config(&serde_json::json!({"config": {"Cmd": [1, {"x": 2}], "User": 0}})), None);
+        assert_eq!(run_config(&serde_json::json!({"config": "odd"})), None);
+    }
+
+    #[test]
+    fn run_configuration_lists_and_values_are_capped() {
+        let env: Vec<String> = (0..1000).map(|n| format!("VAR{n}=x")).collect();
+        let config = serde_json::json!({"config": {"Env": env, "User": "u".repeat(10_000)}});
+        let run = run_config(&config).unwrap();
+        assert_eq!(run.env.len(), MAX_RUN_ENTRIES);
+        assert_eq!(run.user.as_ref().unwrap().chars().count(), MAX_RUN_TEXT + 1, "cut, with an ellipsis");
+        assert!(run.truncated);
+        let ports: serde_json::Map<String, Value> =
+            (0..1000).map(|n| (format!("{n}/tcp"), serde_json::json!({}))).collect();
+        let run = run_config(&serde_json::json!({"config": {"ExposedPorts": ports}})).unwrap();
+        assert_eq!(run.exposed_ports.len(), MAX_RUN_ENTRIES);
+        assert!(run.truncated);
     }
 
     #[test]

@@ -85,17 +85,37 @@ async fn artifact_json_matches_the_seed_report_and_the_registry() {
         if ["sbom", "signature", "scan", "lifecycle"].contains(&item.kind) {
             assert_eq!(artifact["subject"]["digest"], item.subject.as_deref().unwrap(), "{path}");
         }
-        let manifest: serde_json::Value = serde_json::from_str(artifact["manifest_json"].as_str().unwrap()).unwrap();
-        let registry_manifest: serde_json::Value = serde_json::from_slice(&served.raw).unwrap();
-        assert_eq!(manifest, registry_manifest, "{path}");
-        // The build history is the config's, step for step.
-        if let Some(config) = artifact["config_json"].as_str() {
-            let config: serde_json::Value = serde_json::from_str(config).unwrap();
+        // The raw manifest is not in the artifact's JSON but at its own address, byte for byte.
+        assert!(artifact.get("manifest_json").is_none(), "{path}");
+        let raw_path = format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}", item.repository, item.digest);
+        let raw = app.get(&raw_path).await;
+        assert_eq!(raw.status, StatusCode::OK, "{raw_path}: {}", raw.body);
+        assert_eq!(raw.content_type(), "application/json", "{raw_path}");
+        assert_eq!(raw.body.as_bytes(), &served.raw[..], "{raw_path} serves the stored bytes");
+        assert_eq!(artifact["manifest_size"], served.raw.len(), "{path}");
+        // The build history is the config's, step for step; no stored config, no history.
+        let config_response = app.get(&format!("{raw_path}/config")).await;
+        if config_response.status == StatusCode::OK {
+            assert_eq!(config_response.content_type(), "application/json", "{raw_path}/config");
+            assert_eq!(artifact["config_size"], config_response.body.len(), "{path}");
+            let config = config_response.json();
             let steps = config["history"].as_array().map_or(0, Vec::len);
             assert_eq!(artifact["history"].as_array().unwrap().len(), steps, "{path}");
             if let Some(first) = config["history"].get(0).and_then(|step| step["created_by"].as_str()) {
                 assert_eq!(artifact["history"][0]["created_by"], first, "{path}");
             }
+            let cmd = config["config"]["Cmd"].as_array().cloned().unwrap_or_default();
+            if !cmd.is_empty() {
+                assert_eq!(artifact["run_config"]["cmd"], serde_json::Value::from(cmd), "{path}");
+            }
+        } else {
+            assert_eq!(config_response.status, StatusCode::NOT_FOUND, "{raw_path}/config: {}", config_response.body);
+            assert!(
+                config_response.json()["error"].as_str().unwrap().starts_with("config of"),
+                "{}",
+                config_response.body
+            );
+            assert!(artifact["config_size"].is_null() && artifact["run_config"].is_null(), "{path}");
         }
     }
     let mut with_history = 0;
@@ -104,6 +124,49 @@ async fn artifact_json_matches_the_seed_report_and_the_registry() {
         with_history += usize::from(app.get_json(&path).await["history"].as_array().is_some_and(|s| !s.is_empty()));
     }
     assert!(with_history > 0, "some seeded image has a build history");
+}
+
+#[tokio::test]
+async fn a_stored_config_is_the_registry_config_blob_byte_for_byte() {
+    let app = TestApp::start().await;
+    let client = app.client();
+    let mut checked = 0;
+    for item in app.report.items.iter().filter(|item| item.kind == "image") {
+        let served = client.get_manifest(&item.repository, &item.digest).await.unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&served.raw).unwrap();
+        let config_digest: ocicat_oci::Digest = manifest["config"]["digest"].as_str().unwrap().parse().unwrap();
+        let blob = client.get_blob(&item.repository, &config_digest).await.unwrap();
+        let path =
+            format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}/config", item.repository, item.digest);
+        let stored = app.get(&path).await;
+        assert_eq!(stored.status, StatusCode::OK, "{path}: {}", stored.body);
+        assert_eq!(stored.body.as_bytes(), &blob[..], "{path}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "several seeded images: {checked}");
+}
+
+#[tokio::test]
+async fn raw_documents_of_unknown_or_malformed_digests_are_json_errors() {
+    let app = TestApp::start().await;
+    let unknown = format!("sha256:{}", "0".repeat(64));
+    for suffix in ["", "/config"] {
+        let path = format!("/api/v1/registries/{LOCAL}/repositories/demo/app/manifests/{unknown}{suffix}");
+        let response = app.get(&path).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}: {}", response.body);
+        assert!(response.json()["error"].as_str().unwrap().contains("not found"), "{}", response.body);
+        let malformed = format!("/api/v1/registries/{LOCAL}/repositories/demo/app/manifests/sha256:../../x{suffix}");
+        let response = app.get(&malformed).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{malformed}: {}", response.body);
+        assert!(response.json()["error"].as_str().unwrap().starts_with("invalid request"), "{}", response.body);
+    }
+    let index = app.report.of_kind("index").next().expect("a seeded index");
+    let path =
+        format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}/config", index.repository, index.digest);
+    let response = app.get(&path).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND, "an index has no config: {}", response.body);
+    let unknown_registry = app.get(&format!("/api/v1/registries/nope/repositories/demo/app/manifests/{unknown}")).await;
+    assert_eq!(unknown_registry.status, StatusCode::NOT_FOUND, "{}", unknown_registry.body);
 }
 
 #[tokio::test]

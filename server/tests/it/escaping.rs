@@ -2,6 +2,7 @@
 //! script, markup and `javascript:`/`data:` URLs in them renders as escaped text, and only its
 //! https URL becomes a link.
 
+use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::json;
 
@@ -20,6 +21,8 @@ const TITLE_BREAKOUT: &str = "</title><script>alert(3)</script>";
 const BIDI: &str = "\u{202E}gnp.exe";
 /// An annotation value of 1 MiB (S6).
 const HUGE_LENGTH: usize = 1 << 20;
+/// An `Env` value longer than the page shows, in a config small enough to be kept (64 KiB).
+const LONG_ENV_LENGTH: usize = 10_000;
 
 /// Pushes an OCI image whose annotations and config labels carry every hostile value; returns its digest.
 async fn push_hostile_image(app: &TestApp) -> String {
@@ -28,11 +31,19 @@ async fn push_hostile_image(app: &TestApp) -> String {
         "architecture": "amd64",
         "os": "linux",
         "created": "2025-01-01T00:00:00Z",
-        "config": { "Labels": {
-            "org.opencontainers.image.title": TITLE_BREAKOUT,
-            "org.opencontainers.image.url": JAVASCRIPT_URL,
-            "evil.markup": SCRIPT,
-        }},
+        "config": {
+            "Labels": {
+                "org.opencontainers.image.title": TITLE_BREAKOUT,
+                "org.opencontainers.image.url": JAVASCRIPT_URL,
+                "evil.markup": SCRIPT,
+            },
+            "Entrypoint": [TITLE_BREAKOUT],
+            "Cmd": [SCRIPT, ATTRIBUTE_BREAKOUT],
+            "Env": [format!("EVIL={SCRIPT}"), format!("FLIP={BIDI}"), format!("LONG={}", "B".repeat(LONG_ENV_LENGTH))],
+            "User": BIDI,
+            "WorkingDir": JAVASCRIPT_URL,
+            "ExposedPorts": serde_json::Map::from_iter([(ATTRIBUTE_BREAKOUT.to_owned(), json!({}))]),
+        },
         "rootfs": { "type": "layers", "diff_ids": [] },
     });
     let config_bytes = Bytes::from(serde_json::to_vec(&config).unwrap());
@@ -101,9 +112,36 @@ async fn hostile_annotations_render_as_escaped_text_and_only_https_links() {
     assert!(page.contains(JAVASCRIPT_URL), "the javascript: URL is shown as text: {page}");
     assert!(page.contains(&format!("href=\"{SAFE_URL}\"")), "the https URL is a link: {page}");
     assert!(page.contains(&format!("<bdi>{BIDI}</bdi>")), "a bidi override stays isolated in its cell");
-    // The 1 MiB value is cut in the catalog and the raw manifest on the page is cut too.
+    // The run configuration: the same values as escaped text, the override isolated in the
+    // annotation, the `Env` row and the user, the long value cut with a note.
+    assert!(page.contains("Run configuration"), "{page}");
+    assert_eq!(page.matches(&format!("<bdi>{BIDI}</bdi>")).count(), 3, "{page}");
+    assert!(page.contains("<bdi>EVIL</bdi>"), "{page}");
+    let kept = "B".repeat(4096 - "LONG=".len());
+    assert!(page.contains(&format!("<bdi>{kept}…</bdi>")), "the entry is cut at 4,096 characters: {page}");
+    assert!(!page.contains(&format!("{kept}B")), "{page}");
+    assert!(page.contains("cut here; the config JSON has them whole"), "{page}");
+    // The 1 MiB value is cut in the catalog, and the raw manifest is not in the page at all.
     assert!(page.len() < 200 * 1024, "the page is {} bytes", page.len());
-    assert!(page.contains("cut here: the document is"), "the raw manifest says it was cut");
+    assert!(!page.contains("schemaVersion"), "the raw manifest is loaded on demand only");
+
+    // Opened on the page, the manifest comes from a server function, cut at 64 KiB with a note.
+    let arguments =
+        [("registry", LOCAL), ("repository", REPOSITORY), ("digest", digest.as_str()), ("document", "manifest")];
+    let response = app.call_server_fn::<app::api::GetRawJson>(&arguments).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    let shown: String = serde_json::from_str(&response.body).expect("a JSON string");
+    assert!(shown.len() < 65 * 1024, "the shown manifest is {} bytes", shown.len());
+    let head: String = shown.chars().take(200).collect();
+    assert!(shown.starts_with("{\n  \"annotations\": {\n    \""), "pretty-printed: {head}");
+    let tail: String = shown.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    assert!(tail.contains("cut here: the document is") && tail.ends_with(" bytes"), "{tail}");
+    // The JSON API serves it whole, with the 1 MiB annotation the catalog cut.
+    let raw = app.get(&format!("/api/v1/registries/{LOCAL}/repositories/{REPOSITORY}/manifests/{digest}")).await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert_eq!(raw.content_type(), "application/json");
+    assert_eq!(raw.json()["annotations"]["org.example.huge"].as_str().map(str::len), Some(HUGE_LENGTH));
+    assert_eq!(raw.headers.get("x-content-type-options").map(|value| value.as_bytes()), Some(&b"nosniff"[..]));
 
     for path in [format!("/r/{LOCAL}/{REPOSITORY}"), format!("/r/{LOCAL}"), "/".to_owned()] {
         let html = app.get_page(&path).await;

@@ -40,14 +40,74 @@ async fn repository_page_shows_the_tag_names() {
 }
 
 #[tokio::test]
-async fn artifact_page_shows_the_digest_and_the_manifest_json() {
+async fn artifact_page_links_the_raw_manifest_instead_of_carrying_it() {
     let app = TestApp::start().await;
     let tagged = app.report.items.iter().filter(|item| item.reference.as_deref().is_some_and(is_version_tag));
     for item in tagged {
         let page = app.get_page(&format!("/r/{LOCAL}/{}/@{}", item.repository, item.digest)).await;
         assert!(page.contains(&item.digest), "{}@{}: {page}", item.repository, item.digest);
         assert!(page.contains("Manifest JSON"), "{page}");
-        assert!(page.contains("schemaVersion"), "the manifest itself is shown: {page}");
+        let raw = format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}", item.repository, item.digest);
+        assert!(page.contains(&format!("href=\"{raw}\"")), "a plain link to the raw manifest: {page}");
+        // Every manifest has `schemaVersion`: neither the HTML nor the hydration data holds one.
+        assert!(!page.contains("schemaVersion"), "the manifest body is loaded on demand only: {page}");
+        assert_eq!(app.get(&raw).await.status, StatusCode::OK, "{raw}");
+    }
+}
+
+/// What the run-configuration panel must show for an image config: the command line and the
+/// other settings, each as the text of a `<bdi>`.
+fn expected_run_settings(config: &serde_json::Value) -> Vec<String> {
+    let settings = &config["config"];
+    let strings = |key: &str| -> Vec<String> {
+        settings[key].as_array().into_iter().flatten().filter_map(|value| value.as_str().map(str::to_owned)).collect()
+    };
+    let mut expected = Vec::new();
+    let command: Vec<String> =
+        strings("Entrypoint").iter().chain(&strings("Cmd")).map(|a| app::model::shell_quote(a)).collect();
+    if !command.is_empty() {
+        expected.push(command.join(" "));
+    }
+    for key in ["User", "WorkingDir", "StopSignal"] {
+        expected.extend(settings[key].as_str().filter(|text| !text.is_empty()).map(str::to_owned));
+    }
+    for entry in strings("Env") {
+        let (name, value) = entry.split_once('=').unwrap_or((&entry, ""));
+        expected.extend([name.to_owned(), value.to_owned()]);
+    }
+    expected
+}
+
+#[tokio::test]
+async fn artifact_page_shows_the_run_configuration_of_each_seeded_image() {
+    let app = TestApp::start().await;
+    let mut with_run_config = 0;
+    for item in app.report.items.iter().filter(|item| item.kind == "image") {
+        let path = format!("/r/{LOCAL}/{}/@{}", item.repository, item.digest);
+        let page = app.get_page(&path).await;
+        let config_path =
+            format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}/config", item.repository, item.digest);
+        let expected = expected_run_settings(&app.get_json(&config_path).await);
+        assert_eq!(page.contains("Run configuration"), !expected.is_empty(), "{path}: {page}");
+        for text in &expected {
+            assert!(page.contains(&format!("<bdi>{text}</bdi>")), "{path} lacks {text:?}: {page}");
+        }
+        with_run_config += usize::from(!expected.is_empty());
+    }
+    // umoci builds demo/app with `--config.cmd /app/run.sh`, a user, a working directory and PATH.
+    let app_image = app.report.items.iter().find(|item| item.repository == "demo/app" && item.kind == "image").unwrap();
+    let page = app.get_page(&format!("/r/{LOCAL}/demo/app/@{}", app_image.digest)).await;
+    for text in
+        ["/app/run.sh", "65532:65532", "/app", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    {
+        assert!(page.contains(&format!("<bdi>{text}</bdi>")), "demo/app lacks {text:?}: {page}");
+    }
+    assert!(with_run_config >= 3, "several seeded images have a run configuration: {with_run_config}");
+    // Artifacts that are not images say nothing about running.
+    for kind in ["index", "helm", "sbom", "signature"] {
+        let item = app.report.of_kind(kind).next().unwrap_or_else(|| panic!("a seeded {kind}"));
+        let page = app.get_page(&format!("/r/{LOCAL}/{}/@{}", item.repository, item.digest)).await;
+        assert!(!page.contains("Run configuration"), "{kind} {}: {page}", item.digest);
     }
 }
 

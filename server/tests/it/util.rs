@@ -112,6 +112,21 @@ impl TestApp {
         get(&self.router, path).await
     }
 
+    /// Calls the server function `S` as the page does (a form-encoded POST of `arguments`).
+    pub(crate) async fn call_server_fn<S: leptos::server_fn::ServerFn>(
+        &self,
+        arguments: &[(&str, &str)],
+    ) -> TestResponse {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(arguments).finish();
+        let request = Request::builder()
+            .method("POST")
+            .uri(S::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request builds");
+        send(&self.router, request).await
+    }
+
     /// Sends `GET path`, asserts a 200 and returns the JSON body.
     pub(crate) async fn get_json(&self, path: &str) -> Value {
         let response = self.get(path).await;
@@ -184,6 +199,11 @@ impl TestAppBuilder {
 /// Sends `GET path` through `router` and reads the whole response.
 pub(crate) async fn get(router: &Router, path: &str) -> TestResponse {
     let request = Request::builder().uri(path).body(Body::empty()).expect("request builds");
+    send(router, request).await
+}
+
+/// Sends `request` through `router` and reads the whole response.
+async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let response = router.clone().oneshot(request).await.expect("the router is infallible");
     let status = response.status();
     let headers = response.headers().clone();

@@ -1,0 +1,93 @@
+// The artifact page of a seeded image: its run configuration, read from the image config, and
+// its raw manifest and config, which ride neither in the HTML nor in the hydration data but are
+// fetched when their <details> is opened; the "Raw JSON" link serves the stored bytes without
+// JavaScript.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseUrl, gotoHydrated, openBrowser, registry, seed, snapshot } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await openBrowser(); });
+after(async () => { await browser?.context.close(); });
+
+// umoci builds demo/app with a command, a user, a working directory and PATH.
+const image = seed.items.find((item) => item.repository === 'demo/app' && item.kind === 'image' && item.reference);
+const artifactPath = `/r/${registry}/${image.repository}/@${image.digest}`;
+const manifestHref = `/api/v1/registries/${registry}/repositories/${image.repository}/manifests/${image.digest}`;
+const isRawJsonCall = (url) => /\/api\/get_raw_json/.test(url);
+
+const detailsTitled = (page, title) => page.locator('details', { has: page.locator('summary', { hasText: title }) });
+const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('the run configuration shows the command, user, working directory and environment', async () => {
+  const { page } = browser;
+  const config = await (await page.request.get(`${baseUrl}${manifestHref}/config`)).json();
+  await gotoHydrated(page, artifactPath);
+  const panel = page.locator('#run-config');
+  await panel.waitFor();
+  const text = await panel.innerText();
+  assert.match(text, /Run configuration/);
+  assert.ok(config.config.Cmd.length > 0, 'the seeded image has a command');
+  // The seeded arguments are plain words, so the shell form is the arguments joined by spaces.
+  assert.match(text, new RegExp(`Command\\s+${escaped(config.config.Cmd.join(' '))}\\n`), text);
+  assert.match(text, new RegExp(`Cmd\\s+${escaped(JSON.stringify(config.config.Cmd))}`), text);
+  assert.match(text, new RegExp(`User\\s+${escaped(config.config.User)}`), text);
+  assert.match(text, new RegExp(`Working directory\\s+${escaped(config.config.WorkingDir)}`), text);
+  for (const entry of config.config.Env) assert.ok(text.includes(entry), `${entry} in ${text}`);
+  await panel.scrollIntoViewIfNeeded();
+  await snapshot(page, 'artifact-run-config');
+});
+
+test('the manifest and config JSON load when their details are opened, and only then', async () => {
+  const { page } = browser;
+  const calls = [];
+  const record = (request) => { if (isRawJsonCall(request.url())) calls.push(request.url()); };
+  page.on('request', record);
+  try {
+    await gotoHydrated(page, artifactPath);
+    assert.equal(await page.locator('pre.json').count(), 0, 'nothing is shown before opening');
+    assert.equal(calls.length, 0, 'nothing is fetched before opening');
+
+    const manifest = detailsTitled(page, 'Manifest JSON');
+    const loaded = page.waitForResponse((response) => isRawJsonCall(response.url()));
+    await manifest.locator('summary').click();
+    assert.equal((await loaded).status(), 200);
+    const shown = await manifest.locator('pre.json').innerText();
+    assert.match(shown, /"schemaVersion": 2/);
+    const stored = await (await page.request.get(baseUrl + manifestHref)).json();
+    assert.deepEqual(JSON.parse(shown), stored, 'the shown manifest is the stored one');
+
+    // Closing and opening again shows it without asking again.
+    await manifest.locator('summary').click();
+    await manifest.locator('summary').click();
+    assert.match(await manifest.locator('pre.json').innerText(), /"schemaVersion": 2/);
+    assert.equal(calls.length, 1, `one request: ${calls}`);
+
+    const config = detailsTitled(page, 'Config JSON');
+    await config.locator('summary').click();
+    assert.match(await config.locator('pre.json').innerText(), /"Cmd": \[/);
+    assert.equal(calls.length, 2, `one more request: ${calls}`);
+    await snapshot(page, 'artifact-raw-json');
+  } finally {
+    page.off('request', record);
+  }
+});
+
+test('the page source holds no raw manifest, and its raw JSON link works without JavaScript', async () => {
+  const { page } = browser;
+  const html = await (await page.request.get(baseUrl + artifactPath)).text();
+  assert.ok(!html.includes('schemaVersion'), 'the manifest is neither in the HTML nor in the hydration data');
+  await gotoHydrated(page, artifactPath);
+  const link = page.locator('.raw-json', { has: page.locator('summary', { hasText: 'Manifest JSON' }) }).locator('a.raw-link');
+  assert.equal(await link.getAttribute('href'), manifestHref);
+  const response = await page.request.get(baseUrl + manifestHref);
+  assert.equal(response.headers()['content-type'], 'application/json');
+  assert.equal((await response.json()).schemaVersion, 2);
+  // Followed in the hydrated page, the link leaves the app for the document itself.
+  await Promise.all([page.waitForURL(baseUrl + manifestHref), link.click()]);
+  assert.match(await page.locator('body').innerText(), /"schemaVersion":\s*2/);
+});
+
+test('no page logged a console error', () => {
+  assert.deepEqual(browser.errors.filter((text) => !text.includes('404')), []);
+});
