@@ -55,6 +55,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="ocicat"/>
         <Router>
+            // rel="external" keeps the router out: the browser's own fragment navigation moves focus.
+            <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">"◆"</span>" ocicat"</a>
                 <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a><a href="/status">"Status"</a></nav>
@@ -63,7 +65,7 @@ pub fn App() -> impl IntoView {
                     <input id="top-search" type="search" name="q" placeholder="Search: kind:sbom, eol < today, nginx…"/>
                 </form>
             </header>
-            <main id="main">
+            <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <EmptyState title="Page not found".to_string() hint="Check the address, or start from the registries.".to_string()/> }>
                     // Async SSR: the page waits for its data, so a missing artifact is a real 404.
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
