@@ -1,5 +1,5 @@
-//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1, P2,
-//! P3, P4, P5, P8, P9), each with its same-run reference where the document asks for one, written
+//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1 to P9,
+//! and P11), each with its same-run reference where the document asks for one, written
 //! as a JSON summary and printed as a table. Benchmarks check speed; tests check correctness.
 //!
 //! The index scenarios run first, in a fresh process, so that the memory figures (P9) describe
@@ -9,11 +9,13 @@ mod bound;
 mod census;
 mod crawl;
 mod index;
+mod load;
 mod memory;
 mod report;
 mod search;
 mod synthetic;
 mod tagpage;
+mod vitals;
 mod webhook;
 
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ struct Scale {
     pushes: usize,
     /// Tags of the P3 repository.
     tags: usize,
+    /// The P6/P7 catalog, crawl and load duration.
+    load: load::LoadScale,
 }
 
 impl Scale {
@@ -55,6 +59,11 @@ impl Scale {
                 search_rounds: 10,
                 pushes: 20,
                 tags: 2_000,
+                load: load::LoadScale {
+                    artifacts: 20_000,
+                    crawl_repositories: 400,
+                    idle: std::time::Duration::from_secs(5),
+                },
             }
         } else {
             Scale {
@@ -64,6 +73,11 @@ impl Scale {
                 search_rounds: 40,
                 pushes: 20,
                 tags: 10_000,
+                load: load::LoadScale {
+                    artifacts: 100_000,
+                    crawl_repositories: 2_000,
+                    idle: std::time::Duration::from_secs(20),
+                },
             }
         }
     }
@@ -80,6 +94,10 @@ pub(crate) enum Group {
     Webhook,
     /// P3: the tag page of a 10k-tag repository against live browsing.
     Pages,
+    /// P6 and P7: pages under 50 clients, idle and while a crawl runs.
+    Load,
+    /// P11: web vitals of the main pages in headless Chromium.
+    Vitals,
 }
 
 /// What `xtask bench` was asked for.
@@ -119,6 +137,14 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Pages) {
         tracing::info!(tags = scale.tags, "P3: tag page against live browsing");
         scenarios.push(tagpage::run(scale.tags).await?);
+    }
+    if options.runs(Group::Load) {
+        tracing::info!(clients = load::CLIENTS, artifacts = scale.load.artifacts, "P6/P7: pages under load");
+        scenarios.extend(load::run(scale.load, started_at).await?);
+    }
+    if options.runs(Group::Vitals) {
+        tracing::info!("P11: web vitals in Chromium");
+        scenarios.push(vitals::run().await?);
     }
     if options.runs(Group::Webhook) {
         tracing::info!(pushes = scale.pushes, "P8: push to searchable");
@@ -180,10 +206,5 @@ async fn index_scenarios(
 /// The PERFORMANCE.md scenarios this command leaves to other tools, and why.
 fn skipped() -> Vec<Skipped> {
     let skip = |id, reason: &str| Skipped { id, reason: reason.to_owned() };
-    vec![
-        skip("P6", "pages under load: needs an HTTP load generator against the served pages; not measured yet"),
-        skip("P7", "P6 while P1 runs: depends on P6"),
-        skip("P10", "blob proxy throughput: the server has no blob proxy route yet"),
-        skip("P11", "web vitals: belongs to the Chromium end-to-end suite"),
-    ]
+    vec![skip("P10", "blob proxy throughput: the server has no blob proxy route yet")]
 }

@@ -1,0 +1,367 @@
+//! P6 (pages under load: 50 clients on the search, repository and artifact pages of a synthetic
+//! catalog, served by the real router) and P7 (the same load while a cold crawl of a seeded
+//! distribution 2.8.2 writes into that catalog, in the same process, as `ocicat serve` does).
+//!
+//! Latency is taken twice: on the server, by a layer around the router (what P6's target names),
+//! and by the clients, which adds their own share of the two cores.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use ocicat::events::Events;
+use ocicat::state::AppState;
+use ocicat_catalog::{CatalogWriter, WriterConfig};
+use ocicat_crawler::{Crawler, RegistrySource, StatusBoard, crawl_registry};
+use ocicat_oci::{Client, ClientConfig, Credentials};
+use ocicat_seed::{Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions};
+use serde_json::json;
+
+use super::index::ARTIFACTS_PER_REPOSITORY;
+use super::report::{Check, Latencies, Scenario, round, seconds};
+use super::synthetic::Generator;
+
+/// Concurrent clients, each with its own keep-alive connection.
+pub(crate) const CLIENTS: usize = 50;
+/// Repositories crawled at once during P7, as the server's default.
+const CRAWL_CONCURRENCY: usize = 4;
+/// Different repositories (and their artifacts) the clients visit.
+const VISITED_REPOSITORIES: usize = 100;
+/// The searches the clients run, from the search page's examples.
+const SEARCHES: [&str; 5] =
+    ["kind:sbom", "alpine", "created > now-90d", "kind:image NOT has:signature", "platform:linux/arm64"];
+
+/// How much of each the two scenarios use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoadScale {
+    /// Synthetic artifacts in the served catalog.
+    pub(crate) artifacts: usize,
+    /// Bench repositories seeded and crawled during P7.
+    pub(crate) crawl_repositories: usize,
+    /// How long the idle load runs.
+    pub(crate) idle: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PageKind {
+    Search,
+    Repository,
+    Artifact,
+}
+
+impl PageKind {
+    fn name(self) -> &'static str {
+        match self {
+            PageKind::Search => "search",
+            PageKind::Repository => "repository",
+            PageKind::Artifact => "artifact",
+        }
+    }
+}
+
+/// One page the clients load, and a text the page must contain.
+#[derive(Debug, Clone)]
+struct Page {
+    kind: PageKind,
+    url: String,
+    expect: String,
+}
+
+/// One page load as a client saw it.
+#[derive(Debug, Clone)]
+struct Sample {
+    kind: PageKind,
+    elapsed: Duration,
+    bytes: usize,
+    error: Option<String>,
+}
+
+/// Server-side durations, collected by the timing layer.
+type Timings = Arc<Mutex<Vec<Duration>>>;
+
+async fn time_request(State(timings): State<Timings>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    if let Ok(mut timings) = timings.lock() {
+        timings.push(started.elapsed());
+    }
+    response
+}
+
+/// One phase's figures: per page kind, overall, and the server's.
+struct Phase {
+    wall: Duration,
+    samples: Vec<Sample>,
+    server: Vec<Duration>,
+}
+
+impl Phase {
+    fn errors(&self) -> usize {
+        self.samples.iter().filter(|sample| sample.error.is_some()).count()
+    }
+
+    fn pages_per_second(&self) -> f64 {
+        (self.samples.len() - self.errors()) as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn server_latencies(&self) -> Latencies {
+        Latencies::of(&self.server)
+    }
+
+    fn max_bytes(&self, kind: PageKind) -> usize {
+        self.samples.iter().filter(|sample| sample.kind == kind).map(|sample| sample.bytes).max().unwrap_or_default()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let mut pages = BTreeMap::new();
+        for kind in [PageKind::Search, PageKind::Repository, PageKind::Artifact] {
+            let of_kind: Vec<&Sample> = self.samples.iter().filter(|sample| sample.kind == kind).collect();
+            let elapsed: Vec<Duration> = of_kind.iter().map(|sample| sample.elapsed).collect();
+            let bytes: usize = of_kind.iter().map(|sample| sample.bytes).sum();
+            pages.insert(
+                kind.name(),
+                json!({
+                    "loads": of_kind.len(),
+                    "client_latency": Latencies::of(&elapsed),
+                    "html_bytes_avg": round(bytes as f64 / of_kind.len().max(1) as f64),
+                    "html_bytes_max": self.max_bytes(kind),
+                }),
+            );
+        }
+        let all: Vec<Duration> = self.samples.iter().map(|sample| sample.elapsed).collect();
+        let first_error = self.samples.iter().find_map(|sample| sample.error.clone());
+        json!({
+            "clients": CLIENTS,
+            "wall_s": seconds(self.wall),
+            "pages": self.samples.len(),
+            "errors": self.errors(),
+            "first_error": first_error,
+            "pages_per_second": round(self.pages_per_second()),
+            "server_latency": self.server_latencies(),
+            "client_latency": Latencies::of(&all),
+            "by_page": pages,
+        })
+    }
+}
+
+/// Builds the catalog, serves it, and measures P6 idle and P7 during a crawl.
+pub(crate) async fn run(scale: LoadScale, now: DateTime<Utc>) -> anyhow::Result<Vec<Scenario>> {
+    let registry =
+        Distribution::start(DistributionOptions::anonymous()).await.context("failed to start distribution 2.8.2")?;
+    let url: url::Url = registry.url().parse().context("failed to parse the registry url")?;
+    let repositories = scale.crawl_repositories;
+    let seeded = ocicat_seed::seed(&Target::anonymous(url.clone()), Size::Bench { repositories })
+        .await
+        .with_context(|| format!("failed to seed {repositories} bench repositories"))?;
+
+    let directory = tempfile::Builder::new().prefix("ocicat-bench-load-").tempdir().context("tempdir")?;
+    let (catalog, writer) = ocicat_catalog::open(directory.path(), WriterConfig::default()).context("catalog")?;
+    let board = StatusBoard::default();
+    let pages = fill(&writer, &board, scale.artifacts, now).await?;
+    let timings = Timings::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind")?;
+    let address = listener.local_addr().context("listener address")?;
+    let state = AppState {
+        leptos_options: ocicat::state::leptos_options("target/site"),
+        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        crawler: Arc::new(Crawler::default()),
+        events: Events::default(),
+    };
+    let router =
+        ocicat::router::build_router(state).layer(axum::middleware::from_fn_with_state(timings.clone(), time_request));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let pages: Arc<Vec<Page>> =
+        Arc::new(pages.into_iter().map(|page| Page { url: format!("http://{address}{}", page.url), ..page }).collect());
+
+    let outcome = async {
+        warm_up(&pages).await?;
+        timings.lock().map(|mut timings| timings.clear()).ok();
+        let idle = drive(&pages, &timings, Arc::new(AtomicBool::new(false)), scale.idle).await?;
+        let source = RegistrySource { name: "crawled".into(), client: client(&url)?, repositories: None };
+        board.register("crawled", url.as_str());
+        let stop = Arc::new(AtomicBool::new(false));
+        let crawl_started = Instant::now();
+        let crawl = async {
+            let result = crawl_registry(&source, &catalog, &writer, &board, CRAWL_CONCURRENCY).await;
+            let wall = crawl_started.elapsed();
+            stop.store(true, Ordering::Relaxed);
+            result.map(|()| wall).map_err(|error| anyhow::anyhow!("failed to crawl the seeded registry: {error}"))
+        };
+        // The load runs until the crawl ends (bounded, should the crawl hang).
+        let (crawl_wall, during) = tokio::join!(crawl, drive(&pages, &timings, stop.clone(), Duration::from_secs(600)));
+        let crawl_wall = crawl_wall?;
+        let manifests = board.get("crawled").map(|status| status.manifests_seen).unwrap_or_default();
+        anyhow::Ok((idle, during?, crawl_wall, manifests))
+    }
+    .await;
+    server.abort();
+    writer.close().await.context("failed to close the load catalog")?;
+    let (idle, during, crawl_wall, manifests) = outcome?;
+    let crawl = json!({
+        "repositories": repositories,
+        "manifests_seeded": seeded.items.len(),
+        "manifests_fetched": manifests,
+        "concurrency": CRAWL_CONCURRENCY,
+        "wall_s": seconds(crawl_wall),
+    });
+    Ok(vec![pages_under_load(&idle, scale.artifacts), pages_during_crawl(&idle, &during, crawl)])
+}
+
+fn client(url: &url::Url) -> anyhow::Result<Client> {
+    Client::new(ClientConfig::new(url.clone(), Credentials::Anonymous)).context("failed to build a registry client")
+}
+
+/// Indexes the synthetic repositories, registers their registries on the board (pages answer
+/// only for known registries) and returns the pages to visit (paths only).
+async fn fill(
+    writer: &CatalogWriter,
+    board: &StatusBoard,
+    artifacts: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Page>> {
+    let generator = Generator { now, artifacts_per_repository: ARTIFACTS_PER_REPOSITORY };
+    let repositories = artifacts.div_ceil(ARTIFACTS_PER_REPOSITORY);
+    let step = (repositories / VISITED_REPOSITORIES).max(1);
+    let mut pages = Vec::new();
+    for number in 0..repositories {
+        let (summary, documents) = generator.repository(number);
+        if board.get(&summary.registry).is_none() {
+            board.register(&summary.registry, &format!("https://{}.example.invalid", summary.registry));
+        }
+        if number % step == 0 && pages.len() < 2 * VISITED_REPOSITORIES {
+            let base = format!("/r/{}/{}", summary.registry, summary.repository);
+            let shown = documents.iter().rev().find(|artifact| artifact.kind == "image" && !artifact.tags.is_empty());
+            if let Some(artifact) = shown {
+                let expect = artifact.digest.clone();
+                pages.push(Page { kind: PageKind::Artifact, url: format!("{base}/@{}", artifact.digest), expect });
+            }
+            pages.push(Page { kind: PageKind::Repository, url: base, expect: summary.repository.clone() });
+        }
+        writer
+            .upsert_repository(summary, documents, Vec::new())
+            .await
+            .with_context(|| format!("failed to upsert bench repository {number}"))?;
+    }
+    writer.flush().await.context("failed to commit the load catalog")?;
+    for query in SEARCHES {
+        let url = format!("/search?q={}", url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>());
+        pages.push(Page { kind: PageKind::Search, url, expect: "data-testid=\"result-count\"".into() });
+    }
+    Ok(pages)
+}
+
+/// Loads every page once, failing on the first that does not answer as expected.
+async fn warm_up(pages: &[Page]) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for page in pages {
+        fetch(&http, page).await.with_context(|| format!("warm-up of {} failed", page.url))?;
+    }
+    Ok(())
+}
+
+async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<usize> {
+    let response = http.get(&page.url).send().await.context("request failed")?;
+    let status = response.status();
+    let body = response.text().await.context("failed to read the page")?;
+    if !status.is_success() {
+        bail!("{} answered {status}", page.url);
+    }
+    if !body.contains(&page.expect) {
+        bail!("{} does not contain {:?}", page.url, page.expect);
+    }
+    Ok(body.len())
+}
+
+/// The `turn`th page a client loads: the three kinds in turn (an equal share each), and within a
+/// kind the next of its pages.
+fn pick(pages: &[Page], turn: usize) -> &Page {
+    let kinds = [PageKind::Search, PageKind::Repository, PageKind::Artifact];
+    let kind = kinds[turn % kinds.len()];
+    let of_kind: Vec<&Page> = pages.iter().filter(|page| page.kind == kind).collect();
+    of_kind.get((turn / kinds.len()) % of_kind.len().max(1)).copied().unwrap_or(&pages[turn % pages.len()])
+}
+
+/// `CLIENTS` clients load the pages round robin until `stop` is set or `limit` has passed.
+async fn drive(
+    pages: &Arc<Vec<Page>>,
+    timings: &Timings,
+    stop: Arc<AtomicBool>,
+    limit: Duration,
+) -> anyhow::Result<Phase> {
+    timings.lock().map(|mut timings| timings.clear()).ok();
+    let started = Instant::now();
+    let deadline = started + limit;
+    let mut clients = tokio::task::JoinSet::new();
+    for number in 0..CLIENTS {
+        let (pages, stop) = (pages.clone(), stop.clone());
+        clients.spawn(async move {
+            let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+            let mut samples = Vec::new();
+            let mut next = number;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let page = pick(&pages, next);
+                next += 1;
+                let loaded = Instant::now();
+                let outcome = fetch(&http, page).await;
+                samples.push(Sample {
+                    kind: page.kind,
+                    elapsed: loaded.elapsed(),
+                    bytes: *outcome.as_ref().unwrap_or(&0),
+                    error: outcome.err().map(|error| format!("{error:#}")),
+                });
+            }
+            anyhow::Ok(samples)
+        });
+    }
+    let mut samples = Vec::new();
+    while let Some(joined) = clients.join_next().await {
+        samples.extend(joined.context("a load client panicked")??);
+    }
+    let wall = started.elapsed();
+    let server = timings.lock().map(|mut timings| std::mem::take(&mut *timings)).unwrap_or_default();
+    Ok(Phase { wall, samples, server })
+}
+
+fn pages_under_load(idle: &Phase, artifacts: usize) -> Scenario {
+    let server = idle.server_latencies();
+    let html_per_50 = idle.max_bytes(PageKind::Repository).max(idle.max_bytes(PageKind::Search));
+    let mut measured = idle.json();
+    measured["catalog_artifacts"] = json!(artifacts);
+    Scenario::new(
+        "P6",
+        "pages under load",
+        "50 clients: server p99 <= 50 ms; >= 1,000 pages/s; 0 errors; HTML <= 100 KB per 50 rows",
+        measured,
+        None,
+        vec![
+            Check::at_most("server_p99_ms", server.p99_ms, 50.0),
+            Check::at_least("pages_per_second", idle.pages_per_second(), 1_000.0),
+            Check::at_most("errors", idle.errors() as f64, 0.0),
+            Check::at_most("html_bytes_per_50_rows", html_per_50 as f64, 100_000.0),
+        ],
+    )
+}
+
+fn pages_during_crawl(idle: &Phase, during: &Phase, crawl: serde_json::Value) -> Scenario {
+    let (idle_p99, during_p99) = (idle.server_latencies().p99_ms, during.server_latencies().p99_ms);
+    let ratio = during_p99 / idle_p99.max(f64::EPSILON);
+    let mut measured = during.json();
+    measured["crawl"] = crawl;
+    measured["idle_server_p99_ms"] = json!(idle_p99);
+    measured["p99_ratio"] = json!(round(ratio));
+    Scenario::new(
+        "P7",
+        "pages under load during a crawl",
+        "P6's load while a cold crawl runs: server p99 <= 2x idle p99",
+        measured,
+        Some(ratio),
+        vec![Check::at_most("p99_ratio", ratio, 2.0), Check::at_most("errors", during.errors() as f64, 0.0)],
+    )
+}
