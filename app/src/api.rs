@@ -23,6 +23,12 @@ pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
     .await
 }
 
+/// The newest tagged artifacts of every registry, for the home page.
+#[server]
+pub async fn recent_pushes() -> Result<Vec<crate::model::SearchHit>, AppError> {
+    crate::ssr::find_recent(&crate::ssr::state()?).await
+}
+
 /// Starts a crawl of `registry` now ("refresh now"); it runs in the background.
 #[server]
 pub async fn refresh_now(registry: String) -> Result<(), AppError> {

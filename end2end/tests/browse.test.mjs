@@ -23,6 +23,24 @@ test('home page shows the registry with its repository count', async () => {
   await snapshot(browser.page, 'home');
 });
 
+test('home page lists recent pushes that open their artifact, and its search box searches', async () => {
+  const { page } = browser;
+  await gotoHydrated(page, '/');
+  const recent = page.locator('.recent .hit-name');
+  await recent.first().waitFor();
+  const links = await recent.evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
+  const tagged = new Set(seed.items.filter((item) => item.reference).map((item) => `/r/${registry}/${item.repository}/@${item.digest}`));
+  assert.ok(links.length > 0 && links.every((link) => tagged.has(link)), `every recent push is a seeded tagged artifact: ${links}`);
+  const href = await recent.first().getAttribute('href');
+  await recent.first().click();
+  await page.waitForURL((url) => url.pathname === href);
+  await page.locator('.facts').waitFor();
+  await gotoHydrated(page, '/');
+  await page.locator('#home-search').fill('kind:sbom');
+  await Promise.all([page.waitForURL(/\/search\?q=kind%3Asbom/), page.locator('#home-search').press('Enter')]);
+  await page.locator('[data-testid=result-count]').waitFor();
+});
+
 test('a registry that is down is shown as unreachable with its error, not hidden', async () => {
   const { page } = browser;
   await gotoHydrated(page, '/');

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use app::error::AppError;
 use app::model::{ArtifactView, RawDocument, RegistryCard, RepositoryList, RepositoryView, SearchPage};
 use app::ssr::{
-    UiState, find_artifact, find_document, find_referrers, find_repositories, find_repository, find_search, find_tags,
-    registry_card,
+    UiState, find_artifact, find_document, find_recent, find_referrers, find_repositories, find_repository,
+    find_search, find_tags, registry_card,
 };
 use ocicat_catalog::ReferrerQuery;
 
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registries/{registry}/status", get(registry_status))
         .route("/api/v1/registries/{registry}/repositories/{*rest}", get(find_repository_or_artifact))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/recent", get(recent))
 }
 
 async fn list_registries(State(ui): State<UiState>) -> Result<Json<Vec<RegistryCard>>, ApiError> {
@@ -179,6 +180,11 @@ async fn refresh_registry(
 /// `GET /api/v1/search?q=&sort=newest|oldest|name&page=`: a query error is a 400 with its position.
 async fn search(State(ui): State<UiState>, Query(query): Query<ListQuery>) -> Result<Json<SearchPage>, ApiError> {
     Ok(Json(find_search(&ui, query.q, query.sort, query.page).await?))
+}
+
+/// `GET /api/v1/recent`: the newest tagged artifacts of every registry (the home page's list).
+async fn recent(State(ui): State<UiState>) -> Result<Json<Vec<app::model::SearchHit>>, ApiError> {
+    Ok(Json(find_recent(&ui).await?))
 }
 
 #[cfg(test)]

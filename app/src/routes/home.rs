@@ -1,10 +1,12 @@
-//! The home page: every connected registry with its health, counts and crawl progress.
+//! The home page: a search box, every connected registry with its health, counts and crawl
+//! progress, and the newest tagged artifacts.
 
 use leptos::prelude::*;
 
-use crate::api::list_registries;
+use crate::api::{list_registries, recent_pushes};
 use crate::components::{DateText, EmptyState, ErrorView, StatePill};
 use crate::model::RegistryCard;
+use crate::routes::search::HitCard;
 
 /// Lists the connected registries.
 #[component]
@@ -15,6 +17,11 @@ pub fn HomePage() -> impl IntoView {
         <section class="page-head">
             <h1>"Registries"</h1>
             <p class="lead">"Everything stored in your OCI registries — images, indexes, charts, WASM, and the signatures, SBOMs and scans attached to them."</p>
+            <form class="toolbar home-search" method="get" action="/search" role="search">
+                <label class="visually-hidden" for="home-search">"Search every registry"</label>
+                <input id="home-search" type="search" name="q" placeholder="Search every registry: nginx, kind:sbom, eol < today, vulns.critical > 0"/>
+                <button type="submit">"Search"</button>
+            </form>
         </section>
         <Transition fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
             {move || Suspend::new(async move {
@@ -32,6 +39,32 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <RecentPushes/>
+    }
+}
+
+/// The newest tagged artifacts across registries, refreshed with the cards.
+#[component]
+fn RecentPushes() -> impl IntoView {
+    let recent = Resource::new(|| (), |()| recent_pushes());
+    crate::routes::status::keep_fresh(recent);
+    view! {
+        <section class="recent" aria-labelledby="recent-title">
+            <h2 id="recent-title">"Recent pushes"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading recent pushes…"</p> }>
+                {move || Suspend::new(async move {
+                    match recent.await {
+                        Ok(hits) if hits.is_empty() => view! {
+                            <p class="muted">"Nothing tagged is indexed yet. Tagged images, charts and modules show up here once a crawl has found them."</p>
+                        }.into_any(),
+                        Ok(hits) => view! {
+                            <ul class="hits">{hits.into_iter().map(|hit| view! { <HitCard hit/> }).collect_view()}</ul>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -125,8 +125,9 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
     .into_any()
 }
 
+/// One result: kind, name, registry, title and facts, linking to the artifact page.
 #[component]
-fn HitCard(hit: SearchHit) -> impl IntoView {
+pub(crate) fn HitCard(hit: SearchHit) -> impl IntoView {
     let href = format!("/r/{}/{}/@{}", hit.registry, hit.repository, hit.digest);
     let name = match hit.tags.first() {
         Some(tag) => format!("{}:{tag}", hit.repository),

@@ -15,7 +15,10 @@ pub const POLL_SECONDS: u64 = 3;
 pub type Registries = Resource<Result<Vec<RegistryCard>, AppError>>;
 
 /// Refetches `resource` every [`POLL_SECONDS`] while the page is open in a browser.
-pub fn keep_fresh(resource: Registries) {
+pub fn keep_fresh<T>(resource: Resource<T>)
+where
+    T: Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
     #[cfg(feature = "hydrate")]
     if let Ok(handle) =
         set_interval_with_handle(move || resource.refetch(), std::time::Duration::from_secs(POLL_SECONDS))

@@ -288,6 +288,37 @@ pub async fn find_search(
     Ok(crate::model::SearchPage { query, total: results.total, hits, facets, sort: sort.to_owned(), page, per_page })
 }
 
+/// Most recent builds shown on the home page.
+pub const RECENT_LIMIT: usize = 8;
+
+/// The newest artifacts with a version tag in every registry (by creation date, newest first):
+/// what was pushed lately, for the home page and `GET /api/v1/recent`.
+pub async fn find_recent(state: &UiState) -> Result<Vec<crate::model::SearchHit>, AppError> {
+    let catalog = state.catalog.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        catalog.search_hits(
+            &ocicat_catalog::Scope::all(),
+            "tag:*",
+            ocicat_catalog::SearchSort::Newest,
+            0,
+            // Fallback and cosign tags make a referrer "tagged" too; they are skipped below.
+            RECENT_LIMIT * 4,
+            chrono::Utc::now(),
+        )
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    match found {
+        Ok((_, items)) => {
+            Ok(items.into_iter().map(search_hit).filter(|hit| !hit.tags.is_empty()).take(RECENT_LIMIT).collect())
+        }
+        Err(error) => {
+            tracing::error!(%error, "recent pushes query failed");
+            Err(AppError::Internal)
+        }
+    }
+}
+
 fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {
     let title = ["org.opencontainers.image.title", "org.opencontainers.image.description"]
         .iter()

@@ -12,8 +12,8 @@ mod find;
 mod views;
 
 pub use find::{
-    TAGS_PER_PAGE, find_artifact, find_document, find_referrers, find_repositories, find_repository, find_search,
-    find_tags,
+    RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_repositories,
+    find_repository, find_search, find_tags,
 };
 pub(crate) use views::{artifact_view, pretty};
 

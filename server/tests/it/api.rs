@@ -301,3 +301,33 @@ async fn the_referrers_tree_holds_every_seeded_referrer_with_filters() {
     assert_eq!(first["nodes"].as_array().unwrap().len(), 1);
     assert_eq!(first["total"], tree["total"]);
 }
+
+#[tokio::test]
+async fn recent_pushes_are_the_newest_tagged_artifacts_and_the_home_page_links_them() {
+    let app = TestApp::start().await;
+    let recent = app.get_json("/api/v1/recent").await;
+    let items = recent.as_array().expect("an array of artifacts");
+    let tagged: BTreeSet<(&str, &str)> = app
+        .report
+        .items
+        .iter()
+        .filter(|item| item.reference.as_deref().is_some_and(is_version_tag))
+        .map(|item| (item.repository.as_str(), item.digest.as_str()))
+        .collect();
+    assert_eq!(items.len(), app::ssr::RECENT_LIMIT.min(tagged.len()), "{recent:#}");
+    for item in items {
+        let key = (item["repository"].as_str().unwrap(), item["digest"].as_str().unwrap());
+        assert!(tagged.contains(&key), "{key:?} was pushed with a tag");
+    }
+    let created: Vec<&str> = items.iter().filter_map(|item| item["created"].as_str()).collect();
+    assert!(created.windows(2).all(|pair| pair[0] >= pair[1]), "newest first: {created:?}");
+    let newest = app.get_json("/api/v1/search?q=tag:*&sort=newest").await;
+    assert_eq!(items[0]["digest"], newest["hits"][0]["digest"], "the newest tagged artifact leads");
+
+    let home = app.get_page("/").await;
+    assert!(home.contains("Recent pushes"), "home page has the section");
+    let first =
+        format!("/r/{LOCAL}/{}/@{}", items[0]["repository"].as_str().unwrap(), items[0]["digest"].as_str().unwrap());
+    assert!(home.contains(&format!("href=\"{first}\"")), "home page links {first}");
+    assert!(home.contains("id=\"home-search\""), "home page has a search box");
+}
