@@ -23,6 +23,14 @@ pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
     .await
 }
 
+/// Whether `registry` is configured (a 404 otherwise): what the registry page asks before it
+/// shows its filter, without querying the index.
+#[server]
+pub async fn check_registry(registry: String) -> Result<(), AppError> {
+    let state = crate::ssr::state()?;
+    state.board.get(&registry).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
+}
+
 /// The newest tagged artifacts of every registry, for the home page.
 #[server]
 pub async fn recent_pushes() -> Result<Vec<crate::model::SearchHit>, AppError> {

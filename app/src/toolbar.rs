@@ -63,6 +63,9 @@ pub fn FilterBar(
 pub fn Pager(path: String, filter: String, sort: String, page: usize, pages: usize) -> impl IntoView {
     let previous = (page > 0).then(|| list_link(&path, &filter, &sort, page - 1));
     let next = (page + 1 < pages).then(|| list_link(&path, &filter, &sort, page + 1));
+    if previous.is_none() && next.is_none() {
+        return ().into_any();
+    }
     view! {
         <nav class="pager" aria-label="Pages">
             {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
@@ -70,4 +73,5 @@ pub fn Pager(path: String, filter: String, sort: String, page: usize, pages: usi
             {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
         </nav>
     }
+    .into_any()
 }

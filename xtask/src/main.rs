@@ -49,7 +49,7 @@ enum Command {
         /// Where the JSON summary goes (default: target/bench/summary.json in the workspace).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Run only these groups: `index` (P4, P5, P9), `crawl` (P1, P2), `pages` (P3), `load` (P6, P7),
+        /// Run only these groups: `index` (P4, P5, P9), `crawl` (P1, P2), `pages` (P3, P3b), `load` (P6, P7),
         /// `webhook` (P8), `vitals` (P11).
         #[arg(long, value_delimiter = ',')]
         only: Vec<bench::Group>,

@@ -202,7 +202,7 @@ fn PartTable(parts: Vec<Part>, base: String) -> impl IntoView {
                             <td>{digest_view}</td>
                             <td class="mono small">{part.media_type.clone()}</td>
                             <td>{part.label.clone().unwrap_or_default()}</td>
-                            <td class="num">{human_size(part.size)}</td>
+                            <td class="num" data-label="Size">{human_size(part.size)}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -223,7 +223,7 @@ fn HistoryTable(steps: Vec<HistoryStep>) -> impl IntoView {
                         <tr class:empty-layer=step.empty_layer>
                             <td class="num">{number + 1}</td>
                             <td class="mono small break">{command}{step.empty_layer.then(|| view! { <span class="muted small">" (no layer)"</span> })}</td>
-                            <td><DateText value=step.created.clone()/></td>
+                            <td data-label="Created"><DateText value=step.created.clone()/></td>
                         </tr>
                     }
                 }).collect_view()}

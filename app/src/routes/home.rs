@@ -50,7 +50,7 @@ fn RecentPushes() -> impl IntoView {
     crate::routes::status::keep_fresh(recent);
     view! {
         <section class="recent" aria-labelledby="recent-title">
-            <h2 id="recent-title">"Recent pushes"</h2>
+            <h2 id="recent-title">"Recently built"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading recent pushes…"</p> }>
                 {move || Suspend::new(async move {
                     match recent.await {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::list_repositories;
+use crate::api::{check_registry, list_repositories};
 use crate::components::{DateText, EmptyState, ErrorView, StatePill};
 use crate::model::{RepositoryList, human_size};
 use crate::toolbar::{FilterBar, Pager};
@@ -23,6 +23,7 @@ pub fn RegistryPage() -> impl IntoView {
         move || (registry(), filter(), sort(), page()),
         |(registry, filter, sort, page)| list_repositories(registry, filter, sort, page),
     );
+    let known = Resource::new(registry, check_registry);
     view! {
         <nav class="crumbs" aria-label="Breadcrumb"><a href="/">"Registries"</a><span>"/"</span><span>{registry}</span></nav>
         <Transition fallback=|| view! { <p class="loading">"Loading repositories…"</p> }>
@@ -33,7 +34,15 @@ pub fn RegistryPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <FilterBar path=format!("/r/{}", registry()) id="repo-filter" placeholder="Filter repositories…" sorts=SORTS/>
+        // The filter only for a registry that exists: this resource follows the registry name
+        // alone, so it does not refetch (and the box keeps focus) while typing.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                known.await.ok().map(|_| view! {
+                    <FilterBar path=format!("/r/{}", registry()) id="repo-filter" placeholder="Filter repositories…" sorts=SORTS/>
+                })
+            })}
+        </Suspense>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 listing.await.ok().map(|list| view! { <RepositoryTable list filter=filter() sort=sort()/> })
@@ -80,10 +89,10 @@ fn RepositoryTable(list: RepositoryList, filter: String, sort: String) -> impl I
                         view! {
                             <tr>
                                 <td><a class="repo-link" href=href>{row.name.clone()}</a></td>
-                                <td class="num">{row.tag_count}</td>
-                                <td class="num">{row.artifact_count}</td>
-                                <td class="num">{human_size(row.size)}</td>
-                                <td><DateText value=row.last_push.clone()/></td>
+                                <td class="num" data-label="Tags">{row.tag_count}</td>
+                                <td class="num" data-label="Artifacts">{row.artifact_count}</td>
+                                <td class="num" data-label="Size">{human_size(row.size)}</td>
+                                <td data-label="Last push"><DateText value=row.last_push.clone()/></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -28,6 +28,7 @@ pub fn RepositoryPage(registry: String, repository: String) -> impl IntoView {
         |((registry, repository), filter, sort, page)| list_tags(registry, repository, filter, sort, page),
     );
     let path = format!("/r/{registry}/{repository}");
+    let filter_path = path.clone();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Registries"</a><span>"/"</span>
@@ -42,14 +43,28 @@ pub fn RepositoryPage(registry: String, repository: String) -> impl IntoView {
                 }
             })}
         </Suspense>
-        <FilterBar path=path.clone() id="tag-filter" placeholder="Filter tags…" sorts=SORTS/>
+        // The filter only for a repository that exists; its resource never refetches while
+        // typing, so the box keeps focus.
+        <Suspense fallback=|| ()>
+            {
+                let path = filter_path;
+                move || {
+                    let path = path.clone();
+                    Suspend::new(async move {
+                        header.await.ok().map(|_| view! { <FilterBar path id="tag-filter" placeholder="Filter tags…" sorts=SORTS/> })
+                    })
+                }
+            }
+        </Suspense>
         <Transition fallback=|| view! { <p class="loading">"Loading tags…"</p> }>
             {move || {
                 let path = path.clone();
                 Suspend::new(async move {
-                    match tags.await {
-                        Ok(list) => view! { <TagTable list path filter=filter() sort=sort()/> }.into_any(),
-                        Err(error) => view! { <ErrorView error/> }.into_any(),
+                    // An unknown repository already says so in the header.
+                    match (header.await, tags.await) {
+                        (Ok(_), Ok(list)) => view! { <TagTable list path filter=filter() sort=sort()/> }.into_any(),
+                        (Ok(_), Err(error)) => view! { <ErrorView error/> }.into_any(),
+                        (Err(_), _) => ().into_any(),
                     }
                 })
             }}
@@ -105,8 +120,8 @@ fn TagTable(list: TagList, path: String, filter: String, sort: String) -> impl I
                             <td><KindIcon kind=row.kind.clone()/></td>
                             <td><ShortDigest digest=row.digest.clone()/></td>
                             <td class="platforms">{row.platforms.join(", ")}</td>
-                            <td class="num">{human_size(row.size)}</td>
-                            <td><DateText value=row.created.clone()/></td>
+                            <td class="num" data-label="Size">{human_size(row.size)}</td>
+                            <td data-label="Created"><DateText value=row.created.clone()/></td>
                             <td><BadgeList badges=row.badges.clone()/></td>
                         </tr>
                     }).collect_view()}

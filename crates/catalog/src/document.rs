@@ -301,9 +301,10 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
     document.add_text(fields.repository, &repository.repository);
     document.add_u64(fields.tag_count, repository.tag_count);
     document.add_u64(fields.artifact_count, repository.artifact_count);
-    if let Some(last_push) = repository.last_push.and_then(tantivy_date) {
-        document.add_date(fields.last_push, last_push);
-    }
+    // Every repository gets a sort date, so none drops out of the "last push" order; one with
+    // no known push sorts last (its stored summary still says "unknown").
+    let last_push = repository.last_push.and_then(tantivy_date).unwrap_or(tantivy::DateTime::from_timestamp_secs(0));
+    document.add_date(fields.last_push, last_push);
     document.add_text(fields.body, serde_json::to_string(repository).unwrap_or_default());
     document
 }

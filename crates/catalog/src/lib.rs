@@ -3,6 +3,7 @@
 //! One writer task owns the `IndexWriter` ([`CatalogWriter`]); any number of readers answer
 //! pages ([`Catalog`]). The registry is the source of truth and this index is a rebuildable cache.
 
+mod by_name;
 mod document;
 mod error;
 pub mod query;

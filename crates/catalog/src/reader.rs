@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term};
 
@@ -108,21 +108,13 @@ impl Catalog {
             vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
-            let pattern = format!(".*{}.*", escape_regex(&filter));
-            let regex = RegexQuery::from_pattern(&pattern, self.fields.repository)
-                .map_err(index_error("cannot build filter"))?;
-            clauses.push(Box::new(regex));
+            clauses.push(crate::by_name::containing(&searcher, self.fields.repository, &filter)?);
         }
         let query = self.all_of(clauses);
         let total = searcher.search(&query, &Count).map_err(index_error("cannot count repositories"))? as u64;
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let addresses: Vec<DocAddress> = match sort {
-            RepositorySort::Name => searcher
-                .search(&query, &top.order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc))
-                .map_err(index_error("cannot list repositories"))?
-                .into_iter()
-                .map(|(_, address)| address)
-                .collect(),
+            RepositorySort::Name => crate::by_name::page_by_name(&searcher, &query, FIELD_REPOSITORY, offset, limit)?,
             RepositorySort::LastPush => searcher
                 .search(&query, &top.order_by_fast_field::<tantivy::DateTime>(FIELD_LAST_PUSH, Order::Desc))
                 .map_err(index_error("cannot list repositories"))?

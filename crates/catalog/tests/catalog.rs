@@ -248,3 +248,31 @@ async fn facets_are_cached_per_commit_and_never_stale_after_one() {
     assert_eq!(after.facets.kind, vec![("image".to_string(), 2)], "a commit invalidates the cache");
     assert_eq!(after.total, 2);
 }
+
+#[tokio::test]
+async fn name_order_holds_across_segments_and_deep_pages() {
+    let directory = tempfile::tempdir().unwrap();
+    let (catalog, writer) = ocicat_catalog::open(directory.path(), WriterConfig::default()).unwrap();
+    // Three commits, so three segments, each holding names from all over the alphabet; enough
+    // names that the last pages take the deep path (past the first 1,000).
+    let mut expected = Vec::new();
+    for batch in 0..3u32 {
+        for number in 0..400u32 {
+            let name = format!("ns-{}/repo-{:04}", (number * 7 + batch) % 5, number * 3 + batch);
+            writer.upsert_repository(summary(&name, 1, 1), Vec::new(), Vec::new()).await.unwrap();
+            expected.push(name);
+        }
+        writer.flush().await.unwrap();
+    }
+    expected.sort();
+    let mut paged = Vec::new();
+    for page in 0..13 {
+        let found = catalog.repositories("demo", "", RepositorySort::Name, page * 100, 100).unwrap();
+        assert_eq!(found.total, 1200);
+        paged.extend(found.items.into_iter().map(|repository| repository.repository));
+    }
+    assert_eq!(paged, expected, "every page in name order, none repeated or skipped");
+    let deep = catalog.repositories("demo", "", RepositorySort::Name, 1195, 10).unwrap();
+    let names: Vec<String> = deep.items.into_iter().map(|repository| repository.repository).collect();
+    assert_eq!(names, expected[1195..], "the last page holds what is left");
+}

@@ -249,7 +249,12 @@ pub async fn crawl_repository_in(
         tag_count: version_tags,
         artifact_count: artifacts.len() as u64,
         size: tagged.clone().map(|artifact| artifact.size).sum(),
-        last_push: tagged.filter_map(|artifact| artifact.created).max().or(Some(Utc::now())),
+        // The newest build of a tagged artifact; else the newest date of anything in it (an
+        // index carries none itself); else unknown (a registry API has no push time).
+        last_push: tagged
+            .filter_map(|artifact| artifact.created)
+            .max()
+            .or_else(|| artifacts.iter().filter_map(|artifact| artifact.created).max()),
         crawled_at: Some(Utc::now()),
     };
     let tags = artifacts

@@ -325,7 +325,7 @@ async fn recent_pushes_are_the_newest_tagged_artifacts_and_the_home_page_links_t
     assert_eq!(items[0]["digest"], newest["hits"][0]["digest"], "the newest tagged artifact leads");
 
     let home = app.get_page("/").await;
-    assert!(home.contains("Recent pushes"), "home page has the section");
+    assert!(home.contains("Recently built"), "home page has the section");
     let first =
         format!("/r/{LOCAL}/{}/@{}", items[0]["repository"].as_str().unwrap(), items[0]["digest"].as_str().unwrap());
     assert!(home.contains(&format!("href=\"{first}\"")), "home page links {first}");

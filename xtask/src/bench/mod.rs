@@ -11,6 +11,7 @@ mod crawl;
 mod index;
 mod load;
 mod memory;
+mod registrypage;
 mod report;
 mod search;
 mod synthetic;
@@ -45,6 +46,8 @@ struct Scale {
     pushes: usize,
     /// Tags of the P3 repository.
     tags: usize,
+    /// Repositories of the P3b registry.
+    registry_repositories: usize,
     /// The P6/P7 catalog, crawl and load duration.
     load: load::LoadScale,
 }
@@ -59,6 +62,7 @@ impl Scale {
                 search_rounds: 10,
                 pushes: 20,
                 tags: 2_000,
+                registry_repositories: 20_000,
                 load: load::LoadScale {
                     artifacts: 20_000,
                     crawl_repositories: 400,
@@ -73,6 +77,7 @@ impl Scale {
                 search_rounds: 40,
                 pushes: 20,
                 tags: 10_000,
+                registry_repositories: 100_000,
                 load: load::LoadScale {
                     artifacts: 100_000,
                     crawl_repositories: 2_000,
@@ -92,7 +97,8 @@ pub(crate) enum Group {
     Crawl,
     /// P8: push to searchable.
     Webhook,
-    /// P3: the tag page of a 10k-tag repository against live browsing.
+    /// P3: the tag page of a 10k-tag repository against live browsing; P3b: a registry page
+    /// with 100k repositories.
     Pages,
     /// P6 and P7: pages under 50 clients, idle and while a crawl runs.
     Load,
@@ -137,6 +143,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Pages) {
         tracing::info!(tags = scale.tags, "P3: tag page against live browsing");
         scenarios.push(tagpage::run(scale.tags).await?);
+        tracing::info!(repositories = scale.registry_repositories, "P3b: registry page");
+        scenarios.push(registrypage::run(scale.registry_repositories, started_at).await?);
     }
     if options.runs(Group::Load) {
         tracing::info!(clients = load::CLIENTS, artifacts = scale.load.artifacts, "P6/P7: pages under load");
