@@ -331,3 +331,17 @@ async fn recent_pushes_are_the_newest_tagged_artifacts_and_the_home_page_links_t
     assert!(home.contains(&format!("href=\"{first}\"")), "home page links {first}");
     assert!(home.contains("id=\"home-search\""), "home page has a search box");
 }
+
+#[tokio::test]
+async fn last_push_comes_from_the_repository_contents_never_from_the_crawl_clock() {
+    let app = TestApp::start().await;
+    let list = app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories")).await;
+    let rows = list["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty(), "{list:#}");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for row in rows {
+        // The seeder dates every build in 2024; an invented "now" would show today.
+        let last_push = row["last_push"].as_str().unwrap_or_default();
+        assert!(!last_push.starts_with(&today), "{} has last push {last_push}", row["name"]);
+    }
+}

@@ -122,11 +122,16 @@ async fn unknown_pages_are_html_with_a_not_found_message() {
     assert!(missing_repository.content_type().starts_with("text/html"));
     assert!(missing_repository.body.contains("Not found"), "{}", missing_repository.body);
     assert_eq!(missing_repository.status, StatusCode::NOT_FOUND, "error pages are not soft 404s");
+    let boxes = missing_repository.body.matches("class=\"error-box\"").count();
+    assert_eq!(boxes, 1, "the repository is said to be missing once: {}", missing_repository.body);
+    assert!(!missing_repository.body.contains("id=\"tag-filter\""), "no tag filter for a missing repository");
     let bad_digest = app.get(&format!("/r/{LOCAL}/demo/app/@sha256:nothex")).await;
     assert!(bad_digest.body.contains("This address is not valid"), "{}", bad_digest.body);
     assert_eq!(bad_digest.status, StatusCode::BAD_REQUEST);
     let missing_registry = app.get("/r/nope").await;
     assert!(missing_registry.body.contains("Not found: registry"), "{}", missing_registry.body);
+    assert!(!missing_registry.body.contains("id=\"repo-filter\""), "no filter for a missing registry");
+    assert_eq!(missing_registry.body.matches("class=\"error-box\"").count(), 1, "{}", missing_registry.body);
     assert_eq!(missing_registry.status, StatusCode::NOT_FOUND);
     let bad_query = app.get("/search?q=vulnz.critical%20%3E%200").await;
     assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
