@@ -30,7 +30,7 @@ test('the run configuration shows the command, user, working directory and envir
   assert.ok(config.config.Cmd.length > 0, 'the seeded image has a command');
   // The seeded arguments are plain words, so the shell form is the arguments joined by spaces.
   assert.match(text, new RegExp(`Command\\s+${escaped(config.config.Cmd.join(' '))}\\n`), text);
-  assert.match(text, new RegExp(`Cmd\\s+${escaped(JSON.stringify(config.config.Cmd))}`), text);
+  assert.match(text, new RegExp(`Cmd \\(exec form\\)\\s+${escaped(JSON.stringify(config.config.Cmd))}`), text);
   assert.match(text, new RegExp(`User\\s+${escaped(config.config.User)}`), text);
   assert.match(text, new RegExp(`Working directory\\s+${escaped(config.config.WorkingDir)}`), text);
   for (const entry of config.config.Env) assert.ok(text.includes(entry), `${entry} in ${text}`);

@@ -41,9 +41,15 @@ test('the tree lists every direct referrer and narrows by type, order and top N 
   await page.locator('#referrer-top').selectOption('0');
   await page.locator('#referrer-order').selectOption('oldest');
   await page.waitForURL(/order=oldest/);
-  await page.waitForFunction((count) => document.querySelectorAll('#referrers > ul.referrer-tree > li').length === count, listed.length);
+  // The list of all (top=0) may show before the oldest-first answer: wait for the order itself,
+  // and fail with what is shown if it never comes.
+  const reversed = [...listed].reverse();
+  await page.waitForFunction((expected) => {
+    const codes = [...document.querySelectorAll('#referrers > ul.referrer-tree > li > .referrer-line code.digest')];
+    return codes.map((code) => code.title).join() === expected.join();
+  }, reversed, { timeout: 10_000 }).catch(() => {});
   const oldestFirst = await topLevelDigests(page);
-  assert.deepEqual(oldestFirst, [...listed].reverse(), 'oldest first is newest first reversed');
+  assert.deepEqual(oldestFirst, reversed, 'oldest first is newest first reversed');
 
   const firstType = await page.locator('#referrer-type option').nth(1).getAttribute('value');
   await page.locator('#referrer-type').selectOption(firstType);

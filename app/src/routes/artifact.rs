@@ -79,9 +79,14 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {(!artifact.parents.is_empty()).then(|| view! {
             <section class="panel"><h2>"Indexes that contain it"</h2><RelatedList items=artifact.parents.clone() base=base.clone()/></section>
         })}
-        <section class="panel"><h2>"Annotations"</h2><AnnotationTable items=artifact.annotations.clone()/></section>
-        {(!artifact.labels.is_empty()).then(|| view! {
-            <section class="panel"><h2>"Labels"</h2><AnnotationTable items=artifact.labels.clone()/></section>
+        // Build tools often copy the labels into the annotations: one table then, titled so.
+        {
+            let same = !artifact.labels.is_empty() && artifact.labels == artifact.annotations;
+            let title = if same { "Annotations and image labels (the same)" } else { "Annotations" };
+            view! { <section class="panel"><h2>{title}</h2><AnnotationTable items=artifact.annotations.clone()/></section> }
+        }
+        {(!artifact.labels.is_empty() && artifact.labels != artifact.annotations).then(|| view! {
+            <section class="panel"><h2>"Image labels"</h2><AnnotationTable items=artifact.labels.clone()/></section>
         })}
         <section class="panel">
             <RawJson title="Manifest JSON".to_string() size=artifact.manifest_size names=names.clone() document=RawDocument::Manifest/>
@@ -170,8 +175,8 @@ fn RunPanel(run: RunConfig) -> impl IntoView {
             <h2>"Run configuration"</h2>
             <dl class="kv-list run-config">
                 {setting("Command", (!command.is_empty()).then_some(command))}
-                {setting("Entrypoint", exec_form(&run.entrypoint))}
-                {setting("Cmd", exec_form(&run.cmd))}
+                {setting("Entrypoint (exec form)", exec_form(&run.entrypoint))}
+                {setting("Cmd (exec form)", exec_form(&run.cmd))}
                 {setting("Working directory", run.working_dir.clone())}
                 {setting("User", run.user.clone())}
                 {setting("Exposed ports", listed(&run.exposed_ports))}
