@@ -31,6 +31,12 @@ pub async fn check_registry(registry: String) -> Result<(), AppError> {
     state.board.get(&registry).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
 }
 
+/// The digest a tag points at, for docker-style `/r/<registry>/<repository>:<tag>` addresses.
+#[server]
+pub async fn resolve_tag(registry: String, repository: String, tag: String) -> Result<String, AppError> {
+    crate::ssr::find_tag(&crate::ssr::state()?, registry, repository, tag).await
+}
+
 /// The newest tagged artifacts of every registry, for the home page.
 #[server]
 pub async fn recent_pushes() -> Result<Vec<crate::model::SearchHit>, AppError> {

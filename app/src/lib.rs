@@ -80,7 +80,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Splits `/r/<registry>/<repository>[/@<digest>]` (repositories contain slashes).
+/// Splits `/r/<registry>/<repository>[/@<digest>|:<tag>]` (repositories contain slashes).
 #[component]
 fn RepositoryOrArtifact() -> impl IntoView {
     let params = use_params_map();
@@ -93,7 +93,40 @@ fn RepositoryOrArtifact() -> impl IntoView {
                 view! { <ArtifactPage registry repository=repository.to_string() digest=digest.to_string()/> }
                     .into_any()
             }
-            None => view! { <RepositoryPage registry repository=rest/> }.into_any(),
+            // Repository names cannot hold ':', so `repo:tag` is a docker-style reference.
+            None => match rest.rsplit_once(':') {
+                Some((repository, tag)) if !tag.contains('/') => {
+                    view! { <TaggedArtifact registry repository=repository.to_string() tag=tag.to_string()/> }
+                        .into_any()
+                }
+                _ => view! { <RepositoryPage registry repository=rest/> }.into_any(),
+            },
         }
+    }
+}
+
+/// The artifact page of `repository:tag`, resolved through the index.
+#[component]
+fn TaggedArtifact(registry: String, repository: String, tag: String) -> impl IntoView {
+    let names = (registry.clone(), repository.clone());
+    let digest = Resource::new(
+        move || (registry.clone(), repository.clone(), tag.clone()),
+        |(registry, repository, tag)| crate::api::resolve_tag(registry, repository, tag),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Finding the tag…"</p> }>
+            {
+                let names = names.clone();
+                move || {
+                    let (registry, repository) = names.clone();
+                    Suspend::new(async move {
+                        match digest.await {
+                            Ok(digest) => view! { <ArtifactPage registry repository digest/> }.into_any(),
+                            Err(error) => view! { <crate::components::ErrorView error/> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Suspense>
     }
 }

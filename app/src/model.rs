@@ -326,6 +326,10 @@ pub struct SearchHit {
     pub end_of_life: Option<String>,
     /// `org.opencontainers.image.title` or `.description`, if any.
     pub title: Option<String>,
+    /// Signed, SBOM, scans and vulnerability counts, end of life (as on tag rows).
+    pub badges: Badges,
+    /// What a referrer (SBOM, signature, scan…) is about: the subject's digest.
+    pub subject: Option<String>,
 }
 
 /// The counts of one facet: narrowing by a value adds `field:"value"` to the query.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::search_artifacts;
-use crate::components::{DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
+use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
 use crate::model::{SearchHit, SearchPage as Results, human_size};
 use crate::toolbar::{Pager, encode};
@@ -133,19 +133,26 @@ pub(crate) fn HitCard(hit: SearchHit) -> impl IntoView {
         Some(tag) => format!("{}:{tag}", hit.repository),
         None => format!("{}@{}", hit.repository, crate::model::short_digest(&hit.digest)),
     };
+    let subject = hit.subject.clone().map(|subject| {
+        let link = format!("/r/{}/{}/@{subject}", hit.registry, hit.repository);
+        view! { <p class="hit-subject small">"for "<a class="mono" href=link>{crate::model::short_digest(&subject)}</a></p> }
+    });
+    // The name already shows the digest of an untagged artifact.
+    let digest = (!hit.tags.is_empty()).then(|| view! { <ShortDigest digest=hit.digest.clone()/>" · " });
     view! {
         <li class="hit card">
             <div class="hit-top">
                 <KindIcon kind=hit.kind.clone()/>
                 <a class="hit-name mono" href=href>{name}</a>
                 <span class="muted small">{hit.registry.clone()}</span>
+                <BadgeList badges=hit.badges.clone()/>
             </div>
             {hit.title.clone().map(|title| view! { <p class="hit-title">{title}</p> })}
+            {subject}
             <p class="hit-meta muted small">
-                <ShortDigest digest=hit.digest.clone()/>" · "{hit.artifact_type.clone()}" · "{human_size(hit.size)}
+                {digest}{hit.artifact_type.clone()}" · "{human_size(hit.size)}
                 {(!hit.platforms.is_empty()).then(|| format!(" · {}", hit.platforms.join(", ")))}
                 " · created "<DateText value=hit.created.clone()/>
-                {hit.end_of_life.clone().map(|eol| view! { " · end of life " <DateText value=Some(eol)/> })}
             </p>
         </li>
     }

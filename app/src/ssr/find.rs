@@ -288,6 +288,42 @@ pub async fn find_search(
     Ok(crate::model::SearchPage { query, total: results.total, hits, facets, sort: sort.to_owned(), page, per_page })
 }
 
+/// The digest `tag` points at in `registry`/`repository` (docker-style `repo:tag` addresses).
+pub async fn find_tag(state: &UiState, registry: String, repository: String, tag: String) -> Result<String, AppError> {
+    registry_status(state, &registry)?;
+    let valid = (1..=128).contains(&tag.len())
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && !tag.starts_with(['.', '-']);
+    if !valid || repository.contains('"') {
+        return Err(AppError::BadRequest(format!("{:?} is not a tag", tag.chars().take(80).collect::<String>())));
+    }
+    let catalog = state.catalog.clone();
+    let query = format!("registry:\"{registry}\" repo:\"{repository}\" tag:\"{tag}\"");
+    let found = tokio::task::spawn_blocking(move || {
+        catalog.search_hits(
+            &ocicat_catalog::Scope::all(),
+            &query,
+            ocicat_catalog::SearchSort::Newest,
+            0,
+            1,
+            chrono::Utc::now(),
+        )
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    match found {
+        Ok((_, items)) => items
+            .into_iter()
+            .next()
+            .map(|artifact| artifact.digest)
+            .ok_or_else(|| AppError::NotFound(format!("tag {tag:?} in {repository}"))),
+        Err(error) => {
+            tracing::error!(%error, "tag lookup failed");
+            Err(AppError::Internal)
+        }
+    }
+}
+
 /// Most recent builds shown on the home page.
 pub const RECENT_LIMIT: usize = 8;
 
@@ -324,6 +360,8 @@ fn search_hit(artifact: ArtifactDoc) -> crate::model::SearchHit {
         .iter()
         .find_map(|key| artifact.annotations.get(*key).or_else(|| artifact.labels.get(*key)).cloned());
     crate::model::SearchHit {
+        badges: super::artifact_badges(&artifact),
+        subject: artifact.subject.clone(),
         tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
         artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
         created: artifact.created.map(|date| date.to_rfc3339()),

@@ -13,9 +13,9 @@ mod views;
 
 pub use find::{
     RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_repositories,
-    find_repository, find_search, find_tags,
+    find_repository, find_search, find_tag, find_tags,
 };
-pub(crate) use views::{artifact_view, pretty};
+pub(crate) use views::{artifact_badges, artifact_view, pretty};
 
 /// What the pages need from the server: the catalog and the crawl status board.
 #[derive(Clone, Debug)]

@@ -26,6 +26,11 @@ fn badges(artifact: &ArtifactDoc, today: &str) -> Badges {
     summary_badges(&artifact.referrers, artifact.end_of_life, today)
 }
 
+/// The badges of one artifact as of today (search results).
+pub(crate) fn artifact_badges(artifact: &ArtifactDoc) -> Badges {
+    badges(artifact, &today())
+}
+
 /// Badges from a referrer summary and an end-of-life date.
 fn summary_badges(
     summary: &ocicat_catalog::ReferrerSummary,

@@ -63,3 +63,23 @@ async fn the_image_past_its_end_of_life_is_expired() {
     let page = app.get_page(&format!("/r/{LOCAL}/{}", old.repository)).await;
     assert!(page.contains("EOL 2024-06-30 · expired"), "{page}");
 }
+
+#[tokio::test]
+async fn search_results_carry_the_badges_and_referrers_name_their_subject() {
+    let app = TestApp::start().await;
+    let subject = fully_attached_subject(&app.report);
+    let expected = badges_of(&app, &subject.repository, &subject.digest).await;
+    let query = format!("digest%3A%22{}%22", subject.digest.replace(':', "%3A"));
+    let found = app.get_json(&format!("/api/v1/search?q={query}")).await;
+    let hits = found["hits"].as_array().unwrap_or_else(|| panic!("{found:#}"));
+    let hit = hits.iter().find(|hit| hit["digest"] == subject.digest.as_str()).unwrap_or_else(|| panic!("{found:#}"));
+    assert_eq!(hit["badges"], expected, "a search hit shows what its tag row shows");
+    let sboms = app.get_json("/api/v1/search?q=kind:sbom").await;
+    let sbom_hits = sboms["hits"].as_array().expect("hits");
+    assert!(!sbom_hits.is_empty(), "{sboms:#}");
+    for hit in sbom_hits {
+        assert!(hit["subject"].as_str().is_some_and(|digest| digest.starts_with("sha256:")), "{hit:#}");
+    }
+    let page = app.get_page("/search?q=kind%3Asbom").await;
+    assert!(page.contains("class=\"hit-subject small\""), "the result card says what the SBOM is for");
+}

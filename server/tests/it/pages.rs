@@ -137,3 +137,22 @@ async fn unknown_pages_are_html_with_a_not_found_message() {
     assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
     assert!(bad_query.body.contains("unknown field"), "{}", bad_query.body);
 }
+
+#[tokio::test]
+async fn a_docker_style_tag_address_opens_the_artifact_it_points_at() {
+    let app = TestApp::start().await;
+    let item = app
+        .report
+        .items
+        .iter()
+        .find(|item| item.kind == "image" && item.reference.as_deref().is_some_and(is_version_tag))
+        .expect("a tagged image");
+    let tag = item.reference.as_deref().unwrap();
+    let page = app.get(&format!("/r/{LOCAL}/{}:{tag}", item.repository)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&item.digest), "the page shows the digest {tag} points at");
+    let unknown = app.get(&format!("/r/{LOCAL}/{}:no-such-tag", item.repository)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let hostile = app.get(&format!("/r/{LOCAL}/{}:%22%20OR%20x", item.repository)).await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST, "a tag that is not a tag is refused, not searched");
+}
