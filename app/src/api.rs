@@ -27,8 +27,7 @@ pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
 /// shows its filter, without querying the index.
 #[server]
 pub async fn check_registry(registry: String) -> Result<(), AppError> {
-    let state = crate::ssr::state()?;
-    state.board.get(&registry).map(|_| ()).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
+    crate::ssr::registry_status(&crate::ssr::state()?, &registry).map(|_| ())
 }
 
 /// The digest a tag points at, for docker-style `/r/<registry>/<repository>:<tag>` addresses.

@@ -147,6 +147,15 @@ pub fn DateText(value: Option<String>) -> impl IntoView {
     }
 }
 
+/// The home and status pages with no registry configured.
+#[component]
+pub fn NoRegistries() -> impl IntoView {
+    view! {
+        <EmptyState title="No registries configured".to_string()
+            hint="Add a [[registry]] section to ocicat.toml and restart ocicat.".to_string()/>
+    }
+}
+
 /// A friendly box for "nothing here" situations.
 #[component]
 pub fn EmptyState(title: String, hint: String) -> impl IntoView {

@@ -50,8 +50,13 @@ async fn wait_for(child: &mut Child, limit: Duration, mut condition: impl FnMut(
     condition()
 }
 
+/// The digests indexed for `repository`, sorted: the index returns them in segment order, which
+/// a background merge may change between two reads.
 fn digests_of(catalog: &Catalog, repository: &str) -> Vec<String> {
-    catalog.artifacts_in_repository("local", repository).unwrap().into_iter().map(|doc| doc.digest).collect()
+    let mut digests: Vec<String> =
+        catalog.artifacts_in_repository("local", repository).unwrap().into_iter().map(|doc| doc.digest).collect();
+    digests.sort();
+    digests
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::{list_registries, recent_pushes};
-use crate::components::{DateText, EmptyState, ErrorView, StatePill};
+use crate::components::{DateText, ErrorView, NoRegistries, StatePill};
 use crate::model::RegistryCard;
 use crate::routes::search::HitCard;
 
@@ -26,10 +26,7 @@ pub fn HomePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading registries…"</p> }>
             {move || Suspend::new(async move {
                 match registries.await {
-                    Ok(cards) if cards.is_empty() => view! {
-                        <EmptyState title="No registries configured".to_string()
-                            hint="Add a [[registry]] section to ocicat.toml and restart ocicat.".to_string()/>
-                    }.into_any(),
+                    Ok(cards) if cards.is_empty() => view! { <NoRegistries/> }.into_any(),
                     Ok(cards) => view! {
                         <div class="cards">
                             {cards.into_iter().map(|card| view! { <RegistryCardView card/> }).collect_view()}

@@ -4,15 +4,11 @@
 use leptos::prelude::*;
 
 use crate::api::{RefreshNow, list_registries};
-use crate::components::{EmptyState, ErrorView, StatePill, TimeText};
-use crate::error::AppError;
+use crate::components::{ErrorView, NoRegistries, StatePill, TimeText};
 use crate::model::RegistryCard;
 
 /// How often an open status or home page asks for fresh progress.
 pub const POLL_SECONDS: u64 = 3;
-
-/// The registries resource of the home and status pages.
-pub type Registries = Resource<Result<Vec<RegistryCard>, AppError>>;
 
 /// Refetches `resource` every [`POLL_SECONDS`] while the page is open in a browser.
 pub fn keep_fresh<T>(resource: Resource<T>)
@@ -42,10 +38,7 @@ pub fn StatusPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading status…"</p> }>
             {move || Suspend::new(async move {
                 match registries.await {
-                    Ok(cards) if cards.is_empty() => view! {
-                        <EmptyState title="No registries configured".to_string()
-                            hint="Add a [[registry]] section to ocicat.toml and restart ocicat.".to_string()/>
-                    }.into_any(),
+                    Ok(cards) if cards.is_empty() => view! { <NoRegistries/> }.into_any(),
                     Ok(cards) => cards.into_iter().map(|card| view! { <RegistryStatusView card/> }).collect_view().into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }

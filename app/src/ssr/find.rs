@@ -17,7 +17,8 @@ fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
     }
 }
 
-fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, AppError> {
+/// The crawl status of `registry`, or a 404 when it is not configured.
+pub fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, AppError> {
     state.board.get(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
 }
 
@@ -294,34 +295,14 @@ pub async fn find_tag(state: &UiState, registry: String, repository: String, tag
     let valid = (1..=128).contains(&tag.len())
         && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         && !tag.starts_with(['.', '-']);
-    if !valid || repository.contains('"') {
+    if !valid {
         return Err(AppError::BadRequest(format!("{:?} is not a tag", tag.chars().take(80).collect::<String>())));
     }
     let catalog = state.catalog.clone();
-    let query = format!("registry:\"{registry}\" repo:\"{repository}\" tag:\"{tag}\"");
-    let found = tokio::task::spawn_blocking(move || {
-        catalog.search_hits(
-            &ocicat_catalog::Scope::all(),
-            &query,
-            ocicat_catalog::SearchSort::Newest,
-            0,
-            1,
-            chrono::Utc::now(),
-        )
-    })
-    .await
-    .map_err(|_| AppError::Internal)?;
-    match found {
-        Ok((_, items)) => items
-            .into_iter()
-            .next()
-            .map(|artifact| artifact.digest)
-            .ok_or_else(|| AppError::NotFound(format!("tag {tag:?} in {repository}"))),
-        Err(error) => {
-            tracing::error!(%error, "tag lookup failed");
-            Err(AppError::Internal)
-        }
-    }
+    let (name, repo, wanted) = (registry.clone(), repository.clone(), tag.clone());
+    blocking(move || catalog.tag_digest(&name, &repo, &wanted))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("tag {tag:?} in {repository}")))
 }
 
 /// Most recent builds shown on the home page.

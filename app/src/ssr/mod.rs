@@ -13,7 +13,7 @@ mod views;
 
 pub use find::{
     RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_repositories,
-    find_repository, find_search, find_tag, find_tags,
+    find_repository, find_search, find_tag, find_tags, registry_status,
 };
 pub(crate) use views::{artifact_badges, artifact_view, pretty};
 

@@ -218,14 +218,3 @@ impl Catalog {
         hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
     }
 }
-
-pub(crate) fn escape_regex(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~\"<>@".contains(character) {
-            escaped.push('\\');
-        }
-        escaped.push(character);
-    }
-    escaped
-}

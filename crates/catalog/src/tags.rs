@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::RegexQuery;
 use tantivy::{DocAddress, Order};
 
 use crate::document::{ArtifactDoc, ReferrerSummary};
@@ -171,10 +170,7 @@ impl Catalog {
         ];
         let filter = filter.trim();
         if !filter.is_empty() {
-            let pattern = format!(".*{}.*", crate::reader::escape_regex(filter));
-            let regex =
-                RegexQuery::from_pattern(&pattern, self.fields.tag_name).map_err(index_error("cannot build filter"))?;
-            clauses.push(Box::new(regex));
+            clauses.push(crate::by_name::containing(&searcher, self.fields.tag_name, filter)?);
         }
         let query = self.all_of(clauses);
         let top = TopDocs::with_limit(limit.clamp(1, 500)).and_offset(offset.min(1_000_000));
@@ -195,6 +191,25 @@ impl Catalog {
         };
         let items = addresses.into_iter().map(|address| self.stored(&searcher, address)).collect::<Result<_>>()?;
         Ok(TagPage { total: total as u64, items })
+    }
+}
+
+impl Catalog {
+    /// The digest `tag` points at in `registry`/`repository`, if the tag is indexed.
+    pub fn tag_digest(&self, registry: &str, repository: &str, tag: &str) -> Result<Option<String>> {
+        let searcher = self.reader.searcher();
+        let query = self.all_of(vec![
+            self.term(self.fields.doc_type, "tag"),
+            self.term(self.fields.registry, registry),
+            self.term(self.fields.repository, repository),
+            self.term(self.fields.tag_name, tag),
+        ]);
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("cannot find the tag"))?;
+        hits.first()
+            .map(|(_, address)| self.stored::<TagEntry>(&searcher, *address).map(|entry| entry.digest))
+            .transpose()
     }
 }
 

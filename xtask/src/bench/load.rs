@@ -15,10 +15,8 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use ocicat::events::Events;
-use ocicat::state::AppState;
 use ocicat_catalog::{CatalogWriter, WriterConfig};
-use ocicat_crawler::{Crawler, RegistrySource, StatusBoard, crawl_registry};
+use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_oci::{Client, ClientConfig, Credentials};
 use ocicat_seed::{Size, Target};
 use ocicat_testkit::{Distribution, DistributionOptions};
@@ -26,6 +24,7 @@ use serde_json::json;
 
 use super::index::ARTIFACTS_PER_REPOSITORY;
 use super::report::{Check, Latencies, Scenario, round, seconds};
+use super::served::{Served, pages_only};
 use super::synthetic::Generator;
 
 /// Concurrent clients, each with its own keep-alive connection.
@@ -166,24 +165,16 @@ pub(crate) async fn run(scale: LoadScale, now: DateTime<Utc>) -> anyhow::Result<
     let board = StatusBoard::default();
     let pages = fill(&writer, &board, scale.artifacts, now).await?;
     let timings = Timings::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind")?;
-    let address = listener.local_addr().context("listener address")?;
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
-        crawler: Arc::new(Crawler::default()),
-        events: Events::default(),
-    };
-    let router =
-        ocicat::router::build_router(state).layer(axum::middleware::from_fn_with_state(timings.clone(), time_request));
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let pages: Arc<Vec<Page>> =
-        Arc::new(pages.into_iter().map(|page| Page { url: format!("http://{address}{}", page.url), ..page }).collect());
+    let router = ocicat::router::build_router(pages_only(catalog.clone(), board.clone()))
+        .layer(axum::middleware::from_fn_with_state(timings.clone(), time_request));
+    let served = Served::start(router).await?;
+    let pages: Vec<Page> = pages.into_iter().map(|page| Page { url: served.url(&page.url), ..page }).collect();
+    let visits = Arc::new(rotation(&pages));
 
     let outcome = async {
         warm_up(&pages).await?;
         timings.lock().map(|mut timings| timings.clear()).ok();
-        let idle = drive(&pages, &timings, Arc::new(AtomicBool::new(false)), scale.idle).await?;
+        let idle = drive(&visits, &timings, Arc::new(AtomicBool::new(false)), scale.idle).await?;
         let source = RegistrySource { name: "crawled".into(), client: client(&url)?, repositories: None };
         board.register("crawled", url.as_str());
         let stop = Arc::new(AtomicBool::new(false));
@@ -195,13 +186,14 @@ pub(crate) async fn run(scale: LoadScale, now: DateTime<Utc>) -> anyhow::Result<
             result.map(|()| wall).map_err(|error| anyhow::anyhow!("failed to crawl the seeded registry: {error}"))
         };
         // The load runs until the crawl ends (bounded, should the crawl hang).
-        let (crawl_wall, during) = tokio::join!(crawl, drive(&pages, &timings, stop.clone(), Duration::from_secs(600)));
+        let (crawl_wall, during) =
+            tokio::join!(crawl, drive(&visits, &timings, stop.clone(), Duration::from_secs(600)));
         let crawl_wall = crawl_wall?;
         let manifests = board.get("crawled").map(|status| status.manifests_seen).unwrap_or_default();
         anyhow::Ok((idle, during?, crawl_wall, manifests))
     }
     .await;
-    server.abort();
+    drop(served);
     writer.close().await.context("failed to close the load catalog")?;
     let (idle, during, crawl_wall, manifests) = outcome?;
     let crawl = json!({
@@ -279,13 +271,21 @@ async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<usize> {
     Ok(body.len())
 }
 
-/// The `turn`th page a client loads: the three kinds in turn (an equal share each), and within a
-/// kind the next of its pages.
-fn pick(pages: &[Page], turn: usize) -> &Page {
-    let kinds = [PageKind::Search, PageKind::Repository, PageKind::Artifact];
-    let kind = kinds[turn % kinds.len()];
-    let of_kind: Vec<&Page> = pages.iter().filter(|page| page.kind == kind).collect();
-    of_kind.get((turn / kinds.len()) % of_kind.len().max(1)).copied().unwrap_or(&pages[turn % pages.len()])
+/// The order the clients visit pages in: the three kinds in turn (an equal share each), within a
+/// kind the next of its pages; built once, so the load loop only indexes it.
+fn rotation(pages: &[Page]) -> Vec<Page> {
+    let by_kind: Vec<Vec<&Page>> = [PageKind::Search, PageKind::Repository, PageKind::Artifact]
+        .iter()
+        .map(|kind| pages.iter().filter(|page| page.kind == *kind).collect())
+        .filter(|of_kind: &Vec<&Page>| !of_kind.is_empty())
+        .collect();
+    let longest = by_kind.iter().map(Vec::len).max().unwrap_or(0);
+    (0..longest * by_kind.len())
+        .map(|turn| {
+            let of_kind = &by_kind[turn % by_kind.len()];
+            of_kind[(turn / by_kind.len()) % of_kind.len()].clone()
+        })
+        .collect()
 }
 
 /// `CLIENTS` clients load the pages round robin until `stop` is set or `limit` has passed.
@@ -306,7 +306,7 @@ async fn drive(
             let mut samples = Vec::new();
             let mut next = number;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let page = pick(&pages, next);
+                let page = &pages[next % pages.len()];
                 next += 1;
                 let loaded = Instant::now();
                 let outcome = fetch(&http, page).await;

@@ -14,6 +14,7 @@ mod memory;
 mod registrypage;
 mod report;
 mod search;
+mod served;
 mod synthetic;
 mod tagpage;
 mod vitals;

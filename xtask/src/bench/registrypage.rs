@@ -2,31 +2,36 @@
 //! issue's "fast at 100k repositories", read as the same bound P6 sets for pages (p99 <= 50 ms),
 //! for every sort, a filter, and a page deep into the list.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
-use ocicat::events::Events;
-use ocicat::state::AppState;
 use ocicat_catalog::{RepositoryDoc, WriterConfig};
-use ocicat_crawler::{Crawler, StatusBoard};
+use ocicat_crawler::StatusBoard;
 use serde_json::json;
 
 use super::report::{Check, Latencies, Scenario, round, seconds};
+use super::served::{Served, pages_only};
 
 /// The registry holding every repository.
 const REGISTRY: &str = "big";
 /// Loads of each page variant (after one warm-up load).
 const SAMPLES: usize = 30;
-/// The page variants timed: every sort, a filter, and page 1,000 (repositories 50,000–50,049).
-const VARIANTS: [(&str, &str); 5] = [
-    ("by_name", "?sort=name"),
-    ("by_last_push", "?sort=pushed"),
-    ("by_tag_count", "?sort=tags"),
-    ("filtered", "?q=gateway-0"),
-    ("page_1000", "?sort=name&page=1000"),
-];
+/// Repositories per registry page (the server's page size).
+const PER_PAGE: usize = 50;
+
+/// The page variants timed: every sort, a filter, and the middle page by name (page 1,000 of
+/// 100k repositories), named after what they show.
+fn variants(repositories: usize) -> Vec<(String, String)> {
+    let middle = repositories / 2 / PER_PAGE;
+    vec![
+        ("by_name".into(), "?sort=name".into()),
+        ("by_last_push".into(), "?sort=pushed".into()),
+        ("by_tag_count".into(), "?sort=tags".into()),
+        ("filtered".into(), "?q=gateway-0".into()),
+        (format!("page_{middle}"), format!("?sort=name&page={middle}")),
+    ]
+}
 
 /// Indexes `repositories` repository summaries in one registry and times its page.
 pub(crate) async fn run(repositories: usize, now: DateTime<Utc>) -> anyhow::Result<Scenario> {
@@ -41,17 +46,9 @@ pub(crate) async fn run(repositories: usize, now: DateTime<Utc>) -> anyhow::Resu
 
     let board = StatusBoard::default();
     board.register(REGISTRY, "https://big.example.invalid");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind")?;
-    let address = listener.local_addr().context("listener address")?;
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board },
-        crawler: Arc::new(Crawler::default()),
-        events: Events::default(),
-    };
-    let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
-    let measured = measure(&format!("http://{address}/r/{REGISTRY}")).await;
-    server.abort();
+    let served = Served::start(ocicat::router::build_router(pages_only(catalog.clone(), board))).await?;
+    let measured = measure(&served.url(&format!("/r/{REGISTRY}")), variants(repositories)).await;
+    drop(served);
     writer.close().await.context("failed to close the catalog")?;
     let (variants, worst_p99, html_bytes) = measured?;
     let measured = json!({
@@ -64,7 +61,7 @@ pub(crate) async fn run(repositories: usize, now: DateTime<Utc>) -> anyhow::Resu
     Ok(Scenario::new(
         "P3b",
         "registry page, 100k repositories",
-        "every sort, a filter and a deep page: p99 <= 50 ms (P6's page bound), one client",
+        "every sort, a filter and the middle page: p99 <= 50 ms (P6's page bound), one client",
         measured,
         None,
         vec![Check::at_most("worst_p99_ms", worst_p99, 50.0)],
@@ -93,11 +90,11 @@ fn summary(number: usize, now: DateTime<Utc>) -> RepositoryDoc {
 }
 
 /// Times every variant; returns their latencies, the worst p99 and the largest page.
-async fn measure(base: &str) -> anyhow::Result<(serde_json::Value, f64, usize)> {
+async fn measure(base: &str, variants: Vec<(String, String)>) -> anyhow::Result<(serde_json::Value, f64, usize)> {
     let http = reqwest::Client::new();
-    let mut variants = serde_json::Map::new();
+    let mut shown = serde_json::Map::new();
     let (mut worst, mut largest) = (0.0f64, 0usize);
-    for (name, query) in VARIANTS {
+    for (name, query) in variants {
         let url = format!("{base}{query}");
         let mut samples: Vec<Duration> = Vec::with_capacity(SAMPLES);
         for round in 0..=SAMPLES {
@@ -117,7 +114,7 @@ async fn measure(base: &str) -> anyhow::Result<(serde_json::Value, f64, usize)> 
         }
         let latencies = Latencies::of(&samples);
         worst = worst.max(latencies.p99_ms);
-        variants.insert(name.to_owned(), serde_json::to_value(latencies)?);
+        shown.insert(name, serde_json::to_value(latencies)?);
     }
-    Ok((serde_json::Value::Object(variants), worst, largest))
+    Ok((serde_json::Value::Object(shown), worst, largest))
 }

@@ -2,21 +2,19 @@
 //! live-browse baseline on the same registry in the same run: what UIs that read the registry on
 //! every view do to show a tag table with digests (tags/list, then one HEAD per tag).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use futures::{StreamExt as _, TryStreamExt as _};
-use ocicat::events::Events;
-use ocicat::state::AppState;
 use ocicat_catalog::WriterConfig;
-use ocicat_crawler::{Crawler, RegistrySource, StatusBoard, crawl_registry};
+use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_oci::{Client, ClientConfig, Credentials};
 use ocicat_testkit::{Distribution, DistributionOptions};
 use serde_json::json;
 
 use super::report::{Check, Latencies, Scenario, round, seconds};
+use super::served::{Served, pages_only};
 
 /// The registry name pages use.
 const REGISTRY: &str = "bench";
@@ -46,17 +44,9 @@ pub(crate) async fn run(tags: usize) -> anyhow::Result<Scenario> {
     crawl_registry(&source, &catalog, &writer, &board, 4).await.map_err(anyhow::Error::msg)?;
     writer.flush().await.context("failed to commit the crawl")?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind")?;
-    let address = listener.local_addr().context("listener address")?;
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board },
-        crawler: Arc::new(Crawler::default()),
-        events: Events::default(),
-    };
-    let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
-    let outcome = measure(&client, &format!("http://{address}/r/{REGISTRY}/{REPOSITORY}"), tags).await;
-    server.abort();
+    let served = Served::start(ocicat::router::build_router(pages_only(catalog.clone(), board))).await?;
+    let outcome = measure(&client, &served.url(&format!("/r/{REGISTRY}/{REPOSITORY}")), tags).await;
+    drop(served);
     writer.close().await.context("failed to close the catalog")?;
     let (ocicat_samples, baseline_samples, html_bytes) = outcome?;
     let ours = Latencies::of(&ocicat_samples);

@@ -7,12 +7,10 @@
 //! there is no same-run reference and no ratio.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use ocicat::events::Events;
-use ocicat::state::AppState;
 use ocicat_catalog::{CatalogWriter, WriterConfig};
 use ocicat_crawler::{CrawlSettings, Crawler, RegistrySource, StatusBoard};
 use ocicat_oci::{Client, ClientConfig, Credentials};
@@ -23,6 +21,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::report::{Check, Scenario, seconds};
+use super::served::{Served, with_crawler};
 use crate::workspace_root;
 
 /// The registry name the pages use (the script's `OCICAT_REGISTRY`).
@@ -104,7 +103,7 @@ struct DemoSite {
     seeded_items: usize,
     writer: CatalogWriter,
     shutdown: CancellationToken,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    served: Served,
     _registry: Distribution,
 }
 
@@ -130,23 +129,15 @@ impl DemoSite {
         let source = RegistrySource { name: REGISTRY.into(), client, repositories: None };
         let crawler =
             Crawler::start(vec![source], catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
-        let listener =
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.context("failed to bind the ocicat listener")?;
-        let address = listener.local_addr().context("failed to read the ocicat listener address")?;
-        let state = AppState {
-            leptos_options: ocicat::state::leptos_options(&site_root.to_string_lossy()),
-            ui: app::ssr::UiState { catalog, board: board.clone() },
-            crawler: Arc::new(crawler),
-            events: Events::default(),
-        };
-        let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
+        let state = with_crawler(catalog, board.clone(), crawler, Events::default(), &site_root.to_string_lossy());
+        let served = Served::start(ocicat::router::build_router(state)).await?;
         let site = DemoSite {
-            url: format!("http://{address}"),
+            url: served.url(""),
             seed_report,
             seeded_items: seeded.items.len(),
             writer,
             shutdown,
-            server,
+            served,
             _registry: registry,
         };
         if let Err(error) = wait_for_first_crawl(&board).await {
@@ -159,7 +150,7 @@ impl DemoSite {
     /// Stops the crawler and the server and commits the catalog; the registry stops on drop.
     async fn stop(self) {
         self.shutdown.cancel();
-        self.server.abort();
+        drop(self.served);
         if let Err(error) = self.writer.close().await {
             tracing::warn!(%error, "failed to close the vitals catalog");
         }

@@ -3,12 +3,10 @@
 //! push of a manifest under a new tag is timed until the catalog shows the tag.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use ocicat::events::Events;
-use ocicat::state::AppState;
 use ocicat_catalog::{Catalog, WriterConfig};
 use ocicat_crawler::{CrawlSettings, Crawler, RegistrySource, StatusBoard};
 use ocicat_oci::{Client, ClientConfig, Credentials};
@@ -18,6 +16,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::report::{Check, Latencies, Scenario, round};
+use super::served::with_crawler;
 
 /// The registry name events are posted for.
 const REGISTRY: &str = "bench";
@@ -69,12 +68,8 @@ pub(crate) async fn run(pushes: usize) -> anyhow::Result<Scenario> {
     let source = RegistrySource { name: REGISTRY.into(), client: client.clone(), repositories: None };
     let crawler =
         Crawler::start(vec![source], catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
-        crawler: Arc::new(crawler),
-        events: Events::new(HashMap::from([(REGISTRY.to_owned(), secret)])),
-    };
+    let events = Events::new(HashMap::from([(REGISTRY.to_owned(), secret)]));
+    let state = with_crawler(catalog.clone(), board.clone(), crawler, events, "target/site");
     let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
     let outcome = measure(&registry, &client, &catalog, &board, pushes).await;
     shutdown.cancel();
