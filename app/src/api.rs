@@ -15,36 +15,37 @@ pub const REPOSITORIES_PER_PAGE: usize = 50;
 #[server]
 pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {
     use crate::ssr::*;
-    let state = state()?;
-    let statuses = state.board.snapshot();
-    blocking(move || {
-        statuses.iter().map(|status| Ok(registry_card(status, state.catalog.registry_counts(&status.name)?))).collect()
-    })
-    .await
+    find_registries(&state()?, &principal()).await
 }
 
 /// Whether `registry` is configured (a 404 otherwise): what the registry page asks before it
 /// shows its filter, without querying the index.
 #[server]
 pub async fn check_registry(registry: String) -> Result<(), AppError> {
-    crate::ssr::registry_status(&crate::ssr::state()?, &registry).map(|_| ())
+    crate::ssr::registry_visible(&crate::ssr::state()?, &crate::ssr::principal(), &registry).map(|_| ())
 }
 
 /// The digest a tag points at, for docker-style `/r/<registry>/<repository>:<tag>` addresses.
 #[server]
 pub async fn resolve_tag(registry: String, repository: String, tag: String) -> Result<String, AppError> {
-    crate::ssr::find_tag(&crate::ssr::state()?, registry, repository, tag).await
+    crate::ssr::find_tag(&crate::ssr::state()?, &crate::ssr::principal(), registry, repository, tag).await
 }
 
 /// The newest tagged artifacts of every registry, for the home page.
 #[server]
 pub async fn recent_pushes() -> Result<Vec<crate::model::SearchHit>, AppError> {
-    crate::ssr::find_recent(&crate::ssr::state()?).await
+    crate::ssr::find_recent(&crate::ssr::state()?, &crate::ssr::principal()).await
 }
 
-/// Starts a crawl of `registry` now ("refresh now"); it runs in the background.
+/// Starts a crawl of `registry` now ("refresh now"); it runs in the background. Needs the
+/// admin role on the whole registry.
 #[server]
 pub async fn refresh_now(registry: String) -> Result<(), AppError> {
+    let who = crate::ssr::principal();
+    crate::ssr::registry_visible(&crate::ssr::state()?, &who, &registry)?;
+    if !who.can_whole_registry(ocicat_access::Right::Administer, &registry) {
+        return Err(AppError::Forbidden(format!("starting a crawl of {registry:?} needs the admin role")));
+    }
     let crawler = use_context::<std::sync::Arc<ocicat_crawler::Crawler>>().ok_or_else(|| {
         tracing::error!("crawler missing from the leptos context");
         AppError::Internal
@@ -61,14 +62,14 @@ pub async fn list_repositories(
     page: usize,
 ) -> Result<RepositoryList, AppError> {
     use crate::ssr::*;
-    find_repositories(&state()?, registry, filter, sort, page).await
+    find_repositories(&state()?, &principal(), registry, filter, sort, page).await
 }
 
 /// A repository's counts for its page header.
 #[server]
 pub async fn get_repository(registry: String, repository: String) -> Result<RepositoryView, AppError> {
     use crate::ssr::*;
-    find_repository(&state()?, registry, repository).await
+    find_repository(&state()?, &principal(), registry, repository).await
 }
 
 /// One page of a repository's version tags with their badges, filtered and sorted.
@@ -81,7 +82,7 @@ pub async fn list_tags(
     page: usize,
 ) -> Result<TagList, AppError> {
     use crate::ssr::*;
-    find_tags(&state()?, registry, repository, filter, sort, page).await
+    find_tags(&state()?, &principal(), registry, repository, filter, sort, page).await
 }
 
 /// One artifact with its layers, children, referrers and run configuration (its raw JSON
@@ -89,7 +90,7 @@ pub async fn list_tags(
 #[server]
 pub async fn get_artifact(registry: String, repository: String, digest: String) -> Result<ArtifactView, AppError> {
     use crate::ssr::*;
-    find_artifact(&state()?, registry, repository, digest).await
+    find_artifact(&state()?, &principal(), registry, repository, digest).await
 }
 
 /// An artifact's manifest or config, pretty-printed and cut at 64 KiB for the page, which asks
@@ -102,7 +103,7 @@ pub async fn get_raw_json(
     document: RawDocument,
 ) -> Result<String, AppError> {
     use crate::ssr::*;
-    let stored = find_document(&state()?, registry, repository, digest, document).await?;
+    let stored = find_document(&state()?, &principal(), registry, repository, digest, document).await?;
     // A manifest may be megabytes: parsing and printing it is not for the async runtime.
     tokio::task::spawn_blocking(move || pretty(&stored)).await.map_err(|error| {
         tracing::error!(%error, "pretty-printing task failed");
@@ -127,7 +128,7 @@ pub async fn list_referrers(
         oldest_first: order == "oldest",
         limit: top,
     };
-    find_referrers(&state()?, registry, repository, digest, query).await
+    find_referrers(&state()?, &principal(), registry, repository, digest, query).await
 }
 
 /// Hits per search page.
@@ -137,5 +138,5 @@ pub const SEARCH_PER_PAGE: usize = 25;
 #[server]
 pub async fn search_artifacts(query: String, sort: String, page: usize) -> Result<SearchPage, AppError> {
     use crate::ssr::*;
-    find_search(&state()?, query, sort, page).await
+    find_search(&state()?, &principal(), query, sort, page).await
 }

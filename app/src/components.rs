@@ -174,8 +174,15 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     let (title, hint) = match &error {
         AppError::NotFound(what) => (
             format!("Not found: {what}"),
-            "It may have been deleted, or the crawler has not reached it yet.".to_string(),
+            "It may have been deleted, the crawler may not have reached it yet, or you may not have access to it."
+                .to_string(),
         ),
+        AppError::Unauthorized => {
+            ("Sign in first".to_string(), "This needs a signed-in user: use \"Sign in\" at the top.".to_string())
+        }
+        AppError::Forbidden(what) => {
+            (format!("Not allowed: {what}"), "Your roles do not include this; ask an administrator.".to_string())
+        }
         AppError::BadRequest(reason) => ("This address is not valid".to_string(), reason.clone()),
         AppError::InvalidQuery { message, .. } => ("This query is not valid".to_string(), message.clone()),
         AppError::Busy(reason) => ("The server is busy".to_string(), reason.clone()),

@@ -14,6 +14,12 @@ pub enum AppError {
     /// The request itself is malformed (bad digest, bad page number).
     #[error("invalid request: {0}")]
     BadRequest(String),
+    /// Nobody is signed in, and this needs someone who is.
+    #[error("sign in first")]
+    Unauthorized,
+    /// The signed-in user may see this but not do that.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     /// The search query is wrong at `position` (0-based character column).
     #[error("invalid query: {message} (at column {})", position + 1)]
     InvalidQuery { message: String, position: usize },
@@ -42,6 +48,8 @@ impl AppError {
         match self {
             AppError::NotFound(_) => 404,
             AppError::BadRequest(_) | AppError::InvalidQuery { .. } => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden(_) => 403,
             AppError::Busy(_) => 503,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,

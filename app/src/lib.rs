@@ -4,6 +4,7 @@
 //! `hydrate` for the browser (the same components, made interactive).
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod api;
 pub mod components;
 pub mod error;
@@ -20,6 +21,7 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::{SsrMode, path};
 
 use crate::components::EmptyState;
+use crate::routes::account::{LoginPage, TokensPage, UserMenu};
 use crate::routes::artifact::ArtifactPage;
 use crate::routes::home::HomePage;
 use crate::routes::registry::RegistryPage;
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <label class="visually-hidden" for="top-search">"Search artifacts"</label>
                     <input id="top-search" type="search" name="q" placeholder="Search: kind:sbom, eol < today, nginx…"/>
                 </form>
+                <UserMenu/>
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <EmptyState title="Page not found".to_string() hint="Check the address, or start from the registries.".to_string()/> }>
@@ -71,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry") view=RegistryPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact ssr=SsrMode::Async/>
                 </Routes>

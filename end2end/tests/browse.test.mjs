@@ -2,7 +2,7 @@
 // and proof of hydration (the tag filter reacts without a reload).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, gotoHydrated, openBrowser, registry, seed, snapshot } from './browser.mjs';
+import { baseUrl, gotoHydrated, openBrowser, registry, seed, signIn, snapshot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -41,14 +41,20 @@ test('home page lists recent pushes that open their artifact, and its search box
   await page.locator('[data-testid=result-count]').waitFor();
 });
 
-test('a registry that is down is shown as unreachable with its error, not hidden', async () => {
+test('a registry that is down is shown as unreachable, with its error to administrators', async () => {
   const { page } = browser;
   await gotoHydrated(page, '/');
   const card = page.locator('.registry-card', { hasText: 'offline' });
   await card.waitFor();
   assert.match(await card.innerText(), /unreachable/);
   await gotoHydrated(page, '/r/offline');
+  assert.match(await page.locator('.page-head').innerText(), /unreachable/);
+  assert.doesNotMatch(await page.locator('.page-head').innerText(), /Last crawl error/, 'crawl internals are for administrators');
+  await signIn(page, 'admin');
+  await gotoHydrated(page, '/r/offline');
   assert.match(await page.locator('.page-head').innerText(), /unreachable[\s\S]*Last crawl error: registry .*(unreachable|failing)/);
+  await page.locator('.usermenu button', { hasText: 'Sign out' }).click();
+  await page.waitForURL(/\/login\?signed_out=1/);
 });
 
 test('registry page lists every seeded repository and filters on the server as you type', async () => {

@@ -42,3 +42,16 @@ export async function snapshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/** The second server on the same registry, where visitors see nothing until they sign in. */
+export const strictUrl = process.env.OCICAT_STRICT_URL;
+/** The stack's users and their passwords for this run: `admin` and `alice` (views demo/*). */
+export const users = JSON.parse(process.env.OCICAT_USERS ?? '{}');
+
+/** Signs in through the sign-in page of `url` (the main server by default). */
+export async function signIn(page, user, url = baseUrl) {
+  await page.goto(`${url}/login`);
+  await page.locator('#login-name').fill(user);
+  await page.locator('#login-password').fill(users[user]);
+  await Promise.all([page.waitForURL((target) => !target.pathname.startsWith('/login')), page.locator('.login-form button[type=submit]').click()]);
+}

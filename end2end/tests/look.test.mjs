@@ -12,6 +12,7 @@ after(async () => { await browser?.context.close(); });
 const image = seed.items.find((item) => item.kind === 'image' && item.reference);
 const pages = {
   home: '/',
+  login: '/login',
   registry: `/r/${registry}`,
   repository: `/r/${registry}/${image.repository}`,
   artifact: `/r/${registry}/${image.repository}/@${image.digest}`,
@@ -109,7 +110,10 @@ test('keyboard only: skip link, search, a facet, a result, and the copy button, 
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link moves focus to the content');
 
-  // The header's search box is the last stop before the content.
+  // The header ends with its search box, then "Sign in".
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Sign in');
+  assert.ok(await focusIsVisible(page), 'the sign-in link shows its focus');
   await page.keyboard.press('Shift+Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'top-search');
   assert.ok(await focusIsVisible(page), 'the search box shows its focus');

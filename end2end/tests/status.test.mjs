@@ -3,10 +3,14 @@
 // its own (it refreshes itself every few seconds).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gotoHydrated, openBrowser, registry, snapshot } from './browser.mjs';
+import { gotoHydrated, openBrowser, registry, signIn, snapshot } from './browser.mjs';
 
 let browser;
-before(async () => { browser = await openBrowser(); });
+before(async () => {
+  browser = await openBrowser();
+  // Crawl internals and "refresh now" are for administrators.
+  await signIn(browser.page, 'admin');
+});
 after(async () => { await browser?.context.close(); });
 
 const crawlsOf = (page, name) => page.locator(`[data-registry="${name}"] dt:text-is("Crawls since start") + dd`).innerText();
@@ -36,6 +40,21 @@ test('refresh now starts a crawl and the page shows it finish without a reload',
     return Number(term?.nextElementSibling?.textContent) > count;
   }, { name: registry, count: before }, { timeout: 30_000 });
   assert.equal(await page.evaluate(() => window.__ocicatNoReload), 'still here');
+});
+
+test('visitors see each registry\'s state but no crawl internals and no refresh button', async () => {
+  const visitor = await openBrowser();
+  try {
+    await gotoHydrated(visitor.page, '/status');
+    const offline = visitor.page.locator('[data-registry="offline"]');
+    assert.match(await offline.innerText(), /unreachable/);
+    assert.equal(await visitor.page.locator('button.refresh').count(), 0);
+    assert.equal(await visitor.page.locator('.error-detail').count(), 0);
+    assert.equal(await visitor.page.locator('dt', { hasText: 'Rate limit' }).count(), 0);
+    await visitor.page.locator('.usermenu a.signin').waitFor();
+  } finally {
+    await visitor.context.close();
+  }
 });
 
 test('no page logged a console error', () => {

@@ -1,6 +1,6 @@
 //! The JSON API (`/api/v1`): the same data the pages show, for automation.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::header;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,9 +9,10 @@ use serde::Deserialize;
 use app::error::AppError;
 use app::model::{ArtifactView, RawDocument, RegistryCard, RepositoryList, RepositoryView, SearchPage};
 use app::ssr::{
-    UiState, find_artifact, find_document, find_recent, find_referrers, find_repositories, find_repository,
-    find_search, find_tags, registry_card,
+    UiState, find_artifact, find_document, find_recent, find_referrers, find_registries, find_repositories,
+    find_repository, find_search, find_tags, registry_visible,
 };
+use ocicat_access::{Principal, Right};
 use ocicat_catalog::ReferrerQuery;
 
 use crate::error::ApiError;
@@ -27,16 +28,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registries/{registry}/repositories/{*rest}", get(find_repository_or_artifact))
         .route("/api/v1/search", get(search))
         .route("/api/v1/recent", get(recent))
+        .merge(crate::api_tokens::router())
 }
 
-async fn list_registries(State(ui): State<UiState>) -> Result<Json<Vec<RegistryCard>>, ApiError> {
-    let statuses = ui.board.snapshot();
-    let catalog = ui.catalog.clone();
-    let cards = app::ssr::blocking(move || {
-        statuses.iter().map(|status| Ok(registry_card(status, catalog.registry_counts(&status.name)?))).collect()
-    })
-    .await?;
-    Ok(Json(cards))
+async fn list_registries(
+    State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Vec<RegistryCard>>, ApiError> {
+    Ok(Json(find_registries(&ui, &who).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,10 +50,11 @@ struct ListQuery {
 
 async fn list_repositories(
     State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
     Path(registry): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<RepositoryList>, ApiError> {
-    Ok(Json(find_repositories(&ui, registry, query.q, query.sort, query.page).await?))
+    Ok(Json(find_repositories(&ui, &who, registry, query.q, query.sort, query.page).await?))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -82,17 +82,18 @@ struct LookupQuery {
 /// config, as stored.
 async fn find_repository_or_artifact(
     State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
     Path((registry, rest)): Path<(String, String)>,
     Query(query): Query<LookupQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
     let rest = rest.trim_end_matches('/');
     if let Some(repository) = rest.strip_suffix("/-/tags") {
-        let tags = find_tags(&ui, registry, repository.to_owned(), query.q, query.sort, query.page).await?;
+        let tags = find_tags(&ui, &who, registry, repository.to_owned(), query.q, query.sort, query.page).await?;
         return Ok(Json(tags).into_response());
     }
     if let Some((repository, digest, document)) = raw_document_path(rest) {
-        let stored = find_document(&ui, registry, repository.to_owned(), digest.to_owned(), document).await?;
+        let stored = find_document(&ui, &who, registry, repository.to_owned(), digest.to_owned(), document).await?;
         return Ok(([(header::CONTENT_TYPE, "application/json")], stored).into_response());
     }
     match rest.split_once("/@") {
@@ -103,17 +104,18 @@ async fn find_repository_or_artifact(
                     oldest_first: query.order == "oldest",
                     limit: query.top,
                 };
-                let tree = find_referrers(&ui, registry, repository.to_owned(), digest.to_owned(), request).await?;
+                let tree =
+                    find_referrers(&ui, &who, registry, repository.to_owned(), digest.to_owned(), request).await?;
                 Ok(Json(tree).into_response())
             }
             None => {
                 let artifact: ArtifactView =
-                    find_artifact(&ui, registry, repository.to_owned(), target.to_owned()).await?;
+                    find_artifact(&ui, &who, registry, repository.to_owned(), target.to_owned()).await?;
                 Ok(Json(artifact).into_response())
             }
         },
         None => {
-            let repository: RepositoryView = find_repository(&ui, registry, rest.to_owned()).await?;
+            let repository: RepositoryView = find_repository(&ui, &who, registry, rest.to_owned()).await?;
             Ok(Json(repository).into_response())
         }
     }
@@ -137,9 +139,14 @@ fn raw_document_path(rest: &str) -> Option<(&str, &str, RawDocument)> {
 /// last error, the registry's announced rate limit).
 async fn registry_status(
     State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
     Path(registry): Path<String>,
 ) -> Result<Json<ocicat_crawler::RegistryStatus>, ApiError> {
-    ui.board.get(&registry).map(Json).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")).into())
+    let status = registry_visible(&ui, &who, &registry)?;
+    if !who.can_somewhere(Right::Administer, &registry) {
+        return Err(AppError::Forbidden(format!("the crawl status of {registry:?} needs the admin role")).into());
+    }
+    Ok(Json(status))
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,19 +156,25 @@ struct RefreshQuery {
 }
 
 /// `POST /api/v1/registries/{registry}/refresh[?repository=<path>]`: a full crawl now, or a
-/// targeted re-walk of one repository (what registry notifications trigger).
+/// targeted re-walk of one repository (what registry notifications trigger). Needs the admin
+/// role on the whole registry, or on the repository.
 async fn refresh_registry(
     State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(registry): Path<String>,
     Query(query): Query<RefreshQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    registry_visible(&state.ui, &who, &registry)?;
     match query.repository {
         Some(repository) => {
             if !ocicat_oci::is_valid_repository(&repository) {
                 return Err(AppError::BadRequest(format!("{repository:?} is not a repository name")).into());
             }
-            if state.ui.board.get(&registry).is_none() {
-                return Err(AppError::NotFound(format!("registry {registry:?}")).into());
+            if !who.can(Right::Read, &registry, &repository) {
+                return Err(AppError::NotFound(format!("repository {repository:?}")).into());
+            }
+            if !who.can(Right::Administer, &registry, &repository) {
+                return Err(AppError::Forbidden(format!("refreshing {repository:?} needs the admin role")).into());
             }
             if !state.crawler.refresh_repository(&registry, &repository) {
                 return Err(AppError::Busy("too many refreshes are queued; try again shortly".into()).into());
@@ -169,6 +182,11 @@ async fn refresh_registry(
             Ok(Json(serde_json::json!({ "registry": registry, "repository": repository, "refresh": "scheduled" })))
         }
         None => {
+            if !who.can_whole_registry(Right::Administer, &registry) {
+                return Err(
+                    AppError::Forbidden(format!("starting a crawl of {registry:?} needs the admin role")).into()
+                );
+            }
             if !state.crawler.trigger(&registry) {
                 return Err(AppError::NotFound(format!("registry {registry:?}")).into());
             }
@@ -178,13 +196,20 @@ async fn refresh_registry(
 }
 
 /// `GET /api/v1/search?q=&sort=newest|oldest|name&page=`: a query error is a 400 with its position.
-async fn search(State(ui): State<UiState>, Query(query): Query<ListQuery>) -> Result<Json<SearchPage>, ApiError> {
-    Ok(Json(find_search(&ui, query.q, query.sort, query.page).await?))
+async fn search(
+    State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<SearchPage>, ApiError> {
+    Ok(Json(find_search(&ui, &who, query.q, query.sort, query.page).await?))
 }
 
 /// `GET /api/v1/recent`: the newest tagged artifacts of every registry (the home page's list).
-async fn recent(State(ui): State<UiState>) -> Result<Json<Vec<app::model::SearchHit>>, ApiError> {
-    Ok(Json(find_recent(&ui).await?))
+async fn recent(
+    State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
+) -> Result<Json<Vec<app::model::SearchHit>>, ApiError> {
+    Ok(Json(find_recent(&ui, &who).await?))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The TOML configuration: server settings, crawl settings and the connected registries.
+//! The TOML configuration: server settings, crawl settings, the connected registries and
+//! access control (`[access]`, in `auth::config`).
 //! Errors name the file, the line and what to fix; secrets come from the environment or a file
 //! and are never part of the configuration text.
 
@@ -19,6 +20,9 @@ pub struct Config {
     pub crawl: CrawlConfig,
     #[serde(default, rename = "registry")]
     pub registries: Vec<RegistryConfig>,
+    /// Users, roles and sessions; `None` leaves the server open to everyone.
+    #[serde(default)]
+    pub access: Option<crate::auth::config::AccessConfig>,
 }
 
 /// `[server]`
@@ -141,6 +145,11 @@ impl Config {
         }
         if config.crawl.concurrency == 0 || config.crawl.concurrency > 64 {
             bail!("{}: [crawl] concurrency must be between 1 and 64", path.display());
+        }
+        if let Some(access) = &config.access {
+            let registries: Vec<&str> =
+                config.registries.iter().map(|registry| registry.name.get_ref().as_str()).collect();
+            access.validate(&registries, path)?;
         }
         Ok(config)
     }

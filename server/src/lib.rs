@@ -2,6 +2,8 @@
 //! `main.rs` wires them into the `ocicat` binary; the integration tests build the same router.
 
 pub mod api;
+pub mod api_tokens;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
@@ -9,3 +11,4 @@ pub mod metrics;
 pub mod router;
 pub mod state;
 pub mod telemetry;
+pub mod users_cli;

@@ -1,5 +1,5 @@
 //! The `ocicat` binary: `serve` (the web app and the crawler), `crawl` (one crawl, then exit),
-//! `check-config`. It only wires the crates together.
+//! `check-config`, `search`, `user add/passwd/remove`. It only wires the crates together.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +48,12 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         page: usize,
     },
+    /// Manage the users file of `[access] users_file` (argon2id hashes). The password is read
+    /// from standard input (one line), never from the command line.
+    User {
+        #[command(subcommand)]
+        action: ocicat::users_cli::UserAction,
+    },
 }
 
 #[tokio::main]
@@ -57,11 +63,16 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::CheckConfig => {
-            println!("{}: ok ({} registries)", cli.config.display(), config.registries.len());
+            let users = match &config.access {
+                Some(access) => format!(", {} users", access.resolve_users()?.len()),
+                None => ", open to everyone (no [access])".to_owned(),
+            };
+            println!("{}: ok ({} registries{users})", cli.config.display(), config.registries.len());
             Ok(())
         }
         Command::Crawl => crawl_once(&config).await,
         Command::Search { query, sort, page } => search(&config, query, sort, page).await,
+        Command::User { action } => ocicat::users_cli::run(&config, action),
         Command::Serve { listen } => serve(config, listen).await,
     }
 }
@@ -70,8 +81,9 @@ async fn search(config: &Config, query: String, sort: String, page: usize) -> an
     let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
         format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
     })?;
-    let ui = app::ssr::UiState { catalog, board: ocicat_crawler::StatusBoard::default() };
-    match app::ssr::find_search(&ui, query, sort, page).await {
+    let ui = app::ssr::UiState::open(catalog, ocicat_crawler::StatusBoard::default());
+    // Whoever can read the data directory may read the whole index.
+    match app::ssr::find_search(&ui, &ocicat::auth::local_operator(), query, sort, page).await {
         Ok(results) => {
             println!("{}", serde_json::to_string_pretty(&results)?);
             Ok(())
@@ -153,9 +165,18 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
     let leptos_options = ocicat::state::leptos_options(&config.server.site_root.to_string_lossy());
     let events = ocicat::events::Events::new(event_secrets(&config)?);
-    let state =
-        AppState { leptos_options, ui: app::ssr::UiState { catalog, board }, crawler: Arc::new(crawler), events };
-    let router = router::build_router(state);
+    let auth = match &config.access {
+        Some(access) => ocicat::auth::Auth::from_config(access, &config.server.data_dir).await?,
+        None => {
+            tracing::warn!(
+                "no [access] section: everyone who can reach ocicat sees every registry and may start crawls"
+            );
+            ocicat::auth::Auth::open()
+        }
+    };
+    let ui = app::ssr::UiState { catalog, board, database: auth.database() };
+    let state = AppState { leptos_options, ui, crawler: Arc::new(crawler), events, auth };
+    let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(server.address = %listener.local_addr()?, "ocicat is listening on http://{}", listener.local_addr()?);

@@ -3,17 +3,28 @@
 
 use std::fmt::Write as _;
 
+use app::error::AppError;
 use app::ssr::UiState;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use ocicat_access::{Principal, Right};
 use ocicat_crawler::CrawlState;
 
 use crate::error::ApiError;
 
 /// Renders every metric.
-pub async fn render_metrics(State(ui): State<UiState>) -> Result<impl IntoResponse, ApiError> {
-    let statuses = ui.board.snapshot();
+/// Needs the admin role on some registry, and covers the registries it administers (Prometheus
+/// sends an admin's API token as a bearer token).
+pub async fn render_metrics(
+    State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !who.can_anywhere(Right::Administer) {
+        return Err(AppError::NotFound("metrics".into()).into());
+    }
+    let statuses: Vec<_> =
+        ui.board.snapshot().into_iter().filter(|status| who.can_somewhere(Right::Administer, &status.name)).collect();
     let catalog = ui.catalog.clone();
     let counts = app::ssr::blocking(move || {
         statuses

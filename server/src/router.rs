@@ -1,5 +1,5 @@
 //! The router: Leptos pages and server functions, the JSON API, health, static files, and the
-//! layers every response goes through (tracing, timeout, security headers).
+//! layers every response goes through (tracing, timeout, security headers, access control).
 
 use std::time::Duration;
 
@@ -21,7 +21,8 @@ pub fn build_router(state: AppState) -> Router {
     let ui = state.ui.clone();
     let crawler = state.crawler.clone();
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    let auth = state.auth.clone();
+    let app_router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::render_metrics))
         .route("/events/{registry}", axum::routing::post(crate::events::receive_events))
@@ -37,10 +38,11 @@ pub fn build_router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state);
+    auth.apply(app_router)
         .layer(security_headers())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// The policy for responses that are not pages (API, static files, errors): nothing inline.

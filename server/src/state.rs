@@ -24,6 +24,8 @@ pub struct AppState {
     pub crawler: Arc<Crawler>,
     /// Registry notification secrets and rate limits.
     pub events: crate::events::Events,
+    /// Access control (open when `[access]` is absent).
+    pub auth: crate::auth::Auth,
 }
 
 /// The event secrets of every registry that has one configured.

@@ -51,9 +51,10 @@ async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> 
     let crawler = Crawler::start(vec![source], catalog.clone(), writer, board.clone(), settings, shutdown.clone());
     let state = AppState {
         leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
         crawler: Arc::new(crawler),
         events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+        auth: ocicat::auth::Auth::open(),
     };
     let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
     assert!(
@@ -179,7 +180,7 @@ async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
     let board = StatusBoard::default();
     let state = AppState {
         leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
         crawler: Arc::new(Crawler::start(
             vec![],
             catalog,
@@ -189,6 +190,7 @@ async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
             CancellationToken::new(),
         )),
         events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+        auth: ocicat::auth::Auth::open(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

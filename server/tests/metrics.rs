@@ -33,7 +33,7 @@ async fn metrics_report_index_sizes_and_registry_health() {
     board.update("down", |status| status.state = CrawlState::Unreachable);
     let state = AppState {
         leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog: catalog.clone(), board: board.clone() },
+        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
         crawler: Arc::new(Crawler::start(
             vec![],
             catalog,
@@ -43,6 +43,7 @@ async fn metrics_report_index_sizes_and_registry_health() {
             CancellationToken::new(),
         )),
         events: Events::new(HashMap::new()),
+        auth: ocicat::auth::Auth::open(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -40,8 +40,47 @@ struct Stack {
     ocicat: Child,
     url: String,
     report: SeedReport,
+    users: Users,
     _work: tempfile::TempDir,
 }
+
+/// The passwords of the stack's users, fresh each run: `admin` administers everything, `alice`
+/// views `demo/*` of `local`.
+#[derive(Debug, Clone)]
+pub(crate) struct Users {
+    pub(crate) admin: String,
+    pub(crate) alice: String,
+}
+
+impl Users {
+    fn generate() -> Users {
+        let password = || ocicat_access::ApiToken::generate().secret["ocicat_".len()..][..20].to_owned();
+        Users { admin: password(), alice: password() }
+    }
+
+    fn json(&self) -> String {
+        serde_json::json!({ "admin": self.admin, "alice": self.alice }).to_string()
+    }
+}
+
+/// The `[access]` section over a users file holding `users`; visitors get `anonymous` grants.
+/// Cookies are not `Secure`: the stack serves plain http on loopback.
+fn access_section(directory: &Path, users: &Users, anonymous: &str) -> anyhow::Result<String> {
+    let file = directory.join("users");
+    let entries = [("admin", &users.admin), ("alice", &users.alice)]
+        .into_iter()
+        .map(|(name, password)| {
+            Ok(ocicat_access::UserEntry { name: name.into(), password_hash: ocicat_access::hash_password(password)? })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    std::fs::write(&file, ocicat_access::render_users_file(&entries))?;
+    Ok(format!(
+        "\n[access]\nusers_file = {file:?}\nsecure_cookies = false\nanonymous = {anonymous}\n\n[[access.user]]\nname = \"admin\"\ngrants = [{{ role = \"admin\", registry = \"*\" }}]\n\n[[access.user]]\nname = \"alice\"\ngrants = [{{ role = \"viewer\", registry = \"local\", repositories = \"demo/*\" }}]\n"
+    ))
+}
+
+/// Visitors read everything (the demo, and the end-to-end suite's main server).
+const READ_ALL: &str = "[{ role = \"viewer\", registry = \"*\" }]";
 
 /// Starts the registry, seeds it and starts ocicat on it; `offline_registry` adds a registry
 /// configured on a port where nothing listens (the end-to-end suite checks how it is shown).
@@ -58,41 +97,77 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     let report = ocicat_seed::seed(&target, size).await.context("cannot seed the registry")?;
     tracing::info!(items = report.items.len(), seconds = started.elapsed().as_secs_f32(), "registry seeded");
     let work = tempfile::tempdir()?;
-    let config_path = work.path().join("ocicat.toml");
+    let users = Users::generate();
+    let extra = offline_registry
+        .map(|port| format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"))
+        .unwrap_or_default();
+    let access = access_section(work.path(), &users, READ_ALL)?;
+    let ocicat = start_ocicat(work.path(), listen, &registry.url(), &extra, &access, Some(&events_secret))?;
+    let url = format!("http://{listen}");
+    wait_until_crawled(&url, None).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f32(), "ocicat crawled the registry");
+    Ok(Stack { registry, ocicat, url, report, users, _work: work })
+}
+
+/// Starts ocicat with its data under `directory`, crawling `registry_url` as `local`.
+fn start_ocicat(
+    directory: &Path,
+    listen: &str,
+    registry_url: &str,
+    extra_registries: &str,
+    access: &str,
+    events_secret: Option<&str>,
+) -> anyhow::Result<Child> {
+    let config_path = directory.join("ocicat.toml");
     let site_root = workspace_root().join("target/site");
+    let events = if events_secret.is_some() { "events_secret_env = \"OCICAT_EVENTS_SECRET\"\n" } else { "" };
     std::fs::write(
         &config_path,
         format!(
-            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {:?}\nevents_secret_env = \"OCICAT_EVENTS_SECRET\"\n{}",
-            work.path().join("data"),
-            site_root,
-            registry.url(),
-            offline_registry
-                .map(|port| format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"))
-                .unwrap_or_default(),
+            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{access}",
+            directory.join("data"),
         ),
     )?;
-    let ocicat = Command::new(ocicat_binary())
-        .arg("--config")
-        .arg(&config_path)
-        .arg("serve")
-        .env("OCICAT_EVENTS_SECRET", &events_secret)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", ocicat_binary().display()))?;
-    let url = format!("http://{listen}");
-    wait_until_crawled(&url).await?;
-    tracing::info!(seconds = started.elapsed().as_secs_f32(), "ocicat crawled the registry");
-    Ok(Stack { registry, ocicat, url, report, _work: work })
+    let mut command = Command::new(ocicat_binary());
+    command.arg("--config").arg(&config_path).arg("serve").stdin(Stdio::null()).kill_on_drop(true);
+    if let Some(secret) = events_secret {
+        command.env("OCICAT_EVENTS_SECRET", secret);
+    }
+    command.spawn().with_context(|| format!("cannot start {}", ocicat_binary().display()))
 }
 
-/// Polls the JSON API until every registry finished its first crawl or was found unreachable (bounded).
-async fn wait_until_crawled(url: &str) -> anyhow::Result<()> {
+/// Signs in at `url` and returns the session cookie (`name=value`).
+async fn session_cookie(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("username", user), ("password", password), ("next", "/")])
+        .finish();
+    let response = client
+        .post(format!("{url}/auth/login"))
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await?;
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with("ocicat=")).map(str::to_owned))
+        .with_context(|| format!("signing in as {user} at {url} failed ({})", response.status()))
+}
+
+/// Polls the JSON API (with `cookie`, if given) until every registry finished its first crawl or
+/// was found unreachable (bounded).
+async fn wait_until_crawled(url: &str, cookie: Option<&str>) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        if let Ok(response) = client.get(format!("{url}/api/v1/registries")).send().await {
+        let mut request = client.get(format!("{url}/api/v1/registries"));
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        if let Ok(response) = request.send().await {
             if let Ok(cards) = response.json::<Vec<serde_json::Value>>().await {
                 if !cards.is_empty()
                     && cards.iter().all(|card| card["last_success"].is_string() || card["state"] == "unreachable")
@@ -114,9 +189,11 @@ pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
     let report_path = workspace_root().join("target/demo-seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
     println!(
-        "\n  ocicat demo is ready: {}\n  registry: {} (push to it with skopeo or oras)\n  Ctrl-C stops everything.\n",
+        "\n  ocicat demo is ready: {}\n  registry: {} (push to it with skopeo or oras)\n  visitors read everything; sign in as admin / {} to start crawls and see crawl internals,\n  or as alice / {} to see only demo/*\n  Ctrl-C stops everything.\n",
         stack.url,
-        stack.registry.url()
+        stack.registry.url(),
+        stack.users.admin,
+        stack.users.alice,
     );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -133,7 +210,22 @@ pub(crate) async fn e2e() -> anyhow::Result<()> {
     let mut stack = start_stack(&format!("127.0.0.1:{port}"), Size::Test, Some(ocicat_testkit::free_port()?)).await?;
     let report_path = stack._work.path().join("seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
-    let status = run_node_suite(&workspace_root().join("end2end"), &stack.url, &report_path).await;
+    // A second server on the same registry where visitors see nothing: the sign-in suite's.
+    let strict_work = tempfile::tempdir()?;
+    let strict_listen = format!("127.0.0.1:{}", ocicat_testkit::free_port()?);
+    let access = access_section(strict_work.path(), &stack.users, "[]")?;
+    let mut strict = start_ocicat(strict_work.path(), &strict_listen, &stack.registry.url(), "", &access, None)?;
+    let strict_url = format!("http://{strict_listen}");
+    let ready = async {
+        let cookie = wait_for_sign_in(&strict_url, &stack.users.admin).await?;
+        wait_until_crawled(&strict_url, Some(&cookie)).await
+    }
+    .await;
+    let status = match ready {
+        Ok(()) => run_node_suite(&workspace_root().join("end2end"), &stack, &strict_url, &report_path).await,
+        Err(error) => Err(error),
+    };
+    stop(&mut strict).await;
     stop(&mut stack.ocicat).await;
     let status = status?;
     if !status.success() {
@@ -142,11 +234,30 @@ pub(crate) async fn e2e() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_node_suite(directory: &Path, url: &str, report: &Path) -> anyhow::Result<std::process::ExitStatus> {
+/// Signs in as admin once the server answers (bounded).
+async fn wait_for_sign_in(url: &str, password: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match session_cookie(url, "admin", password).await {
+            Ok(cookie) => return Ok(cookie),
+            Err(error) if Instant::now() > deadline => return Err(error),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+async fn run_node_suite(
+    directory: &Path,
+    stack: &Stack,
+    strict_url: &str,
+    report: &Path,
+) -> anyhow::Result<std::process::ExitStatus> {
     Command::new("npm")
         .arg("test")
         .current_dir(directory)
-        .env("OCICAT_URL", url)
+        .env("OCICAT_URL", &stack.url)
+        .env("OCICAT_STRICT_URL", strict_url)
+        .env("OCICAT_USERS", stack.users.json())
         .env("OCICAT_SEED_REPORT", report)
         .env("OCICAT_REGISTRY", "local")
         .status()

@@ -1,5 +1,6 @@
 //! One module per page family.
 
+pub mod account;
 pub mod artifact;
 pub mod home;
 pub mod referrers;

@@ -1,5 +1,7 @@
 //! Crawl status: for every registry, where its crawl stands (live while one runs), what it
-//! fetched and reused, its last error in full, its rate limit, and a "refresh now" button.
+//! fetched and reused, its last error in full, its rate limit, and a "refresh now" button (the
+//! counters, errors and rate limits for administrators of the registry, the button for
+//! administrators of all of it).
 
 use leptos::prelude::*;
 
@@ -63,10 +65,12 @@ fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
         <section class="panel status-panel" data-registry=card.name.clone()>
             <div class="card-top">
                 <h2><a href=format!("/r/{}", card.name)>{card.name.clone()}</a>" " <StatePill state=card.state.clone()/></h2>
-                <ActionForm action=refresh>
-                    <input type="hidden" name="registry" value=name/>
-                    <button type="submit" class="refresh" disabled=move || refresh.pending().get()>"Refresh now"</button>
-                </ActionForm>
+                {card.can_refresh.then(|| view! {
+                    <ActionForm action=refresh>
+                        <input type="hidden" name="registry" value=name/>
+                        <button type="submit" class="refresh" disabled=move || refresh.pending().get()>"Refresh now"</button>
+                    </ActionForm>
+                })}
             </div>
             <p class="muted mono">{card.host.clone()}</p>
             {move || requested().map(|text| view! { <p class="card-note small" role="status">{text}</p> })}
@@ -78,12 +82,14 @@ fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
             </p>
             <dl class="facts">
                 <div><dt>"In the catalog"</dt><dd>{format!("{} repositories · {} artifacts", card.repositories, card.artifacts)}</dd></div>
-                <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div>
+                {card.internals.then(|| view! { <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div> })}
                 <div><dt>"Started"</dt><dd><TimeText value=card.last_started.clone()/></dd></div>
                 <div><dt>"Last success"</dt><dd><TimeText value=card.last_success.clone()/></dd></div>
                 <div><dt>"Last full reconcile"</dt><dd><TimeText value=card.last_reconcile.clone()/></dd></div>
                 <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
-                <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
+                {card.internals.then(|| view! {
+                    <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
+                })}
             </dl>
             {card.last_error.clone().map(|error| view! {
                 <div class="error-detail" role="status"><h3>"Last error"</h3><pre class="break">{error}</pre></div>

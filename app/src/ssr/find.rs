@@ -1,11 +1,12 @@
 //! The lookups behind every page and API call: validate the input, query the catalog off the
 //! runtime, map to the wire models.
 
+use ocicat_access::Principal;
 use ocicat_catalog::ArtifactDoc;
-use ocicat_crawler::RegistryStatus;
 
+use super::access::{card_for, read_scope, registry_visible, repository_visible, visible_registries};
 use super::views::is_version_tag;
-use super::{UiState, blocking, host_of, registry_card};
+use super::{UiState, blocking, host_of};
 use crate::error::AppError;
 use crate::model::{ArtifactView, RawDocument, RepositoryView};
 
@@ -17,29 +18,40 @@ fn sort_from(text: &str) -> ocicat_catalog::RepositorySort {
     }
 }
 
-/// The crawl status of `registry`, or a 404 when it is not configured.
-pub fn registry_status(state: &UiState, registry: &str) -> Result<RegistryStatus, AppError> {
-    state.board.get(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
+/// Every registry `who` may read something in, with its health and what `who` sees of it.
+pub async fn find_registries(state: &UiState, who: &Principal) -> Result<Vec<crate::model::RegistryCard>, AppError> {
+    let statuses = visible_registries(state, who);
+    let scope = read_scope(state, who);
+    let (catalog, who) = (state.catalog.clone(), who.clone());
+    blocking(move || {
+        statuses
+            .iter()
+            .map(|status| Ok(card_for(&who, status, catalog.registry_counts_in(&scope, &status.name)?)))
+            .collect()
+    })
+    .await
 }
 
 /// One page of repositories (shared by the server function and the JSON API).
 pub async fn find_repositories(
     state: &UiState,
+    who: &Principal,
     registry: String,
     filter: String,
     sort: String,
     page: usize,
 ) -> Result<crate::model::RepositoryList, AppError> {
-    let status = registry_status(state, &registry)?;
+    let status = registry_visible(state, who, &registry)?;
     if filter.len() > 200 || page > 100_000 {
         return Err(AppError::BadRequest("filter too long or page too large".into()));
     }
     let per_page = crate::api::REPOSITORIES_PER_PAGE;
     let catalog = state.catalog.clone();
     let name = registry.clone();
+    let scope = read_scope(state, who);
     let (counts, found) = blocking(move || {
-        let counts = catalog.registry_counts(&name)?;
-        let found = catalog.repositories(&name, &filter, sort_from(&sort), page * per_page, per_page)?;
+        let counts = catalog.registry_counts_in(&scope, &name)?;
+        let found = catalog.repositories_in(&scope, &name, &filter, sort_from(&sort), page * per_page, per_page)?;
         Ok((counts, found))
     })
     .await?;
@@ -55,7 +67,7 @@ pub async fn find_repositories(
         })
         .collect();
     Ok(crate::model::RepositoryList {
-        registry: registry_card(&status, counts),
+        registry: card_for(who, &status, counts),
         total: found.total,
         rows,
         page,
@@ -67,10 +79,11 @@ pub async fn find_repositories(
 /// the JSON API); its tags come a page at a time from [`find_tags`].
 pub async fn find_repository(
     state: &UiState,
+    who: &Principal,
     registry: String,
     repository: String,
 ) -> Result<RepositoryView, AppError> {
-    let status = registry_status(state, &registry)?;
+    let status = repository_visible(state, who, &registry, &repository)?;
     let catalog = state.catalog.clone();
     let (name, repo) = (registry.clone(), repository.clone());
     let found = blocking(move || catalog.repository(&name, &repo))
@@ -95,13 +108,14 @@ pub const TAGS_PER_PAGE: usize = 50;
 /// in the catalog: the cost is one page, whatever the repository holds.
 pub async fn find_tags(
     state: &UiState,
+    who: &Principal,
     registry: String,
     repository: String,
     filter: String,
     sort: String,
     page: usize,
 ) -> Result<crate::model::TagList, AppError> {
-    registry_status(state, &registry)?;
+    repository_visible(state, who, &registry, &repository)?;
     if filter.len() > 200 || page > 100_000 {
         return Err(AppError::BadRequest("filter too long or page too large".into()));
     }
@@ -133,12 +147,13 @@ pub async fn find_tags(
 /// level, `oldest` orders by created ascending, `top` keeps the first N.
 pub async fn find_referrers(
     state: &UiState,
+    who: &Principal,
     registry: String,
     repository: String,
     digest: String,
     query: ocicat_catalog::ReferrerQuery,
 ) -> Result<crate::model::ReferrerTreeView, AppError> {
-    registry_status(state, &registry)?;
+    repository_visible(state, who, &registry, &repository)?;
     check_digest(&digest)?;
     let catalog = state.catalog.clone();
     let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
@@ -161,11 +176,12 @@ pub async fn find_referrers(
 /// surrounds it, each from a catalog lookup (never the whole repository).
 pub async fn find_artifact(
     state: &UiState,
+    who: &Principal,
     registry: String,
     repository: String,
     digest: String,
 ) -> Result<ArtifactView, AppError> {
-    let status = registry_status(state, &registry)?;
+    let status = repository_visible(state, who, &registry, &repository)?;
     check_digest(&digest)?;
     let catalog = state.catalog.clone();
     let (name, repo, wanted) = (registry.clone(), repository.clone(), digest.clone());
@@ -199,12 +215,13 @@ pub async fn find_artifact(
 /// raw-JSON API and the artifact page, which loads it when its `<details>` is opened).
 pub async fn find_document(
     state: &UiState,
+    who: &Principal,
     registry: String,
     repository: String,
     digest: String,
     document: RawDocument,
 ) -> Result<String, AppError> {
-    registry_status(state, &registry)?;
+    repository_visible(state, who, &registry, &repository)?;
     check_digest(&digest)?;
     let catalog = state.catalog.clone();
     let (name, repo, wanted) = (registry, repository.clone(), digest.clone());
@@ -240,6 +257,7 @@ fn is_digest(text: &str) -> bool {
 /// One page of search results (shared by the server function, the JSON API and the CLI).
 pub async fn find_search(
     state: &UiState,
+    who: &Principal,
     query: String,
     sort: String,
     page: usize,
@@ -257,8 +275,9 @@ pub async fn find_search(
     };
     let catalog = state.catalog.clone();
     let text = query.clone();
+    let scope = read_scope(state, who);
     let found = tokio::task::spawn_blocking(move || {
-        catalog.search(&text, order, page * per_page, per_page, chrono::Utc::now())
+        catalog.search_scoped(&scope, &text, order, page * per_page, per_page, chrono::Utc::now())
     })
     .await
     .map_err(|_| AppError::Internal)?;
@@ -290,8 +309,14 @@ pub async fn find_search(
 }
 
 /// The digest `tag` points at in `registry`/`repository` (docker-style `repo:tag` addresses).
-pub async fn find_tag(state: &UiState, registry: String, repository: String, tag: String) -> Result<String, AppError> {
-    registry_status(state, &registry)?;
+pub async fn find_tag(
+    state: &UiState,
+    who: &Principal,
+    registry: String,
+    repository: String,
+    tag: String,
+) -> Result<String, AppError> {
+    repository_visible(state, who, &registry, &repository)?;
     let valid = (1..=128).contains(&tag.len())
         && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         && !tag.starts_with(['.', '-']);
@@ -310,11 +335,12 @@ pub const RECENT_LIMIT: usize = 8;
 
 /// The newest artifacts with a version tag in every registry (by creation date, newest first):
 /// what was pushed lately, for the home page and `GET /api/v1/recent`.
-pub async fn find_recent(state: &UiState) -> Result<Vec<crate::model::SearchHit>, AppError> {
+pub async fn find_recent(state: &UiState, who: &Principal) -> Result<Vec<crate::model::SearchHit>, AppError> {
     let catalog = state.catalog.clone();
+    let scope = read_scope(state, who);
     let found = tokio::task::spawn_blocking(move || {
         catalog.search_hits(
-            &ocicat_catalog::Scope::all(),
+            &scope,
             "tag:*",
             ocicat_catalog::SearchSort::Newest,
             0,

@@ -8,22 +8,36 @@ use ocicat_crawler::{RegistryStatus, StatusBoard};
 use crate::error::AppError;
 use crate::model::RegistryCard;
 
+mod access;
 mod find;
+mod tokens;
 mod views;
 
+pub use access::{card_for, principal, read_scope, registry_visible, repository_visible, visible_registries};
 pub use find::{
-    RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_repositories,
-    find_repository, find_search, find_tag, find_tags, registry_status,
+    RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_registries,
+    find_repositories, find_repository, find_search, find_tag, find_tags,
 };
+pub use tokens::{drop_token, find_tokens, make_token, session_view};
 pub(crate) use views::{artifact_badges, artifact_view, pretty};
 
-/// What the pages need from the server: the catalog and the crawl status board.
+/// What the pages need from the server: the catalog, the crawl status board and, when access
+/// control is on, the database of API tokens.
 #[derive(Clone, Debug)]
 pub struct UiState {
     /// The read side of the index.
     pub catalog: Catalog,
     /// Crawl progress and health per registry.
     pub board: StatusBoard,
+    /// Sessions and API tokens; `None` when the server is open (no `[access]` configured).
+    pub database: Option<ocicat_access::Database>,
+}
+
+impl UiState {
+    /// The state of an open server (no access control, no tokens).
+    pub fn open(catalog: Catalog, board: StatusBoard) -> UiState {
+        UiState { catalog, board, database: None }
+    }
 }
 
 /// The state provided to every server function and SSR render.
@@ -81,6 +95,8 @@ pub fn registry_card(status: &RegistryStatus, counts: RegistryCounts) -> Registr
         last_reconcile: status.last_reconcile.map(|date| date.to_rfc3339()),
         reconciling: status.reconciling,
         crawls_completed: status.crawls_completed,
+        can_refresh: false,
+        internals: false,
     }
 }
 

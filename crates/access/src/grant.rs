@@ -85,6 +85,19 @@ impl Principal {
         self.grants.iter().any(|grant| grant.role.allows(right) && covers(grant, registry))
     }
 
+    /// True when `right` is granted on every repository of `registry` (a `**` grant), as a
+    /// whole-registry crawl needs.
+    pub fn can_whole_registry(&self, right: Right, registry: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|grant| grant.role.allows(right) && covers(grant, registry) && grant.repositories == "**")
+    }
+
+    /// True when `right` is granted anywhere at all (menus ask this).
+    pub fn can_anywhere(&self, right: Right) -> bool {
+        self.grants.iter().any(|grant| grant.role.allows(right))
+    }
+
     /// The catalog scope of what `right` reaches, `*` grants expanded over `registries` (the
     /// configured names), for searches, counts and facets.
     pub fn scope(&self, right: Right, registries: &[&str]) -> Scope {
@@ -137,12 +150,15 @@ mod tests {
         assert!(!alice.can(Right::Read, "mirror", "team-a/api"), "no grant on mirror");
         assert!(alice.can_somewhere(Right::Read, "prod") && !alice.can_somewhere(Right::Read, "mirror"));
         assert!(!alice.can_somewhere(Right::Administer, "prod"));
+        assert!(!alice.can_whole_registry(Right::Read, "staging"), "web/* is not the whole registry");
+        assert!(alice.can_anywhere(Right::Delete) && !alice.can_anywhere(Right::Administer));
     }
 
     #[test]
     fn a_star_registry_expands_over_the_configured_ones() {
         let admin = user(vec![grant(Role::Admin, ANY_REGISTRY, "**")]);
         assert!(admin.can(Right::Administer, "anything", "at/all"));
+        assert!(admin.can_whole_registry(Right::Administer, "prod"));
         let scope = admin.scope(Right::Read, &["prod", "staging"]);
         assert!(scope.allows("prod", "x") && scope.allows("staging", "y/z"));
         assert!(!scope.allows("unknown", "x"), "only configured registries are expanded");

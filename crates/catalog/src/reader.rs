@@ -11,6 +11,7 @@ use tantivy::{DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term};
 use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc};
 use crate::error::{CatalogError, Result, index_error};
 use crate::schema::{FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
+use crate::scope::Scope;
 
 /// Most artifacts one repository listing returns.
 const MAX_REPOSITORY_ARTIFACTS: usize = 10_000;
@@ -85,10 +86,18 @@ impl Catalog {
 
     /// Counts the repositories and artifacts indexed for `registry`.
     pub fn registry_counts(&self, registry: &str) -> Result<RegistryCounts> {
+        self.registry_counts_in(&Scope::all(), registry)
+    }
+
+    /// Counts the repositories and artifacts of `registry` that `scope` allows.
+    pub fn registry_counts_in(&self, scope: &Scope, registry: &str) -> Result<RegistryCounts> {
         let searcher = self.reader.searcher();
+        let restriction = scope.query(&self.fields)?;
         let count = |doc_type: &str| {
-            let query =
-                self.all_of(vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)]);
+            let mut clauses =
+                vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)];
+            clauses.extend(restriction.as_ref().map(|query| query.box_clone()));
+            let query = self.all_of(clauses);
             searcher.search(&query, &Count).map(|n| n as u64).map_err(index_error("cannot count documents"))
         };
         Ok(RegistryCounts { repositories: count("repository")?, artifacts: count("artifact")? })
@@ -103,9 +112,24 @@ impl Catalog {
         offset: usize,
         limit: usize,
     ) -> Result<RepositoryPage> {
+        self.repositories_in(&Scope::all(), registry, filter, sort, offset, limit)
+    }
+
+    /// One page of the repositories of `registry` that `scope` allows and whose name contains
+    /// `filter`; the total counts only those.
+    pub fn repositories_in(
+        &self,
+        scope: &Scope,
+        registry: &str,
+        filter: &str,
+        sort: RepositorySort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<RepositoryPage> {
         let searcher = self.reader.searcher();
         let mut clauses =
             vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
+        clauses.extend(scope.query(&self.fields)?);
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
             clauses.push(crate::by_name::containing(&searcher, self.fields.repository, &filter)?);

@@ -1,6 +1,6 @@
 //! The access-control hook: a [`Scope`] restricts every search (results, totals and facets) to
 //! registry/repository patterns; lookups ask [`Scope::allows`]. The access issue fills scopes in
-//! from the signed-in user's roles; until then the server uses [`Scope::all`].
+//! from the signed-in user's roles (`ocicat-access`); an open server uses [`Scope::all`].
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, RegexQuery, TermQuery};
@@ -58,6 +58,11 @@ impl Scope {
                 Term::from_field_text(fields.registry, &pattern.registry),
                 IndexRecordOption::Basic,
             ));
+            if pattern.repository == "**" {
+                // The whole registry: no need to walk the repository terms.
+                grants.push((Occur::Should, registry));
+                continue;
+            }
             let repository: Box<dyn Query> = Box::new(
                 RegexQuery::from_pattern(&pattern_regex(&pattern.repository), fields.repository)
                     .map_err(index_error("cannot build scope"))?,

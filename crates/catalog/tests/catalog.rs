@@ -83,6 +83,23 @@ async fn replaced_repositories_are_listed_filtered_sorted_and_survive_a_reopen()
         assert_eq!(filtered.total, 2);
         assert_eq!(names(filtered), ["team/web"]);
 
+        // A scope narrows counts, totals and pages to what it grants.
+        let team = ocicat_catalog::Scope::only(vec![ocicat_catalog::ScopePattern {
+            registry: "demo".into(),
+            repository: "team/*".into(),
+        }]);
+        let scoped = catalog.registry_counts_in(&team, "demo").unwrap();
+        assert_eq!((scoped.repositories, scoped.artifacts), (2, 3));
+        let page = catalog.repositories_in(&team, "demo", "", RepositorySort::TagCount, 0, 10).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(names(page), ["team/web", "team/api"]);
+        let elsewhere = ocicat_catalog::Scope::only(vec![ocicat_catalog::ScopePattern {
+            registry: "other".into(),
+            repository: "**".into(),
+        }]);
+        assert_eq!(catalog.registry_counts_in(&elsewhere, "demo").unwrap().repositories, 0);
+        assert_eq!(catalog.repositories_in(&elsewhere, "demo", "", RepositorySort::Name, 0, 10).unwrap().total, 0);
+
         // Replacing a repository removes artifacts that disappeared.
         writer
             .replace_repository(summary("team/api", 1, 3), vec![artifact("team/api", 2, &["v2", "latest"])])

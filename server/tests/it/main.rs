@@ -13,6 +13,8 @@ mod badges;
 mod pages;
 // Hostile annotations and labels are escaped and never become unsafe links (SECURITY S11, S12).
 mod escaping;
+// Sign-in, roles per registry and repository, sessions, CSRF, API tokens (SECURITY S18, S19, S21).
+mod access;
 // Basic and token authentication against distribution.
 mod auth;
 // A canary password never reaches a response (SECURITY S20).

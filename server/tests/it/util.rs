@@ -54,6 +54,8 @@ pub(crate) struct TestAppBuilder {
     options: DistributionOptions,
     seeded: bool,
     extra_sources: Vec<RegistrySource>,
+    access: Option<(String, Option<Arc<dyn ocicat::auth::Clock>>)>,
+    same_registry_as: Vec<String>,
 }
 
 /// The real router over a real, seeded and crawled registry named [`LOCAL`].
@@ -74,6 +76,8 @@ pub(crate) struct TestApp {
     pub(crate) writer: CatalogWriter,
     /// Crawl status per registry, shared with the pages.
     pub(crate) board: StatusBoard,
+    /// Holds the session and token database of an app with access control.
+    _access_data: Option<tempfile::TempDir>,
     router: Router,
 }
 
@@ -85,7 +89,13 @@ impl TestApp {
 
     /// Starts building an app; the default is an anonymous seeded registry and no extra sources.
     pub(crate) fn builder() -> TestAppBuilder {
-        TestAppBuilder { options: DistributionOptions::anonymous(), seeded: true, extra_sources: Vec::new() }
+        TestAppBuilder {
+            options: DistributionOptions::anonymous(),
+            seeded: true,
+            extra_sources: Vec::new(),
+            access: None,
+            same_registry_as: Vec::new(),
+        }
     }
 
     /// A client for the registry with the app's credentials.
@@ -110,6 +120,11 @@ impl TestApp {
     /// Sends `GET path` through the router.
     pub(crate) async fn get(&self, path: &str) -> TestResponse {
         get(&self.router, path).await
+    }
+
+    /// Sends `request` through the router.
+    pub(crate) async fn send(&self, request: Request<Body>) -> TestResponse {
+        send(&self.router, request).await
     }
 
     /// Calls the server function `S` as the page does (a form-encoded POST of `arguments`).
@@ -156,6 +171,19 @@ impl TestAppBuilder {
         self
     }
 
+    /// Turns access control on with this `[access]` section (TOML without the header); time
+    /// comes from `clock` when given.
+    pub(crate) fn access(mut self, section: &str, clock: Option<Arc<dyn ocicat::auth::Clock>>) -> TestAppBuilder {
+        self.access = Some((section.to_owned(), clock));
+        self
+    }
+
+    /// Also configures the seeded registry under `name` (a second registry with the same content).
+    pub(crate) fn mirrored_as(mut self, name: &str) -> TestAppBuilder {
+        self.same_registry_as.push(name.to_owned());
+        self
+    }
+
     /// Registers and crawls another source before [`LOCAL`] in the same board and catalog.
     pub(crate) fn extra_source(mut self, source: RegistrySource) -> TestAppBuilder {
         self.extra_sources.push(source);
@@ -176,7 +204,7 @@ impl TestAppBuilder {
             SeedReport::default()
         };
         let tokens_before_crawl = registry.token_server().map(|server| server.tokens_issued());
-        let source = registry_source(LOCAL, url, credentials);
+        let source = registry_source(LOCAL, url.clone(), credentials);
         let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).expect("catalog opens");
         let board = StatusBoard::default();
         let mut crawl_errors = BTreeMap::new();
@@ -191,8 +219,42 @@ impl TestAppBuilder {
         crawl_registry(&source, &catalog, &writer, &board, CONCURRENCY)
             .await
             .unwrap_or_else(|error| panic!("crawl of {LOCAL} failed: {error}\n{}", registry.log_tail(20)));
-        let router = ocicat::router::build_router(app_state(catalog.clone(), board.clone(), Crawler::default()));
-        TestApp { registry, report, source, tokens_before_crawl, crawl_errors, catalog, writer, board, router }
+        for name in &self.same_registry_as {
+            let mirror = registry_source(name, url.clone(), registry.credentials());
+            board.register(name, mirror.client.base_url().as_str());
+            crawl_registry(&mirror, &catalog, &writer, &board, CONCURRENCY).await.expect("the mirror crawls");
+        }
+        let mut state = app_state(catalog.clone(), board.clone(), Crawler::default());
+        let access_data = match &self.access {
+            Some((section, clock)) => {
+                let data = tempfile::tempdir().expect("temporary directory");
+                let names: Vec<String> = board.snapshot().into_iter().map(|status| status.name).collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let config: ocicat::auth::config::AccessConfig = toml::from_str(section).expect("[access] parses");
+                config.validate(&names, std::path::Path::new("test.toml")).expect("[access] is valid");
+                let mut auth = ocicat::auth::Auth::from_config(&config, data.path()).await.expect("access opens");
+                if let Some(clock) = clock {
+                    auth = auth.with_clock(clock.clone());
+                }
+                state.ui.database = auth.database();
+                state.auth = auth;
+                Some(data)
+            }
+            None => None,
+        };
+        let router = ocicat::router::build_router(state);
+        TestApp {
+            registry,
+            report,
+            source,
+            tokens_before_crawl,
+            crawl_errors,
+            catalog,
+            writer,
+            board,
+            _access_data: access_data,
+            router,
+        }
     }
 }
 
@@ -243,9 +305,10 @@ pub(crate) fn registry_source(name: &str, url: url::Url, credentials: Option<(St
 pub(crate) fn app_state(catalog: Catalog, board: StatusBoard, crawler: Crawler) -> AppState {
     AppState {
         leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState { catalog, board },
+        ui: app::ssr::UiState::open(catalog, board),
         crawler: Arc::new(crawler),
         events: Events::new(HashMap::new()),
+        auth: ocicat::auth::Auth::open(),
     }
 }
 

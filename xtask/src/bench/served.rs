@@ -54,8 +54,9 @@ pub(crate) fn with_crawler(
 ) -> AppState {
     AppState {
         leptos_options: ocicat::state::leptos_options(site_root),
-        ui: app::ssr::UiState { catalog, board },
+        ui: app::ssr::UiState::open(catalog, board),
         crawler: Arc::new(crawler),
         events,
+        auth: ocicat::auth::Auth::open(),
     }
 }

@@ -1,0 +1,132 @@
+//! `POST /auth/login` and `POST /auth/logout`: plain form posts from the sign-in page and the
+//! header, so they work without JavaScript. Failures all read the same ("wrong name or
+//! password"), are throttled per user name and per client address, and are audit events
+//! without the password.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Extension, Form, State};
+use axum::response::{IntoResponse as _, Redirect, Response};
+use axum::routing::post;
+use ocicat_access::{Throttle, valid_name, verify_password};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{Auth, SESSION_USER, SessionUser};
+
+/// The sign-in routes, with their state.
+pub(super) fn router(auth: Auth) -> Router {
+    Router::new().route("/auth/login", post(login)).route("/auth/logout", post(logout)).with_state(auth)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: a path on this server, never another site.
+fn local_target(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control());
+    if local && !next.starts_with("/login") { next } else { "/" }
+}
+
+async fn login(
+    State(auth): State<Auth>,
+    session: Session,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let Some(enforced) = auth.enforced.clone() else { return Redirect::to("/").into_response() };
+    let target = local_target(&form.next).to_owned();
+    let failed = || {
+        let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        Redirect::to(&format!("/login?failed=1&next={next}")).into_response()
+    };
+    let client = client.map(|Extension(ConnectInfo(address))| address.ip().to_string());
+    // A name that is not a user name is never logged (it may be a password typed in the wrong box).
+    let user = if valid_name(&form.username) && enforced.users.contains_key(&form.username) {
+        Some(form.username.clone())
+    } else {
+        None
+    };
+    let keys: Vec<String> = [Some(format!("user:{}", form.username)), client.as_ref().map(|ip| format!("ip:{ip}"))]
+        .into_iter()
+        .flatten()
+        .collect();
+    let locked = {
+        let limiter = enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys.iter().any(|key| matches!(limiter.check(key, enforced.instant()), Throttle::Locked { .. }))
+    };
+    if locked {
+        tracing::warn!(target: "audit", event = "sign-in-throttled", user = user.as_deref().unwrap_or("<unknown>"), client = client.as_deref().unwrap_or("-"), "sign-in refused: too many failures");
+        return failed();
+    }
+    let logged_user = user.clone().unwrap_or_else(|| "<unknown>".to_owned());
+    let stored = user.as_ref().and_then(|name| enforced.users.get(name)).map(|user| user.password_hash.clone());
+    let password = form.password;
+    let verified =
+        tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref())).await.unwrap_or(false);
+    let Some(name) = user.filter(|_| verified) else {
+        let mut limiter = enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for key in &keys {
+            limiter.record_failure(key, enforced.instant());
+        }
+        drop(limiter);
+        tracing::warn!(target: "audit", event = "sign-in-failed", user = %logged_user, client = client.as_deref().unwrap_or("-"), "sign-in failed");
+        return failed();
+    };
+    enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_success(&format!("user:{name}"));
+    // A new session id at sign-in: an id planted before sign-in is worth nothing after it.
+    let now = enforced.clock.now();
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(SESSION_USER, SessionUser { name: name.clone(), signed_in: now, seen: now }).await
+    };
+    if let Err(error) = stored.await {
+        tracing::error!(%error, "cannot store the session at sign-in");
+        return failed();
+    }
+    tracing::info!(target: "audit", event = "sign-in", user = %name, client = client.as_deref().unwrap_or("-"), "signed in");
+    Redirect::to(&target).into_response()
+}
+
+async fn logout(State(auth): State<Auth>, session: Session) -> Response {
+    if auth.enforced.is_some() {
+        if let Ok(Some(user)) = session.get::<SessionUser>(SESSION_USER).await {
+            tracing::info!(target: "audit", event = "sign-out", user = %user.name, "signed out");
+        }
+        if let Err(error) = session.flush().await {
+            tracing::error!(%error, "cannot delete the session at sign-out");
+        }
+    }
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_target("/r/local/demo/app?page=2"), "/r/local/demo/app?page=2");
+        for elsewhere in [
+            "https://evil.test/",
+            "//evil.test/x",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "",
+            "/login?next=/x",
+            "/a\nb",
+        ] {
+            assert_eq!(local_target(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
+}
