@@ -11,6 +11,8 @@ APT_PACKAGES=(
   docker-registry apache2-utils skopeo umoci buildah
   # the wasm frontend: Debian's rustc compiles std for wasm32 from source
   rustc-web cargo-web rust-web-src lld-19
+  # the PostgreSQL session store is tested against a real server
+  postgresql
   # the browser for end-to-end tests and screenshots
   chromium chromium-driver
   # small helpers used by the scripts

@@ -70,6 +70,7 @@ test('an API token made on the tokens page works once shown, and stops when revo
   const secret = (await page.locator('[data-testid=new-token]').innerText()).trim();
   assert.match(secret, /^ocicat_[A-Za-z0-9_-]{43}$/);
   await page.locator('tr[data-token]', { hasText: 'e2e job' }).waitFor();
+  await snapshot(page, 'tokens-created');
   const withToken = () => fetch(`${strictUrl}/api/v1/registries/${registry}/repositories`, { headers: { authorization: `Bearer ${secret}` } });
   const answer = await withToken();
   assert.equal(answer.status, 200);

@@ -13,6 +13,7 @@ mod faulty;
 mod ferro;
 mod jwt;
 mod ports;
+mod postgres;
 mod process;
 mod token_server;
 
@@ -21,6 +22,7 @@ pub use faulty::{FaultyRegistry, FaultyRegistryBuilder, Reply, ReplyBody, Respon
 pub use ferro::Ferro;
 pub use jwt::{ResourceAccess, libtrust_key_id, parse_scope};
 pub use ports::free_port;
+pub use postgres::Postgres;
 pub use token_server::{TokenServer, TokenServerOptions};
 
 /// Installs a `tracing` subscriber that writes through the test harness.

@@ -82,7 +82,6 @@ impl Auth {
     /// Access control from `[access]`: users resolved, the database under `data_dir` (or the
     /// configured PostgreSQL) opened, session table created.
     pub async fn from_config(access: &AccessConfig, data_dir: &Path) -> anyhow::Result<Auth> {
-        let users = access.resolve_users()?;
         let url = match &access.database_url_env {
             Some(variable) => std::env::var(variable)
                 .with_context(|| format!("[access] database_url_env: environment variable {variable} is not set"))?,
@@ -92,11 +91,17 @@ impl Auth {
                 format!("sqlite://{}?mode=rwc", data_dir.join("access.db").display())
             }
         };
+        Auth::with_database(access, &url).await
+    }
+
+    /// Access control from `[access]` with sessions and tokens in the database at `url`.
+    pub async fn with_database(access: &AccessConfig, url: &str) -> anyhow::Result<Auth> {
+        let users = access.resolve_users()?;
         // The URL may hold a password: errors name the kind of database only.
         let kind = if url.starts_with("postgres") { "postgresql" } else { "sqlite" };
-        let database = Database::connect(&url).await.map_err(|error| match error {
+        let database = Database::connect(url).await.map_err(|error| match error {
             ocicat_access::StoreError::Database(inner) => {
-                anyhow::anyhow!("cannot open the {kind} session database: {}", inner.to_string().replace(&url, "<url>"))
+                anyhow::anyhow!("cannot open the {kind} session database: {}", inner.to_string().replace(url, "<url>"))
             }
             other => anyhow::anyhow!("cannot open the {kind} session database: {other}"),
         })?;

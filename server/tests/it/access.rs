@@ -270,6 +270,36 @@ async fn sign_in_issues_a_fresh_hardened_cookie_and_sign_out_ends_the_session() 
 }
 
 #[tokio::test]
+async fn sessions_and_tokens_survive_a_restart() {
+    let app = TestApp::builder().unseeded().access(&access_section(PASSWORD, "[]"), None).build().await;
+    survives_a_restart(app).await;
+}
+
+#[tokio::test]
+async fn sessions_and_tokens_live_in_postgresql_for_several_replicas() {
+    let postgres = ocicat_testkit::Postgres::start().await.expect("postgres starts");
+    let app = TestApp::builder()
+        .unseeded()
+        .access(&access_section(PASSWORD, "[]"), None)
+        .access_database(postgres.url())
+        .build()
+        .await;
+    survives_a_restart(app).await;
+}
+
+/// Signs in and makes a token, restarts `app` (a new router, like another replica) and checks both still work.
+async fn survives_a_restart(mut app: TestApp) {
+    let cookie = sign_in(&app, "viewer").await;
+    let session = Credential::Cookie(cookie.clone());
+    let token = Credential::Bearer(make_token(&app, &cookie, "ci").await);
+    app.restart().await;
+    for credential in [&session, &token] {
+        let response = call(&app, "GET", "/api/v1/registries", credential).await;
+        assert_eq!(response.status, StatusCode::OK, "{credential:?} after a restart: {}", response.body);
+    }
+}
+
+#[tokio::test]
 async fn idle_and_absolute_timeouts_end_sessions() {
     let clock = ManualClock::start();
     let app = TestApp::builder()

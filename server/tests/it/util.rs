@@ -55,6 +55,7 @@ pub(crate) struct TestAppBuilder {
     seeded: bool,
     extra_sources: Vec<RegistrySource>,
     access: Option<(String, Option<Arc<dyn ocicat::auth::Clock>>)>,
+    access_database: Option<String>,
     same_registry_as: Vec<String>,
 }
 
@@ -76,8 +77,9 @@ pub(crate) struct TestApp {
     pub(crate) writer: CatalogWriter,
     /// Crawl status per registry, shared with the pages.
     pub(crate) board: StatusBoard,
-    /// Holds the session and token database of an app with access control.
-    _access_data: Option<tempfile::TempDir>,
+    /// The `[access]` section, the directory of its SQLite database, and the URL of another
+    /// database that replaces it.
+    access: Option<(String, tempfile::TempDir, Option<String>)>,
     router: Router,
 }
 
@@ -94,6 +96,7 @@ impl TestApp {
             seeded: true,
             extra_sources: Vec::new(),
             access: None,
+            access_database: None,
             same_registry_as: Vec::new(),
         }
     }
@@ -120,6 +123,17 @@ impl TestApp {
     /// Sends `GET path` through the router.
     pub(crate) async fn get(&self, path: &str) -> TestResponse {
         get(&self.router, path).await
+    }
+
+    /// A new router over the same catalog and the same session and token database, as after a
+    /// restart of the server.
+    pub(crate) async fn restart(&mut self) {
+        let (section, data, url) = self.access.as_ref().expect("an app with access control");
+        let auth = open_access(&self.board, section, data.path(), url.as_deref()).await;
+        let mut state = app_state(self.catalog.clone(), self.board.clone(), Crawler::default());
+        state.ui.database = auth.database();
+        state.auth = auth;
+        self.router = ocicat::router::build_router(state);
     }
 
     /// Sends `request` through the router.
@@ -178,6 +192,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Keeps sessions and tokens in the database at `url` instead of SQLite.
+    pub(crate) fn access_database(mut self, url: String) -> TestAppBuilder {
+        self.access_database = Some(url);
+        self
+    }
+
     /// Also configures the seeded registry under `name` (a second registry with the same content).
     pub(crate) fn mirrored_as(mut self, name: &str) -> TestAppBuilder {
         self.same_registry_as.push(name.to_owned());
@@ -225,36 +245,38 @@ impl TestAppBuilder {
             crawl_registry(&mirror, &catalog, &writer, &board, CONCURRENCY).await.expect("the mirror crawls");
         }
         let mut state = app_state(catalog.clone(), board.clone(), Crawler::default());
-        let access_data = match &self.access {
+        let access = match self.access {
             Some((section, clock)) => {
                 let data = tempfile::tempdir().expect("temporary directory");
-                let names: Vec<String> = board.snapshot().into_iter().map(|status| status.name).collect();
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                let config: ocicat::auth::config::AccessConfig = toml::from_str(section).expect("[access] parses");
-                config.validate(&names, std::path::Path::new("test.toml")).expect("[access] is valid");
-                let mut auth = ocicat::auth::Auth::from_config(&config, data.path()).await.expect("access opens");
+                let mut auth = open_access(&board, &section, data.path(), self.access_database.as_deref()).await;
                 if let Some(clock) = clock {
-                    auth = auth.with_clock(clock.clone());
+                    auth = auth.with_clock(clock);
                 }
                 state.ui.database = auth.database();
                 state.auth = auth;
-                Some(data)
+                Some((section, data, self.access_database))
             }
             None => None,
         };
         let router = ocicat::router::build_router(state);
-        TestApp {
-            registry,
-            report,
-            source,
-            tokens_before_crawl,
-            crawl_errors,
-            catalog,
-            writer,
-            board,
-            _access_data: access_data,
-            router,
-        }
+        TestApp { registry, report, source, tokens_before_crawl, crawl_errors, catalog, writer, board, access, router }
+    }
+}
+
+/// Access control from `section` with its database under `data`, for the registries on `board`.
+async fn open_access(
+    board: &StatusBoard,
+    section: &str,
+    data: &std::path::Path,
+    database: Option<&str>,
+) -> ocicat::auth::Auth {
+    let names: Vec<String> = board.snapshot().into_iter().map(|status| status.name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let config: ocicat::auth::config::AccessConfig = toml::from_str(section).expect("[access] parses");
+    config.validate(&names, std::path::Path::new("test.toml")).expect("[access] is valid");
+    match database {
+        Some(url) => ocicat::auth::Auth::with_database(&config, url).await.expect("access opens"),
+        None => ocicat::auth::Auth::from_config(&config, data).await.expect("access opens"),
     }
 }
 
