@@ -3,11 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+mod account;
 mod raw;
 mod run_config;
+mod search;
 
+pub use account::{NewToken, SessionView, TokenRow};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
+pub use search::{FacetGroup, SearchHit, SearchPage};
 
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,67 +310,6 @@ pub struct HistoryStep {
     pub comment: Option<String>,
 }
 
-/// One search hit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchHit {
-    /// Registry name.
-    pub registry: String,
-    /// Repository path.
-    pub repository: String,
-    /// Digest.
-    pub digest: String,
-    /// Version tags.
-    pub tags: Vec<String>,
-    /// Coarse kind.
-    pub kind: String,
-    /// Artifact type or media type.
-    pub artifact_type: String,
-    /// Platforms.
-    pub platforms: Vec<String>,
-    /// Size in bytes.
-    pub size: u64,
-    /// Created (RFC 3339).
-    pub created: Option<String>,
-    /// End of life (RFC 3339).
-    pub end_of_life: Option<String>,
-    /// `org.opencontainers.image.title` or `.description`, if any.
-    pub title: Option<String>,
-    /// Signed, SBOM, scans and vulnerability counts, end of life (as on tag rows).
-    pub badges: Badges,
-    /// What a referrer (SBOM, signature, scan…) is about: the subject's digest.
-    pub subject: Option<String>,
-}
-
-/// The counts of one facet: narrowing by a value adds `field:"value"` to the query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FacetGroup {
-    /// The query field (`kind`, `type`, `registry`, `repo`, `platform`).
-    pub field: String,
-    /// What people call it.
-    pub label: String,
-    /// Values with their match counts, most frequent first.
-    pub values: Vec<(String, u64)>,
-}
-
-/// A page of search results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchPage {
-    /// The query as given.
-    pub query: String,
-    /// Matches in total.
-    pub total: u64,
-    /// This page.
-    pub hits: Vec<SearchHit>,
-    /// Matches per value of each facet (kind, type, registry, repo, platform), over all matches.
-    pub facets: Vec<FacetGroup>,
-    /// The order, as named in URLs (`newest`, `oldest`, `name`, `relevance`, `size`).
-    pub sort: String,
-    /// Zero-based page number.
-    pub page: usize,
-    /// Hits per page.
-    pub per_page: usize,
-}
-
 /// Formats a byte count for people (`1.2 MB`).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
@@ -414,37 +357,4 @@ mod tests {
         assert_eq!(short_time("2024-01-05T10:00:00+02:00"), "2024-01-05", "other offsets keep the date only");
         assert_eq!(short_time("2024"), "2024");
     }
-}
-
-/// Who the page is shown to, for the header and the pages that depend on roles.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionView {
-    /// The signed-in user, `None` for a visitor.
-    pub user: Option<String>,
-    /// True when access control is on (there is something to sign in to).
-    pub access: bool,
-    /// True when the viewer may administer some registry (sees crawl internals).
-    pub admin: bool,
-}
-
-/// One API token as its owner sees it: never the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenRow {
-    /// Short id, for revoking.
-    pub id: String,
-    /// The owner's name for it.
-    pub name: String,
-    /// When it was made (RFC 3339).
-    pub created: String,
-    /// When it last authenticated a request, to the minute (RFC 3339).
-    pub last_used: Option<String>,
-}
-
-/// A token just made: its secret, shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewToken {
-    /// The stored part.
-    pub token: TokenRow,
-    /// `ocicat_…`, to be sent as `Authorization: Bearer`; not kept by ocicat.
-    pub secret: String,
 }

@@ -22,7 +22,7 @@ pub(crate) async fn guard(State(auth): State<Auth>, mut request: Request, next: 
         return refusal(StatusCode::FORBIDDEN, "cross-site request refused");
     }
     let Some(enforced) = auth.enforced.as_deref() else {
-        request.extensions_mut().insert(Auth::everyone());
+        request.extensions_mut().insert(super::local_operator());
         return next.run(request).await;
     };
     let principal = match bearer(&request) {
@@ -77,7 +77,8 @@ async fn session_principal(enforced: &Enforced, session: &Session) -> Principal 
         }
     };
     let now = enforced.clock.now();
-    let expired = now - user.signed_in > enforced.absolute_secs || now - user.seen > enforced.idle_secs;
+    let expired =
+        now - user.signed_in > enforced.absolute_secs || now - user.seen > (enforced.idle_minutes * 60) as i64;
     let principal = if expired { None } else { enforced.principal_of(&user.name) };
     let Some(principal) = principal else {
         let reason = if expired { "expired" } else { "user removed" };

@@ -66,7 +66,6 @@ pub(crate) struct Enforced {
     pub(crate) backend: SessionBackend,
     pub(crate) secure: bool,
     pub(crate) idle_minutes: u64,
-    pub(crate) idle_secs: i64,
     pub(crate) absolute_secs: i64,
     pub(crate) clock: Arc<dyn Clock>,
     /// The limiter's time line: `clock` seconds mapped onto an `Instant` from the start.
@@ -116,7 +115,6 @@ impl Auth {
                 backend,
                 secure: access.secure_cookies,
                 idle_minutes: access.idle_minutes,
-                idle_secs: (access.idle_minutes * 60) as i64,
                 absolute_secs: (access.absolute_hours * 3600) as i64,
                 clock: Arc::new(SystemClock),
                 epoch: (std::time::Instant::now(), SystemClock.now()),
@@ -156,19 +154,14 @@ impl Auth {
             .layer(session::layer(enforced.backend.clone(), enforced.secure, enforced.idle_minutes))
     }
 
-    /// The principal of an open server: an administrator of everything.
-    fn everyone() -> Principal {
-        local_operator()
-    }
-
     /// The cookie name in use (for the CSRF guard).
     fn cookie_name(&self) -> Option<&'static str> {
         self.enforced.as_ref().map(|enforced| session::cookie_name(enforced.secure))
     }
 }
 
-/// Whoever runs the CLI on the data directory (which holds the whole index anyway): an
-/// administrator of everything.
+/// Whoever runs the CLI on the data directory (which holds the whole index anyway), and every
+/// request to an open server: an administrator of everything.
 pub fn local_operator() -> Principal {
     Principal::anonymous(vec![Grant { role: Role::Admin, registry: ANY_REGISTRY.into(), repositories: "**".into() }])
 }

@@ -34,6 +34,17 @@ impl ocicat::auth::Clock for ManualClock {
     }
 }
 
+/// An unseeded app with access control whose time is a [`ManualClock`].
+async fn clocked_app() -> (TestApp, Arc<ManualClock>) {
+    let clock = ManualClock::start();
+    let app = TestApp::builder()
+        .unseeded()
+        .access(&access_section(PASSWORD, "[]"), Some(clock.clone() as Arc<dyn ocicat::auth::Clock>))
+        .build()
+        .await;
+    (app, clock)
+}
+
 /// An `[access]` section: `viewer` sees `demo/**` of [`LOCAL`], `admin` everything, visitors what
 /// `anonymous` says.
 pub(crate) fn access_section(password: &str, anonymous: &str) -> String {
@@ -301,12 +312,7 @@ async fn survives_a_restart(mut app: TestApp) {
 
 #[tokio::test]
 async fn idle_and_absolute_timeouts_end_sessions() {
-    let clock = ManualClock::start();
-    let app = TestApp::builder()
-        .unseeded()
-        .access(&access_section(PASSWORD, "[]"), Some(clock.clone() as Arc<dyn ocicat::auth::Clock>))
-        .build()
-        .await;
+    let (app, clock) = clocked_app().await;
     let app = &app;
     let signed_in = |cookie: &str| {
         let credential = Credential::Cookie(cookie.to_owned());
@@ -370,12 +376,7 @@ async fn cross_site_state_changes_are_refused() {
 
 #[tokio::test]
 async fn repeated_failures_lock_a_user_out_with_the_same_message() {
-    let clock = ManualClock::start();
-    let app = TestApp::builder()
-        .unseeded()
-        .access(&access_section(PASSWORD, "[]"), Some(clock.clone() as Arc<dyn ocicat::auth::Clock>))
-        .build()
-        .await;
+    let (app, clock) = clocked_app().await;
     for attempt in 0..6 {
         let response = post_login(&app, "viewer", "wrong password", None).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);

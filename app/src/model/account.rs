@@ -1,0 +1,36 @@
+//! The signed-in user's view of themselves: who they are (for the header) and their API tokens.
+
+use serde::{Deserialize, Serialize};
+
+/// Who the page is shown to, for the header and the pages that depend on roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// The signed-in user, `None` for a visitor.
+    pub user: Option<String>,
+    /// True when access control is on (there is something to sign in to).
+    pub access: bool,
+    /// True when the viewer may administer some registry (sees crawl internals).
+    pub admin: bool,
+}
+
+/// One API token as its owner sees it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRow {
+    /// Short id, for revoking.
+    pub id: String,
+    /// The owner's name for it.
+    pub name: String,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// When it last authenticated a request, to the minute (RFC 3339).
+    pub last_used: Option<String>,
+}
+
+/// A token just made: its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    /// The stored part.
+    pub token: TokenRow,
+    /// `ocicat_…`, to be sent as `Authorization: Bearer`; not kept by ocicat.
+    pub secret: String,
+}
