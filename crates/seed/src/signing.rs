@@ -41,6 +41,12 @@ impl Signer {
         URL_SAFE_NO_PAD.encode(self.sign(signing_input).to_bytes())
     }
 
+    /// The public key, to check signatures in tests.
+    #[cfg(test)]
+    pub(crate) fn verifying_key(&self) -> p256::ecdsa::VerifyingKey {
+        *self.key.verifying_key()
+    }
+
     /// The certificate, DER.
     pub(crate) fn certificate_der(&self) -> &'static [u8] {
         CERTIFICATE_DER

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use ocicat_oci::{Client, ClientConfig, Credentials, Digest, ManifestBody, Secret};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use ocicat_oci::{Client, ClientConfig, Credentials, Digest, ManifestBody, Secret, classify};
 use ocicat_seed::{SeedReport, Size, Target, seed};
 use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
 use serde_json::Value;
@@ -81,6 +83,7 @@ async fn assert_core_data_set(client: &Client, report: &SeedReport) {
             .await
             .unwrap_or_else(|error| panic!("{item:?}: {error}"));
         assert_eq!(manifest.digest.to_string(), item.digest);
+        assert_eq!(classify(&manifest).0.as_str(), item.kind, "the crawler's kind of {item:?}");
     }
 
     let app = client.get_manifest("demo/app", "1.0.0").await.unwrap();
@@ -133,8 +136,87 @@ async fn assert_core_data_set(client: &Client, report: &SeedReport) {
             .as_str()
             .is_some_and(|value| !value.is_empty())
     );
-    let provenance = manifest_json(client, "demo/app", &format!("{}.att", app_digest.fallback_tag())).await;
-    assert_eq!(provenance["layers"][0]["mediaType"], "application/vnd.dsse.envelope.v1+json");
+    let attestations = manifest_json(client, "demo/app", &format!("{}.att", app_digest.fallback_tag())).await;
+    let predicate_types: Vec<&str> = attestations["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|layer| {
+            assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+            layer["annotations"]["predicateType"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(predicate_types, ["https://slsa.dev/provenance/v0.2", "https://cyclonedx.org/bom"]);
+    let sbom_statement = statement_of(&blob_json(client, &attestations["layers"][1]).await);
+    assert_eq!(sbom_statement["predicate"]["bomFormat"], "CycloneDX");
+    assert_eq!(sbom_statement["subject"][0]["digest"]["sha256"], app_digest.hex());
+
+    assert_cosign_referrers(client, report, &app_digest).await;
+}
+
+async fn blob_json(client: &Client, descriptor: &Value) -> Value {
+    let digest: Digest = descriptor["digest"].as_str().unwrap().parse().unwrap();
+    serde_json::from_slice(&client.get_blob("demo/app", &digest).await.unwrap()).expect("blob is json")
+}
+
+/// The in-toto statement inside a DSSE envelope.
+fn statement_of(envelope: &Value) -> Value {
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    assert!(envelope["signatures"][0]["sig"].as_str().is_some_and(|sig| !sig.is_empty()));
+    let payload = STANDARD.decode(envelope["payload"].as_str().unwrap()).unwrap();
+    serde_json::from_slice(&payload).expect("statement is json")
+}
+
+/// The sigstore bundle signature and the vulnerability attestation referrer of the newest app.
+async fn assert_cosign_referrers(client: &Client, report: &SeedReport, app_digest: &Digest) {
+    let referrers = report
+        .items
+        .iter()
+        .filter(|item| item.reference.is_none() && item.subject.as_deref() == Some(&app_digest.to_string()));
+    let mut bundles = Vec::new();
+    let mut vuln_attestations = Vec::new();
+    for item in referrers {
+        let manifest = manifest_json(client, "demo/app", &item.digest).await;
+        match manifest["artifactType"].as_str() {
+            Some("application/vnd.dev.sigstore.bundle.v0.3+json") => bundles.push((item.kind, manifest)),
+            Some("application/vnd.in-toto+json") => vuln_attestations.push((item.kind, manifest)),
+            _ => {}
+        }
+    }
+    let [(kind, bundle)] = bundles.as_slice() else { panic!("one bundle referrer, not {}", bundles.len()) };
+    assert_eq!(*kind, "signature");
+    assert_eq!(bundle["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+    assert_eq!(bundle["annotations"]["dev.sigstore.bundle.content"], "dsse-envelope");
+    assert_eq!(bundle["annotations"]["dev.sigstore.bundle.predicateType"], "https://sigstore.dev/cosign/sign/v1");
+    assert!(bundle["annotations"]["org.opencontainers.image.created"].is_string());
+    assert_eq!(bundle["layers"][0]["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    let content = blob_json(client, &bundle["layers"][0]).await;
+    assert_eq!(content["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    let certificate = STANDARD.decode(content["verificationMaterial"]["certificate"]["rawBytes"].as_str().unwrap());
+    assert_eq!(certificate.unwrap()[0], 0x30, "the certificate is DER");
+    let statement = statement_of(&content["dsseEnvelope"]);
+    assert_eq!(statement["predicateType"], "https://sigstore.dev/cosign/sign/v1");
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], app_digest.hex());
+
+    let [(kind, vuln)] = vuln_attestations.as_slice() else { panic!("one in-toto referrer") };
+    assert_eq!(*kind, "attestation", "ocicat classifies application/vnd.in-toto+json as an attestation");
+    let layer = &vuln["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+    assert_eq!(layer["annotations"]["predicateType"], "https://cosign.sigstore.dev/attestation/vuln/v1");
+    let statement = statement_of(&blob_json(client, layer).await);
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], app_digest.hex());
+    let result = statement["predicate"]["scanner"]["result"].to_string();
+    assert!(result.contains("CVE-2023-45853") && result.contains("CVE-2024-6345"), "the attested report");
+    let newest_scan = report
+        .of_kind("scan")
+        .filter(|item| item.subject.as_deref() == Some(&app_digest.to_string()))
+        .map(|item| item.digest.clone());
+    for scan in newest_scan {
+        let scan = manifest_json(client, "demo/app", &scan).await;
+        let created =
+            |manifest: &Value| manifest["annotations"]["org.opencontainers.image.created"].as_str().unwrap().to_owned();
+        assert!(created(vuln) > created(&scan), "the attested scan is the newest");
+    }
 }
 
 #[tokio::test]
@@ -155,6 +237,8 @@ async fn test_size_fills_anonymous_distribution_and_maintains_fallback_tags() {
         "application/sarif+json",
         "application/vnd.cncf.notary.signature",
         "application/vnd.microsoft.artifact.lifecycle",
+        "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "application/vnd.in-toto+json",
     ]
     .iter()
     .map(|name| (*name).to_owned())
@@ -228,6 +312,8 @@ async fn referrers_api_registry_gets_referrers_without_fallback_tags() {
     let referrers: Value = reqwest::get(&url).await.unwrap().error_for_status().unwrap().json().await.unwrap();
     assert!(artifact_types(&referrers).contains("application/spdx+json"));
     assert!(artifact_types(&referrers).contains("application/vnd.microsoft.artifact.lifecycle"));
+    assert!(artifact_types(&referrers).contains("application/vnd.dev.sigstore.bundle.v0.3+json"));
+    assert!(artifact_types(&referrers).contains("application/vnd.in-toto+json"));
     let tags = client.tags("demo/app").await.unwrap().items;
     assert!(
         tags.iter().all(|tag| !tag.starts_with("sha256-") || tag.ends_with(".sig") || tag.ends_with(".att")),

@@ -1,5 +1,7 @@
 //! Hangs the artifacts that describe other manifests on the seeded images: SBOMs, scans,
-//! signatures (also on an SBOM), cosign tags and lifecycle metadata.
+//! signatures (notation, also on an SBOM; a sigstore bundle), cosign tags and attestations
+//! (provenance and CycloneDX in the `.att` tag, a vulnerability scan record as a referrer) and
+//! lifecycle metadata.
 
 use ocicat_oci::ManifestBody;
 
@@ -7,8 +9,9 @@ use super::{Handmade, Plan, Pushed, subject};
 use crate::document::timestamp;
 use crate::push::Pusher;
 use crate::referrers::{
-    attach_cyclonedx, attach_lifecycle, attach_spdx, push_cosign_attestation, push_cosign_signature,
-    push_notation_signature,
+    VulnScan, attach_cyclonedx, attach_lifecycle, attach_spdx, cyclonedx_statement, provenance_statement,
+    push_attestation_referrer, push_bundle_signature, push_cosign_attestations, push_cosign_signature,
+    push_notation_signature, vuln_statement,
 };
 use crate::scans::{Scanned, attach_sarif_report, attach_trivy_report};
 use crate::signing::Signer;
@@ -41,12 +44,22 @@ pub(crate) async fn attach_referrers(
     };
     attach_trivy_report(pusher, app, &scanned).await?;
     attach_sarif_report(pusher, app, &scanned).await?;
+    // A later scan, attested with cosign: the newest scan of the image.
+    let rescan = VulnScan {
+        scanned: Scanned { created: timestamp(day, 24), ..scanned },
+        started: timestamp(day, 22),
+        finished: timestamp(day, 24),
+    };
+    push_attestation_referrer(pusher, &signer, app, &vuln_statement(app, &rescan)?, &timestamp(day, 25)).await?;
     push_notation_signature(pusher, &signer, app, &timestamp(day, 30)).await?;
     let spdx_subject = subject(host, &app.repository, spdx);
     push_notation_signature(pusher, &signer, &spdx_subject, &timestamp(day, 31)).await?;
+    push_bundle_signature(pusher, &signer, app, &timestamp(day, 32)).await?;
     attach_lifecycle(pusher, app, FUTURE_END_OF_LIFE, &timestamp(day, 40)).await?;
     push_cosign_signature(pusher, &signer, app).await?;
-    push_cosign_attestation(pusher, &signer, app, &timestamp(day - 1, 0), &timestamp(day - 1, 6)).await?;
+    let attestations =
+        [provenance_statement(app, &timestamp(day - 1, 0), &timestamp(day - 1, 6))?, cyclonedx_statement(app)?];
+    push_cosign_attestations(pusher, &signer, app, &attestations).await?;
 
     attach_lifecycle(pusher, &handmade.old_app, PAST_END_OF_LIFE, &timestamp(day, 41)).await?;
     attach_spdx(pusher, &pushed.base, &timestamp(day, 50)).await?;

@@ -1,7 +1,7 @@
 //! cosign's legacy tag scheme: a signature image tagged `sha256-<hex>.sig` whose layer is the
 //! simple-signing payload with the signature in `dev.cosignproject.cosign/signature`, and an
-//! attestation image tagged `sha256-<hex>.att` whose layer is a DSSE envelope around an in-toto
-//! SLSA provenance statement.
+//! attestation image tagged `sha256-<hex>.att` with one layer per attestation (`cosign attest`
+//! appends), each a DSSE envelope around an in-toto statement with its `predicateType` annotation.
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -27,34 +27,42 @@ pub(crate) fn simple_signing_payload(subject: &Subject) -> String {
     )
 }
 
-/// The config cosign writes for its signature and attestation images.
-fn cosign_config(layer_digest: &str) -> Vec<u8> {
+/// The config cosign writes for its signature and attestation images: go-containerregistry's
+/// empty image with one (zero-time) history entry and one diff id per appended layer.
+fn cosign_config(layer_digests: &[&str]) -> Vec<u8> {
+    let history: Vec<serde_json::Value> =
+        layer_digests.iter().map(|_| json!({"created": "0001-01-01T00:00:00Z"})).collect();
     let config = json!({
         "architecture": "",
         "created": "0001-01-01T00:00:00Z",
-        "history": [{"created": "0001-01-01T00:00:00Z"}],
+        "history": history,
         "os": "",
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        "rootfs": {"type": "layers", "diff_ids": layer_digests},
         "config": {},
     });
     serde_json::to_vec(&config).expect("cosign config serializes")
 }
 
-/// Pushes `layer_bytes` as the only layer of a cosign image tagged `<fallback tag>.<suffix>`.
+/// One layer of a cosign image: media type, bytes and descriptor annotations.
+type CosignLayer = (&'static str, Vec<u8>, Annotations);
+
+/// Pushes `layers` (in order) as a cosign image tagged `<fallback tag>.<suffix>`.
 async fn push_cosign_image(
     pusher: &Pusher,
     subject: &Subject,
     suffix: &str,
-    layer_media_type: &str,
-    layer_bytes: Vec<u8>,
-    layer_annotations: Annotations,
+    layers: Vec<CosignLayer>,
     kind: &'static str,
 ) -> anyhow::Result<Descriptor> {
     let repository = subject.repository.as_str();
     let subject_digest: Digest = subject.descriptor.digest.parse().context("subject has an invalid digest")?;
-    let layer = pusher.blob(repository, layer_media_type, layer_bytes).await?.with_annotations(layer_annotations);
-    let config = pusher.blob(repository, media_types::OCI_CONFIG, cosign_config(&layer.digest)).await?;
-    let manifest = ImageManifest::oci(config, vec![layer]);
+    let mut descriptors = Vec::with_capacity(layers.len());
+    for (media_type, bytes, annotations) in layers {
+        descriptors.push(pusher.blob(repository, media_type, bytes).await?.with_annotations(annotations));
+    }
+    let digests: Vec<&str> = descriptors.iter().map(|layer| layer.digest.as_str()).collect();
+    let config = pusher.blob(repository, media_types::OCI_CONFIG, cosign_config(&digests)).await?;
+    let manifest = ImageManifest::oci(config, descriptors);
     let tag = format!("{}.{suffix}", subject_digest.fallback_tag());
     pusher.manifest_describing(repository, Some(&tag), &manifest, kind, Some(&subject.descriptor.digest)).await
 }
@@ -74,9 +82,7 @@ pub(crate) async fn push_cosign_signature(
         pusher,
         subject,
         "sig",
-        types::COSIGN_SIMPLESIGNING,
-        payload.into_bytes(),
-        annotations,
+        vec![(types::COSIGN_SIMPLESIGNING, payload.into_bytes(), annotations)],
         "signature",
     )
     .await
@@ -89,51 +95,88 @@ pub(crate) fn dsse_pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     encoded
 }
 
-/// Attests SLSA provenance for `subject` the way `cosign attest --type slsaprovenance` does in
-/// legacy tag mode.
-pub(crate) async fn push_cosign_attestation(
-    pusher: &Pusher,
-    signer: &Signer,
+/// An in-toto statement v0.1 (what `cosign attest` generates) about `subject`.
+pub(crate) fn statement_v01(
     subject: &Subject,
-    started: &str,
-    finished: &str,
-) -> anyhow::Result<Descriptor> {
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> anyhow::Result<Statement> {
     let subject_digest: Digest = subject.descriptor.digest.parse().context("subject has an invalid digest")?;
     let statement = json!({
         "_type": "https://in-toto.io/Statement/v0.1",
-        "predicateType": PROVENANCE,
+        "predicateType": predicate_type,
         "subject": [{"name": subject.name, "digest": {"sha256": subject_digest.hex()}}],
-        "predicate": {
-            "builder": {"id": "https://ci.ocicat.invalid/builders/release@v1"},
-            "buildType": "https://ci.ocicat.invalid/build-types/container@v1",
-            "invocation": {
-                "configSource": {
-                    "uri": "git+https://git.ocicat.invalid/demo/app@refs/heads/main",
-                    "digest": {"sha1": "3f2a9c41d7b0e5a6c8d9e0f1a2b3c4d5e6f7a8b9"},
-                    "entryPoint": ".ci/release.yml",
-                },
-            },
-            "metadata": {
-                "buildStartedOn": started,
-                "buildFinishedOn": finished,
-                "completeness": {"parameters": false, "environment": false, "materials": false},
-                "reproducible": false,
-            },
-            "materials": [{"uri": "git+https://git.ocicat.invalid/demo/app", "digest": {"sha1": "3f2a9c41d7b0e5a6c8d9e0f1a2b3c4d5e6f7a8b9"}}],
-        },
+        "predicate": predicate,
     });
-    let statement_bytes = serde_json::to_vec(&statement).context("failed to serialize provenance statement")?;
+    let bytes = serde_json::to_vec(&statement)
+        .with_context(|| format!("failed to serialize in-toto statement ({predicate_type})"))?;
+    Ok(Statement { predicate_type: predicate_type.to_owned(), bytes })
+}
+
+/// A serialized in-toto statement and its predicate type.
+#[derive(Debug, Clone)]
+pub(crate) struct Statement {
+    pub(crate) predicate_type: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// The DSSE envelope (`payloadType` in-toto) `cosign attest` writes: `statement` signed over its
+/// pre-authentication encoding, no key id.
+pub(crate) fn dsse_envelope(signer: &Signer, statement: &[u8]) -> anyhow::Result<Vec<u8>> {
     let envelope = json!({
         "payloadType": types::IN_TOTO,
-        "payload": STANDARD.encode(&statement_bytes),
-        "signatures": [{"keyid": "", "sig": signer.sign_der_base64(&dsse_pae(types::IN_TOTO, &statement_bytes))}],
+        "payload": STANDARD.encode(statement),
+        "signatures": [{"keyid": "", "sig": signer.sign_der_base64(&dsse_pae(types::IN_TOTO, statement))}],
     });
-    let envelope_bytes = serde_json::to_vec(&envelope).context("failed to serialize dsse envelope")?;
-    let annotations = Annotations::from([
+    serde_json::to_vec(&envelope).context("failed to serialize dsse envelope")
+}
+
+/// The descriptor annotations cosign gives an attestation layer: an empty signature (the
+/// signature is inside the envelope) and the statement's predicate type.
+pub(crate) fn attestation_annotations(predicate_type: &str) -> Annotations {
+    Annotations::from([
         (SIGNATURE_ANNOTATION.to_owned(), String::new()),
-        ("predicateType".to_owned(), PROVENANCE.to_owned()),
-    ]);
-    push_cosign_image(pusher, subject, "att", types::DSSE_ENVELOPE, envelope_bytes, annotations, "attestation").await
+        ("predicateType".to_owned(), predicate_type.to_owned()),
+    ])
+}
+
+/// The SLSA provenance statement `cosign attest --type slsaprovenance` makes for `subject`.
+pub(crate) fn provenance_statement(subject: &Subject, started: &str, finished: &str) -> anyhow::Result<Statement> {
+    let predicate = json!({
+        "builder": {"id": "https://ci.ocicat.invalid/builders/release@v1"},
+        "buildType": "https://ci.ocicat.invalid/build-types/container@v1",
+        "invocation": {
+            "configSource": {
+                "uri": "git+https://git.ocicat.invalid/demo/app@refs/heads/main",
+                "digest": {"sha1": "3f2a9c41d7b0e5a6c8d9e0f1a2b3c4d5e6f7a8b9"},
+                "entryPoint": ".ci/release.yml",
+            },
+        },
+        "metadata": {
+            "buildStartedOn": started,
+            "buildFinishedOn": finished,
+            "completeness": {"parameters": false, "environment": false, "materials": false},
+            "reproducible": false,
+        },
+        "materials": [{"uri": "git+https://git.ocicat.invalid/demo/app", "digest": {"sha1": "3f2a9c41d7b0e5a6c8d9e0f1a2b3c4d5e6f7a8b9"}}],
+    });
+    statement_v01(subject, PROVENANCE, predicate)
+}
+
+/// Attests `statements` for `subject` the way successive `cosign attest` runs do in legacy tag
+/// mode: one signed DSSE layer per statement, in order, in the image tagged `sha256-<hex>.att`.
+pub(crate) async fn push_cosign_attestations(
+    pusher: &Pusher,
+    signer: &Signer,
+    subject: &Subject,
+    statements: &[Statement],
+) -> anyhow::Result<Descriptor> {
+    let mut layers = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let envelope = dsse_envelope(signer, &statement.bytes)?;
+        layers.push((types::DSSE_ENVELOPE, envelope, attestation_annotations(&statement.predicate_type)));
+    }
+    push_cosign_image(pusher, subject, "att", layers, "attestation").await
 }
 
 #[cfg(test)]
@@ -152,6 +195,15 @@ mod tests {
         assert_eq!(payload["critical"]["image"]["docker-manifest-digest"], subject.descriptor.digest);
         assert_eq!(payload["critical"]["type"], "cosign container image signature");
         assert!(payload["optional"].is_null());
+    }
+
+    #[test]
+    fn config_lists_one_diff_id_and_history_entry_per_layer() {
+        let config: serde_json::Value = serde_json::from_slice(&cosign_config(&["sha256:aa", "sha256:bb"])).unwrap();
+        assert_eq!(config["rootfs"]["diff_ids"], json!(["sha256:aa", "sha256:bb"]));
+        assert_eq!(config["history"].as_array().unwrap().len(), 2);
+        let single: serde_json::Value = serde_json::from_slice(&cosign_config(&["sha256:aa"])).unwrap();
+        assert_eq!(single["history"], json!([{"created": "0001-01-01T00:00:00Z"}]));
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! Artifacts that describe another manifest: OCI 1.1 referrers (SBOMs, scans, notation
-//! signatures, lifecycle metadata) pushed by digest with a `subject`, and cosign's legacy
-//! `sha256-<hex>.sig|.att` tags.
+//! signatures, sigstore bundles, cosign attestations, lifecycle metadata) pushed by digest with a
+//! `subject`, and cosign's legacy `sha256-<hex>.sig|.att` tags.
 
+mod bundle;
 mod cosign;
 mod notation;
+mod statements;
 
-pub(crate) use cosign::{push_cosign_attestation, push_cosign_signature};
+pub(crate) use bundle::{push_attestation_referrer, push_bundle_signature};
+pub(crate) use cosign::{provenance_statement, push_cosign_attestations, push_cosign_signature};
 pub(crate) use notation::push_notation_signature;
+pub(crate) use statements::{VulnScan, cyclonedx_statement, vuln_statement};
 
 use crate::document::{Annotations, Descriptor, EMPTY_JSON, ImageManifest, empty_descriptor, keys, types};
 use crate::fixtures;
