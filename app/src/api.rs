@@ -140,3 +140,27 @@ pub async fn search_artifacts(query: String, sort: String, page: usize) -> Resul
     use crate::ssr::*;
     find_search(&state()?, &principal(), query, sort, page).await
 }
+
+/// The documents inside an attached SBOM, scan, signature or attestation, read through the
+/// content proxy, with one page of packages or findings as `query` asks.
+#[server]
+pub async fn get_contents(
+    registry: String,
+    repository: String,
+    digest: String,
+    query: crate::model::ContentQuery,
+) -> Result<crate::model::ContentsView, AppError> {
+    use crate::ssr::*;
+    find_contents(&state()?, &principal(), registry, repository, digest, query).await
+}
+
+/// The signatures and attestations of an artifact, each read for who signed it and when.
+#[server]
+pub async fn list_signatures(
+    registry: String,
+    repository: String,
+    digest: String,
+) -> Result<Vec<crate::model::SignatureRow>, AppError> {
+    use crate::ssr::*;
+    find_signatures(&state()?, &principal(), registry, repository, digest).await
+}

@@ -191,6 +191,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             "The error was logged. Try again in a moment.".to_string(),
         ),
         AppError::Transport(reason) => ("The server could not be reached".to_string(), reason.clone()),
+        AppError::Registry(reason) => ("The registry could not deliver it".to_string(), reason.clone()),
     };
     view! {
         <div class="error-box" role="alert">

@@ -26,6 +26,10 @@ pub enum AppError {
     /// The server is too busy for this now (a queue is full); try again shortly.
     #[error("busy: {0}")]
     Busy(String),
+    /// The registry failed, refused or lied while ocicat fetched content from it (what went
+    /// wrong, without the registry's URLs or bodies).
+    #[error("registry: {0}")]
+    Registry(String),
     /// Something failed on the server; details are in the server log only.
     #[error("internal error")]
     Internal,
@@ -52,7 +56,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::Busy(_) => 503,
             AppError::Internal => 500,
-            AppError::Transport(_) => 502,
+            AppError::Transport(_) | AppError::Registry(_) => 502,
         }
     }
 }

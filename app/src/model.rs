@@ -4,11 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod content;
 mod raw;
 mod run_config;
 mod search;
 
 pub use account::{NewToken, SessionView, TokenRow};
+pub use content::{
+    AttestationView, ContentBody, ContentQuery, ContentsView, DOCUMENT_KINDS, FindingRow, LayerTab, LicenseShare,
+    PackageRow, ROWS_PER_PAGE, SbomView, ScanDiff, ScanRef, ScanView, SignatureRow, SignatureView, SignerView,
+    content_href, is_http_link,
+};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};

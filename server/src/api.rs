@@ -7,10 +7,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use app::error::AppError;
-use app::model::{ArtifactView, RawDocument, RegistryCard, RepositoryList, RepositoryView, SearchPage};
+use app::model::{ArtifactView, ContentQuery, RawDocument, RegistryCard, RepositoryList, RepositoryView, SearchPage};
 use app::ssr::{
-    UiState, find_artifact, find_document, find_recent, find_referrers, find_registries, find_repositories,
-    find_repository, find_search, find_tags, registry_visible,
+    UiState, find_artifact, find_contents, find_document, find_recent, find_referrers, find_registries,
+    find_repositories, find_repository, find_search, find_signatures, find_tags, registry_visible,
 };
 use ocicat_access::{Principal, Right};
 use ocicat_catalog::ReferrerQuery;
@@ -74,6 +74,18 @@ struct LookupQuery {
     /// Referrers: keep the first N top-level referrers.
     #[serde(default)]
     top: usize,
+    /// Contents: which content layer.
+    #[serde(default)]
+    layer: usize,
+    /// Contents: only findings of this severity.
+    #[serde(default)]
+    severity: String,
+    /// Contents: only findings with a fix (`1` or `true`).
+    #[serde(default)]
+    fixed: String,
+    /// Contents: compare the scan with this other scan of the same artifact.
+    #[serde(default)]
+    compare: String,
 }
 
 /// Under `…/repositories/`: `<repo>` the repository, `<repo>/-/tags` its tags (paged, sorted,
@@ -97,6 +109,24 @@ async fn find_repository_or_artifact(
         return Ok(([(header::CONTENT_TYPE, "application/json")], stored).into_response());
     }
     match rest.split_once("/@") {
+        Some((repository, target)) if target.ends_with("/contents") => {
+            let digest = target.trim_end_matches("/contents").to_owned();
+            let request = ContentQuery {
+                layer: query.layer,
+                q: query.q,
+                sort: query.sort,
+                page: query.page,
+                severity: query.severity,
+                fixed: matches!(query.fixed.as_str(), "1" | "true" | "on"),
+                compare: query.compare,
+            };
+            let contents = find_contents(&ui, &who, registry, repository.to_owned(), digest, request).await?;
+            Ok(Json(contents).into_response())
+        }
+        Some((repository, target)) if target.ends_with("/signatures") => {
+            let digest = target.trim_end_matches("/signatures").to_owned();
+            Ok(Json(find_signatures(&ui, &who, registry, repository.to_owned(), digest).await?).into_response())
+        }
         Some((repository, target)) => match target.strip_suffix("/referrers") {
             Some(digest) => {
                 let request = ReferrerQuery {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod proxy;
 pub mod router;
 pub mod state;
 pub mod telemetry;

@@ -154,6 +154,8 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     let sources = registry_sources(&config)?;
     let (catalog, writer) = open_catalog(&config)?;
     let board = status_board(&sources);
+    let content =
+        ocicat_content::Content::new(sources.iter().map(|source| (source.name.clone(), source.client.clone())));
     let shutdown = CancellationToken::new();
     let settings = CrawlSettings {
         interval: config.interval(),
@@ -174,7 +176,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
             ocicat::auth::Auth::open()
         }
     };
-    let ui = app::ssr::UiState { catalog, board, database: auth.database() };
+    let ui = app::ssr::UiState { catalog, board, database: auth.database(), content };
     let state = AppState { leptos_options, ui, crawler: Arc::new(crawler), events, auth };
     let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener =

@@ -27,6 +27,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render_metrics))
         .route("/events/{registry}", axum::routing::post(crate::events::receive_events))
         .merge(crate::api::router())
+        .merge(crate::proxy::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -7,9 +7,12 @@ use leptos::prelude::*;
 use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
-    Annotation, ArtifactView, HistoryStep, Part, RawDocument, Related, RunConfig, human_size, json_array, raw_json_href,
+    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
+    json_array, raw_json_href,
 };
+use crate::routes::content::ContentPanel;
 use crate::routes::referrers::ReferrersPanel;
+use crate::routes::signatures::SignaturesPanel;
 
 /// The artifact page for `digest` in `registry`/`repository`.
 #[component]
@@ -63,6 +66,12 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         </section>
         {artifact.subject.clone().map(|subject| view! {
             <section class="panel"><h2>"Refers to"</h2><RelatedList items=vec![subject] base=base.clone()/></section>
+        })}
+        {DOCUMENT_KINDS.contains(&artifact.kind.as_str()).then(|| view! {
+            <ContentPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
+        })}
+        {(artifact.badges.signed || artifact.badges.attestations > 0).then(|| view! {
+            <SignaturesPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}
         {(!artifact.children.is_empty()).then(|| view! {
             <section class="panel"><h2>"Manifests in this index"</h2><PartTable parts=artifact.children.clone() base=base.clone()/></section>

@@ -2,9 +2,12 @@
 
 pub mod account;
 pub mod artifact;
+pub mod content;
 pub mod home;
 pub mod referrers;
 pub mod registry;
 pub mod repository;
+pub mod scan;
 pub mod search;
+pub mod signatures;
 pub mod status;

@@ -221,19 +221,31 @@ pub async fn find_document(
     digest: String,
     document: RawDocument,
 ) -> Result<String, AppError> {
-    repository_visible(state, who, &registry, &repository)?;
-    check_digest(&digest)?;
-    let catalog = state.catalog.clone();
-    let (name, repo, wanted) = (registry, repository.clone(), digest.clone());
-    let artifact = blocking(move || catalog.artifact(&name, &repo, &wanted))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))?;
+    let artifact = find_indexed(state, who, &registry, &repository, &digest).await?;
     match document {
         RawDocument::Manifest => Ok(artifact.manifest_json),
         RawDocument::Config => {
             artifact.config_json.ok_or_else(|| AppError::NotFound(format!("config of {digest} in {repository}")))
         }
     }
+}
+
+/// The indexed artifact `digest` of `registry`/`repository`, if `who` may read it (else 404, as
+/// if it did not exist): what the raw documents, the content proxy and the viewers start from.
+pub async fn find_indexed(
+    state: &UiState,
+    who: &Principal,
+    registry: &str,
+    repository: &str,
+    digest: &str,
+) -> Result<ocicat_catalog::ArtifactDoc, AppError> {
+    repository_visible(state, who, registry, repository)?;
+    check_digest(digest)?;
+    let catalog = state.catalog.clone();
+    let (name, repo, wanted) = (registry.to_owned(), repository.to_owned(), digest.to_owned());
+    blocking(move || catalog.artifact(&name, &repo, &wanted))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("artifact {digest} in {repository}")))
 }
 
 /// A 400 unless `text` is a sha256 or sha512 digest in lowercase hex.

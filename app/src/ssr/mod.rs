@@ -9,20 +9,23 @@ use crate::error::AppError;
 use crate::model::RegistryCard;
 
 mod access;
+mod content;
 mod find;
+mod scan;
 mod tokens;
 mod views;
 
 pub use access::{card_for, principal, read_scope, registry_visible, repository_visible, visible_registries};
+pub use content::{find_contents, find_signatures};
 pub use find::{
-    RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_recent, find_referrers, find_registries,
-    find_repositories, find_repository, find_search, find_tag, find_tags,
+    RECENT_LIMIT, TAGS_PER_PAGE, find_artifact, find_document, find_indexed, find_recent, find_referrers,
+    find_registries, find_repositories, find_repository, find_search, find_tag, find_tags,
 };
 pub use tokens::{drop_token, find_tokens, make_token, session_view};
 pub(crate) use views::{artifact_badges, artifact_view, pretty};
 
-/// What the pages need from the server: the catalog, the crawl status board and, when access
-/// control is on, the database of API tokens.
+/// What the pages need from the server: the catalog, the crawl status board, the registry
+/// clients the content proxy uses and, when access control is on, the database of API tokens.
 #[derive(Clone, Debug)]
 pub struct UiState {
     /// The read side of the index.
@@ -31,12 +34,19 @@ pub struct UiState {
     pub board: StatusBoard,
     /// Sessions and API tokens; `None` when the server is open (no `[access]` configured).
     pub database: Option<ocicat_access::Database>,
+    /// The registries' clients for the content proxy and the document viewers.
+    pub content: ocicat_content::Content,
 }
 
 impl UiState {
     /// The state of an open server (no access control, no tokens).
     pub fn open(catalog: Catalog, board: StatusBoard) -> UiState {
-        UiState { catalog, board, database: None }
+        UiState { catalog, board, database: None, content: ocicat_content::Content::default() }
+    }
+
+    /// The same, fetching content through these registry clients.
+    pub fn with_content(self, content: ocicat_content::Content) -> UiState {
+        UiState { content, ..self }
     }
 }
 

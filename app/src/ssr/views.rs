@@ -85,9 +85,7 @@ fn today() -> String {
 fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
     map.iter()
         .map(|(key, value)| {
-            let lower = value.to_ascii_lowercase();
-            let is_link = (lower.starts_with("https://") || lower.starts_with("http://"))
-                && !value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+            let is_link = crate::model::is_http_link(value);
             Annotation { key: key.clone(), value: value.clone(), is_link }
         })
         .collect()

@@ -1,5 +1,7 @@
 //! Streaming blob downloads verified on the fly: the stream ends with an error instead of
-//! completing when the bytes do not hash to the requested digest or exceed the cap.
+//! completing when the bytes do not hash to the requested digest or exceed the cap, and the
+//! final chunk is held back until the digest matches, so a consumer that forwards the chunks
+//! (the content proxy) never delivers every byte of a lie.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -39,6 +41,8 @@ impl Stream for BlobStream {
 struct Verifying {
     chunks: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
     hasher: Option<Hasher>,
+    /// The newest chunk, not yet passed on (see the stream body).
+    held: Option<Bytes>,
     expected: Digest,
     read: u64,
     cap: u64,
@@ -59,38 +63,51 @@ impl Client {
         let state = Verifying {
             chunks: Box::pin(response.bytes_stream()),
             hasher: Some(Hasher::new(digest.algorithm())),
+            held: None,
             expected: digest.clone(),
             read: 0,
             cap,
             url: url.to_string(),
         };
         let inner = futures::stream::unfold(state, |mut state| async move {
-            let hasher = state.hasher.as_mut()?;
-            match state.chunks.next().await {
-                Some(Ok(chunk)) => {
-                    state.read += chunk.len() as u64;
-                    if state.read > state.cap {
-                        state.hasher = None;
-                        return Some((Err(OciError::TooLarge { url: state.url.clone(), cap: state.cap }), state));
+            loop {
+                state.hasher.as_ref()?;
+                match state.chunks.next().await {
+                    Some(Ok(chunk)) => {
+                        state.read += chunk.len() as u64;
+                        if state.read > state.cap {
+                            state.hasher = None;
+                            return Some((Err(OciError::TooLarge { url: state.url.clone(), cap: state.cap }), state));
+                        }
+                        if let Some(hasher) = state.hasher.as_mut() {
+                            hasher.update(&chunk);
+                        }
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                        // One chunk is always held back: the last one leaves only once the
+                        // digest is known to match, so a forwarded lie never arrives whole.
+                        if let Some(previous) = state.held.replace(chunk) {
+                            return Some((Ok(previous), state));
+                        }
                     }
-                    hasher.update(&chunk);
-                    Some((Ok(chunk), state))
-                }
-                Some(Err(error)) => {
-                    state.hasher = None;
-                    Some((Err(OciError::Unreachable { url: state.url.clone(), reason: error.to_string() }), state))
-                }
-                None => {
-                    let actual = state.hasher.take()?.finish();
-                    if actual == state.expected {
-                        None
-                    } else {
+                    Some(Err(error)) => {
+                        state.hasher = None;
+                        let error = OciError::Unreachable { url: state.url.clone(), reason: error.to_string() };
+                        return Some((Err(error), state));
+                    }
+                    None => {
+                        let actual = state.hasher.take()?.finish();
+                        if actual == state.expected {
+                            return state.held.take().map(|last| (Ok(last), state));
+                        }
+                        state.held = None;
                         let error = OciError::DigestMismatch {
                             url: state.url.clone(),
                             expected: state.expected.clone(),
                             actual,
                         };
-                        Some((Err(error), state))
+                        return Some((Err(error), state));
                     }
                 }
             }

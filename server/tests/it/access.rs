@@ -181,6 +181,7 @@ async fn sees_only_demo_of_local(app: &TestApp, credential: &Credential) {
                 format!("{api}/@{digest}/referrers"),
                 format!("{api}/manifests/{digest}"),
                 format!("/r/{registry}/{repository}/@{digest}"),
+                format!("/content/{registry}/{repository}/@{digest}"),
             ];
             if let Some(tag) = item.reference.as_ref().filter(|tag| crate::util::is_version_tag(tag)) {
                 paths.push(format!("/r/{registry}/{repository}:{tag}"));

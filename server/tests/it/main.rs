@@ -21,3 +21,9 @@ mod auth;
 mod secrets;
 // A registry that is down does not stop the others.
 mod unreachable;
+// The content proxy: indexed parts only, verified, delivered as attachments (SECURITY S13, S21).
+mod content;
+// SBOM, scan, signature and attestation viewers; hostile documents (SECURITY S12–S14).
+mod viewers;
+// Markup, long values, bombs and HTML in attached documents (SECURITY S12–S14).
+mod hostile_documents;

@@ -80,6 +80,8 @@ pub(crate) struct TestApp {
     /// The `[access]` section, the directory of its SQLite database, and the URL of another
     /// database that replaces it.
     access: Option<(String, tempfile::TempDir, Option<String>)>,
+    /// The registry clients the content proxy uses (every crawled source).
+    content: ocicat_content::Content,
     router: Router,
 }
 
@@ -131,9 +133,28 @@ impl TestApp {
         let (section, data, url) = self.access.as_ref().expect("an app with access control");
         let auth = open_access(&self.board, section, data.path(), url.as_deref()).await;
         let mut state = app_state(self.catalog.clone(), self.board.clone(), Crawler::default());
+        state.ui.content = self.content.clone();
         state.ui.database = auth.database();
         state.auth = auth;
         self.router = ocicat::router::build_router(state);
+    }
+
+    /// Sends `GET path` and reads the body as bytes; `Err` when the body stream broke off (a
+    /// download the server aborted).
+    pub(crate) async fn download(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, Result<bytes::Bytes, String>) {
+        let mut request = Request::builder().uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::empty()).expect("request builds");
+        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.into_body().collect().await.map(|body| body.to_bytes()).map_err(|error| error.to_string());
+        (status, headers, body)
     }
 
     /// Sends `request` through the router.
@@ -239,12 +260,17 @@ impl TestAppBuilder {
         crawl_registry(&source, &catalog, &writer, &board, CONCURRENCY)
             .await
             .unwrap_or_else(|error| panic!("crawl of {LOCAL} failed: {error}\n{}", registry.log_tail(20)));
+        let mut clients: Vec<(String, Client)> =
+            self.extra_sources.iter().chain([&source]).map(|s| (s.name.clone(), s.client.clone())).collect();
         for name in &self.same_registry_as {
             let mirror = registry_source(name, url.clone(), registry.credentials());
             board.register(name, mirror.client.base_url().as_str());
             crawl_registry(&mirror, &catalog, &writer, &board, CONCURRENCY).await.expect("the mirror crawls");
+            clients.push((name.clone(), mirror.client.clone()));
         }
+        let content = ocicat_content::Content::new(clients);
         let mut state = app_state(catalog.clone(), board.clone(), Crawler::default());
+        state.ui.content = content.clone();
         let access = match self.access {
             Some((section, clock)) => {
                 let data = tempfile::tempdir().expect("temporary directory");
@@ -259,7 +285,19 @@ impl TestAppBuilder {
             None => None,
         };
         let router = ocicat::router::build_router(state);
-        TestApp { registry, report, source, tokens_before_crawl, crawl_errors, catalog, writer, board, access, router }
+        TestApp {
+            registry,
+            report,
+            source,
+            tokens_before_crawl,
+            crawl_errors,
+            catalog,
+            writer,
+            board,
+            access,
+            content,
+            router,
+        }
     }
 }
 

@@ -1,5 +1,4 @@
-//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1 to P9,
-//! and P11), each with its same-run reference where the document asks for one, written
+//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1 to P11), each with its same-run reference where the document asks for one, written
 //! as a JSON summary and printed as a table. Benchmarks check speed; tests check correctness.
 //!
 //! The index scenarios run first, in a fresh process, so that the memory figures (P9) describe
@@ -11,6 +10,7 @@ mod crawl;
 mod index;
 mod load;
 mod memory;
+mod proxy;
 mod registrypage;
 mod report;
 mod search;
@@ -51,6 +51,8 @@ struct Scale {
     registry_repositories: usize,
     /// The P6/P7 catalog, crawl and load duration.
     load: load::LoadScale,
+    /// The P10 blob, in MiB.
+    proxy_mebibytes: usize,
 }
 
 impl Scale {
@@ -69,6 +71,7 @@ impl Scale {
                     crawl_repositories: 400,
                     idle: std::time::Duration::from_secs(5),
                 },
+                proxy_mebibytes: 20,
             }
         } else {
             Scale {
@@ -84,6 +87,7 @@ impl Scale {
                     crawl_repositories: 2_000,
                     idle: std::time::Duration::from_secs(20),
                 },
+                proxy_mebibytes: 100,
             }
         }
     }
@@ -105,6 +109,8 @@ pub(crate) enum Group {
     Load,
     /// P11: web vitals of the main pages in headless Chromium.
     Vitals,
+    /// P10: a 100 MiB blob through the content proxy against a direct download.
+    Proxy,
 }
 
 /// What `xtask bench` was asked for.
@@ -154,6 +160,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Vitals) {
         tracing::info!("P11: web vitals in Chromium");
         scenarios.push(vitals::run().await?);
+    }
+    if options.runs(Group::Proxy) {
+        tracing::info!(mebibytes = scale.proxy_mebibytes, "P10: blob through the content proxy");
+        scenarios.push(proxy::run(scale.proxy_mebibytes).await?);
     }
     if options.runs(Group::Webhook) {
         tracing::info!(pushes = scale.pushes, "P8: push to searchable");
@@ -212,8 +222,7 @@ async fn index_scenarios(
     Ok(scenarios)
 }
 
-/// The PERFORMANCE.md scenarios this command leaves to other tools, and why.
+/// The PERFORMANCE.md scenarios this command leaves to other tools, and why (none today).
 fn skipped() -> Vec<Skipped> {
-    let skip = |id, reason: &str| Skipped { id, reason: reason.to_owned() };
-    vec![skip("P10", "blob proxy throughput: the server has no blob proxy route yet")]
+    Vec::new()
 }

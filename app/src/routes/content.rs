@@ -1,0 +1,252 @@
+//! The document viewer on an attached artifact's page: the tabs of its layers, the download of
+//! the original, and the SBOM view (summary, license breakdown, package table). Scans are in
+//! `scan.rs`, signatures and attestations in `signatures.rs`. Everything comes from the server
+//! already filtered and paged (state in the URL: `layer`, `q`, `sort`, `page`, `severity`,
+//! `fixed`, `compare`), so the tables work without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::get_contents;
+use crate::components::ErrorView;
+use crate::model::{ContentBody, ContentQuery, ContentsView, LicenseShare, SbomView, human_size};
+use crate::routes::scan::ScanBody;
+use crate::routes::signatures::{AttestationBody, SignatureBody};
+use crate::toolbar::encode;
+
+/// `path?layer=…&q=…` for a viewer state (empty fields left out).
+pub(crate) fn viewer_link(path: &str, query: &ContentQuery) -> String {
+    let mut parts = Vec::new();
+    if query.layer > 0 {
+        parts.push(format!("layer={}", query.layer));
+    }
+    for (key, value) in
+        [("q", &query.q), ("sort", &query.sort), ("severity", &query.severity), ("compare", &query.compare)]
+    {
+        if !value.is_empty() {
+            parts.push(format!("{key}={}", encode(value)));
+        }
+    }
+    if query.fixed {
+        parts.push("fixed=1".into());
+    }
+    if query.page > 0 {
+        parts.push(format!("page={}", query.page));
+    }
+    if parts.is_empty() { path.to_owned() } else { format!("{path}?{}", parts.join("&")) }
+}
+
+/// The viewer for the attached artifact `digest`.
+#[component]
+pub fn ContentPanel(registry: String, repository: String, digest: String) -> impl IntoView {
+    let url = use_query_map();
+    let query = move || {
+        let url = url.read();
+        let number = |key: &str| url.get(key).and_then(|value| value.parse::<usize>().ok()).unwrap_or(0);
+        ContentQuery {
+            layer: number("layer"),
+            q: url.get("q").unwrap_or_default(),
+            sort: url.get("sort").unwrap_or_default(),
+            page: number("page"),
+            severity: url.get("severity").unwrap_or_default(),
+            fixed: url.get("fixed").is_some_and(|value| value == "1" || value == "on"),
+            compare: url.get("compare").unwrap_or_default(),
+        }
+    };
+    let path = format!("/r/{registry}/{repository}/@{digest}");
+    let names = StoredValue::new((registry, repository, digest));
+    let data = Resource::new(
+        move || (names.get_value(), query()),
+        |((registry, repository, digest), query)| get_contents(registry, repository, digest, query),
+    );
+    view! {
+        <section class="panel viewer" id="contents">
+            <h2>"Contents"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Reading the document from the registry…"</p> }>
+                {
+                    let path = path.clone();
+                    move || {
+                        let path = path.clone();
+                        Suspend::new(async move {
+                            let query = query();
+                            match data.await {
+                                Ok(contents) => view! { <Contents contents path query/> }.into_any(),
+                                Err(error) => view! { <ErrorView error/> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Contents(contents: ContentsView, path: String, query: ContentQuery) -> impl IntoView {
+    let tabs = (contents.layers.len() > 1).then(|| {
+        let links = contents.layers.iter().enumerate().map(|(index, layer)| {
+            let href = viewer_link(&path, &ContentQuery { layer: index, ..ContentQuery::default() });
+            let current = index == contents.selected;
+            view! {
+                <a href=href class="tab" class:current=current aria-current=current.then_some("true")>
+                    {layer.label.clone()}
+                </a>
+            }
+        });
+        view! { <nav class="tabs" aria-label="Documents in this artifact">{links.collect_view()}</nav> }
+    });
+    let selected = contents.layers.get(contents.selected).cloned();
+    let download = selected.map(|layer| {
+        let name = layer.title.clone().unwrap_or_else(|| layer.media_type.clone());
+        view! {
+            <p class="download">
+                <a class="button" href=layer.download.clone() rel="external" download="">"Download the original"</a>
+                " "<span class="muted small"><bdi>{name}</bdi>" · "{human_size(layer.size)}" · "<span class="mono">{layer.media_type.clone()}</span></span>
+            </p>
+        }
+    });
+    let body = match contents.body {
+        ContentBody::Sbom(sbom) => view! { <SbomBody sbom path query/> }.into_any(),
+        ContentBody::Scan(scan) => view! { <ScanBody scan path query/> }.into_any(),
+        ContentBody::Signature(signature) => view! { <SignatureBody signature/> }.into_any(),
+        ContentBody::Attestation(attestation) => view! { <AttestationBody attestation/> }.into_any(),
+        ContentBody::Unreadable(reason) => view! {
+            <p class="raw-error" role="alert">"Cannot display this document: "{reason}". Download it instead."</p>
+        }
+        .into_any(),
+    };
+    view! { {tabs}{download}{body} }
+}
+
+/// A `dt`/`dd` pair when there is a value.
+pub(crate) fn fact(label: &'static str, value: Option<String>) -> Option<impl IntoView> {
+    value
+        .filter(|value| !value.is_empty())
+        .map(|value| view! { <div><dt>{label}</dt><dd class="break"><bdi>{value}</bdi></dd></div> })
+}
+
+/// Previous / next links keeping the rest of the viewer state.
+#[component]
+pub(crate) fn ViewerPager(path: String, query: ContentQuery, page: usize, pages: usize) -> impl IntoView {
+    let link = |page: usize| viewer_link(&path, &ContentQuery { page, ..query.clone() });
+    let previous = (page > 0).then(|| link(page - 1));
+    let next = (page + 1 < pages).then(|| link(page + 1));
+    (previous.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+                <span class="muted">{format!("Page {} of {}", page + 1, pages.max(1))}</span>
+                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+            </nav>
+        }
+    })
+}
+
+const PACKAGE_SORTS: &[(&str, &str)] =
+    &[("name", "Name"), ("version", "Version"), ("type", "Type"), ("license", "License"), ("supplier", "Supplier")];
+
+#[component]
+fn SbomBody(sbom: SbomView, path: String, query: ContentQuery) -> impl IntoView {
+    let generators = (!sbom.generators.is_empty()).then(|| sbom.generators.join(", "));
+    let counted = format!("{} packages, {} relations", sbom.package_total, sbom.relation_total);
+    let sort = if query.sort.is_empty() { "name".to_owned() } else { query.sort.clone() };
+    view! {
+        <dl class="facts">
+            {fact("Format", Some(sbom.format.clone()))}
+            {fact("Name", sbom.name.clone())}
+            {fact("Created", sbom.created.clone())}
+            {fact("Generated by", generators)}
+            {fact("Wrapped in", sbom.wrapped_in.clone())}
+            {fact("Contents", Some(counted))}
+        </dl>
+        {sbom.truncated.then(|| view! { <p class="card-note small">"The document lists more packages than are shown here; the download has them all."</p> })}
+        <h3>"Licenses"</h3>
+        <LicenseChart shares=sbom.licenses.clone()/>
+        <h3>"Packages"</h3>
+        <form class="toolbar" method="get" action=path.clone() role="search">
+            {(query.layer > 0).then(|| view! { <input type="hidden" name="layer" value=query.layer.to_string()/> })}
+            <label class="visually-hidden" for="package-filter">"Filter packages"</label>
+            <input id="package-filter" type="search" name="q" value=query.q.clone() placeholder="Filter by name, purl, license, supplier…" autocomplete="off" spellcheck="false"/>
+            <label class="visually-hidden" for="package-sort">"Sort"</label>
+            <select id="package-sort" name="sort">
+                {PACKAGE_SORTS.iter().map(|(value, label)| view! { <option value=*value selected=sort == *value>{*label}</option> }).collect_view()}
+            </select>
+            <button type="submit">"Apply"</button>
+        </form>
+        <p class="muted small" id="package-count">{format!("{} of {} packages", sbom.matching, sbom.package_total)}</p>
+        <table class="table packages">
+            <thead><tr><th>"Name"</th><th>"Version"</th><th>"Type"</th><th>"License"</th><th>"Supplier"</th><th>"Package URL"</th></tr></thead>
+            <tbody>
+                {sbom.packages.into_iter().map(|package| {
+                    let name = match package.homepage.clone() {
+                        Some(href) => view! { <a href=href rel="noopener noreferrer nofollow" target="_blank"><bdi>{package.name.clone()}</bdi></a> }.into_any(),
+                        None => view! { <bdi>{package.name.clone()}</bdi> }.into_any(),
+                    };
+                    let depends = (!package.depends_on.is_empty()).then(|| view! {
+                        <div class="muted small break">"depends on "<bdi>{package.depends_on.join(", ")}</bdi></div>
+                    });
+                    view! {
+                        <tr>
+                            <td class="break">{name}{depends}</td>
+                            <td class="mono small break" data-label="Version"><bdi>{package.version.clone().unwrap_or_default()}</bdi></td>
+                            <td data-label="Type"><bdi>{package.kind.clone().unwrap_or_default()}</bdi></td>
+                            <td class="break" data-label="License"><bdi>{package.license.clone().unwrap_or_default()}</bdi></td>
+                            <td class="break" data-label="Supplier"><bdi>{package.supplier.clone().unwrap_or_default()}</bdi></td>
+                            <td class="mono small break" data-label="Package URL"><bdi>{package.purl.clone().unwrap_or_default()}</bdi></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <ViewerPager path query page=sbom.page pages=sbom.pages/>
+    }
+}
+
+/// Horizontal bars, one per license, drawn with SVG attributes (the CSP allows no inline styles).
+#[component]
+fn LicenseChart(shares: Vec<LicenseShare>) -> impl IntoView {
+    if shares.is_empty() {
+        return view! { <p class="muted">"No license information."</p> }.into_any();
+    }
+    view! {
+        <table class="table licenses">
+            <tbody>
+                {shares.into_iter().map(|share| view! {
+                    <tr>
+                        <th class="break"><bdi>{share.license.clone()}</bdi></th>
+                        <td class="bar-cell">
+                            <svg class="bar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img"
+                                aria-label=format!("{} percent", share.percent)>
+                                <rect width="100" height="6" class="bar-track"/>
+                                <rect width=share.percent.max(1).to_string() height="6" class="bar-fill"/>
+                            </svg>
+                        </td>
+                        <td class="num">{share.count}</td>
+                        <td class="num muted">{format!("{} %", share.percent)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewer_links_keep_only_what_is_set() {
+        let path = "/r/local/demo/app/@sha256:00";
+        assert_eq!(viewer_link(path, &ContentQuery::default()), path);
+        let query = ContentQuery {
+            layer: 1,
+            q: "a b&c".into(),
+            severity: "high".into(),
+            fixed: true,
+            page: 2,
+            ..ContentQuery::default()
+        };
+        assert_eq!(viewer_link(path, &query), format!("{path}?layer=1&q=a%20b%26c&severity=high&fixed=1&page=2"));
+    }
+}
