@@ -58,14 +58,33 @@ pub(crate) fn AttestationBody(attestation: AttestationView) -> impl IntoView {
 }
 
 /// The signatures and attestations of an artifact with their signers, read once the page is
-/// in the browser (the server renders pages from the index alone).
+/// in the browser (the server renders pages from the index alone). The list is created only
+/// after hydration, so the browser never hydrates a resource the server could not render.
 #[component]
 pub fn SignaturesPanel(registry: String, repository: String, digest: String) -> impl IntoView {
-    let base = format!("/r/{registry}/{repository}");
-    let rows = LocalResource::new(move || list_signatures(registry.clone(), repository.clone(), digest.clone()));
+    let (mounted, set_mounted) = signal(false);
+    Effect::new(move |_| set_mounted.set(true));
+    let names = StoredValue::new((registry, repository, digest));
     view! {
         <section class="panel" id="signatures">
             <h2>"Signatures and attestations"</h2>
+            {move || {
+                if mounted.get() {
+                    let (registry, repository, digest) = names.get_value();
+                    view! { <SignatureList registry repository digest/> }.into_any()
+                } else {
+                    view! { <p class="loading">"Reading signatures…"</p> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn SignatureList(registry: String, repository: String, digest: String) -> impl IntoView {
+    let base = format!("/r/{registry}/{repository}");
+    let rows = LocalResource::new(move || list_signatures(registry.clone(), repository.clone(), digest.clone()));
+    view! {
             <Suspense fallback=|| view! { <p class="loading">"Reading signatures…"</p> }>
                 {
                     let base = base.clone();
@@ -97,6 +116,5 @@ pub fn SignaturesPanel(registry: String, repository: String, digest: String) -> 
                     }
                 }
             </Suspense>
-        </section>
     }
 }
