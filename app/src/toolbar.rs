@@ -61,8 +61,13 @@ pub fn FilterBar(
 /// Previous / "Page n of m" / next links for a list at `path`.
 #[component]
 pub fn Pager(path: String, filter: String, sort: String, page: usize, pages: usize) -> impl IntoView {
-    let previous = (page > 0).then(|| list_link(&path, &filter, &sort, page - 1));
-    let next = (page + 1 < pages).then(|| list_link(&path, &filter, &sort, page + 1));
+    page_links(page, pages, |page| list_link(&path, &filter, &sort, page))
+}
+
+/// The pager's markup: `link(n)` is the address of page `n`; nothing when there is one page.
+pub fn page_links(page: usize, pages: usize, link: impl Fn(usize) -> String) -> AnyView {
+    let previous = (page > 0).then(|| link(page - 1));
+    let next = (page + 1 < pages).then(|| link(page + 1));
     if previous.is_none() && next.is_none() {
         return ().into_any();
     }

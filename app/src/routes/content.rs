@@ -12,7 +12,7 @@ use crate::components::ErrorView;
 use crate::model::{ContentBody, ContentQuery, ContentsView, LicenseShare, SbomView, human_size};
 use crate::routes::scan::ScanBody;
 use crate::routes::signatures::{AttestationBody, SignatureBody};
-use crate::toolbar::encode;
+use crate::toolbar::{encode, page_links};
 
 /// `path?layer=…&q=…` for a viewer state (empty fields left out).
 pub(crate) fn viewer_link(path: &str, query: &ContentQuery) -> String {
@@ -128,18 +128,7 @@ pub(crate) fn fact(label: &'static str, value: Option<String>) -> Option<impl In
 /// Previous / next links keeping the rest of the viewer state.
 #[component]
 pub(crate) fn ViewerPager(path: String, query: ContentQuery, page: usize, pages: usize) -> impl IntoView {
-    let link = |page: usize| viewer_link(&path, &ContentQuery { page, ..query.clone() });
-    let previous = (page > 0).then(|| link(page - 1));
-    let next = (page + 1 < pages).then(|| link(page + 1));
-    (previous.is_some() || next.is_some()).then(|| {
-        view! {
-            <nav class="pager" aria-label="Pages">
-                {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
-                <span class="muted">{format!("Page {} of {}", page + 1, pages.max(1))}</span>
-                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
-            </nav>
-        }
-    })
+    page_links(page, pages, |page| viewer_link(&path, &ContentQuery { page, ..query.clone() }))
 }
 
 const PACKAGE_SORTS: &[(&str, &str)] =

@@ -108,13 +108,7 @@ fn scan_ref(scan: &ArtifactDoc) -> ScanRef {
         digest: scan.digest.clone(),
         created: scan.created.map(|date| date.to_rfc3339()),
         artifact_type: scan.artifact_type.clone(),
-        counts: scan.scan_findings.as_ref().map(|found| VulnerabilityCounts {
-            critical: found.critical,
-            high: found.high,
-            medium: found.medium,
-            low: found.low,
-            unknown: found.unknown,
-        }),
+        counts: scan.scan_findings.as_ref().map(super::views::vulnerability_counts),
     }
 }
 

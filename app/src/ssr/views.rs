@@ -46,13 +46,7 @@ fn summary_badges(
         attestations: count("attestation"),
         expired: end_of_life.as_deref().is_some_and(|date| date < today),
         end_of_life,
-        vulnerabilities: summary.vulnerabilities.as_ref().map(|found| crate::model::VulnerabilityCounts {
-            critical: found.critical,
-            high: found.high,
-            medium: found.medium,
-            low: found.low,
-            unknown: found.unknown,
-        }),
+        vulnerabilities: summary.vulnerabilities.as_ref().map(vulnerability_counts),
     }
 }
 
@@ -75,6 +69,17 @@ pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> crate::model:
         artifact: related(&node.artifact),
         annotations: annotation_list(&node.artifact.annotations),
         referrers: node.referrers.into_iter().map(referrer_node).collect(),
+    }
+}
+
+/// A scan's findings as the pages show them.
+pub(crate) fn vulnerability_counts(found: &ocicat_catalog::Vulnerabilities) -> crate::model::VulnerabilityCounts {
+    crate::model::VulnerabilityCounts {
+        critical: found.critical,
+        high: found.high,
+        medium: found.medium,
+        low: found.low,
+        unknown: found.unknown,
     }
 }
 
