@@ -17,7 +17,7 @@ mod writer;
 
 pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
 pub use error::{CatalogError, Result};
-pub use reader::{Catalog, RegistryCounts, RepositoryPage, RepositorySort};
+pub use reader::{Catalog, MAX_REPOSITORY_ARTIFACTS, RegistryCounts, RepositoryPage, RepositorySort};
 pub use referrers::{ReferrerNode, ReferrerQuery, ReferrerTree};
 pub use schema::SCHEMA_VERSION;
 pub use scope::{Scope, ScopePattern};

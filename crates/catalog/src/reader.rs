@@ -13,8 +13,9 @@ use crate::error::{CatalogError, Result, index_error};
 use crate::schema::{FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
 use crate::scope::Scope;
 
-/// Most artifacts one repository listing returns.
-const MAX_REPOSITORY_ARTIFACTS: usize = 10_000;
+/// Most artifacts one repository listing returns (a repository with 10⁴ referrers on one
+/// image must still be planned whole).
+pub const MAX_REPOSITORY_ARTIFACTS: usize = 100_000;
 
 /// The read handle of the catalog; cheap to clone.
 #[derive(Clone)]

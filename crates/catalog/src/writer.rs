@@ -41,6 +41,7 @@ enum Operation {
     UpsertRepository { repository: RepositoryDoc, changed: Vec<ArtifactDoc>, removed: Vec<String> },
     Checkpoint(CrawlCheckpoint),
     RemoveRepository { registry: String, repository: String },
+    RemoveArtifacts { registry: String, repository: String, digests: Vec<String> },
     Flush(oneshot::Sender<Result<()>>),
     Close(oneshot::Sender<Result<()>>),
 }
@@ -107,6 +108,17 @@ impl CatalogWriter {
     pub async fn remove_repository(&self, registry: &str, repository: &str) -> Result<()> {
         self.send(Operation::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() })
             .await
+    }
+
+    /// Removes artifacts the registry confirmed deleted (the next crawl of the repository
+    /// updates its summary and the referrer counts of what they were attached to).
+    pub async fn remove_artifacts(&self, registry: &str, repository: &str, digests: Vec<String>) -> Result<()> {
+        self.send(Operation::RemoveArtifacts {
+            registry: registry.to_owned(),
+            repository: repository.to_owned(),
+            digests,
+        })
+        .await
     }
 
     /// Commits everything sent so far and waits until readers see it.
@@ -242,6 +254,12 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
         Operation::RemoveRepository { registry, repository } => {
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &repository_key(&registry, &repository)));
             1
+        }
+        Operation::RemoveArtifacts { registry, repository, digests } => {
+            for digest in &digests {
+                delete_artifact(index_writer, fields, &artifact_key(&registry, &repository, digest));
+            }
+            digests.len()
         }
         Operation::Flush(_) | Operation::Close(_) => 0,
     }

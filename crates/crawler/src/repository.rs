@@ -10,7 +10,7 @@ use ocicat_oci::{Client, Digest, ManifestBody, OciError, media_types};
 use crate::mapping::artifact_doc;
 
 /// Most manifests indexed per repository.
-const MAX_MANIFESTS_PER_REPOSITORY: usize = 10_000;
+const MAX_MANIFESTS_PER_REPOSITORY: usize = 20_000;
 /// Largest config blob fetched for display and platform detection.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 

@@ -1,0 +1,517 @@
+//! Carrying out a stored plan against the registries, item by item in plan order: each target
+//! re-checked with HEAD right before its DELETE (a moved tag is left alone), 404 counted as done,
+//! what depends on a failed item skipped, the catalog updated only after the registry confirmed,
+//! progress saved so an interrupted run resumes, every step in the audit log.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ocicat_catalog::{Catalog, CatalogWriter};
+use ocicat_crawler::{RefreshRequest, RegistrySource, StatusBoard};
+use ocicat_oci::{DeleteOutcome, Digest, OciError};
+
+use crate::model::{AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, TagDeletion};
+use crate::store::Store;
+
+/// Progress is saved at least this often (and at the end), not after every item: a resumed run
+/// re-checks every item with HEAD anyway, so a lost save costs requests, never correctness.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The registries, catalog and store an execution works with; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) sources: Arc<HashMap<String, RegistrySource>>,
+    pub(crate) catalog: Catalog,
+    pub(crate) writer: CatalogWriter,
+    pub(crate) board: StatusBoard,
+    pub(crate) store: Store,
+    /// Per registry: whether removing a tag alone worked (learnt by trying).
+    pub(crate) tag_deletion: Arc<Mutex<BTreeMap<String, TagDeletion>>>,
+    /// Plans being executed now (one run per plan at a time).
+    pub(crate) running: Arc<Mutex<HashSet<String>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("registries", &self.sources.len()).finish_non_exhaustive()
+    }
+}
+
+/// A failure of the whole execution (items fail one by one in the report instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// No stored plan has this id.
+    #[error("no plan {0}")]
+    NoPlan(String),
+    /// The plan is being executed already.
+    #[error("plan {0} is being executed already")]
+    Busy(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl Engine {
+    /// An engine over these registries.
+    pub fn new(
+        sources: Vec<RegistrySource>,
+        catalog: Catalog,
+        writer: CatalogWriter,
+        board: StatusBoard,
+        store: Store,
+    ) -> Engine {
+        Engine {
+            sources: Arc::new(sources.into_iter().map(|source| (source.name.clone(), source)).collect()),
+            catalog,
+            writer,
+            board,
+            store,
+            tag_deletion: Arc::default(),
+            running: Arc::default(),
+        }
+    }
+
+    /// The audit log, plans and retention runs.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The catalog plans are computed from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The configured registry names.
+    pub fn registries(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.sources.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// What each registry is known to do with a tag-only delete.
+    pub fn tag_deletion(&self) -> BTreeMap<String, TagDeletion> {
+        self.tag_deletion.lock().map(|known| known.clone()).unwrap_or_default()
+    }
+
+    /// Writes one audit line; a failure is logged loudly (the delete already happened).
+    pub async fn audit(&self, entry: AuditEntry) {
+        if let Err(error) = self.store.append(entry).await {
+            tracing::error!(%error, "cannot write the audit log");
+        }
+    }
+
+    /// Executes plan `id` to the end as `actor`, resuming where an earlier run stopped.
+    #[tracing::instrument(skip(self), fields(plan.id = %id, actor = %actor))]
+    pub async fn execute(&self, id: &str, actor: &str) -> Result<Execution, ExecuteError> {
+        {
+            let mut running = self.running.lock().map_err(|_| ExecuteError::Busy(id.to_owned()))?;
+            if !running.insert(id.to_owned()) {
+                return Err(ExecuteError::Busy(id.to_owned()));
+            }
+        }
+        let outcome = self.run(id, actor).await;
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(id);
+        }
+        outcome
+    }
+
+    async fn run(&self, id: &str, actor: &str) -> Result<Execution, ExecuteError> {
+        let mut execution = self.store.execution(id).await?.ok_or_else(|| ExecuteError::NoPlan(id.to_owned()))?;
+        if matches!(execution.state, ExecutionState::Done) {
+            return Ok(execution);
+        }
+        if execution.results.len() != execution.plan.items.len() {
+            execution.results = execution.plan.items.iter().map(pending).collect();
+        }
+        execution.state = ExecutionState::Running;
+        execution.executed_by = Some(actor.to_owned());
+        execution.started.get_or_insert_with(Utc::now);
+        execution.message = None;
+        self.store.save_execution(&execution).await?;
+        self.audit(entry(actor, "execute", None, &execution.plan.id, "started", Some(summary(&execution.plan)))).await;
+        let mut last_save = Instant::now();
+        let mut refused: HashMap<String, String> = HashMap::new();
+        let decided = self.leave_moved_targets(&mut execution, actor).await;
+        for index in 0..execution.plan.items.len() {
+            if execution.results[index].outcome.is_done() || decided.contains(&index) {
+                continue;
+            }
+            let item = execution.plan.items[index].clone();
+            let result = if let Some(message) = refused.get(&item.registry) {
+                failed(&item, message.clone())
+            } else if let Some(blocker) = blocker(&execution, index) {
+                let mut result = pending(&item);
+                result.outcome = Outcome::Skipped;
+                result.message = Some(format!("kept because {blocker} was not deleted"));
+                result
+            } else {
+                let result = match execution.plan.mode {
+                    Mode::Manifests => self.delete_manifest(&item).await,
+                    Mode::TagOnly => self.delete_tag(&item).await,
+                };
+                if let (Outcome::Failed, Some(message)) = (result.outcome, &result.message)
+                    && message.contains("deletion is disabled")
+                {
+                    refused.insert(item.registry.clone(), message.clone());
+                }
+                result
+            };
+            if result.outcome.is_done() && execution.plan.mode == Mode::Manifests {
+                let removed =
+                    self.writer.remove_artifacts(&item.registry, &item.repository, vec![item.digest.clone()]).await;
+                if let Err(error) = removed {
+                    tracing::error!(%error, item.digest = %item.digest, "cannot remove a deleted artifact from the index");
+                }
+            }
+            let action = if execution.plan.mode == Mode::TagOnly { "delete-tag" } else { "delete" };
+            let mut line = entry(actor, action, Some(&item), &execution.plan.id, outcome_word(result.outcome), None);
+            line.detail = result.message.clone();
+            self.audit(line).await;
+            execution.results[index] = result;
+            if last_save.elapsed() >= SAVE_EVERY {
+                self.store.save_execution(&execution).await?;
+                last_save = Instant::now();
+            }
+        }
+        execution.rewrites = self.rewrite_fallback_indexes(&execution, actor).await;
+        self.reindex(&execution).await;
+        let deleted_any = execution.results.iter().any(|result| result.outcome == Outcome::Deleted);
+        execution.state = if execution.results.iter().all(|result| result.outcome.is_done())
+            && execution.rewrites.iter().all(|rewrite| rewrite.outcome.is_done())
+        {
+            ExecutionState::Done
+        } else if !refused.is_empty() && !deleted_any {
+            execution.message = refused.values().next().cloned();
+            ExecutionState::Refused
+        } else {
+            ExecutionState::Partial
+        };
+        execution.finished = Some(Utc::now());
+        self.store.save_execution(&execution).await?;
+        let counts = execution.counts();
+        let detail = counts.iter().map(|(outcome, n)| format!("{n} {}", outcome_word(*outcome))).collect::<Vec<_>>();
+        let state = serde_json::to_value(execution.state).ok().and_then(|v| v.as_str().map(str::to_owned));
+        self.audit(entry(
+            actor,
+            "execute",
+            None,
+            &execution.plan.id,
+            state.as_deref().unwrap_or("finished"),
+            Some(detail.join(", ")),
+        ))
+        .await;
+        tracing::info!(plan.state = ?execution.state, "plan executed");
+        Ok(execution)
+    }
+
+    /// Before anything is deleted: targets whose tag moved (or went) since the plan stay, and so
+    /// does everything that came into the plan with them. Returns the items so decided.
+    async fn leave_moved_targets(&self, execution: &mut Execution, actor: &str) -> HashSet<usize> {
+        let mut decided = HashSet::new();
+        if execution.plan.mode != Mode::Manifests {
+            return decided;
+        }
+        let mut left: HashMap<String, String> = HashMap::new();
+        for index in 0..execution.plan.items.len() {
+            let item = &execution.plan.items[index];
+            let (Some(tag), Some(client)) = (&item.tag, self.client(&item.registry)) else { continue };
+            if execution.results[index].outcome.is_done() {
+                continue;
+            }
+            if let Err(OciError::NotFound { .. }) = client.head_manifest(&item.repository, &item.digest).await {
+                continue;
+            }
+            let now = match client.head_manifest(&item.repository, tag).await {
+                Ok(Some(now)) if now.to_string() == item.digest => continue,
+                Ok(now) => now.map_or_else(|| "an unknown digest".to_owned(), |digest| format!("points at {digest}")),
+                Err(OciError::NotFound { .. }) => "was removed".to_owned(),
+                Err(_) => continue,
+            };
+            let mut result = pending(item);
+            result.outcome = Outcome::TagMoved;
+            result.message = Some(format!("tag {tag} {now} since the plan; not deleted"));
+            left.insert(item.digest.clone(), tag.clone());
+            execution.results[index] = result;
+            decided.insert(index);
+        }
+        loop {
+            let mut changed = false;
+            for (index, item) in execution.plan.items.iter().enumerate() {
+                let Some(parent) = item.reason.parent() else { continue };
+                if decided.contains(&index) || !left.contains_key(parent) {
+                    continue;
+                }
+                let tag = left[parent].clone();
+                let mut result = pending(item);
+                result.outcome = Outcome::Skipped;
+                result.message = Some(format!("comes with {parent}, whose tag {tag} moved; not deleted"));
+                execution.results[index] = result;
+                left.insert(item.digest.clone(), tag);
+                decided.insert(index);
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut lines = Vec::new();
+        for index in &decided {
+            let (item, result) = (&execution.plan.items[*index], &execution.results[*index]);
+            let mut line = entry(actor, "delete", Some(item), &execution.plan.id, outcome_word(result.outcome), None);
+            line.detail = result.message.clone();
+            lines.push(line);
+        }
+        for line in lines {
+            self.audit(line).await;
+        }
+        decided
+    }
+
+    fn client(&self, registry: &str) -> Option<&ocicat_oci::Client> {
+        self.sources.get(registry).map(|source| &source.client)
+    }
+
+    async fn delete_manifest(&self, item: &PlanItem) -> ItemResult {
+        let Some(client) = self.client(&item.registry) else {
+            return failed(item, format!("registry {} is not configured any more", item.registry));
+        };
+        let digest: Digest = match item.digest.parse() {
+            Ok(digest) => digest,
+            Err(error) => return failed(item, format!("bad digest in the plan: {error}")),
+        };
+        let mut result = pending(item);
+        match client.head_manifest(&item.repository, &item.digest).await {
+            Err(OciError::NotFound { .. }) => {
+                result.outcome = Outcome::AlreadyGone;
+                return result;
+            }
+            Err(error) => return failed(item, format!("cannot check it before deleting: {error}")),
+            Ok(_) => {}
+        }
+        if let Some(tag) = &item.tag {
+            match client.head_manifest(&item.repository, tag).await {
+                Ok(Some(now)) if now.to_string() == item.digest => {}
+                Ok(now) => {
+                    result.outcome = Outcome::TagMoved;
+                    let now = now.map_or_else(|| "an unknown digest".to_owned(), |digest| digest.to_string());
+                    result.message = Some(format!("tag {tag} now points at {now}; not deleted"));
+                    return result;
+                }
+                Err(OciError::NotFound { .. }) => {
+                    result.outcome = Outcome::TagMoved;
+                    result.message = Some(format!("tag {tag} was removed since the plan; not deleted"));
+                    return result;
+                }
+                Err(error) => return failed(item, format!("cannot check tag {tag}: {error}")),
+            }
+        }
+        match client.delete_manifest(&item.repository, &digest).await {
+            Ok(DeleteOutcome::Deleted) => result.outcome = Outcome::Deleted,
+            Ok(DeleteOutcome::AlreadyGone) => result.outcome = Outcome::AlreadyGone,
+            Err(OciError::Unsupported { .. }) => {
+                return failed(
+                    item,
+                    format!(
+                        "registry {} refuses deletes (deletion is disabled: distribution needs \
+                         storage.delete.enabled: true); nothing was deleted there",
+                        item.registry
+                    ),
+                );
+            }
+            Err(error) => return failed(item, format!("delete failed: {error}")),
+        }
+        result
+    }
+
+    async fn delete_tag(&self, item: &PlanItem) -> ItemResult {
+        let Some(client) = self.client(&item.registry) else {
+            return failed(item, format!("registry {} is not configured any more", item.registry));
+        };
+        let Some(tag) = &item.tag else { return failed(item, "a tag-only item without a tag".into()) };
+        let mut result = pending(item);
+        match client.head_manifest(&item.repository, tag).await {
+            Ok(Some(now)) if now.to_string() == item.digest => {}
+            Err(OciError::NotFound { .. }) => {
+                result.outcome = Outcome::AlreadyGone;
+                return result;
+            }
+            Ok(now) => {
+                result.outcome = Outcome::TagMoved;
+                let now = now.map_or_else(|| "an unknown digest".to_owned(), |digest| digest.to_string());
+                result.message = Some(format!("tag {tag} now points at {now}; not removed"));
+                return result;
+            }
+            Err(error) => return failed(item, format!("cannot check tag {tag}: {error}")),
+        }
+        let learnt = match client.delete_tag(&item.repository, tag).await {
+            Ok(DeleteOutcome::Deleted) => {
+                result.outcome = Outcome::Deleted;
+                TagDeletion::Supported
+            }
+            Ok(DeleteOutcome::AlreadyGone) => {
+                result.outcome = Outcome::AlreadyGone;
+                TagDeletion::Supported
+            }
+            Err(OciError::Unsupported { .. }) => {
+                result = failed(
+                    item,
+                    format!(
+                        "registry {} cannot remove a tag alone (deletion is disabled for tags); delete the \
+                         manifest instead, which removes every tag on it",
+                        item.registry
+                    ),
+                );
+                TagDeletion::Unsupported
+            }
+            Err(error) => return failed(item, format!("removing the tag failed: {error}")),
+        };
+        if let Ok(mut known) = self.tag_deletion.lock() {
+            known.insert(item.registry.clone(), learnt);
+        }
+        result
+    }
+
+    /// Pushes the fallback indexes of subjects that stay without the referrers now deleted.
+    async fn rewrite_fallback_indexes(&self, execution: &Execution, actor: &str) -> Vec<ItemResult> {
+        let done: HashSet<(&str, &str)> = execution
+            .results
+            .iter()
+            .filter(|result| result.outcome.is_done())
+            .map(|result| (result.repository.as_str(), result.digest.as_str()))
+            .collect();
+        let mut results = Vec::new();
+        for rewrite in &execution.plan.fallback_rewrites {
+            let mut result = ItemResult {
+                registry: rewrite.registry.clone(),
+                repository: rewrite.repository.clone(),
+                digest: rewrite.subject.clone(),
+                tag: Some(rewrite.tag.clone()),
+                outcome: Outcome::AlreadyGone,
+                message: None,
+            };
+            let (Some(client), Ok(subject)) = (self.client(&rewrite.registry), rewrite.subject.parse::<Digest>())
+            else {
+                continue;
+            };
+            for referrer in rewrite.remove.iter().filter(|r| done.contains(&(rewrite.repository.as_str(), r.as_str())))
+            {
+                let Ok(referrer) = referrer.parse::<Digest>() else { continue };
+                match client.remove_from_fallback_index(&rewrite.repository, &subject, &referrer).await {
+                    Ok(true) => result.outcome = Outcome::Deleted,
+                    Ok(false) => {}
+                    Err(error) => {
+                        result.outcome = Outcome::Failed;
+                        result.message = Some(format!("cannot rewrite {}: {error}", rewrite.tag));
+                        break;
+                    }
+                }
+            }
+            let mut line =
+                entry(actor, "rewrite-fallback", None, &execution.plan.id, outcome_word(result.outcome), None);
+            line.registry = Some(rewrite.registry.clone());
+            line.repository = Some(rewrite.repository.clone());
+            line.digest = Some(rewrite.subject.clone());
+            line.tags = vec![rewrite.tag.clone()];
+            line.detail = result.message.clone().or_else(|| Some(format!("removed {}", rewrite.remove.join(", "))));
+            self.audit(line).await;
+            results.push(result);
+        }
+        results
+    }
+
+    /// Crawls every touched repository again, so summaries and the referrer counts of what the
+    /// deleted artifacts were attached to are right, then commits.
+    async fn reindex(&self, execution: &Execution) {
+        let touched: HashSet<(&str, &str)> =
+            execution.plan.items.iter().map(|item| (item.registry.as_str(), item.repository.as_str())).collect();
+        for (registry, repository) in touched {
+            let Some(source) = self.sources.get(registry) else { continue };
+            let request = RefreshRequest::now(repository);
+            if let Err(error) =
+                ocicat_crawler::refresh_repository(source, &self.catalog, &self.writer, &self.board, &request).await
+            {
+                tracing::warn!(registry.name = %registry, repo.name = %repository, %error, "refresh after delete failed");
+            }
+        }
+        if let Err(error) = self.writer.flush().await {
+            tracing::error!(%error, "cannot commit the index after deleting");
+        }
+    }
+}
+
+/// The first item that had to go before `index` and did not.
+fn blocker(execution: &Execution, index: usize) -> Option<String> {
+    let item = &execution.plan.items[index];
+    if execution.plan.mode == Mode::TagOnly {
+        return None;
+    }
+    execution.plan.items[..index].iter().zip(&execution.results).find_map(|(earlier, result)| {
+        let first = earlier.registry == item.registry
+            && earlier.repository == item.repository
+            && item.after.contains(&earlier.digest);
+        (first && !result.outcome.is_done()).then(|| earlier.digest.clone())
+    })
+}
+
+fn pending(item: &PlanItem) -> ItemResult {
+    ItemResult {
+        registry: item.registry.clone(),
+        repository: item.repository.clone(),
+        digest: item.digest.clone(),
+        tag: item.tag.clone(),
+        outcome: Outcome::Pending,
+        message: None,
+    }
+}
+
+fn failed(item: &PlanItem, message: String) -> ItemResult {
+    ItemResult { outcome: Outcome::Failed, message: Some(message), ..pending(item) }
+}
+
+/// The word the audit log and reports use for an outcome.
+pub fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pending => "pending",
+        Outcome::Deleted => "deleted",
+        Outcome::AlreadyGone => "already_gone",
+        Outcome::TagMoved => "tag_moved",
+        Outcome::Skipped => "skipped",
+        Outcome::Failed => "failed",
+    }
+}
+
+/// One audit line about `item` (or the whole plan).
+pub(crate) fn entry(
+    actor: &str,
+    action: &str,
+    item: Option<&PlanItem>,
+    plan_id: &str,
+    outcome: &str,
+    detail: Option<String>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at: Utc::now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        registry: item.map(|item| item.registry.clone()),
+        repository: item.map(|item| item.repository.clone()),
+        digest: item.map(|item| item.digest.clone()),
+        tags: item.map(|item| item.tags.clone()).unwrap_or_default(),
+        plan_id: Some(plan_id.to_owned()),
+        outcome: outcome.to_owned(),
+        detail,
+    }
+}
+
+/// "3 manifests, 2 tags, 1.2 MB" for audit lines.
+pub(crate) fn summary(plan: &Plan) -> String {
+    let query = plan.query.as_ref().map(|query| format!(" from search {query:?}")).unwrap_or_default();
+    format!(
+        "{} manifests, {} tags, {} bytes in {} repositories{query}",
+        plan.totals.manifests, plan.totals.tags, plan.totals.bytes, plan.totals.repositories
+    )
+}

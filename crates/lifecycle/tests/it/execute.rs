@@ -1,0 +1,219 @@
+//! Executing plans against distribution 2.8.2: referrers before subjects, the fallback index
+//! rewritten, the index updated, a moved tag left alone, an interrupted run resumed, a
+//! registry with deletion disabled refused with nothing deleted, and the audit log written.
+
+use chrono::Utc;
+use ocicat_lifecycle::{ExecutionState, Outcome, PlanRequest, TargetSpec};
+use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
+
+use crate::support::{Repo, World};
+
+const SBOM: &str = "application/spdx+json";
+const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+fn request(reference: &str) -> PlanRequest {
+    PlanRequest {
+        targets: vec![TargetSpec {
+            registry: "local".into(),
+            repository: "team/app".into(),
+            reference: reference.into(),
+        }],
+        query: None,
+        tag_only: false,
+    }
+}
+
+fn operator() -> ocicat_access::Principal {
+    ocicat_access::Principal {
+        user: Some("ops".into()),
+        grants: vec![ocicat_access::Grant {
+            role: ocicat_access::Role::Maintainer,
+            registry: "*".into(),
+            repositories: "**".into(),
+        }],
+    }
+}
+
+async fn saved_plan(world: &World, request: &PlanRequest) -> String {
+    let plan = world.engine.plan_for(&operator(), request, Utc::now()).await.unwrap();
+    world.engine.save_plan(plan).await.unwrap().plan.id
+}
+
+#[tokio::test]
+async fn a_referrer_goes_before_its_subject_stays_the_fallback_index_is_rewritten_and_the_index_follows() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("app", Some("1.0")).await;
+    let signature = repo.referrer(&image, SIGNATURE, "image-sig").await;
+    let sbom = repo.referrer(&image, SBOM, "sbom").await;
+    let sbom_signature = repo.referrer(&sbom, SIGNATURE, "sbom-sig").await;
+    let world = World::crawl(&registry.url()).await;
+    let before = world.catalog.artifact("local", "team/app", &image).unwrap().unwrap();
+    assert_eq!(before.referrers.counts.get("sbom"), Some(&1));
+
+    let id = saved_plan(&world, &request(&sbom)).await;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Done, "{execution:#?}");
+    assert_eq!(execution.results.len(), 3, "signature, fallback index of the SBOM, SBOM");
+    assert!(execution.results.iter().all(|result| result.outcome == Outcome::Deleted));
+    assert!(!repo.has(&sbom).await && !repo.has(&sbom_signature).await);
+    assert!(repo.has(&image).await && repo.has(&signature).await, "the subject and its other referrer stay");
+    let listed: Vec<String> =
+        repo.fallback_list(&image).await.iter().map(|d| d["digest"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(listed, std::slice::from_ref(&signature), "the fallback index lists only what is left");
+    assert_eq!(execution.rewrites.len(), 1);
+    assert_eq!(execution.rewrites[0].outcome, Outcome::Deleted);
+
+    assert!(world.catalog.artifact("local", "team/app", &sbom).unwrap().is_none());
+    assert!(world.catalog.artifact("local", "team/app", &sbom_signature).unwrap().is_none());
+    let after = world.catalog.artifact("local", "team/app", &image).unwrap().unwrap();
+    assert_eq!(after.referrers.counts.get("sbom"), None, "the subject's counts were crawled again");
+
+    // The audit log: plan, start, each delete in order (signature first), the rewrite, the end.
+    let log = world.store.audit(None, 100).await.unwrap();
+    let mut log: Vec<_> = log.into_iter().rev().collect();
+    log.retain(|entry| entry.plan_id.as_deref() == Some(id.as_str()));
+    let actions: Vec<(&str, &str)> = log.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("plan", "planned"),
+            ("execute", "started"),
+            ("delete", "deleted"),
+            ("delete", "deleted"),
+            ("delete", "deleted"),
+            ("rewrite-fallback", "deleted"),
+            ("execute", "done")
+        ]
+    );
+    assert_eq!(log[2].digest.as_deref(), Some(sbom_signature.as_str()), "the signature of the SBOM first");
+    assert_eq!(log[3].tags, [sbom.replacen(':', "-", 1)], "then the SBOM's own fallback index");
+    assert_eq!(log[4].digest.as_deref(), Some(sbom.as_str()));
+    assert!(log.iter().all(|entry| entry.actor == "ops"));
+
+    // Executing again is harmless: everything is done.
+    let again = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(again.state, ExecutionState::Done);
+}
+
+#[tokio::test]
+async fn a_tag_moved_after_the_plan_keeps_its_old_image_and_what_came_with_it() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let old = repo.image("old", Some("1.0")).await;
+    let old_sbom = repo.referrer(&old, SBOM, "old-sbom").await;
+    let world = World::crawl(&registry.url()).await;
+    let id = saved_plan(&world, &request("1.0")).await;
+
+    let new = repo.image("new", None).await;
+    repo.tag(&new, "1.0").await;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Partial);
+    let result = execution.results.iter().find(|result| result.digest == old).unwrap();
+    assert_eq!(result.outcome, Outcome::TagMoved);
+    assert!(result.message.as_deref().unwrap().contains(&new), "{result:?}");
+    let sbom_result = execution.results.iter().find(|result| result.digest == old_sbom).unwrap();
+    assert_eq!(sbom_result.outcome, Outcome::Skipped);
+    assert!(repo.has(&old).await && repo.has(&old_sbom).await && repo.has(&new).await, "nothing deleted");
+}
+
+#[tokio::test]
+async fn an_interrupted_delete_resumes_and_counts_what_is_gone_as_done() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("app", Some("2.0")).await;
+    let referrers = [
+        repo.referrer(&image, SBOM, "a").await,
+        repo.referrer(&image, SIGNATURE, "b").await,
+        repo.referrer(&image, SIGNATURE, "c").await,
+    ];
+    let world = World::crawl(&registry.url()).await;
+    let id = saved_plan(&world, &request("2.0")).await;
+    // The process died after marking the plan running and deleting the first two items.
+    let mut stored = world.store.execution(&id).await.unwrap().unwrap();
+    stored.state = ExecutionState::Running;
+    world.store.save_execution(&stored).await.unwrap();
+    for item in &stored.plan.items[..2] {
+        repo.client.delete_manifest("team/app", &item.digest.parse().unwrap()).await.unwrap();
+    }
+
+    let restarted = world.restarted();
+    let waiting = world.store.executions_in_state(ExecutionState::Running).await.unwrap();
+    assert_eq!(waiting.iter().map(|e| e.plan.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    let execution = restarted.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Done);
+    let outcomes: Vec<Outcome> = execution.results.iter().map(|result| result.outcome).collect();
+    assert_eq!(&outcomes[..2], [Outcome::AlreadyGone, Outcome::AlreadyGone]);
+    assert!(outcomes[2..].iter().all(|outcome| *outcome == Outcome::Deleted), "{outcomes:?}");
+    for digest in referrers.iter().chain([&image]) {
+        assert!(!repo.has(digest).await, "{digest} is gone");
+    }
+    assert!(world.store.executions_in_state(ExecutionState::Running).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_registry_with_deletion_disabled_is_refused_clearly_and_nothing_is_deleted() {
+    let registry = Distribution::start(DistributionOptions::anonymous().with_delete_disabled()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("app", Some("1.0")).await;
+    let sbom = repo.referrer(&image, SBOM, "sbom").await;
+    let world = World::crawl(&registry.url()).await;
+    let id = saved_plan(&world, &request("1.0")).await;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Refused);
+    let message = execution.message.as_deref().unwrap();
+    assert!(message.contains("deletion is disabled") && message.contains("nothing was deleted"), "{message}");
+    assert!(execution.results.iter().all(|result| result.outcome == Outcome::Failed));
+    assert!(repo.has(&image).await && repo.has(&sbom).await);
+    assert!(world.catalog.artifact("local", "team/app", &image).unwrap().is_some(), "the index keeps it");
+    assert!(repo.fallback_list(&image).await.len() == 1, "the fallback index is untouched");
+    let log = world.store.audit(None, 100).await.unwrap();
+    assert!(log.iter().any(|entry| entry.action == "execute" && entry.outcome == "refused"));
+}
+
+#[tokio::test]
+async fn removing_only_a_tag_on_distribution_is_refused_and_remembered() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("app", Some("1.0")).await;
+    repo.tag(&image, "stable").await;
+    let world = World::crawl(&registry.url()).await;
+    let tag_only = PlanRequest { tag_only: true, ..request("stable") };
+    let plan = world.engine.plan_for(&operator(), &tag_only, Utc::now()).await.unwrap();
+    assert_eq!((plan.totals.manifests, plan.totals.tags), (0, 1));
+    assert!(plan.warnings.iter().any(|w| w.contains("has not been asked")), "{:?}", plan.warnings);
+    let id = world.engine.save_plan(plan).await.unwrap().plan.id;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Refused, "{execution:#?}");
+    assert!(execution.message.as_deref().unwrap().contains("cannot remove a tag alone"));
+    assert!(repo.has("stable").await && repo.has("1.0").await);
+    let again = world.engine.plan_for(&operator(), &tag_only, Utc::now()).await.unwrap();
+    assert!(again.warnings.iter().any(|w| w.contains("cannot remove a tag alone")), "{:?}", again.warnings);
+    // A principal without the delete right gets no plan at all.
+    let viewer = ocicat_access::Principal { user: Some("v".into()), grants: vec![] };
+    let refused = world.engine.plan_for(&viewer, &request("1.0"), Utc::now()).await.unwrap_err();
+    assert!(refused.to_string().contains("may not delete"), "{refused}");
+}
+
+#[tokio::test]
+async fn ferro_with_the_referrers_api_deletes_the_tree_with_no_fallback_index() {
+    let registry = Ferro::start().await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", false).await;
+    let image = repo.image("app", Some("1.0")).await;
+    let sbom = repo.referrer(&image, SBOM, "sbom").await;
+    let sbom_signature = repo.referrer(&sbom, SIGNATURE, "sbom-sig").await;
+    let keep = repo.image("keep", Some("2.0")).await;
+    let world = World::crawl(&registry.url()).await;
+    let id = saved_plan(&world, &request("1.0")).await;
+    let stored = world.store.execution(&id).await.unwrap().unwrap();
+    let planned: Vec<&str> = stored.plan.items.iter().map(|item| item.digest.as_str()).collect();
+    assert_eq!(planned, [sbom_signature.as_str(), sbom.as_str(), image.as_str()]);
+    assert!(stored.plan.fallback_rewrites.is_empty());
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Done, "{execution:#?}");
+    for digest in [&image, &sbom, &sbom_signature] {
+        assert!(!repo.has(digest).await, "{digest} is gone from ferro");
+        assert!(world.catalog.artifact("local", "team/app", digest).unwrap().is_none());
+    }
+    assert!(repo.has(&keep).await && world.catalog.artifact("local", "team/app", &keep).unwrap().is_some());
+}
