@@ -19,6 +19,8 @@ pub mod plan;
 #[cfg(feature = "engine")]
 pub mod retention;
 #[cfg(feature = "engine")]
+pub mod runs;
+#[cfg(feature = "engine")]
 pub mod service;
 #[cfg(feature = "engine")]
 pub mod store;

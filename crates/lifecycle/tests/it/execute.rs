@@ -217,3 +217,43 @@ async fn ferro_with_the_referrers_api_deletes_the_tree_with_no_fallback_index() 
     }
     assert!(repo.has(&keep).await && world.catalog.artifact("local", "team/app", &keep).unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_retention_dry_run_deletes_nothing_and_a_real_run_keeps_the_newest_and_their_referrers() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let old = repo.image("old", Some("0.9")).await;
+    let old_sbom = repo.referrer(&old, SBOM, "old-sbom").await;
+    let release = repo.image("release", Some("release-1")).await;
+    let world = World::crawl(&registry.url()).await;
+    // Both images were built at the same time; keep_newest 0 makes every untagged-by-rule one stale.
+    let policy: ocicat_lifecycle::retention::RetentionPolicy = toml::from_str(
+        r#"name = "ci"
+registry = "local"
+repositories = "team/*"
+keep_newest = 0
+keep_tags = ["release-*"]"#,
+    )
+    .unwrap();
+    policy.validate().unwrap();
+    let run = world.engine.run_policy(&policy, None, Utc::now()).await;
+    assert!(run.dry_run && run.error.is_none(), "{run:?}");
+    let chosen: Vec<&str> = run.choices.iter().filter(|c| c.delete).map(|c| c.digest.as_str()).collect();
+    assert_eq!(chosen, [old.as_str()]);
+    assert_eq!(run.manifests, 3, "the image, its SBOM and its fallback index");
+    assert_eq!(run.deleted, 0);
+    assert!(repo.has(&old).await && repo.has(&old_sbom).await, "a dry run deletes nothing");
+    let stored = world.store.runs(Some("ci"), 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].choices, run.choices);
+
+    let run = world.engine.run_policy(&policy, Some(false), Utc::now()).await;
+    assert_eq!((run.deleted, run.failed), (3, 0), "{run:?}");
+    assert!(!repo.has(&old).await && !repo.has(&old_sbom).await);
+    assert!(repo.has(&release).await, "the kept tag stays");
+    let log = world.store.audit(None, 100).await.unwrap();
+    let runs: Vec<&str> =
+        log.iter().filter(|entry| entry.action == "retention-run").map(|entry| entry.outcome.as_str()).collect();
+    assert_eq!(runs, ["done", "dry_run"]);
+    assert!(log.iter().any(|entry| entry.actor == "retention:ci" && entry.action == "delete"));
+}
