@@ -186,6 +186,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         AppError::BadRequest(reason) => ("This address is not valid".to_string(), reason.clone()),
         AppError::InvalidQuery { message, .. } => ("This query is not valid".to_string(), message.clone()),
         AppError::Busy(reason) => ("The server is busy".to_string(), reason.clone()),
+        AppError::Conflict(reason) => ("This changed in the meantime".to_string(), reason.clone()),
         AppError::Internal => (
             "Something went wrong on the server".to_string(),
             "The error was logged. Try again in a moment.".to_string(),

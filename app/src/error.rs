@@ -23,6 +23,9 @@ pub enum AppError {
     /// The search query is wrong at `position` (0-based character column).
     #[error("invalid query: {message} (at column {})", position + 1)]
     InvalidQuery { message: String, position: usize },
+    /// What the request acts on changed since it was shown (a delete plan, say); look again.
+    #[error("changed: {0}")]
+    Conflict(String),
     /// The server is too busy for this now (a queue is full); try again shortly.
     #[error("busy: {0}")]
     Busy(String),
@@ -54,6 +57,7 @@ impl AppError {
             AppError::BadRequest(_) | AppError::InvalidQuery { .. } => 400,
             AppError::Unauthorized => 401,
             AppError::Forbidden(_) => 403,
+            AppError::Conflict(_) => 409,
             AppError::Busy(_) => 503,
             AppError::Internal => 500,
             AppError::Transport(_) | AppError::Registry(_) => 502,

@@ -8,6 +8,7 @@ pub mod account;
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod lifecycle;
 pub mod model;
 pub mod routes;
 #[cfg(feature = "ssr")]
@@ -23,9 +24,12 @@ use leptos_router::{SsrMode, path};
 use crate::components::EmptyState;
 use crate::routes::account::{LoginPage, TokensPage, UserMenu};
 use crate::routes::artifact::ArtifactPage;
+use crate::routes::audit::AuditLogPage;
+use crate::routes::delete::{DeletePage, ExecutionPage};
 use crate::routes::home::HomePage;
 use crate::routes::registry::RegistryPage;
 use crate::routes::repository::RepositoryPage;
+use crate::routes::retention::{RetentionPage, RetentionRunPage};
 use crate::routes::search::SearchPage;
 use crate::routes::status::StatusPage;
 
@@ -76,6 +80,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/delete") view=DeletePage ssr=SsrMode::Async/>
+                    <Route path=path!("/plans/:id") view=ExecutionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/retention") view=RetentionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/retention/runs/:id") view=RetentionRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry") view=RegistryPage ssr=SsrMode::Async/>
                     <Route path=path!("/r/:registry/*rest") view=RepositoryOrArtifact ssr=SsrMode::Async/>
                 </Routes>

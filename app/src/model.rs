@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 mod account;
 mod content;
+mod lifecycle;
 mod raw;
 mod run_config;
 mod search;
@@ -14,6 +15,11 @@ pub use content::{
     AttestationView, ContentBody, ContentQuery, ContentsView, DOCUMENT_KINDS, FindingRow, LayerTab, LicenseShare,
     PackageRow, ROWS_PER_PAGE, SbomView, ScanDiff, ScanRef, ScanView, SignatureRow, SignatureView, SignerView,
     content_href, is_http_link,
+};
+pub use lifecycle::{
+    AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
+    Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
+    RetentionView, TagDeletion, TargetSpec, Totals, outcome_label, plan_href, plan_search_href,
 };
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/search", get(search))
         .route("/api/v1/recent", get(recent))
         .merge(crate::api_tokens::router())
+        .merge(crate::lifecycle::router())
 }
 
 async fn list_registries(

@@ -23,6 +23,9 @@ pub struct Config {
     /// Users, roles and sessions; `None` leaves the server open to everyone.
     #[serde(default)]
     pub access: Option<crate::auth::config::AccessConfig>,
+    /// Retention policies (`[[retention]]`).
+    #[serde(default)]
+    pub retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
 }
 
 /// `[server]`
@@ -145,6 +148,21 @@ impl Config {
         }
         if config.crawl.concurrency == 0 || config.crawl.concurrency > 64 {
             bail!("{}: [crawl] concurrency must be between 1 and 64", path.display());
+        }
+        let mut policies = std::collections::HashSet::new();
+        for policy in &config.retention {
+            policy.validate().map_err(|error| anyhow::anyhow!("{}: [[retention]] {error}", path.display()))?;
+            if !policies.insert(policy.name.clone()) {
+                bail!("{}: [[retention]] name {:?} is used twice", path.display(), policy.name);
+            }
+            if policy.registry != "*" && !names.contains(&policy.registry) {
+                bail!(
+                    "{}: [[retention]] {}: registry {:?} is not configured",
+                    path.display(),
+                    policy.name,
+                    policy.registry
+                );
+            }
         }
         if let Some(access) = &config.access {
             let registries: Vec<&str> =

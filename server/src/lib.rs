@@ -7,6 +7,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod lifecycle;
+pub mod lifecycle_cli;
 pub mod metrics;
 pub mod proxy;
 pub mod router;

@@ -54,6 +54,32 @@ enum Command {
         #[command(subcommand)]
         action: ocicat::users_cli::UserAction,
     },
+    /// Plan a delete (printed as JSON, nothing deleted), or with --yes carry it out: the
+    /// targets with everything attached to them, referrers first. Stop `serve` first (it holds
+    /// the index), or use `POST /api/v1/plans` on it instead.
+    Delete {
+        /// registry/repository:tag or registry/repository@sha256:… (several allowed).
+        targets: Vec<String>,
+        /// Everything this search finds, e.g. 'eol < today'.
+        #[arg(long)]
+        query: Option<String>,
+        /// Remove only the tags named, never a manifest (where the registry can).
+        #[arg(long)]
+        tag_only: bool,
+        /// Only print the plan (the default).
+        #[arg(long, conflicts_with = "yes")]
+        plan: bool,
+        /// Delete now, without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Retention policies of the configuration: list them, or run one now.
+    Retention {
+        #[command(subcommand)]
+        action: ocicat::lifecycle_cli::RetentionAction,
+    },
+    /// Print the audit log of deletes, oldest first, as JSON lines.
+    Audit,
 }
 
 #[tokio::main]
@@ -73,6 +99,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Crawl => crawl_once(&config).await,
         Command::Search { query, sort, page } => search(&config, query, sort, page).await,
         Command::User { action } => ocicat::users_cli::run(&config, action),
+        Command::Delete { targets, query, tag_only, plan: _, yes } => {
+            ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
+        }
+        Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,
+        Command::Audit => ocicat::lifecycle_cli::audit(&config).await,
         Command::Serve { listen } => serve(config, listen).await,
     }
 }
@@ -164,6 +195,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         registry_intervals: config.registry_intervals(),
         ..CrawlSettings::default()
     };
+    let lifecycle_sources = sources.clone();
     let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
     let leptos_options = ocicat::state::leptos_options(&config.server.site_root.to_string_lossy());
     let events = ocicat::events::Events::new(event_secrets(&config)?);
@@ -176,7 +208,21 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
             ocicat::auth::Auth::open()
         }
     };
-    let ui = app::ssr::UiState { catalog, board, database: auth.database(), content };
+    let engine = ocicat::lifecycle::open_engine(
+        &config,
+        auth.database(),
+        lifecycle_sources,
+        catalog.clone(),
+        writer.clone(),
+        board.clone(),
+    )
+    .await?;
+    let resumed = engine.resume_interrupted().await?;
+    if resumed > 0 {
+        tracing::info!(plans = resumed, "resuming interrupted deletes");
+    }
+    engine.schedule(config.retention.clone(), shutdown.clone());
+    let ui = app::ssr::UiState { catalog, board, database: auth.database(), content, lifecycle: Some(engine) };
     let state = AppState { leptos_options, ui, crawler: Arc::new(crawler), events, auth };
     let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener =

@@ -11,6 +11,13 @@ pub struct SessionView {
     pub access: bool,
     /// True when the viewer may administer some registry (sees crawl internals).
     pub admin: bool,
+    /// True when the viewer may delete somewhere (sees delete buttons, audit and retention).
+    #[serde(default)]
+    pub can_delete: bool,
+    /// The session's anti-CSRF token, for deletes sent over the JSON API with the cookie
+    /// (header `X-CSRF-Token`); empty without a session.
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// One API token as its owner sees it: never the secret.

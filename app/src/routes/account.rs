@@ -16,9 +16,10 @@ pub fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match who.await {
-                    Ok(SessionView { access: true, user: Some(user), .. }) => view! {
+                    Ok(SessionView { access: true, user: Some(user), can_delete, .. }) => view! {
                         <div class="usermenu">
                             <span class="username" title="Signed in">{user}</span>
+                            {can_delete.then(|| view! { <a href="/audit">"Audit log"</a><a href="/retention">"Retention"</a> })}
                             <a href="/tokens">"API tokens"</a>
                             <form method="post" action="/auth/logout">
                                 <button type="submit" class="linkish">"Sign out"</button>

@@ -8,9 +8,10 @@ use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
     Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
-    json_array, raw_json_href,
+    json_array, plan_href, raw_json_href,
 };
 use crate::routes::content::ContentPanel;
+use crate::routes::delete::IfCanDelete;
 use crate::routes::referrers::ReferrersPanel;
 use crate::routes::signatures::SignaturesPanel;
 
@@ -40,6 +41,8 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let pull = format!("docker pull {}/{}@{}", artifact.host, artifact.repository, artifact.digest);
     let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
     let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
+    let reference = artifact.tags.first().unwrap_or(&artifact.digest);
+    let delete_href = plan_href(&artifact.registry, &artifact.repository, reference);
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Registries"</a><span>"/"</span>
@@ -50,6 +53,9 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         <section class="page-head artifact-head">
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
+            <IfCanDelete>
+                <p class="page-actions"><a class="button danger" href=delete_href.clone()>"Delete…"</a></p>
+            </IfCanDelete>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
         </section>
         <section class="panel">

@@ -2,11 +2,14 @@
 
 pub mod account;
 pub mod artifact;
+pub mod audit;
 pub mod content;
+pub mod delete;
 pub mod home;
 pub mod referrers;
 pub mod registry;
 pub mod repository;
+pub mod retention;
 pub mod scan;
 pub mod search;
 pub mod signatures;

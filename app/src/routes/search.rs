@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::search_artifacts;
 use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
-use crate::model::{SearchHit, SearchPage as Results, human_size};
+use crate::model::{SearchHit, SearchPage as Results, human_size, plan_search_href};
+use crate::routes::delete::IfCanDelete;
 use crate::toolbar::{Pager, encode};
 
 const EXAMPLES: [(&str, &str); 8] = [
@@ -100,8 +101,16 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
     if found.hits.is_empty() {
         return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
     }
+    let delete_href = plan_search_href(&found.query);
+    let delete_text = format!("Delete these {} results…", found.total);
+    let deletable = !found.query.trim().is_empty();
     view! {
-        <p class="muted" data-testid="result-count">{format!("{} artifacts", found.total)}</p>
+        <div class="result-head">
+            <p class="muted" data-testid="result-count">{format!("{} artifacts", found.total)}</p>
+            {deletable.then(|| view! {
+                <IfCanDelete><a id="delete-results" class="button danger" href=delete_href.clone()>{delete_text.clone()}</a></IfCanDelete>
+            })}
+        </div>
         <div class="facet-groups">
             {found.facets.iter().filter(|group| group.values.len() > 1 || group.field == "kind").map(|group| view! {
                 <nav class="facets" aria-label=format!("Narrow by {}", group.label.to_lowercase())>

@@ -11,6 +11,7 @@ use crate::model::RegistryCard;
 mod access;
 mod content;
 mod find;
+pub mod lifecycle;
 mod scan;
 mod tokens;
 mod views;
@@ -36,12 +37,19 @@ pub struct UiState {
     pub database: Option<ocicat_access::Database>,
     /// The registries' clients for the content proxy and the document viewers.
     pub content: ocicat_content::Content,
+    /// Delete plans, their execution, retention and the audit log; `None` where not set up.
+    pub lifecycle: Option<ocicat_lifecycle::Engine>,
 }
 
 impl UiState {
     /// The state of an open server (no access control, no tokens).
     pub fn open(catalog: Catalog, board: StatusBoard) -> UiState {
-        UiState { catalog, board, database: None, content: ocicat_content::Content::default() }
+        UiState { catalog, board, database: None, content: ocicat_content::Content::default(), lifecycle: None }
+    }
+
+    /// The same, deleting through this engine.
+    pub fn with_lifecycle(self, engine: ocicat_lifecycle::Engine) -> UiState {
+        UiState { lifecycle: Some(engine), ..self }
     }
 
     /// The same, fetching content through these registry clients.

@@ -13,6 +13,8 @@ pub fn session_view(state: &UiState, who: &Principal) -> SessionView {
         user: who.user.clone(),
         access: state.database.is_some(),
         admin: who.can_anywhere(ocicat_access::Right::Administer),
+        can_delete: state.lifecycle.is_some() && who.can_anywhere(ocicat_access::Right::Delete),
+        csrf: super::lifecycle::csrf_token(),
     }
 }
 

@@ -9,6 +9,7 @@
 //! Tokens live in [`Database`] (SQLite or PostgreSQL), next to the sessions the server keeps.
 //! Knows nothing of HTTP or sessions: the server wires these into its routes.
 
+mod csrf;
 mod grant;
 mod limiter;
 mod password;
@@ -16,6 +17,7 @@ mod store;
 mod token;
 mod users;
 
+pub use csrf::{BearerAuthenticated, CsrfToken};
 pub use grant::{ANY_REGISTRY, Grant, Principal, Right, Role};
 pub use limiter::{LoginLimiter, Throttle};
 pub use password::{PasswordError, check_hash, hash_password, verify_password};

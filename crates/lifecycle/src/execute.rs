@@ -31,6 +31,8 @@ pub struct Engine {
     pub(crate) tag_deletion: Arc<Mutex<BTreeMap<String, TagDeletion>>>,
     /// Plans being executed now (one run per plan at a time).
     pub(crate) running: Arc<Mutex<HashSet<String>>>,
+    /// The configured retention policies.
+    pub(crate) policies: Arc<Vec<crate::retention::RetentionPolicy>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -70,12 +72,28 @@ impl Engine {
             store,
             tag_deletion: Arc::default(),
             running: Arc::default(),
+            policies: Arc::default(),
         }
+    }
+
+    /// The same engine with the configured retention policies.
+    pub fn with_policies(self, policies: Vec<crate::retention::RetentionPolicy>) -> Engine {
+        Engine { policies: Arc::new(policies), ..self }
+    }
+
+    /// The configured retention policies.
+    pub fn policies(&self) -> &[crate::retention::RetentionPolicy] {
+        &self.policies
     }
 
     /// The audit log, plans and retention runs.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The index writer (the CLI closes it before exiting).
+    pub fn catalog_writer(&self) -> &CatalogWriter {
+        &self.writer
     }
 
     /// The catalog plans are computed from.

@@ -18,7 +18,12 @@ const MAX_REPOSITORIES: usize = 100_000;
 impl Engine {
     /// Runs `policy` once now; `dry_run` overrides the policy's own setting when given.
     #[tracing::instrument(skip(self, policy), fields(retention.policy = %policy.name))]
-    pub async fn run_policy(&self, policy: &RetentionPolicy, dry_run: Option<bool>, now: DateTime<Utc>) -> RetentionRun {
+    pub async fn run_policy(
+        &self,
+        policy: &RetentionPolicy,
+        dry_run: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> RetentionRun {
         let dry_run = dry_run.unwrap_or(policy.dry_run);
         let actor = format!("retention:{}", policy.name);
         let mut run = RetentionRun {
@@ -97,7 +102,8 @@ impl Engine {
             run.failed,
             run.error.as_ref().map(|error| format!(": {error}")).unwrap_or_default()
         );
-        let mut line = entry(&actor, "retention-run", None, run.plan_id.as_deref().unwrap_or(""), outcome, Some(detail));
+        let mut line =
+            entry(&actor, "retention-run", None, run.plan_id.as_deref().unwrap_or(""), outcome, Some(detail));
         line.plan_id = run.plan_id.clone();
         self.audit(line).await;
         tracing::info!(retention.dry_run = dry_run, retention.chosen = chosen, "retention policy ran");

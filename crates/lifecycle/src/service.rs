@@ -158,13 +158,18 @@ impl Engine {
     /// Starts executing stored plan `id` in the background; answers at once with the plan as
     /// stored. Refused when `principal` may not delete every item.
     pub async fn start(&self, principal: &Principal, id: &str) -> Result<Execution, LifecycleError> {
+        let execution = self.check_may_execute(principal, id).await?;
+        self.spawn(id.to_owned(), actor_of(principal));
+        Ok(execution)
+    }
+
+    /// The stored plan `id`, when `principal` may delete every item of it.
+    pub async fn check_may_execute(&self, principal: &Principal, id: &str) -> Result<Execution, LifecycleError> {
         let execution = self.store.execution(id).await?.ok_or_else(|| ExecuteError::NoPlan(id.to_owned()))?;
-        if let Some(item) =
-            execution.plan.items.iter().find(|item| !principal.can(Right::Delete, &item.registry, &item.repository))
-        {
+        let mut items = execution.plan.items.iter().chain(&execution.plan.targets);
+        if let Some(item) = items.find(|item| !principal.can(Right::Delete, &item.registry, &item.repository)) {
             return Err(LifecycleError::Forbidden(format!("{}/{}", item.registry, item.repository)));
         }
-        self.spawn(id.to_owned(), actor_of(principal));
         Ok(execution)
     }
 

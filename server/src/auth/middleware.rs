@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Redirect, Response};
-use ocicat_access::{Principal, TokenHash};
+use ocicat_access::{CsrfToken, Principal, TokenHash};
 use tower_sessions::Session;
 
 use super::csrf::is_cross_site;
@@ -25,16 +25,23 @@ pub(crate) async fn guard(State(auth): State<Auth>, mut request: Request, next: 
         request.extensions_mut().insert(super::local_operator());
         return next.run(request).await;
     };
-    let principal = match bearer(&request) {
+    let (principal, csrf) = match bearer(&request) {
         Some(presented) => match token_principal(enforced, &presented).await {
-            Some(principal) => principal,
+            Some(principal) => {
+                request.extensions_mut().insert(ocicat_access::BearerAuthenticated);
+                (principal, None)
+            }
             None => return refusal(StatusCode::UNAUTHORIZED, "invalid or revoked api token"),
         },
         None => match request.extensions().get::<Session>().cloned() {
             Some(session) => session_principal(enforced, &session).await,
-            None => enforced.visitor(),
+            None => (enforced.visitor(), None),
         },
     };
+    // Only a session cookie is an ambient credential a forged request could ride on.
+    if let Some(csrf) = csrf {
+        request.extensions_mut().insert(csrf);
+    }
     if principal.user.is_none()
         && principal.grants.is_empty()
         && let Some(response) = sign_in_first(&request)
@@ -65,15 +72,15 @@ async fn token_principal(enforced: &Enforced, presented: &str) -> Option<Princip
     }
 }
 
-/// The session's user while the session is within both timeouts; a visitor otherwise (an
-/// expired session is deleted on the server, not just ignored).
-async fn session_principal(enforced: &Enforced, session: &Session) -> Principal {
+/// The session's user (and its anti-CSRF token) while the session is within both timeouts; a
+/// visitor otherwise (an expired session is deleted on the server, not just ignored).
+async fn session_principal(enforced: &Enforced, session: &Session) -> (Principal, Option<CsrfToken>) {
     let user = match session.get::<SessionUser>(SESSION_USER).await {
         Ok(Some(user)) => user,
-        Ok(None) => return enforced.visitor(),
+        Ok(None) => return (enforced.visitor(), None),
         Err(error) => {
             tracing::error!(%error, "session store failed; treating the request as a visitor");
-            return enforced.visitor();
+            return (enforced.visitor(), None);
         }
     };
     let now = enforced.clock.now();
@@ -86,15 +93,16 @@ async fn session_principal(enforced: &Enforced, session: &Session) -> Principal 
         if let Err(error) = session.flush().await {
             tracing::error!(%error, "cannot delete an ended session");
         }
-        return enforced.visitor();
+        return (enforced.visitor(), None);
     };
-    if now - user.seen >= SEEN_RESOLUTION_SECS {
-        let touched = SessionUser { seen: now, ..user };
+    let csrf = if user.csrf.is_empty() { CsrfToken::random() } else { CsrfToken(user.csrf.clone()) };
+    if now - user.seen >= SEEN_RESOLUTION_SECS || user.csrf.is_empty() {
+        let touched = SessionUser { seen: now, csrf: csrf.0.clone(), ..user };
         if let Err(error) = session.insert(SESSION_USER, touched).await {
             tracing::error!(%error, "cannot refresh the session");
         }
     }
-    principal
+    (principal, Some(csrf))
 }
 
 /// For a visitor who may see nothing: pages go to the sign-in page, the API says 401; the

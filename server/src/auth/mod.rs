@@ -46,10 +46,27 @@ pub(crate) struct SessionUser {
     pub(crate) signed_in: i64,
     /// The last request seen, to the minute (the idle timeout counts from here).
     pub(crate) seen: i64,
+    /// This session's anti-CSRF token for deletes (made at sign-in; older sessions get one).
+    #[serde(default)]
+    pub(crate) csrf: String,
 }
 
 /// The session key of [`SessionUser`].
 pub(crate) const SESSION_USER: &str = "user";
+
+/// The URL of the session, token and audit database: `database_url_env`, else SQLite in the
+/// data directory.
+pub fn database_url(access: &AccessConfig, data_dir: &Path) -> anyhow::Result<String> {
+    Ok(match &access.database_url_env {
+        Some(variable) => std::env::var(variable)
+            .with_context(|| format!("[access] database_url_env: environment variable {variable} is not set"))?,
+        None => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+            format!("sqlite://{}?mode=rwc", data_dir.join("access.db").display())
+        }
+    })
+}
 
 /// Access control as configured; cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -81,16 +98,7 @@ impl Auth {
     /// Access control from `[access]`: users resolved, the database under `data_dir` (or the
     /// configured PostgreSQL) opened, session table created.
     pub async fn from_config(access: &AccessConfig, data_dir: &Path) -> anyhow::Result<Auth> {
-        let url = match &access.database_url_env {
-            Some(variable) => std::env::var(variable)
-                .with_context(|| format!("[access] database_url_env: environment variable {variable} is not set"))?,
-            None => {
-                std::fs::create_dir_all(data_dir)
-                    .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-                format!("sqlite://{}?mode=rwc", data_dir.join("access.db").display())
-            }
-        };
-        Auth::with_database(access, &url).await
+        Auth::with_database(access, &database_url(access, data_dir)?).await
     }
 
     /// Access control from `[access]` with sessions and tokens in the database at `url`.

@@ -88,7 +88,17 @@ async fn login(
     let now = enforced.clock.now();
     let stored = async {
         session.cycle_id().await?;
-        session.insert(SESSION_USER, SessionUser { name: name.clone(), signed_in: now, seen: now }).await
+        session
+            .insert(
+                SESSION_USER,
+                SessionUser {
+                    name: name.clone(),
+                    signed_in: now,
+                    seen: now,
+                    csrf: ocicat_access::CsrfToken::random().0,
+                },
+            )
+            .await
     };
     if let Err(error) = stored.await {
         tracing::error!(%error, "cannot store the session at sign-in");

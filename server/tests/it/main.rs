@@ -27,3 +27,6 @@ mod content;
 mod viewers;
 // Markup, long values, bombs and HTML in attached documents (SECURITY S12–S14).
 mod hostile_documents;
+
+// Delete plans, execution, CSRF and the audit log over the API (S18, S22).
+mod lifecycle;

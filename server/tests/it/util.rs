@@ -83,6 +83,8 @@ pub(crate) struct TestApp {
     /// The registry clients the content proxy uses (every crawled source).
     content: ocicat_content::Content,
     router: Router,
+    /// Where the delete plans and audit log live when access control is off.
+    _lifecycle_directory: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -284,8 +286,21 @@ impl TestAppBuilder {
             }
             None => None,
         };
+        let lifecycle_directory = tempfile::tempdir().expect("temporary directory");
+        let database = match state.auth.database() {
+            Some(database) => database,
+            None => {
+                let url = format!("sqlite://{}?mode=rwc", lifecycle_directory.path().join("lifecycle.db").display());
+                ocicat_access::Database::connect(&url).await.expect("lifecycle database opens")
+            }
+        };
+        let store = ocicat_lifecycle::store::Store::open(database).await.expect("lifecycle store opens");
+        let sources: Vec<RegistrySource> = self.extra_sources.iter().chain([&source]).cloned().collect();
+        let engine = ocicat_lifecycle::Engine::new(sources, catalog.clone(), writer.clone(), board.clone(), store);
+        state.ui.lifecycle = Some(engine);
         let router = ocicat::router::build_router(state);
         TestApp {
+            _lifecycle_directory: lifecycle_directory,
             registry,
             report,
             source,

@@ -1,0 +1,140 @@
+//! `ocicat delete`, `ocicat retention` and `ocicat audit`: the same plans, runs and log as the
+//! API, for the operator on the server's machine (who may delete everything). Deleting needs
+//! the index writer, so it refuses while a server holds the index (use the API then).
+
+use anyhow::{Context as _, bail};
+use chrono::Utc;
+use clap::Subcommand;
+use ocicat_lifecycle::{Engine, ExecutionState, PlanRequest, TargetSpec};
+
+use crate::config::Config;
+use crate::state::{open_catalog, registry_sources, status_board};
+
+/// What to do with retention policies.
+#[derive(Debug, Subcommand)]
+pub enum RetentionAction {
+    /// List the configured policies as JSON.
+    List,
+    /// Run one policy now and print its report (a dry run unless `--execute`).
+    Run {
+        /// The policy's name.
+        name: String,
+        /// Delete what the policy chooses, even when it is a dry run by default.
+        #[arg(long)]
+        execute: bool,
+    },
+}
+
+/// Parses `registry/repository:tag` or `registry/repository@sha256:…`.
+pub fn parse_target(text: &str) -> anyhow::Result<TargetSpec> {
+    let (registry, rest) =
+        text.split_once('/').context("a target is registry/repository:tag or registry/repository@digest")?;
+    let (repository, reference) = match rest.split_once('@') {
+        Some((repository, digest)) => (repository, digest),
+        None => rest.rsplit_once(':').with_context(|| format!("{text}: name a tag (:tag) or a digest (@sha256:…)"))?,
+    };
+    if registry.is_empty() || repository.is_empty() || reference.is_empty() {
+        bail!("{text}: registry, repository and tag or digest must not be empty");
+    }
+    Ok(TargetSpec { registry: registry.into(), repository: repository.into(), reference: reference.into() })
+}
+
+async fn engine(config: &Config) -> anyhow::Result<Engine> {
+    let sources = registry_sources(config)?;
+    let board = status_board(&sources);
+    let (catalog, writer) = open_catalog(config)
+        .context("cannot open the index for deleting (a running `ocicat serve` holds it: use its API instead)")?;
+    crate::lifecycle::open_engine(config, None, sources, catalog, writer, board).await
+}
+
+/// `ocicat delete`: prints the plan; with `yes`, executes it and prints the outcome.
+pub async fn delete(
+    config: &Config,
+    targets: Vec<String>,
+    query: Option<String>,
+    tag_only: bool,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let targets = targets.iter().map(|target| parse_target(target)).collect::<anyhow::Result<Vec<_>>>()?;
+    if targets.is_empty() && query.is_none() {
+        bail!("name targets (registry/repository:tag) or a --query");
+    }
+    let engine = engine(config).await?;
+    let request = PlanRequest { targets, query, tag_only };
+    let plan = engine.plan_for(&crate::auth::local_operator(), &request, Utc::now()).await?;
+    if !yes {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+        eprintln!(
+            "plan {}: {} manifests, {} tags, {} bytes; nothing deleted (add --yes to delete)",
+            plan.id, plan.totals.manifests, plan.totals.tags, plan.totals.bytes
+        );
+        return Ok(());
+    }
+    let stored = engine.save_plan(plan).await?;
+    let execution = engine.execute(&stored.plan.id, "operator").await?;
+    println!("{}", serde_json::to_string_pretty(&execution)?);
+    engine.catalog_writer().close().await.context("cannot commit the index")?;
+    match execution.state {
+        ExecutionState::Done => Ok(()),
+        state => bail!("plan {} ended {state:?}: {}", execution.plan.id, execution.message.unwrap_or_default()),
+    }
+}
+
+/// `ocicat retention …`.
+pub async fn retention(config: &Config, action: RetentionAction) -> anyhow::Result<()> {
+    match action {
+        RetentionAction::List => {
+            println!("{}", serde_json::to_string_pretty(&config.retention)?);
+            Ok(())
+        }
+        RetentionAction::Run { name, execute } => {
+            let engine = engine(config).await?;
+            let policy = config
+                .retention
+                .iter()
+                .find(|policy| policy.name == name)
+                .with_context(|| format!("no retention policy {name:?} in the configuration"))?;
+            let run = engine.run_policy(policy, execute.then_some(false), Utc::now()).await;
+            println!("{}", serde_json::to_string_pretty(&run)?);
+            engine.catalog_writer().close().await.context("cannot commit the index")?;
+            match run.error {
+                Some(error) => bail!("retention policy {name} failed: {error}"),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// `ocicat audit`: the whole log, oldest first, as JSON lines.
+pub async fn audit(config: &Config) -> anyhow::Result<()> {
+    let store = crate::lifecycle::open_store(config, None).await?;
+    let mut after = 0;
+    loop {
+        let page = store.audit_since(after, 1_000).await?;
+        let Some(last) = page.last().map(|entry| entry.seq) else { return Ok(()) };
+        for entry in &page {
+            println!("{}", serde_json::to_string(entry)?);
+        }
+        after = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_a_tag_or_a_digest() {
+        let tag = parse_target("local/team/app:1.0").unwrap();
+        assert_eq!(
+            (tag.registry.as_str(), tag.repository.as_str(), tag.reference.as_str()),
+            ("local", "team/app", "1.0")
+        );
+        let digest = parse_target(&format!("local/app@sha256:{}", "a".repeat(64))).unwrap();
+        assert_eq!(digest.repository, "app");
+        assert!(digest.reference.starts_with("sha256:"));
+        assert!(parse_target("local/app").is_err());
+        assert!(parse_target("app:1.0").is_err());
+        assert!(parse_target("local/:1.0").is_err());
+    }
+}

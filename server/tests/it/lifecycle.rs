@@ -1,0 +1,159 @@
+//! Deleting through the real router (PRODUCT rows 17–20, SECURITY S18, S22): a maintainer plans
+//! `eol < today` over the JSON API and deletes it with the session's anti-CSRF token; the same
+//! without the token, cross-site, by a viewer or outside the grant is refused; an API token
+//! needs no CSRF token; the registry and the index lose exactly the plan; the audit log shows
+//! it and exports it; a registry with deletion disabled is refused with nothing deleted.
+
+use axum::http::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::access::{Credential, make_token, post_login, request, session_cookie};
+use crate::util::{LOCAL, TestApp};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn section() -> String {
+    let hash = ocicat_access::hash_password(PASSWORD).expect("hash");
+    let user = |name: &str, role: &str, repositories: &str| {
+        format!(
+            "[[user]]\nname = \"{name}\"\npassword_hash = \"{hash}\"\ngrants = [{{ role = \"{role}\", registry = \"{LOCAL}\", repositories = \"{repositories}\" }}]\n\n"
+        )
+    };
+    format!("anonymous = []\n\n{}{}", user("alice", "maintainer", "demo/**"), user("bob", "viewer", "**"))
+}
+
+async fn session(app: &TestApp, user: &str) -> (Credential, String) {
+    let response = post_login(app, user, PASSWORD, None).await;
+    let cookie = session_cookie(&response).expect("signed in");
+    let credential = Credential::Cookie(cookie);
+    let who = app
+        .send(request(
+            "POST",
+            <app::account::WhoAmI as leptos::server_fn::ServerFn>::PATH,
+            &credential,
+            Some(("application/x-www-form-urlencoded", String::new())),
+        ))
+        .await;
+    assert_eq!(who.status, StatusCode::OK, "{}", who.body);
+    let csrf = who.json()["csrf"].as_str().expect("a csrf token").to_owned();
+    assert_eq!(csrf.len(), 64);
+    (credential, csrf)
+}
+
+fn post_json(
+    path: &str,
+    credential: &Credential,
+    body: Value,
+    csrf: Option<&str>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut built = request("POST", path, credential, Some(("application/json", body.to_string())));
+    if let Some(token) = csrf {
+        built.headers_mut().insert("x-csrf-token", token.parse().expect("header value"));
+    }
+    built
+}
+
+#[tokio::test]
+async fn a_maintainer_deletes_everything_past_its_end_of_life_with_the_csrf_token_and_the_audit_log_shows_it() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let (alice, csrf) = session(&app, "alice").await;
+    let search = json!({ "query": "eol < today" });
+
+    let refused = app.send(post_json("/api/v1/plans", &alice, search.clone(), None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no token: {}", refused.body);
+    assert!(refused.body.contains("anti-CSRF"), "{}", refused.body);
+    let wrong = app.send(post_json("/api/v1/plans", &alice, search.clone(), Some(&"0".repeat(64)))).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let mut cross_site = post_json("/api/v1/plans", &alice, search.clone(), Some(&csrf));
+    cross_site.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(app.send(cross_site).await.status, StatusCode::FORBIDDEN);
+    let (bob, bob_csrf) = session(&app, "bob").await;
+    let viewer = app.send(post_json("/api/v1/plans", &bob, search.clone(), Some(&bob_csrf))).await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN, "a viewer plans nothing");
+    let outside = json!({ "targets": [{ "registry": LOCAL, "repository": "charts/demo", "reference": "0.1.0" }] });
+    let outside = app.send(post_json("/api/v1/plans", &alice, outside, Some(&csrf))).await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN, "outside alice's grant: {}", outside.body);
+
+    let created = app.send(post_json("/api/v1/plans", &alice, search.clone(), Some(&csrf))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let stored = created.json();
+    let plan = &stored["plan"];
+    assert_eq!(stored["state"], "planned");
+    assert_eq!(plan["query"], "eol < today");
+    let targets: Vec<&str> =
+        plan["targets"].as_array().unwrap().iter().map(|t| t["digest"].as_str().unwrap()).collect();
+    assert!(!targets.is_empty());
+    for digest in &targets {
+        let artifact = app.catalog.artifact(LOCAL, "demo/app", digest).unwrap().expect("a target is indexed");
+        assert!(artifact.end_of_life.unwrap() < chrono::Utc::now(), "only what is past its end of life");
+    }
+    let items: Vec<(String, String)> = plan["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (item["repository"].as_str().unwrap().to_owned(), item["digest"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(items.len() > targets.len(), "the lifecycle referrer and the rest go with it: {items:?}");
+    let id = plan["id"].as_str().unwrap().to_owned();
+
+    let execute = format!("/api/v1/plans/{id}/execute?wait=true");
+    assert_eq!(app.send(post_json(&execute, &alice, json!({}), None)).await.status, StatusCode::FORBIDDEN);
+    let done = app.send(post_json(&execute, &alice, json!({}), Some(&csrf))).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["state"], "done", "{}", done.body);
+    for (repository, digest) in &items {
+        let gone = app.client().head_manifest(repository, digest).await;
+        assert!(matches!(gone, Err(ocicat_oci::OciError::NotFound { .. })), "{repository}@{digest}: {gone:?}");
+        assert!(app.catalog.artifact(LOCAL, repository, digest).unwrap().is_none(), "{digest} left the index");
+    }
+    let again = app.send(request("GET", "/api/v1/search?q=eol%20%3C%20today", &alice, None)).await;
+    assert_eq!(again.json()["total"], 0, "{}", again.body);
+
+    let log = app.send(request("GET", "/api/v1/audit", &alice, None)).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let entries = log.json()["entries"].as_array().unwrap().clone();
+    let deleted: Vec<&Value> =
+        entries.iter().filter(|e| e["action"] == "delete" && e["outcome"] == "deleted").collect();
+    assert_eq!(deleted.len(), items.len());
+    assert!(deleted.iter().all(|entry| entry["actor"] == "alice" && entry["plan_id"] == id.as_str()));
+    let csv = app.send(request("GET", "/api/v1/audit?format=csv", &alice, None)).await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(csv.body.starts_with("seq,at,actor,action,"));
+    assert!(items.iter().all(|(_, digest)| csv.body.contains(digest.as_str())));
+    let bob_log = app.send(request("GET", "/api/v1/audit", &bob, None)).await;
+    assert_eq!(bob_log.status, StatusCode::FORBIDDEN, "the audit log is for maintainers");
+
+    // An API token carries no cookie: no CSRF token needed.
+    let cookie = match &alice {
+        Credential::Cookie(cookie) => cookie.clone(),
+        _ => unreachable!(),
+    };
+    let token = make_token(&app, &cookie, "deletes").await;
+    let by_token = json!({ "targets": [{ "registry": LOCAL, "repository": "demo/app", "reference": "1.0.0" }] });
+    let planned = app.send(post_json("/api/v1/plans", &Credential::Bearer(token), by_token, None)).await;
+    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
+}
+
+#[tokio::test]
+async fn a_registry_with_deletion_disabled_refuses_the_plan_clearly_and_keeps_everything() {
+    let app = TestApp::builder()
+        .registry(ocicat_testkit::DistributionOptions::anonymous().with_delete_disabled())
+        .build()
+        .await;
+    let open = Credential::Visitor;
+    let created = app.send(post_json("/api/v1/plans", &open, json!({ "query": "eol < today" }), None)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let plan = created.json()["plan"].clone();
+    let id = plan["id"].as_str().unwrap();
+    let done = app.send(post_json(&format!("/api/v1/plans/{id}/execute?wait=true"), &open, json!({}), None)).await;
+    let outcome = done.json();
+    assert_eq!(outcome["state"], "refused", "{}", done.body);
+    assert!(outcome["message"].as_str().unwrap().contains("deletion is disabled"), "{}", done.body);
+    for item in plan["items"].as_array().unwrap() {
+        let (repository, digest) = (item["repository"].as_str().unwrap(), item["digest"].as_str().unwrap());
+        assert!(app.client().head_manifest(repository, digest).await.is_ok(), "{digest} is still there");
+        assert!(app.catalog.artifact(LOCAL, repository, digest).unwrap().is_some());
+    }
+    let page = app.get_json(&format!("/api/v1/plans/{id}")).await;
+    assert_eq!(page["state"], "refused");
+}
