@@ -249,4 +249,20 @@ mod tests {
         assert_eq!(config.registry_intervals(), [("a".to_string(), Duration::from_secs(30))].into());
         assert_eq!(config.reconcile_interval(), Duration::from_secs(6 * 3600));
     }
+
+    #[test]
+    fn retention_policies_are_checked_against_the_registries() {
+        let registry = "[[registry]]\nname = \"a\"\nurl = \"http://x\"\n\n";
+        let good = format!("{registry}[[retention]]\nname = \"ci\"\nregistry = \"a\"\nkeep_newest = 3\n");
+        let config = Config::parse(&good, Path::new("c.toml")).unwrap();
+        assert!(config.retention[0].dry_run, "dry run by default");
+        let unknown = good.replace("registry = \"a\"\nkeep", "registry = \"b\"\nkeep");
+        let error = Config::parse(&unknown, Path::new("c.toml")).unwrap_err().to_string();
+        assert!(error.contains("registry \"b\" is not configured"), "{error}");
+        let twice = format!("{good}\n[[retention]]\nname = \"ci\"\nregistry = \"*\"\nolder_than_days = 9\n");
+        assert!(Config::parse(&twice, Path::new("c.toml")).unwrap_err().to_string().contains("used twice"));
+        let no_rule = format!("{registry}[[retention]]\nname = \"ci\"\nregistry = \"a\"\n");
+        let error = Config::parse(&no_rule, Path::new("c.toml")).unwrap_err().to_string();
+        assert!(error.starts_with("c.toml: [[retention]]") && error.contains("ci"), "{error}");
+    }
 }

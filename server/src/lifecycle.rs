@@ -78,6 +78,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/retention", get(retention))
         .route("/api/v1/retention/{name}/run", post(run_policy))
         .route("/api/v1/retention/runs/{id}", get(retention_run))
+        .route("/api/v1/me", get(me))
+}
+
+/// Who the caller is, what they may do, and (with a session cookie) the anti-CSRF token that
+/// deletes sent with that cookie carry in `X-CSRF-Token`.
+async fn me(
+    State(ui): State<UiState>,
+    Extension(who): Extension<Principal>,
+    token: Option<Extension<ocicat_access::CsrfToken>>,
+) -> Json<app::model::SessionView> {
+    let mut view = app::ssr::session_view(&ui, &who);
+    view.csrf = token.map(|Extension(token)| token.0).unwrap_or_default();
+    Json(view)
 }
 
 fn csrf(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Result<(), ApiError> {

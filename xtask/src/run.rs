@@ -109,6 +109,11 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     Ok(Stack { registry, ocicat, url, report, users, _work: work })
 }
 
+/// A retention policy for the demo and the end-to-end tests: a daily dry run that would delete
+/// whatever is past its end of life or beyond the five newest builds of a repository, never
+/// a release.
+const RETENTION: &str = "\n[[retention]]\nname = \"stale-builds\"\nregistry = \"local\"\nrepositories = \"**\"\nkeep_newest = 5\nkeep_tags = [\"latest\", \"release-*\"]\nexpire_by_annotation = true\n";
+
 /// Starts ocicat with its data under `directory`, crawling `registry_url` as `local`.
 fn start_ocicat(
     directory: &Path,
@@ -124,7 +129,7 @@ fn start_ocicat(
     std::fs::write(
         &config_path,
         format!(
-            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{access}",
+            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{RETENTION}{access}",
             directory.join("data"),
         ),
     )?;

@@ -26,14 +26,7 @@ async fn session(app: &TestApp, user: &str) -> (Credential, String) {
     let response = post_login(app, user, PASSWORD, None).await;
     let cookie = session_cookie(&response).expect("signed in");
     let credential = Credential::Cookie(cookie);
-    let who = app
-        .send(request(
-            "POST",
-            <app::account::WhoAmI as leptos::server_fn::ServerFn>::PATH,
-            &credential,
-            Some(("application/x-www-form-urlencoded", String::new())),
-        ))
-        .await;
+    let who = app.send(request("GET", "/api/v1/me", &credential, None)).await;
     assert_eq!(who.status, StatusCode::OK, "{}", who.body);
     let csrf = who.json()["csrf"].as_str().expect("a csrf token").to_owned();
     assert_eq!(csrf.len(), 64);
