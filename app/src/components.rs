@@ -69,6 +69,18 @@ pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
     }
 }
 
+/// Tags as chips (long ones, like fallback tags, cut with the whole tag in the title).
+#[component]
+pub fn TagChips(tags: Vec<String>) -> impl IntoView {
+    (!tags.is_empty()).then(|| {
+        view! {
+            <span class="tag-chips">
+                {tags.into_iter().map(|tag| view! { <span class="tag-chip mono" title=tag.clone()>{tag.clone()}</span> }).collect_view()}
+            </span>
+        }
+    })
+}
+
 /// Signed / SBOM / scans / attestations / end-of-life badges.
 #[component]
 pub fn BadgeList(badges: Badges) -> impl IntoView {

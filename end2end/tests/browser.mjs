@@ -7,6 +7,8 @@ import { chromium } from 'playwright-core';
 
 export const baseUrl = process.env.OCICAT_URL ?? 'http://127.0.0.1:3000';
 export const registry = process.env.OCICAT_REGISTRY ?? 'local';
+/** The registry's own base URL (anonymous pull, push and delete), as ocicat's `local`. */
+export const registryUrl = process.env.OCICAT_REGISTRY_URL;
 export const seed = JSON.parse(readFileSync(process.env.OCICAT_SEED_REPORT, 'utf8'));
 
 export async function openBrowser() {

@@ -265,6 +265,7 @@ async fn run_node_suite(
         .env("OCICAT_USERS", stack.users.json())
         .env("OCICAT_SEED_REPORT", report)
         .env("OCICAT_REGISTRY", "local")
+        .env("OCICAT_REGISTRY_URL", stack.registry.url())
         .status()
         .await
         .context("cannot run npm test in end2end/")

@@ -1,5 +1,6 @@
-//! The signed-in user's corner: the header's sign-in link or user menu, the sign-in page (a
-//! plain form the server checks, so it works before hydration), and the API tokens page.
+//! The signed-in user's corner: the header's sign-in link or user menu (with the audit log and
+//! retention for maintainers), what only maintainers are shown, the sign-in page (a plain form
+//! the server checks, so it works before hydration), and the API tokens page.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -33,6 +34,20 @@ pub fn UserMenu() -> impl IntoView {
                     _ => ().into_any(),
                 }
             })}
+        </Suspense>
+    }
+}
+
+/// Shows `children` only to viewers who may delete somewhere.
+#[component]
+pub fn IfCanDelete(children: ChildrenFn) -> impl IntoView {
+    let who = Resource::new(|| (), |()| who_am_i());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move { matches!(who.await, Ok(SessionView { can_delete: true, .. })).then(|| children()) })
+            }}
         </Suspense>
     }
 }

@@ -10,8 +10,8 @@ use crate::model::{
     Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
     json_array, plan_href, raw_json_href,
 };
+use crate::routes::account::IfCanDelete;
 use crate::routes::content::ContentPanel;
-use crate::routes::delete::IfCanDelete;
 use crate::routes::referrers::ReferrersPanel;
 use crate::routes::signatures::SignaturesPanel;
 
@@ -53,10 +53,10 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         <section class="page-head artifact-head">
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
+            <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
             <IfCanDelete>
                 <p class="page-actions"><a class="button danger" href=delete_href.clone()>"Delete…"</a></p>
             </IfCanDelete>
-            <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
         </section>
         <section class="panel">
             <dl class="facts">

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{EmptyState, ErrorView, ShortDigest, TimeText};
+use crate::components::{EmptyState, ErrorView, ShortDigest, TagChips, TimeText};
 use crate::lifecycle::list_audit;
 use crate::model::{AuditEntry, AuditPage, short_digest};
 use crate::toolbar::encode;
@@ -74,14 +74,14 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
             <td data-label="When"><TimeText value=Some(entry.at.to_rfc3339())/></td>
             <td data-label="Actor">{entry.actor.clone()}</td>
             <td class="mono small" data-label="Action">{entry.action.clone()}</td>
-            <td class="mono small break">{place}</td>
+            <td class="mono small nowrap">{place}</td>
             <td>{entry.digest.clone().map(|digest| view! { <ShortDigest digest/> })}</td>
-            <td class="mono small">{entry.tags.join(", ")}</td>
+            <td><TagChips tags=entry.tags.clone()/></td>
             <td>{entry.plan_id.clone().filter(|id| !id.is_empty()).map(|id| view! {
                 <a class="mono small" href=format!("/plans/{}", encode(&id)) title=id.clone()>{short_digest(&id)}</a>
             })}</td>
             <td data-label="Outcome"><span class=outcome_class>{entry.outcome.clone()}</span></td>
-            <td class="small break">{entry.detail.clone().unwrap_or_default()}</td>
+            <td class="small detail">{entry.detail.clone().unwrap_or_default()}</td>
         </tr>
     }
 }

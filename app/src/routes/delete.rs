@@ -1,37 +1,21 @@
-//! Deleting: the plan page (`/delete`: what would go as a tree of targets and what goes with
+//! The plan page (`/delete`): what a delete would take as a tree of targets and what goes with
 //! them, what stays, what breaks, which fallback indexes are pushed again, and one button that
-//! confirms exactly that plan) and the execution page (`/plans/:id`: each item's outcome, live
-//! while it runs).
+//! confirms exactly that plan and opens its execution page (`routes/execution.rs`).
 
 use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::account::who_am_i;
-use crate::components::{DigestLink, ErrorView, KindIcon, ShortDigest, TimeText};
+use crate::components::{DigestLink, ErrorView, KindIcon, TagChips};
 use crate::error::AppError;
-use crate::lifecycle::{confirm_plan, get_execution, preview_plan};
+use crate::lifecycle::{confirm_plan, preview_plan};
 use crate::model::{
-    Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, PlanPreview, PlanRequest, Reason,
-    SessionView, TagDeletion, TargetSpec, human_size, outcome_label, plan_href, plan_search_href, short_digest,
+    Mode, Plan, PlanItem, PlanPreview, PlanRequest, Reason, TagDeletion, TargetSpec, human_size, plan_href,
+    plan_search_href, short_digest,
 };
 use crate::toolbar::encode;
-
-/// Shows `children` only to viewers who may delete somewhere.
-#[component]
-pub fn IfCanDelete(children: ChildrenFn) -> impl IntoView {
-    let who = Resource::new(|| (), |()| who_am_i());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move { matches!(who.await, Ok(SessionView { can_delete: true, .. })).then(|| children()) })
-            }}
-        </Suspense>
-    }
-}
 
 /// `/delete?registry=…&repository=…&reference=…` or `/delete?q=…`, with `tag_only=1` to remove
 /// only a tag: the plan, and the button that confirms it.
@@ -42,6 +26,7 @@ pub fn DeletePage() -> impl IntoView {
     let preview = Resource::new(move || request.get(), preview_plan);
     view! {
         <section class="page-head">
+            <nav class="crumbs" aria-label="Breadcrumb">{move || back_link(&request.get())}</nav>
             <h1>{move || heading(&request.get())}</h1>
             <p class="lead">"Nothing is deleted before you confirm. Blobs stay until the registry's garbage collection runs."</p>
         </section>
@@ -49,10 +34,23 @@ pub fn DeletePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match preview.await {
                     Ok(preview) => view! { <PlanView preview request=request.get_untracked()/> }.into_any(),
+                    // An empty plan, a digest asked to lose only a tag: the address is fine, the plan is not.
+                    Err(AppError::BadRequest(reason)) => view! { <NoPlan reason/> }.into_any(),
                     Err(error) => view! { <ErrorView error/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn NoPlan(reason: String) -> impl IntoView {
+    crate::error::set_page_status(&AppError::BadRequest(reason.clone()));
+    view! {
+        <div class="error-box" role="alert">
+            <h2>"Nothing to delete"</h2>
+            <p>{reason}</p>
+        </div>
     }
 }
 
@@ -94,6 +92,20 @@ fn heading(request: &PlanRequest) -> String {
         (None, [target]) => format!("Delete {}", target_name(target)),
         _ => "Delete".to_owned(),
     }
+}
+
+/// Where the delete was asked from: the search, or the artifact.
+fn back_link(request: &PlanRequest) -> Option<AnyView> {
+    let (href, text) = match (&request.query, request.targets.first()) {
+        (Some(search), _) => (format!("/search?q={}", encode(search)), "\u{2190} Back to the search".to_owned()),
+        (None, Some(target)) => {
+            let separator = if target.reference.contains(':') { "/@" } else { ":" };
+            let href = format!("/r/{}/{}{separator}{}", target.registry, target.repository, target.reference);
+            (href, format!("\u{2190} Back to {}", target_name(target)))
+        }
+        (None, None) => return None,
+    };
+    Some(view! { <a href=href>{text}</a> }.into_any())
 }
 
 /// What the confirm button says: the count and the query, or the tag.
@@ -201,7 +213,7 @@ fn PlanView(preview: PlanPreview, request: PlanRequest) -> impl IntoView {
             {if tree.is_empty() {
                 view! { <p class="muted">"Nothing: the plan is empty."</p> }.into_any()
             } else {
-                view! { <PlanTree nodes=tree/> }.into_any()
+                view! { <PlanTree nodes=tree mode=plan.mode/> }.into_any()
             }}
         </section>
         {(!plan.kept.is_empty()).then(|| view! {
@@ -285,7 +297,8 @@ fn TagChoice(target: TargetSpec, plan: Plan, tag_only: bool) -> impl IntoView {
     };
     let manifest_href = plan_href(&target.registry, &target.repository, &target.reference);
     let tag_href = format!("{manifest_href}&tag_only=1");
-    let support = plan.tag_deletion.get(&target.registry).map(|support| match support {
+    // In a tag-only plan the warnings already say whether the registry can.
+    let support = plan.tag_deletion.get(&target.registry).filter(|_| !tag_only).map(|support| match support {
         TagDeletion::Unsupported => format!(
             "Registry {} cannot remove a tag alone (distribution 2.8 and ferro refuse), so removing only the tag will fail.",
             target.registry
@@ -309,20 +322,27 @@ fn TagChoice(target: TargetSpec, plan: Plan, tag_only: bool) -> impl IntoView {
 }
 
 #[component]
-fn PlanTree(nodes: Vec<TreeNode>) -> AnyView {
+fn PlanTree(nodes: Vec<TreeNode>, mode: Mode) -> AnyView {
     view! {
         <ul class="plan-tree">
-            {nodes.into_iter().map(|node| view! { <PlanNode node/> }).collect_view()}
+            {nodes.into_iter().map(|node| view! { <PlanNode node mode/> }).collect_view()}
         </ul>
     }
     .into_any()
 }
 
+/// One item: a manifest with its tags and size, or (tag-only) the tag that goes.
 #[component]
-fn PlanNode(node: TreeNode) -> AnyView {
+fn PlanNode(node: TreeNode, mode: Mode) -> AnyView {
     let TreeNode { item, below } = node;
     let where_ = (item.reason == Reason::Target).then(|| format!("{}/{}", item.registry, item.repository));
-    let removed_tag = item.tag.clone().filter(|_| item.reason == Reason::Target);
+    let what = match (mode, item.tag.clone()) {
+        (Mode::TagOnly, Some(tag)) => view! {
+            <span class="small">"tag "</span><TagChips tags=vec![tag]/><span class="muted small">"(the manifest stays)"</span>
+        }
+        .into_any(),
+        _ => view! { <TagChips tags=item.tags.clone()/><span class="muted small">{human_size(item.size)}</span> }.into_any(),
+    };
     view! {
         <li class="plan-item" data-digest=item.digest.clone()>
             <div class="plan-line">
@@ -330,21 +350,12 @@ fn PlanNode(node: TreeNode) -> AnyView {
                 {relation(&item.reason).map(|text| view! { <span class="relation small">{text}</span> })}
                 <DigestLink href=artifact_href(&item.registry, &item.repository, &item.digest) digest=item.digest.clone()/>
                 {where_.map(|text| view! { <span class="mono small">{text}</span> })}
-                {removed_tag.map(|tag| view! { <span class="small">"as "<span class="tag-chip mono">{tag}</span></span> })}
-                <TagChips tags=item.tags.clone()/>
-                <span class="muted small">{human_size(item.size)}</span>
+                {what}
             </div>
-            {(!below.is_empty()).then(|| view! { <PlanTree nodes=below/> })}
+            {(!below.is_empty()).then(|| view! { <PlanTree nodes=below mode/> })}
         </li>
     }
     .into_any()
-}
-
-#[component]
-fn TagChips(tags: Vec<String>) -> impl IntoView {
-    (!tags.is_empty()).then(|| {
-        view! { <span class="tag-chips">{tags.into_iter().map(|tag| view! { <span class="tag-chip mono">{tag}</span> }).collect_view()}</span> }
-    })
 }
 
 /// The one button that confirms the plan shown (by its id) and opens its execution page.
@@ -383,152 +394,6 @@ fn ConfirmButton(request: PlanRequest, plan_id: String, csrf: String, label: Str
             <span class="muted small">"The registry is asked to delete exactly what is listed above."</span>
         </div>
         {failure}
-    }
-}
-
-/// `/plans/:id`: a stored plan and its execution, asked again every second while it runs.
-#[component]
-pub fn ExecutionPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let execution = Resource::new(id, get_execution);
-    poll_while_running(execution);
-    view! {
-        <section class="page-head">
-            <h1>"Delete plan"</h1>
-            <p class="muted mono small break">{id}</p>
-        </section>
-        <Transition fallback=|| view! { <p class="loading">"Loading the plan…"</p> }>
-            {move || Suspend::new(async move {
-                match execution.await {
-                    Ok(execution) => view! { <ExecutionView execution/> }.into_any(),
-                    Err(error) => view! { <ErrorView error/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-/// Refetches `execution` every second in the browser while it runs (and for a while when it is
-/// planned but not started yet).
-fn poll_while_running(execution: Resource<Result<Execution, AppError>>) {
-    #[cfg(feature = "hydrate")]
-    {
-        /// How often an open execution page asks how far a running plan got.
-        const POLL_MILLISECONDS: u64 = 1000;
-        /// How many times a page asks about a plan that has not started (a confirmed plan
-        /// starts at once; a dry run's plan never does).
-        const PLANNED_POLLS: u32 = 30;
-        let planned_polls = std::cell::Cell::new(0u32);
-        let ask = move || {
-            let state = execution.with_untracked(|loaded| match loaded {
-                Some(Ok(execution)) => Some(execution.state),
-                _ => None,
-            });
-            let again = match state {
-                Some(ExecutionState::Running) => true,
-                Some(ExecutionState::Planned) => {
-                    planned_polls.set(planned_polls.get() + 1);
-                    planned_polls.get() <= PLANNED_POLLS
-                }
-                _ => false,
-            };
-            if again {
-                execution.refetch();
-            }
-        };
-        if let Ok(handle) = set_interval_with_handle(ask, std::time::Duration::from_millis(POLL_MILLISECONDS)) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = execution;
-}
-
-/// The word of a state, as `#execution-state` shows it.
-fn state_word(state: ExecutionState) -> &'static str {
-    match state {
-        ExecutionState::Planned => "planned",
-        ExecutionState::Running => "running",
-        ExecutionState::Done => "done",
-        ExecutionState::Partial => "partial",
-        ExecutionState::Refused => "refused",
-    }
-}
-
-/// An outcome as a stable key (`data-outcome`, CSS).
-fn outcome_key(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "pending",
-        Outcome::Deleted => "deleted",
-        Outcome::AlreadyGone => "already_gone",
-        Outcome::TagMoved => "tag_moved",
-        Outcome::Skipped => "skipped",
-        Outcome::Failed => "failed",
-    }
-}
-
-#[component]
-fn ExecutionView(execution: Execution) -> impl IntoView {
-    let state = state_word(execution.state);
-    let counts = execution.counts();
-    let started = execution.started.map(|moment| moment.to_rfc3339());
-    let finished = execution.finished.map(|moment| moment.to_rfc3339());
-    let what = match (&execution.plan.query, execution.plan.targets.as_slice()) {
-        (Some(search), _) => format!("Everything matching \u{201c}{search}\u{201d}"),
-        (None, [target]) => format!("{}/{}@{}", target.registry, target.repository, short_digest(&target.digest)),
-        (None, targets) => format!("{} targets", targets.len()),
-    };
-    view! {
-        <section class="panel execution-head">
-            <p class="execution-what">{what}" "<span id="execution-state" class=format!("pill pill-state-{state}")>{state}</span></p>
-            <dl class="facts">
-                <div><dt>"Created by"</dt><dd>{execution.plan.created_by.clone()}</dd></div>
-                <div><dt>"Confirmed by"</dt><dd>{execution.executed_by.clone().unwrap_or_else(|| "—".into())}</dd></div>
-                <div><dt>"Started"</dt><dd><TimeText value=started/></dd></div>
-                <div><dt>"Finished"</dt><dd><TimeText value=finished/></dd></div>
-            </dl>
-            <p class="outcome-counts">
-                {counts.into_iter().map(|(outcome, count)| view! {
-                    <span class=format!("outcome outcome-{}", outcome_key(outcome))>{format!("{count} {}", outcome_label(outcome))}</span>
-                }).collect_view()}
-            </p>
-            {(execution.state == ExecutionState::Planned).then(|| view! {
-                <p class="muted small">"Stored but not started: a dry run's plan, or one waiting for its start over the API."</p>
-            })}
-            {execution.message.clone().map(|message| view! { <div class="error-detail" role="status"><pre class="break">{message}</pre></div> })}
-        </section>
-        <section class="panel">
-            <h2>"Items"</h2>
-            <ResultTable results=execution.results/>
-        </section>
-        {(!execution.rewrites.is_empty()).then(|| view! {
-            <section class="panel">
-                <h2>"Fallback indexes rewritten"</h2>
-                <ResultTable results=execution.rewrites/>
-            </section>
-        })}
-        <p><a href="/audit">"Audit log"</a></p>
-    }
-}
-
-#[component]
-fn ResultTable(results: Vec<ItemResult>) -> impl IntoView {
-    view! {
-        <table class="table execution">
-            <thead><tr><th scope="col">"Repository"</th><th scope="col">"Digest"</th><th scope="col">"Tag"</th><th scope="col">"Outcome"</th><th scope="col">"Message"</th></tr></thead>
-            <tbody>
-                {results.into_iter().map(|result| view! {
-                    <tr class="execution-row" data-outcome=outcome_key(result.outcome)>
-                        <td class="mono small">{format!("{}/{}", result.registry, result.repository)}</td>
-                        <td><ShortDigest digest=result.digest.clone()/></td>
-                        <td class="mono small" data-label="Tag">{result.tag.clone().unwrap_or_default()}</td>
-                        <td data-label="Outcome"><span class=format!("outcome outcome-{}", outcome_key(result.outcome))>{outcome_label(result.outcome)}</span></td>
-                        <td class="small break">{result.message.clone().unwrap_or_default()}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
     }
 }
 

@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod audit;
 pub mod content;
 pub mod delete;
+pub mod execution;
 pub mod home;
 pub mod referrers;
 pub mod registry;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::components::{EmptyState, ErrorView, ShortDigest, TimeText};
+use crate::components::{EmptyState, ErrorView, ShortDigest, TagChips, TimeText};
 use crate::lifecycle::{dry_run_retention, get_retention_run, list_retention};
 use crate::model::{PolicyView, RetentionChoice, RetentionRun, RetentionView, human_size};
 use crate::toolbar::encode;
@@ -179,14 +179,14 @@ fn RunReport(run: RetentionRun) -> impl IntoView {
 #[component]
 fn ChoiceTable(choices: Vec<RetentionChoice>) -> impl IntoView {
     view! {
-        <table class="table choices">
+        <table class="table retention-choices">
             <thead><tr><th scope="col">"Repository"</th><th scope="col">"Digest"</th><th scope="col">"Tags"</th><th scope="col">"Verdict"</th><th scope="col">"Delete"</th></tr></thead>
             <tbody>
                 {choices.into_iter().map(|choice| view! {
                     <tr class="choice-row" data-delete=choice.delete.to_string()>
                         <td class="mono small">{format!("{}/{}", choice.registry, choice.repository)}</td>
                         <td><ShortDigest digest=choice.digest.clone()/></td>
-                        <td class="mono small" data-label="Tags">{choice.tags.join(", ")}</td>
+                        <td data-label="Tags"><TagChips tags=choice.tags.clone()/></td>
                         <td class="small">{choice.verdict.clone()}</td>
                         <td data-label="Delete">{if choice.delete {
                             view! { <span class="verdict verdict-delete">"delete"</span> }.into_any()

@@ -8,7 +8,7 @@ use crate::api::search_artifacts;
 use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
 use crate::model::{SearchHit, SearchPage as Results, human_size, plan_search_href};
-use crate::routes::delete::IfCanDelete;
+use crate::routes::account::IfCanDelete;
 use crate::toolbar::{Pager, encode};
 
 const EXAMPLES: [(&str, &str); 8] = [
@@ -102,7 +102,11 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
         return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
     }
     let delete_href = plan_search_href(&found.query);
-    let delete_text = format!("Delete these {} results…", found.total);
+    let delete_text = if found.total == 1 {
+        "Delete this 1 result…".to_owned()
+    } else {
+        format!("Delete these {} results…", found.total)
+    };
     let deletable = !found.query.trim().is_empty();
     view! {
         <div class="result-head">

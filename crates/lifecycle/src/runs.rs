@@ -121,17 +121,24 @@ impl Engine {
         let (catalog, policy) = (self.catalog.clone(), policy.clone());
         tokio::task::spawn_blocking(move || {
             let mut choices = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for registry in registries {
                 let repositories = catalog
                     .repositories(&registry, "", RepositorySort::Name, 0, MAX_REPOSITORIES)
                     .map_err(|error| error.to_string())?;
                 for repository in repositories.items {
-                    if !policy.applies_to(&registry, &repository.repository) {
+                    if !policy.applies_to(&registry, &repository.repository)
+                        || !seen.insert((registry.clone(), repository.repository.clone()))
+                    {
                         continue;
                     }
                     let artifacts = catalog
                         .artifacts_in_repository(&registry, &repository.repository)
                         .map_err(|error| error.to_string())?;
+                    // One document per digest, whatever the index holds twice.
+                    let mut unique = std::collections::HashSet::new();
+                    let artifacts: Vec<_> =
+                        artifacts.into_iter().filter(|artifact| unique.insert(artifact.digest.clone())).collect();
                     choices.extend(evaluate(&policy, &artifacts, now));
                 }
             }
