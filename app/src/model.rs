@@ -19,7 +19,7 @@ pub use content::{
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
-    RetentionView, TagDeletion, TargetSpec, Totals, outcome_label, plan_href, plan_search_href,
+    RetentionView, TagDeletion, TargetSpec, Totals, plan_href, plan_search_href,
 };
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};

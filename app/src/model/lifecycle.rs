@@ -69,15 +69,3 @@ pub fn plan_href(registry: &str, repository: &str, reference: &str) -> String {
 pub fn plan_search_href(query: &str) -> String {
     format!("/delete?q={}", crate::toolbar::encode(query))
 }
-
-/// The word a page shows for an outcome.
-pub fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "pending",
-        Outcome::Deleted => "deleted",
-        Outcome::AlreadyGone => "already gone",
-        Outcome::TagMoved => "tag moved",
-        Outcome::Skipped => "skipped",
-        Outcome::Failed => "failed",
-    }
-}

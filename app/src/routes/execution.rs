@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::{ErrorView, KindIcon, ShortDigest, TagChips, TimeText};
 use crate::error::AppError;
 use crate::lifecycle::get_execution;
-use crate::model::{Execution, ExecutionState, ItemResult, Outcome, PlanItem, outcome_label, short_digest};
+use crate::model::{Execution, ExecutionState, ItemResult, Outcome, PlanItem, short_digest};
 
 /// `/plans/:id`: a stored plan and its execution, asked again every second while it runs.
 #[component]
@@ -79,18 +79,6 @@ fn state_word(state: ExecutionState) -> &'static str {
     }
 }
 
-/// An outcome as a stable key (`data-outcome`, CSS).
-fn outcome_key(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "pending",
-        Outcome::Deleted => "deleted",
-        Outcome::AlreadyGone => "already_gone",
-        Outcome::TagMoved => "tag_moved",
-        Outcome::Skipped => "skipped",
-        Outcome::Failed => "failed",
-    }
-}
-
 #[component]
 fn ExecutionView(execution: Execution) -> impl IntoView {
     let state = state_word(execution.state);
@@ -114,7 +102,7 @@ fn ExecutionView(execution: Execution) -> impl IntoView {
             </dl>
             <p class="outcome-counts">
                 {counts.into_iter().map(|(outcome, count)| view! {
-                    <span class=format!("outcome outcome-{}", outcome_key(outcome))>{format!("{count} {}", outcome_label(outcome))}</span>
+                    <span class=format!("outcome outcome-{}", outcome.key())>{format!("{count} {}", outcome.label())}</span>
                 }).collect_view()}
             </p>
             {(execution.state == ExecutionState::Planned).then(|| view! {
@@ -154,13 +142,13 @@ fn ResultTable(results: Vec<ItemResult>, items: Vec<PlanItem>, row_class: &'stat
                 (None, Some(item)) => item.tags.clone(),
                 (None, None) => Vec::new(),
             };
-            let key = outcome_key(result.outcome);
+            let key = result.outcome.key();
             view! {
                 <tr class=row_class data-outcome=key>
                     <td class="mono small">{format!("{}/{}", result.registry, result.repository)}</td>
                     <td><span class="digest-cell">{kind}<ShortDigest digest=result.digest.clone()/></span></td>
                     <td data-label="Tag"><TagChips tags/></td>
-                    <td data-label="Outcome"><span class=format!("outcome outcome-{key}")>{outcome_label(result.outcome)}</span></td>
+                    <td data-label="Outcome"><span class=format!("outcome outcome-{key}")>{result.outcome.label()}</span></td>
                     <td class="small break">{result.message.clone().unwrap_or_default()}</td>
                 </tr>
             }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use ocicat_catalog::{Catalog, CatalogWriter};
 use ocicat_crawler::{RefreshRequest, RegistrySource, StatusBoard};
-use ocicat_oci::{DeleteOutcome, Digest, OciError};
+use ocicat_oci::{Digest, OciError};
 
+use crate::item::{failed, pending};
 use crate::model::{AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, TagDeletion};
 use crate::store::Store;
 
@@ -185,7 +186,7 @@ impl Engine {
                 }
             }
             let action = if execution.plan.mode == Mode::TagOnly { "delete-tag" } else { "delete" };
-            let mut line = entry(actor, action, Some(&item), &execution.plan.id, outcome_word(result.outcome), None);
+            let mut line = entry(actor, action, Some(&item), &execution.plan.id, result.outcome.key(), None);
             line.detail = result.message.clone();
             self.audit(line).await;
             execution.results[index] = result;
@@ -210,7 +211,7 @@ impl Engine {
         execution.finished = Some(Utc::now());
         self.store.save_execution(&execution).await?;
         let counts = execution.counts();
-        let detail = counts.iter().map(|(outcome, n)| format!("{n} {}", outcome_word(*outcome))).collect::<Vec<_>>();
+        let detail = counts.iter().map(|(outcome, n)| format!("{n} {}", outcome.key())).collect::<Vec<_>>();
         let state = serde_json::to_value(execution.state).ok().and_then(|v| v.as_str().map(str::to_owned));
         self.audit(entry(
             actor,
@@ -278,7 +279,7 @@ impl Engine {
         let mut lines = Vec::new();
         for index in &decided {
             let (item, result) = (&execution.plan.items[*index], &execution.results[*index]);
-            let mut line = entry(actor, "delete", Some(item), &execution.plan.id, outcome_word(result.outcome), None);
+            let mut line = entry(actor, "delete", Some(item), &execution.plan.id, result.outcome.key(), None);
             line.detail = result.message.clone();
             lines.push(line);
         }
@@ -286,110 +287,6 @@ impl Engine {
             self.audit(line).await;
         }
         decided
-    }
-
-    fn client(&self, registry: &str) -> Option<&ocicat_oci::Client> {
-        self.sources.get(registry).map(|source| &source.client)
-    }
-
-    async fn delete_manifest(&self, item: &PlanItem) -> ItemResult {
-        let Some(client) = self.client(&item.registry) else {
-            return failed(item, format!("registry {} is not configured any more", item.registry));
-        };
-        let digest: Digest = match item.digest.parse() {
-            Ok(digest) => digest,
-            Err(error) => return failed(item, format!("bad digest in the plan: {error}")),
-        };
-        let mut result = pending(item);
-        match client.head_manifest(&item.repository, &item.digest).await {
-            Err(OciError::NotFound { .. }) => {
-                result.outcome = Outcome::AlreadyGone;
-                return result;
-            }
-            Err(error) => return failed(item, format!("cannot check it before deleting: {error}")),
-            Ok(_) => {}
-        }
-        if let Some(tag) = &item.tag {
-            match client.head_manifest(&item.repository, tag).await {
-                Ok(Some(now)) if now.to_string() == item.digest => {}
-                Ok(now) => {
-                    result.outcome = Outcome::TagMoved;
-                    let now = now.map_or_else(|| "an unknown digest".to_owned(), |digest| digest.to_string());
-                    result.message = Some(format!("tag {tag} now points at {now}; not deleted"));
-                    return result;
-                }
-                Err(OciError::NotFound { .. }) => {
-                    result.outcome = Outcome::TagMoved;
-                    result.message = Some(format!("tag {tag} was removed since the plan; not deleted"));
-                    return result;
-                }
-                Err(error) => return failed(item, format!("cannot check tag {tag}: {error}")),
-            }
-        }
-        match client.delete_manifest(&item.repository, &digest).await {
-            Ok(DeleteOutcome::Deleted) => result.outcome = Outcome::Deleted,
-            Ok(DeleteOutcome::AlreadyGone) => result.outcome = Outcome::AlreadyGone,
-            Err(OciError::Unsupported { .. }) => {
-                return failed(
-                    item,
-                    format!(
-                        "registry {} refuses deletes (deletion is disabled: distribution needs \
-                         storage.delete.enabled: true); nothing was deleted there",
-                        item.registry
-                    ),
-                );
-            }
-            Err(error) => return failed(item, format!("delete failed: {error}")),
-        }
-        result
-    }
-
-    async fn delete_tag(&self, item: &PlanItem) -> ItemResult {
-        let Some(client) = self.client(&item.registry) else {
-            return failed(item, format!("registry {} is not configured any more", item.registry));
-        };
-        let Some(tag) = &item.tag else { return failed(item, "a tag-only item without a tag".into()) };
-        let mut result = pending(item);
-        match client.head_manifest(&item.repository, tag).await {
-            Ok(Some(now)) if now.to_string() == item.digest => {}
-            Err(OciError::NotFound { .. }) => {
-                result.outcome = Outcome::AlreadyGone;
-                return result;
-            }
-            Ok(now) => {
-                result.outcome = Outcome::TagMoved;
-                let now = now.map_or_else(|| "an unknown digest".to_owned(), |digest| digest.to_string());
-                result.message = Some(format!("tag {tag} now points at {now}; not removed"));
-                return result;
-            }
-            Err(error) => return failed(item, format!("cannot check tag {tag}: {error}")),
-        }
-        let learnt = match client.delete_tag(&item.repository, tag).await {
-            Ok(DeleteOutcome::Deleted) => {
-                result.outcome = Outcome::Deleted;
-                TagDeletion::Supported
-            }
-            Ok(DeleteOutcome::AlreadyGone) => {
-                result.outcome = Outcome::AlreadyGone;
-                TagDeletion::Supported
-            }
-            Err(OciError::Unsupported { .. }) => {
-                result = failed(
-                    item,
-                    format!(
-                        "registry {} cannot remove a tag alone (deletion is disabled for tags); delete the \
-                         manifest instead, which removes every tag on it",
-                        item.registry
-                    ),
-                );
-                TagDeletion::Unsupported
-            }
-            Err(error) => return failed(item, format!("removing the tag failed: {error}")),
-        };
-        if let Ok(mut known) = self.tag_deletion.lock() {
-            known.insert(item.registry.clone(), learnt);
-        }
-        result
     }
 
     /// Pushes the fallback indexes of subjects that stay without the referrers now deleted.
@@ -427,8 +324,7 @@ impl Engine {
                     }
                 }
             }
-            let mut line =
-                entry(actor, "rewrite-fallback", None, &execution.plan.id, outcome_word(result.outcome), None);
+            let mut line = entry(actor, "rewrite-fallback", None, &execution.plan.id, result.outcome.key(), None);
             line.registry = Some(rewrite.registry.clone());
             line.repository = Some(rewrite.repository.clone());
             line.digest = Some(rewrite.subject.clone());
@@ -472,33 +368,6 @@ fn blocker(execution: &Execution, index: usize) -> Option<String> {
             && item.after.contains(&earlier.digest);
         (first && !result.outcome.is_done()).then(|| earlier.digest.clone())
     })
-}
-
-fn pending(item: &PlanItem) -> ItemResult {
-    ItemResult {
-        registry: item.registry.clone(),
-        repository: item.repository.clone(),
-        digest: item.digest.clone(),
-        tag: item.tag.clone(),
-        outcome: Outcome::Pending,
-        message: None,
-    }
-}
-
-fn failed(item: &PlanItem, message: String) -> ItemResult {
-    ItemResult { outcome: Outcome::Failed, message: Some(message), ..pending(item) }
-}
-
-/// The word the audit log and reports use for an outcome.
-pub fn outcome_word(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "pending",
-        Outcome::Deleted => "deleted",
-        Outcome::AlreadyGone => "already_gone",
-        Outcome::TagMoved => "tag_moved",
-        Outcome::Skipped => "skipped",
-        Outcome::Failed => "failed",
-    }
 }
 
 /// One audit line about `item` (or the whole plan).

@@ -15,6 +15,8 @@ pub mod execute;
 #[cfg(feature = "engine")]
 pub mod expiry;
 #[cfg(feature = "engine")]
+mod item;
+#[cfg(feature = "engine")]
 pub mod plan;
 #[cfg(feature = "engine")]
 pub mod retention;
@@ -24,6 +26,8 @@ pub mod runs;
 pub mod service;
 #[cfg(feature = "engine")]
 pub mod store;
+#[cfg(feature = "engine")]
+mod totals;
 
 #[cfg(feature = "engine")]
 pub use execute::{Engine, ExecuteError};

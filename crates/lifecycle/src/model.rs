@@ -228,6 +228,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A stable key: the audit log's outcome, `data-outcome`, CSS classes.
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Pending => "pending",
+            Outcome::Deleted => "deleted",
+            Outcome::AlreadyGone => "already_gone",
+            Outcome::TagMoved => "tag_moved",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// The words a page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::AlreadyGone => "already gone",
+            Outcome::TagMoved => "tag moved",
+            other => other.key(),
+        }
+    }
+
     /// True for the outcomes that need no more work.
     pub fn is_done(self) -> bool {
         matches!(self, Outcome::Deleted | Outcome::AlreadyGone)

@@ -1,0 +1,98 @@
+//! The finishing touches of a plan: totals, warnings for the user to read before confirming,
+//! and the fingerprint that is its id.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ocicat_catalog::is_version_tag;
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{Mode, Plan, TagDeletion};
+use crate::plan::{MAX_ITEMS, MAX_TARGETS};
+
+/// Totals, warnings, the id.
+pub(crate) fn finish(plan: &mut Plan, tag_deletion: &BTreeMap<String, TagDeletion>) {
+    let mut repositories = BTreeSet::new();
+    for item in &plan.items {
+        repositories.insert((item.registry.clone(), item.repository.clone()));
+        plan.totals.bytes += item.size;
+        *plan.totals.by_kind.entry(item.kind.clone()).or_insert(0) += 1;
+        if plan.mode == Mode::Manifests {
+            plan.totals.tags += item.tags.iter().filter(|tag| is_version_tag(tag)).count() as u64;
+        }
+    }
+    plan.totals.repositories = repositories.len() as u64;
+    match plan.mode {
+        Mode::Manifests => plan.totals.manifests = plan.items.len() as u64,
+        Mode::TagOnly => {
+            plan.totals.tags = plan.items.len() as u64;
+            plan.totals.bytes = 0;
+        }
+    }
+    for target in plan.targets.iter().filter(|target| target.tag.is_some()) {
+        let registry = &target.registry;
+        let support = tag_deletion.get(registry).copied().unwrap_or(TagDeletion::Unknown);
+        plan.tag_deletion.insert(registry.clone(), support);
+        let others: Vec<&str> = target
+            .tags
+            .iter()
+            .filter(|tag| is_version_tag(tag) && Some(*tag) != target.tag.as_ref())
+            .map(String::as_str)
+            .collect();
+        if plan.mode == Mode::Manifests && !others.is_empty() {
+            plan.warnings.push(format!(
+                "{} is also tagged {}: deleting the manifest removes every tag on it",
+                target.tag.as_deref().unwrap_or_default(),
+                others.join(", ")
+            ));
+        }
+    }
+    if plan.mode == Mode::TagOnly {
+        for (registry, support) in &plan.tag_deletion {
+            match support {
+                TagDeletion::Unsupported => plan.warnings.push(format!(
+                    "registry {registry} cannot remove a tag alone (distribution 2.8 answers 400, others 405): \
+                     delete the manifest instead, which removes every tag on it"
+                )),
+                TagDeletion::Unknown => plan.warnings.push(format!(
+                    "registry {registry} has not been asked to remove a tag alone before; if it refuses, \
+                     nothing changes"
+                )),
+                TagDeletion::Supported => {}
+            }
+        }
+    }
+    for parent in &plan.broken_parents {
+        plan.warnings.push(format!(
+            "index {} stays but lists {}, which goes: pulling that platform from it will fail",
+            parent.digest, parent.child
+        ));
+    }
+    if plan.truncated {
+        plan.warnings.push(format!(
+            "the plan was cut at {MAX_TARGETS} targets or {MAX_ITEMS} manifests: it deletes less than asked; \
+             run it again afterwards"
+        ));
+    }
+    plan.id = fingerprint(plan);
+}
+
+/// The same targets and items give the same id (so a page can confirm exactly what it showed).
+pub fn fingerprint(plan: &Plan) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(if plan.mode == Mode::TagOnly { b"tags\n" as &[u8] } else { b"manifests\n" });
+    for item in plan.targets.iter().chain(&plan.items) {
+        let line = format!(
+            "{}\0{}\0{}\0{}\0{:?}\n",
+            item.registry,
+            item.repository,
+            item.digest,
+            item.tag.as_deref().unwrap_or_default(),
+            item.reason
+        );
+        hasher.update(line.as_bytes());
+    }
+    for rewrite in &plan.fallback_rewrites {
+        hasher.update(format!("{}\0{}\0{}\n", rewrite.repository, rewrite.tag, rewrite.remove.join(",")).as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..12])
+}
