@@ -1,6 +1,6 @@
 //! ocicat's pages: the HTML shell, the router table and the module list.
 //!
-//! Built twice: with `ssr` for the server (server functions read the catalog) and with
+//! Built twice: with `ssr` for the server (server functions call `ocicat-service`) and with
 //! `hydrate` for the browser (the same components, made interactive).
 #![recursion_limit = "256"]
 
@@ -9,11 +9,13 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod lifecycle;
-pub mod model;
 pub mod routes;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod shim;
 pub mod toolbar;
+
+/// The wire models, from the service (they build for the browser too).
+pub use ocicat_service::model;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

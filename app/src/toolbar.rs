@@ -6,15 +6,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-/// Percent-encodes a query value (slashes kept, they are common in repository names).
-pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
+pub use crate::model::encode;
 
 /// `?q=…&sort=…&page=…` for `path`.
 pub fn list_link(path: &str, filter: &str, sort: &str, page: usize) -> String {

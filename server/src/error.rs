@@ -1,9 +1,9 @@
 //! The one place that chooses HTTP statuses for the JSON API.
 
-use app::error::AppError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use ocicat_service::AppError;
 
 /// An API error: an [`AppError`] rendered as `{"error": "..."}` with the matching status.
 #[derive(Debug)]

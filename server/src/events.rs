@@ -120,8 +120,25 @@ impl Event {
     }
 }
 
-/// `POST /events/{registry}`: queues a refresh of every repository the envelope names.
-pub async fn receive_events(
+/// The notification route.
+pub(crate) fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(receive_events))
+}
+
+/// A registry notification (distribution's `events.v1+json` or `v2+json` envelope), sent with
+/// the registry's shared secret as a bearer token: queues a refresh of every repository whose
+/// manifests it says changed.
+#[utoipa::path(post, path = "/events/{registry}", tag = "operations",
+    params(("registry" = String, Path, description = "The configured registry name"),
+        ("Authorization" = String, Header, description = "`Bearer <the registry's events secret>`")),
+    request_body(content = serde_json::Value, description = "A notification envelope",
+        content_type = "application/vnd.docker.distribution.events.v1+json"),
+    responses((status = 202, description = "Refreshes queued: `{\"queued\": n}`"),
+        (status = 400, description = "Not an event envelope"), (status = 401, description = "Bad or missing secret"),
+        (status = 404, description = "No event endpoint for this registry"),
+        (status = 415, description = "Not an envelope media type"),
+        (status = 429, description = "Too many event requests; retry after a second")))]
+async fn receive_events(
     State(state): State<AppState>,
     Path(registry): Path<String>,
     headers: HeaderMap,

@@ -2,7 +2,6 @@
 //! `main.rs` wires them into the `ocicat` binary; the integration tests build the same router.
 
 pub mod api;
-pub mod api_tokens;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -1,12 +1,13 @@
-//! `ocicat delete`, `ocicat retention` and `ocicat audit`: the same plans, runs and log as the
-//! API, for the operator on the server's machine (who may delete everything). Deleting needs
-//! the index writer, so it refuses while a server holds the index (use the API then).
+//! `ocicat delete`, `ocicat retention` and `ocicat audit`: the same service, plans, runs and log
+//! as the API, for the operator on the server's machine (who may delete everything). Deleting
+//! needs the index writer, so it refuses while a server holds the index (use the API then).
 
 use anyhow::{Context as _, bail};
-use chrono::Utc;
 use clap::Subcommand;
-use ocicat_lifecycle::{Engine, ExecutionState, PlanRequest, TargetSpec};
+use ocicat_lifecycle::{ExecutionState, PlanRequest, TargetSpec};
+use ocicat_service::{RunMode, Service};
 
+use crate::auth::local_operator;
 use crate::config::Config;
 use crate::state::{open_catalog, registry_sources, status_board};
 
@@ -15,13 +16,20 @@ use crate::state::{open_catalog, registry_sources, status_board};
 pub enum RetentionAction {
     /// List the configured policies as JSON.
     List,
-    /// Run one policy now and print its report (a dry run unless `--execute`).
+    /// Run one policy now and print its report (as configured: a dry run unless the policy
+    /// says `dry_run = false`).
     Run {
         /// The policy's name.
         name: String,
-        /// Delete what the policy chooses, even when it is a dry run by default.
-        #[arg(long)]
+        /// Delete what the policy chooses.
+        #[arg(long, conflicts_with = "report")]
         execute: bool,
+        /// With --execute on a policy configured as a dry run: override its `dry_run = true`.
+        #[arg(long, requires = "execute")]
+        override_dry_run: bool,
+        /// Only report, whatever the policy says.
+        #[arg(long)]
+        report: bool,
     },
 }
 
@@ -39,12 +47,16 @@ pub fn parse_target(text: &str) -> anyhow::Result<TargetSpec> {
     Ok(TargetSpec { registry: registry.into(), repository: repository.into(), reference: reference.into() })
 }
 
-async fn engine(config: &Config) -> anyhow::Result<Engine> {
+/// The service over the configured registries, with the lifecycle engine holding the index
+/// writer (the CLI closes it before exiting).
+async fn service(config: &Config) -> anyhow::Result<(Service, ocicat_catalog::CatalogWriter)> {
     let sources = registry_sources(config)?;
     let board = status_board(&sources);
     let (catalog, writer) = open_catalog(config)
         .context("cannot open the index for deleting (a running `ocicat serve` holds it: use its API instead)")?;
-    crate::lifecycle::open_engine(config, None, sources, catalog, writer, board).await
+    let engine =
+        crate::lifecycle::open_engine(config, None, sources, catalog.clone(), writer.clone(), board.clone()).await?;
+    Ok((Service::new(catalog, board).with_lifecycle(engine), writer))
 }
 
 /// `ocicat delete`: prints the plan; with `yes`, executes it and prints the outcome.
@@ -59,10 +71,11 @@ pub async fn delete(
     if targets.is_empty() && query.is_none() {
         bail!("name targets (registry/repository:tag) or a --query");
     }
-    let engine = engine(config).await?;
+    let (service, writer) = service(config).await?;
     let request = PlanRequest { targets, query, tag_only };
-    let plan = engine.plan_for(&crate::auth::local_operator(), &request, Utc::now()).await?;
+    let operator = local_operator();
     if !yes {
+        let plan = service.preview_plan(&operator, &request).await?;
         println!("{}", serde_json::to_string_pretty(&plan)?);
         eprintln!(
             "plan {}: {} manifests, {} tags, {} bytes; nothing deleted (add --yes to delete)",
@@ -70,10 +83,10 @@ pub async fn delete(
         );
         return Ok(());
     }
-    let stored = engine.save_plan(plan).await?;
-    let execution = engine.execute(&stored.plan.id, "operator").await?;
+    let stored = service.store_plan(&operator, &request).await?;
+    let execution = service.execute_plan(&operator, &stored.plan.id, true).await?;
     println!("{}", serde_json::to_string_pretty(&execution)?);
-    engine.catalog_writer().close().await.context("cannot commit the index")?;
+    writer.close().await.context("cannot commit the index")?;
     match execution.state {
         ExecutionState::Done => Ok(()),
         state => bail!("plan {} ended {state:?}: {}", execution.plan.id, execution.message.unwrap_or_default()),
@@ -87,16 +100,16 @@ pub async fn retention(config: &Config, action: RetentionAction) -> anyhow::Resu
             println!("{}", serde_json::to_string_pretty(&config.retention)?);
             Ok(())
         }
-        RetentionAction::Run { name, execute } => {
-            let engine = engine(config).await?;
-            let policy = config
-                .retention
-                .iter()
-                .find(|policy| policy.name == name)
-                .with_context(|| format!("no retention policy {name:?} in the configuration"))?;
-            let run = engine.run_policy(policy, execute.then_some(false), Utc::now()).await;
+        RetentionAction::Run { name, execute, override_dry_run, report } => {
+            let (service, writer) = service(config).await?;
+            let mode = match (execute, report) {
+                (true, _) => RunMode::Execute { override_dry_run },
+                (false, true) => RunMode::DryRun,
+                (false, false) => RunMode::AsConfigured,
+            };
+            let run = service.run_policy(&local_operator(), &name, mode).await?;
             println!("{}", serde_json::to_string_pretty(&run)?);
-            engine.catalog_writer().close().await.context("cannot commit the index")?;
+            writer.close().await.context("cannot commit the index")?;
             match run.error {
                 Some(error) => bail!("retention policy {name} failed: {error}"),
                 None => Ok(()),

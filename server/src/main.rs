@@ -2,7 +2,6 @@
 //! `check-config`, `search`, `user add/passwd/remove`. It only wires the crates together.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -112,9 +111,10 @@ async fn search(config: &Config, query: String, sort: String, page: usize) -> an
     let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
         format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
     })?;
-    let ui = app::ssr::UiState::open(catalog, ocicat_crawler::StatusBoard::default());
+    let board = status_board(&registry_sources(config)?);
+    let service = ocicat_service::Service::new(catalog, board);
     // Whoever can read the data directory may read the whole index.
-    match app::ssr::find_search(&ui, &ocicat::auth::local_operator(), query, sort, page).await {
+    match service.search(&ocicat::auth::local_operator(), query, sort, page).await {
         Ok(results) => {
             println!("{}", serde_json::to_string_pretty(&results)?);
             Ok(())
@@ -222,8 +222,12 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         tracing::info!(plans = resumed, "resuming interrupted deletes");
     }
     engine.schedule(config.retention.clone(), shutdown.clone());
-    let ui = app::ssr::UiState { catalog, board, database: auth.database(), content, lifecycle: Some(engine) };
-    let state = AppState { leptos_options, ui, crawler: Arc::new(crawler), events, auth };
+    let service = ocicat_service::Service::new(catalog, board)
+        .with_crawler(crawler.clone())
+        .with_database(auth.database())
+        .with_content(content)
+        .with_lifecycle(engine);
+    let state = AppState { leptos_options, service, crawler, events, auth };
     let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

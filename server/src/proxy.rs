@@ -8,7 +8,6 @@
 //! `Content-Disposition: attachment`, `nosniff`, and a sandboxing CSP, so an SBOM that is really
 //! HTML or SVG cannot run in ocicat's origin (S13). The digest is the ETag; content is immutable.
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,18 +15,49 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt as _;
 
-use app::error::AppError;
-use app::ssr::{UiState, find_indexed};
 use ocicat_access::Principal;
-use ocicat_content::{ContentError, Download, Part, Target};
+use ocicat_content::{Download, Part, Target};
+use ocicat_service::{AppError, Service};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The proxy's route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/content/{registry}/{*rest}", get(proxy))
+/// The proxy's wildcard route (repository names hold slashes); its paths are documented in
+/// [`ContentRoutes`].
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/content/{registry}/{*rest}", get(proxy))
 }
+
+/// The documented paths of the proxy.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(manifest_download, blob_download))]
+pub(crate) struct ContentRoutes;
+
+/// An indexed artifact's manifest, verified, as a download (`application/octet-stream`,
+/// attachment, `nosniff`, sandbox CSP, the digest as ETag; `If-None-Match` answers 304).
+#[utoipa::path(get, path = "/content/{registry}/{repository}/@{digest}", tag = "artifacts",
+    params(("registry" = String, Path, description = "The configured registry name"),
+        ("repository" = String, Path, description = "The repository path; it may hold slashes"),
+        ("digest" = String, Path, description = "The manifest digest")),
+    responses((status = 200, description = "The manifest bytes", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified"), (status = 400, body = AppError), (status = 404, body = AppError),
+        (status = 502, description = "The registry failed, refused or lied", body = AppError)))]
+#[expect(dead_code, reason = "documents a path of the `proxy` wildcard handler")]
+fn manifest_download() {}
+
+/// The config or a layer of an indexed artifact, streamed from the registry, capped at its
+/// announced size and verified while it passes (a lying registry breaks the download off).
+#[utoipa::path(get, path = "/content/{registry}/{repository}/@{digest}/blobs/{blob}", tag = "artifacts",
+    params(("registry" = String, Path, description = "The configured registry name"),
+        ("repository" = String, Path, description = "The repository path; it may hold slashes"),
+        ("digest" = String, Path, description = "The manifest digest"),
+        ("blob" = String, Path, description = "The config's or a layer's digest")),
+    responses((status = 200, description = "The blob bytes", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified"), (status = 400, body = AppError), (status = 404, body = AppError),
+        (status = 502, description = "The registry failed, refused or lied", body = AppError)))]
+#[expect(dead_code, reason = "documents a path of the `proxy` wildcard handler")]
+fn blob_download() {}
 
 /// What a proxy path names: repository, artifact digest and the part of it.
 fn parse_path(rest: &str) -> Option<(&str, &str, Part)> {
@@ -39,21 +69,14 @@ fn parse_path(rest: &str) -> Option<(&str, &str, Part)> {
 }
 
 async fn proxy(
-    State(ui): State<UiState>,
+    State(service): State<Service>,
     Extension(who): Extension<Principal>,
     Path((registry, rest)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (repository, digest, part) = parse_path(&rest)
         .ok_or_else(|| AppError::BadRequest("expected <repository>/@<digest>[/blobs/<digest>]".into()))?;
-    let artifact = find_indexed(&ui, &who, &registry, repository, digest).await?;
-    let target = Target::resolve(&artifact, &part).map_err(|error| match error {
-        ContentError::NotPart(what) => AppError::NotFound(format!("{what} in artifact {digest}")),
-        other => {
-            tracing::error!(%other, "content target not resolved");
-            AppError::Internal
-        }
-    })?;
+    let target = service.content_target(&who, &registry, repository, digest, &part).await?;
     let etag = format!("\"{}\"", target.digest);
     if headers
         .get(header::IF_NONE_MATCH)
@@ -64,15 +87,7 @@ async fn proxy(
         delivery_headers(response.headers_mut(), &target, &etag);
         return Ok(response);
     }
-    let download = ui.content.download(&target).await.map_err(|error| {
-        tracing::warn!(registry = %target.registry, repository = %target.repository, digest = %target.digest,
-            %error, "content download failed");
-        if error.is_gone() {
-            AppError::NotFound(format!("{} ({})", target.digest, error.public_message()))
-        } else {
-            AppError::Registry(error.public_message())
-        }
-    })?;
+    let download = service.download(&target).await?;
     let (body, length) = match download {
         Download::Manifest(bytes) => {
             let length = bytes.len() as u64;

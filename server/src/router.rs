@@ -1,4 +1,5 @@
-//! The router: Leptos pages and server functions, the JSON API, health, static files, and the
+//! The router: Leptos pages and server functions, the documented routes (JSON API, content
+//! proxy, metrics, health, notifications: `crate::api`), static files, and the
 //! layers every response goes through (tracing, timeout, security headers, access control).
 
 use std::time::Duration;
@@ -6,7 +7,6 @@ use std::time::Duration;
 use app::{App, shell};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -18,22 +18,16 @@ use crate::state::AppState;
 /// Builds the whole application router (shared by `serve` and the tests).
 pub fn build_router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let ui = state.ui.clone();
-    let crawler = state.crawler.clone();
+    let service = state.service.clone();
     let leptos_options = state.leptos_options.clone();
     let auth = state.auth.clone();
     let app_router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(crate::metrics::render_metrics))
-        .route("/events/{registry}", axum::routing::post(crate::events::receive_events))
         .merge(crate::api::router())
-        .merge(crate::proxy::router())
         .leptos_routes_with_context(
             &state,
             routes,
             move || {
-                provide_context(ui.clone());
-                provide_context(crawler.clone());
+                provide_context(service.clone());
                 page_security_policy();
             },
             move || shell(leptos_options.clone()),
@@ -64,10 +58,6 @@ fn page_security_policy() {
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
-}
-
-async fn healthz() -> &'static str {
-    "ok"
 }
 
 fn security_headers() -> tower::layer::util::Stack<

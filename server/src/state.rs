@@ -1,10 +1,7 @@
 //! The application state shared by every handler and SSR render, and how it is built from
 //! the configuration (clients per registry, catalog, crawler).
 
-use std::sync::Arc;
-
 use anyhow::Context as _;
-use app::ssr::UiState;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
@@ -18,14 +15,35 @@ use crate::config::Config;
 pub struct AppState {
     /// Leptos settings (site root, output name).
     pub leptos_options: LeptosOptions,
-    /// Catalog reader and crawl status, as the pages see them.
-    pub ui: UiState,
-    /// "Refresh now" triggers.
-    pub crawler: Arc<Crawler>,
+    /// The application layer every handler and server function calls.
+    pub service: ocicat_service::Service,
+    /// The crawl tasks' queues, for registry notifications.
+    pub crawler: Crawler,
     /// Registry notification secrets and rate limits.
     pub events: crate::events::Events,
     /// Access control (open when `[access]` is absent).
     pub auth: crate::auth::Auth,
+}
+
+impl AppState {
+    /// An open server (no access control) over `catalog`, crawling with `crawler`, taking
+    /// notifications as `events` says and serving the site built under `site_root`: what tests
+    /// and benchmarks start from (`serve` adds content clients, tokens and the lifecycle engine).
+    pub fn open(
+        catalog: Catalog,
+        board: StatusBoard,
+        crawler: Crawler,
+        events: crate::events::Events,
+        site_root: &str,
+    ) -> AppState {
+        AppState {
+            leptos_options: leptos_options(site_root),
+            service: ocicat_service::Service::new(catalog, board).with_crawler(crawler.clone()),
+            crawler,
+            events,
+            auth: crate::auth::Auth::open(),
+        }
+    }
 }
 
 /// The event secrets of every registry that has one configured.

@@ -2,7 +2,6 @@
 //! ocicat listener, and the pushed tag becomes visible in the catalog without a full crawl.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -49,13 +48,13 @@ async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> 
     // A full crawl only at start: anything later must come from the notification.
     let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
     let crawler = Crawler::start(vec![source], catalog.clone(), writer, board.clone(), settings, shutdown.clone());
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
-        crawler: Arc::new(crawler),
-        events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
-        auth: ocicat::auth::Auth::open(),
-    };
+    let state = AppState::open(
+        catalog.clone(),
+        board.clone(),
+        crawler,
+        Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+        "target/site",
+    );
     let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
     assert!(
         eventually(Duration::from_secs(30), || board.get("local").is_some_and(|s| s.crawls_completed >= 1)).await,
@@ -178,20 +177,13 @@ async fn a_push_reaches_the_catalog_through_a_registry_notification() {
 async fn event_requests_need_the_secret_a_known_registry_and_a_sane_rate() {
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let board = StatusBoard::default();
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
-        crawler: Arc::new(Crawler::start(
-            vec![],
-            catalog,
-            writer,
-            board,
-            CrawlSettings::default(),
-            CancellationToken::new(),
-        )),
-        events: Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
-        auth: ocicat::auth::Auth::open(),
-    };
+    let state = AppState::open(
+        catalog.clone(),
+        board.clone(),
+        Crawler::start(vec![], catalog, writer, board, CrawlSettings::default(), CancellationToken::new()),
+        Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
+        "target/site",
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });

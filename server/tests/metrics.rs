@@ -1,7 +1,6 @@
 //! `/metrics` speaks the Prometheus text format and reflects the index and the crawl board.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use ocicat::events::Events;
 use ocicat::state::AppState;
@@ -31,20 +30,13 @@ async fn metrics_report_index_sizes_and_registry_health() {
     });
     board.register("down", "http://127.0.0.1:2");
     board.update("down", |status| status.state = CrawlState::Unreachable);
-    let state = AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState::open(catalog.clone(), board.clone()),
-        crawler: Arc::new(Crawler::start(
-            vec![],
-            catalog,
-            writer,
-            board,
-            CrawlSettings::default(),
-            CancellationToken::new(),
-        )),
-        events: Events::new(HashMap::new()),
-        auth: ocicat::auth::Auth::open(),
-    };
+    let state = AppState::open(
+        catalog.clone(),
+        board.clone(),
+        Crawler::start(vec![], catalog, writer, board, CrawlSettings::default(), CancellationToken::new()),
+        Events::new(HashMap::new()),
+        "target/site",
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });

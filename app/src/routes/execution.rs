@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::{ErrorView, KindIcon, ShortDigest, TagChips, TimeText};
 use crate::error::AppError;
 use crate::lifecycle::get_execution;
-use crate::model::{Execution, ExecutionState, ItemResult, Outcome, PlanItem, short_digest};
+use crate::model::{Execution, ExecutionState, ItemResult, PlanItem, short_digest};
 
 /// `/plans/:id`: a stored plan and its execution, asked again every second while it runs.
 #[component]

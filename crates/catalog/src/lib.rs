@@ -6,6 +6,7 @@
 mod by_name;
 mod document;
 mod error;
+pub mod pattern;
 pub mod query;
 mod reader;
 mod referrers;

@@ -39,11 +39,9 @@ impl Scope {
     /// True when `repository` of `registry` is visible.
     pub fn allows(&self, registry: &str, repository: &str) -> bool {
         let Some(patterns) = &self.patterns else { return true };
-        let text: Vec<char> = repository.chars().collect();
-        patterns.iter().any(|grant| {
-            let pattern: Vec<char> = grant.repository.chars().collect();
-            grant.registry == registry && glob_matches(&pattern, &text)
-        })
+        patterns
+            .iter()
+            .any(|grant| grant.registry == registry && crate::pattern::matches(&grant.repository, repository))
     }
 
     /// The restriction as a query, `None` when everything is visible.
@@ -95,19 +93,6 @@ fn pattern_regex(pattern: &str) -> String {
         }
     }
     regex
-}
-
-/// Whole-string match of `pattern` (`**` any characters, `*` any but `/`) against `text`.
-fn glob_matches(pattern: &[char], text: &[char]) -> bool {
-    match pattern {
-        [] => text.is_empty(),
-        ['*', '*', rest @ ..] => (0..=text.len()).any(|skip| glob_matches(rest, &text[skip..])),
-        ['*', rest @ ..] => {
-            let segment = text.iter().position(|c| *c == '/').unwrap_or(text.len());
-            (0..=segment).any(|skip| glob_matches(rest, &text[skip..]))
-        }
-        [c, rest @ ..] => text.first() == Some(c) && glob_matches(rest, &text[1..]),
-    }
 }
 
 #[cfg(test)]

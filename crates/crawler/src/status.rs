@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a registry's crawler is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CrawlState {
     /// Not crawled yet.
@@ -22,7 +22,7 @@ pub enum CrawlState {
 }
 
 /// Progress and health of one registry.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegistryStatus {
     /// The configured name.
     pub name: String,
@@ -63,7 +63,7 @@ pub struct RegistryStatus {
 }
 
 /// A registry's announced rate limit (`ratelimit-*` headers, 429 `Retry-After`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateLimitStatus {
     /// Requests allowed per window, when announced.
     pub limit: Option<u64>,

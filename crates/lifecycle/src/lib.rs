@@ -34,4 +34,4 @@ pub use execute::{Engine, ExecuteError};
 #[cfg(feature = "engine")]
 pub use plan::PlanError;
 #[cfg(feature = "engine")]
-pub use service::{LifecycleError, actor_of};
+pub use service::LifecycleError;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What to delete, as asked: references (a tag or a digest) or a search query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     /// Artifacts chosen one by one.
@@ -23,6 +24,7 @@ pub struct PlanRequest {
 
 /// One artifact to delete: a tag or a digest in a repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     /// The configured registry name.
@@ -35,6 +37,7 @@ pub struct TargetSpec {
 
 /// Why an item is in a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum Reason {
     /// It was asked for.
@@ -68,6 +71,7 @@ impl Reason {
 
 /// One manifest the plan deletes (or, for a tag-only plan, one tag it removes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct PlanItem {
     /// The configured registry name.
     pub registry: String,
@@ -95,6 +99,7 @@ pub struct PlanItem {
 
 /// Something reachable from a target that stays, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct KeptItem {
     /// The configured registry name.
     pub registry: String,
@@ -110,6 +115,7 @@ pub struct KeptItem {
 
 /// An index that stays but lists a manifest the plan deletes: it will point at nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct BrokenParent {
     /// The configured registry name.
     pub registry: String,
@@ -125,6 +131,7 @@ pub struct BrokenParent {
 
 /// A fallback referrers index (`sha256-<hex>` tag) pushed again without the deleted referrers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct FallbackRewrite {
     /// The configured registry name.
     pub registry: String,
@@ -140,6 +147,7 @@ pub struct FallbackRewrite {
 
 /// What a plan takes, in numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Totals {
     /// Manifests deleted.
     pub manifests: u64,
@@ -155,6 +163,7 @@ pub struct Totals {
 
 /// Whether a tag target can lose just its tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TagDeletion {
     /// The registry removed a tag alone before.
@@ -167,6 +176,7 @@ pub enum TagDeletion {
 
 /// How a plan deletes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Manifests by digest, with their referrers (and every tag on them).
@@ -178,6 +188,7 @@ pub enum Mode {
 
 /// Everything one delete would take and touch, in execution order, computed from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Plan {
     /// A fingerprint of the targets and items: the same plan computed again has the same id.
     pub id: String,
@@ -211,6 +222,7 @@ pub struct Plan {
 
 /// What happened to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Not reached yet.
@@ -257,6 +269,7 @@ impl Outcome {
 
 /// One item's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     /// The configured registry name.
     pub registry: String,
@@ -274,6 +287,7 @@ pub struct ItemResult {
 
 /// Where an execution stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionState {
     /// Computed, not executed.
@@ -290,6 +304,7 @@ pub enum ExecutionState {
 
 /// A stored plan with its execution so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Execution {
     /// The plan.
     pub plan: Plan,
@@ -322,6 +337,7 @@ impl Execution {
 
 /// One line of the audit log: who did what, when, to what, with what outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log (increasing, never reused).
     pub seq: i64,
@@ -349,6 +365,7 @@ pub struct AuditEntry {
 
 /// Why retention chose an artifact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct RetentionChoice {
     /// The configured registry name.
     pub registry: String,
@@ -366,6 +383,7 @@ pub struct RetentionChoice {
 
 /// One run of a retention policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct RetentionRun {
     /// A random id.
     pub id: String,
@@ -391,4 +409,8 @@ pub struct RetentionRun {
     pub failed: u64,
     /// Why the run failed as a whole, if it did.
     pub error: Option<String>,
+    /// Choices left out of this copy of the report because the reader may not read their
+    /// repositories; when any are, the totals and the plan (which count them) are left out too.
+    #[serde(default)]
+    pub hidden: u64,
 }

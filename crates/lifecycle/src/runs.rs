@@ -16,15 +16,17 @@ use crate::retention::{RetentionPolicy, evaluate};
 const MAX_REPOSITORIES: usize = 100_000;
 
 impl Engine {
-    /// Runs `policy` once now; `dry_run` overrides the policy's own setting when given.
+    /// Runs `policy` once now at the request of `requested_by` (a user, or `schedule`): a
+    /// report only when `dry_run`, else deleting what it chooses. Whether the run may happen
+    /// and may delete was decided by the caller.
     #[tracing::instrument(skip(self, policy), fields(retention.policy = %policy.name))]
     pub async fn run_policy(
         &self,
         policy: &RetentionPolicy,
-        dry_run: Option<bool>,
+        dry_run: bool,
+        requested_by: &str,
         now: DateTime<Utc>,
     ) -> RetentionRun {
-        let dry_run = dry_run.unwrap_or(policy.dry_run);
         let actor = format!("retention:{}", policy.name);
         let mut run = RetentionRun {
             id: run_id(&policy.name, now),
@@ -39,6 +41,7 @@ impl Engine {
             deleted: 0,
             failed: 0,
             error: None,
+            hidden: 0,
         };
         match self.choose(policy, now).await {
             Ok(choices) => run.choices = choices,
@@ -95,7 +98,7 @@ impl Engine {
         };
         let chosen = run.choices.iter().filter(|choice| choice.delete).count();
         let detail = format!(
-            "{chosen} of {} artifacts chosen, {} manifests planned, {} deleted, {} failed{}",
+            "run by {requested_by}: {chosen} of {} artifacts chosen, {} manifests planned, {} deleted, {} failed{}",
             run.choices.len(),
             run.manifests,
             run.deleted,
@@ -159,7 +162,7 @@ impl Engine {
                 let mut clock = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
                 loop {
                     tokio::select! {
-                        _ = clock.tick() => { engine.run_policy(&policy, None, Utc::now()).await; }
+                        _ = clock.tick() => { engine.run_policy(&policy, policy.dry_run, "schedule", Utc::now()).await; }
                         () = stop.cancelled() => return,
                     }
                 }

@@ -1,10 +1,9 @@
-//! What the web app, the JSON API and the CLI call: make a plan for a principal (only where
-//! they may delete; a search is resolved within that scope), store it, execute it in the
-//! background or to the end, and resume plans a restart interrupted.
+//! What the service calls: make a plan (a search is resolved within the scope the caller may
+//! delete in; who may do what is decided by the service before and after), store it, execute
+//! it in the background or to the end, and resume plans a restart interrupted.
 
 use chrono::{DateTime, Utc};
-use ocicat_access::{Principal, Right};
-use ocicat_catalog::SearchSort;
+use ocicat_catalog::{Scope, SearchSort};
 
 use crate::execute::{Engine, ExecuteError, entry, summary};
 use crate::model::{Execution, ExecutionState, Mode, Plan, PlanRequest, TargetSpec};
@@ -19,15 +18,9 @@ pub enum LifecycleError {
     /// The plan cannot be made.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// The principal may not delete there.
-    #[error("you may not delete in {0}")]
-    Forbidden(String),
     /// The search query is wrong.
     #[error("invalid query: {0}")]
     Query(String),
-    /// The plan changed since it was shown (something was pushed, deleted or crawled).
-    #[error("the plan changed since it was shown (now {0}); review it again")]
-    Changed(String),
     /// The execution failed as a whole.
     #[error(transparent)]
     Execute(#[from] ExecuteError),
@@ -36,47 +29,30 @@ pub enum LifecycleError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// The name an actor has in the audit log.
-pub fn actor_of(principal: &Principal) -> String {
-    principal.user.clone().unwrap_or_else(|| "anonymous".to_owned())
-}
-
 impl Engine {
-    /// Computes (does not store) the plan of `request` for `principal`. Targets must be in
-    /// repositories they may delete in; a search only finds those.
-    pub async fn plan_for(
+    /// Computes (does not store) the plan of `request` as `actor`: its targets, and what a
+    /// search finds within `scope` (what the caller may delete).
+    pub async fn plan(
         &self,
-        principal: &Principal,
         request: &PlanRequest,
+        scope: Scope,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Plan, LifecycleError> {
         let mut targets = request.targets.clone();
         let registries = self.registries();
-        for target in &targets {
-            if !registries.contains(&target.registry) {
-                return Err(PlanError::NotFound(format!("registry {}", target.registry)).into());
-            }
-            if !principal.can(Right::Delete, &target.registry, &target.repository) {
-                return Err(LifecycleError::Forbidden(format!("{}/{}", target.registry, target.repository)));
-            }
+        if let Some(target) = targets.iter().find(|target| !registries.contains(&target.registry)) {
+            return Err(PlanError::NotFound(format!("registry {}", target.registry)).into());
         }
         if let Some(query) = request.query.as_deref().filter(|query| !query.trim().is_empty()) {
-            let names: Vec<&str> = registries.iter().map(String::as_str).collect();
-            let scope = principal.scope(Right::Delete, &names);
             targets.extend(self.search_targets(scope, query.to_owned(), now).await?);
         }
         let mode = if request.tag_only { Mode::TagOnly } else { Mode::Manifests };
         let (catalog, query, actor, known) =
-            (self.catalog.clone(), request.query.clone(), actor_of(principal), self.tag_deletion());
+            (self.catalog.clone(), request.query.clone(), actor.to_owned(), self.tag_deletion());
         let plan = tokio::task::spawn_blocking(move || plan(&catalog, &targets, mode, query, &actor, &known, now))
             .await
             .map_err(|error| PlanError::Catalog(error.to_string()))??;
-        // Referrers and children are in the targets' repositories, but check every item anyway.
-        if let Some(item) =
-            plan.items.iter().find(|item| !principal.can(Right::Delete, &item.registry, &item.repository))
-        {
-            return Err(LifecycleError::Forbidden(format!("{}/{}", item.registry, item.repository)));
-        }
         Ok(plan)
     }
 
@@ -139,38 +115,9 @@ impl Engine {
         Ok(execution)
     }
 
-    /// Checks `principal` may still delete everything in plan `id`, and whether the plan the
-    /// page showed (`expected`) is still what the catalog gives.
-    pub async fn confirm(
-        &self,
-        principal: &Principal,
-        request: &PlanRequest,
-        expected: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Execution, LifecycleError> {
-        let plan = self.plan_for(principal, request, now).await?;
-        if plan.id != expected {
-            return Err(LifecycleError::Changed(plan.id));
-        }
-        self.save_plan(plan).await
-    }
-
-    /// Starts executing stored plan `id` in the background; answers at once with the plan as
-    /// stored. Refused when `principal` may not delete every item.
-    pub async fn start(&self, principal: &Principal, id: &str) -> Result<Execution, LifecycleError> {
-        let execution = self.check_may_execute(principal, id).await?;
-        self.spawn(id.to_owned(), actor_of(principal));
-        Ok(execution)
-    }
-
-    /// The stored plan `id`, when `principal` may delete every item of it.
-    pub async fn check_may_execute(&self, principal: &Principal, id: &str) -> Result<Execution, LifecycleError> {
-        let execution = self.store.execution(id).await?.ok_or_else(|| ExecuteError::NoPlan(id.to_owned()))?;
-        let mut items = execution.plan.items.iter().chain(&execution.plan.targets);
-        if let Some(item) = items.find(|item| !principal.can(Right::Delete, &item.registry, &item.repository)) {
-            return Err(LifecycleError::Forbidden(format!("{}/{}", item.registry, item.repository)));
-        }
-        Ok(execution)
+    /// Starts executing stored plan `id` as `actor` in the background.
+    pub fn start(&self, id: &str, actor: &str) {
+        self.spawn(id.to_owned(), actor.to_owned());
     }
 
     fn spawn(&self, id: String, actor: String) {

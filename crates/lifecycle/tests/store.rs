@@ -264,6 +264,7 @@ fn retention_run(id: &str, policy: &str, started_seconds: i64) -> RetentionRun {
         bytes: 2048,
         deleted: 0,
         failed: 0,
+        hidden: 0,
         error: None,
     }
 }

@@ -116,7 +116,7 @@ fn sign_in_first(request: &Request) -> Option<Response> {
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || path.starts_with("/events/")
-        || matches!(path, "/healthz" | "/favicon.svg" | "/favicon.ico")
+        || matches!(path, "/healthz" | "/favicon.svg" | "/favicon.ico" | "/api/v1/openapi.json")
         || (path.starts_with("/api/") && !path.starts_with("/api/v1/"));
     if open {
         return None;

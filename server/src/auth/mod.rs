@@ -19,6 +19,7 @@ mod routes;
 pub mod session;
 
 use config::{AccessConfig, ResolvedUser};
+pub use routes::SignInRoutes;
 use session::SessionBackend;
 
 /// Seconds since the Unix epoch, from a clock tests can set.

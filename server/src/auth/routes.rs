@@ -20,10 +20,19 @@ pub(super) fn router(auth: Auth) -> Router {
     Router::new().route("/auth/login", post(login)).route("/auth/logout", post(logout)).with_state(auth)
 }
 
-#[derive(Debug, Deserialize)]
+/// The documented sign-in routes (registered only when access control is on).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, logout))]
+pub struct SignInRoutes;
+
+/// The sign-in form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct LoginForm {
+    /// The user name.
     username: String,
+    /// The password.
     password: String,
+    /// Where to go after signing in (a path on this server).
     #[serde(default)]
     next: String,
 }
@@ -38,6 +47,11 @@ fn local_target(next: &str) -> &str {
     if local && !next.starts_with("/login") { next } else { "/" }
 }
 
+/// Signs in: a new session (a new id), then a redirect to `next`; a failure redirects back to
+/// the sign-in page and reads the same whatever went wrong.
+#[utoipa::path(post, path = "/auth/login", tag = "account",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To `next` when signed in, else back to /login?failed=1")))]
 async fn login(
     State(auth): State<Auth>,
     session: Session,
@@ -108,6 +122,9 @@ async fn login(
     Redirect::to(&target).into_response()
 }
 
+/// Signs out: the session is deleted on the server, then a redirect home.
+#[utoipa::path(post, path = "/auth/logout", tag = "account",
+    responses((status = 303, description = "Home, signed out")))]
 async fn logout(State(auth): State<Auth>, session: Session) -> Response {
     if auth.enforced.is_some() {
         if let Ok(Some(user)) = session.get::<SessionUser>(SESSION_USER).await {

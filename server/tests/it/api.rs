@@ -314,7 +314,7 @@ async fn recent_pushes_are_the_newest_tagged_artifacts_and_the_home_page_links_t
         .filter(|item| item.reference.as_deref().is_some_and(is_version_tag))
         .map(|item| (item.repository.as_str(), item.digest.as_str()))
         .collect();
-    assert_eq!(items.len(), app::ssr::RECENT_LIMIT.min(tagged.len()), "{recent:#}");
+    assert_eq!(items.len(), ocicat_service::RECENT_LIMIT.min(tagged.len()), "{recent:#}");
     for item in items {
         let key = (item["repository"].as_str().unwrap(), item["digest"].as_str().unwrap());
         assert!(tagged.contains(&key), "{key:?} was pushed with a tag");

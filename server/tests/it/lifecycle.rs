@@ -65,7 +65,12 @@ async fn a_maintainer_deletes_everything_past_its_end_of_life_with_the_csrf_toke
     assert_eq!(viewer.status, StatusCode::FORBIDDEN, "a viewer plans nothing");
     let outside = json!({ "targets": [{ "registry": LOCAL, "repository": "charts/demo", "reference": "0.1.0" }] });
     let outside = app.send(post_json("/api/v1/plans", &alice, outside, Some(&csrf))).await;
-    assert_eq!(outside.status, StatusCode::FORBIDDEN, "outside alice's grant: {}", outside.body);
+    assert_eq!(
+        outside.status,
+        StatusCode::NOT_FOUND,
+        "outside alice's grant, as if it did not exist: {}",
+        outside.body
+    );
 
     let created = app.send(post_json("/api/v1/plans", &alice, search.clone(), Some(&csrf))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);

@@ -17,6 +17,8 @@ mod escaping;
 mod access;
 // Basic and token authentication against distribution.
 mod auth;
+// The issue-16 access bugs over HTTP: retention reach, reports, whole-registry facts, name oracles.
+mod authz;
 // A canary password never reaches a response (SECURITY S20).
 mod secrets;
 // A registry that is down does not stop the others.
@@ -30,3 +32,5 @@ mod hostile_documents;
 
 // Delete plans, execution, CSRF and the audit log over the API (S18, S22).
 mod lifecycle;
+// The OpenAPI 3.1 description: valid, complete, and every documented route answers.
+mod openapi;

@@ -64,7 +64,7 @@ fn expected_run_settings(config: &serde_json::Value) -> Vec<String> {
     };
     let mut expected = Vec::new();
     let command: Vec<String> =
-        strings("Entrypoint").iter().chain(&strings("Cmd")).map(|a| app::model::shell_quote(a)).collect();
+        strings("Entrypoint").iter().chain(&strings("Cmd")).map(|a| ocicat_service::model::shell_quote(a)).collect();
     if !command.is_empty() {
         expected.push(command.join(" "));
     }

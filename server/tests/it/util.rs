@@ -57,6 +57,7 @@ pub(crate) struct TestAppBuilder {
     access: Option<(String, Option<Arc<dyn ocicat::auth::Clock>>)>,
     access_database: Option<String>,
     same_registry_as: Vec<String>,
+    retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
 }
 
 /// The real router over a real, seeded and crawled registry named [`LOCAL`].
@@ -102,6 +103,7 @@ impl TestApp {
             access: None,
             access_database: None,
             same_registry_as: Vec::new(),
+            retention: Vec::new(),
         }
     }
 
@@ -135,8 +137,8 @@ impl TestApp {
         let (section, data, url) = self.access.as_ref().expect("an app with access control");
         let auth = open_access(&self.board, section, data.path(), url.as_deref()).await;
         let mut state = app_state(self.catalog.clone(), self.board.clone(), Crawler::default());
-        state.ui.content = self.content.clone();
-        state.ui.database = auth.database();
+        state.service = state.service.with_content(self.content.clone());
+        state.service = state.service.with_database(auth.database());
         state.auth = auth;
         self.router = ocicat::router::build_router(state);
     }
@@ -227,6 +229,20 @@ impl TestAppBuilder {
         self
     }
 
+    /// Configures these retention policies (TOML, `[[retention]]` tables without the header).
+    pub(crate) fn retention(mut self, policies: &str) -> TestAppBuilder {
+        #[derive(serde::Deserialize)]
+        struct Policies {
+            retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
+        }
+        let parsed: Policies = toml::from_str(policies).expect("retention policies parse");
+        for policy in &parsed.retention {
+            policy.validate().expect("the policy is valid");
+        }
+        self.retention = parsed.retention;
+        self
+    }
+
     /// Registers and crawls another source before [`LOCAL`] in the same board and catalog.
     pub(crate) fn extra_source(mut self, source: RegistrySource) -> TestAppBuilder {
         self.extra_sources.push(source);
@@ -272,7 +288,7 @@ impl TestAppBuilder {
         }
         let content = ocicat_content::Content::new(clients);
         let mut state = app_state(catalog.clone(), board.clone(), Crawler::default());
-        state.ui.content = content.clone();
+        state.service = state.service.with_content(content.clone());
         let access = match self.access {
             Some((section, clock)) => {
                 let data = tempfile::tempdir().expect("temporary directory");
@@ -280,7 +296,7 @@ impl TestAppBuilder {
                 if let Some(clock) = clock {
                     auth = auth.with_clock(clock);
                 }
-                state.ui.database = auth.database();
+                state.service = state.service.with_database(auth.database());
                 state.auth = auth;
                 Some((section, data, self.access_database))
             }
@@ -296,8 +312,9 @@ impl TestAppBuilder {
         };
         let store = ocicat_lifecycle::store::Store::open(database).await.expect("lifecycle store opens");
         let sources: Vec<RegistrySource> = self.extra_sources.iter().chain([&source]).cloned().collect();
-        let engine = ocicat_lifecycle::Engine::new(sources, catalog.clone(), writer.clone(), board.clone(), store);
-        state.ui.lifecycle = Some(engine);
+        let engine = ocicat_lifecycle::Engine::new(sources, catalog.clone(), writer.clone(), board.clone(), store)
+            .with_policies(self.retention);
+        state.service = state.service.with_lifecycle(engine);
         let router = ocicat::router::build_router(state);
         TestApp {
             _lifecycle_directory: lifecycle_directory,
@@ -345,7 +362,8 @@ async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
-    let body = String::from_utf8(bytes.to_vec()).expect("body is UTF-8");
+    // Downloads are bytes; the tests that read bodies read text.
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     TestResponse { status, headers, body }
 }
 
@@ -378,13 +396,7 @@ pub(crate) fn registry_source(name: &str, url: url::Url, credentials: Option<(St
 
 /// The state `serve` builds around `crawler` (tests that crawl explicitly pass a default one).
 pub(crate) fn app_state(catalog: Catalog, board: StatusBoard, crawler: Crawler) -> AppState {
-    AppState {
-        leptos_options: ocicat::state::leptos_options("target/site"),
-        ui: app::ssr::UiState::open(catalog, board),
-        crawler: Arc::new(crawler),
-        events: Events::new(HashMap::new()),
-        auth: ocicat::auth::Auth::open(),
-    }
+    AppState::open(catalog, board, crawler, Events::new(HashMap::new()), "target/site")
 }
 
 /// True for tags the pages show as versions (not cosign `sha256-<hex>.sig` style tags).

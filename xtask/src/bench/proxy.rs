@@ -38,7 +38,7 @@ pub(crate) async fn run(mebibytes_of_blob: usize) -> anyhow::Result<Scenario> {
     crawl_registry(&source, &catalog, &writer, &board, 1).await.map_err(anyhow::Error::msg)?;
     writer.flush().await.context("failed to commit the crawl")?;
     let mut state = pages_only(catalog, board);
-    state.ui.content = ocicat_content::Content::new([(REGISTRY.to_owned(), client.clone())]);
+    state.service = state.service.with_content(ocicat_content::Content::new([(REGISTRY.to_owned(), client.clone())]));
     let served = Served::start(ocicat::router::build_router(state)).await?;
 
     let http = reqwest::Client::new();

@@ -2,7 +2,6 @@
 //! built once here instead of in each scenario, and stopped when dropped.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use ocicat::events::Events;
@@ -52,11 +51,5 @@ pub(crate) fn with_crawler(
     events: Events,
     site_root: &str,
 ) -> AppState {
-    AppState {
-        leptos_options: ocicat::state::leptos_options(site_root),
-        ui: app::ssr::UiState::open(catalog, board),
-        crawler: Arc::new(crawler),
-        events,
-        auth: ocicat::auth::Auth::open(),
-    }
+    AppState::open(catalog, board, crawler, events, site_root)
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 mod account;
 mod content;
 mod lifecycle;
+mod links;
 mod raw;
 mod run_config;
 mod search;
@@ -19,14 +20,16 @@ pub use content::{
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
-    RetentionView, TagDeletion, TargetSpec, Totals, plan_href, plan_search_href,
+    RetentionView, TagDeletion, TargetSpec, Totals,
 };
+pub use links::{encode, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
 
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RegistryCard {
     /// Configured name, used in URLs.
     pub name: String,
@@ -73,6 +76,7 @@ pub struct RegistryCard {
 
 /// One row of a registry's repository list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RepositoryRow {
     /// Repository path.
     pub name: String,
@@ -88,6 +92,7 @@ pub struct RepositoryRow {
 
 /// A page of repositories.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RepositoryList {
     /// The registry.
     pub registry: RegistryCard,
@@ -103,6 +108,7 @@ pub struct RepositoryList {
 
 /// Badges shown next to a tag.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct Badges {
     /// A signature refers to it.
     pub signed: bool,
@@ -122,6 +128,7 @@ pub struct Badges {
 
 /// Findings of a scan by severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct VulnerabilityCounts {
     /// Critical.
     pub critical: u64,
@@ -137,6 +144,7 @@ pub struct VulnerabilityCounts {
 
 /// One tagged (or untagged) manifest of a repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct TagRow {
     /// The tag, or `None` for an untagged manifest.
     pub tag: Option<String>,
@@ -156,6 +164,7 @@ pub struct TagRow {
 
 /// One page of a repository's tags, sorted and filtered in the catalog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct TagList {
     /// Tags matching the filter.
     pub total: u64,
@@ -171,17 +180,20 @@ pub struct TagList {
 
 /// A node of an artifact's referrers tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ReferrerNodeView {
     /// The referrer.
     pub artifact: Related,
     /// Its annotations (shown on demand).
     pub annotations: Vec<Annotation>,
     /// What refers to it in turn.
+    #[cfg_attr(feature = "backend", schema(no_recursion))]
     pub referrers: Vec<ReferrerNodeView>,
 }
 
 /// The referrers tree of an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ReferrerTreeView {
     /// Top-level referrers matching the filter, before the top-N cut.
     pub total: usize,
@@ -193,6 +205,7 @@ pub struct ReferrerTreeView {
 
 /// A repository page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RepositoryView {
     /// Registry name.
     pub registry: String,
@@ -214,6 +227,7 @@ pub struct RepositoryView {
 
 /// A name/value pair with a flag telling whether the value may be shown as a link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct Annotation {
     /// The key.
     pub key: String,
@@ -225,6 +239,7 @@ pub struct Annotation {
 
 /// A layer, blob or index child.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct Part {
     /// Media type.
     pub media_type: String,
@@ -240,6 +255,7 @@ pub struct Part {
 
 /// A related artifact (referrer, parent, subject).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct Related {
     /// Digest.
     pub digest: String,
@@ -256,6 +272,7 @@ pub struct Related {
 
 /// An artifact page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ArtifactView {
     /// Registry name.
     pub registry: String,
@@ -311,6 +328,7 @@ pub struct ArtifactView {
 
 /// One step of an image's build history (`history` in the image config).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct HistoryStep {
     /// The command that made the step (`created_by`), as the config says it.
     pub created_by: String,

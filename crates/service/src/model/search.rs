@@ -6,6 +6,7 @@ use super::Badges;
 
 /// One search hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     /// Registry name.
     pub registry: String,
@@ -37,6 +38,7 @@ pub struct SearchHit {
 
 /// The counts of one facet: narrowing by a value adds `field:"value"` to the query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct FacetGroup {
     /// The query field (`kind`, `type`, `registry`, `repo`, `platform`).
     pub field: String,
@@ -48,6 +50,7 @@ pub struct FacetGroup {
 
 /// A page of search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     /// The query as given.
     pub query: String,

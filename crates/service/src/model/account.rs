@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who the page is shown to, for the header and the pages that depend on roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SessionView {
     /// The signed-in user, `None` for a visitor.
     pub user: Option<String>,
@@ -22,6 +23,7 @@ pub struct SessionView {
 
 /// One API token as its owner sees it: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct TokenRow {
     /// Short id, for revoking.
     pub id: String,
@@ -35,6 +37,7 @@ pub struct TokenRow {
 
 /// A token just made: its secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct NewToken {
     /// The stored part.
     pub token: TokenRow,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The run configuration of an image, read (and capped) on the server from its config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RunConfig {
     /// `Entrypoint`: the executable and its first arguments.
     pub entrypoint: Vec<String>,
@@ -28,6 +29,7 @@ pub struct RunConfig {
 
 /// One `Env` entry: `name=value`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct EnvVar {
     /// What comes before the first `=`.
     pub name: String,

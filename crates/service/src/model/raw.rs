@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One of the documents the catalog keeps for an artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RawDocument {
     /// The manifest, as the registry served it.

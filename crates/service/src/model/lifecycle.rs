@@ -1,6 +1,6 @@
 //! What the delete, audit and retention pages receive: plans, executions, audit pages and
 //! retention reports (the types themselves come from `ocicat-lifecycle`, which builds for the
-//! browser without its engine), plus the URL of a plan page.
+//! browser without its engine).
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,7 @@ pub use ocicat_lifecycle::{
 
 /// A plan as the page shows it, with the token its confirmation must carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct PlanPreview {
     /// The plan (not stored until confirmed).
     pub plan: Plan,
@@ -20,6 +21,7 @@ pub struct PlanPreview {
 
 /// One page of the audit log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     /// The entries.
     pub entries: Vec<AuditEntry>,
@@ -29,6 +31,7 @@ pub struct AuditPage {
 
 /// A retention policy as configured, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct PolicyView {
     /// Its name.
     pub name: String,
@@ -46,6 +49,7 @@ pub struct PolicyView {
 
 /// The retention page: policies and their recent runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct RetentionView {
     /// Configured policies.
     pub policies: Vec<PolicyView>,
@@ -53,19 +57,4 @@ pub struct RetentionView {
     pub runs: Vec<RetentionRun>,
     /// The anti-CSRF token of this session.
     pub csrf: String,
-}
-
-/// The plan page of one artifact (by tag or digest).
-pub fn plan_href(registry: &str, repository: &str, reference: &str) -> String {
-    format!(
-        "/delete?registry={}&repository={}&reference={}",
-        crate::toolbar::encode(registry),
-        crate::toolbar::encode(repository),
-        crate::toolbar::encode(reference)
-    )
-}
-
-/// The plan page of everything a search finds.
-pub fn plan_search_href(query: &str) -> String {
-    format!("/delete?q={}", crate::toolbar::encode(query))
 }

@@ -32,6 +32,7 @@ pub fn is_http_link(value: &str) -> bool {
 
 /// The viewer's state, from the artifact page's URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ContentQuery {
     /// Which content layer (0-based).
     pub layer: usize,
@@ -51,6 +52,7 @@ pub struct ContentQuery {
 
 /// The documents inside one attached artifact, and the selected one read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ContentsView {
     /// Each content layer.
     pub layers: Vec<LayerTab>,
@@ -62,6 +64,7 @@ pub struct ContentsView {
 
 /// One content layer, as a tab.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct LayerTab {
     /// What it is ("SPDX 2.3 SBOM", "cosign signature", "cannot display").
     pub label: String,
@@ -77,6 +80,7 @@ pub struct LayerTab {
 
 /// The selected document, read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub enum ContentBody {
     /// A software bill of materials.
     Sbom(SbomView),
@@ -92,6 +96,7 @@ pub enum ContentBody {
 
 /// An SBOM: summary, licenses and one page of packages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SbomView {
     /// `SPDX 2.3`, `CycloneDX 1.6`.
     pub format: String,
@@ -123,6 +128,7 @@ pub struct SbomView {
 
 /// How many packages carry one license.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct LicenseShare {
     /// The license (expression), or "unknown".
     pub license: String,
@@ -134,6 +140,7 @@ pub struct LicenseShare {
 
 /// One package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct PackageRow {
     /// Name.
     pub name: String,
@@ -155,6 +162,7 @@ pub struct PackageRow {
 
 /// A scan report: summary, counts and one page of findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ScanView {
     /// `Trivy JSON`, `SARIF 2.1.0`, …
     pub format: String,
@@ -192,6 +200,7 @@ pub struct ScanView {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct FindingRow {
     /// Advisory id (CVE-…, GHSA-…).
     pub id: String,
@@ -211,6 +220,7 @@ pub struct FindingRow {
 
 /// Another scan of the same artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ScanRef {
     /// Its manifest digest.
     pub digest: String,
@@ -224,6 +234,7 @@ pub struct ScanRef {
 
 /// What changed between an older scan and this one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct ScanDiff {
     /// The scan compared with.
     pub other: String,
@@ -239,6 +250,7 @@ pub struct ScanDiff {
 
 /// A signature and who made it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SignatureView {
     /// `cosign`, `sigstore bundle`, `notation`.
     pub kind: String,
@@ -260,6 +272,7 @@ pub struct SignatureView {
 
 /// A signing certificate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SignerView {
     /// Subject distinguished name.
     pub subject: Option<String>,
@@ -279,6 +292,7 @@ pub struct SignerView {
 
 /// An in-toto attestation that is neither an SBOM nor a scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct AttestationView {
     /// Its predicate type.
     pub predicate_type: String,
@@ -294,6 +308,7 @@ pub struct AttestationView {
 
 /// One signature or attestation of an artifact, in the subject's summary list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct SignatureRow {
     /// The referrer's manifest digest (its page holds the details).
     pub digest: String,

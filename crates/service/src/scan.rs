@@ -9,10 +9,10 @@ use ocicat_catalog::ArtifactDoc;
 use ocicat_formats::Document;
 use ocicat_formats::scan::{Finding, Report};
 
-use super::content::{page_of, registry_error};
-use super::{UiState, blocking, find_indexed};
 use crate::error::AppError;
 use crate::model::{ContentQuery, FindingRow, ScanDiff, ScanRef, ScanView, VulnerabilityCounts, is_http_link};
+use crate::state::{Service, blocking};
+use crate::viewer::{page_of, registry_error};
 
 fn finding_row(finding: &Finding) -> FindingRow {
     FindingRow {
@@ -27,7 +27,7 @@ fn finding_row(finding: &Finding) -> FindingRow {
 }
 
 /// Filters, sorts and pages a report's findings.
-pub(super) fn scan_view(
+pub(crate) fn scan_view(
     report: &Report,
     query: &ContentQuery,
     scans: Vec<ScanRef>,
@@ -84,23 +84,25 @@ pub(super) fn scan_view(
     }
 }
 
-/// Every scan attached to the same subject as `artifact`, newest first.
-pub(super) async fn scans_of(state: &UiState, artifact: &ArtifactDoc) -> Result<Vec<ScanRef>, AppError> {
-    let Some(subject) = artifact.refers_to.clone().or_else(|| artifact.subject.clone()) else {
-        return Ok(vec![scan_ref(artifact)]);
-    };
-    let catalog = state.catalog.clone();
-    let (name, repo) = (artifact.registry.clone(), artifact.repository.clone());
-    let mut scans: Vec<ArtifactDoc> = blocking(move || catalog.referrers(&name, &repo, &subject))
-        .await?
-        .into_iter()
-        .filter(|referrer| referrer.kind == "scan" || referrer.scan_findings.is_some())
-        .collect();
-    if !scans.iter().any(|scan| scan.digest == artifact.digest) {
-        scans.push(artifact.clone());
+impl Service {
+    /// Every scan attached to the same subject as `artifact`, newest first.
+    pub(crate) async fn scans_of(&self, artifact: &ArtifactDoc) -> Result<Vec<ScanRef>, AppError> {
+        let Some(subject) = artifact.refers_to.clone().or_else(|| artifact.subject.clone()) else {
+            return Ok(vec![scan_ref(artifact)]);
+        };
+        let catalog = self.catalog.clone();
+        let (name, repo) = (artifact.registry.clone(), artifact.repository.clone());
+        let mut scans: Vec<ArtifactDoc> = blocking(move || catalog.referrers(&name, &repo, &subject))
+            .await?
+            .into_iter()
+            .filter(|referrer| referrer.kind == "scan" || referrer.scan_findings.is_some())
+            .collect();
+        if !scans.iter().any(|scan| scan.digest == artifact.digest) {
+            scans.push(artifact.clone());
+        }
+        scans.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
+        Ok(scans.iter().map(scan_ref).collect())
     }
-    scans.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
-    Ok(scans.iter().map(scan_ref).collect())
 }
 
 fn scan_ref(scan: &ArtifactDoc) -> ScanRef {
@@ -108,44 +110,47 @@ fn scan_ref(scan: &ArtifactDoc) -> ScanRef {
         digest: scan.digest.clone(),
         created: scan.created.map(|date| date.to_rfc3339()),
         artifact_type: scan.artifact_type.clone(),
-        counts: scan.scan_findings.as_ref().map(super::views::vulnerability_counts),
+        counts: scan.scan_findings.as_ref().map(crate::views::vulnerability_counts),
     }
 }
 
-/// Compares `report` with the scan `other` (one of `scans`): what is new here, what is gone.
-pub(super) async fn compare_with(
-    state: &UiState,
-    who: &Principal,
-    artifact: &ArtifactDoc,
-    report: &Report,
-    other: &str,
-    scans: &[ScanRef],
-) -> Result<Option<ScanDiff>, AppError> {
-    if other.is_empty() || other == artifact.digest {
-        return Ok(None);
+impl Service {
+    /// Compares `report` with the scan `other` (one of `scans`): what is new here, what is gone.
+    pub(crate) async fn compare_with(
+        &self,
+        who: &Principal,
+        artifact: &ArtifactDoc,
+        report: &Report,
+        other: &str,
+        scans: &[ScanRef],
+    ) -> Result<Option<ScanDiff>, AppError> {
+        if other.is_empty() || other == artifact.digest {
+            return Ok(None);
+        }
+        let Some(listed) = scans.iter().find(|scan| scan.digest == other) else {
+            return Err(AppError::BadRequest(format!("{other:?} is not a scan of the same artifact")));
+        };
+        let other_artifact = self.find_indexed(who, &artifact.registry, &artifact.repository, other).await?;
+        let documents = self.content.documents(&other_artifact).await.map_err(registry_error)?;
+        let Some(other_report) = documents.iter().find_map(|layer| match &layer.document {
+            Ok(Document::Scan(report)) => Some(report),
+            _ => None,
+        }) else {
+            return Err(AppError::BadRequest(format!("scan {other} cannot be read for a comparison")));
+        };
+        let key = |finding: &Finding| (finding.id.clone(), finding.package.clone());
+        let here: BTreeSet<_> = report.findings.iter().map(key).collect();
+        let there: BTreeSet<_> = other_report.findings.iter().map(key).collect();
+        let only_here =
+            report.findings.iter().filter(|finding| !there.contains(&key(finding))).map(finding_row).collect();
+        let only_there =
+            other_report.findings.iter().filter(|finding| !here.contains(&key(finding))).map(finding_row).collect();
+        Ok(Some(ScanDiff {
+            other: other.to_owned(),
+            other_created: listed.created.clone(),
+            only_here,
+            only_there,
+            unchanged: here.intersection(&there).count(),
+        }))
     }
-    let Some(listed) = scans.iter().find(|scan| scan.digest == other) else {
-        return Err(AppError::BadRequest(format!("{other:?} is not a scan of the same artifact")));
-    };
-    let other_artifact = find_indexed(state, who, &artifact.registry, &artifact.repository, other).await?;
-    let documents = state.content.documents(&other_artifact).await.map_err(registry_error)?;
-    let Some(other_report) = documents.iter().find_map(|layer| match &layer.document {
-        Ok(Document::Scan(report)) => Some(report),
-        _ => None,
-    }) else {
-        return Err(AppError::BadRequest(format!("scan {other} cannot be read for a comparison")));
-    };
-    let key = |finding: &Finding| (finding.id.clone(), finding.package.clone());
-    let here: BTreeSet<_> = report.findings.iter().map(key).collect();
-    let there: BTreeSet<_> = other_report.findings.iter().map(key).collect();
-    let only_here = report.findings.iter().filter(|finding| !there.contains(&key(finding))).map(finding_row).collect();
-    let only_there =
-        other_report.findings.iter().filter(|finding| !here.contains(&key(finding))).map(finding_row).collect();
-    Ok(Some(ScanDiff {
-        other: other.to_owned(),
-        other_created: listed.created.clone(),
-        only_here,
-        only_there,
-        unchanged: here.intersection(&there).count(),
-    }))
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use ocicat_catalog::ArtifactDoc;
 use serde_json::Value;
 
-use crate::model::{Annotation, ArtifactView, Badges, EnvVar, Part, Related, RunConfig, TagRow};
+use crate::model::{
+    Annotation, ArtifactView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related, RunConfig, TagRow,
+    VulnerabilityCounts, is_http_link, short_digest,
+};
 
 pub(crate) use ocicat_catalog::is_version_tag;
 
@@ -64,8 +67,8 @@ pub(crate) fn tag_row(entry: ocicat_catalog::TagEntry) -> TagRow {
 }
 
 /// A referrers tree node for the page and the API.
-pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> crate::model::ReferrerNodeView {
-    crate::model::ReferrerNodeView {
+pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> ReferrerNodeView {
+    ReferrerNodeView {
         artifact: related(&node.artifact),
         annotations: annotation_list(&node.artifact.annotations),
         referrers: node.referrers.into_iter().map(referrer_node).collect(),
@@ -73,8 +76,8 @@ pub(crate) fn referrer_node(node: ocicat_catalog::ReferrerNode) -> crate::model:
 }
 
 /// A scan's findings as the pages show them.
-pub(crate) fn vulnerability_counts(found: &ocicat_catalog::Vulnerabilities) -> crate::model::VulnerabilityCounts {
-    crate::model::VulnerabilityCounts {
+pub(crate) fn vulnerability_counts(found: &ocicat_catalog::Vulnerabilities) -> VulnerabilityCounts {
+    VulnerabilityCounts {
         critical: found.critical,
         high: found.high,
         medium: found.medium,
@@ -90,7 +93,7 @@ fn today() -> String {
 fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
     map.iter()
         .map(|(key, value)| {
-            let is_link = crate::model::is_http_link(value);
+            let is_link = is_http_link(value);
             Annotation { key: key.clone(), value: value.clone(), is_link }
         })
         .collect()
@@ -101,7 +104,7 @@ fn annotation_list(map: &BTreeMap<String, String>) -> Vec<Annotation> {
 const MAX_HISTORY: usize = 500;
 
 /// The build history in an image config, oldest first.
-fn history(config: &Value) -> Vec<crate::model::HistoryStep> {
+fn history(config: &Value) -> Vec<HistoryStep> {
     let text = |step: &Value, key: &str| step.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     config
         .get("history")
@@ -109,7 +112,7 @@ fn history(config: &Value) -> Vec<crate::model::HistoryStep> {
         .into_iter()
         .flatten()
         .take(MAX_HISTORY)
-        .map(|step| crate::model::HistoryStep {
+        .map(|step| HistoryStep {
             created_by: text(step, "created_by").unwrap_or_default(),
             created: text(step, "created"),
             empty_layer: step.get("empty_layer").and_then(|v| v.as_bool()).unwrap_or(false),
@@ -284,7 +287,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
                 label: child
                     .attests
                     .as_ref()
-                    .map(|d| format!("attestation for {}", crate::model::short_digest(d)))
+                    .map(|d| format!("attestation for {}", short_digest(d)))
                     .or_else(|| child.platform.clone()),
                 linked: around.known_children.contains(&child.digest),
             })

@@ -1,0 +1,34 @@
+//! Addresses the pages link to that carry user text: query values percent-encoded, so a
+//! repository, tag or search reaches the page it names and nothing else.
+
+/// Percent-encodes a query value (slashes kept, they are common in repository names).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The plan page of one artifact (by tag or digest).
+pub fn plan_href(registry: &str, repository: &str, reference: &str) -> String {
+    format!("/delete?registry={}&repository={}&reference={}", encode(registry), encode(repository), encode(reference))
+}
+
+/// The plan page of everything a search finds.
+pub fn plan_search_href(query: &str) -> String {
+    format!("/delete?q={}", encode(query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded_but_slashes_kept() {
+        assert_eq!(encode("demo/app x&y=z"), "demo/app%20x%26y%3Dz");
+        assert_eq!(plan_href("local", "demo/app", "1.0"), "/delete?registry=local&repository=demo/app&reference=1.0");
+        assert_eq!(plan_search_href("eol < today"), "/delete?q=eol%20%3C%20today");
+    }
+}

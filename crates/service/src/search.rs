@@ -1,0 +1,123 @@
+//! Searching with the query language over what a principal may read (results, totals and
+//! facets alike), and the home page's newest tagged builds.
+
+use ocicat_access::Principal;
+use ocicat_catalog::{ArtifactDoc, SearchError, SearchSort};
+
+use crate::authz;
+use crate::error::AppError;
+use crate::model::{FacetGroup, SearchHit, SearchPage};
+use crate::state::Service;
+use crate::views::{artifact_badges, is_version_tag};
+
+/// Hits per search page.
+pub const SEARCH_PER_PAGE: usize = 25;
+/// Most recent builds shown on the home page.
+pub const RECENT_LIMIT: usize = 8;
+/// Deepest search page served.
+const MAX_SEARCH_PAGE: usize = 4000;
+
+impl Service {
+    /// One page of search results with facet counts over every match.
+    pub async fn search(
+        &self,
+        who: &Principal,
+        query: String,
+        sort: String,
+        page: usize,
+    ) -> Result<SearchPage, AppError> {
+        if page > MAX_SEARCH_PAGE {
+            return Err(AppError::BadRequest("page too large".into()));
+        }
+        let per_page = SEARCH_PER_PAGE;
+        let (order, sort) = match sort.as_str() {
+            "oldest" => (SearchSort::Oldest, "oldest"),
+            "name" => (SearchSort::Name, "name"),
+            "relevance" => (SearchSort::Relevance, "relevance"),
+            "size" => (SearchSort::Size, "size"),
+            _ => (SearchSort::Newest, "newest"),
+        };
+        let (catalog, text) = (self.catalog.clone(), query.clone());
+        let scope = authz::read_scope(who, &self.registries());
+        let found = tokio::task::spawn_blocking(move || {
+            catalog.search_scoped(&scope, &text, order, page * per_page, per_page, chrono::Utc::now())
+        })
+        .await
+        .map_err(|_| AppError::Internal)?;
+        let results = match found {
+            Ok(results) => results,
+            Err(SearchError::Query(error)) => {
+                return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+            }
+            Err(SearchError::Catalog(error)) => {
+                tracing::error!(%error, "search failed");
+                return Err(AppError::Internal);
+            }
+        };
+        let facets = results.facets;
+        let group = |field: &str, label: &str, values: Vec<(String, u64)>| FacetGroup {
+            field: field.to_owned(),
+            label: label.to_owned(),
+            values,
+        };
+        let facets = vec![
+            group("kind", "Kind", facets.kind),
+            group("type", "Artifact type", facets.artifact_type),
+            group("registry", "Registry", facets.registry),
+            group("repo", "Repository", facets.repository),
+            group("platform", "Platform", facets.platform),
+        ];
+        Ok(SearchPage {
+            query,
+            total: results.total,
+            hits: results.items.into_iter().map(search_hit).collect(),
+            facets,
+            sort: sort.to_owned(),
+            page,
+            per_page,
+        })
+    }
+
+    /// The newest artifacts with a version tag in every registry `who` may read, newest build
+    /// first: what was pushed lately.
+    pub async fn list_recent(&self, who: &Principal) -> Result<Vec<SearchHit>, AppError> {
+        let catalog = self.catalog.clone();
+        let scope = authz::read_scope(who, &self.registries());
+        let found = tokio::task::spawn_blocking(move || {
+            // Fallback and cosign tags make a referrer "tagged" too; they are skipped below.
+            catalog.search_hits(&scope, "tag:*", SearchSort::Newest, 0, RECENT_LIMIT * 4, chrono::Utc::now())
+        })
+        .await
+        .map_err(|_| AppError::Internal)?;
+        match found {
+            Ok((_, items)) => {
+                Ok(items.into_iter().map(search_hit).filter(|hit| !hit.tags.is_empty()).take(RECENT_LIMIT).collect())
+            }
+            Err(error) => {
+                tracing::error!(%error, "recent pushes query failed");
+                Err(AppError::Internal)
+            }
+        }
+    }
+}
+
+fn search_hit(artifact: ArtifactDoc) -> SearchHit {
+    let title = ["org.opencontainers.image.title", "org.opencontainers.image.description"]
+        .iter()
+        .find_map(|key| artifact.annotations.get(*key).or_else(|| artifact.labels.get(*key)).cloned());
+    SearchHit {
+        badges: artifact_badges(&artifact),
+        subject: artifact.subject.clone(),
+        tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
+        artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
+        created: artifact.created.map(|date| date.to_rfc3339()),
+        end_of_life: artifact.end_of_life.map(|date| date.to_rfc3339()),
+        registry: artifact.registry,
+        repository: artifact.repository,
+        digest: artifact.digest,
+        kind: artifact.kind,
+        platforms: artifact.platforms,
+        size: artifact.size,
+        title,
+    }
+}
