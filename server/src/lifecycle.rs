@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use ocicat_access::Database;
 use ocicat_catalog::{Catalog, CatalogWriter};
-use ocicat_crawler::{RegistrySource, StatusBoard};
+use ocicat_crawler::{Crawler, RegistrySource, StatusBoard};
 use ocicat_lifecycle::Engine;
 use ocicat_lifecycle::store::Store;
 
@@ -38,7 +38,8 @@ pub async fn open_store(config: &Config, database: Option<Database>) -> anyhow::
     Store::open(database).await.context("cannot open the delete plans and audit log")
 }
 
-/// Builds the engine over `sources` with the configured retention policies.
+/// Builds the engine over `sources` with the configured retention policies; with `crawler`,
+/// the walks after a delete go to the registries' crawl tasks.
 pub async fn open_engine(
     config: &Config,
     database: Option<Database>,
@@ -46,7 +47,12 @@ pub async fn open_engine(
     catalog: Catalog,
     writer: CatalogWriter,
     board: StatusBoard,
+    crawler: Option<Crawler>,
 ) -> anyhow::Result<Engine> {
     let store = open_store(config, database).await?;
-    Ok(Engine::new(sources, catalog, writer, board, store).with_policies(config.retention.clone()))
+    let engine = Engine::new(sources, catalog, writer, board, store).with_policies(config.retention.clone());
+    Ok(match crawler {
+        Some(crawler) => engine.with_crawler(crawler),
+        None => engine,
+    })
 }

@@ -55,7 +55,8 @@ async fn service(config: &Config) -> anyhow::Result<(Service, ocicat_catalog::Ca
     let (catalog, writer) = open_catalog(config)
         .context("cannot open the index for deleting (a running `ocicat serve` holds it: use its API instead)")?;
     let engine =
-        crate::lifecycle::open_engine(config, None, sources, catalog.clone(), writer.clone(), board.clone()).await?;
+        crate::lifecycle::open_engine(config, None, sources, catalog.clone(), writer.clone(), board.clone(), None)
+            .await?;
     Ok((Service::new(catalog, board).with_lifecycle(engine), writer))
 }
 

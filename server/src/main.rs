@@ -215,6 +215,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         catalog.clone(),
         writer.clone(),
         board.clone(),
+        Some(crawler.clone()),
     )
     .await?;
     let resumed = engine.resume_interrupted().await?;

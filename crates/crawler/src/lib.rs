@@ -3,15 +3,21 @@
 //!
 //! One bad artifact never stops a crawl: it is counted, logged with context and shown.
 
+mod error;
+mod into_catalog;
 mod mapping;
 mod refresh;
 mod repository;
 mod scans;
 mod schedule;
+mod source;
 mod status;
 mod summary;
 
-pub use refresh::{ExpectedTag, MAX_ATTEMPTS, RefreshRequest, refresh_repository};
+pub use error::CrawlError;
+pub use into_catalog::{Walked, crawl_into_catalog};
+pub use refresh::{ExpectedTag, MAX_ATTEMPTS, RefreshRequest};
 pub use repository::{CrawlMode, crawl_repository, crawl_repository_in};
-pub use schedule::{CrawlSettings, Crawler, RegistrySource, crawl_registry, crawl_registry_in};
+pub use schedule::{CrawlSettings, Crawler, crawl_registry, crawl_registry_in};
+pub use source::RegistrySource;
 pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};

@@ -11,10 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use ocicat_catalog::{Catalog, CatalogWriter};
-use ocicat_oci::OciError;
 
-use crate::repository::crawl_repository;
-use crate::schedule::RegistrySource;
+use crate::error::CrawlError;
+use crate::into_catalog::{Walked, crawl_into_catalog};
+use crate::repository::CrawlMode;
+use crate::source::RegistrySource;
 use crate::status::StatusBoard;
 
 /// Refreshes of one request before an unmet expectation is given up (about 13 s in all).
@@ -113,44 +114,24 @@ fn unmet(expect: &[ExpectedTag], tags: &HashMap<String, String>) -> Vec<Expected
 }
 
 /// Re-crawls the repository of `request`; a repository that no longer exists is removed.
-/// Returns the expectations the registry does not meet yet (all of them when the walk failed).
-#[tracing::instrument(skip_all, fields(registry.name = %source.name, repo.name = %request.repository, refresh.attempt = request.attempt))]
-pub async fn refresh_repository(
+/// Returns the expectations the registry does not meet yet.
+pub(crate) async fn refresh_repository(
     source: &RegistrySource,
     catalog: &Catalog,
     writer: &CatalogWriter,
     board: &StatusBoard,
     request: &RefreshRequest,
-) -> Result<Vec<ExpectedTag>, String> {
-    let repository = request.repository.as_str();
-    let (reader, registry, name) = (catalog.clone(), source.name.clone(), repository.to_owned());
-    let previous = tokio::task::spawn_blocking(move || reader.artifacts_in_repository(&registry, &name))
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())?;
-    match crawl_repository(&source.name, &source.client, repository, &previous).await {
-        Ok(crawl) => {
-            let (seen, unchanged, failed) =
-                (crawl.manifests_seen, crawl.manifests_unchanged, crawl.failures.len() as u64);
-            let unmet = unmet(&request.expect, &crawl.tags);
-            writer
-                .upsert_repository(crawl.summary, crawl.changed, crawl.removed)
-                .await
-                .map_err(|error| error.to_string())?;
-            board.update(&source.name, |status| {
-                status.manifests_seen += seen;
-                status.manifests_unchanged += unchanged;
-                status.manifests_failed += failed;
-            });
-            tracing::info!(manifests.fetched = seen, refresh.unmet = unmet.len(), "repository refreshed");
+) -> Result<Vec<ExpectedTag>, CrawlError> {
+    let walked =
+        crawl_into_catalog(source, catalog, writer, board, &request.repository, CrawlMode::Incremental).await?;
+    match walked {
+        Walked::Crawled { tags, fetched, .. } => {
+            let unmet = unmet(&request.expect, &tags);
+            tracing::info!(registry.name = %source.name, repo.name = %request.repository, refresh.attempt = request.attempt,
+                manifests.fetched = fetched, refresh.unmet = unmet.len(), "repository refreshed");
             Ok(unmet)
         }
-        Err(OciError::NotFound { .. }) => {
-            writer.remove_repository(&source.name, repository).await.map_err(|error| error.to_string())?;
-            tracing::info!("repository is gone, removed from the catalog");
-            Ok(request.expect.clone())
-        }
-        Err(error) => Err(error.to_string()),
+        Walked::Gone => Ok(request.expect.clone()),
     }
 }
 

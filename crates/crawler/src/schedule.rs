@@ -8,24 +8,15 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt as _;
 use ocicat_catalog::{Catalog, CatalogWriter, CrawlCheckpoint, RepositoryDoc, RepositorySort};
-use ocicat_oci::Client;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::CrawlError;
+use crate::into_catalog::{Walked, crawl_into_catalog};
 use crate::refresh::{Announcements, ExpectedTag, RefreshRequest, merge, refresh_repository};
-use crate::repository::{CrawlMode, crawl_repository_in};
+use crate::repository::CrawlMode;
+use crate::source::RegistrySource;
 use crate::status::{CrawlState, StatusBoard};
-
-/// One registry to crawl.
-#[derive(Debug, Clone)]
-pub struct RegistrySource {
-    /// The configured name (used in URLs and the index).
-    pub name: String,
-    /// The client for it.
-    pub client: Client,
-    /// Repositories to crawl when the registry has no `_catalog` (Docker Hub, GHCR).
-    pub repositories: Option<Vec<String>>,
-}
 
 /// Crawl timing and concurrency.
 #[derive(Debug, Clone)]
@@ -69,7 +60,7 @@ pub async fn crawl_registry(
     writer: &CatalogWriter,
     board: &StatusBoard,
     concurrency: usize,
-) -> Result<(), String> {
+) -> Result<(), CrawlError> {
     crawl_registry_in(source, catalog, writer, board, concurrency, CrawlMode::Incremental).await
 }
 
@@ -82,13 +73,10 @@ pub async fn crawl_registry_in(
     board: &StatusBoard,
     concurrency: usize,
     mode: CrawlMode,
-) -> Result<(), String> {
+) -> Result<(), CrawlError> {
     let repositories: Vec<String> = match &source.repositories {
         Some(configured) => configured.clone(),
-        None => {
-            let listing = source.client.catalog().await.map_err(|error| error.to_string())?;
-            listing.items
-        }
+        None => source.client.catalog().await?.items,
     };
     let (known, checkpoint) = read_registry(catalog, &source.name).await?;
     let resume_from =
@@ -108,10 +96,7 @@ pub async fn crawl_registry_in(
             "resuming an interrupted crawl"
         );
     }
-    writer
-        .checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: None })
-        .await
-        .map_err(|error| error.to_string())?;
+    writer.checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: None }).await?;
     // Only a registry that answered counts as crawling; an unreachable one keeps its state.
     board.update(&source.name, |status| {
         status.state = CrawlState::Crawling;
@@ -126,61 +111,36 @@ pub async fn crawl_registry_in(
     });
     let mut results = futures::stream::iter(todo.into_iter().cloned())
         .map(|repository| async move {
-            let (catalog, registry, name) = (catalog.clone(), source.name.clone(), repository.clone());
-            let previous = tokio::task::spawn_blocking(move || catalog.artifacts_in_repository(&registry, &name))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or_default();
-            let outcome = crawl_repository_in(&source.name, &source.client, &repository, &previous, mode).await;
+            let outcome = crawl_into_catalog(source, catalog, writer, board, &repository, mode).await;
             (repository, outcome)
         })
         .buffer_unordered(concurrency.max(1));
     while let Some((repository, outcome)) = results.next().await {
-        match outcome {
-            Ok(crawl) => {
-                let failed = crawl.failures.len() as u64;
-                let seen = crawl.manifests_seen;
-                let unchanged = crawl.manifests_unchanged;
-                let last_failure = crawl.failures.last().cloned();
-                writer
-                    .upsert_repository(crawl.summary, crawl.changed, crawl.removed)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                board.update(&source.name, |status| {
-                    status.repositories_done += 1;
-                    status.manifests_seen += seen;
-                    status.manifests_unchanged += unchanged;
-                    status.manifests_failed += failed;
-                    if last_failure.is_some() {
-                        status.last_error = last_failure;
-                    }
-                    status.update_rates(Utc::now());
-                });
-                board.record_rate_limit(&source.name, &source.client);
-            }
+        let last_failure = match outcome {
+            Ok(Walked::Crawled { failures, .. }) => failures.last().cloned(),
+            Ok(Walked::Gone) => None,
+            Err(CrawlError::Catalog(error)) => return Err(error.into()),
             Err(error) => {
                 tracing::warn!(repo.name = %repository, %error, "failed to crawl repository");
-                board.update(&source.name, |status| {
-                    status.repositories_done += 1;
-                    status.manifests_failed += 1;
-                    status.last_error = Some(format!("{repository}: {error}"));
-                    status.update_rates(Utc::now());
-                });
-                board.record_rate_limit(&source.name, &source.client);
+                board.update(&source.name, |status| status.manifests_failed += 1);
+                Some(format!("{repository}: {error}"))
             }
-        }
+        };
+        board.update(&source.name, |status| {
+            status.repositories_done += 1;
+            if last_failure.is_some() {
+                status.last_error = last_failure;
+            }
+            status.update_rates(Utc::now());
+        });
     }
     let current: BTreeSet<&str> = repositories.iter().map(String::as_str).collect();
     for gone in known.iter().filter(|repository| !current.contains(repository.repository.as_str())) {
         tracing::info!(repo.name = %gone.repository, "repository disappeared, removing it from the catalog");
-        writer.remove_repository(&source.name, &gone.repository).await.map_err(|error| error.to_string())?;
+        writer.remove_repository(&source.name, &gone.repository).await?;
     }
-    writer
-        .checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: Some(Utc::now()) })
-        .await
-        .map_err(|error| error.to_string())?;
-    writer.flush().await.map_err(|error| error.to_string())?;
+    writer.checkpoint(CrawlCheckpoint { registry: source.name.clone(), started, finished: Some(Utc::now()) }).await?;
+    writer.flush().await?;
     board.record_rate_limit(&source.name, &source.client);
     Ok(())
 }
@@ -189,15 +149,15 @@ pub async fn crawl_registry_in(
 async fn read_registry(
     catalog: &Catalog,
     registry: &str,
-) -> Result<(Vec<RepositoryDoc>, Option<CrawlCheckpoint>), String> {
+) -> Result<(Vec<RepositoryDoc>, Option<CrawlCheckpoint>), CrawlError> {
     let (catalog, registry) = (catalog.clone(), registry.to_owned());
-    tokio::task::spawn_blocking(move || {
+    let read = tokio::task::spawn_blocking(move || {
         let known = catalog.repositories(&registry, "", RepositorySort::Name, 0, 1_000_000)?;
-        Ok((known.items, catalog.checkpoint(&registry)?))
+        Ok::<_, ocicat_catalog::CatalogError>((known.items, catalog.checkpoint(&registry)?))
     })
     .await
-    .map_err(|error| error.to_string())?
-    .map_err(|error: ocicat_catalog::CatalogError| error.to_string())
+    .map_err(|error| CrawlError::Task(error.to_string()))?;
+    Ok(read?)
 }
 
 /// The running crawl tasks and their "refresh now" triggers.

@@ -125,7 +125,7 @@ impl StatusBoard {
 
     /// Records how a full crawl of `name` ended: idle with its completion time, or unreachable
     /// with the error.
-    pub fn record_outcome(&self, name: &str, outcome: &Result<(), String>) {
+    pub fn record_outcome(&self, name: &str, outcome: &Result<(), crate::CrawlError>) {
         self.update(name, |status| match outcome {
             Ok(()) => {
                 status.state = CrawlState::Idle;
@@ -134,7 +134,7 @@ impl StatusBoard {
             }
             Err(error) => {
                 status.state = CrawlState::Unreachable;
-                status.last_error = Some(error.clone());
+                status.last_error = Some(error.to_string());
             }
         });
     }

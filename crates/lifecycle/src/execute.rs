@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ocicat_catalog::{Catalog, CatalogWriter};
-use ocicat_crawler::{RefreshRequest, RegistrySource, StatusBoard};
+use ocicat_crawler::{CrawlMode, Crawler, RegistrySource, StatusBoard};
 use ocicat_oci::{Digest, OciError};
 
 use crate::item::{failed, pending};
@@ -34,6 +34,8 @@ pub struct Engine {
     pub(crate) running: Arc<Mutex<HashSet<String>>>,
     /// The configured retention policies.
     pub(crate) policies: Arc<Vec<crate::retention::RetentionPolicy>>,
+    /// The crawl tasks' queues, where the touched repositories are walked again after a delete.
+    pub(crate) crawler: Option<Crawler>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -74,7 +76,13 @@ impl Engine {
             tag_deletion: Arc::default(),
             running: Arc::default(),
             policies: Arc::default(),
+            crawler: None,
         }
+    }
+
+    /// The same engine, queueing the walks after a delete to the registries' crawl tasks.
+    pub fn with_crawler(self, crawler: Crawler) -> Engine {
+        Engine { crawler: Some(crawler), ..self }
     }
 
     /// The same engine with the configured retention policies.
@@ -336,17 +344,28 @@ impl Engine {
         results
     }
 
-    /// Crawls every touched repository again, so summaries and the referrer counts of what the
-    /// deleted artifacts were attached to are right, then commits.
+    /// Walks every touched repository again, so summaries and the referrer counts of what the
+    /// deleted artifacts were attached to are right: queued to the registry's crawl task, which
+    /// serialises it with the registry's other walks; walked here only where no task runs (the
+    /// CLI) or its queue is full.
     async fn reindex(&self, execution: &Execution) {
         let touched: HashSet<(&str, &str)> =
             execution.plan.items.iter().map(|item| (item.registry.as_str(), item.repository.as_str())).collect();
         for (registry, repository) in touched {
+            if self.crawler.as_ref().is_some_and(|crawler| crawler.refresh_repository(registry, repository)) {
+                continue;
+            }
             let Some(source) = self.sources.get(registry) else { continue };
-            let request = RefreshRequest::now(repository);
-            if let Err(error) =
-                ocicat_crawler::refresh_repository(source, &self.catalog, &self.writer, &self.board, &request).await
-            {
+            let walked = ocicat_crawler::crawl_into_catalog(
+                source,
+                &self.catalog,
+                &self.writer,
+                &self.board,
+                repository,
+                CrawlMode::Incremental,
+            )
+            .await;
+            if let Err(error) = walked {
                 tracing::warn!(registry.name = %registry, repo.name = %repository, %error, "refresh after delete failed");
             }
         }

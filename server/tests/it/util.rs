@@ -378,10 +378,10 @@ async fn crawl_and_record_failure(
     if let Err(error) = &outcome {
         board.update(&source.name, |status| {
             status.state = CrawlState::Unreachable;
-            status.last_error = Some(error.clone());
+            status.last_error = Some(error.to_string());
         });
     }
-    outcome
+    outcome.map_err(|error| error.to_string())
 }
 
 /// A source named `name` for `url`, with Basic credentials when given.
