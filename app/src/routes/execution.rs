@@ -68,20 +68,9 @@ fn poll_while_running(execution: Resource<Result<Execution, AppError>>) {
     let _ = execution;
 }
 
-/// The word of a state, as `#execution-state` shows it.
-fn state_word(state: ExecutionState) -> &'static str {
-    match state {
-        ExecutionState::Planned => "planned",
-        ExecutionState::Running => "running",
-        ExecutionState::Done => "done",
-        ExecutionState::Partial => "partial",
-        ExecutionState::Refused => "refused",
-    }
-}
-
 #[component]
 fn ExecutionView(execution: Execution) -> impl IntoView {
-    let state = state_word(execution.state);
+    let state = ExecutionState::key(execution.state);
     let items = execution.plan.items.clone();
     let counts = execution.counts();
     let started = execution.started.map(|moment| moment.to_rfc3339());

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use ocicat_oci::ArtifactKind;
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 
-use crate::schema::Fields;
+use crate::schema::{DocType, Fields};
 
 /// A layer (or blob) of a manifest, as listed on the artifact page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +41,7 @@ pub struct ChildRef {
 }
 
 /// One manifest in one repository of one registry: everything pages show about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactDoc {
     /// The registry's configured name.
     pub registry: String,
@@ -50,8 +51,8 @@ pub struct ArtifactDoc {
     pub digest: String,
     /// Tags pointing at this digest, sorted.
     pub tags: Vec<String>,
-    /// Coarse kind (`image`, `index`, `helm`, `sbom`, …).
-    pub kind: String,
+    /// Coarse kind (image, index, Helm chart, SBOM, …).
+    pub kind: ArtifactKind,
     /// The manifest's media type.
     pub media_type: String,
     /// The resolved artifact type, if any.
@@ -109,6 +110,20 @@ pub struct ArtifactDoc {
     /// `cosign tag`, `attestation manifest`, or `subject field` (tagged, with a subject).
     #[serde(default)]
     pub referrer_sources: Vec<String>,
+}
+
+impl ArtifactDoc {
+    /// The document of manifest `digest` in `repository` of `registry`, indexed now, with
+    /// nothing else known yet (the crawler's mapping fills the rest in).
+    pub fn new(registry: impl Into<String>, repository: impl Into<String>, digest: impl Into<String>) -> ArtifactDoc {
+        ArtifactDoc {
+            registry: registry.into(),
+            repository: repository.into(),
+            digest: digest.into(),
+            indexed_at: Utc::now(),
+            ..ArtifactDoc::default()
+        }
+    }
 }
 
 /// Counts of the artifacts attached to one artifact, and what its newest scan found.
@@ -213,7 +228,8 @@ pub(crate) fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
 
 pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
     let mut document = TantivyDocument::default();
-    document.add_text(fields.doc_type, if artifact.referrers_index { "referrers_index" } else { "artifact" });
+    let doc_type = if artifact.referrers_index { DocType::ReferrersIndex } else { DocType::Artifact };
+    document.add_text(fields.doc_type, doc_type.as_str());
     document.add_text(fields.key, artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);
@@ -222,7 +238,7 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     for tag in &artifact.tags {
         document.add_text(fields.tags, tag);
     }
-    document.add_text(fields.kind, &artifact.kind);
+    document.add_text(fields.kind, artifact.kind.as_str());
     document.add_text(fields.media_type, &artifact.media_type);
     if let Some(artifact_type) = &artifact.artifact_type {
         document.add_text(fields.artifact_type, artifact_type);
@@ -293,7 +309,7 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
 
 pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -> TantivyDocument {
     let mut document = TantivyDocument::default();
-    document.add_text(fields.doc_type, "repository");
+    document.add_text(fields.doc_type, DocType::Repository.as_str());
     // A two-part key: never equal to an artifact's three-part one.
     document.add_text(fields.key, repository_key(&repository.registry, &repository.repository));
     document.add_text(fields.repo_key, repository_key(&repository.registry, &repository.repository));
@@ -311,7 +327,7 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
 
 pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint) -> TantivyDocument {
     let mut document = TantivyDocument::default();
-    document.add_text(fields.doc_type, "crawl");
+    document.add_text(fields.doc_type, DocType::Crawl.as_str());
     document.add_text(fields.key, checkpoint_key(&checkpoint.registry));
     document.add_text(fields.registry, &checkpoint.registry);
     document.add_text(fields.body, serde_json::to_string(checkpoint).unwrap_or_default());
@@ -325,7 +341,7 @@ pub(crate) fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<Tant
         .into_iter()
         .map(|entry| {
             let mut document = TantivyDocument::default();
-            document.add_text(fields.doc_type, "tag");
+            document.add_text(fields.doc_type, DocType::Tag.as_str());
             document.add_text(fields.artifact_key, &artifact_key);
             document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
             document.add_text(fields.registry, &artifact.registry);

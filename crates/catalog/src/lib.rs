@@ -18,6 +18,7 @@ mod writer;
 
 pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
 pub use error::{CatalogError, Result};
+pub use ocicat_oci::ArtifactKind;
 pub use reader::{Catalog, MAX_REPOSITORY_ARTIFACTS, RegistryCounts, RepositoryPage, RepositorySort};
 pub use referrers::{ReferrerNode, ReferrerQuery, ReferrerTree};
 pub use schema::SCHEMA_VERSION;

@@ -10,7 +10,7 @@ use tantivy::{DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term};
 
 use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc};
 use crate::error::{CatalogError, Result, index_error};
-use crate::schema::{FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
+use crate::schema::{DocType, FIELD_LAST_PUSH, FIELD_REPOSITORY, FIELD_TAG_COUNT, Fields};
 use crate::scope::Scope;
 
 /// Most artifacts one repository listing returns (a repository with 10⁴ referrers on one
@@ -75,6 +75,11 @@ impl Catalog {
         Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
     }
 
+    /// The documents of one type.
+    pub(crate) fn of_type(&self, doc_type: DocType) -> Box<dyn Query> {
+        self.term(self.fields.doc_type, doc_type.as_str())
+    }
+
     pub(crate) fn all_of(&self, clauses: Vec<Box<dyn Query>>) -> BooleanQuery {
         BooleanQuery::new(clauses.into_iter().map(|clause| (Occur::Must, clause)).collect())
     }
@@ -94,14 +99,13 @@ impl Catalog {
     pub fn registry_counts_in(&self, scope: &Scope, registry: &str) -> Result<RegistryCounts> {
         let searcher = self.reader.searcher();
         let restriction = scope.query(&self.fields)?;
-        let count = |doc_type: &str| {
-            let mut clauses =
-                vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, doc_type)];
+        let count = |doc_type: DocType| {
+            let mut clauses = vec![self.term(self.fields.registry, registry), self.of_type(doc_type)];
             clauses.extend(restriction.as_ref().map(|query| query.box_clone()));
             let query = self.all_of(clauses);
             searcher.search(&query, &Count).map(|n| n as u64).map_err(index_error("cannot count documents"))
         };
-        Ok(RegistryCounts { repositories: count("repository")?, artifacts: count("artifact")? })
+        Ok(RegistryCounts { repositories: count(DocType::Repository)?, artifacts: count(DocType::Artifact)? })
     }
 
     /// One page of the repositories of `registry` whose name contains `filter`.
@@ -128,8 +132,7 @@ impl Catalog {
         limit: usize,
     ) -> Result<RepositoryPage> {
         let searcher = self.reader.searcher();
-        let mut clauses =
-            vec![self.term(self.fields.registry, registry), self.term(self.fields.doc_type, "repository")];
+        let mut clauses = vec![self.term(self.fields.registry, registry), self.of_type(DocType::Repository)];
         clauses.extend(scope.query(&self.fields)?);
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
@@ -163,7 +166,7 @@ impl Catalog {
         let query = self.all_of(vec![
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
-            self.term(self.fields.doc_type, "repository"),
+            self.of_type(DocType::Repository),
         ]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1).order_by_score())
@@ -176,8 +179,8 @@ impl Catalog {
         let searcher = self.reader.searcher();
         // Artifacts and fallback referrer indexes (not the summary, tag or checkpoint documents).
         let manifests = BooleanQuery::new(vec![
-            (Occur::Should, self.term(self.fields.doc_type, "artifact")),
-            (Occur::Should, self.term(self.fields.doc_type, "referrers_index")),
+            (Occur::Should, self.of_type(DocType::Artifact)),
+            (Occur::Should, self.of_type(DocType::ReferrersIndex)),
         ]);
         let query = BooleanQuery::new(vec![
             (Occur::Must, self.term(self.fields.registry, registry)),
@@ -232,7 +235,7 @@ impl Catalog {
     ) -> Result<Vec<ArtifactDoc>> {
         let searcher = self.reader.searcher();
         let query = self.all_of(vec![
-            self.term(self.fields.doc_type, "artifact"),
+            self.of_type(DocType::Artifact),
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
             self.term(field, digest),

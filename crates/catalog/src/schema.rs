@@ -20,6 +20,34 @@ pub(crate) const FIELD_REPOSITORY: &str = "repository";
 pub(crate) const FIELD_LAST_PUSH: &str = "last_push";
 pub(crate) const FIELD_TAG_COUNT: &str = "tag_count";
 
+/// What a document of the index is: the values of the `doc_type` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocType {
+    /// A manifest.
+    Artifact,
+    /// An `<alg>-<hex>` fallback index: kept for crawls, left out of search and counts.
+    ReferrersIndex,
+    /// A version tag (one per tag, for paging a repository's tags).
+    Tag,
+    /// A repository summary.
+    Repository,
+    /// A registry's crawl checkpoint.
+    Crawl,
+}
+
+impl DocType {
+    /// The term stored in `doc_type`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DocType::Artifact => "artifact",
+            DocType::ReferrersIndex => "referrers_index",
+            DocType::Tag => "tag",
+            DocType::Repository => "repository",
+            DocType::Crawl => "crawl",
+        }
+    }
+}
+
 /// Every field handle, kept so nothing else looks fields up by name.
 #[derive(Debug, Clone)]
 pub(crate) struct Fields {

@@ -146,13 +146,13 @@ impl Catalog {
         let expr = parse_query(text).map_err(SearchError::Query)?;
         let index = searcher.index();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if matches!(&expr, Expr::And(parts) if parts.is_empty()) {
-            vec![(Occur::Must, self.term(self.fields.doc_type, "artifact"))]
+            vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
-            vec![(Occur::Must, matched), (Occur::MustNot, self.term(self.fields.doc_type, "referrers_index"))]
+            vec![(Occur::Must, matched), (Occur::MustNot, self.of_type(crate::schema::DocType::ReferrersIndex))]
         } else {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
-            vec![(Occur::Must, self.term(self.fields.doc_type, "artifact")), (Occur::Must, matched)]
+            vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact)), (Occur::Must, matched)]
         };
         if let Some(restriction) = scope.query(&self.fields)? {
             clauses.push((Occur::Must, restriction));

@@ -90,7 +90,7 @@ pub struct TagEntry {
     /// The manifest it points at.
     pub digest: String,
     /// Coarse kind of that manifest.
-    pub kind: String,
+    pub kind: crate::ArtifactKind,
     /// Its media type.
     pub media_type: String,
     /// Its artifact type, if any.
@@ -117,7 +117,7 @@ impl TagEntry {
             .map(|tag| TagEntry {
                 tag: tag.clone(),
                 digest: artifact.digest.clone(),
-                kind: artifact.kind.clone(),
+                kind: artifact.kind,
                 media_type: artifact.media_type.clone(),
                 artifact_type: artifact.artifact_type.clone(),
                 platforms: artifact.platforms.clone(),
@@ -164,7 +164,7 @@ impl Catalog {
     ) -> Result<TagPage> {
         let searcher = self.reader.searcher();
         let mut clauses = vec![
-            self.term(self.fields.doc_type, "tag"),
+            self.of_type(crate::schema::DocType::Tag),
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
         ];
@@ -199,7 +199,7 @@ impl Catalog {
     pub fn tag_digest(&self, registry: &str, repository: &str, tag: &str) -> Result<Option<String>> {
         let searcher = self.reader.searcher();
         let query = self.all_of(vec![
-            self.term(self.fields.doc_type, "tag"),
+            self.of_type(crate::schema::DocType::Tag),
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
             self.term(self.fields.tag_name, tag),

@@ -1,37 +1,20 @@
 //! The catalog end to end on a real on-disk index: replace, list, filter, sort, reopen.
 
 use chrono::{TimeZone, Utc};
-use ocicat_catalog::{ArtifactDoc, RepositoryDoc, RepositorySort, WriterConfig};
+use ocicat_catalog::{ArtifactDoc, ArtifactKind, RepositoryDoc, RepositorySort, WriterConfig};
 
 fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
+    let digest = format!("sha256:{}", format!("{digest_seed:02x}").repeat(32));
     ArtifactDoc {
-        registry: "demo".into(),
-        repository: repository.into(),
-        digest: format!("sha256:{}", format!("{digest_seed:02x}").repeat(32)),
         tags: tags.iter().map(|tag| tag.to_string()).collect(),
-        kind: "image".into(),
+        kind: ArtifactKind::Image,
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-        artifact_type: None,
         platforms: vec!["linux/amd64".into()],
         size: 1234,
         created: Some(Utc.with_ymd_and_hms(2024, 1, digest_seed as u32 % 28 + 1, 0, 0, 0).unwrap()),
-        subject: None,
         annotations: [("org.opencontainers.image.title".to_string(), "<script>x</script>".to_string())].into(),
-        labels: Default::default(),
-        descriptor_annotations: Default::default(),
-        config_media_type: None,
-        layers: vec![],
-        children: vec![],
         manifest_json: "{}".into(),
-        config_json: None,
-        indexed_at: Utc::now(),
-        end_of_life: None,
-        referrers_index: false,
-        attached: Vec::new(),
-        referrers: Default::default(),
-        scan_findings: None,
-        refers_to: None,
-        referrer_sources: Vec::new(),
+        ..ArtifactDoc::new("demo", repository, digest)
     }
 }
 
@@ -202,21 +185,21 @@ async fn the_referrers_tree_nests_filters_orders_and_survives_loops() {
     use ocicat_catalog::ReferrerQuery;
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let image = artifact("app", 1, &["1.0.0"]);
-    let referrer = |seed: u8, kind: &str, artifact_type: &str, target: &ArtifactDoc| {
+    let referrer = |seed: u8, kind: ArtifactKind, artifact_type: &str, target: &ArtifactDoc| {
         let mut doc = artifact("app", seed, &[]);
-        doc.kind = kind.into();
+        doc.kind = kind;
         doc.artifact_type = Some(artifact_type.into());
         doc.refers_to = Some(target.digest.clone());
         doc
     };
-    let sbom = referrer(2, "sbom", "application/spdx+json", &image);
-    let scan = referrer(3, "scan", "application/sarif+json", &image);
-    let signature = referrer(4, "signature", "application/vnd.cncf.notary.signature", &sbom);
+    let sbom = referrer(2, ArtifactKind::Sbom, "application/spdx+json", &image);
+    let scan = referrer(3, ArtifactKind::Scan, "application/sarif+json", &image);
+    let signature = referrer(4, ArtifactKind::Signature, "application/vnd.cncf.notary.signature", &sbom);
     // A lie: the image claims to refer to its own scan, closing a loop.
     let mut looping_image = image.clone();
     looping_image.refers_to = Some(scan.digest.clone());
     let mut index = artifact("app", 7, &["multi"]);
-    index.kind = "index".into();
+    index.kind = ArtifactKind::Index;
     index.children.push(ocicat_catalog::ChildRef {
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         digest: image.digest.clone(),

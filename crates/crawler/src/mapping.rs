@@ -79,33 +79,12 @@ pub(crate) fn artifact_doc(
 ) -> ArtifactDoc {
     let (kind, artifact_type) = classify(manifest);
     let mut document = ArtifactDoc {
-        registry: registry.to_owned(),
-        repository: repository.to_owned(),
-        digest: manifest.digest.to_string(),
-        tags: Vec::new(),
-        kind: kind.as_str().to_owned(),
+        kind,
         media_type: manifest.media_type.clone(),
         artifact_type,
-        platforms: Vec::new(),
         size: manifest.raw.len() as u64,
-        created: None,
-        subject: None,
-        annotations: BTreeMap::new(),
-        labels: BTreeMap::new(),
-        descriptor_annotations: BTreeMap::new(),
-        config_media_type: None,
-        layers: Vec::new(),
-        children: Vec::new(),
         manifest_json: String::from_utf8_lossy(&manifest.raw).into_owned(),
-        config_json: None,
-        indexed_at: Utc::now(),
-        end_of_life: None,
-        referrers_index: false,
-        attached: Vec::new(),
-        referrers: Default::default(),
-        scan_findings: None,
-        refers_to: None,
-        referrer_sources: Vec::new(),
+        ..ArtifactDoc::new(registry, repository, manifest.digest.to_string())
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}

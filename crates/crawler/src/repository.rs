@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use ocicat_catalog::{ArtifactDoc, RepositoryDoc, is_fallback_tag, is_version_tag};
-use ocicat_oci::{Client, Digest, ManifestBody, OciError, media_types};
+use ocicat_oci::{ArtifactKind, Client, Digest, ManifestBody, OciError, media_types};
 
 use crate::mapping::artifact_doc;
 
@@ -234,7 +234,7 @@ pub async fn crawl_repository_in(
         .map(|mut document| {
             document.tags.sort();
             document.tags.dedup();
-            document.referrers_index = document.kind == "index"
+            document.referrers_index = document.kind == ArtifactKind::Index
                 && !document.tags.is_empty()
                 && document.tags.iter().all(|tag| is_fallback_tag(tag));
             document

@@ -21,7 +21,7 @@ fn report_layer(document: &ArtifactDoc, manifest: &Manifest) -> Option<(Digest, 
     let layer = image.layers().iter().find(|layer| {
         let media_type = layer.media_type().to_string();
         let json = media_type.ends_with("json");
-        (document.kind == "scan" && json) || is_vuln_attestation(layer)
+        (document.kind == ocicat_oci::ArtifactKind::Scan && json) || is_vuln_attestation(layer)
     })?;
     let digest = layer.digest().to_string().parse::<Digest>().ok()?;
     Some((digest, layer.size()))

@@ -21,6 +21,18 @@ pub enum CrawlState {
     Unreachable,
 }
 
+impl CrawlState {
+    /// A stable key: the JSON value, and what pages and metrics show.
+    pub fn key(self) -> &'static str {
+        match self {
+            CrawlState::Pending => "pending",
+            CrawlState::Crawling => "crawling",
+            CrawlState::Idle => "idle",
+            CrawlState::Unreachable => "unreachable",
+        }
+    }
+}
+
 /// Progress and health of one registry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegistryStatus {
@@ -147,5 +159,17 @@ impl StatusBoard {
     /// A copy of one registry's status.
     pub fn get(&self, name: &str) -> Option<RegistryStatus> {
         self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_keys_are_the_json_values() {
+        for state in [CrawlState::Pending, CrawlState::Crawling, CrawlState::Idle, CrawlState::Unreachable] {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.key());
+        }
     }
 }

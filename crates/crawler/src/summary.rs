@@ -99,7 +99,7 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
     for artifact in artifacts.iter() {
         if let Some(subject) = artifact.refers_to.clone() {
             let entry = attached.entry(subject).or_default();
-            *entry.counts.entry(artifact.kind.clone()).or_default() += 1;
+            *entry.counts.entry(artifact.kind.as_str().to_owned()).or_default() += 1;
             if let Some(found) = &artifact.scan_findings {
                 let date = found.scanned.or(artifact.created);
                 let newer = entry
@@ -132,8 +132,11 @@ fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
         else {
             continue;
         };
-        let target =
-            if artifact.kind == "lifecycle" { artifact.subject.clone() } else { Some(artifact.digest.clone()) };
+        let target = if artifact.kind == ocicat_oci::ArtifactKind::Lifecycle {
+            artifact.subject.clone()
+        } else {
+            Some(artifact.digest.clone())
+        };
         if let Some(target) = target {
             earliest.entry(target).and_modify(|known| *known = (*known).min(date)).or_insert(date);
         }

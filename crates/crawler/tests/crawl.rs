@@ -27,7 +27,7 @@ fn assert_every_item_indexed(catalog: &Catalog, report: &SeedReport) {
             .artifact("local", &item.repository, &item.digest)
             .unwrap()
             .unwrap_or_else(|| panic!("{}@{} ({}) not indexed", item.repository, item.digest, item.kind));
-        assert_eq!(artifact.kind, item.kind, "kind of {}@{}", item.repository, item.digest);
+        assert_eq!(artifact.kind.as_str(), item.kind, "kind of {}@{}", item.repository, item.digest);
         if let Some(tag) = &item.reference {
             assert!(artifact.tags.contains(tag), "{tag} missing on {}: {:?}", item.digest, artifact.tags);
         }
@@ -234,13 +234,13 @@ async fn a_reconcile_fetches_every_manifest_again_and_repairs_a_wrong_document()
     // A document gone wrong (say, written by an older crawler): an incremental crawl trusts it.
     let item = report.items.iter().find(|item| item.kind == "sbom").unwrap();
     let mut wrong = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
-    wrong.kind = "other".into();
+    wrong.kind = ocicat_oci::ArtifactKind::Other;
     let summary = catalog.repository("local", &item.repository).unwrap().unwrap();
     writer.upsert_repository(summary, vec![wrong], vec![]).await.unwrap();
     writer.flush().await.unwrap();
     crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
     assert_eq!(board.get("local").unwrap().manifests_seen, 0);
-    assert_eq!(catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind, "other");
+    assert_eq!(catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind.as_str(), "other");
 
     crawl_registry_in(&source, &catalog, &writer, &board, 4, CrawlMode::Reconcile).await.unwrap();
     let status = board.get("local").unwrap();
@@ -252,6 +252,10 @@ async fn a_reconcile_fetches_every_manifest_again_and_repairs_a_wrong_document()
     assert!(status.manifests_seen as usize >= documents, "every manifest fetched again: {status:?}");
     assert_eq!(status.manifests_unchanged, 0);
     assert!(status.reconciling);
-    assert_eq!(catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind, "sbom", "repaired");
+    assert_eq!(
+        catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap().kind.as_str(),
+        "sbom",
+        "repaired"
+    );
     assert_every_item_indexed(&catalog, &report);
 }

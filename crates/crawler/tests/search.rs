@@ -41,11 +41,11 @@ async fn the_query_language_finds_exactly_what_it_describes() {
         .collect();
     let today = Utc::now();
 
-    assert_eq!(digests(&catalog, "kind:sbom"), expected(&all, |a| a.kind == "sbom"));
+    assert_eq!(digests(&catalog, "kind:sbom"), expected(&all, |a| a.kind.as_str() == "sbom"));
     assert_eq!(digests(&catalog, "kind:sbom").len(), report.of_kind("sbom").count());
     assert_eq!(
         digests(&catalog, "repo:demo/* kind:image"),
-        expected(&all, |a| a.repository.starts_with("demo/") && a.kind == "image")
+        expected(&all, |a| a.repository.starts_with("demo/") && a.kind.as_str() == "image")
     );
     assert_eq!(
         digests(&catalog, "type:application/spdx+json"),
@@ -53,11 +53,11 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     );
     assert_eq!(
         digests(&catalog, "kind:signature OR kind:attestation"),
-        expected(&all, |a| a.kind == "signature" || a.kind == "attestation")
+        expected(&all, |a| a.kind.as_str() == "signature" || a.kind.as_str() == "attestation")
     );
     assert_eq!(
         digests(&catalog, "NOT kind:image -kind:index"),
-        expected(&all, |a| a.kind != "image" && a.kind != "index")
+        expected(&all, |a| a.kind.as_str() != "image" && a.kind.as_str() != "index")
     );
     assert_eq!(
         digests(&catalog, "platform:linux/arm64"),
@@ -69,7 +69,7 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     assert!(!digests(&catalog, "has:signature").is_empty());
     assert_eq!(
         digests(&catalog, "kind:image NOT has:signature"),
-        expected(&all, |a| a.kind == "image" && !a.attached.iter().any(|k| k == "signature"))
+        expected(&all, |a| a.kind.as_str() == "image" && !a.attached.iter().any(|k| k == "signature"))
     );
     let sbom_subjects: BTreeSet<String> = report.of_kind("sbom").filter_map(|item| item.subject.clone()).collect();
     assert_eq!(digests(&catalog, "has:sbom"), sbom_subjects);

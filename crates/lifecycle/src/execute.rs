@@ -179,9 +179,7 @@ impl Engine {
                     Mode::Manifests => self.delete_manifest(&item).await,
                     Mode::TagOnly => self.delete_tag(&item).await,
                 };
-                if let (Outcome::Failed, Some(message)) = (result.outcome, &result.message)
-                    && message.contains("deletion is disabled")
-                {
+                if let (true, Some(message)) = (result.refused, &result.message) {
                     refused.insert(item.registry.clone(), message.clone());
                 }
                 result
@@ -220,16 +218,8 @@ impl Engine {
         self.store.save_execution(&execution).await?;
         let counts = execution.counts();
         let detail = counts.iter().map(|(outcome, n)| format!("{n} {}", outcome.key())).collect::<Vec<_>>();
-        let state = serde_json::to_value(execution.state).ok().and_then(|v| v.as_str().map(str::to_owned));
-        self.audit(entry(
-            actor,
-            "execute",
-            None,
-            &execution.plan.id,
-            state.as_deref().unwrap_or("finished"),
-            Some(detail.join(", ")),
-        ))
-        .await;
+        self.audit(entry(actor, "execute", None, &execution.plan.id, execution.state.key(), Some(detail.join(", "))))
+            .await;
         tracing::info!(plan.state = ?execution.state, "plan executed");
         Ok(execution)
     }
@@ -314,6 +304,7 @@ impl Engine {
                 tag: Some(rewrite.tag.clone()),
                 outcome: Outcome::AlreadyGone,
                 message: None,
+                refused: false,
             };
             let (Some(client), Ok(subject)) = (self.client(&rewrite.registry), rewrite.subject.parse::<Digest>())
             else {

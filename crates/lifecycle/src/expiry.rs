@@ -129,9 +129,8 @@ pub fn format_date(date: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
-    use ocicat_catalog::ReferrerSummary;
+    use ocicat_catalog::ArtifactKind;
     use proptest::prelude::*;
 
     use super::*;
@@ -142,33 +141,16 @@ mod tests {
 
     fn image(created: Option<&str>) -> ArtifactDoc {
         ArtifactDoc {
-            registry: "local".into(),
-            repository: "team/app".into(),
-            digest: format!("sha256:{}", "a".repeat(64)),
             tags: vec!["1.0".into()],
-            kind: "image".into(),
+            kind: ArtifactKind::Image,
             media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-            artifact_type: None,
             platforms: vec!["linux/amd64".into()],
             size: 1024,
             created: created.map(date),
-            subject: None,
-            annotations: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            descriptor_annotations: BTreeMap::new(),
             config_media_type: Some("application/vnd.oci.image.config.v1+json".into()),
-            layers: Vec::new(),
-            children: Vec::new(),
             manifest_json: "{}".into(),
-            config_json: None,
             indexed_at: date("2024-06-01T00:00:00Z"),
-            end_of_life: None,
-            referrers_index: false,
-            attached: Vec::new(),
-            referrers: ReferrerSummary::default(),
-            scan_findings: None,
-            refers_to: None,
-            referrer_sources: Vec::new(),
+            ..ArtifactDoc::new("local", "team/app", format!("sha256:{}", "a".repeat(64)))
         }
     }
 

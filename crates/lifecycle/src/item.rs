@@ -49,14 +49,12 @@ impl Engine {
             Ok(DeleteOutcome::Deleted) => result.outcome = Outcome::Deleted,
             Ok(DeleteOutcome::AlreadyGone) => result.outcome = Outcome::AlreadyGone,
             Err(OciError::Unsupported { .. }) => {
-                return failed(
-                    item,
-                    format!(
-                        "registry {} refuses deletes (deletion is disabled: distribution needs \
-                         storage.delete.enabled: true); nothing was deleted there",
-                        item.registry
-                    ),
+                let message = format!(
+                    "registry {} refuses deletes (deletion is disabled: distribution needs \
+                     storage.delete.enabled: true); nothing was deleted there",
+                    item.registry
                 );
+                return refused(item, message);
             }
             Err(error) => return failed(item, format!("delete failed: {error}")),
         }
@@ -93,7 +91,7 @@ impl Engine {
                 TagDeletion::Supported
             }
             Err(OciError::Unsupported { .. }) => {
-                result = failed(
+                result = refused(
                     item,
                     format!(
                         "registry {} cannot remove a tag alone (deletion is disabled for tags); delete the \
@@ -120,9 +118,16 @@ pub(crate) fn pending(item: &PlanItem) -> ItemResult {
         tag: item.tag.clone(),
         outcome: Outcome::Pending,
         message: None,
+        refused: false,
     }
 }
 
 pub(crate) fn failed(item: &PlanItem, message: String) -> ItemResult {
     ItemResult { outcome: Outcome::Failed, message: Some(message), ..pending(item) }
+}
+
+/// A failure because the registry refuses such deletes altogether: the rest of the plan there
+/// is not tried.
+fn refused(item: &PlanItem, message: String) -> ItemResult {
+    ItemResult { refused: true, ..failed(item, message) }
 }

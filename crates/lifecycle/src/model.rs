@@ -283,6 +283,10 @@ pub struct ItemResult {
     pub outcome: Outcome,
     /// Why, for anything but a plain success.
     pub message: Option<String>,
+    /// True when the registry refuses deletes altogether (deletion disabled), so the rest of
+    /// the plan there is not tried.
+    #[serde(default)]
+    pub refused: bool,
 }
 
 /// Where an execution stands.
@@ -300,6 +304,19 @@ pub enum ExecutionState {
     Partial,
     /// Stopped before deleting anything (deletion disabled, no rights).
     Refused,
+}
+
+impl ExecutionState {
+    /// A stable key: the JSON value, the store's `state` column, the audit log, CSS classes.
+    pub fn key(self) -> &'static str {
+        match self {
+            ExecutionState::Planned => "planned",
+            ExecutionState::Running => "running",
+            ExecutionState::Done => "done",
+            ExecutionState::Partial => "partial",
+            ExecutionState::Refused => "refused",
+        }
+    }
 }
 
 /// A stored plan with its execution so far.

@@ -131,7 +131,7 @@ impl Walk<'_> {
             registry: self.registry.to_owned(),
             repository: self.repository.to_owned(),
             digest: doc.digest.clone(),
-            kind: doc.kind.clone(),
+            kind: doc.kind.as_str().to_owned(),
             tags: doc.tags.clone(),
             tag,
             size: doc.size,
@@ -284,7 +284,7 @@ pub fn plan(
                 registry: registry.clone(),
                 repository: repository.clone(),
                 digest: digest.clone(),
-                kind: doc.kind.clone(),
+                kind: doc.kind.as_str().to_owned(),
                 because: because.clone(),
             });
         }

@@ -258,7 +258,7 @@ fn days_words(days: u64) -> String {
 mod tests {
     use std::collections::BTreeMap;
 
-    use ocicat_catalog::{ChildRef, ReferrerSummary};
+    use ocicat_catalog::{ArtifactKind, ChildRef};
 
     use super::*;
 
@@ -275,33 +275,16 @@ mod tests {
     /// A tagged image in `local/team/app`, created `days_ago` days before [`NOW`].
     fn image(name: &str, days_ago: i64, tags: &[&str]) -> ArtifactDoc {
         ArtifactDoc {
-            registry: "local".into(),
-            repository: "team/app".into(),
-            digest: format!("sha256:{name}"),
             tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
-            kind: "image".into(),
+            kind: ArtifactKind::Image,
             media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-            artifact_type: None,
             platforms: vec!["linux/amd64".into()],
             size: 1024,
             created: Some(now() - TimeDelta::try_days(days_ago).unwrap()),
-            subject: None,
-            annotations: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            descriptor_annotations: BTreeMap::new(),
             config_media_type: Some("application/vnd.oci.image.config.v1+json".into()),
-            layers: Vec::new(),
-            children: Vec::new(),
             manifest_json: "{}".into(),
-            config_json: None,
             indexed_at: date("2024-06-01T00:00:00Z"),
-            end_of_life: None,
-            referrers_index: false,
-            attached: Vec::new(),
-            referrers: ReferrerSummary::default(),
-            scan_findings: None,
-            refers_to: None,
-            referrer_sources: Vec::new(),
+            ..ArtifactDoc::new("local", "team/app", format!("sha256:{name}"))
         }
     }
 
@@ -471,7 +454,7 @@ mod tests {
     #[test]
     fn referrers_children_and_fallback_indexes_are_never_chosen() {
         let mut index = image("index", 10, &["1.0"]);
-        index.kind = "index".into();
+        index.kind = ArtifactKind::Index;
         index.children = vec![child("sha256:amd64"), child("sha256:attestation")];
         let platform = image("amd64", 10, &[]);
         let mut attestation = image("attestation", 10, &[]);

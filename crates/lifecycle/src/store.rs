@@ -180,7 +180,7 @@ impl Store {
             Value::Text(&plan.id),
             Value::Int(plan.created.timestamp_millis()),
             Value::Text(&plan.created_by),
-            Value::Text(state_name(execution.state)),
+            Value::Text(execution.state.key()),
             Value::Text(&body),
             Value::Int(Utc::now().timestamp_millis()),
         ];
@@ -198,7 +198,7 @@ impl Store {
     /// Every plan in `state`, oldest first (at start, the `Running` ones are resumed).
     pub async fn executions_in_state(&self, state: ExecutionState) -> Result<Vec<Execution>> {
         let sql = "SELECT id, body FROM ocicat_plans WHERE state = $1 ORDER BY created_at, id";
-        self.bodies(sql, &[Value::Text(state_name(state))], "plan").await
+        self.bodies(sql, &[Value::Text(state.key())], "plan").await
     }
 
     /// The `limit` most recently saved plans, newest first.
@@ -394,17 +394,6 @@ enum Value<'a> {
     Int(i64),
 }
 
-/// The `state` column's text: the same as the JSON body's.
-fn state_name(state: ExecutionState) -> &'static str {
-    match state {
-        ExecutionState::Planned => "planned",
-        ExecutionState::Running => "running",
-        ExecutionState::Done => "done",
-        ExecutionState::Partial => "partial",
-        ExecutionState::Refused => "refused",
-    }
-}
-
 fn encode<T: serde::Serialize>(value: &T, what: impl FnOnce() -> String) -> Result<String> {
     serde_json::to_string(value).map_err(|source| StoreError::Encode { what: what(), source })
 }
@@ -437,7 +426,7 @@ mod tests {
         ];
         for state in states {
             let json = serde_json::to_value(state).expect("a state serialises");
-            assert_eq!(json.as_str(), Some(state_name(state)), "{state:?}");
+            assert_eq!(json.as_str(), Some(state.key()), "{state:?}");
         }
     }
 }

@@ -214,6 +214,7 @@ fn execution(id: &str, state: ExecutionState) -> Execution {
         tag: item.tag,
         outcome: Outcome::Pending,
         message: None,
+        refused: false,
     };
     Execution {
         plan,

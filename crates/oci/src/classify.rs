@@ -4,7 +4,7 @@
 use crate::manifest::{Manifest, ManifestBody, media_types};
 
 /// The coarse kinds ocicat shows with an icon and filters by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactKind {
     /// A container image.
@@ -25,11 +25,32 @@ pub enum ArtifactKind {
     Scan,
     /// Lifecycle metadata such as an end-of-life date.
     Lifecycle,
-    /// Anything else.
+    /// Anything else (and any name this version does not know).
+    #[default]
+    #[serde(other)]
     Other,
 }
 
 impl ArtifactKind {
+    /// Every kind, in the order pages list them.
+    pub const ALL: [ArtifactKind; 10] = [
+        ArtifactKind::Image,
+        ArtifactKind::Index,
+        ArtifactKind::Helm,
+        ArtifactKind::Wasm,
+        ArtifactKind::Sbom,
+        ArtifactKind::Signature,
+        ArtifactKind::Attestation,
+        ArtifactKind::Scan,
+        ArtifactKind::Lifecycle,
+        ArtifactKind::Other,
+    ];
+
+    /// The kind named `name` (as [`ArtifactKind::as_str`] writes it); any other name is `Other`.
+    pub fn from_name(name: &str) -> ArtifactKind {
+        ArtifactKind::ALL.into_iter().find(|kind| kind.as_str() == name).unwrap_or(ArtifactKind::Other)
+    }
+
     /// The lowercase name used in the index and in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +65,12 @@ impl ArtifactKind {
             ArtifactKind::Lifecycle => "lifecycle",
             ArtifactKind::Other => "other",
         }
+    }
+}
+
+impl std::fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -120,6 +147,17 @@ pub fn classify(manifest: &Manifest) -> (ArtifactKind, Option<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kinds_read_back_from_their_names_and_unknown_names_are_other() {
+        for kind in super::ArtifactKind::ALL {
+            assert_eq!(super::ArtifactKind::from_name(kind.as_str()), kind);
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(serde_json::from_str::<super::ArtifactKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(super::ArtifactKind::from_name("tomorrow's kind"), super::ArtifactKind::Other);
+        assert_eq!(serde_json::from_str::<super::ArtifactKind>("\"tomorrow\"").unwrap(), super::ArtifactKind::Other);
+    }
+
     use super::*;
     use crate::digest::Digest;
     use crate::manifest::parse_manifest;

@@ -3,7 +3,7 @@
 //! and the signature list of a subject.
 
 use ocicat_access::Principal;
-use ocicat_catalog::ArtifactDoc;
+use ocicat_catalog::{ArtifactDoc, ArtifactKind};
 use ocicat_content::LayerDocument;
 use ocicat_formats::Document;
 use ocicat_formats::intoto::Attestation;
@@ -78,14 +78,14 @@ impl Service {
         let mut referrers: Vec<ArtifactDoc> = blocking(move || catalog.referrers(&name, &repo, &wanted))
             .await?
             .into_iter()
-            .filter(|referrer| matches!(referrer.kind.as_str(), "signature" | "attestation"))
+            .filter(|referrer| matches!(referrer.kind, ArtifactKind::Signature | ArtifactKind::Attestation))
             .collect();
         referrers.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
         let mut rows = Vec::new();
         for referrer in referrers.into_iter().take(SIGNATURES_LISTED) {
             let base = |format: &str| SignatureRow {
                 digest: referrer.digest.clone(),
-                kind: referrer.kind.clone(),
+                kind: referrer.kind.as_str().to_owned(),
                 format: format.to_owned(),
                 signer: None,
                 issuer: None,
@@ -95,7 +95,9 @@ impl Service {
             };
             match self.content.documents(&referrer).await {
                 Ok(documents) => rows.extend(documents.iter().map(|layer| signature_row(base(""), layer))),
-                Err(error) => rows.push(SignatureRow { problem: Some(error.public_message()), ..base(&referrer.kind) }),
+                Err(error) => {
+                    rows.push(SignatureRow { problem: Some(error.public_message()), ..base(referrer.kind.as_str()) })
+                }
             }
         }
         Ok(rows)

@@ -249,7 +249,7 @@ pub(crate) fn card_for(who: &Principal, status: &RegistryStatus, counts: Registr
     let mut card = RegistryCard {
         name: status.name.clone(),
         host: host_of(&status.url),
-        state: serde_json::to_value(status.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        state: status.state.key().to_owned(),
         repositories: counts.repositories,
         artifacts: counts.artifacts,
         repositories_done: status.repositories_done,

@@ -95,7 +95,7 @@ impl Service {
         let mut scans: Vec<ArtifactDoc> = blocking(move || catalog.referrers(&name, &repo, &subject))
             .await?
             .into_iter()
-            .filter(|referrer| referrer.kind == "scan" || referrer.scan_findings.is_some())
+            .filter(|referrer| referrer.kind == ocicat_catalog::ArtifactKind::Scan || referrer.scan_findings.is_some())
             .collect();
         if !scans.iter().any(|scan| scan.digest == artifact.digest) {
             scans.push(artifact.clone());

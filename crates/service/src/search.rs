@@ -115,7 +115,7 @@ fn search_hit(artifact: ArtifactDoc) -> SearchHit {
         registry: artifact.registry,
         repository: artifact.repository,
         digest: artifact.digest,
-        kind: artifact.kind,
+        kind: artifact.kind.as_str().to_owned(),
         platforms: artifact.platforms,
         size: artifact.size,
         title,

@@ -17,7 +17,7 @@ pub(crate) use ocicat_catalog::is_version_tag;
 pub(crate) fn related(artifact: &ArtifactDoc) -> Related {
     Related {
         digest: artifact.digest.clone(),
-        kind: artifact.kind.clone(),
+        kind: artifact.kind.as_str().to_owned(),
         artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
         created: artifact.created.map(|date| date.to_rfc3339()),
         sources: artifact.referrer_sources.clone(),
@@ -60,7 +60,7 @@ pub(crate) fn tag_row(entry: ocicat_catalog::TagEntry) -> TagRow {
         created: entry.created.map(|date| date.to_rfc3339()),
         tag: Some(entry.tag),
         digest: entry.digest,
-        kind: entry.kind,
+        kind: entry.kind.as_str().to_owned(),
         platforms: entry.platforms,
         size: entry.size,
     }
@@ -257,7 +257,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         repository: artifact.repository.clone(),
         digest: artifact.digest.clone(),
         tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
-        kind: artifact.kind.clone(),
+        kind: artifact.kind.as_str().to_owned(),
         media_type: artifact.media_type.clone(),
         artifact_type: artifact.artifact_type.clone(),
         config_media_type: artifact.config_media_type.clone(),

@@ -229,7 +229,10 @@ async fn fill(
         }
         if number % step == 0 && pages.len() < 2 * VISITED_REPOSITORIES {
             let base = format!("/r/{}/{}", summary.registry, summary.repository);
-            let shown = documents.iter().rev().find(|artifact| artifact.kind == "image" && !artifact.tags.is_empty());
+            let shown = documents
+                .iter()
+                .rev()
+                .find(|artifact| artifact.kind == ocicat_catalog::ArtifactKind::Image && !artifact.tags.is_empty());
             if let Some(artifact) = shown {
                 let expect = artifact.digest.clone();
                 pages.push(Page { kind: PageKind::Artifact, url: format!("{base}/@{}", artifact.digest), expect });

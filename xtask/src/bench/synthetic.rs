@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use ocicat_catalog::{ArtifactDoc, ChildRef, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
+use ocicat_catalog::{ArtifactDoc, ArtifactKind, ChildRef, LayerRef, RepositoryDoc, Vulnerabilities};
 
 /// The word the full-text scenario looks for; it appears in one description in eight.
 pub(crate) const FULL_TEXT_WORD: &str = "alpine";
@@ -137,7 +137,7 @@ impl Generator {
             }
             artifacts.push(artifact);
         }
-        let newest_image = artifacts.iter().rposition(|artifact| artifact.kind == "image");
+        let newest_image = artifacts.iter().rposition(|artifact| artifact.kind == ArtifactKind::Image);
         if let Some(newest) = newest_image {
             artifacts[newest].tags.push("latest".into());
         }
@@ -183,33 +183,14 @@ impl Generator {
         let platform = if random.below(10) < 7 { PLATFORMS[0] } else { PLATFORMS[1] };
         let (media_type, artifact_type) = media_types(random, kind);
         let mut artifact = ArtifactDoc {
-            registry: registry.to_owned(),
-            repository: repository.to_owned(),
-            digest: random.digest(),
             tags,
-            kind: kind.to_owned(),
+            kind: ArtifactKind::from_name(kind),
             media_type: media_type.to_owned(),
             artifact_type: artifact_type.map(str::to_owned),
-            platforms: Vec::new(),
-            size: 0,
             created: Some(created),
-            subject: None,
             annotations,
-            labels: BTreeMap::new(),
-            descriptor_annotations: BTreeMap::new(),
-            config_media_type: None,
-            layers: Vec::new(),
-            children: Vec::new(),
-            manifest_json: String::new(),
-            config_json: None,
             indexed_at: self.now,
-            end_of_life: None,
-            referrers_index: false,
-            attached: Vec::new(),
-            referrers: ReferrerSummary::default(),
-            scan_findings: None,
-            refers_to: None,
-            referrer_sources: Vec::new(),
+            ..ArtifactDoc::new(registry, repository, random.digest())
         };
         match kind {
             "image" => fill_image(random, &mut artifact, platform, &created_text),
@@ -246,11 +227,12 @@ fn media_types(random: &mut Random, kind: &str) -> (&'static str, Option<&'stati
 
 /// Records `referrer` on its subject, as the crawler's summary does.
 fn attach(subject: &mut ArtifactDoc, referrer: &ArtifactDoc) {
-    if !subject.attached.contains(&referrer.kind) {
-        subject.attached.push(referrer.kind.clone());
+    let kind = referrer.kind.as_str().to_owned();
+    if !subject.attached.contains(&kind) {
+        subject.attached.push(kind.clone());
         subject.attached.sort();
     }
-    *subject.referrers.counts.entry(referrer.kind.clone()).or_default() += 1;
+    *subject.referrers.counts.entry(kind).or_default() += 1;
     if let Some(found) = &referrer.scan_findings {
         subject.referrers.vulnerabilities = Some(found.clone());
     }
@@ -345,7 +327,7 @@ fn fill_artifact(random: &mut Random, artifact: &mut ArtifactDoc) {
         "helm" | "wasm" => artifact_type.clone(),
         _ => EMPTY_CONFIG.to_owned(),
     };
-    if artifact.kind == "scan" {
+    if artifact.kind == ArtifactKind::Scan {
         artifact.scan_findings = Some(Vulnerabilities {
             scan: artifact.digest.clone(),
             scanned: artifact.created,
@@ -383,7 +365,7 @@ mod tests {
         );
         assert_eq!(summary.artifact_count, artifacts.len() as u64);
         assert_eq!(artifacts.len(), 100);
-        for referrer in artifacts.iter().filter(|artifact| is_referrer(&artifact.kind)) {
+        for referrer in artifacts.iter().filter(|artifact| is_referrer(artifact.kind.as_str())) {
             let subject = referrer.subject.as_deref().expect("a referrer has a subject");
             assert!(artifacts.iter().any(|artifact| artifact.digest == subject));
         }

@@ -150,35 +150,16 @@ async fn a_referrer_loop_ends_and_both_sides_go_once() {
 
 /// An indexed referrer of `subject`, as the crawler writes it.
 fn referrer_doc(subject: &str, n: usize) -> ArtifactDoc {
-    let digest = format!("sha256:{n:064x}");
     ArtifactDoc {
-        registry: "local".into(),
-        repository: "team/flood".into(),
-        digest,
-        tags: vec![],
-        kind: "sbom".into(),
+        kind: ocicat_catalog::ArtifactKind::Sbom,
         media_type: ocicat_oci::media_types::OCI_MANIFEST.into(),
         artifact_type: Some(SBOM.into()),
-        platforms: vec![],
         size: 500,
-        created: None,
         subject: Some(subject.into()),
-        annotations: Default::default(),
-        labels: Default::default(),
-        descriptor_annotations: Default::default(),
-        config_media_type: None,
-        layers: vec![],
-        children: vec![],
         manifest_json: "{}".into(),
-        config_json: None,
-        indexed_at: Utc::now(),
-        end_of_life: None,
-        referrers_index: false,
-        attached: vec![],
-        referrers: Default::default(),
-        scan_findings: None,
         refers_to: Some(subject.into()),
         referrer_sources: vec!["referrers API".into()],
+        ..ArtifactDoc::new("local", "team/flood", format!("sha256:{n:064x}"))
     }
 }
 
