@@ -3,11 +3,11 @@
 //! interrupted plans and schedules retention; the API is in `crate::api`.)
 
 use anyhow::Context as _;
-use ocicat_access::Database;
 use ocicat_catalog::{Catalog, CatalogWriter};
 use ocicat_crawler::{Crawler, RegistrySource, StatusBoard};
 use ocicat_lifecycle::Engine;
 use ocicat_lifecycle::store::Store;
+use ocicat_sql::Database;
 
 use crate::config::Config;
 
@@ -26,13 +26,7 @@ pub async fn open_store(config: &Config, database: Option<Database>) -> anyhow::
                     format!("sqlite://{}?mode=rwc", config.server.data_dir.join("lifecycle.db").display())
                 }
             };
-            // The URL may hold a password: the error names the failure only.
-            Database::connect(&url).await.map_err(|error| match error {
-                ocicat_access::StoreError::Database(inner) => {
-                    anyhow::anyhow!("cannot open the lifecycle database: {}", inner.to_string().replace(&url, "<url>"))
-                }
-                other => anyhow::anyhow!("cannot open the lifecycle database: {other}"),
-            })?
+            crate::auth::open_database(&url, "lifecycle").await?
         }
     };
     Store::open(database).await.context("cannot open the delete plans and audit log")

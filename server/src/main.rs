@@ -225,7 +225,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     engine.schedule(config.retention.clone(), shutdown.clone());
     let service = ocicat_service::Service::new(catalog, board)
         .with_crawler(crawler.clone())
-        .with_database(auth.database())
+        .with_tokens(auth.tokens())
         .with_content(content)
         .with_lifecycle(engine);
     let state = AppState { leptos_options, service, crawler, events, auth };

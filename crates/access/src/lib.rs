@@ -6,7 +6,8 @@
 //! facets only ever see what the user may see. API tokens are random, shown once and kept only
 //! as SHA-256 hashes; [`LoginLimiter`] slows and then locks out repeated failed sign-ins.
 //!
-//! Tokens live in [`Database`] (SQLite or PostgreSQL), next to the sessions the server keeps.
+//! Tokens live in [`Tokens`], in the server's SQL database (`ocicat-sql`: SQLite or PostgreSQL),
+//! next to the sessions the server keeps.
 //! Knows nothing of HTTP or sessions: the server wires these into its routes.
 
 mod csrf;
@@ -21,6 +22,6 @@ pub use csrf::{BearerAuthenticated, CsrfToken};
 pub use grant::{ANY_REGISTRY, Grant, Principal, Right, Role};
 pub use limiter::{LoginLimiter, Throttle};
 pub use password::{PasswordError, check_hash, hash_password, verify_password};
-pub use store::{Database, MAX_TOKEN_NAME, MAX_TOKENS_PER_USER, StoreError, TokenInfo};
+pub use store::{MAX_TOKEN_NAME, MAX_TOKENS_PER_USER, StoreError, TokenInfo, Tokens};
 pub use token::{ApiToken, TokenError, TokenHash};
 pub use users::{UserEntry, UsersError, parse_users_file, render_users_file, valid_name};

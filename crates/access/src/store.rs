@@ -3,7 +3,7 @@
 //! the secret exists once, in the answer to the request that created it.
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use sqlx::{PgPool, Row as _, SqlitePool};
+use ocicat_sql::{Column, Database, Row, Value};
 
 use crate::token::{ApiToken, TokenHash};
 
@@ -14,13 +14,10 @@ pub const MAX_TOKEN_NAME: usize = 64;
 /// How stale "last used" may get before a request writes it again.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
-/// A connection pool to the session and token database.
+/// The API tokens, in the server's SQL database; cheap to clone.
 #[derive(Debug, Clone)]
-pub enum Database {
-    /// An embedded SQLite file.
-    Sqlite(SqlitePool),
-    /// A PostgreSQL server.
-    Postgres(PgPool),
+pub struct Tokens {
+    database: Database,
 }
 
 /// A failed token operation; the message never holds a secret.
@@ -60,64 +57,43 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS ocicat_tokens (
     created_at BIGINT NOT NULL,
     last_used_at BIGINT
 )";
-/// `sql` with `values` bound in order (the same text runs on SQLite and PostgreSQL: `$1`, `$2`…).
-macro_rules! bound {
-    ($sql:expr, $values:expr) => {{
-        let mut query = sqlx::query($sql);
-        for value in $values {
-            query = match value {
-                Value::Text(text) => query.bind(*text),
-                Value::Int(number) => query.bind(*number),
-            };
-        }
-        query
-    }};
+const COLUMNS: &str = "id, user_name, name, created_at, last_used_at";
+/// Serialises creating the token table between replicas starting together (any constant).
+const TOKENS_LOCK: i64 = 0x6f63_6963_6174_746b;
+
+/// The columns a token row is read from.
+const READ: [Column<'static>; 5] = [
+    Column::Text("id"),
+    Column::Text("user_name"),
+    Column::Text("name"),
+    Column::Int("created_at"),
+    Column::Int("last_used_at"),
+];
+
+fn token_info(row: &Row) -> TokenInfo {
+    TokenInfo {
+        id: row.text("id").unwrap_or_default().to_owned(),
+        user: row.text("user_name").unwrap_or_default().to_owned(),
+        name: row.text("name").unwrap_or_default().to_owned(),
+        created: seconds(row.int("created_at").unwrap_or_default()),
+        last_used: row.int("last_used_at").map(seconds),
+    }
 }
 
-const COLUMNS: &str = "id, user_name, name, created_at, last_used_at";
-
-impl Database {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and creates the token table.
-    pub async fn connect(url: &str) -> Result<Database, StoreError> {
-        let database = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Database::Postgres(PgPool::connect(url).await?)
-        } else {
-            Database::Sqlite(SqlitePool::connect(url).await?)
-        };
-        database.execute(CREATE_TABLE, &[]).await?;
-        Ok(database)
+impl Tokens {
+    /// The tokens in `database`, their table created if missing.
+    pub async fn open(database: Database) -> Result<Tokens, StoreError> {
+        database.create_schema(&[CREATE_TABLE], &[CREATE_TABLE], TOKENS_LOCK).await?;
+        Ok(Tokens { database })
     }
 
-    async fn execute(&self, sql: &str, values: &[Value<'_>]) -> Result<u64, sqlx::Error> {
-        Ok(match self {
-            Database::Sqlite(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
-            Database::Postgres(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
-        })
+    /// The database they are kept in (shared with sessions, plans and the audit log).
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     async fn fetch(&self, sql: &str, values: &[Value<'_>]) -> Result<Vec<TokenInfo>, sqlx::Error> {
-        macro_rules! rows {
-            ($pool:expr) => {
-                bound!(sql, values)
-                    .fetch_all($pool)
-                    .await?
-                    .iter()
-                    .map(|row| {
-                        Ok(TokenInfo {
-                            id: row.try_get("id")?,
-                            user: row.try_get("user_name")?,
-                            name: row.try_get("name")?,
-                            created: seconds(row.try_get("created_at")?),
-                            last_used: row.try_get::<Option<i64>, _>("last_used_at")?.map(seconds),
-                        })
-                    })
-                    .collect()
-            };
-        }
-        match self {
-            Database::Sqlite(pool) => rows!(pool),
-            Database::Postgres(pool) => rows!(pool),
-        }
+        Ok(self.database.fetch(sql, values, &READ).await?.iter().map(token_info).collect())
     }
 
     /// Stores a new token for `user` named `name`; the secret is in the answer and nowhere else.
@@ -133,11 +109,12 @@ impl Database {
         // The id is part of the hash (not of the secret), so it says nothing about the secret.
         let id = token.hash.0[..16].to_owned();
         let now = Utc::now().timestamp();
-        self.execute(
-            "INSERT INTO ocicat_tokens (id, user_name, name, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[Value::Text(&id), Value::Text(user), Value::Text(name), Value::Text(&token.hash.0), Value::Int(now)],
-        )
-        .await?;
+        self.database
+            .execute(
+                "INSERT INTO ocicat_tokens (id, user_name, name, hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &[Value::Text(&id), Value::Text(user), Value::Text(name), Value::Text(&token.hash.0), Value::Int(now)],
+            )
+            .await?;
         let info =
             TokenInfo { id, user: user.to_owned(), name: name.to_owned(), created: seconds(now), last_used: None };
         Ok((info, token.secret))
@@ -152,6 +129,7 @@ impl Database {
     /// Deletes token `id` of `user`; false when `user` has no such token.
     pub async fn revoke_token(&self, user: &str, id: &str) -> Result<bool, StoreError> {
         let deleted = self
+            .database
             .execute(
                 "DELETE FROM ocicat_tokens WHERE id = $1 AND user_name = $2",
                 &[Value::Text(id), Value::Text(user)],
@@ -168,19 +146,15 @@ impl Database {
         };
         let now = Utc::now().timestamp();
         if found.last_used.is_none_or(|used| now - used.timestamp() >= LAST_USED_RESOLUTION_SECS) {
-            self.execute(
-                "UPDATE ocicat_tokens SET last_used_at = $1 WHERE id = $2",
-                &[Value::Int(now), Value::Text(&found.id)],
-            )
-            .await?;
+            self.database
+                .execute(
+                    "UPDATE ocicat_tokens SET last_used_at = $1 WHERE id = $2",
+                    &[Value::Int(now), Value::Text(&found.id)],
+                )
+                .await?;
         }
         Ok(Some(found))
     }
-}
-
-enum Value<'a> {
-    Text(&'a str),
-    Int(i64),
 }
 
 fn seconds(timestamp: i64) -> DateTime<Utc> {
@@ -191,11 +165,11 @@ fn seconds(timestamp: i64) -> DateTime<Utc> {
 mod tests {
     use super::*;
 
-    async fn database() -> (tempfile::TempDir, Database) {
+    async fn database() -> (tempfile::TempDir, Tokens) {
         let directory = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}?mode=rwc", directory.path().join("access.db").display());
         let database = Database::connect(&url).await.expect("database opens");
-        (directory, database)
+        (directory, Tokens::open(database).await.expect("token table"))
     }
 
     #[tokio::test]

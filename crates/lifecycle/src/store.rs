@@ -6,8 +6,7 @@
 //! timestamp column holds milliseconds since the epoch.
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use ocicat_access::Database;
-use sqlx::Row as _;
+use ocicat_sql::{Column, Database, Row, Value};
 
 use crate::model::{AuditEntry, Execution, ExecutionState, RetentionRun};
 
@@ -110,59 +109,22 @@ const SCHEMA_LOCK_KEY: i64 = 0x6f63_6963_6174_6c63;
 const AUDIT_SELECT: &str =
     "SELECT seq, at, actor, action, registry, repository, digest, tags, plan_id, outcome, detail FROM ocicat_audit";
 
-/// `sql` with `values` bound in order (the same text runs on SQLite and PostgreSQL: `$1`, `$2`…).
-macro_rules! bound {
-    ($sql:expr, $values:expr) => {{
-        let mut query = sqlx::query($sql);
-        for value in $values {
-            query = match value {
-                Value::Text(text) => query.bind(*text),
-                Value::MaybeText(text) => query.bind(*text),
-                Value::Int(number) => query.bind(*number),
-            };
-        }
-        query
-    }};
-}
-
-/// Runs `$statements` in one transaction on `$pool`, after `$prelude` (a lock, or nothing).
-macro_rules! create_schema {
-    ($pool:expr, $prelude:expr, $statements:expr) => {
-        async {
-            let mut transaction = $pool.begin().await?;
-            if let Some(prelude) = $prelude {
-                sqlx::query(prelude).bind(SCHEMA_LOCK_KEY).execute(&mut *transaction).await?;
-            }
-            for statement in $statements {
-                sqlx::raw_sql(statement).execute(&mut *transaction).await?;
-            }
-            transaction.commit().await?;
-            Ok::<(), sqlx::Error>(())
-        }
-        .await
-    };
-}
-
 impl Store {
     /// Opens the store on `database`, creating the tables, indexes and audit guards if missing;
     /// opening again (here or on another replica) keeps every row.
     pub async fn open(database: Database) -> Result<Store> {
-        let created = match &database {
-            Database::Sqlite(pool) => {
-                let audit_table = format!(
-                    "CREATE TABLE IF NOT EXISTS ocicat_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, {AUDIT_COLUMNS})"
-                );
-                let statements = SHARED_SCHEMA.iter().copied().chain([audit_table.as_str()]).chain(SQLITE_AUDIT);
-                create_schema!(pool, None::<&str>, statements)
-            }
-            Database::Postgres(pool) => {
-                let audit_table =
-                    format!("CREATE TABLE IF NOT EXISTS ocicat_audit (seq BIGSERIAL PRIMARY KEY, {AUDIT_COLUMNS})");
-                let statements = SHARED_SCHEMA.iter().copied().chain([audit_table.as_str()]).chain(POSTGRES_AUDIT);
-                create_schema!(pool, Some("SELECT pg_advisory_xact_lock($1)"), statements)
-            }
-        };
-        created.map_err(failed("cannot create the plan, audit and retention tables".to_owned()))?;
+        let sqlite_audit =
+            format!("CREATE TABLE IF NOT EXISTS ocicat_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, {AUDIT_COLUMNS})");
+        let postgres_audit =
+            format!("CREATE TABLE IF NOT EXISTS ocicat_audit (seq BIGSERIAL PRIMARY KEY, {AUDIT_COLUMNS})");
+        let sqlite: Vec<&str> =
+            SHARED_SCHEMA.iter().copied().chain([sqlite_audit.as_str()]).chain(SQLITE_AUDIT).collect();
+        let postgres: Vec<&str> =
+            SHARED_SCHEMA.iter().copied().chain([postgres_audit.as_str()]).chain(POSTGRES_AUDIT).collect();
+        database
+            .create_schema(&sqlite, &postgres, SCHEMA_LOCK_KEY)
+            .await
+            .map_err(failed("cannot create the plan, audit and retention tables".to_owned()))?;
         Ok(Store { database })
     }
 
@@ -184,7 +146,7 @@ impl Store {
             Value::Text(&body),
             Value::Int(Utc::now().timestamp_millis()),
         ];
-        self.execute(sql, &values).await.map_err(failed(format!("cannot save plan {}", plan.id)))?;
+        self.database.execute(sql, &values).await.map_err(failed(format!("cannot save plan {}", plan.id)))?;
         Ok(())
     }
 
@@ -227,11 +189,8 @@ impl Store {
             Value::MaybeText(entry.detail.as_deref()),
         ];
         let context = || format!("cannot append {} by {} to the audit log", entry.action, entry.actor);
-        let seq = match &self.database {
-            Database::Sqlite(pool) => bound!(sql, &values).fetch_one(pool).await.and_then(|row| row.try_get("seq")),
-            Database::Postgres(pool) => bound!(sql, &values).fetch_one(pool).await.and_then(|row| row.try_get("seq")),
-        };
-        seq.map_err(failed(context()))
+        let rows = self.database.fetch(sql, &values, &[Column::Int("seq")]).await.map_err(failed(context()))?;
+        Ok(rows.first().and_then(|row| row.int("seq")).unwrap_or_default())
     }
 
     /// Up to `limit` audit entries, newest first, all before position `before` when given.
@@ -259,7 +218,7 @@ impl Store {
             Value::Int(run.started.timestamp_millis()),
             Value::Text(&body),
         ];
-        self.execute(sql, &values).await.map_err(failed(format!("cannot save retention run {}", run.id)))?;
+        self.database.execute(sql, &values).await.map_err(failed(format!("cannot save retention run {}", run.id)))?;
         Ok(())
     }
 
@@ -286,13 +245,6 @@ impl Store {
         }
     }
 
-    async fn execute(&self, sql: &str, values: &[Value<'_>]) -> Result<u64, sqlx::Error> {
-        Ok(match &self.database {
-            Database::Sqlite(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
-            Database::Postgres(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
-        })
-    }
-
     /// The JSON `body` of each row `sql` selects (with its `id`), decoded as `T`.
     async fn bodies<T: serde::de::DeserializeOwned>(
         &self,
@@ -300,98 +252,58 @@ impl Store {
         values: &[Value<'_>],
         what: &str,
     ) -> Result<Vec<T>> {
-        macro_rules! rows {
-            ($pool:expr) => {
-                bound!(sql, values)
-                    .fetch_all($pool)
-                    .await
-                    .and_then(|rows| rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("body")?))).collect())
-            };
-        }
-        let rows: Result<Vec<(String, String)>, sqlx::Error> = match &self.database {
-            Database::Sqlite(pool) => rows!(pool),
-            Database::Postgres(pool) => rows!(pool),
-        };
+        let rows = self.database.fetch(sql, values, &[Column::Text("id"), Column::Text("body")]).await;
         let rows = rows.map_err(failed(format!("cannot read {what}s")))?;
-        rows.into_iter()
-            .map(|(id, body)| {
-                serde_json::from_str(&body)
+        rows.iter()
+            .map(|row| {
+                let (id, body) = (row.text("id").unwrap_or_default(), row.text("body").unwrap_or_default());
+                serde_json::from_str(body)
                     .map_err(|source| StoreError::Corrupt { what: format!("{what} {id}"), source })
             })
             .collect()
     }
 
     async fn audit_entries(&self, sql: &str, values: &[Value<'_>]) -> Result<Vec<AuditEntry>> {
-        macro_rules! rows {
-            ($pool:expr) => {
-                bound!(sql, values).fetch_all($pool).await.and_then(|rows| {
-                    rows.iter()
-                        .map(|row| {
-                            Ok(AuditRow {
-                                seq: row.try_get("seq")?,
-                                at: row.try_get("at")?,
-                                actor: row.try_get("actor")?,
-                                action: row.try_get("action")?,
-                                registry: row.try_get("registry")?,
-                                repository: row.try_get("repository")?,
-                                digest: row.try_get("digest")?,
-                                tags: row.try_get("tags")?,
-                                plan_id: row.try_get("plan_id")?,
-                                outcome: row.try_get("outcome")?,
-                                detail: row.try_get("detail")?,
-                            })
-                        })
-                        .collect::<Result<Vec<AuditRow>, sqlx::Error>>()
-                })
-            };
-        }
-        let rows = match &self.database {
-            Database::Sqlite(pool) => rows!(pool),
-            Database::Postgres(pool) => rows!(pool),
-        };
-        rows.map_err(failed("cannot read the audit log".to_owned()))?.into_iter().map(AuditRow::into_entry).collect()
+        let rows = self.database.fetch(sql, values, &AUDIT_READ).await;
+        rows.map_err(failed("cannot read the audit log".to_owned()))?.iter().map(audit_entry).collect()
     }
 }
 
-/// An audit row as stored, before its tags are decoded.
-struct AuditRow {
-    seq: i64,
-    at: i64,
-    actor: String,
-    action: String,
-    registry: Option<String>,
-    repository: Option<String>,
-    digest: Option<String>,
-    tags: String,
-    plan_id: Option<String>,
-    outcome: String,
-    detail: Option<String>,
-}
+/// The columns an audit row is read from.
+const AUDIT_READ: [Column<'static>; 11] = [
+    Column::Int("seq"),
+    Column::Int("at"),
+    Column::Text("actor"),
+    Column::Text("action"),
+    Column::Text("registry"),
+    Column::Text("repository"),
+    Column::Text("digest"),
+    Column::Text("tags"),
+    Column::Text("plan_id"),
+    Column::Text("outcome"),
+    Column::Text("detail"),
+];
 
-impl AuditRow {
-    fn into_entry(self) -> Result<AuditEntry> {
-        let tags = serde_json::from_str(&self.tags)
-            .map_err(|source| StoreError::Corrupt { what: format!("tags of audit entry {}", self.seq), source })?;
-        Ok(AuditEntry {
-            seq: self.seq,
-            at: milliseconds(self.at),
-            actor: self.actor,
-            action: self.action,
-            registry: self.registry,
-            repository: self.repository,
-            digest: self.digest,
-            tags,
-            plan_id: self.plan_id,
-            outcome: self.outcome,
-            detail: self.detail,
-        })
-    }
-}
-
-enum Value<'a> {
-    Text(&'a str),
-    MaybeText(Option<&'a str>),
-    Int(i64),
+/// An audit entry from its row; its tags are stored as JSON.
+fn audit_entry(row: &Row) -> Result<AuditEntry> {
+    let seq = row.int("seq").unwrap_or_default();
+    let text = |column: &str| row.text(column).unwrap_or_default().to_owned();
+    let maybe = |column: &str| row.text(column).map(str::to_owned);
+    let tags = serde_json::from_str(row.text("tags").unwrap_or("[]"))
+        .map_err(|source| StoreError::Corrupt { what: format!("tags of audit entry {seq}"), source })?;
+    Ok(AuditEntry {
+        seq,
+        at: milliseconds(row.int("at").unwrap_or_default()),
+        actor: text("actor"),
+        action: text("action"),
+        registry: maybe("registry"),
+        repository: maybe("repository"),
+        digest: maybe("digest"),
+        tags,
+        plan_id: maybe("plan_id"),
+        outcome: text("outcome"),
+        detail: maybe("detail"),
+    })
 }
 
 fn encode<T: serde::Serialize>(value: &T, what: impl FnOnce() -> String) -> Result<String> {

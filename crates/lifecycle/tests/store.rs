@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use ocicat_access::Database;
+use ocicat_sql::Database;
 use ocicat_lifecycle::store::Store;
 use ocicat_lifecycle::{
     AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, Reason, RetentionChoice,

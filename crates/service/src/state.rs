@@ -20,7 +20,7 @@ pub struct Service {
     /// The crawl tasks' queues ("refresh now"); `None` where nothing crawls (the CLI).
     pub(crate) crawler: Option<Crawler>,
     /// API tokens; `None` when access control is off.
-    pub(crate) database: Option<ocicat_access::Database>,
+    pub(crate) tokens: Option<ocicat_access::Tokens>,
     /// The registries' clients for the content proxy and the document viewers.
     pub(crate) content: ocicat_content::Content,
     /// Delete plans, their execution, retention and the audit log; `None` where not set up.
@@ -35,7 +35,7 @@ impl Service {
             catalog,
             board,
             crawler: None,
-            database: None,
+            tokens: None,
             content: ocicat_content::Content::default(),
             lifecycle: None,
         }
@@ -46,9 +46,9 @@ impl Service {
         Service { crawler: Some(crawler), ..self }
     }
 
-    /// The same, keeping API tokens in `database` (access control is on).
-    pub fn with_database(self, database: Option<ocicat_access::Database>) -> Service {
-        Service { database, ..self }
+    /// The same, keeping API tokens in `tokens` (access control is on).
+    pub fn with_tokens(self, tokens: Option<ocicat_access::Tokens>) -> Service {
+        Service { tokens, ..self }
     }
 
     /// The same, fetching content through these registry clients.
@@ -73,7 +73,7 @@ impl Service {
 
     /// True when access control is on (there are tokens and sessions).
     pub fn access_control(&self) -> bool {
-        self.database.is_some()
+        self.tokens.is_some()
     }
 
     /// The configured registry names.

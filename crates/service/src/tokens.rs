@@ -43,10 +43,10 @@ impl Service {
         }
     }
 
-    fn token_owner<'a>(&'a self, who: &'a Principal) -> Result<(&'a ocicat_access::Database, &'a str), AppError> {
+    fn token_owner<'a>(&'a self, who: &'a Principal) -> Result<(&'a ocicat_access::Tokens, &'a str), AppError> {
         let user = authz::manage_tokens(who, self.access_control())?;
-        let database = self.database.as_ref().ok_or(AppError::Internal)?;
-        Ok((database, user))
+        let tokens = self.tokens.as_ref().ok_or(AppError::Internal)?;
+        Ok((tokens, user))
     }
 
     /// The caller's tokens, newest first.

@@ -65,7 +65,7 @@ fn bearer(request: &Request) -> Option<String> {
 
 async fn token_principal(enforced: &Enforced, presented: &str) -> Option<Principal> {
     let hash = TokenHash::of_presented(presented).ok()?;
-    match enforced.database.token_by_hash(&hash).await {
+    match enforced.tokens.token_by_hash(&hash).await {
         Ok(Some(token)) => enforced.principal_of(&token.user),
         Ok(None) => None,
         Err(error) => {

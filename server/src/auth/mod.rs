@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use axum::Router;
-use ocicat_access::{ANY_REGISTRY, Database, Grant, LoginLimiter, Principal, Role};
+use ocicat_access::{ANY_REGISTRY, Grant, LoginLimiter, Principal, Role, Tokens};
+use ocicat_sql::Database;
 use serde::{Deserialize, Serialize};
 
 pub mod config;
@@ -69,6 +70,15 @@ pub fn database_url(access: &AccessConfig, data_dir: &Path) -> anyhow::Result<St
     })
 }
 
+/// Connects to the database at `url` (SQLite or PostgreSQL). The URL may hold a password: an
+/// error names the kind of database and the failure, never the URL.
+pub async fn open_database(url: &str, what: &str) -> anyhow::Result<Database> {
+    let kind = if url.starts_with("postgres") { "postgresql" } else { "sqlite" };
+    Database::connect(url).await.map_err(|error| {
+        anyhow::anyhow!("cannot open the {kind} {what} database: {}", error.to_string().replace(url, "<url>"))
+    })
+}
+
 /// Access control as configured; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
@@ -80,7 +90,7 @@ pub(crate) struct Enforced {
     pub(crate) users: HashMap<String, ResolvedUser>,
     pub(crate) anonymous: Vec<Grant>,
     pub(crate) limiter: Mutex<LoginLimiter>,
-    pub(crate) database: Database,
+    pub(crate) tokens: Tokens,
     pub(crate) backend: SessionBackend,
     pub(crate) secure: bool,
     pub(crate) idle_minutes: u64,
@@ -105,14 +115,8 @@ impl Auth {
     /// Access control from `[access]` with sessions and tokens in the database at `url`.
     pub async fn with_database(access: &AccessConfig, url: &str) -> anyhow::Result<Auth> {
         let users = access.resolve_users()?;
-        // The URL may hold a password: errors name the kind of database only.
-        let kind = if url.starts_with("postgres") { "postgresql" } else { "sqlite" };
-        let database = Database::connect(url).await.map_err(|error| match error {
-            ocicat_access::StoreError::Database(inner) => {
-                anyhow::anyhow!("cannot open the {kind} session database: {}", inner.to_string().replace(url, "<url>"))
-            }
-            other => anyhow::anyhow!("cannot open the {kind} session database: {other}"),
-        })?;
+        let database = open_database(url, "session").await?;
+        let tokens = Tokens::open(database.clone()).await.context("cannot create the token table")?;
         let backend = SessionBackend::open(&database).await.context("cannot create the session table")?;
         backend.spawn_cleanup();
         Ok(Auth {
@@ -120,7 +124,7 @@ impl Auth {
                 users,
                 anonymous: access.anonymous.clone(),
                 limiter: Mutex::new(LoginLimiter::default()),
-                database,
+                tokens,
                 backend,
                 secure: access.secure_cookies,
                 idle_minutes: access.idle_minutes,
@@ -145,9 +149,15 @@ impl Auth {
         self.enforced.is_some()
     }
 
-    /// The session and token database, when access control is on.
-    pub fn database(&self) -> Option<ocicat_access::Database> {
-        self.enforced.as_ref().map(|enforced| enforced.database.clone())
+    /// The session and token database, when access control is on (plans and the audit log
+    /// live there too).
+    pub fn database(&self) -> Option<Database> {
+        self.enforced.as_ref().map(|enforced| enforced.tokens.database().clone())
+    }
+
+    /// The API tokens, when access control is on.
+    pub fn tokens(&self) -> Option<Tokens> {
+        self.enforced.as_ref().map(|enforced| enforced.tokens.clone())
     }
 
     /// Adds the access layers to `router` (with its state applied): the CSRF guard and principal

@@ -3,7 +3,7 @@
 //! `__Host-ocicat`, Secure, HttpOnly, SameSite=Lax, path `/`, and expire with the session.
 
 use async_trait::async_trait;
-use ocicat_access::Database;
+use ocicat_sql::Database;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};

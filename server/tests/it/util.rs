@@ -138,7 +138,7 @@ impl TestApp {
         let auth = open_access(&self.board, section, data.path(), url.as_deref()).await;
         let mut state = app_state(self.catalog.clone(), self.board.clone(), Crawler::default());
         state.service = state.service.with_content(self.content.clone());
-        state.service = state.service.with_database(auth.database());
+        state.service = state.service.with_tokens(auth.tokens());
         state.auth = auth;
         self.router = ocicat::router::build_router(state);
     }
@@ -296,7 +296,7 @@ impl TestAppBuilder {
                 if let Some(clock) = clock {
                     auth = auth.with_clock(clock);
                 }
-                state.service = state.service.with_database(auth.database());
+                state.service = state.service.with_tokens(auth.tokens());
                 state.auth = auth;
                 Some((section, data, self.access_database))
             }
@@ -307,7 +307,7 @@ impl TestAppBuilder {
             Some(database) => database,
             None => {
                 let url = format!("sqlite://{}?mode=rwc", lifecycle_directory.path().join("lifecycle.db").display());
-                ocicat_access::Database::connect(&url).await.expect("lifecycle database opens")
+                ocicat_sql::Database::connect(&url).await.expect("lifecycle database opens")
             }
         };
         let store = ocicat_lifecycle::store::Store::open(database).await.expect("lifecycle store opens");

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use ocicat_access::Database;
+use ocicat_sql::Database;
 use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_lifecycle::Engine;

@@ -1,0 +1,189 @@
+//! The SQL database ocicat keeps its own state in: sessions, API tokens, delete plans, the audit
+//! log and retention reports. SQLite in the data directory by default, PostgreSQL when several
+//! replicas share it. Statements are written once for both (`$1`, `$2`… placeholders, BIGINT
+//! timestamps, TEXT everywhere else); rows come back as dialect-free [`Row`]s, so the crates that
+//! keep tables here (`ocicat-access`, `ocicat-lifecycle`) never match on the dialect.
+
+use std::collections::HashMap;
+
+use sqlx::{PgPool, Row as _, SqlitePool};
+
+/// A connection pool to the SQLite or PostgreSQL database; cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// An embedded SQLite file.
+    Sqlite(SqlitePool),
+    /// A PostgreSQL server.
+    Postgres(PgPool),
+}
+
+/// A value bound to a statement's next placeholder.
+#[derive(Debug, Clone, Copy)]
+pub enum Value<'a> {
+    /// Text.
+    Text(&'a str),
+    /// Text or NULL.
+    MaybeText(Option<&'a str>),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+/// What a selected column holds, so it can be read the same way from either database.
+#[derive(Debug, Clone, Copy)]
+pub enum Column<'a> {
+    /// Text (or NULL).
+    Text(&'a str),
+    /// An integer (or NULL).
+    Int(&'a str),
+}
+
+/// One selected row, by column name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row {
+    texts: HashMap<String, Option<String>>,
+    ints: HashMap<String, Option<i64>>,
+}
+
+impl Row {
+    /// The text in `column`, `None` for NULL or a column not selected as text.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        self.texts.get(column).and_then(Option::as_deref)
+    }
+
+    /// The integer in `column`, `None` for NULL or a column not selected as an integer.
+    pub fn int(&self, column: &str) -> Option<i64> {
+        self.ints.get(column).copied().flatten()
+    }
+}
+
+/// `sql` with `values` bound in order.
+macro_rules! bound {
+    ($sql:expr, $values:expr) => {{
+        let mut query = sqlx::query($sql);
+        for value in $values {
+            query = match value {
+                Value::Text(text) => query.bind(*text),
+                Value::MaybeText(text) => query.bind(*text),
+                Value::Int(number) => query.bind(*number),
+            };
+        }
+        query
+    }};
+}
+
+/// Reads `columns` of every row `$query` returns from `$pool`.
+macro_rules! fetch_rows {
+    ($query:expr, $pool:expr, $columns:expr) => {{
+        let rows = $query.fetch_all($pool).await?;
+        rows.iter()
+            .map(|row| {
+                let mut read = Row::default();
+                for column in $columns {
+                    match column {
+                        Column::Text(name) => {
+                            read.texts.insert((*name).to_owned(), row.try_get::<Option<String>, _>(*name)?);
+                        }
+                        Column::Int(name) => {
+                            read.ints.insert((*name).to_owned(), row.try_get::<Option<i64>, _>(*name)?);
+                        }
+                    }
+                }
+                Ok(read)
+            })
+            .collect()
+    }};
+}
+
+/// Runs `$statements` in one transaction on `$pool`, after `$prelude` bound to `$key`.
+macro_rules! in_transaction {
+    ($pool:expr, $prelude:expr, $key:expr, $statements:expr) => {{
+        let mut transaction = $pool.begin().await?;
+        if let Some(prelude) = $prelude {
+            sqlx::query(prelude).bind($key).execute(&mut *transaction).await?;
+        }
+        for statement in $statements {
+            sqlx::raw_sql(statement).execute(&mut *transaction).await?;
+        }
+        transaction.commit().await
+    }};
+}
+
+impl Database {
+    /// Connects to `url`: `postgres://…` (or `postgresql://…`), else SQLite
+    /// (`sqlite://path?mode=rwc`).
+    pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Database::Postgres(PgPool::connect(url).await?))
+        } else {
+            Ok(Database::Sqlite(SqlitePool::connect(url).await?))
+        }
+    }
+
+    /// Runs `sql` with `values`; answers the rows it changed.
+    pub async fn execute(&self, sql: &str, values: &[Value<'_>]) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Database::Sqlite(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
+            Database::Postgres(pool) => bound!(sql, values).execute(pool).await?.rows_affected(),
+        })
+    }
+
+    /// Runs the query `sql` with `values` and reads `columns` of every row.
+    pub async fn fetch(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+        columns: &[Column<'_>],
+    ) -> Result<Vec<Row>, sqlx::Error> {
+        match self {
+            Database::Sqlite(pool) => fetch_rows!(bound!(sql, values), pool, columns),
+            Database::Postgres(pool) => fetch_rows!(bound!(sql, values), pool, columns),
+        }
+    }
+
+    /// Creates tables, indexes and triggers in one transaction: `sqlite` on SQLite, `postgres`
+    /// on PostgreSQL, where replicas starting together take turns on the advisory lock `lock`.
+    pub async fn create_schema(&self, sqlite: &[&str], postgres: &[&str], lock: i64) -> Result<(), sqlx::Error> {
+        match self {
+            Database::Sqlite(pool) => in_transaction!(pool, None::<&str>, lock, sqlite),
+            Database::Postgres(pool) => in_transaction!(pool, Some("SELECT pg_advisory_xact_lock($1)"), lock, postgres),
+        }
+    }
+
+    /// A short name of the dialect, for messages (`sqlite`, `postgresql`).
+    pub fn dialect(&self) -> &'static str {
+        match self {
+            Database::Sqlite(_) => "sqlite",
+            Database::Postgres(_) => "postgresql",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn statements_bind_values_and_rows_read_by_name() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", directory.path().join("test.db").display());
+        let database = Database::connect(&url).await.expect("database opens");
+        let table = ["CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT, note TEXT)"];
+        database.create_schema(&table, &table, 1).await.expect("schema");
+        let insert = "INSERT INTO t (id, n, note) VALUES ($1, $2, $3)";
+        database.execute(insert, &[Value::Text("a"), Value::Int(7), Value::MaybeText(None)]).await.unwrap();
+        database.execute(insert, &[Value::Text("b"), Value::Int(8), Value::MaybeText(Some("x"))]).await.unwrap();
+        let rows = database
+            .fetch(
+                "SELECT id, n, note FROM t WHERE n >= $1 ORDER BY id",
+                &[Value::Int(7)],
+                &[Column::Text("id"), Column::Int("n"), Column::Text("note")],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].text("id"), rows[0].int("n"), rows[0].text("note")), (Some("a"), Some(7), None));
+        assert_eq!(rows[1].text("note"), Some("x"));
+        assert_eq!(rows[1].int("note"), None, "a column is read as what it was selected as");
+        assert_eq!(database.dialect(), "sqlite");
+    }
+}
