@@ -9,14 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use ocicat_crawler::ExpectedTag;
-
-use crate::state::AppState;
+use ocicat_crawler::{Crawler, ExpectedTag};
 
 /// Event requests accepted per registry per second (distribution sends one event per request,
 /// and a 429 makes it back off, so bursts while a CI pipeline pushes must fit).
@@ -120,8 +118,13 @@ impl Event {
     }
 }
 
-/// The notification route.
-pub(crate) fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+/// The notification route, for any state that holds the events' secrets and the crawler.
+pub(crate) fn router<S>() -> utoipa_axum::router::OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Events: FromRef<S>,
+    Crawler: FromRef<S>,
+{
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(receive_events))
 }
 
@@ -139,12 +142,13 @@ pub(crate) fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
         (status = 415, description = "Not an envelope media type"),
         (status = 429, description = "Too many event requests; retry after a second")))]
 async fn receive_events(
-    State(state): State<AppState>,
+    State(events): State<Events>,
+    State(crawler): State<Crawler>,
     Path(registry): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    match state.events.authorized(&registry, &headers) {
+    match events.authorized(&registry, &headers) {
         None => {
             return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no event endpoint for this registry"})))
                 .into_response();
@@ -155,7 +159,7 @@ async fn receive_events(
         }
         Some(true) => {}
     }
-    if !state.events.admit(&registry) {
+    if !events.admit(&registry) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, "1")],
@@ -195,7 +199,7 @@ async fn receive_events(
     }
     let queued = repositories
         .into_iter()
-        .filter(|(repository, expect)| state.crawler.refresh_after_push(&registry, repository, expect.clone()))
+        .filter(|(repository, expect)| crawler.refresh_after_push(&registry, repository, expect.clone()))
         .count();
     if queued == 0 {
         tracing::debug!(registry.name = %registry, "registry events without manifest changes to refresh");

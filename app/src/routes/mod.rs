@@ -15,3 +15,4 @@ pub mod scan;
 pub mod search;
 pub mod signatures;
 pub mod status;
+pub mod viewer;

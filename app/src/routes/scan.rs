@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::DateText;
 use crate::model::{ContentQuery, FindingRow, ScanDiff, ScanView, VulnerabilityCounts, short_digest};
-use crate::routes::content::{ViewerPager, fact, viewer_link};
+use crate::routes::viewer::{ViewerPager, fact, viewer_link};
 
 const FINDING_SORTS: &[(&str, &str)] = &[("severity", "Severity"), ("id", "Advisory"), ("package", "Package")];
 

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::list_signatures;
 use crate::components::{DateText, ErrorView};
 use crate::model::{AttestationView, SignatureView};
-use crate::routes::content::fact;
+use crate::routes::viewer::fact;
 
 #[component]
 pub(crate) fn SignatureBody(signature: SignatureView) -> impl IntoView {

@@ -6,6 +6,8 @@
 mod by_name;
 mod document;
 mod error;
+mod facets;
+mod mapping;
 pub mod pattern;
 pub mod query;
 mod reader;
@@ -18,12 +20,13 @@ mod writer;
 
 pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
 pub use error::{CatalogError, Result};
+pub use facets::Facets;
 pub use ocicat_oci::ArtifactKind;
 pub use reader::{Catalog, MAX_REPOSITORY_ARTIFACTS, RegistryCounts, RepositoryPage, RepositorySort};
 pub use referrers::{ReferrerNode, ReferrerQuery, ReferrerTree};
 pub use schema::SCHEMA_VERSION;
 pub use scope::{Scope, ScopePattern};
-pub use search::{Facets, SearchError, SearchResults, SearchSort};
+pub use search::{SearchError, SearchResults, SearchSort};
 pub use tags::{TagEntry, TagPage, TagSort, cosign_tag_subject, is_fallback_tag, is_version_tag, referrer_tag_subject};
 pub use writer::{CatalogWriter, WriterConfig};
 

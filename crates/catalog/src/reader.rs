@@ -23,7 +23,7 @@ pub struct Catalog {
     pub(crate) reader: IndexReader,
     pub(crate) fields: Arc<Fields>,
     /// Facet counts of recent searches, valid for one committed snapshot.
-    pub(crate) facet_cache: Arc<std::sync::Mutex<crate::search::FacetCache>>,
+    pub(crate) facet_cache: Arc<std::sync::Mutex<crate::facets::FacetCache>>,
 }
 
 impl std::fmt::Debug for Catalog {

@@ -13,23 +13,11 @@ use tantivy::{DocAddress, Order};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
+use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets};
 use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
 use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
-
-/// Values listed per facet (the most frequent first).
-const FACET_SIZE: u32 = 20;
-/// Searches whose facets are remembered per committed snapshot.
-const FACET_CACHE_ENTRIES: usize = 512;
-
-/// Facets by (scope, query, minute) for one searcher generation: a commit empties it, and the
-/// minute keeps `now`-relative queries fresh.
-#[derive(Debug, Default)]
-pub(crate) struct FacetCache {
-    generation: u64,
-    entries: std::collections::HashMap<String, Facets>,
-}
 
 /// Result orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,21 +33,6 @@ pub enum SearchSort {
     Relevance,
     /// Largest first.
     Size,
-}
-
-/// Matches per value of each facet, most frequent first (values with none left out).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facets {
-    /// By kind.
-    pub kind: Vec<(String, u64)>,
-    /// By artifact type.
-    pub artifact_type: Vec<(String, u64)>,
-    /// By registry.
-    pub registry: Vec<(String, u64)>,
-    /// By repository.
-    pub repository: Vec<(String, u64)>,
-    /// By platform.
-    pub platform: Vec<(String, u64)>,
 }
 
 /// One page of search results.

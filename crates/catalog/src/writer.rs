@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 use tantivy::{Index, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::document::{
-    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_document, artifact_key, checkpoint_document, checkpoint_key,
-    repository_document, repository_key, tag_documents,
-};
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, repository_key};
 use crate::error::{CatalogError, Result, index_error};
+use crate::mapping::{artifact_document, checkpoint_document, repository_document, tag_documents};
 use crate::reader::Catalog;
 use crate::schema::Fields;
 

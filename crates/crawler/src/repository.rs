@@ -118,7 +118,7 @@ async fn fetch_into(
         ManifestBody::Image(image) if wants_config(&image.config().media_type().to_string(), image.config().size()) => {
             let fetched = match image.config().digest().to_string().parse::<Digest>() {
                 Ok(config_digest) => client.get_blob(repository, &config_digest).await,
-                Err(error) => Err(error),
+                Err(error) => Err(error.into()),
             };
             match fetched {
                 Ok(bytes) => Some(bytes),

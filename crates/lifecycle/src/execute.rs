@@ -3,46 +3,20 @@
 //! what depends on a failed item skipped, the catalog updated only after the registry confirmed,
 //! progress saved so an interrupted run resumes, every step in the audit log.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ocicat_catalog::{Catalog, CatalogWriter};
-use ocicat_crawler::{CrawlMode, Crawler, RegistrySource, StatusBoard};
+use ocicat_crawler::CrawlMode;
 use ocicat_oci::{Digest, OciError};
 
+use crate::engine::Engine;
 use crate::item::{failed, pending};
-use crate::model::{AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, TagDeletion};
-use crate::store::Store;
+use crate::model::{AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem};
 
 /// Progress is saved at least this often (and at the end), not after every item: a resumed run
 /// re-checks every item with HEAD anyway, so a lost save costs requests, never correctness.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
-
-/// The registries, catalog and store an execution works with; cheap to clone.
-#[derive(Clone)]
-pub struct Engine {
-    pub(crate) sources: Arc<HashMap<String, RegistrySource>>,
-    pub(crate) catalog: Catalog,
-    pub(crate) writer: CatalogWriter,
-    pub(crate) board: StatusBoard,
-    pub(crate) store: Store,
-    /// Per registry: whether removing a tag alone worked (learnt by trying).
-    pub(crate) tag_deletion: Arc<Mutex<BTreeMap<String, TagDeletion>>>,
-    /// Plans being executed now (one run per plan at a time).
-    pub(crate) running: Arc<Mutex<HashSet<String>>>,
-    /// The configured retention policies.
-    pub(crate) policies: Arc<Vec<crate::retention::RetentionPolicy>>,
-    /// The crawl tasks' queues, where the touched repositories are walked again after a delete.
-    pub(crate) crawler: Option<Crawler>,
-}
-
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("registries", &self.sources.len()).finish_non_exhaustive()
-    }
-}
 
 /// A failure of the whole execution (items fail one by one in the report instead).
 #[derive(Debug, thiserror::Error)]
@@ -59,76 +33,6 @@ pub enum ExecuteError {
 }
 
 impl Engine {
-    /// An engine over these registries.
-    pub fn new(
-        sources: Vec<RegistrySource>,
-        catalog: Catalog,
-        writer: CatalogWriter,
-        board: StatusBoard,
-        store: Store,
-    ) -> Engine {
-        Engine {
-            sources: Arc::new(sources.into_iter().map(|source| (source.name.clone(), source)).collect()),
-            catalog,
-            writer,
-            board,
-            store,
-            tag_deletion: Arc::default(),
-            running: Arc::default(),
-            policies: Arc::default(),
-            crawler: None,
-        }
-    }
-
-    /// The same engine, queueing the walks after a delete to the registries' crawl tasks.
-    pub fn with_crawler(self, crawler: Crawler) -> Engine {
-        Engine { crawler: Some(crawler), ..self }
-    }
-
-    /// The same engine with the configured retention policies.
-    pub fn with_policies(self, policies: Vec<crate::retention::RetentionPolicy>) -> Engine {
-        Engine { policies: Arc::new(policies), ..self }
-    }
-
-    /// The configured retention policies.
-    pub fn policies(&self) -> &[crate::retention::RetentionPolicy] {
-        &self.policies
-    }
-
-    /// The audit log, plans and retention runs.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The index writer (the CLI closes it before exiting).
-    pub fn catalog_writer(&self) -> &CatalogWriter {
-        &self.writer
-    }
-
-    /// The catalog plans are computed from.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
-    /// The configured registry names.
-    pub fn registries(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.sources.keys().cloned().collect();
-        names.sort();
-        names
-    }
-
-    /// What each registry is known to do with a tag-only delete.
-    pub fn tag_deletion(&self) -> BTreeMap<String, TagDeletion> {
-        self.tag_deletion.lock().map(|known| known.clone()).unwrap_or_default()
-    }
-
-    /// Writes one audit line; a failure is logged loudly (the delete already happened).
-    pub async fn audit(&self, entry: AuditEntry) {
-        if let Err(error) = self.store.append(entry).await {
-            tracing::error!(%error, "cannot write the audit log");
-        }
-    }
-
     /// Executes plan `id` to the end as `actor`, resuming where an earlier run stopped.
     #[tracing::instrument(skip(self), fields(plan.id = %id, actor = %actor))]
     pub async fn execute(&self, id: &str, actor: &str) -> Result<Execution, ExecuteError> {

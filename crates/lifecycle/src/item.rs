@@ -3,14 +3,10 @@
 
 use ocicat_oci::{DeleteOutcome, Digest, OciError};
 
-use crate::execute::Engine;
+use crate::engine::Engine;
 use crate::model::{ItemResult, Outcome, PlanItem, TagDeletion};
 
 impl Engine {
-    pub(crate) fn client(&self, registry: &str) -> Option<&ocicat_oci::Client> {
-        self.sources.get(registry).map(|source| &source.client)
-    }
-
     pub(crate) async fn delete_manifest(&self, item: &PlanItem) -> ItemResult {
         let Some(client) = self.client(&item.registry) else {
             return failed(item, format!("registry {} is not configured any more", item.registry));

@@ -11,6 +11,8 @@ pub mod model;
 pub use model::*;
 
 #[cfg(feature = "engine")]
+mod engine;
+#[cfg(feature = "engine")]
 pub mod execute;
 #[cfg(feature = "engine")]
 pub mod expiry;
@@ -30,7 +32,9 @@ pub mod store;
 mod totals;
 
 #[cfg(feature = "engine")]
-pub use execute::{Engine, ExecuteError};
+pub use engine::Engine;
+#[cfg(feature = "engine")]
+pub use execute::ExecuteError;
 #[cfg(feature = "engine")]
 pub use plan::PlanError;
 #[cfg(feature = "engine")]

@@ -6,6 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Most targets one plan takes (a bulk delete of a larger search is cut and says so).
+pub const MAX_TARGETS: usize = 10_000;
+/// Most manifests one plan deletes.
+pub const MAX_ITEMS: usize = 200_000;
+
 /// What to delete, as asked: references (a tag or a digest) or a search query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]

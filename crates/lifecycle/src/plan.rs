@@ -17,10 +17,7 @@ use crate::model::{
 pub use crate::totals::fingerprint;
 use crate::totals::finish;
 
-/// Most targets one plan takes (a bulk delete of a larger search is cut and says so).
-pub const MAX_TARGETS: usize = 10_000;
-/// Most manifests one plan deletes.
-pub const MAX_ITEMS: usize = 200_000;
+pub use crate::model::{MAX_ITEMS, MAX_TARGETS};
 
 /// Why a plan cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

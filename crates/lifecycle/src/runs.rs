@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use ocicat_catalog::RepositorySort;
 use sha2::{Digest as _, Sha256};
 
-use crate::execute::{Engine, entry};
+use crate::engine::Engine;
+use crate::execute::entry;
 use crate::model::{Mode, Outcome, RetentionRun, TargetSpec};
 use crate::plan::plan;
 use crate::retention::{RetentionPolicy, evaluate};

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use ocicat_catalog::{Scope, SearchSort};
 
-use crate::execute::{Engine, ExecuteError, entry, summary};
+use crate::engine::Engine;
+use crate::execute::{ExecuteError, entry, summary};
 use crate::model::{Execution, ExecutionState, Mode, Plan, PlanRequest, TargetSpec};
 use crate::plan::{MAX_TARGETS, PlanError, plan};
 

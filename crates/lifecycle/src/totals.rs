@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use ocicat_catalog::is_version_tag;
 use sha2::{Digest as _, Sha256};
 
+use crate::model::{MAX_ITEMS, MAX_TARGETS};
 use crate::model::{Mode, Plan, TagDeletion};
-use crate::plan::{MAX_ITEMS, MAX_TARGETS};
 
 /// Totals, warnings, the id.
 pub(crate) fn finish(plan: &mut Plan, tag_deletion: &BTreeMap<String, TagDeletion>) {

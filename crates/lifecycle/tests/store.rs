@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use ocicat_sql::Database;
 use ocicat_lifecycle::store::Store;
 use ocicat_lifecycle::{
     AuditEntry, Execution, ExecutionState, ItemResult, Mode, Outcome, Plan, PlanItem, Reason, RetentionChoice,
     RetentionRun, Totals,
 };
+use ocicat_sql::Database;
 
 #[tokio::test]
 async fn sqlite_store_keeps_plans_audit_and_runs() {

@@ -13,7 +13,7 @@ use reqwest::Method;
 use crate::client::{Client, pull_scope};
 use crate::digest::{Digest, Hasher};
 use crate::error::{OciError, Result};
-use crate::listing::validate_repository;
+use crate::names::validate_repository;
 use crate::status::check_status;
 
 /// A verified blob download. Yields chunks as they arrive; the last item is an error when the

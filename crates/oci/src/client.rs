@@ -32,6 +32,13 @@ impl Default for Limits {
     }
 }
 
+/// Whether a registry implements the referrers API: unknown until its first answer, then
+/// remembered for the client's lifetime.
+#[derive(Debug, Default)]
+pub(crate) struct ReferrersCapability {
+    pub(crate) known: Mutex<Option<bool>>,
+}
+
 /// How to reach and authenticate to one registry.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -76,7 +83,7 @@ struct Inner {
     limits: Limits,
     scheme: Mutex<Option<Scheme>>,
     tokens: TokenCache,
-    referrers: crate::referrers::ReferrersCapability,
+    referrers: ReferrersCapability,
     governor: crate::politeness::Governor,
 }
 
@@ -140,7 +147,7 @@ impl Client {
         &self.inner.base
     }
 
-    pub(crate) fn referrers_capability(&self) -> &crate::referrers::ReferrersCapability {
+    pub(crate) fn referrers_capability(&self) -> &ReferrersCapability {
         &self.inner.referrers
     }
 

@@ -8,8 +8,8 @@ use reqwest::Method;
 use crate::client::Client;
 use crate::digest::Digest;
 use crate::error::{OciError, Result};
-use crate::listing::{validate_reference, validate_repository};
 use crate::manifest::{ManifestBody, media_types};
+use crate::names::{validate_reference, validate_repository};
 use crate::status::check_status;
 
 /// What a delete found.

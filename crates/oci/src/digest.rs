@@ -5,8 +5,6 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256, Sha512};
 
-use crate::error::OciError;
-
 /// The hash algorithms ocicat verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algorithm {
@@ -109,11 +107,23 @@ impl Hasher {
     }
 }
 
+/// A digest string that does not follow the grammar (the text, cut at 200 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidDigest(pub String);
+
+impl fmt::Display for InvalidDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid digest {:?}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidDigest {}
+
 impl FromStr for Digest {
-    type Err = OciError;
+    type Err = InvalidDigest;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let invalid = || OciError::InvalidDigest(text.chars().take(200).collect());
+        let invalid = || InvalidDigest(text.chars().take(200).collect());
         let (algorithm_name, hex) = text.split_once(':').ok_or_else(invalid)?;
         let algorithm = match algorithm_name {
             "sha256" => Algorithm::Sha256,

@@ -1,6 +1,6 @@
 //! The client's one error type. Library callers match on variants; the server maps them to statuses.
 
-use crate::digest::Digest;
+use crate::digest::{Digest, InvalidDigest};
 
 /// A result whose error is an [`OciError`].
 pub type Result<T, E = OciError> = std::result::Result<T, E>;
@@ -63,5 +63,11 @@ impl OciError {
             OciError::Status { status, .. } => *status >= 500,
             _ => false,
         }
+    }
+}
+
+impl From<InvalidDigest> for OciError {
+    fn from(error: InvalidDigest) -> Self {
+        OciError::InvalidDigest(error.0)
     }
 }

@@ -8,8 +8,8 @@ use crate::body::read_capped;
 use crate::client::{Client, pull_scope};
 use crate::digest::{Algorithm, Digest};
 use crate::error::{OciError, Result};
-use crate::listing::{validate_reference, validate_repository};
 use crate::manifest::{Manifest, ManifestBody, media_types, parse_manifest};
+use crate::names::{validate_reference, validate_repository};
 use crate::status::check_status;
 
 /// The answer to a conditional manifest request.
@@ -185,6 +185,6 @@ impl Client {
 pub(crate) fn docker_content_digest(response: &Response) -> Result<Option<Digest>> {
     match response.headers().get("docker-content-digest").and_then(|value| value.to_str().ok()) {
         None => Ok(None),
-        Some(text) => text.trim().parse().map(Some),
+        Some(text) => Ok(Some(text.trim().parse()?)),
     }
 }

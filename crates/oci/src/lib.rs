@@ -14,6 +14,7 @@ mod error;
 mod fetch;
 mod listing;
 mod manifest;
+mod names;
 mod paging;
 pub mod parse;
 mod politeness;
@@ -28,19 +29,19 @@ pub use blob::BlobStream;
 pub use classify::{ArtifactKind, classify};
 pub use client::{Client, ClientConfig, Limits};
 pub use delete::DeleteOutcome;
-pub use digest::{Algorithm, Digest};
+pub use digest::{Algorithm, Digest, InvalidDigest};
 pub use error::{OciError, Result};
 pub use fetch::Conditional;
 pub use listing::Listing;
 
 /// True when `name` follows the distribution grammar for repository names.
 pub fn is_valid_repository(name: &str) -> bool {
-    listing::validate_repository(name).is_ok()
+    names::validate_repository(name).is_ok()
 }
 
 /// True when `tag` follows the distribution grammar for tags (`[\w][\w.-]{0,127}`).
 pub fn is_valid_tag(tag: &str) -> bool {
-    !tag.contains(':') && listing::validate_reference(tag).is_ok()
+    !tag.contains(':') && names::validate_reference(tag).is_ok()
 }
 
 pub use manifest::{Manifest, ManifestBody, media_types};

@@ -6,7 +6,7 @@ use reqwest::{Method, header};
 use crate::client::{Client, push_scope};
 use crate::digest::Digest;
 use crate::error::{OciError, Result};
-use crate::listing::{validate_reference, validate_repository};
+use crate::names::{validate_reference, validate_repository};
 use crate::status::check_status;
 
 impl Client {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use crate::digest::Digest;
 use crate::error::OciError;
-use crate::listing::{validate_reference, validate_repository};
+use crate::names::{validate_reference, validate_repository};
 
 /// The registry assumed when a reference names none.
 pub const DOCKER_HUB: &str = "docker.io";

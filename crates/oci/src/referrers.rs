@@ -3,7 +3,6 @@
 //! `sha256-<hex>.sig|.att|.sbom` tags, and buildx attestation manifests inside an index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 
 use oci_spec::image::{Descriptor, ImageIndex};
 use reqwest::{Method, StatusCode, header};
@@ -12,8 +11,8 @@ use crate::body::read_capped;
 use crate::client::{Client, pull_scope};
 use crate::digest::Digest;
 use crate::error::{OciError, Result};
-use crate::listing::validate_repository;
 use crate::manifest::{ManifestBody, media_types};
+use crate::names::validate_repository;
 use crate::paging::{next_link, resolve_same_origin};
 use crate::status::check_status;
 
@@ -46,12 +45,6 @@ pub struct Referrer {
     pub annotations: BTreeMap<String, String>,
     /// Every source that listed it.
     pub sources: Vec<ReferrerSource>,
-}
-
-/// Whether a registry implements the referrers API (cached per client).
-#[derive(Debug, Default)]
-pub(crate) struct ReferrersCapability {
-    known: Mutex<Option<bool>>,
 }
 
 /// Most referrers pages followed for one subject.

@@ -12,9 +12,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
 pub use parse::{Expr, Field, Op, QueryError, Severity, parse_query};
-pub(crate) use values::date_value;
+pub(crate) use values::{date_value, tantivy_date};
 
-use crate::document::tantivy_date;
 use crate::schema::Fields;
 
 fn error(position: usize, message: impl Into<String>) -> QueryError {

@@ -97,3 +97,10 @@ pub(crate) fn date_value(value: &str) -> Option<DateTime<Utc>> {
     }
     parse_date(value, Utc::now()).filter(|date| chrono::Datelike::year(date) >= 1970)
 }
+
+/// Dates tantivy can hold (nanoseconds in an i64: about 1678 to 2262); others are left out.
+pub(crate) fn tantivy_date(date: DateTime<Utc>) -> Option<tantivy::DateTime> {
+    const LIMIT_SECS: i64 = 9_000_000_000;
+    let seconds = date.timestamp();
+    (-LIMIT_SECS..LIMIT_SECS).contains(&seconds).then(|| tantivy::DateTime::from_timestamp_secs(seconds))
+}

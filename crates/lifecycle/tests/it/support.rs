@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use ocicat_sql::Database;
 use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_lifecycle::Engine;
 use ocicat_lifecycle::store::Store;
 use ocicat_oci::{Client, ClientConfig, Credentials, media_types};
+use ocicat_sql::Database;
 use serde_json::json;
 
 const EMPTY: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";

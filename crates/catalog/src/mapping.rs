@@ -1,0 +1,142 @@
+//! The mapping of the catalog's documents to tantivy documents: every indexed field of an
+//! artifact (free text, annotations, dates), repository summaries, crawl checkpoints and one
+//! small document per version tag.
+
+use std::collections::BTreeMap;
+
+use tantivy::TantivyDocument;
+
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, repository_key};
+use crate::query::tantivy_date;
+use crate::schema::{DocType, Fields};
+
+pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    let doc_type = if artifact.referrers_index { DocType::ReferrersIndex } else { DocType::Artifact };
+    document.add_text(fields.doc_type, doc_type.as_str());
+    document.add_text(fields.key, artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
+    document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
+    document.add_text(fields.registry, &artifact.registry);
+    document.add_text(fields.repository, &artifact.repository);
+    document.add_text(fields.digest, &artifact.digest);
+    for tag in &artifact.tags {
+        document.add_text(fields.tags, tag);
+    }
+    document.add_text(fields.kind, artifact.kind.as_str());
+    document.add_text(fields.media_type, &artifact.media_type);
+    if let Some(artifact_type) = &artifact.artifact_type {
+        document.add_text(fields.artifact_type, artifact_type);
+    }
+    for platform in &artifact.platforms {
+        document.add_text(fields.platforms, platform);
+    }
+    if let Some(subject) = &artifact.subject {
+        document.add_text(fields.subject, subject);
+    }
+    document.add_u64(fields.size, artifact.size);
+    if let Some(created) = artifact.created.and_then(tantivy_date) {
+        document.add_date(fields.created, created);
+    }
+    if let Some(end_of_life) = artifact.end_of_life.and_then(tantivy_date) {
+        document.add_date(fields.end_of_life, end_of_life);
+    }
+    for kind in &artifact.attached {
+        document.add_text(fields.attached, kind);
+    }
+    for child in &artifact.children {
+        document.add_text(fields.children, &child.digest);
+    }
+    if let Some(target) = &artifact.refers_to {
+        document.add_text(fields.refers_to, target);
+    }
+    if let Some(found) = &artifact.referrers.vulnerabilities {
+        document.add_u64(fields.vulns_critical, found.critical);
+        document.add_u64(fields.vulns_high, found.high);
+        document.add_u64(fields.vulns_medium, found.medium);
+        document.add_u64(fields.vulns_low, found.low);
+        document.add_u64(fields.vulns_unknown, found.unknown);
+        document.add_u64(fields.vulns_total, found.total());
+    }
+    add_search_fields(fields, artifact, &mut document);
+    document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());
+    document
+}
+
+/// Free text, annotations (labels first, so a manifest annotation wins) and date-valued ones.
+fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut TantivyDocument) {
+    let mut text =
+        format!("{} {} {} {}", artifact.repository, artifact.tags.join(" "), artifact.kind, artifact.media_type);
+    if let Some(artifact_type) = &artifact.artifact_type {
+        text.push(' ');
+        text.push_str(artifact_type);
+    }
+    let own = artifact.labels.iter().chain(artifact.annotations.iter());
+    let from_indexes = artifact
+        .descriptor_annotations
+        .iter()
+        .filter(|(key, _)| !artifact.annotations.contains_key(*key) && !artifact.labels.contains_key(*key));
+    let mut dates = BTreeMap::new();
+    for (key, value) in from_indexes.chain(own) {
+        text.push(' ');
+        text.push_str(value);
+        document.add_text(fields.annotations, format!("{key}\u{0}{value}"));
+        if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
+            // Later entries win, as for the annotations themselves.
+            dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));
+        }
+    }
+    if !dates.is_empty() {
+        document.add_object(fields.annotation_dates, dates);
+    }
+    document.add_text(fields.text, text);
+}
+
+pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    document.add_text(fields.doc_type, DocType::Repository.as_str());
+    // A two-part key: never equal to an artifact's three-part one.
+    document.add_text(fields.key, repository_key(&repository.registry, &repository.repository));
+    document.add_text(fields.repo_key, repository_key(&repository.registry, &repository.repository));
+    document.add_text(fields.registry, &repository.registry);
+    document.add_text(fields.repository, &repository.repository);
+    document.add_u64(fields.tag_count, repository.tag_count);
+    document.add_u64(fields.artifact_count, repository.artifact_count);
+    // Every repository gets a sort date, so none drops out of the "last push" order; one with
+    // no known push sorts last (its stored summary still says "unknown").
+    let last_push = repository.last_push.and_then(tantivy_date).unwrap_or(tantivy::DateTime::from_timestamp_secs(0));
+    document.add_date(fields.last_push, last_push);
+    document.add_text(fields.body, serde_json::to_string(repository).unwrap_or_default());
+    document
+}
+
+pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    document.add_text(fields.doc_type, DocType::Crawl.as_str());
+    document.add_text(fields.key, checkpoint_key(&checkpoint.registry));
+    document.add_text(fields.registry, &checkpoint.registry);
+    document.add_text(fields.body, serde_json::to_string(checkpoint).unwrap_or_default());
+    document
+}
+
+/// One small document per version tag of `artifact`, replaced whenever the artifact is.
+pub(crate) fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument> {
+    let artifact_key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+    crate::tags::TagEntry::of(artifact)
+        .into_iter()
+        .map(|entry| {
+            let mut document = TantivyDocument::default();
+            document.add_text(fields.doc_type, DocType::Tag.as_str());
+            document.add_text(fields.artifact_key, &artifact_key);
+            document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
+            document.add_text(fields.registry, &artifact.registry);
+            document.add_text(fields.repository, &artifact.repository);
+            document.add_text(fields.tag_name, &entry.tag);
+            document.add_text(fields.tag_order, crate::tags::semver_key(&entry.tag));
+            if let Some(created) = entry.created.and_then(tantivy_date) {
+                document.add_date(fields.tag_created, created);
+            }
+            document.add_text(fields.body, serde_json::to_string(&entry).unwrap_or_default());
+            document
+        })
+        .collect()
+}
