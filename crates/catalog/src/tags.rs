@@ -15,17 +15,7 @@ use crate::schema::{FIELD_TAG_CREATED, FIELD_TAG_NAME, FIELD_TAG_ORDER};
 /// The digest a referrer tag names: `sha256-<hex>` (fallback index) or cosign's
 /// `sha256-<hex>.sig|.att|.sbom`; sha512 likewise.
 pub fn referrer_tag_subject(tag: &str) -> Option<String> {
-    let (algorithm, rest, length) = if let Some(rest) = tag.strip_prefix("sha256-") {
-        ("sha256", rest, 64)
-    } else {
-        ("sha512", tag.strip_prefix("sha512-")?, 128)
-    };
-    let hex = match rest.split_once('.') {
-        Some((hex, "sig" | "att" | "sbom")) => hex,
-        Some(_) => return None,
-        None => rest,
-    };
-    (hex.len() == length && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("{algorithm}:{hex}"))
+    ocicat_oci::Digest::of_referrer_tag(tag).map(|digest| digest.to_string())
 }
 
 /// True for tags that name versions; false for referrer fallback and cosign tags.

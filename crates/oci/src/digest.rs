@@ -72,6 +72,18 @@ impl Digest {
         format!("{}-{}", self.algorithm.name(), self.hex)
     }
 
+    /// The digest a referrer tag names: the fallback index tag `<alg>-<hex>`, or cosign's
+    /// `<alg>-<hex>.sig|.att|.sbom`; `None` for any other tag (a version).
+    pub fn of_referrer_tag(tag: &str) -> Option<Digest> {
+        let (algorithm, rest) = tag.split_once('-')?;
+        let hex = match rest.split_once('.') {
+            Some((hex, "sig" | "att" | "sbom")) => hex,
+            Some(_) => return None,
+            None => rest,
+        };
+        format!("{algorithm}:{hex}").parse().ok()
+    }
+
     /// A short form for display: the first 12 hex characters.
     pub fn short(&self) -> &str {
         &self.hex[..12]
@@ -195,6 +207,24 @@ mod tests {
         assert_eq!(parsed, digest);
         assert!(parsed.verifies(b"hello"));
         assert!(!parsed.verifies(b"hello!"));
+    }
+
+    #[test]
+    fn referrer_tags_name_their_digest_and_versions_name_none() {
+        let hex = "ab".repeat(32);
+        let digest: Digest = format!("sha256:{hex}").parse().unwrap();
+        assert_eq!(Digest::of_referrer_tag(&format!("sha256-{hex}")), Some(digest.clone()));
+        assert_eq!(Digest::of_referrer_tag(&format!("sha256-{hex}.sig")), Some(digest.clone()));
+        assert_eq!(Digest::of_referrer_tag(&format!("sha256-{hex}.att")), Some(digest));
+        assert_eq!(Digest::of_referrer_tag(&format!("sha256-{hex}.other")), None);
+        assert_eq!(Digest::of_referrer_tag(&format!("sha256-{}", hex.to_uppercase())), None, "hex is lowercase");
+        assert_eq!(
+            Digest::of_referrer_tag(&format!("sha512-{}", "cd".repeat(64))).map(|d| d.algorithm()),
+            Some(Algorithm::Sha512)
+        );
+        for version in ["1.0", "latest", "release-2024", "sha256-short", "md5-abc"] {
+            assert_eq!(Digest::of_referrer_tag(version), None, "{version}");
+        }
     }
 
     #[test]
