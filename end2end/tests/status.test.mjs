@@ -51,6 +51,9 @@ test('visitors see each registry\'s state but no crawl internals and no refresh 
     assert.equal(await visitor.page.locator('button.refresh').count(), 0);
     assert.equal(await visitor.page.locator('.error-detail').count(), 0);
     assert.equal(await visitor.page.locator('dt', { hasText: 'Rate limit' }).count(), 0);
+    // Crawl progress is a fact about the whole registry: administrators of all of it only.
+    assert.equal(await visitor.page.locator('[data-testid=crawl-progress]').count(), 0);
+    assert.match(await offline.innerText(), /shown to administrators of the whole registry/);
     await visitor.page.locator('.usermenu a.signin').waitFor();
   } finally {
     await visitor.context.close();

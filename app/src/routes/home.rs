@@ -68,7 +68,7 @@ fn RecentPushes() -> impl IntoView {
 #[component]
 fn RegistryCardView(card: RegistryCard) -> impl IntoView {
     let href = format!("/r/{}", card.name);
-    let progress = (card.state == "crawling").then(|| {
+    let progress = (card.internals && card.state == "crawling").then(|| {
         let percent =
             if card.repositories_total == 0 { 0 } else { card.repositories_done * 100 / card.repositories_total };
         view! {

@@ -114,9 +114,9 @@ fn RunTable(runs: Vec<RetentionRun>) -> impl IntoView {
                             <td data-label="When"><TimeText value=Some(run.started.to_rfc3339())/></td>
                             <td data-label="Dry run">{if run.dry_run { "yes" } else { "no" }}</td>
                             <td class="num" data-label="Chosen">{chosen}</td>
-                            <td class="num" data-label="Manifests">{run.manifests}</td>
-                            <td class="num" data-label="Deleted">{run.deleted}</td>
-                            <td class="num" data-label="Failed">{run.failed}</td>
+                            <td class="num" data-label="Manifests">{totals(&run, run.manifests)}</td>
+                            <td class="num" data-label="Deleted">{totals(&run, run.deleted)}</td>
+                            <td class="num" data-label="Failed">{totals(&run, run.failed)}</td>
                             <td><a href=format!("/retention/runs/{}", encode(&run.id))>"Report"</a></td>
                         </tr>
                     }
@@ -124,6 +124,11 @@ fn RunTable(runs: Vec<RetentionRun>) -> impl IntoView {
             </tbody>
         </table>
     }
+}
+
+/// A run's total as the reader may see it: a dash when lines they may not read were left out.
+fn totals(run: &RetentionRun, count: u64) -> String {
+    if run.hidden > 0 { "—".to_owned() } else { count.to_string() }
 }
 
 /// One retention run's report.
@@ -157,9 +162,16 @@ fn RunReport(run: RetentionRun) -> impl IntoView {
                 <div><dt>"Started"</dt><dd><TimeText value=Some(run.started.to_rfc3339())/></dd></div>
                 <div><dt>"Finished"</dt><dd><TimeText value=run.finished.map(|moment| moment.to_rfc3339())/></dd></div>
                 <div><dt>"Considered"</dt><dd>{format!("{} artifacts, {chosen} chosen", run.choices.len())}</dd></div>
-                <div><dt>"Plan"</dt><dd>{format!("{} manifests, {}", run.manifests, human_size(run.bytes))}</dd></div>
-                {(!run.dry_run).then(|| view! { <div><dt>"Deleted"</dt><dd>{format!("{} deleted, {} failed", run.deleted, run.failed)}</dd></div> })}
+                {(run.hidden == 0).then(|| view! {
+                    <div><dt>"Plan"</dt><dd>{format!("{} manifests, {}", run.manifests, human_size(run.bytes))}</dd></div>
+                    {(!run.dry_run).then(|| view! { <div><dt>"Deleted"</dt><dd>{format!("{} deleted, {} failed", run.deleted, run.failed)}</dd></div> })}
+                })}
             </dl>
+            {(run.hidden > 0).then(|| view! {
+                <p class="card-note small" id="run-hidden">
+                    {format!("{} more artifacts in repositories you may not read are left out, and so are the run's totals and its plan.", run.hidden)}
+                </p>
+            })}
             {run.plan_id.clone().map(|id| view! {
                 <p><a href=format!("/plans/{}", encode(&id))>{if run.dry_run { "The plan it would run" } else { "Its plan and each item's outcome" }}</a></p>
             })}

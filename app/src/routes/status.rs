@@ -74,23 +74,28 @@ fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
             </div>
             <p class="muted mono">{card.host.clone()}</p>
             {move || requested().map(|text| view! { <p class="card-note small" role="status">{text}</p> })}
-            <progress class="progress" max="100" value=percent.to_string() aria-label="Repositories crawled">{format!("{percent}%")}</progress>
-            <p class="small muted" data-testid="crawl-progress">
-                {format!("{} of {} repositories", card.repositories_done, card.repositories_total)}
-                {crawling.then(|| format!(" · {mode} crawl running"))}
-                {card.manifests_per_second.map(|rate| format!(" · {rate} manifests/s"))}
-            </p>
+            {card.internals.then(|| view! {
+                <progress class="progress" max="100" value=percent.to_string() aria-label="Repositories crawled">{format!("{percent}%")}</progress>
+                <p class="small muted" data-testid="crawl-progress">
+                    {format!("{} of {} repositories", card.repositories_done, card.repositories_total)}
+                    {crawling.then(|| format!(" · {mode} crawl running"))}
+                    {card.manifests_per_second.map(|rate| format!(" · {rate} manifests/s"))}
+                </p>
+            })}
             <dl class="facts">
                 <div><dt>"In the catalog"</dt><dd>{format!("{} repositories · {} artifacts", card.repositories, card.artifacts)}</dd></div>
-                {card.internals.then(|| view! { <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div> })}
-                <div><dt>"Started"</dt><dd><TimeText value=card.last_started.clone()/></dd></div>
                 <div><dt>"Last success"</dt><dd><TimeText value=card.last_success.clone()/></dd></div>
-                <div><dt>"Last full reconcile"</dt><dd><TimeText value=card.last_reconcile.clone()/></dd></div>
-                <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
                 {card.internals.then(|| view! {
+                    <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div>
+                    <div><dt>"Started"</dt><dd><TimeText value=card.last_started.clone()/></dd></div>
+                    <div><dt>"Last full reconcile"</dt><dd><TimeText value=card.last_reconcile.clone()/></dd></div>
+                    <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
                     <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
                 })}
             </dl>
+            {(!card.internals).then(|| view! {
+                <p class="card-note small">"Crawl progress, counters and errors are shown to administrators of the whole registry."</p>
+            })}
             {card.last_error.clone().map(|error| view! {
                 <div class="error-detail" role="status"><h3>"Last error"</h3><pre class="break">{error}</pre></div>
             })}
