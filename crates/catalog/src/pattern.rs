@@ -37,6 +37,25 @@ fn tokens(pattern: &str) -> Vec<Token> {
     tokens
 }
 
+/// The pattern as an anchored regex (tantivy's grammar): `**` any characters, `*` any but `/`,
+/// every other character literal.
+pub(crate) fn regex(pattern: &str) -> String {
+    let mut regex = String::new();
+    for token in tokens(pattern) {
+        match token {
+            Token::DoubleStar => regex.push_str(".*"),
+            Token::Star => regex.push_str("[^/]*"),
+            Token::Literal(c) => {
+                if "\\.+?()|[]{}^$#&-~\"<>@*".contains(c) {
+                    regex.push('\\');
+                }
+                regex.push(c);
+            }
+        }
+    }
+    regex
+}
+
 /// True when `pattern` matches the whole of `name`.
 pub fn matches(pattern: &str, name: &str) -> bool {
     let pattern = tokens(pattern);
@@ -193,6 +212,13 @@ mod tests {
         assert!(!matches("team-*/ci", "team-a/b/ci"));
         assert!(matches("**", ""));
         assert!(matches("exact/name", "exact/name") && !matches("exact/name", "exact/name2"));
+    }
+
+    #[test]
+    fn patterns_become_anchored_regexes() {
+        assert_eq!(regex("team-a/**"), "team\\-a/.*");
+        assert_eq!(regex("prod/*"), "prod/[^/]*");
+        assert_eq!(regex("a.b+c"), "a\\.b\\+c");
     }
 
     #[test]

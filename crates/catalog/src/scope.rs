@@ -62,7 +62,7 @@ impl Scope {
                 continue;
             }
             let repository: Box<dyn Query> = Box::new(
-                RegexQuery::from_pattern(&pattern_regex(&pattern.repository), fields.repository)
+                RegexQuery::from_pattern(&crate::pattern::regex(&pattern.repository), fields.repository)
                     .map_err(index_error("cannot build scope"))?,
             );
             grants.push((
@@ -72,27 +72,6 @@ impl Scope {
         }
         Ok(Some(Box::new(BooleanQuery::new(grants))))
     }
-}
-
-/// The pattern as an anchored regex: `**` any characters, `*` any but `/`, the rest literal.
-fn pattern_regex(pattern: &str) -> String {
-    let mut regex = String::new();
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                regex.push_str(".*");
-            }
-            '*' => regex.push_str("[^/]*"),
-            c if "\\.+?()|[]{}^$#&-~\"<>@".contains(c) => {
-                regex.push('\\');
-                regex.push(c);
-            }
-            c => regex.push(c),
-        }
-    }
-    regex
 }
 
 #[cfg(test)]
