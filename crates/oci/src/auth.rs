@@ -131,6 +131,9 @@ fn read_value(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> String {
     value
 }
 
+/// The longest a cached bearer token is trusted, whatever its `expires_in` says.
+const MAX_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
+
 /// Bearer tokens cached by their sorted scope set, with expiry.
 #[derive(Default)]
 pub(crate) struct TokenCache {
@@ -154,7 +157,9 @@ impl TokenCache {
         if entries.len() > 4096 {
             entries.clear();
         }
-        entries.insert(key, (token, Instant::now() + lifetime - skew));
+        let now = Instant::now();
+        let expiry = now.checked_add(lifetime.saturating_sub(skew)).unwrap_or(now);
+        entries.insert(key, (token, expiry));
     }
 
     pub(crate) fn forget(&self, key: &str) {
@@ -177,8 +182,9 @@ pub(crate) struct TokenResponse {
 impl TokenResponse {
     pub(crate) fn into_token(self) -> Option<(Secret, Duration)> {
         let token = self.token.filter(|t| !t.is_empty()).or(self.access_token.filter(|t| !t.is_empty()))?;
-        // The token spec: default 60 s, and never less than 60 s.
-        let lifetime = Duration::from_secs(self.expires_in.unwrap_or(60).max(60));
+        // The token spec: default 60 s, and never less than 60 s; a day at most, whatever the
+        // server claims (a lifetime near u64::MAX would overflow the clock).
+        let lifetime = Duration::from_secs(self.expires_in.unwrap_or(60).clamp(60, MAX_TOKEN_LIFETIME_SECS));
         Some((Secret::new(token), lifetime))
     }
 }
@@ -220,6 +226,17 @@ mod tests {
         let printed = format!("{credentials:?}");
         assert!(!printed.contains("canary-pass"), "{printed}");
         assert!(printed.contains("<redacted>"));
+    }
+
+    #[test]
+    fn an_endless_token_lifetime_is_capped_not_an_overflow() {
+        let answer: TokenResponse =
+            serde_json::from_str(r#"{"token":"t","expires_in":18446744073709551615}"#).expect("parses");
+        let (_, lifetime) = answer.into_token().expect("a token");
+        assert_eq!(lifetime, Duration::from_secs(MAX_TOKEN_LIFETIME_SECS));
+        let cache = TokenCache::default();
+        cache.put("k".into(), Secret::new("t"), Duration::MAX);
+        assert!(cache.get("k").is_none(), "a lifetime the clock cannot hold is no lifetime, not a panic");
     }
 
     #[test]

@@ -93,7 +93,8 @@ impl Client {
                     }
                     Some(Err(error)) => {
                         state.hasher = None;
-                        let error = OciError::Unreachable { url: state.url.clone(), reason: error.to_string() };
+                        let reason = crate::error::without_url_queries(&error.to_string());
+                        let error = OciError::Unreachable { url: state.url.clone(), reason };
                         return Some((Err(error), state));
                     }
                     None => {

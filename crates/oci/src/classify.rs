@@ -5,7 +5,7 @@ use crate::manifest::{Manifest, ManifestBody, media_types};
 
 /// The coarse kinds ocicat shows with an icon and filters by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum ArtifactKind {
     /// A container image.
     Image,
@@ -25,6 +25,8 @@ pub enum ArtifactKind {
     Scan,
     /// Lifecycle metadata such as an end-of-life date.
     Lifecycle,
+    /// A build record (buildkit's history record of a build).
+    BuildRecord,
     /// Anything else (and any name this version does not know).
     #[default]
     #[serde(other)]
@@ -33,7 +35,7 @@ pub enum ArtifactKind {
 
 impl ArtifactKind {
     /// Every kind, in the order pages list them.
-    pub const ALL: [ArtifactKind; 10] = [
+    pub const ALL: [ArtifactKind; 11] = [
         ArtifactKind::Image,
         ArtifactKind::Index,
         ArtifactKind::Helm,
@@ -43,6 +45,7 @@ impl ArtifactKind {
         ArtifactKind::Attestation,
         ArtifactKind::Scan,
         ArtifactKind::Lifecycle,
+        ArtifactKind::BuildRecord,
         ArtifactKind::Other,
     ];
 
@@ -63,6 +66,7 @@ impl ArtifactKind {
             ArtifactKind::Attestation => "attestation",
             ArtifactKind::Scan => "scan",
             ArtifactKind::Lifecycle => "lifecycle",
+            ArtifactKind::BuildRecord => "build-record",
             ArtifactKind::Other => "other",
         }
     }
@@ -83,10 +87,31 @@ fn is_image_layer(media_type: &str) -> bool {
         || media_type.starts_with("application/vnd.docker.image.rootfs.")
 }
 
+/// The annotation cosign and sigstore put on a bundle manifest naming the DSSE predicate inside.
+pub const SIGSTORE_PREDICATE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+
+fn is_sigstore_bundle(artifact_type: Option<&str>) -> bool {
+    artifact_type.is_some_and(|value| value.to_ascii_lowercase().starts_with("application/vnd.dev.sigstore.bundle"))
+}
+
+/// True when an in-toto predicate type only says "signed by" (cosign's `sign` statement in the
+/// new bundle format), as opposed to a statement about the subject (SBOM, provenance, scan…).
+fn is_signing_predicate(predicate_type: &str) -> bool {
+    predicate_type.to_ascii_lowercase().trim_end_matches('/').starts_with("https://sigstore.dev/cosign/sign/")
+}
+
+/// True when an in-toto predicate type names an SBOM (SPDX or CycloneDX).
+pub fn is_sbom_predicate(predicate_type: &str) -> bool {
+    let lower = predicate_type.to_ascii_lowercase();
+    lower.contains("spdx") || lower.contains("cyclonedx")
+}
+
 /// Maps an artifact type or layer media type to a kind, if it names one we know.
 fn kind_of_type(media_type: &str) -> Option<ArtifactKind> {
     let lower = media_type.to_ascii_lowercase();
-    let kind = if lower.starts_with("application/vnd.cncf.helm.") {
+    let kind = if lower.starts_with("application/vnd.buildkit.historyrecord.") {
+        ArtifactKind::BuildRecord
+    } else if lower.starts_with("application/vnd.cncf.helm.") {
         ArtifactKind::Helm
     } else if lower.starts_with("application/vnd.wasm.") || lower == "application/wasm" || lower.contains("module.wasm")
     {
@@ -131,6 +156,20 @@ pub fn classify(manifest: &Manifest) -> (ArtifactKind, Option<String>) {
                     },
                 );
             if let Some(kind) = artifact_type.as_deref().and_then(kind_of_type) {
+                // A sigstore bundle whose DSSE statement says something about the subject (an
+                // SBOM, provenance, a scan) attests; one without a predicate, or with cosign's
+                // plain signing predicate, signs.
+                let predicate = image
+                    .annotations()
+                    .as_ref()
+                    .and_then(|annotations| annotations.get(SIGSTORE_PREDICATE_ANNOTATION))
+                    .filter(|predicate| !predicate.is_empty() && !is_signing_predicate(predicate));
+                if kind == ArtifactKind::Signature
+                    && is_sigstore_bundle(artifact_type.as_deref())
+                    && predicate.is_some()
+                {
+                    return (ArtifactKind::Attestation, artifact_type);
+                }
                 return (kind, artifact_type);
             }
             let layer_types: Vec<String> = image.layers().iter().map(|layer| layer.media_type().to_string()).collect();
@@ -196,5 +235,49 @@ mod tests {
             r#"{{"schemaVersion":2,"artifactType":"application/vnd.microsoft.artifact.lifecycle","config":{EMPTY},"layers":[]}}"#
         );
         assert_eq!(classify(&manifest(&raw)).0, ArtifactKind::Lifecycle);
+    }
+
+    const IN_TOTO_LAYER: &str = r#"{"mediaType":"application/vnd.in-toto+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}"#;
+
+    #[test]
+    fn a_sigstore_bundle_carrying_a_statement_attests_and_a_bare_one_signs() {
+        let bundle = "application/vnd.dev.sigstore.bundle.v0.3+json";
+        let signed = format!(r#"{{"schemaVersion":2,"artifactType":"{bundle}","config":{EMPTY},"layers":[]}}"#);
+        assert_eq!(classify(&manifest(&signed)).0, ArtifactKind::Signature);
+        // cosign's new bundle format names its plain signing statement too; that still signs.
+        let cosign_signed = format!(
+            r#"{{"schemaVersion":2,"artifactType":"{bundle}","config":{EMPTY},"layers":[],"annotations":{{"dev.sigstore.bundle.predicateType":"https://sigstore.dev/cosign/sign/v1"}}}}"#
+        );
+        assert_eq!(classify(&manifest(&cosign_signed)).0, ArtifactKind::Signature);
+        for predicate in ["https://cyclonedx.org/bom", "https://spdx.dev/Document", "https://slsa.dev/provenance/v1"] {
+            let attesting = format!(
+                r#"{{"schemaVersion":2,"artifactType":"{bundle}","config":{EMPTY},"layers":[],"annotations":{{"dev.sigstore.bundle.predicateType":"{predicate}"}}}}"#
+            );
+            assert_eq!(classify(&manifest(&attesting)).0, ArtifactKind::Attestation, "{predicate}");
+        }
+        assert!(is_sbom_predicate("https://cyclonedx.org/bom") && is_sbom_predicate("https://spdx.dev/Document"));
+        assert!(!is_sbom_predicate("https://slsa.dev/provenance/v1"));
+    }
+
+    #[test]
+    fn a_buildkit_history_record_is_a_build_record_not_an_attestation() {
+        let raw = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.buildkit.historyrecord.v0","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}},"layers":[{IN_TOTO_LAYER}]}}"#
+        );
+        assert_eq!(classify(&manifest(&raw)).0, ArtifactKind::BuildRecord);
+        assert_eq!(ArtifactKind::BuildRecord.as_str(), "build-record");
+    }
+
+    #[test]
+    fn the_withdrawn_oras_artifact_manifest_reads_like_the_oci_artifact_manifest() {
+        let raw = format!(
+            r#"{{"mediaType":"application/vnd.cncf.oras.artifact.manifest.v1+json","artifactType":"application/spdx+json","blobs":[{IN_TOTO_LAYER}],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}}}}"#
+        );
+        let parsed = manifest(&raw);
+        assert_eq!(parsed.media_type, media_types::ORAS_ARTIFACT_MANIFEST);
+        assert_eq!(classify(&parsed).0, ArtifactKind::Sbom);
+        let ManifestBody::Image(image) = &parsed.body else { panic!("read as an image manifest") };
+        assert!(image.subject().is_some(), "its subject is kept");
+        assert_eq!(image.layers().len(), 1, "its blobs are its layers");
     }
 }

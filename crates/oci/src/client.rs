@@ -1,7 +1,7 @@
 //! The client for one registry: configuration, the authenticated request loop (challenge → token
 //! → retry once), status mapping, manifests, blobs and pushes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,11 +24,20 @@ pub struct Limits {
     pub list_page_bytes: u64,
     /// Most pages followed in one listing before it is reported truncated.
     pub list_pages: usize,
+    /// Most names kept from one listing (repositories, tags) or referrers of one subject; more
+    /// are left out and the listing is reported truncated.
+    pub list_items: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { manifest_bytes: 4 << 20, blob_bytes: 16 << 20, list_page_bytes: 8 << 20, list_pages: 1000 }
+        Limits {
+            manifest_bytes: 4 << 20,
+            blob_bytes: 16 << 20,
+            list_page_bytes: 8 << 20,
+            list_pages: 1000,
+            list_items: 100_000,
+        }
     }
 }
 
@@ -54,7 +63,13 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Requests in flight, retries, backoff and the circuit breaker.
     pub politeness: crate::politeness::Politeness,
+    /// Token realm hosts besides the registry's own that may receive the Basic credentials
+    /// (Docker Hub's `auth.docker.io` is known); any other realm is asked without them.
+    pub token_realms: Vec<String>,
 }
+
+/// Registry hosts whose token service lives on another, well-known host.
+const KNOWN_TOKEN_REALMS: [(&str, &str); 1] = [(crate::reference::DOCKER_HUB_API, "auth.docker.io")];
 
 impl ClientConfig {
     /// A configuration with default limits and timeouts (connect 5 s, request 30 s).
@@ -66,22 +81,49 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             politeness: crate::politeness::Politeness::default(),
+            token_realms: Vec::new(),
         }
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Scheme {
     Basic,
     Bearer { realm: Url, service: Option<String> },
+}
+
+/// Scopes whose challenges are remembered before they are all forgotten (a bound, not a cache
+/// policy: forgetting costs one more challenge round trip each).
+const MAX_SCOPES_REMEMBERED: usize = 10_000;
+
+/// What the client learnt from challenges: each request answers the challenge its own scope
+/// received, so one repository whose realm fails never changes how the others are read.
+#[derive(Debug, Default)]
+struct Schemes {
+    /// The scheme each scope set (`TokenCache::key`) was challenged with.
+    by_scope: HashMap<String, Scheme>,
+    /// The first scheme that worked: a guess for scopes never challenged yet.
+    default: Option<Scheme>,
+}
+
+/// Where the scheme of a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Learnt {
+    /// This scope's own challenge.
+    ForScope,
+    /// A guess from another scope (a failing token for it is no reason to fail this request).
+    Guessed,
 }
 
 struct Inner {
     http: reqwest::Client,
     base: Url,
     credentials: Credentials,
+    token_realms: Vec<String>,
     limits: Limits,
-    scheme: Mutex<Option<Scheme>>,
+    /// How each scope (a repository's pull or push, the catalog) was told to authenticate, and
+    /// the first scheme that worked, tried first for scopes not met yet.
+    schemes: Mutex<Schemes>,
     tokens: TokenCache,
     referrers: ReferrersCapability,
     governor: crate::politeness::Governor,
@@ -133,8 +175,9 @@ impl Client {
                 http,
                 base: config.base_url,
                 credentials: config.credentials,
+                token_realms: config.token_realms.iter().map(|host| host.to_ascii_lowercase()).collect(),
                 limits: config.limits,
-                scheme: Mutex::new(None),
+                schemes: Mutex::new(Schemes::default()),
                 tokens: TokenCache::default(),
                 referrers: Default::default(),
                 governor: crate::politeness::Governor::new(config.politeness),
@@ -271,7 +314,14 @@ impl Client {
             // A cached token that was just refused must not be offered again.
             self.inner.tokens.forget(&token_key(realm, service.as_deref(), &wanted));
         }
-        *self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(learned);
+        {
+            let mut schemes = self.inner.schemes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if schemes.by_scope.len() >= MAX_SCOPES_REMEMBERED {
+                schemes.by_scope.clear();
+            }
+            schemes.by_scope.insert(TokenCache::key(&scope_set), learned.clone());
+            schemes.by_scope.insert(TokenCache::key(&wanted), learned.clone());
+        }
         let retried = self.send_once(&method, &url, &wanted, configure).await?;
         if retried.status() == StatusCode::UNAUTHORIZED {
             let insufficient_scope = retried
@@ -286,6 +336,8 @@ impl Client {
             }
             return Err(OciError::Unauthorized { url: url.to_string(), reason: "credentials rejected".into() });
         }
+        let mut schemes = self.inner.schemes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        schemes.default.get_or_insert(learned);
         Ok(retried)
     }
 
@@ -299,12 +351,26 @@ impl Client {
     where
         F: Fn(RequestBuilder) -> RequestBuilder,
     {
-        let scheme = self.inner.scheme.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let scheme = {
+            let schemes = self.inner.schemes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match schemes.by_scope.get(&TokenCache::key(scopes)) {
+                Some(scheme) => Some((scheme.clone(), Learnt::ForScope)),
+                None => schemes.default.clone().map(|scheme| (scheme, Learnt::Guessed)),
+            }
+        };
         let authorization = match scheme {
             None => None,
-            Some(Scheme::Basic) => self.inner.credentials.basic_header(),
-            Some(Scheme::Bearer { realm, service }) => {
-                Some(format!("Bearer {}", self.token(&realm, service.as_deref(), scopes).await?.expose()))
+            Some((Scheme::Basic, _)) => self.inner.credentials.basic_header(),
+            Some((Scheme::Bearer { realm, service }, learnt)) => {
+                match self.token(&realm, service.as_deref(), scopes).await {
+                    Ok(token) => Some(format!("Bearer {}", token.expose())),
+                    // Another scope's realm: ask without credentials and answer our own challenge.
+                    Err(error) if learnt == Learnt::Guessed => {
+                        tracing::debug!(%error, "the guessed token realm failed; asking for this scope's challenge");
+                        None
+                    }
+                    Err(error) => return Err(error),
+                }
             }
         };
         let mut request = configure(self.inner.http.request(method.clone(), url.clone()));
@@ -335,6 +401,18 @@ impl Client {
         Ok(parsed)
     }
 
+    /// True when `realm` may see the registry's Basic credentials: it is on the registry's own
+    /// host, a configured token realm, or the registry's well-known token service.
+    fn may_receive_credentials(&self, realm: &Url) -> bool {
+        let (Some(realm_host), Some(registry_host)) = (realm.host_str(), self.inner.base.host_str()) else {
+            return false;
+        };
+        let realm_host = realm_host.to_ascii_lowercase();
+        realm_host == registry_host.to_ascii_lowercase()
+            || self.inner.token_realms.contains(&realm_host)
+            || KNOWN_TOKEN_REALMS.iter().any(|(registry, known)| *registry == registry_host && *known == realm_host)
+    }
+
     async fn token(&self, realm: &Url, service: Option<&str>, scopes: &BTreeSet<String>) -> Result<Secret> {
         let key = token_key(realm, service, scopes);
         if let Some(token) = self.inner.tokens.get(&key) {
@@ -351,7 +429,7 @@ impl Client {
             }
         }
         let mut request = self.inner.http.get(url.clone());
-        if let Some(basic) = self.inner.credentials.basic_header() {
+        if let Some(basic) = self.inner.credentials.basic_header().filter(|_| self.may_receive_credentials(realm)) {
             request = request.header(header::AUTHORIZATION, basic);
         }
         let response = request
@@ -399,5 +477,31 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    crate::error::without_url_queries(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str, token_realms: &[&str]) -> Client {
+        let mut config = ClientConfig::new(base.parse().unwrap(), Credentials::Anonymous);
+        config.token_realms = token_realms.iter().map(|host| (*host).to_owned()).collect();
+        Client::new(config).unwrap()
+    }
+
+    #[test]
+    fn basic_credentials_go_only_to_the_registrys_own_or_configured_token_realms() {
+        let own = client("https://registry.example.com", &[]);
+        let realm = |url: &str| -> Url { url.parse().unwrap() };
+        assert!(own.may_receive_credentials(&realm("https://registry.example.com/token")));
+        assert!(own.may_receive_credentials(&realm("https://REGISTRY.example.com:8443/token")));
+        assert!(!own.may_receive_credentials(&realm("https://auth.elsewhere.test/token")));
+        let configured = client("https://registry.example.com", &["auth.example.com"]);
+        assert!(configured.may_receive_credentials(&realm("https://auth.example.com/token")));
+        assert!(!configured.may_receive_credentials(&realm("https://auth.example.com.attacker.test/token")));
+        let hub = client("https://registry-1.docker.io", &[]);
+        assert!(hub.may_receive_credentials(&realm("https://auth.docker.io/token")));
+        assert!(!client("https://ghcr.io", &[]).may_receive_credentials(&realm("https://auth.docker.io/token")));
+    }
 }

@@ -71,3 +71,47 @@ impl From<InvalidDigest> for OciError {
         OciError::InvalidDigest(error.0)
     }
 }
+
+/// A URL as errors and logs show it: scheme, host, port and path; never user info, query or
+/// fragment (a presigned storage URL carries its credentials in the query).
+pub(crate) fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// `text` with the query and fragment of every URL in it left out (a transport error names the
+/// URL it failed on, which after a redirect may be a presigned one).
+pub(crate) fn without_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
+        out.push_str(&rest[..start]);
+        let url_part = &rest[start..];
+        let end =
+            url_part.find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>')).unwrap_or(url_part.len());
+        let (url, after) = url_part.split_at(end);
+        out.push_str(url.split(['?', '#']).next().unwrap_or(url));
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_errors_lose_their_queries_and_user_info() {
+        let presigned: url::Url = "https://user:pw@bucket.s3.example/blob?X-Amz-Signature=secret#x".parse().unwrap();
+        assert_eq!(shown_url(&presigned), "https://bucket.s3.example/blob");
+        let text = "error sending request for url (https://bucket.s3.example/blob?X-Amz-Signature=secret): reset";
+        assert_eq!(without_url_queries(text), "error sending request for url (https://bucket.s3.example/blob): reset");
+        assert_eq!(without_url_queries("no url here"), "no url here");
+        assert_eq!(without_url_queries("a http://x/?q=1 b https://y/p?s=2"), "a http://x/ b https://y/p");
+    }
+}

@@ -26,7 +26,7 @@ mod status;
 
 pub use auth::{Credentials, Secret};
 pub use blob::BlobStream;
-pub use classify::{ArtifactKind, classify};
+pub use classify::{ArtifactKind, SIGSTORE_PREDICATE_ANNOTATION, classify, is_sbom_predicate};
 pub use client::{Client, ClientConfig, Limits};
 pub use delete::DeleteOutcome;
 pub use digest::{Algorithm, Digest, InvalidDigest};

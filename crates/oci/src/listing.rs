@@ -97,7 +97,15 @@ impl Client {
             let page = parse(&body)
                 .map_err(|error| OciError::InvalidDocument { url: url.to_string(), reason: error.to_string() })?;
             let page_was_empty = page.is_empty();
-            items.extend(page);
+            let room = self.limits().list_items.saturating_sub(items.len());
+            if page.len() > room {
+                truncated = true;
+                tracing::warn!(registry.url = %self.base_url(), listing.cap = self.limits().list_items, "listing stopped at the item cap");
+            }
+            items.extend(page.into_iter().take(room));
+            if truncated {
+                break;
+            }
             if let Some(link) = link {
                 if !page_was_empty {
                     next = Some(resolve_same_origin(&url, &link)?);

@@ -19,6 +19,9 @@ pub mod media_types {
     pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
     /// Deprecated OCI artifact manifest (image-spec 1.1 release candidates).
     pub const OCI_ARTIFACT_MANIFEST: &str = "application/vnd.oci.artifact.manifest.v1+json";
+    /// The withdrawn ORAS artifact manifest, still stored by some registries (ACR): the same
+    /// shape as the OCI artifact manifest.
+    pub const ORAS_ARTIFACT_MANIFEST: &str = "application/vnd.cncf.oras.artifact.manifest.v1+json";
     /// Docker schema 1, signed.
     pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
     /// Docker schema 1, unsigned.
@@ -33,7 +36,8 @@ pub mod media_types {
     /// The Accept header sent on every manifest request; 2.8.2 hides OCI content without it.
     pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json, \
-application/vnd.oci.artifact.manifest.v1+json, application/vnd.docker.distribution.manifest.v1+prettyjws, \
+application/vnd.oci.artifact.manifest.v1+json, application/vnd.cncf.oras.artifact.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.v1+prettyjws, \
 application/vnd.docker.distribution.manifest.v1+json, */*";
 }
 
@@ -121,7 +125,7 @@ pub(crate) fn parse_manifest(
             serde_json::from_slice(raw).map_err(|error| invalid(format!("bad index: {error}")))?,
         )),
         media_types::DOCKER_SCHEMA1 | media_types::DOCKER_SCHEMA1_SIGNED => ManifestBody::Schema1,
-        media_types::OCI_ARTIFACT_MANIFEST => {
+        media_types::OCI_ARTIFACT_MANIFEST | media_types::ORAS_ARTIFACT_MANIFEST => {
             ManifestBody::Image(Box::new(artifact_manifest_as_image(raw).map_err(invalid)?))
         }
         _ if shape.manifests.is_some() => ManifestBody::Index(Box::new(

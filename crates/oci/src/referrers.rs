@@ -182,6 +182,11 @@ impl Client {
                     found.push(referrer);
                 }
             }
+            if found.len() >= self.limits().list_items {
+                found.truncate(self.limits().list_items);
+                tracing::warn!(registry.url = %self.base_url(), artifact.digest = %subject, "referrers listing stopped at the item cap");
+                break;
+            }
             if let Some(link) = link.filter(|_| !index.manifests().is_empty()) {
                 next = Some(resolve_same_origin(&url, &link)?);
             }

@@ -29,6 +29,20 @@ pub(crate) fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// True for link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, AWS's
+/// fd00:ec2::/64): never a place a registry may send ocicat, whatever the registry is.
+pub(crate) fn is_metadata(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            (segments[0] & 0xffc0) == 0xfe80
+                || (segments[0] == 0xfd00 && segments[1] == 0x0ec2 && segments[2] == 0 && segments[3] == 0)
+                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+        }
+    }
+}
+
 /// Whether `registry` itself lives on an internal address (then internal targets are fine).
 pub(crate) fn registry_is_internal(registry: &Url) -> bool {
     match registry.host() {
@@ -45,11 +59,18 @@ pub(crate) fn check_target(target: &Url, registry: &Url) -> Result<(), String> {
     if target.origin() == registry.origin() {
         return Ok(());
     }
-    let internal = match target.host() {
-        Some(Host::Ipv4(v4)) => is_internal(IpAddr::V4(v4)),
-        Some(Host::Ipv6(v6)) => is_internal(IpAddr::V6(v6)),
-        Some(Host::Domain(domain)) => domain == "localhost" || domain.ends_with(".localhost"),
-        None => true,
+    let literal = match target.host() {
+        Some(Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        _ => None,
+    };
+    if literal.is_some_and(is_metadata) {
+        return Err("target is a link-local or cloud metadata address".into());
+    }
+    let internal = match (literal, target.host()) {
+        (Some(ip), _) => is_internal(ip),
+        (None, Some(Host::Domain(domain))) => domain == "localhost" || domain.ends_with(".localhost"),
+        (None, _) => true,
     };
     // Plain http off-origin only between internal hosts (a loopback registry and its loopback
     // token server): never from an internal registry out to any other host.
@@ -75,11 +96,15 @@ pub(crate) struct GuardedResolver {
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
-        let trusted = self.registry_internal || host.eq_ignore_ascii_case(&self.registry_host);
+        let own = host.eq_ignore_ascii_case(&self.registry_host);
+        let trusted = self.registry_internal || own;
         Box::pin(async move {
             let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> =
-                resolved.into_iter().filter(|address| trusted || !is_internal(address.ip())).collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|address| own || !is_metadata(address.ip()))
+                .filter(|address| trusted || !is_internal(address.ip()))
+                .collect();
             if allowed.is_empty() {
                 return Err(format!("refused to connect to {host}: it resolves only to internal addresses").into());
             }
@@ -123,6 +148,21 @@ mod tests {
         assert!(check_target(&Url::parse("https://169.254.169.254/latest").unwrap(), &registry).is_err());
         assert!(check_target(&Url::parse("https://127.0.0.1:5000/x").unwrap(), &registry).is_err());
         assert!(check_target(&Url::parse("https://registry.example.com/v2/x").unwrap(), &registry).is_ok());
+    }
+
+    #[test]
+    fn metadata_addresses_are_refused_even_for_an_internal_registry() {
+        for metadata in ["169.254.169.254", "169.254.0.1", "fe80::1", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+            assert!(is_metadata(metadata.parse().unwrap()), "{metadata}");
+        }
+        assert!(!is_metadata("10.0.0.1".parse().unwrap()) && !is_metadata("fd00::1".parse().unwrap()));
+        let internal = Url::parse("http://10.0.0.5:5000").unwrap();
+        assert!(check_target(&Url::parse("http://10.0.0.6/blob").unwrap(), &internal).is_ok(), "internal helpers");
+        for target in
+            ["http://169.254.169.254/latest/meta-data/", "https://[fd00:ec2::254]/latest", "https://[fe80::1]/x"]
+        {
+            assert!(check_target(&Url::parse(target).unwrap(), &internal).is_err(), "{target}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(crate) async fn check_status(response: Response) -> Result<Response> {
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
         return Ok(response);
     }
-    let url = response.url().to_string();
+    let url = crate::error::shown_url(response.url());
     let retry_after_secs = response
         .headers()
         .get(header::RETRY_AFTER)

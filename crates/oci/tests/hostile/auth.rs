@@ -152,3 +152,39 @@ async fn a_token_response_nested_ten_thousand_deep_is_an_invalid_document() {
     let error = client_for(&registry).get_manifest("x", "v1").await.unwrap_err();
     assert!(matches!(error, OciError::InvalidDocument { .. }), "{error}");
 }
+
+/// A registry whose `odd` repository answers with a Bearer challenge pointing at `realm`, while
+/// every other repository takes Basic `ci`/`pass`.
+async fn one_odd_repository(realm: String) -> FaultyRegistry {
+    let script = Script::dynamic(move |seen| {
+        let basic_ok = seen.header("authorization") == Some("Basic Y2k6cGFzcw==");
+        if seen.uri().starts_with("/v2/odd/") {
+            return Reply::new(401).header("www-authenticate", format!(r#"Bearer realm="{realm}",service="odd""#));
+        }
+        match basic_ok {
+            true => Reply::manifest(image_manifest("fine")),
+            false => Reply::new(401).header("www-authenticate", r#"Basic realm="registry""#),
+        }
+    });
+    FaultyRegistry::builder().get("/v2/*", script).start().await.unwrap()
+}
+
+// S9, S15: one repository's challenge (a realm that hands out no token) never changes how the
+// other repositories of its registry are read, whichever is met first.
+#[tokio::test]
+async fn one_repositorys_failing_realm_does_not_blind_the_client_to_the_rest() {
+    let tokens = FaultyRegistry::builder().get("/token", Reply::json(serde_json::json!({}))).start().await.unwrap();
+    for odd_first in [true, false] {
+        let registry = one_odd_repository(format!("{}/token", tokens.url())).await;
+        let client = client_with(&registry.url(), |config| config.credentials = basic("ci", "pass"));
+        if odd_first {
+            assert!(client.get_manifest("odd", "v1").await.is_err(), "the odd repository fails");
+        }
+        for repository in ["good", "other/good", "good"] {
+            let fetched = client.get_manifest(repository, "v1").await;
+            assert!(fetched.is_ok(), "odd first: {odd_first}, {repository}: {:?}", fetched.err());
+        }
+        assert!(client.get_manifest("odd", "v1").await.is_err(), "and keeps failing alone");
+        assert!(client.get_manifest("good", "v2").await.is_ok(), "after it failed again");
+    }
+}

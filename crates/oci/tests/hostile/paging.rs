@@ -133,3 +133,21 @@ async fn a_registry_without_catalog_is_unsupported_rather_than_empty() {
     let error = client_for(&registry).catalog().await.unwrap_err();
     assert!(matches!(error, OciError::Unsupported { .. }), "{error}");
 }
+
+// S5, S7: a listing's pages are capped, and so are the names they add up to: a registry that
+// sends thousands of names a page stops at the item cap, not after a thousand full pages.
+#[tokio::test]
+async fn a_flood_of_names_stops_at_the_item_cap() {
+    let flood = Script::dynamic(|seen| {
+        let page: u64 = seen.query_param("page").and_then(|page| page.parse().ok()).unwrap_or(0);
+        let names: Vec<String> = (0..5_000).map(|n| format!("p{page}-{n}")).collect();
+        Reply::json(serde_json::json!({ "name": "x", "tags": names }))
+            .next_link(&format!("/v2/x/tags/list?page={}", page + 1))
+    });
+    let registry = FaultyRegistry::builder().get("/v2/x/tags/list", flood).start().await.unwrap();
+    let client = client_with(&registry.url(), |config| config.limits.list_items = 12_000);
+    let tags = client.tags("x").await.unwrap();
+    assert!(tags.truncated);
+    assert_eq!(tags.items.len(), 12_000);
+    assert_eq!(registry.count("/v2/x/tags/list"), 3, "stopped at the page that reached the cap");
+}

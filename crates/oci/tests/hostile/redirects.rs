@@ -120,3 +120,18 @@ async fn foreign_layer_urls_in_a_manifest_are_never_fetched() {
     assert!(matches!(client.get_blob("x", &layer).await, Err(OciError::NotFound { .. })));
     assert_eq!(foreign.connections(), 0);
 }
+
+// S20: a presigned storage URL (its credentials in the query) never reaches an error message,
+// so never `last_error`, a page or a log.
+#[tokio::test]
+async fn a_presigned_redirect_target_never_reaches_an_error_message() {
+    let storage = FaultyRegistry::builder().get("/storage/*", Reply::new(403)).start().await.unwrap();
+    let location =
+        format!("{}/storage/layer?X-Amz-Credential=AKIA-canary&X-Amz-Signature=canary-signature", storage.url());
+    let registry =
+        FaultyRegistry::builder().get("/v2/x/blobs/*", Reply::redirect(307, &location)).start().await.unwrap();
+    let error = client_for(&registry).get_blob("x", &Digest::sha256(b"layer bytes")).await.unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("canary"), "{shown}");
+    assert!(shown.contains("/storage/layer"), "the error still says where it failed: {shown}");
+}
