@@ -18,6 +18,7 @@ pub fn KindIcon(kind: String) -> impl IntoView {
         "attestation" => ("ATT", "Attestation"),
         "scan" => ("SCAN", "Vulnerability scan"),
         "lifecycle" => ("EOL", "Lifecycle metadata"),
+        "build-record" => ("BUILD", "Build record"),
         _ => ("ART", "Other artifact"),
     };
     let class = format!("kind kind-{}", kind.chars().filter(char::is_ascii_alphabetic).collect::<String>());

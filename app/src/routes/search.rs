@@ -58,6 +58,7 @@ pub fn SearchPage() -> impl IntoView {
                     }).collect_view()}
                 </ul>
                 <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0). Combine with spaces, OR, NOT, -, ( )."</p>
+                <p class="muted small">"Or paste what a pull command names: a digest, repo:tag, registry/repo:tag or repo@sha256:…; a single match opens its page."</p>
             </aside>
             <div class="results">
                 <Suspense fallback=|| view! { <p class="loading">"Searching…"</p> }>
@@ -98,6 +99,9 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
             format!("/search?q={}&sort={sort}", encode(narrowed.trim()))
         }
     };
+    if let Some(path) = found.go_to.clone() {
+        return view! { <leptos_router::components::Redirect path/> }.into_any();
+    }
     if found.hits.is_empty() {
         return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
     }

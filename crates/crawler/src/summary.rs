@@ -100,6 +100,15 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
         if let Some(subject) = artifact.refers_to.clone() {
             let entry = attached.entry(subject).or_default();
             *entry.counts.entry(artifact.kind.as_str().to_owned()).or_default() += 1;
+            // An attestation whose statement is an SBOM also counts as one (`has:sbom`).
+            let carries_sbom = artifact.kind == ocicat_oci::ArtifactKind::Attestation
+                && artifact
+                    .annotations
+                    .get(ocicat_oci::SIGSTORE_PREDICATE_ANNOTATION)
+                    .is_some_and(|predicate| ocicat_oci::is_sbom_predicate(predicate));
+            if carries_sbom {
+                *entry.counts.entry(ocicat_oci::ArtifactKind::Sbom.as_str().to_owned()).or_default() += 1;
+            }
             if let Some(found) = &artifact.scan_findings {
                 let date = found.scanned.or(artifact.created);
                 let newer = entry
@@ -219,5 +228,26 @@ mod tests {
             artifacts[0].descriptor_annotations.get("vnd.docker.reference.type").unwrap(),
             "attestation-manifest"
         );
+    }
+
+    #[test]
+    fn an_attestation_carrying_an_sbom_counts_as_an_sbom_too() {
+        let image = "sha256:".to_owned() + &"c".repeat(64);
+        let attestation = |digest: &str, predicate: &str| {
+            let mut attestation = doc(digest, "attestation");
+            attestation.subject = Some(image.clone());
+            attestation.annotations.insert(ocicat_oci::SIGSTORE_PREDICATE_ANNOTATION.into(), predicate.into());
+            attestation
+        };
+        let mut artifacts = vec![
+            doc(&image, "image"),
+            attestation("sha256:cdx", "https://cyclonedx.org/bom"),
+            attestation("sha256:slsa", "https://slsa.dev/provenance/v1"),
+        ];
+        summarise(&mut artifacts, &HashSet::new());
+        let summary = &artifacts[0].referrers;
+        assert_eq!(summary.counts.get("attestation"), Some(&2));
+        assert_eq!(summary.counts.get("sbom"), Some(&1), "only the CycloneDX statement is an SBOM");
+        assert!(summary.has_sbom());
     }
 }

@@ -185,3 +185,62 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     }
     assert!(matches!(catalog.search("eol < someday", SearchSort::Newest, 0, 10, today), Err(SearchError::Query(_))));
 }
+
+/// Every query the README's table shows runs on a crawled registry, digests and references
+/// filled in with real ones; the pasted forms find exactly the artifact they name.
+#[tokio::test]
+async fn every_query_in_the_readme_runs_and_pasted_references_find_their_artifact() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let source = RegistrySource { name: "local".into(), client, repositories: None };
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    crawl_registry(&source, &catalog, &writer, &StatusBoard::default(), 4).await.unwrap();
+    let image = report
+        .items
+        .iter()
+        .find(|item| item.repository == "demo/app" && item.kind == "image" && item.reference.is_some())
+        .expect("a tagged demo/app image");
+    let tag = image.reference.clone().unwrap();
+    let subject_of = report.items.iter().find(|item| item.subject.is_some()).expect("a referrer");
+    let subject = subject_of.subject.clone().unwrap();
+    let fill = |example: &str| {
+        example
+            .replace("subject:sha256:…", &format!("subject:{subject}"))
+            .replace("sha256:…", &image.digest)
+            .replace("demo/app:1.0", &format!("demo/app:{tag}"))
+    };
+    let readme = include_str!("../../../README.md");
+    let table = readme.split("| write | finds |").nth(1).expect("the README's query table");
+    let mut examples = Vec::new();
+    for line in table.lines().skip(2).map(str::trim).take_while(|line| line.starts_with('|')) {
+        let cell = line.trim_start_matches('|').split(" | ").next().unwrap_or_default();
+        examples.extend(cell.split('`').skip(1).step_by(2).map(fill));
+    }
+    assert!(examples.len() >= 25, "{examples:?}");
+    for example in &examples {
+        if let Err(error) = catalog.search(example, SearchSort::Newest, 0, 10, Utc::now()) {
+            panic!("the README's example {example:?} fails: {error}");
+        }
+    }
+    for pasted in [
+        image.digest.clone(),
+        format!("digest:{}", image.digest),
+        format!("demo/app:{tag}"),
+        format!("local/demo/app:{tag}"),
+        format!("demo/app@{}", image.digest),
+        format!("local/demo/app@{}", image.digest),
+    ] {
+        assert_eq!(digests(&catalog, &pasted), BTreeSet::from([image.digest.clone()]), "{pasted}");
+    }
+    // `subject:` finds whatever is attached, however it is attached (subject field, cosign
+    // tag, buildx attestation manifest): exactly what the seed attached to each subject.
+    let mut attached: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for item in report.items.iter().filter(|item| item.subject.is_some()) {
+        attached.entry(item.subject.clone().unwrap()).or_default().insert(item.digest.clone());
+    }
+    assert!(attached.contains_key(&subject), "{subject_of:?}");
+    for (subject, referrers) in &attached {
+        assert_eq!(&digests(&catalog, &format!("subject:{subject}")), referrers, "subject:{subject}");
+    }
+}

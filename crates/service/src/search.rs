@@ -39,7 +39,9 @@ impl Service {
         };
         let (catalog, text) = (self.catalog.clone(), query.clone());
         let scope = authz::read_scope(who, &self.registries());
+        let turn = self.gates.search().await?;
         let found = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             catalog.search_scoped(&scope, &text, order, page * per_page, per_page, chrono::Utc::now())
         })
         .await
@@ -67,15 +69,14 @@ impl Service {
             group("repo", "Repository", facets.repository),
             group("platform", "Platform", facets.platform),
         ];
-        Ok(SearchPage {
-            query,
-            total: results.total,
-            hits: results.items.into_iter().map(search_hit).collect(),
-            facets,
-            sort: sort.to_owned(),
-            page,
-            per_page,
-        })
+        let hits: Vec<SearchHit> = results.items.into_iter().map(search_hit).collect();
+        let go_to = match (ocicat_catalog::query::pasted_reference(&query), hits.as_slice()) {
+            (Some(_), [only]) if results.total == 1 => {
+                Some(format!("/r/{}/{}/@{}", only.registry, only.repository, only.digest))
+            }
+            _ => None,
+        };
+        Ok(SearchPage { go_to, query, total: results.total, hits, facets, sort: sort.to_owned(), page, per_page })
     }
 
     /// The newest artifacts with a version tag in every registry `who` may read, newest build
@@ -83,7 +84,9 @@ impl Service {
     pub async fn list_recent(&self, who: &Principal) -> Result<Vec<SearchHit>, AppError> {
         let catalog = self.catalog.clone();
         let scope = authz::read_scope(who, &self.registries());
+        let turn = self.gates.search().await?;
         let found = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             // Fallback and cosign tags make a referrer "tagged" too; they are skipped below.
             catalog.search_hits(&scope, "tag:*", SearchSort::Newest, 0, RECENT_LIMIT * 4, chrono::Utc::now())
         })

@@ -11,7 +11,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQue
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
-pub use parse::{Expr, Field, Op, QueryError, Severity, parse_query};
+pub use parse::{Expr, Field, Op, PastedReference, QueryError, Severity, parse_query, pasted_reference};
 pub(crate) use values::{date_value, tantivy_date};
 
 use crate::schema::Fields;
@@ -145,7 +145,9 @@ fn clause(
         Field::MediaType => Some(fields.media_type),
         Field::Platform => Some(fields.platforms),
         Field::Digest => Some(fields.digest),
-        Field::Subject => Some(fields.subject),
+        // What is attached to a digest, however it is attached (subject field, cosign tag,
+        // buildx attestation manifest), as `has:` counts it.
+        Field::Subject => Some(fields.refers_to),
         Field::Has => Some(fields.attached),
         _ => None,
     };

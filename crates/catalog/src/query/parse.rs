@@ -1,7 +1,8 @@
 //! The search language: words, `field:value` matches (with `*` globs), comparisons
 //! (`created > now-90d`, `eol < today`, `size >= 10MB`, `annotation."k" < 2025-01-01`),
-//! `NOT`/`-`, `OR` and parentheses; clauses side by side must all hold. Errors point at the
-//! offending column.
+//! `NOT`/`-`, `OR` and parentheses; clauses side by side must all hold. What people paste works
+//! too: a digest (`sha256:…`, alone or after `digest:`/`subject:`), `repo:tag`,
+//! `registry/repo:tag` and `repo@sha256:…`. Errors point at the offending column.
 
 use std::fmt;
 
@@ -112,8 +113,17 @@ enum Token {
     Word(String),
     Quoted(String),
     Op(Op),
+    /// `:`: a field's match, or the tag of a pasted `repo:tag`.
+    Colon,
     Open,
     Close,
+}
+
+/// True when the word read so far names a digest algorithm, so a `:` and hex after it belong
+/// to the word (`sha256:ab…`, `repo@sha512:cd…`).
+fn ends_with_algorithm(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    ["sha256", "sha512"].iter().any(|algorithm| lower == *algorithm || lower.ends_with(&format!("@{algorithm}")))
 }
 
 const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, vulns, vulns.critical (.high, .medium, .low, .unknown), annotation.\"key\", label.\"key\"";
@@ -158,7 +168,11 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
                 }
                 tokens.push((start, Token::Quoted(value)));
             }
-            ':' | '=' => {
+            ':' => {
+                tokens.push((start, Token::Colon));
+                index += 1;
+            }
+            '=' => {
                 tokens.push((start, Token::Op(Op::Equal)));
                 index += 1;
             }
@@ -183,7 +197,10 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
             _ => {
                 let mut word = String::new();
                 while let Some(&c) = chars.get(index) {
-                    if c.is_whitespace() || "()\"<>=!:".contains(c) {
+                    let digest_colon = c == ':'
+                        && ends_with_algorithm(&word)
+                        && chars.get(index + 1).is_some_and(|next| next.is_ascii_hexdigit());
+                    if !digest_colon && (c.is_whitespace() || "()\"<>=!:".contains(c)) {
                         break;
                     }
                     word.push(c);
@@ -303,7 +320,7 @@ impl Parser {
                 Ok(inner)
             }
             Some(Token::Close) => Err(QueryError { position, message: "unexpected ')'".into() }),
-            Some(Token::Op(_)) => Err(QueryError {
+            Some(Token::Op(_) | Token::Colon) => Err(QueryError {
                 position,
                 message: "a comparison needs a field before it, like created > 2024-01-01".into(),
             }),
@@ -321,11 +338,25 @@ impl Parser {
                         name.push_str(&key);
                     }
                 }
-                let Some(Token::Op(op)) = self.peek().cloned() else { return Ok(Expr::Text(name)) };
-                let field = field_named(&name).ok_or_else(|| QueryError {
-                    position,
-                    message: format!("unknown field '{name}'; known fields: {FIELD_NAMES}"),
-                })?;
+                let (op, colon) = match self.peek() {
+                    Some(Token::Op(op)) => (*op, false),
+                    Some(Token::Colon) => (Op::Equal, true),
+                    _ => return Ok(pasted(&name, position).unwrap_or(Expr::Text(name))),
+                };
+                let Some(field) = field_named(&name) else {
+                    // `repo:tag` or `registry/repo:tag`, pasted from a pull command.
+                    if let (true, Some(Token::Word(tag))) =
+                        (colon, self.tokens.get(self.next + 1).map(|(_, token)| token))
+                        && let Some(reference) = repository_reference(&name, Field::Tag, tag, position)
+                    {
+                        self.next += 2;
+                        return Ok(reference);
+                    }
+                    return Err(QueryError {
+                        position,
+                        message: format!("unknown field '{name}'; known fields: {FIELD_NAMES}"),
+                    });
+                };
                 self.next += 1;
                 let value_position = self.position();
                 let value = match self.peek().cloned() {
@@ -345,6 +376,100 @@ impl Parser {
     }
 }
 
+/// A lone word that is a digest (`sha256:…`) or `repo@digest`, as pasted.
+fn pasted(word: &str, position: usize) -> Option<Expr> {
+    if word.parse::<ocicat_oci::Digest>().is_ok() {
+        return Some(Expr::Clause { field: Field::Digest, op: Op::Equal, value: word.to_owned(), position });
+    }
+    let (repository, digest) = word.rsplit_once('@')?;
+    digest.parse::<ocicat_oci::Digest>().ok()?;
+    repository_reference(repository, Field::Digest, digest, position)
+}
+
+/// `path` with a tag or digest: the repository `path` of any registry, or, when its first
+/// component can be a registry name, the repository after it in that registry.
+fn repository_reference(path: &str, field: Field, value: &str, position: usize) -> Option<Expr> {
+    let valid_value = match field {
+        Field::Tag => ocicat_oci::is_valid_tag(value),
+        _ => value.parse::<ocicat_oci::Digest>().is_ok(),
+    };
+    if !valid_value || !ocicat_oci::is_valid_repository(path) {
+        return None;
+    }
+    let clause = |field: Field, value: &str| Expr::Clause { field, op: Op::Equal, value: value.to_owned(), position };
+    let whole = Expr::And(vec![clause(Field::Repository, path), clause(field.clone(), value)]);
+    let registry_first = path.split_once('/').filter(|(registry, rest)| {
+        registry.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            && !rest.is_empty()
+    });
+    Some(match registry_first {
+        Some((registry, rest)) => Expr::Or(vec![
+            whole,
+            Expr::And(vec![clause(Field::Registry, registry), clause(Field::Repository, rest), clause(field, value)]),
+        ]),
+        None => whole,
+    })
+}
+
+/// What a query that is one pasted reference names (`[registry/]repo:tag` or
+/// `[registry/]repo@digest`); `None` for any other query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastedReference {
+    /// The path as pasted (maybe with a registry name in front).
+    pub path: String,
+    /// The tag, when it names one.
+    pub tag: Option<String>,
+    /// The digest, when it names one.
+    pub digest: Option<String>,
+}
+
+/// The reference `text` is, when the whole query is one pasted reference.
+pub fn pasted_reference(text: &str) -> Option<PastedReference> {
+    let text = text.trim();
+    if text.contains(char::is_whitespace) {
+        return None;
+    }
+    if let Some((path, digest)) = text.rsplit_once('@') {
+        return (ocicat_oci::is_valid_repository(path) && digest.parse::<ocicat_oci::Digest>().is_ok())
+            .then(|| PastedReference { path: path.to_owned(), tag: None, digest: Some(digest.to_owned()) });
+    }
+    let (path, tag) = text.rsplit_once(':')?;
+    let known_field = field_named(path).is_some();
+    (!known_field && ocicat_oci::is_valid_repository(path) && ocicat_oci::is_valid_tag(tag)).then(|| PastedReference {
+        path: path.to_owned(),
+        tag: Some(tag.to_owned()),
+        digest: None,
+    })
+}
+
+/// Most terms (clauses and words) one query may hold.
+pub(super) const MAX_TERMS: usize = 64;
+/// Most `*` one value may hold.
+pub(super) const MAX_STARS: usize = 8;
+
+/// Checks the cost of a parsed query: at most [`MAX_TERMS`] terms, [`MAX_STARS`] stars a value.
+fn check_cost(expr: &Expr, terms: &mut usize) -> Result<(), QueryError> {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().try_for_each(|part| check_cost(part, terms)),
+        Expr::Not(inner) => check_cost(inner, terms),
+        Expr::Text(_) | Expr::Clause { .. } => {
+            *terms += 1;
+            if *terms > MAX_TERMS {
+                return Err(QueryError { position: 0, message: format!("too many terms ({MAX_TERMS} at most)") });
+            }
+            if let Expr::Clause { value, position, .. } = expr
+                && value.matches('*').count() > MAX_STARS
+            {
+                return Err(QueryError {
+                    position: *position,
+                    message: format!("too many '*' in one value ({MAX_STARS} at most)"),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Parses `text`; an empty query matches everything (`And([])`).
 pub fn parse_query(text: &str) -> Result<Expr, QueryError> {
     if text.chars().count() > 1000 {
@@ -359,6 +484,7 @@ pub fn parse_query(text: &str) -> Result<Expr, QueryError> {
     if parser.next < parser.tokens.len() {
         return Err(QueryError { position: parser.position(), message: "unexpected ')'".into() });
     }
+    check_cost(&expr, &mut 0)?;
     Ok(expr)
 }
 
@@ -411,6 +537,56 @@ mod tests {
         assert_eq!(parse_query("kind:sbom)").unwrap_err().position, 9);
         assert_eq!(parse_query("\"open").unwrap_err().position, 0);
         assert_eq!(parse_query("a ! b").unwrap_err().position, 2);
+    }
+
+    #[test]
+    fn digests_and_references_parse_as_pasted() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let clause_of = |field: Field, value: &str, position: usize| clause(field, Op::Equal, value, position);
+        assert_eq!(parse_query(&format!("digest:{digest}")).unwrap(), clause_of(Field::Digest, &digest, 7));
+        assert_eq!(parse_query(&format!("subject:{digest}")).unwrap(), clause_of(Field::Subject, &digest, 8));
+        assert_eq!(parse_query(&digest).unwrap(), clause_of(Field::Digest, &digest, 0));
+        assert_eq!(
+            parse_query("demo/app:1.0").unwrap(),
+            Expr::Or(vec![
+                Expr::And(vec![clause_of(Field::Repository, "demo/app", 0), clause_of(Field::Tag, "1.0", 0)]),
+                Expr::And(vec![
+                    clause_of(Field::Registry, "demo", 0),
+                    clause_of(Field::Repository, "app", 0),
+                    clause_of(Field::Tag, "1.0", 0),
+                ]),
+            ])
+        );
+        assert_eq!(
+            parse_query("app:1.0").unwrap(),
+            Expr::And(vec![clause_of(Field::Repository, "app", 0), clause_of(Field::Tag, "1.0", 0)])
+        );
+        let pinned = parse_query(&format!("local/demo/app@{digest}")).unwrap();
+        assert!(matches!(&pinned, Expr::Or(parts) if parts.len() == 2), "{pinned:?}");
+        assert_eq!(
+            pasted_reference(&format!("local/demo/app@{digest}")),
+            Some(PastedReference { path: "local/demo/app".into(), tag: None, digest: Some(digest.clone()) })
+        );
+        assert_eq!(pasted_reference("demo/app:1.0").and_then(|r| r.tag), Some("1.0".into()));
+        assert_eq!(pasted_reference("kind:sbom"), None, "a field is no repository");
+        assert_eq!(pasted_reference("demo/app:1.0 kind:image"), None);
+        assert!(parse_query("Demo/App:1.0").is_err(), "not a repository name: an unknown field");
+        assert!(
+            !matches!(parse_query("sha256:xyz").unwrap(), Expr::Clause { field: Field::Digest, .. }),
+            "not a digest (a repository named sha256 with tag xyz)"
+        );
+    }
+
+    #[test]
+    fn costly_queries_are_refused_with_a_reason() {
+        let many: Vec<String> = (0..=MAX_TERMS).map(|n| format!("tag:t{n}")).collect();
+        let error = parse_query(&many.join(" OR ")).unwrap_err();
+        assert!(error.message.contains("too many terms"), "{error}");
+        assert!(parse_query(&many[..MAX_TERMS].join(" OR ")).is_ok(), "the cap itself is fine");
+        let error = parse_query("repo:*a*b*c*d*e*f*g*h*i*").unwrap_err();
+        assert_eq!(error.position, 5);
+        assert!(error.message.contains("too many '*'"), "{error}");
+        assert!(parse_query("repo:team-*/ci/**").is_ok());
     }
 
     #[test]

@@ -66,4 +66,8 @@ pub struct SearchPage {
     pub page: usize,
     /// Hits per page.
     pub per_page: usize,
+    /// When the query is one pasted reference (`repo:tag`, `repo@sha256:…`) and exactly one
+    /// artifact matches: its page, where the search page goes at once.
+    #[serde(default)]
+    pub go_to: Option<String>,
 }
