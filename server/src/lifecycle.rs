@@ -44,7 +44,10 @@ pub async fn open_engine(
     crawler: Option<Crawler>,
 ) -> anyhow::Result<Engine> {
     let store = open_store(config, database).await?;
-    let engine = Engine::new(sources, catalog, writer, board, store).with_policies(config.retention.clone());
+    let max_age = chrono::TimeDelta::minutes(config.delete.plan_max_age_minutes as i64);
+    let engine = Engine::new(sources, catalog, writer, board, store)
+        .with_policies(config.retention.clone())
+        .with_max_plan_age(max_age);
     Ok(match crawler {
         Some(crawler) => engine.with_crawler(crawler),
         None => engine,

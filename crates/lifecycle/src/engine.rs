@@ -26,7 +26,12 @@ pub struct Engine {
     pub(crate) policies: Arc<Vec<crate::retention::RetentionPolicy>>,
     /// The crawl tasks' queues, where the touched repositories are walked again after a delete.
     pub(crate) crawler: Option<Crawler>,
+    /// A stored plan older than this is not executed: it is planned again first.
+    pub(crate) max_plan_age: chrono::TimeDelta,
 }
+
+/// How old a stored plan may be when its execution starts, unless configured otherwise.
+pub const DEFAULT_MAX_PLAN_AGE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,7 +58,13 @@ impl Engine {
             running: Arc::default(),
             policies: Arc::default(),
             crawler: None,
+            max_plan_age: DEFAULT_MAX_PLAN_AGE,
         }
+    }
+
+    /// The same engine, refusing stored plans older than `age`.
+    pub fn with_max_plan_age(self, age: chrono::TimeDelta) -> Engine {
+        Engine { max_plan_age: age, ..self }
     }
 
     /// The same engine, queueing the walks after a delete to the registries' crawl tasks.

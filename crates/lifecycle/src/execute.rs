@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ocicat_crawler::CrawlMode;
-use ocicat_oci::{Digest, OciError};
+use ocicat_oci::Digest;
 
 use crate::engine::Engine;
 use crate::item::{failed, pending};
@@ -27,6 +27,14 @@ pub enum ExecuteError {
     /// The plan is being executed already.
     #[error("plan {0} is being executed already")]
     Busy(String),
+    /// The plan was made longer ago than the engine's maximum age and never started.
+    #[error("plan {id} was made more than {minutes} minutes ago; plan again (the registry may have changed)")]
+    Stale {
+        /// The plan.
+        id: String,
+        /// The maximum age, in minutes.
+        minutes: i64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -54,6 +62,9 @@ impl Engine {
         if matches!(execution.state, ExecutionState::Done) {
             return Ok(execution);
         }
+        if execution.state == ExecutionState::Planned && Utc::now() - execution.plan.created > self.max_plan_age {
+            return Err(ExecuteError::Stale { id: id.to_owned(), minutes: self.max_plan_age.num_minutes() });
+        }
         if execution.results.len() != execution.plan.items.len() {
             execution.results = execution.plan.items.iter().map(pending).collect();
         }
@@ -65,7 +76,7 @@ impl Engine {
         self.audit(entry(actor, "execute", None, &execution.plan.id, "started", Some(summary(&execution.plan)))).await;
         let mut last_save = Instant::now();
         let mut refused: HashMap<String, String> = HashMap::new();
-        let decided = self.leave_moved_targets(&mut execution, actor).await;
+        let decided = self.leave_changed(&mut execution, actor).await;
         for index in 0..execution.plan.items.len() {
             if execution.results[index].outcome.is_done() || decided.contains(&index) {
                 continue;
@@ -126,69 +137,6 @@ impl Engine {
             .await;
         tracing::info!(plan.state = ?execution.state, "plan executed");
         Ok(execution)
-    }
-
-    /// Before anything is deleted: targets whose tag moved (or went) since the plan stay, and so
-    /// does everything that came into the plan with them. Returns the items so decided.
-    async fn leave_moved_targets(&self, execution: &mut Execution, actor: &str) -> HashSet<usize> {
-        let mut decided = HashSet::new();
-        if execution.plan.mode != Mode::Manifests {
-            return decided;
-        }
-        let mut left: HashMap<String, String> = HashMap::new();
-        for index in 0..execution.plan.items.len() {
-            let item = &execution.plan.items[index];
-            let (Some(tag), Some(client)) = (&item.tag, self.client(&item.registry)) else { continue };
-            if execution.results[index].outcome.is_done() {
-                continue;
-            }
-            if let Err(OciError::NotFound { .. }) = client.head_manifest(&item.repository, &item.digest).await {
-                continue;
-            }
-            let now = match client.head_manifest(&item.repository, tag).await {
-                Ok(Some(now)) if now.to_string() == item.digest => continue,
-                Ok(now) => now.map_or_else(|| "an unknown digest".to_owned(), |digest| format!("points at {digest}")),
-                Err(OciError::NotFound { .. }) => "was removed".to_owned(),
-                Err(_) => continue,
-            };
-            let mut result = pending(item);
-            result.outcome = Outcome::TagMoved;
-            result.message = Some(format!("tag {tag} {now} since the plan; not deleted"));
-            left.insert(item.digest.clone(), tag.clone());
-            execution.results[index] = result;
-            decided.insert(index);
-        }
-        loop {
-            let mut changed = false;
-            for (index, item) in execution.plan.items.iter().enumerate() {
-                let Some(parent) = item.reason.parent() else { continue };
-                if decided.contains(&index) || !left.contains_key(parent) {
-                    continue;
-                }
-                let tag = left[parent].clone();
-                let mut result = pending(item);
-                result.outcome = Outcome::Skipped;
-                result.message = Some(format!("comes with {parent}, whose tag {tag} moved; not deleted"));
-                execution.results[index] = result;
-                left.insert(item.digest.clone(), tag);
-                decided.insert(index);
-                changed = true;
-            }
-            if !changed {
-                break;
-            }
-        }
-        let mut lines = Vec::new();
-        for index in &decided {
-            let (item, result) = (&execution.plan.items[*index], &execution.results[*index]);
-            let mut line = entry(actor, "delete", Some(item), &execution.plan.id, result.outcome.key(), None);
-            line.detail = result.message.clone();
-            lines.push(line);
-        }
-        for line in lines {
-            self.audit(line).await;
-        }
-        decided
     }
 
     /// Pushes the fallback indexes of subjects that stay without the referrers now deleted.

@@ -21,6 +21,8 @@ mod item;
 #[cfg(feature = "engine")]
 pub mod plan;
 #[cfg(feature = "engine")]
+mod recheck;
+#[cfg(feature = "engine")]
 pub mod retention;
 #[cfg(feature = "engine")]
 pub mod runs;
@@ -32,7 +34,7 @@ pub mod store;
 mod totals;
 
 #[cfg(feature = "engine")]
-pub use engine::Engine;
+pub use engine::{DEFAULT_MAX_PLAN_AGE, Engine};
 #[cfg(feature = "engine")]
 pub use execute::ExecuteError;
 #[cfg(feature = "engine")]

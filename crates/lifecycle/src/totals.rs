@@ -76,23 +76,16 @@ pub(crate) fn finish(plan: &mut Plan, tag_deletion: &BTreeMap<String, TagDeletio
     plan.id = fingerprint(plan);
 }
 
-/// The same targets and items give the same id (so a page can confirm exactly what it showed).
+/// The id of a plan: a hash of everything the plan shows (what goes in which order with which
+/// tags, what stays and why, what breaks, what is rewritten, the totals and warnings), so a
+/// page confirms exactly the plan it showed; who asked and when do not count.
 pub fn fingerprint(plan: &Plan) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(if plan.mode == Mode::TagOnly { b"tags\n" as &[u8] } else { b"manifests\n" });
-    for item in plan.targets.iter().chain(&plan.items) {
-        let line = format!(
-            "{}\0{}\0{}\0{}\0{:?}\n",
-            item.registry,
-            item.repository,
-            item.digest,
-            item.tag.as_deref().unwrap_or_default(),
-            item.reason
-        );
-        hasher.update(line.as_bytes());
-    }
-    for rewrite in &plan.fallback_rewrites {
-        hasher.update(format!("{}\0{}\0{}\n", rewrite.repository, rewrite.tag, rewrite.remove.join(",")).as_bytes());
-    }
-    hex::encode(&hasher.finalize()[..12])
+    let shown = Plan {
+        id: String::new(),
+        created: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        created_by: String::new(),
+        ..plan.clone()
+    };
+    let bytes = serde_json::to_vec(&shown).unwrap_or_default();
+    hex::encode(&Sha256::digest(&bytes)[..12])
 }

@@ -35,6 +35,7 @@ pub(crate) fn lifecycle_error(error: LifecycleError) -> AppError {
         LifecycleError::Query(message) => AppError::BadRequest(message),
         LifecycleError::Execute(ExecuteError::NoPlan(id)) => AppError::NotFound(format!("plan {id}")),
         LifecycleError::Execute(ExecuteError::Busy(id)) => AppError::Busy(format!("plan {id} is running")),
+        LifecycleError::Execute(stale @ ExecuteError::Stale { .. }) => AppError::Conflict(stale.to_string()),
         LifecycleError::Execute(ExecuteError::Store(error)) | LifecycleError::Store(error) => {
             tracing::error!(%error, "lifecycle store failed");
             AppError::Internal
@@ -98,7 +99,17 @@ impl Service {
         let stored = stored_execution(engine, id).await?;
         authz::execute_plan(who, &stored.plan)?;
         if wait {
-            return engine.execute(id, &actor_of(who)).await.map_err(|error| lifecycle_error(error.into()));
+            // The execution runs to its end on its own task: a caller that hangs up (or a request
+            // timeout) cannot cut a delete off between the registry's answer and its audit line.
+            let (engine, id, actor) = (engine.clone(), id.to_owned(), actor_of(who));
+            let running = tokio::spawn(async move { engine.execute(&id, &actor).await });
+            return match running.await {
+                Ok(outcome) => outcome.map_err(|error| lifecycle_error(error.into())),
+                Err(error) => {
+                    tracing::error!(%error, "plan execution task failed");
+                    Err(AppError::Internal)
+                }
+            };
         }
         engine.start(id, &actor_of(who));
         Ok(stored)
