@@ -187,18 +187,28 @@ impl Crawler {
             board.register(&source.name, source.client.base_url().as_str());
             let trigger = Arc::new(Notify::new());
             triggers.insert(source.name.clone(), trigger.clone());
+            let name = source.name.clone();
             let (refresh_sender, refresh_receiver) = mpsc::channel(REFRESH_QUEUE);
-            let task = CrawlTask {
-                retries: refresh_sender.downgrade(),
-                source,
-                catalog: catalog.clone(),
-                writer: writer.clone(),
-                board: board.clone(),
-                settings: settings.clone(),
-                announced: Announcements::default(),
+            let receiver = Arc::new(tokio::sync::Mutex::new(refresh_receiver));
+            let retries = refresh_sender.downgrade();
+            refreshes.insert(source.name.clone(), refresh_sender);
+            let (catalog, writer, board_of_task, settings) =
+                (catalog.clone(), writer.clone(), board.clone(), settings.clone());
+            let stop = shutdown.clone();
+            let pause = settings.initial_backoff;
+            let start = move || {
+                let task = CrawlTask {
+                    retries: retries.clone(),
+                    source: source.clone(),
+                    catalog: catalog.clone(),
+                    writer: writer.clone(),
+                    board: board_of_task.clone(),
+                    settings: settings.clone(),
+                    announced: Announcements::default(),
+                };
+                task.run(trigger.clone(), receiver.clone(), stop.clone())
             };
-            refreshes.insert(task.source.name.clone(), refresh_sender);
-            tokio::spawn(task.run(trigger, refresh_receiver, shutdown.clone()));
+            tokio::spawn(supervise(name, board.clone(), pause, shutdown.clone(), start));
         }
         Crawler { triggers: Arc::new(triggers), refreshes: Arc::new(refreshes) }
     }
@@ -230,6 +240,44 @@ impl Crawler {
     }
 }
 
+/// Runs a registry's crawl task, and runs it again whenever it dies: a panic (a bug, or a
+/// registry answer nobody foresaw) marks the registry failed with the reason, so the pages never
+/// say "crawling" for a task that is gone, and a new task starts after `pause`. Returns when a
+/// task ends on its own (at shutdown).
+async fn supervise<F, Task>(
+    name: String,
+    board: StatusBoard,
+    pause: Duration,
+    shutdown: CancellationToken,
+    mut start: F,
+) where
+    F: FnMut() -> Task,
+    Task: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let Err(error) = tokio::spawn(start()).await else { return };
+        let reason = if error.is_panic() {
+            let payload = error.into_panic();
+            payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned())
+        } else {
+            "it was cancelled".to_owned()
+        };
+        tracing::error!(registry.name = %name, crawl.failure = %reason, "the crawl task died; starting it again");
+        board.update(&name, |status| {
+            status.state = CrawlState::Unreachable;
+            status.last_error = Some(format!("the crawl task failed ({reason}); it starts again"));
+        });
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
 struct CrawlTask {
     /// Re-queues refreshes whose expectations the registry did not meet yet.
     retries: mpsc::WeakSender<RefreshRequest>,
@@ -246,9 +294,11 @@ impl CrawlTask {
     async fn run(
         mut self,
         trigger: Arc<Notify>,
-        mut refreshes: mpsc::Receiver<RefreshRequest>,
+        refreshes: Arc<tokio::sync::Mutex<mpsc::Receiver<RefreshRequest>>>,
         shutdown: CancellationToken,
     ) {
+        // Held for the task's life; a task that died released it for the one that replaces it.
+        let mut refreshes = refreshes.lock().await;
         let mut backoff = self.settings.initial_backoff;
         let interval =
             self.settings.registry_intervals.get(&self.source.name).copied().unwrap_or(self.settings.interval);
@@ -342,5 +392,35 @@ impl CrawlTask {
                 let _ = sender.try_send(RefreshRequest { attempt: request.attempt + 1, ..request });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_crawl_task_that_panics_marks_its_registry_failed_and_starts_again() {
+        let board = StatusBoard::default();
+        board.register("local", "http://127.0.0.1:1");
+        board.update("local", |status| status.state = CrawlState::Crawling);
+        let starts = Arc::new(AtomicUsize::new(0));
+        let (counted, seen) = (starts.clone(), board.clone());
+        let start = move || {
+            let attempt = counted.fetch_add(1, Ordering::SeqCst);
+            let seen = seen.clone();
+            async move {
+                if attempt == 0 {
+                    panic!("token lifetime overflowed the clock");
+                }
+                let status = seen.get("local").unwrap();
+                assert_eq!(status.state, CrawlState::Unreachable, "marked failed before the restart");
+                assert!(status.last_error.unwrap().contains("token lifetime overflowed"));
+            }
+        };
+        supervise("local".into(), board, Duration::from_millis(1), CancellationToken::new(), start).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 2, "started again after the panic");
     }
 }
