@@ -25,7 +25,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
 #[server]
 pub async fn create_token(name: String) -> Result<NewToken, AppError> {
     use crate::shim::*;
-    service()?.create_token(&principal(), name).await
+    service()?.create_token(&principal(), name, via_api_token()).await
 }
 
 /// Revokes one of the signed-in user's tokens.

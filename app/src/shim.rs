@@ -32,6 +32,11 @@ pub fn csrf_token() -> String {
     parts().and_then(|parts| parts.extensions.get::<CsrfToken>().cloned()).map(|token| token.0).unwrap_or_default()
 }
 
+/// True when the request was authenticated with an API token (not a session).
+pub fn via_api_token() -> bool {
+    parts().is_some_and(|parts| parts.extensions.get::<BearerAuthenticated>().is_some())
+}
+
 /// Refuses a state change of a signed-in session that does not present its token.
 pub fn check_csrf(presented: &str) -> Result<(), AppError> {
     let parts = parts().ok_or(AppError::Internal)?;

@@ -253,8 +253,9 @@ pub fn run_policy(
         RunMode::AsConfigured => Ok(policy.dry_run),
         RunMode::Execute { .. } if !policy.dry_run => Ok(false),
         RunMode::Execute { override_dry_run: false } => Err(AppError::Forbidden(format!(
-            "retention policy {} is configured as a dry run; deleting with it needs override_dry_run=true from an \
-             administrator of everything it reaches",
+            "retention policy {} is configured as a dry run; deleting with it needs an explicit override \
+             (override_dry_run=true in the API, --override-dry-run in the CLI) from an administrator of everything it \
+             reaches",
             policy.name
         ))),
         RunMode::Execute { override_dry_run: true } => {
@@ -328,6 +329,16 @@ pub fn manage_tokens(who: &Principal, access_control: bool) -> Result<&str, AppE
         return Err(not_found("api tokens (access control is off)"));
     }
     who.user.as_deref().ok_or(AppError::Unauthorized)
+}
+
+/// Making an API token: as [`manage_tokens`], and not with an API token (a token that leaked
+/// must not be able to make itself a successor that outlives its revocation).
+pub fn create_token(who: &Principal, access_control: bool, via_api_token: bool) -> Result<&str, AppError> {
+    let user = manage_tokens(who, access_control)?;
+    if via_api_token {
+        return Err(AppError::Forbidden("an api token cannot make api tokens; sign in to make one".into()));
+    }
+    Ok(user)
 }
 
 // Request authenticity.

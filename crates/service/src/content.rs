@@ -34,7 +34,10 @@ impl Service {
         if !DOCUMENT_KINDS.contains(&artifact.kind.as_str()) {
             return Err(AppError::NotFound(format!("documents in {} artifact {digest}", artifact.kind)));
         }
-        let documents = self.content.documents(&artifact).await.map_err(registry_error)?;
+        let documents = {
+            let _turn = self.gates.documents().await?;
+            self.content.documents(&artifact).await.map_err(registry_error)?
+        };
         let layers: Vec<LayerTab> = documents
             .iter()
             .map(|layer| LayerTab {
@@ -93,6 +96,7 @@ impl Service {
                 predicate_type: None,
                 problem: None,
             };
+            let _turn = self.gates.documents().await?;
             match self.content.documents(&referrer).await {
                 Ok(documents) => rows.extend(documents.iter().map(|layer| signature_row(base(""), layer))),
                 Err(error) => {

@@ -21,6 +21,8 @@ mod content;
 #[cfg(feature = "backend")]
 mod downloads;
 #[cfg(feature = "backend")]
+mod gates;
+#[cfg(feature = "backend")]
 mod lifecycle;
 #[cfg(feature = "backend")]
 mod registries;

@@ -131,7 +131,10 @@ impl Service {
             return Err(AppError::BadRequest(format!("{other:?} is not a scan of the same artifact")));
         };
         let other_artifact = self.find_indexed(who, &artifact.registry, &artifact.repository, other).await?;
-        let documents = self.content.documents(&other_artifact).await.map_err(registry_error)?;
+        let documents = {
+            let _turn = self.gates.documents().await?;
+            self.content.documents(&other_artifact).await.map_err(registry_error)?
+        };
         let Some(other_report) = documents.iter().find_map(|layer| match &layer.document {
             Ok(Document::Scan(report)) => Some(report),
             _ => None,

@@ -25,6 +25,8 @@ pub struct Service {
     pub(crate) content: ocicat_content::Content,
     /// Delete plans, their execution, retention and the audit log; `None` where not set up.
     pub(crate) lifecycle: Option<ocicat_lifecycle::Engine>,
+    /// Bounds on expensive work (searches, document reads).
+    pub(crate) gates: crate::gates::Gates,
 }
 
 impl Service {
@@ -38,6 +40,7 @@ impl Service {
             tokens: None,
             content: ocicat_content::Content::default(),
             lifecycle: None,
+            gates: crate::gates::Gates::default(),
         }
     }
 

@@ -55,8 +55,10 @@ impl Service {
         Ok(database.tokens_of(user).await.map_err(store_error)?.into_iter().map(row).collect())
     }
 
-    /// Makes a token named `name` for the caller; its secret is in the answer only.
-    pub async fn create_token(&self, who: &Principal, name: String) -> Result<NewToken, AppError> {
+    /// Makes a token named `name` for the caller (signed in, not acting with an API token); its
+    /// secret is in the answer only.
+    pub async fn create_token(&self, who: &Principal, name: String, via_api_token: bool) -> Result<NewToken, AppError> {
+        authz::create_token(who, self.access_control(), via_api_token)?;
         let (database, user) = self.token_owner(who)?;
         let (info, secret) = database.create_token(user, &name).await.map_err(store_error)?;
         tracing::info!(target: "audit", event = "token-created", user, token.id = %info.id, token.name = %info.name, "api token created");

@@ -557,6 +557,10 @@ fn tokens_and_csrf() {
             Err(other) => outcome(Err::<(), _>(other)),
         },
     );
+    let admin = &principals()[7].1;
+    assert_eq!(authz::create_token(admin, true, false), Ok("admin_star"));
+    assert!(matches!(authz::create_token(admin, true, true), Err(AppError::Forbidden(_))), "a token makes no token");
+    assert!(matches!(authz::create_token(admin, false, false), Err(AppError::NotFound(_))));
     let session = CsrfToken("a".repeat(43));
     assert_eq!(authz::check_csrf(Some(&session), false, &session.0), Ok(()));
     assert!(matches!(authz::check_csrf(Some(&session), false, "wrong"), Err(AppError::Forbidden(_))));

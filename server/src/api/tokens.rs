@@ -48,16 +48,19 @@ struct CreateToken {
     name: String,
 }
 
-/// Makes an API token acting with the caller's roles; the answer holds its secret, once.
+/// Makes an API token acting with the caller's roles (signed in: an API token cannot make
+/// one); the answer holds its secret, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = CreateToken,
     responses((status = 201, body = NewToken), (status = 400, body = ocicat_service::AppError),
+        (status = 403, description = "Sent with an API token", body = ocicat_service::AppError),
         (status = 401, body = ocicat_service::AppError), (status = 404, body = ocicat_service::AppError)))]
 async fn create_token(
     State(service): State<Service>,
     Extension(who): Extension<Principal>,
+    bearer: Option<Extension<ocicat_access::BearerAuthenticated>>,
     Json(body): Json<CreateToken>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    Ok((StatusCode::CREATED, Json(service.create_token(&who, body.name).await?)))
+    Ok((StatusCode::CREATED, Json(service.create_token(&who, body.name, bearer.is_some()).await?)))
 }
 
 /// Revokes one of the caller's tokens (anyone else's is not found).

@@ -197,3 +197,15 @@ async fn a_name_the_caller_may_not_read_answers_exactly_as_an_unknown_one() {
     let further = call(&app, "GET", "/api/v1/retention/runs/nothing", &viewer).await;
     assert_eq!(further.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_api_token_cannot_make_an_api_token() {
+    let app = app().await;
+    let token = token(&app, "viewer").await;
+    let body = serde_json::json!({ "name": "successor" }).to_string();
+    let minted =
+        app.send(crate::access::request("POST", "/api/v1/tokens", &token, Some(("application/json", body)))).await;
+    assert_eq!(minted.status, StatusCode::FORBIDDEN, "{}", minted.body);
+    let listed = call(&app, "GET", "/api/v1/tokens", &token).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "only the token made after signing in: {listed:#}");
+}
