@@ -26,6 +26,23 @@ pub struct Config {
     /// Retention policies (`[[retention]]`).
     #[serde(default)]
     pub retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
+    /// How deletes behave (`[delete]`).
+    #[serde(default)]
+    pub delete: DeleteConfig,
+}
+
+/// `[delete]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeleteConfig {
+    /// A stored plan older than this many minutes is planned again before it runs.
+    pub plan_max_age_minutes: u64,
+}
+
+impl Default for DeleteConfig {
+    fn default() -> Self {
+        DeleteConfig { plan_max_age_minutes: 60 }
+    }
 }
 
 /// `[server]`
@@ -38,11 +55,33 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Where the built site (`pkg/`, favicon) lives.
     pub site_root: PathBuf,
+    /// The address users reach ocicat at (`https://ocicat.example.com`), when it is a name.
+    pub public_url: Option<String>,
+    /// More host names ocicat answers to (requests naming any other get 421).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:3000".into(), data_dir: "data".into(), site_root: "target/site".into() }
+        ServerConfig {
+            listen: "127.0.0.1:3000".into(),
+            data_dir: "data".into(),
+            site_root: "target/site".into(),
+            public_url: None,
+            allowed_hosts: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The host names requests may name: `public_url`'s host and `allowed_hosts`.
+    pub fn allowed_hosts(&self) -> crate::hosts::AllowedHosts {
+        let public = self
+            .public_url
+            .as_deref()
+            .and_then(|url| url::Url::parse(url).ok())
+            .and_then(|url| url.host_str().map(str::to_owned));
+        crate::hosts::AllowedHosts::new(public.into_iter().chain(self.allowed_hosts.iter().cloned()))
     }
 }
 
@@ -92,6 +131,10 @@ pub struct RegistryConfig {
     /// `Authorization: Bearer <secret>` to `/events/<name>`; no variable, no endpoint.
     #[serde(default)]
     pub events_secret_env: Option<String>,
+    /// Token realm hosts besides the registry's own that may receive its credentials (Docker
+    /// Hub's is known); any other realm a challenge names is asked without them.
+    #[serde(default)]
+    pub token_realms: Vec<String>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -148,6 +191,15 @@ impl Config {
         }
         if config.crawl.concurrency == 0 || config.crawl.concurrency > 64 {
             bail!("{}: [crawl] concurrency must be between 1 and 64", path.display());
+        }
+        if let Some(url) = &config.server.public_url
+            && !url::Url::parse(url)
+                .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+        {
+            bail!("{}: [server] public_url {url:?} must be an http(s) URL with a host", path.display());
+        }
+        if !(1..=7 * 24 * 60).contains(&config.delete.plan_max_age_minutes) {
+            bail!("{}: [delete] plan_max_age_minutes must be between 1 and 10080 (a week)", path.display());
         }
         let mut policies = std::collections::HashSet::new();
         for policy in &config.retention {

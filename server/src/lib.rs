@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod hosts;
 pub mod lifecycle;
 pub mod lifecycle_cli;
 pub mod metrics;

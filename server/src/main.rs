@@ -228,7 +228,8 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_tokens(auth.tokens())
         .with_content(content)
         .with_lifecycle(engine);
-    let state = AppState { leptos_options, service, crawler, events, auth };
+    let hosts = config.server.allowed_hosts();
+    let state = AppState { leptos_options, service, crawler, events, auth, hosts };
     let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;

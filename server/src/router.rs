@@ -21,6 +21,7 @@ pub fn build_router(state: AppState) -> Router {
     let service = state.service.clone();
     let leptos_options = state.leptos_options.clone();
     let auth = state.auth.clone();
+    let hosts = state.hosts.clone();
     let app_router = Router::new()
         .merge(crate::api::router())
         .leptos_routes_with_context(
@@ -37,6 +38,7 @@ pub fn build_router(state: AppState) -> Router {
     auth.apply(app_router)
         .layer(security_headers())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn_with_state(hosts, crate::hosts::guard))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -23,6 +23,8 @@ pub struct AppState {
     pub events: crate::events::Events,
     /// Access control (open when `[access]` is absent).
     pub auth: crate::auth::Auth,
+    /// The host names requests may name (the DNS-rebinding guard).
+    pub hosts: crate::hosts::AllowedHosts,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             crawler,
             events,
             auth: crate::auth::Auth::open(),
+            hosts: crate::hosts::AllowedHosts::default(),
         }
     }
 }
@@ -85,8 +88,10 @@ pub fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> 
                 (None, _) => Credentials::Anonymous,
             };
             let url = url::Url::parse(registry.url.get_ref()).with_context(|| format!("registry {name:?}: bad url"))?;
-            let client = Client::new(ClientConfig::new(url, credentials))
-                .with_context(|| format!("registry {name:?}: cannot build client"))?;
+            let mut client_config = ClientConfig::new(url, credentials);
+            client_config.token_realms = registry.token_realms.clone();
+            let client =
+                Client::new(client_config).with_context(|| format!("registry {name:?}: cannot build client"))?;
             Ok(RegistrySource { name, client, repositories: registry.repositories.clone() })
         })
         .collect()

@@ -34,9 +34,25 @@ pub struct AccessConfig {
     /// Hours after sign-in after which a session ends whatever happens (at most 8).
     #[serde(default = "absolute_hours")]
     pub absolute_hours: u64,
+    /// Reverse proxies in front of ocicat (addresses or CIDR ranges): from these only,
+    /// `X-Forwarded-For` names the client a sign-in is throttled by.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// The users and their grants.
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
+}
+
+/// `text` as a network: a CIDR range, or one address.
+pub(crate) fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+impl AccessConfig {
+    /// The trusted proxies as networks (validated at load).
+    pub fn trusted_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies.iter().filter_map(|proxy| parse_network(proxy)).collect()
+    }
 }
 
 /// One `[[access.user]]`.
@@ -81,6 +97,11 @@ impl AccessConfig {
         }
         if !(1..=8).contains(&self.absolute_hours) {
             bail!("{file}: [access] absolute_hours must be between 1 and 8");
+        }
+        if let Some(bad) = self.trusted_proxies.iter().find(|proxy| parse_network(proxy).is_none()) {
+            bail!(
+                "{file}: [access] trusted_proxies entry {bad:?} must be an IP address or a CIDR range like 10.0.0.0/8"
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for user in &self.users {

@@ -23,6 +23,7 @@ pub(crate) async fn guard(State(auth): State<Auth>, mut request: Request, next: 
     }
     let Some(enforced) = auth.enforced.as_deref() else {
         request.extensions_mut().insert(super::local_operator());
+        request.extensions_mut().insert(auth.open_token.clone());
         return next.run(request).await;
     };
     // Registry notifications carry their own shared secret as a bearer token, checked by the

@@ -80,9 +80,18 @@ pub async fn open_database(url: &str, what: &str) -> anyhow::Result<Database> {
 }
 
 /// Access control as configured; cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Auth {
     enforced: Option<Arc<Enforced>>,
+    /// Without access control every request acts as the local operator, so state changes there
+    /// carry this token, made at start (`GET /api/v1/me` answers it): a page elsewhere cannot.
+    open_token: ocicat_access::CsrfToken,
+}
+
+impl Default for Auth {
+    fn default() -> Auth {
+        Auth::open()
+    }
 }
 
 #[derive(Debug)]
@@ -96,6 +105,8 @@ pub(crate) struct Enforced {
     pub(crate) idle_minutes: u64,
     pub(crate) absolute_secs: i64,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// The limiter's time line: `clock` seconds mapped onto an `Instant` from the start.
     pub(crate) epoch: (std::time::Instant, i64),
 }
@@ -103,7 +114,7 @@ pub(crate) struct Enforced {
 impl Auth {
     /// No access control: everyone may do everything (the server logs a warning at start).
     pub fn open() -> Auth {
-        Auth { enforced: None }
+        Auth { enforced: None, open_token: ocicat_access::CsrfToken::random() }
     }
 
     /// Access control from `[access]`: users resolved, the database under `data_dir` (or the
@@ -120,6 +131,7 @@ impl Auth {
         let backend = SessionBackend::open(&database).await.context("cannot create the session table")?;
         backend.spawn_cleanup();
         Ok(Auth {
+            open_token: ocicat_access::CsrfToken::random(),
             enforced: Some(Arc::new(Enforced {
                 users,
                 anonymous: access.anonymous.clone(),
@@ -130,6 +142,7 @@ impl Auth {
                 idle_minutes: access.idle_minutes,
                 absolute_secs: (access.absolute_hours * 3600) as i64,
                 clock: Arc::new(SystemClock),
+                trusted_proxies: access.trusted_networks(),
                 epoch: (std::time::Instant::now(), SystemClock.now()),
             })),
         })

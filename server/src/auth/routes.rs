@@ -37,6 +37,36 @@ struct LoginForm {
     next: String,
 }
 
+/// The throttling key of a sign-in name: a hash, so a name of megabytes costs the limiter what
+/// any other does.
+fn name_key(name: &str) -> String {
+    use sha2::Digest as _;
+    format!("user:{}", hex::encode(&sha2::Sha256::digest(name.as_bytes())[..16]))
+}
+
+/// The client a sign-in comes from: the connection's peer, or, when the peer is a trusted
+/// proxy, the rightmost `X-Forwarded-For` entry that is not one (what the first untrusted hop
+/// saw; anything left of it the client could have written itself).
+fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|network| network.contains(ip));
+    let peer = peer?;
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.trim().parse().ok())
+        .collect();
+    Some(forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
+}
+
 /// Where to go after signing in: a path on this server, never another site.
 fn local_target(next: &str) -> &str {
     let local = next.starts_with('/')
@@ -54,6 +84,7 @@ fn local_target(next: &str) -> &str {
     responses((status = 303, description = "To `next` when signed in, else back to /login?failed=1")))]
 async fn login(
     State(auth): State<Auth>,
+    headers: axum::http::HeaderMap,
     session: Session,
     client: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(form): Form<LoginForm>,
@@ -64,17 +95,16 @@ async fn login(
         let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
         Redirect::to(&format!("/login?failed=1&next={next}")).into_response()
     };
-    let client = client.map(|Extension(ConnectInfo(address))| address.ip().to_string());
+    let peer = client.map(|Extension(ConnectInfo(address))| address.ip());
+    let client = client_address(peer, &headers, &enforced.trusted_proxies).map(|ip| ip.to_string());
     // A name that is not a user name is never logged (it may be a password typed in the wrong box).
     let user = if valid_name(&form.username) && enforced.users.contains_key(&form.username) {
         Some(form.username.clone())
     } else {
         None
     };
-    let keys: Vec<String> = [Some(format!("user:{}", form.username)), client.as_ref().map(|ip| format!("ip:{ip}"))]
-        .into_iter()
-        .flatten()
-        .collect();
+    let keys: Vec<String> =
+        [Some(name_key(&form.username)), client.as_ref().map(|ip| format!("ip:{ip}"))].into_iter().flatten().collect();
     let locked = {
         let limiter = enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         keys.iter().any(|key| matches!(limiter.check(key, enforced.instant()), Throttle::Locked { .. }))
@@ -97,7 +127,7 @@ async fn login(
         tracing::warn!(target: "audit", event = "sign-in-failed", user = %logged_user, client = client.as_deref().unwrap_or("-"), "sign-in failed");
         return failed();
     };
-    enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_success(&format!("user:{name}"));
+    enforced.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record_success(&name_key(&name));
     // A new session id at sign-in: an id planted before sign-in is worth nothing after it.
     let now = enforced.clock.now();
     let stored = async {
@@ -139,7 +169,37 @@ async fn logout(State(auth): State<Auth>, session: Session) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::local_target;
+    use super::{client_address, local_target, name_key};
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_rightmost_untrusted_hop() {
+        let trusted = vec![crate::auth::config::parse_network("10.0.0.0/8").unwrap()];
+        let headers = |value: &str| {
+            let mut map = axum::http::HeaderMap::new();
+            map.insert("x-forwarded-for", value.parse().unwrap());
+            map
+        };
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let client = |peer: &str, forwarded: &str| {
+            client_address(Some(peer.parse().unwrap()), &headers(forwarded), &trusted).unwrap().to_string()
+        };
+        assert_eq!(client("10.0.0.2", "203.0.113.7"), "203.0.113.7");
+        assert_eq!(
+            client("10.0.0.2", "198.51.100.1, 203.0.113.7, 10.0.0.9"),
+            "203.0.113.7",
+            "a forged left part is ignored"
+        );
+        assert_eq!(client("192.0.2.4", "203.0.113.7"), "192.0.2.4", "an untrusted peer's header is ignored");
+        assert_eq!(client_address(Some(proxy), &axum::http::HeaderMap::new(), &trusted), Some(proxy));
+        assert_eq!(client_address(Some(proxy), &headers("203.0.113.7"), &[]), Some(proxy), "no proxies trusted");
+    }
+
+    #[test]
+    fn throttling_keys_of_names_are_short_whatever_the_name() {
+        let huge = "a".repeat(1 << 20);
+        assert_eq!(name_key(&huge).len(), name_key("alice").len());
+        assert_ne!(name_key("alice"), name_key("bob"));
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

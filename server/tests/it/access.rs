@@ -343,8 +343,8 @@ async fn cross_site_state_changes_are_refused() {
     let cross_site = [
         vec![("sec-fetch-site", "cross-site")],
         vec![("sec-fetch-site", "same-site")],
-        vec![("origin", "https://evil.test"), ("host", "ocicat.test")],
-        vec![("origin", "null"), ("host", "ocicat.test")],
+        vec![("origin", "https://evil.test"), ("host", "127.0.0.1:3000")],
+        vec![("origin", "null"), ("host", "127.0.0.1:3000")],
         vec![],
     ];
     for headers in cross_site {
@@ -361,8 +361,8 @@ async fn cross_site_state_changes_are_refused() {
         .method("POST")
         .uri(&refresh)
         .header(header::COOKIE, &cookie)
-        .header("origin", "http://ocicat.test")
-        .header("host", "ocicat.test")
+        .header("origin", "http://127.0.0.1:3000")
+        .header("host", "127.0.0.1:3000")
         .body(Body::empty())
         .unwrap();
     let accepted = app.send(same_origin).await;

@@ -132,6 +132,54 @@ async fn a_maintainer_deletes_everything_past_its_end_of_life_with_the_csrf_toke
     assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
 }
 
+/// The per-start token the open mode (no `[access]`) hands its pages, from `/api/v1/me`.
+async fn open_mode_token(app: &TestApp) -> String {
+    let who = app.send(request("GET", "/api/v1/me", &Credential::Visitor, None)).await;
+    assert_eq!(who.status, StatusCode::OK, "{}", who.body);
+    let csrf = who.json()["csrf"].as_str().expect("a per-start token").to_owned();
+    assert_eq!(csrf.len(), 64);
+    csrf
+}
+
+/// DNS rebinding (SECURITY S18): with no `[access]` every request is the local operator, so a
+/// page whose name rebinds to 127.0.0.1 must neither be answered (421 for a host that is not
+/// ocicat's) nor delete (plans and executions need the per-start token, which only ocicat's
+/// own pages can read).
+#[tokio::test]
+async fn open_mode_deletes_need_the_per_start_token_and_foreign_hosts_get_421() {
+    let app = TestApp::builder().build().await;
+    let open = Credential::Visitor;
+    let search = json!({ "query": "eol < today" });
+    let refused = app.send(post_json("/api/v1/plans", &open, search.clone(), None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no token: {}", refused.body);
+    assert!(refused.body.contains("anti-CSRF"), "{}", refused.body);
+    let wrong = app.send(post_json("/api/v1/plans", &open, search.clone(), Some(&"0".repeat(64)))).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.body);
+    let csrf = open_mode_token(&app).await;
+    let planned = app.send(post_json("/api/v1/plans", &open, search.clone(), Some(&csrf))).await;
+    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
+    let id = planned.json()["plan"]["id"].as_str().unwrap().to_owned();
+    let unconfirmed = app.send(post_json(&format!("/api/v1/plans/{id}/execute"), &open, json!({}), None)).await;
+    assert_eq!(unconfirmed.status, StatusCode::FORBIDDEN, "{}", unconfirmed.body);
+    assert_eq!(app.get_json(&format!("/api/v1/plans/{id}")).await["state"], "planned", "nothing ran");
+
+    for host in ["attacker.test", "attacker.test:3000", "127.0.0.1.attacker.test"] {
+        let mut rebound = request("GET", "/api/v1/me", &open, None);
+        rebound.headers_mut().insert(axum::http::header::HOST, host.parse().unwrap());
+        let answer = app.send(rebound).await;
+        assert_eq!(answer.status, StatusCode::MISDIRECTED_REQUEST, "{host}: {}", answer.body);
+        assert!(!answer.body.contains(&csrf), "the token never reaches another host");
+        let mut rebound = post_json("/api/v1/plans", &open, search.clone(), Some(&csrf));
+        rebound.headers_mut().insert(axum::http::header::HOST, host.parse().unwrap());
+        assert_eq!(app.send(rebound).await.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    for host in ["127.0.0.1:3000", "localhost:3000", "[::1]:3000"] {
+        let mut local = request("GET", "/api/v1/me", &open, None);
+        local.headers_mut().insert(axum::http::header::HOST, host.parse().unwrap());
+        assert_eq!(app.send(local).await.status, StatusCode::OK, "{host} is ocicat's own name");
+    }
+}
+
 #[tokio::test]
 async fn a_registry_with_deletion_disabled_refuses_the_plan_clearly_and_keeps_everything() {
     let app = TestApp::builder()
@@ -139,11 +187,13 @@ async fn a_registry_with_deletion_disabled_refuses_the_plan_clearly_and_keeps_ev
         .build()
         .await;
     let open = Credential::Visitor;
-    let created = app.send(post_json("/api/v1/plans", &open, json!({ "query": "eol < today" }), None)).await;
+    let csrf = open_mode_token(&app).await;
+    let created = app.send(post_json("/api/v1/plans", &open, json!({ "query": "eol < today" }), Some(&csrf))).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let plan = created.json()["plan"].clone();
     let id = plan["id"].as_str().unwrap();
-    let done = app.send(post_json(&format!("/api/v1/plans/{id}/execute?wait=true"), &open, json!({}), None)).await;
+    let execute = format!("/api/v1/plans/{id}/execute?wait=true");
+    let done = app.send(post_json(&execute, &open, json!({}), Some(&csrf))).await;
     let outcome = done.json();
     assert_eq!(outcome["state"], "refused", "{}", done.body);
     assert!(outcome["message"].as_str().unwrap().contains("deletion is disabled"), "{}", done.body);
