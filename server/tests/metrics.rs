@@ -19,6 +19,7 @@ async fn metrics_report_index_sizes_and_registry_health() {
         size: 0,
         last_push: None,
         crawled_at: None,
+        incomplete: Vec::new(),
     };
     writer.replace_repository(summary, vec![]).await.unwrap();
     writer.flush().await.unwrap();

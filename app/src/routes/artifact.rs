@@ -58,6 +58,13 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
                 <p class="page-actions"><a class="button danger" href=delete_href.clone()>"Delete…"</a></p>
             </IfCanDelete>
         </section>
+        {artifact.crawl_error.clone().map(|error| view! {
+            <section class="warning-box" id="crawl-error" aria-labelledby="crawl-error-title">
+                <h2 id="crawl-error-title">"Not confirmed by the latest crawl"</h2>
+                <p>{error}</p>
+                <p>"This page shows what ocicat last read and verified for this digest."</p>
+            </section>
+        })}
         <section class="panel">
             <dl class="facts">
                 <div><dt>"Digest"</dt><dd><code class="mono break">{artifact.digest.clone()}</code></dd></div>

@@ -258,7 +258,19 @@ fn PlanView(preview: PlanPreview, request: PlanRequest) -> impl IntoView {
                 </ul>
             </section>
         })}
-        {(!plan.items.is_empty()).then(|| view! { <ConfirmButton request plan_id=plan.id.clone() csrf label/> })}
+        {if !plan.incomplete.is_empty() {
+            view! {
+                <p class="plan-blocked" role="status">
+                    "Nothing can be deleted from this plan: the latest crawl of "
+                    {plan.incomplete.join(", ")}
+                    " did not see everything. Refresh the repository, then plan again."
+                </p>
+            }.into_any()
+        } else if !plan.items.is_empty() {
+            view! { <ConfirmButton request plan_id=plan.id.clone() csrf label/> }.into_any()
+        } else {
+            ().into_any()
+        }}
     }
 }
 
@@ -481,6 +493,7 @@ mod tests {
             warnings: Vec::new(),
             totals: Default::default(),
             truncated: false,
+            incomplete: Vec::new(),
         };
         plan.totals.manifests = 12;
         assert_eq!(confirm_label(&plan), "Delete 12 manifests matching eol < today");

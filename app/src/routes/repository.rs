@@ -89,6 +89,13 @@ fn RepositoryHead(data: RepositoryView) -> impl IntoView {
             </p>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
         </section>
+        {(!data.incomplete.is_empty()).then(|| view! {
+            <section class="warning-box" id="crawl-incomplete" aria-labelledby="crawl-incomplete-title">
+                <h2 id="crawl-incomplete-title">"The latest crawl did not see everything here"</h2>
+                <ul>{data.incomplete.iter().map(|reason| view! { <li>{reason.clone()}</li> }).collect_view()}</ul>
+                <p>"What ocicat last verified is still shown. Deletes in this repository wait for a complete crawl."</p>
+            </section>
+        })}
     }
 }
 

@@ -108,6 +108,11 @@ pub struct ArtifactDoc {
     /// `cosign tag`, `attestation manifest`, or `subject field` (tagged, with a subject).
     #[serde(default)]
     pub referrer_sources: Vec<String>,
+    /// Why the latest crawl could not read this manifest again (a transient error, content that
+    /// did not match its digest): the document is the last verified one, kept so that the
+    /// catalog and the plans made from it do not lose what is there. `None` when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crawl_error: Option<String>,
 }
 
 impl ArtifactDoc {
@@ -201,6 +206,10 @@ pub struct RepositoryDoc {
     /// When the crawler last walked it (the crawl checkpoint compares against this).
     #[serde(default)]
     pub crawled_at: Option<DateTime<Utc>>,
+    /// Why the latest crawl of it did not see everything (manifests it could not read, a
+    /// listing cut short, a cap); empty when it did. Deletes in it wait for a complete crawl.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 pub(crate) fn artifact_key(registry: &str, repository: &str, digest: &str) -> String {

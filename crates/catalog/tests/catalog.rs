@@ -27,6 +27,7 @@ fn summary(repository: &str, tag_count: u64, day: u32) -> RepositoryDoc {
         size: 1,
         last_push: Some(Utc.with_ymd_and_hms(2024, 2, day, 0, 0, 0).unwrap()),
         crawled_at: None,
+        incomplete: Vec::new(),
     }
 }
 

@@ -72,6 +72,27 @@ pub async fn crawl_into_catalog(
             tracing::info!("repository is gone, removed from the catalog");
             Ok(Walked::Gone)
         }
-        Err(error) => Err(error.into()),
+        Err(error) => {
+            mark_incomplete(catalog, writer, &source.name, repository, &error).await;
+            Err(error.into())
+        }
+    }
+}
+
+/// A walk that failed as a whole leaves the catalog's documents as they were, but says on the
+/// repository that they are not confirmed: deletes in it wait for a complete crawl.
+async fn mark_incomplete(
+    catalog: &Catalog,
+    writer: &CatalogWriter,
+    registry: &str,
+    repository: &str,
+    error: &OciError,
+) {
+    let (reader, name, path) = (catalog.clone(), registry.to_owned(), repository.to_owned());
+    let known = tokio::task::spawn_blocking(move || reader.repository(&name, &path)).await;
+    let Ok(Ok(Some(mut summary))) = known else { return };
+    summary.incomplete = vec![format!("the latest crawl of it failed: {error}")];
+    if let Err(error) = writer.upsert_repository(summary, Vec::new(), Vec::new()).await {
+        tracing::error!(%error, "cannot mark the repository's crawl incomplete");
     }
 }

@@ -39,23 +39,50 @@ fn wants_config(media_type: &str, size: u64) -> bool {
         && (media_type.ends_with("json") || media_type.ends_with("+json"))
 }
 
+/// Most reasons kept for an incomplete repository crawl (the count of the rest is added).
+const MAX_INCOMPLETE_REASONS: usize = 20;
+
 /// What one repository walk has found so far.
 #[derive(Default)]
 struct Walk<'a> {
     /// What the catalog held for this repository before the crawl, by digest: content is
-    /// immutable, so a digest found here costs no request at all.
+    /// immutable, so a digest found here costs no request at all (empty in a reconcile).
     previous: HashMap<&'a str, &'a ArtifactDoc>,
+    /// Every document the catalog held before the crawl, by digest and by tag, whatever the
+    /// mode: the last verified state kept when a manifest cannot be read this time.
+    verified: HashMap<&'a str, &'a ArtifactDoc>,
+    verified_tags: HashMap<&'a str, &'a ArtifactDoc>,
     documents: BTreeMap<String, ArtifactDoc>,
     queue: VecDeque<(String, Option<String>)>,
     failures: Vec<String>,
+    /// Why the walk did not see the whole graph (it goes on; deletes wait for a complete one).
+    incomplete: Vec<String>,
     manifests_seen: u64,
     manifests_unchanged: u64,
 }
 
-impl Walk<'_> {
-    /// Reuses the previous document for `digest`, if any; queues its children too.
+impl<'a> Walk<'a> {
+    fn new(previous: &'a [ArtifactDoc], mode: CrawlMode) -> Walk<'a> {
+        let verified: HashMap<&str, &ArtifactDoc> = previous.iter().map(|doc| (doc.digest.as_str(), doc)).collect();
+        let verified_tags = previous
+            .iter()
+            .filter(|doc| !doc.referrers_index)
+            .flat_map(|doc| doc.tags.iter().map(move |tag| (tag.as_str(), doc)))
+            .collect();
+        Walk {
+            previous: if mode == CrawlMode::Reconcile { HashMap::new() } else { verified.clone() },
+            verified,
+            verified_tags,
+            ..Walk::default()
+        }
+    }
+
+    /// Reuses the previous document for `digest`, if any; queues its children too. A document
+    /// the last crawl could not read again is fetched again instead.
     fn reuse(&mut self, digest: &str, tag: Option<String>) -> bool {
-        let Some(previous) = self.previous.get(digest) else { return false };
+        let Some(previous) = self.previous.get(digest).filter(|doc| doc.crawl_error.is_none()) else {
+            return false;
+        };
         let mut document = (*previous).clone();
         document.tags = tag.into_iter().collect();
         self.queue.extend(document.children.iter().map(|child| (child.digest.clone(), None)));
@@ -63,6 +90,37 @@ impl Walk<'_> {
         self.manifests_unchanged += 1;
         true
     }
+
+    /// `reference` could not be read: keeps what the catalog last verified for it (by digest,
+    /// or for a tag the manifest it pointed at), marked with `error`, and walks on from it.
+    fn keep_last_verified(&mut self, reference: &str, tag: Option<String>, error: &OciError) {
+        let known =
+            if reference.contains(':') { self.verified.get(reference) } else { self.verified_tags.get(reference) };
+        let Some(previous) = known.copied() else { return };
+        if let Some(existing) = self.documents.get_mut(&previous.digest) {
+            existing.tags.extend(tag);
+            return;
+        }
+        let mut document = previous.clone();
+        document.tags = tag.into_iter().collect();
+        document.crawl_error = Some(format!("the latest crawl could not read it: {error}"));
+        self.queue.extend(document.children.iter().map(|child| (child.digest.clone(), None)));
+        self.documents.insert(previous.digest.clone(), document);
+    }
+
+    fn note_incomplete(&mut self, reason: String) {
+        self.incomplete.push(reason);
+    }
+}
+
+/// The reasons of an incomplete walk, at most [`MAX_INCOMPLETE_REASONS`] of them.
+fn capped_reasons(mut reasons: Vec<String>) -> Vec<String> {
+    if reasons.len() > MAX_INCOMPLETE_REASONS {
+        let rest = reasons.len() - MAX_INCOMPLETE_REASONS + 1;
+        reasons.truncate(MAX_INCOMPLETE_REASONS - 1);
+        reasons.push(format!("and {rest} more"));
+    }
+    reasons
 }
 
 /// Fetches one reference into the walk (or adds its tag to a known digest), queueing the
@@ -97,15 +155,20 @@ async fn fetch_into(
             }
         }
     }
-    let Walk { documents, queue, failures, manifests_seen, .. } = walk;
     let manifest = match client.get_manifest(repository, &reference).await {
         Ok(manifest) => manifest,
         Err(error) => {
             tracing::warn!(manifest.reference = %reference, %error, "failed to fetch manifest");
-            failures.push(format!("{repository}@{reference}: {error}"));
+            walk.failures.push(format!("{repository}@{reference}: {error}"));
+            // Gone is an answer (the graph is known without it); anything else is not.
+            if !matches!(error, OciError::NotFound { .. }) {
+                walk.note_incomplete(format!("{reference} could not be read: {error}"));
+                walk.keep_last_verified(&reference, tag, &error);
+            }
             return;
         }
     };
+    let Walk { documents, queue, failures, manifests_seen, .. } = walk;
     *manifests_seen += 1;
     let digest = manifest.digest.to_string();
     if let Some(existing) = documents.get_mut(&digest) {
@@ -180,11 +243,10 @@ pub async fn crawl_repository_in(
     mode: CrawlMode,
 ) -> Result<RepositoryCrawl, OciError> {
     let listing = client.tags(repository).await?;
-    let reusable: &[ArtifactDoc] = if mode == CrawlMode::Reconcile { &[] } else { previous };
-    let mut walk =
-        Walk { previous: reusable.iter().map(|doc| (doc.digest.as_str(), doc)).collect(), ..Walk::default() };
+    let mut walk = Walk::new(previous, mode);
     if listing.truncated {
         walk.failures.push(format!("tag list of {repository} was truncated"));
+        walk.note_incomplete("its tag list was cut short".to_owned());
     }
     walk.queue.extend(listing.items.iter().map(|tag| (tag.clone(), Some(tag.clone()))));
     let mut asked_for_referrers: HashSet<String> = HashSet::new();
@@ -195,6 +257,9 @@ pub async fn crawl_repository_in(
             if walk.documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
                 walk.failures.push(format!(
                     "{repository} has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were skipped"
+                ));
+                walk.note_incomplete(format!(
+                    "it has more than {MAX_MANIFESTS_PER_REPOSITORY} manifests; the rest were not indexed"
                 ));
                 walk.queue.clear();
                 break;
@@ -221,7 +286,10 @@ pub async fn crawl_repository_in(
                     from_api.extend(listed);
                 }
                 Ok(None) => break,
-                Err(error) => walk.failures.push(format!("{repository}@{digest} referrers: {error}")),
+                Err(error) => {
+                    walk.failures.push(format!("{repository}@{digest} referrers: {error}"));
+                    walk.note_incomplete(format!("the referrers of {digest} could not be listed: {error}"));
+                }
             }
         }
         if walk.queue.is_empty() {
@@ -256,6 +324,7 @@ pub async fn crawl_repository_in(
             .max()
             .or_else(|| artifacts.iter().filter_map(|artifact| artifact.created).max()),
         crawled_at: Some(Utc::now()),
+        incomplete: capped_reasons(walk.incomplete),
     };
     let tags = artifacts
         .iter()

@@ -35,6 +35,16 @@ pub enum ExecuteError {
         /// The maximum age, in minutes.
         minutes: i64,
     },
+    /// A repository of the plan was not crawled completely (when planned, or since).
+    #[error(
+        "plan {id} cannot run: the latest crawl of {repository} did not see everything; refresh it, then plan again"
+    )]
+    Incomplete {
+        /// The plan.
+        id: String,
+        /// `registry/repository (why)`.
+        repository: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -64,6 +74,9 @@ impl Engine {
         }
         if execution.state == ExecutionState::Planned && Utc::now() - execution.plan.created > self.max_plan_age {
             return Err(ExecuteError::Stale { id: id.to_owned(), minutes: self.max_plan_age.num_minutes() });
+        }
+        if let Some(repository) = self.incomplete_repository(&execution.plan) {
+            return Err(ExecuteError::Incomplete { id: id.to_owned(), repository });
         }
         if execution.results.len() != execution.plan.items.len() {
             execution.results = execution.plan.items.iter().map(pending).collect();
@@ -140,6 +153,18 @@ impl Engine {
     }
 
     /// Pushes the fallback indexes of subjects that stay without the referrers now deleted.
+    /// The first repository of `plan` whose crawl was incomplete when planned or is now.
+    fn incomplete_repository(&self, plan: &Plan) -> Option<String> {
+        if let Some(first) = plan.incomplete.first() {
+            return Some(first.clone());
+        }
+        let repositories: std::collections::BTreeSet<(&str, &str)> =
+            plan.items.iter().map(|item| (item.registry.as_str(), item.repository.as_str())).collect();
+        repositories.into_iter().find_map(|(registry, repository)| {
+            crate::plan::incomplete_crawl(self.catalog(), registry, repository).ok().flatten()
+        })
+    }
+
     async fn rewrite_fallback_indexes(&self, execution: &Execution, actor: &str) -> Vec<ItemResult> {
         let done: HashSet<(&str, &str)> = execution
             .results

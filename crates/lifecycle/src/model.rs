@@ -223,6 +223,10 @@ pub struct Plan {
     pub totals: Totals,
     /// True when a cap (targets, nodes) cut the plan: it deletes less than was asked.
     pub truncated: bool,
+    /// Repositories whose latest crawl did not see everything (`registry/repository (why)`):
+    /// the plan may miss what holds an item, so it cannot run until they are crawled in full.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 /// What happened to one item.

@@ -232,11 +232,15 @@ pub fn plan(
         warnings: Vec::new(),
         totals: Totals::default(),
         truncated: targets.len() > MAX_TARGETS,
+        incomplete: Vec::new(),
     };
     let mut total_items = 0;
     for ((registry, repository), wanted) in &by_repository {
         let graph = Graph::load(catalog, registry, repository)?;
         plan.truncated |= graph.truncated;
+        if let Some(reasons) = incomplete_crawl(catalog, registry, repository)? {
+            plan.incomplete.push(reasons);
+        }
         let mut walk = Walk {
             graph: &graph,
             registry,
@@ -289,6 +293,18 @@ pub fn plan(
     }
     finish(&mut plan, tag_deletion);
     Ok(plan)
+}
+
+/// `registry/repository (why)` when the catalog says its latest crawl did not see everything.
+pub(crate) fn incomplete_crawl(
+    catalog: &Catalog,
+    registry: &str,
+    repository: &str,
+) -> Result<Option<String>, PlanError> {
+    let summary = catalog.repository(registry, repository).map_err(|error| PlanError::Catalog(error.to_string()))?;
+    Ok(summary
+        .filter(|summary| !summary.incomplete.is_empty())
+        .map(|summary| format!("{registry}/{repository} ({})", summary.incomplete.join("; "))))
 }
 
 fn separator(reference: &str) -> &'static str {

@@ -73,6 +73,12 @@ pub(crate) fn finish(plan: &mut Plan, tag_deletion: &BTreeMap<String, TagDeletio
              run it again afterwards"
         ));
     }
+    for repository in &plan.incomplete {
+        plan.warnings.push(format!(
+            "the latest crawl of {repository} did not see everything: this plan may miss what holds \
+             its items, so it cannot be executed; refresh the repository, then plan again"
+        ));
+    }
     plan.id = fingerprint(plan);
 }
 

@@ -206,6 +206,7 @@ fn execution(id: &str, state: ExecutionState) -> Execution {
         warnings: vec!["one warning".to_owned()],
         totals: Totals { manifests: 1, tags: 2, bytes: 4096, by_kind: BTreeMap::new(), repositories: 1 },
         truncated: false,
+        incomplete: vec!["local/team/app (its tag list was cut short)".to_owned()],
     };
     let result = ItemResult {
         registry: item.registry,

@@ -35,7 +35,9 @@ pub(crate) fn lifecycle_error(error: LifecycleError) -> AppError {
         LifecycleError::Query(message) => AppError::BadRequest(message),
         LifecycleError::Execute(ExecuteError::NoPlan(id)) => AppError::NotFound(format!("plan {id}")),
         LifecycleError::Execute(ExecuteError::Busy(id)) => AppError::Busy(format!("plan {id} is running")),
-        LifecycleError::Execute(stale @ ExecuteError::Stale { .. }) => AppError::Conflict(stale.to_string()),
+        LifecycleError::Execute(refused @ (ExecuteError::Stale { .. } | ExecuteError::Incomplete { .. })) => {
+            AppError::Conflict(refused.to_string())
+        }
         LifecycleError::Execute(ExecuteError::Store(error)) | LifecycleError::Store(error) => {
             tracing::error!(%error, "lifecycle store failed");
             AppError::Internal

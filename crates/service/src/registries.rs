@@ -104,6 +104,7 @@ impl Service {
             size: found.size,
             last_push: found.last_push.map(|date| date.to_rfc3339()),
             crawled_at: found.crawled_at.map(|date| date.to_rfc3339()),
+            incomplete: found.incomplete,
         })
     }
 

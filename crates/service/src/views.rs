@@ -301,6 +301,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         run_config: config.as_ref().and_then(run_config),
         manifest_size: artifact.manifest_json.len() as u64,
         config_size: artifact.config_json.as_ref().map(|config| config.len() as u64),
+        crawl_error: artifact.crawl_error.clone(),
     }
 }
 

@@ -255,6 +255,7 @@ fn plan(id: &str, items: Vec<PlanItem>) -> Plan {
         warnings: Vec::new(),
         totals: Totals::default(),
         truncated: false,
+        incomplete: Vec::new(),
     }
 }
 

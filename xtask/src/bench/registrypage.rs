@@ -86,6 +86,7 @@ fn summary(number: usize, now: DateTime<Utc>) -> RepositoryDoc {
         size: spread * 1024,
         last_push: Some(now - chrono::Duration::minutes((spread % 1_000_000) as i64)),
         crawled_at: Some(now),
+        incomplete: Vec::new(),
     }
 }
 

@@ -150,6 +150,7 @@ impl Generator {
             size: tagged.clone().map(|artifact| artifact.size).sum(),
             last_push: tagged.filter_map(|artifact| artifact.created).max(),
             crawled_at: Some(self.now),
+            incomplete: Vec::new(),
         };
         (summary, artifacts)
     }

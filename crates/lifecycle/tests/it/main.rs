@@ -2,5 +2,6 @@
 //! referrers API, ferro-oci-server with it), on graphs pushed for each test.
 
 mod execute;
+mod incomplete;
 mod plans;
 mod support;

@@ -80,6 +80,11 @@ impl Repo {
         self.push(tag, media_types::OCI_INDEX, body).await
     }
 
+    /// The bytes pushed for `digest`.
+    pub(crate) fn raw(&self, digest: &str) -> Bytes {
+        self.pushed.lock().unwrap()[digest].1.clone()
+    }
+
     /// Pushes the same manifest under another tag.
     pub(crate) async fn tag(&self, digest: &str, tag: &str) {
         let (media_type, raw) = self.pushed.lock().unwrap()[digest].clone();

@@ -223,6 +223,9 @@ pub struct RepositoryView {
     pub last_push: Option<String>,
     /// When the crawler last walked it (RFC 3339).
     pub crawled_at: Option<String>,
+    /// Why that walk did not see everything; empty when it did (deletes wait for a full one).
+    #[serde(default)]
+    pub incomplete: Vec<String>,
 }
 
 /// A name/value pair with a flag telling whether the value may be shown as a link.
@@ -324,6 +327,10 @@ pub struct ArtifactView {
     pub manifest_size: u64,
     /// Bytes of the stored config, when one is stored.
     pub config_size: Option<u64>,
+    /// Why the latest crawl could not read this manifest again; the page shows the last
+    /// verified state. `None` when it was read.
+    #[serde(default)]
+    pub crawl_error: Option<String>,
 }
 
 /// One step of an image's build history (`history` in the image config).
