@@ -3,7 +3,7 @@
 //! registry with deletion disabled refused with nothing deleted, and the audit log written.
 
 use chrono::Utc;
-use ocicat_lifecycle::{ExecutionState, Outcome, PlanRequest, TargetSpec};
+use ocicat_lifecycle::{ExecuteError, ExecutionState, Outcome, PlanRequest, TargetSpec};
 use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
 
 use crate::support::{Repo, World};
@@ -109,6 +109,72 @@ async fn a_tag_moved_after_the_plan_keeps_its_old_image_and_what_came_with_it() 
     let sbom_result = execution.results.iter().find(|result| result.digest == old_sbom).unwrap();
     assert_eq!(sbom_result.outcome, Outcome::Skipped);
     assert!(repo.has(&old).await && repo.has(&old_sbom).await && repo.has(&new).await, "nothing deleted");
+}
+
+/// SECURITY S22: a digest target (every retention target is one) whose tags changed after the
+/// plan — here `prod` put on it — is left with what came with it; the plan never showed `prod`.
+#[tokio::test]
+async fn a_tag_put_on_a_planned_digest_after_the_plan_keeps_it_and_what_came_with_it() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let build = repo.image("build", Some("build-7")).await;
+    let sbom = repo.referrer(&build, SBOM, "build-sbom").await;
+    let bystander = repo.image("bystander", Some("build-6")).await;
+    let world = World::crawl(&registry.url()).await;
+    let mut targets = request(&build);
+    targets.targets.push(TargetSpec {
+        registry: "local".into(),
+        repository: "team/app".into(),
+        reference: bystander.clone(),
+    });
+    let id = saved_plan(&world, &targets).await;
+
+    repo.tag(&build, "prod").await;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Partial, "{execution:#?}");
+    let outcome = |digest: &str| execution.results.iter().find(|result| result.digest == digest).unwrap().clone();
+    let left = outcome(&build);
+    assert_eq!(left.outcome, Outcome::TagMoved, "{left:?}");
+    assert!(left.message.as_deref().unwrap().contains("prod"), "{left:?}");
+    assert_eq!(outcome(&sbom).outcome, Outcome::Skipped, "its referrer stays with it");
+    assert_eq!(outcome(&bystander).outcome, Outcome::Deleted, "the unchanged target still goes");
+    assert!(repo.has(&build).await && repo.has(&sbom).await, "prod and its SBOM are still there");
+    assert!(!repo.has(&bystander).await);
+}
+
+#[tokio::test]
+async fn a_plan_older_than_the_maximum_age_must_be_made_again() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("old-plan", Some("1.0")).await;
+    let world = World::crawl(&registry.url()).await;
+    let id = saved_plan(&world, &request("1.0")).await;
+    let strict = world.restarted().with_max_plan_age(chrono::TimeDelta::zero());
+    match strict.execute(&id, "ops").await {
+        Err(ExecuteError::Stale { id: stale, .. }) => assert_eq!(stale, id),
+        other => panic!("expected a stale plan, got {other:?}"),
+    }
+    assert!(repo.has(&image).await, "nothing was deleted");
+    let fresh = world.restarted().execute(&id, "ops").await.unwrap();
+    assert_eq!(fresh.state, ExecutionState::Done, "within the default hour it runs");
+}
+
+/// The plan id covers everything the plan shows: the same targets planned over a catalog whose
+/// tags changed get another id, so a page that showed the old plan cannot confirm the new one.
+#[tokio::test]
+async fn the_plan_id_changes_when_what_it_shows_changes() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("shown", Some("1.0")).await;
+    let world = World::crawl(&registry.url()).await;
+    let before = plan_of(&world, &request(&image)).await;
+    assert_eq!(plan_of(&world, &request(&image)).await.id, before.id, "the same plan, the same id");
+    repo.tag(&image, "prod").await;
+    ocicat_crawler::crawl_registry(&world.source, &world.catalog, &world.writer, &Default::default(), 4).await.unwrap();
+    world.writer.flush().await.unwrap();
+    let after = plan_of(&world, &request(&image)).await;
+    assert_eq!(after.items[0].tags, ["1.0", "prod"]);
+    assert_ne!(after.id, before.id);
 }
 
 #[tokio::test]
