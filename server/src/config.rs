@@ -74,14 +74,17 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// The host names requests may name: `public_url`'s host and `allowed_hosts`.
+    /// The host names requests may name (`public_url`'s host and `allowed_hosts`), and HSTS
+    /// when `public_url` is https.
     pub fn allowed_hosts(&self) -> crate::hosts::AllowedHosts {
         let public = self
             .public_url
             .as_deref()
             .and_then(|url| url::Url::parse(url).ok())
             .and_then(|url| url.host_str().map(str::to_owned));
+        let https = self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"));
         crate::hosts::AllowedHosts::new(public.into_iter().chain(self.allowed_hosts.iter().cloned()))
+            .served_over_https(https)
     }
 }
 

@@ -2,26 +2,41 @@
 //! to ocicat's address reaches ocicat with that name in `Host`, and the browser then treats
 //! ocicat as that site. A request is answered only when its `Host` names ocicat: an IP address,
 //! `localhost`, the host of the configured `public_url`, or one of `allowed_hosts`; anything else
-//! gets 421 Misdirected Request.
+//! gets 421 Misdirected Request. When `public_url` is https, every answer also carries
+//! `Strict-Transport-Security`, so a browser never talks to ocicat in clear text again.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
-/// The host names ocicat answers to besides IP addresses and `localhost`; cheap to clone.
+/// One year: what browsers' preload lists ask for.
+const HSTS: &str = "max-age=31536000";
+
+/// The host names ocicat answers to besides IP addresses and `localhost`, and whether it is
+/// served over https; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct AllowedHosts {
     names: Arc<Vec<String>>,
+    https: bool,
 }
 
 impl AllowedHosts {
     /// IP addresses, `localhost` and `names` (host names, compared without case or port).
     pub fn new(names: impl IntoIterator<Item = String>) -> AllowedHosts {
-        AllowedHosts { names: Arc::new(names.into_iter().map(|name| name.to_ascii_lowercase()).collect()) }
+        AllowedHosts {
+            names: Arc::new(names.into_iter().map(|name| name.to_ascii_lowercase()).collect()),
+            https: false,
+        }
+    }
+
+    /// The same, answering with `Strict-Transport-Security` when `https` (ocicat's public
+    /// address is https; a TLS-terminating proxy in front of it serves that).
+    pub fn served_over_https(self, https: bool) -> AllowedHosts {
+        AllowedHosts { https, ..self }
     }
 
     /// True when `authority` (a `Host` header: host and maybe port) names ocicat.
@@ -53,13 +68,41 @@ pub(crate) async fn guard(State(hosts): State<AllowedHosts>, request: Request, n
             }));
             (StatusCode::MISDIRECTED_REQUEST, body).into_response()
         }
-        _ => next.run(request).await,
+        _ => {
+            let mut response = next.run(request).await;
+            if hosts.https {
+                response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+            }
+            response
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn answer(hosts: AllowedHosts, host: &str) -> Response {
+        use tower::ServiceExt as _;
+        let router = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(hosts, guard));
+        let request =
+            axum::http::Request::builder().uri("/").header(header::HOST, host).body(axum::body::Body::empty());
+        router.oneshot(request.unwrap()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn https_deployments_answer_with_hsts_and_others_do_not() {
+        let names = || ["ocicat.example.com".to_owned()];
+        let secure = answer(AllowedHosts::new(names()).served_over_https(true), "ocicat.example.com").await;
+        assert_eq!(secure.status(), StatusCode::OK);
+        assert_eq!(secure.headers()[header::STRICT_TRANSPORT_SECURITY], HSTS);
+        let plain = answer(AllowedHosts::new(names()), "ocicat.example.com").await;
+        assert!(plain.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none(), "never over plain http");
+        let foreign = answer(AllowedHosts::new(names()).served_over_https(true), "attacker.test").await;
+        assert_eq!(foreign.status(), StatusCode::MISDIRECTED_REQUEST);
+    }
 
     #[test]
     fn only_addresses_localhost_and_configured_names_are_answered() {

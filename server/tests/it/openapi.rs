@@ -96,9 +96,9 @@ async fn every_documented_route_answers_with_a_documented_status() {
         .find(|item| item.kind == "sbom" && item.subject.as_deref() == Some(digest.as_str()))
         .expect("an sbom of the subject");
     let session = Credential::Cookie(cookie.clone());
-    let made =
-        app.send(request("POST", "/api/v1/tokens", &session, Some(("application/json", r#"{"name":"x"}"#.into()))))
-            .await;
+    let made = app
+        .send(request("POST", "/api/v1/tokens", &session, Some(("application/json", r#"{"name":"x"}"#.into()))))
+        .await;
     let token_id = made.json()["token"]["id"].as_str().unwrap().to_owned();
     let plan_body =
         format!(r#"{{"targets":[{{"registry":"{LOCAL}","repository":"{repository}","reference":"{digest}"}}]}}"#);
