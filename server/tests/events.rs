@@ -39,6 +39,11 @@ struct Running {
 }
 
 async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> Running {
+    start_ocicat_with(listener, registry_url, None).await
+}
+
+/// The same, with access control from the `[access]` section `access` when given.
+async fn start_ocicat_with(listener: tokio::net::TcpListener, registry_url: &str, access: Option<&str>) -> Running {
     let address = listener.local_addr().unwrap();
     let client = Client::new(ClientConfig::new(registry_url.parse().unwrap(), Credentials::Anonymous)).unwrap();
     let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
@@ -55,7 +60,17 @@ async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> 
         Events::new(HashMap::from([("local".to_string(), SECRET.to_string())])),
         "target/site",
     );
-    let server = tokio::spawn(async move { axum::serve(listener, ocicat::router::build_router(state)).await });
+    let mut state = state;
+    let access_data = tempfile::tempdir().unwrap();
+    if let Some(section) = access {
+        let config: ocicat::auth::config::AccessConfig = toml::from_str(section).expect("[access] parses");
+        config.validate(&["local"], std::path::Path::new("test.toml")).expect("[access] is valid");
+        state.auth = ocicat::auth::Auth::from_config(&config, access_data.path()).await.expect("access opens");
+    }
+    let server = tokio::spawn(async move {
+        let _access_data = access_data;
+        axum::serve(listener, ocicat::router::build_router(state)).await
+    });
     assert!(
         eventually(Duration::from_secs(30), || board.get("local").is_some_and(|s| s.crawls_completed >= 1)).await,
         "first crawl"
@@ -169,6 +184,51 @@ async fn a_push_reaches_the_catalog_through_a_registry_notification() {
     assert!(tagged, "the pushed tag never reached the catalog; registry log:\n{}", registry.log_tail(30));
     assert_eq!(board.get("local").unwrap().crawls_completed, 1, "no second full crawl happened");
     eprintln!("push visible in the catalog after {} ms", started.elapsed().as_millis());
+    shutdown.cancel();
+    server.abort();
+}
+
+/// With `[access]` on, the notification's secret (sent as a bearer token) is the registry's
+/// proof, not an API token: the event is accepted and refreshes the repository, while the same
+/// secret opens nothing else.
+#[tokio::test]
+async fn notifications_reach_the_catalog_when_access_control_is_on() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let hash = ocicat_access::hash_password("correct horse battery staple").unwrap();
+    let access = format!(
+        "anonymous = []\n\n[[user]]\nname = \"admin\"\npassword_hash = \"{hash}\"\ngrants = [{{ role = \"admin\", registry = \"*\" }}]\n"
+    );
+    let Running { address, catalog, shutdown, server, .. } =
+        start_ocicat_with(listener, &registry.url(), Some(&access)).await;
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let named = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
+    let envelope = serde_json::json!({"events": [{
+        "action": "push",
+        "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": named.digest, "repository": named.repository, "tag": named.reference,
+        },
+    }]});
+    let http = reqwest::Client::new();
+    let accepted = http
+        .post(format!("http://{address}/events/local"))
+        .bearer_auth(SECRET)
+        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
+        .body(envelope.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 202, "{}", accepted.text().await.unwrap());
+    let arrived = eventually(Duration::from_secs(20), || {
+        catalog.artifact("local", &named.repository, &named.digest).ok().flatten().is_some()
+    })
+    .await;
+    assert!(arrived, "the notification did not refresh the repository");
+    let as_token = http.get(format!("http://{address}/api/v1/registries")).bearer_auth(SECRET).send().await.unwrap();
+    assert_eq!(as_token.status().as_u16(), 401, "the events secret is not an API token");
+    let anonymous = http.get(format!("http://{address}/api/v1/registries")).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
     shutdown.cancel();
     server.abort();
 }

@@ -259,3 +259,51 @@ async fn a_reconcile_fetches_every_manifest_again_and_repairs_a_wrong_document()
     );
     assert_every_item_indexed(&catalog, &report);
 }
+
+/// A burst of refreshes of one repository (webhook pushes, "refresh now", the post-delete walk)
+/// racing a full crawl leaves one summary per repository and one document per manifest: the
+/// demo once showed a repository twice in a retention run after webhook refreshes.
+#[tokio::test]
+async fn refreshes_racing_a_crawl_leave_one_document_per_repository_and_manifest() {
+    use ocicat_catalog::RepositorySort;
+    use ocicat_crawler::{CrawlMode, crawl_into_catalog};
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, writer, board) = crawl(&source).await;
+    let repositories = report.repositories();
+    let busiest = repositories
+        .iter()
+        .max_by_key(|repository| report.items.iter().filter(|item| &item.repository == *repository).count())
+        .unwrap()
+        .clone();
+    let refresh = || crawl_into_catalog(&source, &catalog, &writer, &board, &busiest, CrawlMode::Incremental);
+    let reconcile = || crawl_into_catalog(&source, &catalog, &writer, &board, &busiest, CrawlMode::Reconcile);
+    let (a, b, c, d, full) = tokio::join!(
+        refresh(),
+        reconcile(),
+        refresh(),
+        reconcile(),
+        crawl_registry(&source, &catalog, &writer, &board, 4)
+    );
+    for walked in [a, b, c, d] {
+        walked.expect("each refresh succeeds");
+    }
+    full.expect("the full crawl succeeds");
+    writer.flush().await.unwrap();
+
+    let page = catalog.repositories("local", "", RepositorySort::Name, 0, 1000).unwrap();
+    let names: Vec<&str> = page.items.iter().map(|summary| summary.repository.as_str()).collect();
+    let mut unique = names.clone();
+    unique.dedup();
+    assert_eq!(names, unique, "a repository listed twice");
+    assert_eq!(page.total as usize, repositories.len());
+    assert_eq!(catalog.registry_counts("local").unwrap().repositories as usize, repositories.len());
+    let documents = catalog.artifacts_in_repository("local", &busiest).unwrap();
+    let mut digests: Vec<&str> = documents.iter().map(|doc| doc.digest.as_str()).collect();
+    digests.sort();
+    let before = digests.len();
+    digests.dedup();
+    assert_eq!(before, digests.len(), "a manifest indexed twice in {busiest}");
+    assert_every_item_indexed(&catalog, &report);
+}
