@@ -23,6 +23,13 @@ use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
 
 use crate::push::Pusher;
 
+/// The end-of-life date the seeder gives the newest `demo/app`: 31 December five years from
+/// now, so that it is in the future whenever the data is seeded and tests run.
+pub fn future_end_of_life() -> String {
+    use chrono::Datelike as _;
+    format!("{}-12-31", chrono::Utc::now().year() + 5)
+}
+
 /// How much data to seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Size {

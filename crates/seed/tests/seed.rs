@@ -253,7 +253,7 @@ async fn test_size_fills_anonymous_distribution_and_maintains_fallback_tags() {
         .map(|item| item.digest.as_str())
         .collect();
     assert_eq!(listed, referrers);
-    assert_eq!(lifecycle_date(&fallback), "2030-12-31");
+    assert_eq!(lifecycle_date(&fallback), ocicat_seed::future_end_of_life());
 
     let old_digest: Digest = digest_of(&report, "demo/app", "0.9.0").parse().unwrap();
     let old_fallback = manifest_json(&client, "demo/app", &old_digest.fallback_tag()).await;

@@ -141,19 +141,74 @@ impl Service {
         }) else {
             return Err(AppError::BadRequest(format!("scan {other} cannot be read for a comparison")));
         };
-        let key = |finding: &Finding| (finding.id.clone(), finding.package.clone());
-        let here: BTreeSet<_> = report.findings.iter().map(key).collect();
-        let there: BTreeSet<_> = other_report.findings.iter().map(key).collect();
-        let only_here =
-            report.findings.iter().filter(|finding| !there.contains(&key(finding))).map(finding_row).collect();
-        let only_there =
-            other_report.findings.iter().filter(|finding| !here.contains(&key(finding))).map(finding_row).collect();
+        let (only_here, only_there, unchanged) = diff_findings(&report.findings, &other_report.findings);
         Ok(Some(ScanDiff {
             other: other.to_owned(),
             other_created: listed.created.clone(),
             only_here,
             only_there,
-            unchanged: here.intersection(&there).count(),
+            unchanged,
         }))
+    }
+}
+
+/// What `here` found that `there` did not, what `there` found that is gone here, and how many
+/// (advisory, package) pairs both found.
+fn diff_findings(here: &[Finding], there: &[Finding]) -> (Vec<FindingRow>, Vec<FindingRow>, usize) {
+    let key = |finding: &Finding| (finding.id.clone(), finding.package.clone());
+    let here_keys: BTreeSet<_> = here.iter().map(key).collect();
+    let there_keys: BTreeSet<_> = there.iter().map(key).collect();
+    let only_here = here.iter().filter(|finding| !there_keys.contains(&key(finding))).map(finding_row).collect();
+    let only_there = there.iter().filter(|finding| !here_keys.contains(&key(finding))).map(finding_row).collect();
+    (only_here, only_there, here_keys.intersection(&there_keys).count())
+}
+
+#[cfg(test)]
+mod tests {
+    use ocicat_formats::scan::Severity;
+
+    use super::*;
+
+    fn finding(id: &str, package: &str) -> Finding {
+        Finding {
+            id: id.to_owned(),
+            package: package.to_owned(),
+            installed: Some("1.0".to_owned()),
+            fixed: None,
+            severity: Severity::High,
+            title: None,
+            url: Some(format!("https://avd.aquasec.com/nvd/{}", id.to_ascii_lowercase())),
+            target: None,
+        }
+    }
+
+    fn ids(rows: &[FindingRow]) -> Vec<(&str, &str)> {
+        rows.iter().map(|row| (row.id.as_str(), row.package.as_str())).collect()
+    }
+
+    #[test]
+    fn a_comparison_names_exactly_what_is_new_what_is_gone_and_what_stayed() {
+        let older = [
+            finding("CVE-2023-45853", "zlib1g"),
+            finding("CVE-2023-4911", "libc6"),
+            finding("CVE-2022-40897", "setuptools"),
+            // The same advisory in another package is another finding.
+            finding("CVE-2023-50495", "ncurses-base"),
+        ];
+        let newer = [
+            finding("CVE-2023-45853", "zlib1g"),
+            finding("CVE-2022-40897", "setuptools"),
+            finding("CVE-2023-50495", "libtinfo6"),
+            finding("CVE-2025-47273", "setuptools"),
+        ];
+        let (new, gone, shared) = diff_findings(&newer, &older);
+        assert_eq!(ids(&new), [("CVE-2023-50495", "libtinfo6"), ("CVE-2025-47273", "setuptools")]);
+        assert_eq!(ids(&gone), [("CVE-2023-4911", "libc6"), ("CVE-2023-50495", "ncurses-base")]);
+        assert_eq!(shared, 2);
+        let (new, gone, shared) = diff_findings(&older, &older);
+        assert!(new.is_empty() && gone.is_empty());
+        assert_eq!(shared, older.len());
+        let (new, gone, shared) = diff_findings(&newer, &[]);
+        assert_eq!((new.len(), gone.len(), shared), (newer.len(), 0, 0));
     }
 }

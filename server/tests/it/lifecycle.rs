@@ -118,6 +118,20 @@ async fn a_maintainer_deletes_everything_past_its_end_of_life_with_the_csrf_toke
     assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     assert!(csv.body.starts_with("seq,at,actor,action,"));
     assert!(items.iter().all(|(_, digest)| csv.body.contains(digest.as_str())));
+    // JSON lines: one parseable entry per line, exactly the lines of the JSON pages, in order.
+    let jsonl = app.send(request("GET", "/api/v1/audit?format=jsonl", &alice, None)).await;
+    assert_eq!(jsonl.status, StatusCode::OK, "{}", jsonl.body);
+    assert_eq!(jsonl.headers[header::CONTENT_TYPE], "application/jsonl");
+    assert!(jsonl.headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains("ocicat-audit.jsonl"));
+    assert!(jsonl.body.ends_with('\n'));
+    let lines: Vec<Value> =
+        jsonl.body.lines().map(|line| serde_json::from_str(line).expect("each line is one JSON entry")).collect();
+    let seqs = |entries: &[Value]| entries.iter().map(|entry| entry["seq"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(seqs(&lines), seqs(&entries), "the export holds what the pages hold");
+    let exported_deletes = lines.iter().filter(|e| e["action"] == "delete" && e["outcome"] == "deleted").count();
+    assert_eq!(exported_deletes, items.len());
+    let unknown = app.send(request("GET", "/api/v1/audit?format=xml", &alice, None)).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
     let bob_log = app.send(request("GET", "/api/v1/audit", &bob, None)).await;
     assert_eq!(bob_log.status, StatusCode::FORBIDDEN, "the audit log is for maintainers");
 

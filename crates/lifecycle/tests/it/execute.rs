@@ -251,6 +251,39 @@ async fn removing_only_a_tag_on_distribution_is_refused_and_remembered() {
     assert!(again.warnings.iter().any(|w| w.contains("cannot remove a tag alone")), "{:?}", again.warnings);
 }
 
+/// No registry here removes a tag alone (distribution answers 400, ferro 405); one that does
+/// (Harbor, zot, registry 3) is played by a proxy that accepts `DELETE …/manifests/<tag>`:
+/// the tag goes, the manifest and its other tag stay, and the registry is remembered as able.
+#[tokio::test]
+async fn removing_only_a_tag_where_the_registry_supports_it_deletes_just_that_tag() {
+    use ocicat_testkit::{FaultyRegistry, Reply, Script};
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    let image = repo.image("app", Some("1.0")).await;
+    repo.tag(&image, "stable").await;
+    let able = FaultyRegistry::builder()
+        .route("DELETE", "/v2/team/app/manifests/stable", Reply::new(202))
+        .any("/v2/*", Script::proxy(&registry.url(), str::to_owned))
+        .start()
+        .await
+        .unwrap();
+    let world = World::crawl(&able.url()).await;
+    let tag_only = PlanRequest { tag_only: true, ..request("stable") };
+    let id = world.engine.save_plan(plan_of(&world, &tag_only).await).await.unwrap().plan.id;
+    let execution = world.engine.execute(&id, "ops").await.unwrap();
+    assert_eq!(execution.state, ExecutionState::Done, "{execution:#?}");
+    assert_eq!(execution.results.len(), 1);
+    assert_eq!(execution.results[0].outcome, Outcome::Deleted);
+    assert_eq!(execution.results[0].tag.as_deref(), Some("stable"));
+    let deletes: Vec<String> =
+        able.requests().into_iter().filter(|seen| seen.method == "DELETE").map(|seen| seen.path).collect();
+    assert_eq!(deletes, ["/v2/team/app/manifests/stable"], "only the tag, never the digest");
+    assert!(repo.has(&image).await, "the manifest stays");
+    let again = plan_of(&world, &tag_only).await;
+    assert_eq!(again.tag_deletion.get("local"), Some(&ocicat_lifecycle::TagDeletion::Supported));
+    assert!(again.warnings.is_empty(), "a registry known to remove tags needs no warning: {:?}", again.warnings);
+}
+
 #[tokio::test]
 async fn ferro_with_the_referrers_api_deletes_the_tree_with_no_fallback_index() {
     let registry = Ferro::start().await.unwrap();

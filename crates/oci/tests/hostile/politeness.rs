@@ -79,10 +79,9 @@ async fn a_registry_failing_for_ever_opens_the_circuit_and_later_calls_fail_fast
     let error = client.get_manifest("x", "v1").await.unwrap_err();
     assert!(matches!(error, OciError::Status { status: 500, .. }), "{error}");
     assert_eq!(failing.count(""), 3);
-    let started = Instant::now();
+    // Failing fast means failing without a request (how fast is a benchmark's business).
     let error = client.tags("x").await.unwrap_err();
     assert!(matches!(error, OciError::CircuitOpen { .. }), "{error}");
-    assert!(started.elapsed() < Duration::from_millis(100), "took {:?}", started.elapsed());
     assert_eq!(failing.count(""), 3, "no request while the circuit is open");
     client_for(&healthy).get_manifest("x", "v1").await.unwrap();
 }
@@ -103,10 +102,10 @@ async fn a_slow_body_is_cut_off_by_the_request_timeout() {
     let registry =
         FaultyRegistry::builder().get("/v2/x/manifests/*", Reply::manifest("").body(slow)).start().await.unwrap();
     let client = client_with(&registry.url(), |config| config.request_timeout = Duration::from_millis(500));
-    let started = Instant::now();
+    // Without the timeout the whole body would arrive (after ~30 s) and the call succeed.
     let error = client.get_manifest("x", "v1").await.unwrap_err();
     assert!(matches!(error, OciError::Unreachable { .. }), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(registry.count(""), 1, "one request, cut off");
 }
 
 // S15: a registry that never answers is cut off by the request timeout, with bounded retries.
@@ -114,9 +113,8 @@ async fn a_slow_body_is_cut_off_by_the_request_timeout() {
 async fn a_registry_that_never_answers_is_cut_off_by_the_request_timeout() {
     let registry = FaultyRegistry::builder().get("/v2/x/manifests/*", Reply::stall()).start().await.unwrap();
     let client = client_with(&registry.url(), |config| config.request_timeout = Duration::from_millis(300));
-    let started = Instant::now();
+    // Without the timeout this call would never end (nextest's slow-test limit would say so).
     let error = client.get_manifest("x", "v1").await.unwrap_err();
     assert!(matches!(error, OciError::Unreachable { .. }), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     assert_eq!(registry.count(""), 3, "one try and max_retries (2) retries");
 }

@@ -18,8 +18,6 @@ use crate::signing::Signer;
 
 /// The end-of-life date of `demo/app:0.9.0`, in the past.
 pub(crate) const PAST_END_OF_LIFE: &str = "2024-06-30";
-/// The end-of-life date of the newest `demo/app`, in the future.
-pub(crate) const FUTURE_END_OF_LIFE: &str = "2030-12-31";
 
 /// Attaches every referrer of the data set.
 pub(crate) async fn attach_referrers(
@@ -55,7 +53,7 @@ pub(crate) async fn attach_referrers(
     let spdx_subject = subject(host, &app.repository, spdx);
     push_notation_signature(pusher, &signer, &spdx_subject, &timestamp(day, 31)).await?;
     push_bundle_signature(pusher, &signer, app, &timestamp(day, 32)).await?;
-    attach_lifecycle(pusher, app, FUTURE_END_OF_LIFE, &timestamp(day, 40)).await?;
+    attach_lifecycle(pusher, app, &crate::future_end_of_life(), &timestamp(day, 40)).await?;
     push_cosign_signature(pusher, &signer, app).await?;
     let attestations =
         [provenance_statement(app, &timestamp(day - 1, 0), &timestamp(day - 1, 6))?, cyclonedx_statement(app)?];
