@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// More host names ocicat answers to (requests naming any other get 421).
     pub allowed_hosts: Vec<String>,
+    /// Connections served at once; more wait until one ends (a client has 10 s to send a
+    /// request's headers, so slow clients cannot hold them).
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             site_root: "target/site".into(),
             public_url: None,
             allowed_hosts: Vec::new(),
+            max_connections: 1024,
         }
     }
 }
@@ -200,6 +204,9 @@ impl Config {
                 .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
         {
             bail!("{}: [server] public_url {url:?} must be an http(s) URL with a host", path.display());
+        }
+        if !(16..=65_536).contains(&config.server.max_connections) {
+            bail!("{}: [server] max_connections must be between 16 and 65536", path.display());
         }
         if !(1..=7 * 24 * 60).contains(&config.delete.plan_max_age_minutes) {
             bail!("{}: [delete] plan_max_age_minutes must be between 1 and 10080 (a week)", path.display());

@@ -12,6 +12,7 @@ pub mod lifecycle_cli;
 pub mod metrics;
 pub mod proxy;
 pub mod router;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod users_cli;

@@ -230,18 +230,21 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_lifecycle(engine);
     let hosts = config.server.allowed_hosts();
     let state = AppState { leptos_options, service, crawler, events, auth, hosts };
-    let router = router::build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router = router::build_router(state);
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(server.address = %listener.local_addr()?, "ocicat is listening on http://{}", listener.local_addr()?);
     let stop = shutdown.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            stop.cancel();
-        })
-        .await
-        .context("server failed")?;
+    let limits = ocicat::serve::ConnectionLimits {
+        max_connections: config.server.max_connections,
+        ..ocicat::serve::ConnectionLimits::default()
+    };
+    ocicat::serve::serve(listener, router, limits, async move {
+        shutdown_signal().await;
+        stop.cancel();
+    })
+    .await
+    .context("server failed")?;
     writer.close().await.context("cannot commit the index at shutdown")?;
     tracing::info!("ocicat stopped");
     Ok(())
