@@ -51,6 +51,9 @@ async fn metrics_report_index_sizes_and_registry_health() {
         "ocicat_repositories{registry=\"up\"} 1",
         "ocicat_repositories{registry=\"down\"} 0",
         "ocicat_crawls_completed_total{registry=\"up\"} 3",
+        "# TYPE ocicat_searches_running gauge",
+        "ocicat_searches_running 0",
+        "ocicat_document_reads_running 0",
     ] {
         assert!(text.lines().any(|line| line == expected), "missing {expected:?} in\n{text}");
     }

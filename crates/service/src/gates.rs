@@ -38,7 +38,30 @@ async fn enter(gate: &Arc<Semaphore>, what: &str) -> Result<OwnedSemaphorePermit
     }
 }
 
+/// The expensive work running now, against its bounds (for metrics and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpensiveWork {
+    /// Searches running.
+    pub searches: usize,
+    /// Most searches that run at once.
+    pub search_limit: usize,
+    /// Attached-document reads running.
+    pub document_reads: usize,
+    /// Most document reads that run at once.
+    pub document_limit: usize,
+}
+
 impl Gates {
+    /// What runs now.
+    pub(crate) fn usage(&self) -> ExpensiveWork {
+        ExpensiveWork {
+            searches: SEARCHES - self.searches.available_permits(),
+            search_limit: SEARCHES,
+            document_reads: DOCUMENT_READS - self.documents.available_permits(),
+            document_limit: DOCUMENT_READS,
+        }
+    }
+
     /// A turn to search.
     pub(crate) async fn search(&self) -> Result<OwnedSemaphorePermit, AppError> {
         enter(&self.searches, "searches").await
@@ -64,7 +87,9 @@ mod tests {
         assert_eq!(held.len(), SEARCHES);
         let refused = gates.search().await;
         assert!(matches!(refused, Err(AppError::Busy(_))), "{refused:?}");
+        assert_eq!(gates.usage().searches, SEARCHES);
         drop(held);
         assert!(gates.search().await.is_ok(), "a turn frees when the work ends");
+        assert_eq!(gates.usage().searches, 0);
     }
 }

@@ -46,6 +46,8 @@ mod views;
 #[cfg(feature = "backend")]
 pub use authz::{Registries, RunMode};
 #[cfg(feature = "backend")]
+pub use gates::ExpensiveWork;
+#[cfg(feature = "backend")]
 pub use lifecycle::{AUDIT_PAGE, actor_of};
 #[cfg(feature = "backend")]
 pub use ocicat_catalog::ReferrerQuery;
@@ -53,5 +55,4 @@ pub use ocicat_catalog::ReferrerQuery;
 pub use registries::{REPOSITORIES_PER_PAGE, TAGS_PER_PAGE};
 #[cfg(feature = "backend")]
 pub use search::{RECENT_LIMIT, SEARCH_PER_PAGE};
-#[cfg(feature = "backend")]
 pub use state::Service;

@@ -197,7 +197,16 @@ impl Service {
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-        Ok(metrics_text(&rows))
+        let mut text = metrics_text(&rows);
+        let work = self.expensive_work();
+        let _ = write!(
+            text,
+            "# HELP ocicat_searches_running Searches running now (at most {})\n# TYPE ocicat_searches_running gauge\n\
+             ocicat_searches_running {}\n# HELP ocicat_document_reads_running Attached-document reads running now \
+             (at most {})\n# TYPE ocicat_document_reads_running gauge\nocicat_document_reads_running {}\n",
+            work.search_limit, work.searches, work.document_limit, work.document_reads
+        );
+        Ok(text)
     }
 }
 

@@ -44,6 +44,11 @@ impl Service {
         }
     }
 
+    /// The searches and document reads running now, against their bounds.
+    pub fn expensive_work(&self) -> crate::gates::ExpensiveWork {
+        self.gates.usage()
+    }
+
     /// The same, crawling through `crawler`.
     pub fn with_crawler(self, crawler: Crawler) -> Service {
         Service { crawler: Some(crawler), ..self }

@@ -6,6 +6,7 @@
 
 mod bound;
 mod census;
+mod costs;
 mod crawl;
 mod index;
 mod load;
@@ -111,6 +112,8 @@ pub(crate) enum Group {
     Vitals,
     /// P10: a 100 MiB blob through the content proxy against a direct download.
     Proxy,
+    /// S16: the bounded cost of searches and document reads any reader can start.
+    Costs,
 }
 
 /// What `xtask bench` was asked for.
@@ -164,6 +167,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Proxy) {
         tracing::info!(mebibytes = scale.proxy_mebibytes, "P10: blob through the content proxy");
         scenarios.push(proxy::run(scale.proxy_mebibytes).await?);
+    }
+    if options.runs(Group::Costs) {
+        tracing::info!(artifacts = scale.load.artifacts, "S16: bounded cost of reader work");
+        scenarios.push(costs::run(scale.load.artifacts, started_at).await?);
     }
     if options.runs(Group::Webhook) {
         tracing::info!(pushes = scale.pushes, "P8: push to searchable");
