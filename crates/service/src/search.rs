@@ -39,6 +39,10 @@ impl Service {
         };
         let (catalog, text) = (self.catalog.clone(), query.clone());
         let scope = authz::read_scope(who, &self.registries());
+        // A query that cannot run is refused before it waits for a turn among the real ones.
+        if let Err(error) = ocicat_catalog::query::parse_query(&query) {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
         let turn = self.gates.search().await?;
         let found = tokio::task::spawn_blocking(move || {
             let _turn = turn;
