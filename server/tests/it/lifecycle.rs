@@ -219,3 +219,64 @@ async fn a_registry_with_deletion_disabled_refuses_the_plan_clearly_and_keeps_ev
     let page = app.get_json(&format!("/api/v1/plans/{id}")).await;
     assert_eq!(page["state"], "refused");
 }
+
+/// `execute?wait=true` runs on its own task: a caller that hangs up (a closed tab, a proxy's
+/// timeout) in the middle of a delete neither cuts it off between the registry's answer and its
+/// audit line nor leaves the plan busy until a restart.
+#[tokio::test]
+async fn a_waited_execution_runs_to_its_end_when_the_caller_hangs_up() {
+    use ocicat_testkit::{Distribution, DistributionOptions, FaultyRegistry, Reply, Script};
+    use std::time::Duration;
+    let upstream = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let target = ocicat_seed::Target::anonymous(upstream.url().parse().unwrap());
+    let report = ocicat_seed::seed(&target, ocicat_seed::Size::Test).await.unwrap();
+    // Each DELETE takes a while to be answered, so the caller can hang up in the middle.
+    let slow = FaultyRegistry::builder()
+        .route("DELETE", "/v2/*", Reply::new(202).delayed(Duration::from_millis(300)))
+        .any("/v2/*", Script::proxy(&upstream.url(), str::to_owned))
+        .start()
+        .await
+        .unwrap();
+    let source = crate::util::registry_source("slow", slow.url().parse().unwrap(), None);
+    let app = TestApp::builder().unseeded().extra_source(source).build().await;
+    let sbom = report.of_kind("sbom").find(|item| item.subject.is_some()).expect("an attached SBOM");
+    let open = Credential::Visitor;
+    let csrf = open_mode_token(&app).await;
+    let targets =
+        json!({ "targets": [{ "registry": "slow", "repository": sbom.repository, "reference": sbom.digest }] });
+    let created = app.send(post_json("/api/v1/plans", &open, targets, Some(&csrf))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let plan = created.json()["plan"].clone();
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let planned = plan["items"].as_array().unwrap().len();
+    assert!(planned >= 1, "{plan:#}");
+
+    let waited = app.send(post_json(&format!("/api/v1/plans/{id}/execute?wait=true"), &open, json!({}), Some(&csrf)));
+    let mut waited = std::pin::pin!(waited);
+    let deleting = || slow.requests().iter().any(|seen| seen.method == "DELETE");
+    loop {
+        tokio::select! {
+            answered = &mut waited => panic!("answered before the caller could hang up: {}", answered.body),
+            () = tokio::time::sleep(Duration::from_millis(10)) => if deleting() { break },
+        }
+    }
+    drop(waited);
+
+    let mut state = Value::Null;
+    for _ in 0..300 {
+        state = app.get_json(&format!("/api/v1/plans/{id}")).await;
+        if state["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state["state"], "done", "{state:#}");
+    let deletes = slow.requests().iter().filter(|seen| seen.method == "DELETE").count();
+    assert_eq!(deletes, planned, "every planned item was deleted once");
+    let log = app.get_json("/api/v1/audit").await;
+    let lines = log["entries"].as_array().unwrap();
+    let audited =
+        lines.iter().filter(|e| e["plan_id"] == id.as_str() && e["action"] == "delete" && e["outcome"] == "deleted");
+    assert_eq!(audited.count(), planned, "every delete has its audit line");
+    assert!(lines.iter().any(|e| e["plan_id"] == id.as_str() && e["action"] == "execute" && e["outcome"] == "done"));
+}
