@@ -28,6 +28,19 @@ async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> boo
     condition()
 }
 
+/// Posts `envelope` to the registry `local`'s notification endpoint with the secret, as
+/// distribution 2.x does.
+async fn notify(address: std::net::SocketAddr, envelope: &serde_json::Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://{address}/events/local"))
+        .bearer_auth(SECRET)
+        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
+        .body(envelope.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
 /// ocicat serving on `listener`, crawling `registry` once at start and then only on events.
 struct Running {
     address: std::net::SocketAddr,
@@ -211,14 +224,7 @@ async fn notifications_reach_the_catalog_when_access_control_is_on() {
         },
     }]});
     let http = reqwest::Client::new();
-    let accepted = http
-        .post(format!("http://{address}/events/local"))
-        .bearer_auth(SECRET)
-        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
-        .body(envelope.to_string())
-        .send()
-        .await
-        .unwrap();
+    let accepted = notify(address, &envelope).await;
     assert_eq!(accepted.status().as_u16(), 202, "{}", accepted.text().await.unwrap());
     let arrived = eventually(Duration::from_secs(20), || {
         catalog.artifact("local", &named.repository, &named.digest).ok().flatten().is_some()
@@ -313,14 +319,7 @@ async fn a_refresh_waits_for_the_tag_a_push_announced() {
         "action": "push",
         "target": {"mediaType": manifest.media_type, "digest": image.digest, "repository": image.repository, "tag": "pushed"},
     }]});
-    let accepted = reqwest::Client::new()
-        .post(format!("http://{address}/events/local"))
-        .bearer_auth(SECRET)
-        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
-        .body(envelope.to_string())
-        .send()
-        .await
-        .unwrap();
+    let accepted = notify(address, &envelope).await;
     assert_eq!(accepted.status().as_u16(), 202);
     let arrived = eventually(Duration::from_secs(20), || {
         catalog

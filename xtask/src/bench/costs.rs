@@ -164,24 +164,10 @@ async fn measure_searches(artifacts: usize, now: DateTime<Utc>, who: &Principal)
     }
 
     let sampler = RunningSampler::start(service.clone(), |work| work.searches);
-    let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..SEARCHERS {
-        let (service, who) = (service.clone(), who.clone());
-        clients.spawn(async move {
-            let mut samples = Vec::new();
-            let mut busy = 0;
-            for _ in 0..ROUNDS {
-                let started = Instant::now();
-                match service.search(&who, worst_allowed_query(), "newest".into(), 0).await {
-                    Ok(_) => samples.push(started.elapsed()),
-                    Err(AppError::Busy(_)) => busy += 1,
-                    Err(error) => return Err(anyhow::anyhow!("search failed: {error}")),
-                }
-            }
-            Ok((samples, busy))
-        });
-    }
-    let (samples, busy) = join_clients(clients).await?;
+    let search = move |service: Service, who: Principal| async move {
+        service.search(&who, worst_allowed_query(), "newest".into(), 0).await.map(|_| ())
+    };
+    let (samples, busy) = run_clients(SEARCHERS, &service, who, search).await?;
     let at_once = sampler.stop();
     Ok(SearchFigures {
         plain,
@@ -252,24 +238,11 @@ async fn measure_document_reads(who: &Principal) -> anyhow::Result<ReadFigures> 
     let rss_before = anonymous_rss()?;
     let memory = PeakSampler::start()?;
     let sampler = RunningSampler::start(service.clone(), |work| work.document_reads);
-    let mut clients = tokio::task::JoinSet::new();
-    for _ in 0..READERS {
-        let (service, who, list) = (service.clone(), who.clone(), list.clone());
-        clients.spawn(async move {
-            let mut samples = Vec::new();
-            let mut busy = 0;
-            for _ in 0..ROUNDS {
-                let started = Instant::now();
-                match list(service.clone(), who.clone()).await {
-                    Ok(_) => samples.push(started.elapsed()),
-                    Err(AppError::Busy(_)) => busy += 1,
-                    Err(error) => return Err(anyhow::anyhow!("signature list failed: {error}")),
-                }
-            }
-            Ok((samples, busy))
-        });
-    }
-    let (samples, busy) = join_clients(clients).await?;
+    let read = move |service: Service, who: Principal| {
+        let list = list.clone();
+        async move { list(service, who).await.map(|_| ()) }
+    };
+    let (samples, busy) = run_clients(READERS, &service, who, read).await?;
     let at_once = sampler.stop();
     let peak = memory.stop();
     Ok(ReadFigures {
@@ -282,11 +255,36 @@ async fn measure_document_reads(who: &Principal) -> anyhow::Result<ReadFigures> 
     })
 }
 
-type ClientResult = anyhow::Result<(Vec<Duration>, usize)>;
-
-async fn join_clients(mut clients: tokio::task::JoinSet<ClientResult>) -> anyhow::Result<(Vec<Duration>, usize)> {
+/// Runs `clients` tasks making [`ROUNDS`] calls of `call` each; the latencies of the calls that
+/// were served and the number told busy.
+async fn run_clients<F, Fut>(
+    clients: usize,
+    service: &Service,
+    who: &Principal,
+    call: F,
+) -> anyhow::Result<(Vec<Duration>, usize)>
+where
+    F: Fn(Service, Principal) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), AppError>> + Send,
+{
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (service, who, call) = (service.clone(), who.clone(), call.clone());
+        running.spawn(async move {
+            let (mut samples, mut busy) = (Vec::new(), 0);
+            for _ in 0..ROUNDS {
+                let started = Instant::now();
+                match call(service.clone(), who.clone()).await {
+                    Ok(()) => samples.push(started.elapsed()),
+                    Err(AppError::Busy(_)) => busy += 1,
+                    Err(error) => return Err(anyhow::anyhow!("a client's call failed: {error}")),
+                }
+            }
+            Ok::<_, anyhow::Error>((samples, busy))
+        });
+    }
     let (mut samples, mut busy) = (Vec::new(), 0);
-    while let Some(joined) = clients.join_next().await {
+    while let Some(joined) = running.join_next().await {
         let (client_samples, client_busy) = joined.context("a client panicked")??;
         samples.extend(client_samples);
         busy += client_busy;

@@ -6,22 +6,10 @@ use chrono::Utc;
 use ocicat_lifecycle::{ExecuteError, ExecutionState, Outcome, PlanRequest, TargetSpec};
 use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
 
-use crate::support::{Repo, World};
+use crate::support::{Repo, World, request};
 
 const SBOM: &str = "application/spdx+json";
 const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
-
-fn request(reference: &str) -> PlanRequest {
-    PlanRequest {
-        targets: vec![TargetSpec {
-            registry: "local".into(),
-            repository: "team/app".into(),
-            reference: reference.into(),
-        }],
-        query: None,
-        tag_only: false,
-    }
-}
 
 /// Plans `request` as the operator, who may delete everywhere (the service decides that).
 async fn plan_of(world: &World, request: &PlanRequest) -> ocicat_lifecycle::Plan {

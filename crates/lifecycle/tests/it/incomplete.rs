@@ -5,22 +5,10 @@
 
 use chrono::Utc;
 use ocicat_crawler::{CrawlMode, StatusBoard, crawl_registry, crawl_registry_in};
-use ocicat_lifecycle::{ExecuteError, ExecutionState, PlanRequest, TargetSpec};
+use ocicat_lifecycle::{ExecuteError, ExecutionState};
 use ocicat_testkit::{Distribution, DistributionOptions, FaultyRegistry, Reply, Script};
 
-use crate::support::{Repo, World, source};
-
-fn request(reference: &str) -> PlanRequest {
-    PlanRequest {
-        targets: vec![TargetSpec {
-            registry: "local".into(),
-            repository: "team/app".into(),
-            reference: reference.into(),
-        }],
-        query: None,
-        tag_only: false,
-    }
-}
+use crate::support::{Repo, World, request, source};
 
 #[tokio::test]
 async fn a_manifest_the_crawl_cannot_read_keeps_its_last_verified_document_and_deletes_wait_for_a_full_crawl() {

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use ocicat_catalog::{Catalog, CatalogWriter, WriterConfig};
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
-use ocicat_lifecycle::Engine;
 use ocicat_lifecycle::store::Store;
+use ocicat_lifecycle::{Engine, PlanRequest, TargetSpec};
 use ocicat_oci::{Client, ClientConfig, Credentials, media_types};
 use ocicat_sql::Database;
 use serde_json::json;
@@ -148,6 +148,19 @@ pub(crate) struct World {
     pub(crate) source: RegistrySource,
     pub(crate) store: Store,
     pub(crate) _directory: tempfile::TempDir,
+}
+
+/// A plan request for `reference` in `team/app` of the registry `local`.
+pub(crate) fn request(reference: &str) -> PlanRequest {
+    PlanRequest {
+        targets: vec![TargetSpec {
+            registry: "local".into(),
+            repository: "team/app".into(),
+            reference: reference.into(),
+        }],
+        query: None,
+        tag_only: false,
+    }
 }
 
 pub(crate) fn source(url: &str) -> RegistrySource {
