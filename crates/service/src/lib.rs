@@ -55,4 +55,5 @@ pub use ocicat_catalog::ReferrerQuery;
 pub use registries::{REPOSITORIES_PER_PAGE, TAGS_PER_PAGE};
 #[cfg(feature = "backend")]
 pub use search::{RECENT_LIMIT, SEARCH_PER_PAGE};
+#[cfg(feature = "backend")]
 pub use state::Service;
