@@ -4,7 +4,7 @@ import { gotoHydrated, openBrowser, registry, seed } from './tests/browser.mjs';
 
 const out = process.argv[2] ?? '/tmp/ocicat-shots';
 const width = Number(process.argv[3] ?? 1280);
-const { context, page } = await openBrowser();
+const { browser, page } = await openBrowser();
 await page.setViewportSize({ width, height: 900 });
 const image = seed.items.find((item) => item.kind === 'image' && item.reference && item.repository === 'demo/app' && item.reference === '1.0.0')
   ?? seed.items.find((item) => item.kind === 'image' && item.reference);
@@ -22,4 +22,4 @@ for (const [name, path] of Object.entries(pages)) {
   await gotoHydrated(page, path);
   await page.screenshot({ path: `${out}/${name}-${width}.png`, fullPage: true });
 }
-await context.close();
+await browser.close();

@@ -114,7 +114,7 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
     let deletable = !found.query.trim().is_empty();
     view! {
         <div class="result-head">
-            <p class="muted" data-testid="result-count">{format!("{} artifacts", found.total)}</p>
+            <p class="muted" data-testid="result-count">{format!("{} artifact{}", found.total, if found.total == 1 { "" } else { "s" })}</p>
             {deletable.then(|| view! {
                 <IfCanDelete><a id="delete-results" class="button danger" href=delete_href.clone()>{delete_text.clone()}</a></IfCanDelete>
             })}
