@@ -95,7 +95,7 @@ pub fn BadgeList(badges: Badges) -> impl IntoView {
     });
     view! {
         <span class="badges">
-            {badges.signed.then(|| view! { <span class="badge badge-signed" title="A signature refers to this artifact">"✓ signed"</span> })}
+            {badges.signature.clone().map(|signature| view! { <SignatureBadgeView signature/> })}
             {badges.sbom.then(|| view! { <span class="badge badge-sbom" title="An SBOM refers to this artifact">"SBOM"</span> })}
             {badges.vulnerabilities.clone().map(|found| view! { <VulnerabilityBadge found/> })}
             {(badges.scans > 0).then(|| view! { <span class="badge badge-scan">{format!("{} scan{}", badges.scans, if badges.scans == 1 { "" } else { "s" })}</span> })}
@@ -103,6 +103,18 @@ pub fn BadgeList(badges: Badges) -> impl IntoView {
             {eol}
         </span>
     }
+}
+
+/// What the signatures' verdicts say: verified by a policy, invalid, or signed but unverified;
+/// the reason in the title.
+#[component]
+fn SignatureBadgeView(signature: crate::model::SignatureBadge) -> impl IntoView {
+    let (class, text) = match signature.status.as_str() {
+        "verified" => ("badge badge-verified", format!("✓ verified · {}", signature.policies.join(", "))),
+        "invalid" => ("badge badge-invalid", "✗ invalid signature".to_owned()),
+        _ => ("badge badge-unverified", "signed · unverified".to_owned()),
+    };
+    view! { <span class=class data-signature=signature.status.clone() title=signature.reason.clone()>{text}</span> }
 }
 
 /// Findings of the newest scan: critical and high counts up front, the rest in the title.

@@ -29,6 +29,12 @@ pub struct Config {
     /// How deletes behave (`[delete]`).
     #[serde(default)]
     pub delete: DeleteConfig,
+    /// Trust policies (`[[trust]]`): who vouches for which repositories' signatures.
+    #[serde(default)]
+    pub trust: Vec<ocicat_trust::TrustPolicy>,
+    /// The trust policies with their keys read (relative paths from the configuration's folder).
+    #[serde(skip)]
+    pub trust_policies: std::sync::Arc<ocicat_trust::Policies>,
 }
 
 /// `[delete]`
@@ -226,6 +232,30 @@ impl Config {
                 );
             }
         }
+        for policy in &config.trust {
+            policy.validate().map_err(|error| anyhow::anyhow!("{}: [[trust]] {error}", path.display()))?;
+            if policy.registry != "*" && !names.contains(&policy.registry) {
+                bail!(
+                    "{}: [[trust]] {}: registry {:?} is not configured",
+                    path.display(),
+                    policy.name,
+                    policy.registry
+                );
+            }
+            if !ocicat_catalog::pattern::is_reasonable(&policy.repositories) {
+                bail!(
+                    "{}: [[trust]] {}: repositories {:?} is too long for a pattern",
+                    path.display(),
+                    policy.name,
+                    policy.repositories
+                );
+            }
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let policies = ocicat_trust::Policies::load(&config.trust, base)
+            .map_err(|error| anyhow::anyhow!("{}: [[trust]] {error}", path.display()))?;
+        let mut config = config;
+        config.trust_policies = std::sync::Arc::new(policies);
         if let Some(access) = &config.access {
             let registries: Vec<&str> =
                 config.registries.iter().map(|registry| registry.name.get_ref().as_str()).collect();

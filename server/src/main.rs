@@ -92,7 +92,14 @@ async fn main() -> anyhow::Result<()> {
                 Some(access) => format!(", {} users", access.resolve_users()?.len()),
                 None => ", open to everyone (no [access])".to_owned(),
             };
-            println!("{}: ok ({} registries{users})", cli.config.display(), config.registries.len());
+            let trust = match config.trust_policies.all() {
+                [] => String::new(),
+                policies => {
+                    let keys: usize = policies.iter().map(|policy| policy.keys.len()).sum();
+                    format!(", {} trust policies with {keys} keys", policies.len())
+                }
+            };
+            println!("{}: ok ({} registries{users}{trust})", cli.config.display(), config.registries.len());
             Ok(())
         }
         Command::Crawl => crawl_once(&config).await,

@@ -92,7 +92,9 @@ pub fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> 
             client_config.token_realms = registry.token_realms.clone();
             let client =
                 Client::new(client_config).with_context(|| format!("registry {name:?}: cannot build client"))?;
-            Ok(RegistrySource { name, client, repositories: registry.repositories.clone() })
+            Ok(RegistrySource::new(name, client)
+                .with_repositories(registry.repositories.clone())
+                .trusting(config.trust_policies.clone()))
         })
         .collect()
 }

@@ -59,7 +59,7 @@ async fn start_ocicat(listener: tokio::net::TcpListener, registry_url: &str) -> 
 async fn start_ocicat_with(listener: tokio::net::TcpListener, registry_url: &str, access: Option<&str>) -> Running {
     let address = listener.local_addr().unwrap();
     let client = Client::new(ClientConfig::new(registry_url.parse().unwrap(), Credentials::Anonymous)).unwrap();
-    let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
+    let source = RegistrySource::new("local", client.clone());
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let board = StatusBoard::default();
     let shutdown = CancellationToken::new();

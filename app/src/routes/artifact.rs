@@ -83,7 +83,7 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {DOCUMENT_KINDS.contains(&artifact.kind.as_str()).then(|| view! {
             <ContentPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}
-        {(artifact.badges.signed || artifact.badges.attestations > 0).then(|| view! {
+        {(artifact.badges.signature.is_some() || artifact.badges.attestations > 0).then(|| view! {
             <SignaturesPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}
         {(!artifact.children.is_empty()).then(|| view! {

@@ -113,6 +113,15 @@ pub struct ArtifactDoc {
     /// catalog and the plans made from it do not lose what is there. `None` when it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl_error: Option<String>,
+    /// For a signature artifact: what the crawler kept of each signature it holds (payload,
+    /// signature, certificate, bundle), so verdicts are recomputed when the trust policies
+    /// change without asking the registry again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signature_evidence: Vec<ocicat_trust::Evidence>,
+    /// For a signature artifact: the verdict on each of its signatures, in the order of
+    /// `signature_evidence`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<ocicat_trust::Verdict>,
 }
 
 impl ArtifactDoc {
@@ -136,6 +145,59 @@ pub struct ReferrerSummary {
     pub counts: BTreeMap<String, u64>,
     /// Findings of the newest scan report attached, when one could be read.
     pub vulnerabilities: Option<Vulnerabilities>,
+    /// What the verdicts on the attached signatures say together.
+    #[serde(default)]
+    pub trust: TrustSummary,
+}
+
+/// The verdicts on an artifact's signatures, together: what badges, search and the API show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustSummary {
+    /// The verdict that speaks for the artifact: verified when any signature is, else invalid
+    /// when any is, else untrusted, else unverifiable; `None` without signatures.
+    pub status: Option<ocicat_trust::Status>,
+    /// Every verdict status among its signatures, sorted (`signature:invalid` finds an image
+    /// with a forged signature even when another one is verified).
+    pub statuses: Vec<ocicat_trust::Status>,
+    /// The policies that verified a signature, sorted.
+    pub policies: Vec<String>,
+    /// The signer identities ocicat could tell (verified or not), sorted.
+    pub signers: Vec<String>,
+    /// The reason of the verdict that speaks for the artifact.
+    pub reason: Option<String>,
+}
+
+impl TrustSummary {
+    /// Adds one signature's verdict.
+    pub fn add(&mut self, verdict: &ocicat_trust::Verdict) {
+        use ocicat_trust::Status;
+        let rank = |status: Status| match status {
+            Status::Verified => 0,
+            Status::Invalid => 1,
+            Status::Untrusted => 2,
+            Status::Unverifiable => 3,
+        };
+        if self.status.is_none_or(|known| rank(verdict.status) < rank(known)) {
+            self.status = Some(verdict.status);
+            self.reason = Some(verdict.reason.clone());
+        }
+        if !self.statuses.contains(&verdict.status) {
+            self.statuses.push(verdict.status);
+            self.statuses.sort();
+        }
+        if let Some(policy) = &verdict.policy
+            && !self.policies.contains(policy)
+        {
+            self.policies.push(policy.clone());
+            self.policies.sort();
+        }
+        if let Some(identity) = &verdict.identity
+            && !self.signers.contains(identity)
+        {
+            self.signers.push(identity.clone());
+            self.signers.sort();
+        }
+    }
 }
 
 impl ReferrerSummary {

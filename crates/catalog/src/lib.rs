@@ -18,7 +18,9 @@ mod search;
 mod tags;
 mod writer;
 
-pub use document::{ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, Vulnerabilities};
+pub use document::{
+    ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary, Vulnerabilities,
+};
 pub use error::{CatalogError, Result};
 pub use facets::Facets;
 pub use ocicat_oci::ArtifactKind;

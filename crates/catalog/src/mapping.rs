@@ -43,6 +43,19 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     for kind in &artifact.attached {
         document.add_text(fields.attached, kind);
     }
+    let trust = &artifact.referrers.trust;
+    if trust.statuses.is_empty() {
+        document.add_text(fields.signature, "none");
+    }
+    for status in &trust.statuses {
+        document.add_text(fields.signature, status.as_str());
+    }
+    for policy in &trust.policies {
+        document.add_text(fields.trust, policy);
+    }
+    for signer in &trust.signers {
+        document.add_text(fields.signer, signer);
+    }
     for child in &artifact.children {
         document.add_text(fields.children, &child.digest);
     }

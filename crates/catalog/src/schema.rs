@@ -13,7 +13,7 @@ use tantivy::schema::{
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -86,6 +86,12 @@ pub(crate) struct Fields {
     pub(crate) end_of_life: tantivy::schema::Field,
     /// Kinds of what is attached (`has:signature`).
     pub(crate) attached: tantivy::schema::Field,
+    /// Verdict statuses of the attached signatures, or `none` (`signature:verified`).
+    pub(crate) signature: tantivy::schema::Field,
+    /// Policies that verified an attached signature (`trust:release`).
+    pub(crate) trust: tantivy::schema::Field,
+    /// Identities of the attached signatures' signers (`signer:"…"`).
+    pub(crate) signer: tantivy::schema::Field,
     /// Findings of the newest attached scan, by severity (`vulns.critical > 0`); absent when
     /// no scan was read.
     pub(crate) vulns_critical: tantivy::schema::Field,
@@ -178,6 +184,9 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         annotations: builder.add_text_field("annotations", keyword()),
         annotation_dates: builder.add_json_field("annotation_dates", JsonObjectOptions::default().set_fast("raw")),
         attached: builder.add_text_field("attached", keyword()),
+        signature: builder.add_text_field("signature", keyword()),
+        trust: builder.add_text_field("trust", keyword()),
+        signer: builder.add_text_field("signer", keyword()),
         vulns_critical: builder.add_u64_field("vulns_critical", number()),
         vulns_high: builder.add_u64_field("vulns_high", number()),
         vulns_medium: builder.add_u64_field("vulns_medium", number()),

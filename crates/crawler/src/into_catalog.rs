@@ -53,7 +53,8 @@ pub async fn crawl_into_catalog(
     mode: CrawlMode,
 ) -> Result<Walked, CrawlError> {
     let previous = previous_documents(catalog, &source.name, repository).await?;
-    let walked = crawl_repository_in(&source.name, &source.client, repository, &previous, mode).await;
+    let policies = source.policies_for(repository);
+    let walked = crawl_repository_in(&source.name, &source.client, repository, &previous, mode, &policies).await;
     board.record_rate_limit(&source.name, &source.client);
     match walked {
         Ok(crawl) => {

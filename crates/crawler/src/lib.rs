@@ -10,6 +10,7 @@ mod refresh;
 mod repository;
 mod scans;
 mod schedule;
+mod signatures;
 mod source;
 mod status;
 mod summary;

@@ -202,6 +202,9 @@ async fn fetch_into(
             failures.push(error);
         }
     }
+    let (evidence, unread) = crate::signatures::read_evidence(client, repository, &document).await;
+    document.signature_evidence = evidence;
+    failures.extend(unread);
     if let Some(tag) = tag {
         document.tags.push(tag);
     }
@@ -230,10 +233,11 @@ pub async fn crawl_repository(
     repository: &str,
     previous: &[ArtifactDoc],
 ) -> Result<RepositoryCrawl, OciError> {
-    crawl_repository_in(registry, client, repository, previous, CrawlMode::Incremental).await
+    crawl_repository_in(registry, client, repository, previous, CrawlMode::Incremental, &[]).await
 }
 
-/// Crawls `repository` in `mode`; the result is always the difference against `previous`.
+/// Crawls `repository` in `mode`, verifying its signatures against `policies` (those covering
+/// it); the result is always the difference against `previous`.
 #[tracing::instrument(skip_all, fields(registry.name = %registry, repo.name = %repository, crawl.mode = ?mode))]
 pub async fn crawl_repository_in(
     registry: &str,
@@ -241,6 +245,7 @@ pub async fn crawl_repository_in(
     repository: &str,
     previous: &[ArtifactDoc],
     mode: CrawlMode,
+    policies: &[&ocicat_trust::Policy],
 ) -> Result<RepositoryCrawl, OciError> {
     let listing = client.tags(repository).await?;
     let mut walk = Walk::new(previous, mode);
@@ -308,7 +313,7 @@ pub async fn crawl_repository_in(
             document
         })
         .collect();
-    crate::summary::summarise(&mut artifacts, &from_api);
+    crate::summary::summarise(&mut artifacts, &from_api, policies);
     let version_tags = listing.items.iter().filter(|tag| is_version_tag(tag)).count() as u64;
     let tagged = artifacts.iter().filter(|artifact| artifact.tags.iter().any(|tag| is_version_tag(tag)));
     let summary = RepositoryDoc {

@@ -1,6 +1,10 @@
-//! One registry to crawl: its configured name and the client that reads it.
+//! One registry to crawl: its configured name, the client that reads it and the trust policies
+//! its signatures are verified against.
+
+use std::sync::Arc;
 
 use ocicat_oci::Client;
+use ocicat_trust::{Policies, Policy};
 
 /// One registry to crawl.
 #[derive(Debug, Clone)]
@@ -11,4 +15,31 @@ pub struct RegistrySource {
     pub client: Client,
     /// Repositories to crawl when the registry has no `_catalog` (Docker Hub, GHCR).
     pub repositories: Option<Vec<String>>,
+    /// The configured trust policies (all of them; [`RegistrySource::policies_for`] picks).
+    pub trust: Arc<Policies>,
+}
+
+impl RegistrySource {
+    /// The registry `name` read through `client`, every repository its `_catalog` lists, and no
+    /// trust policy.
+    pub fn new(name: impl Into<String>, client: Client) -> RegistrySource {
+        RegistrySource { name: name.into(), client, repositories: None, trust: Arc::default() }
+    }
+
+    /// Crawls only `repositories` (for registries without `_catalog`).
+    pub fn with_repositories(mut self, repositories: Option<Vec<String>>) -> RegistrySource {
+        self.repositories = repositories;
+        self
+    }
+
+    /// Verifies signatures against `policies`.
+    pub fn trusting(mut self, policies: Arc<Policies>) -> RegistrySource {
+        self.trust = policies;
+        self
+    }
+
+    /// The policies that cover `repository` of this registry.
+    pub fn policies_for(&self, repository: &str) -> Vec<&Policy> {
+        self.trust.covering(&self.name, repository, ocicat_catalog::pattern::matches)
+    }
 }

@@ -6,17 +6,19 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ocicat_catalog::{ArtifactDoc, ReferrerSummary, Vulnerabilities, cosign_tag_subject};
+use ocicat_catalog::{ArtifactDoc, ReferrerSummary, TrustSummary, Vulnerabilities, cosign_tag_subject};
+use ocicat_trust::{Policy, Status, Verdict};
 
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
 const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
 
 /// Applies every summary to `artifacts` (one repository, complete); `from_api` holds the
-/// digests the OCI referrers API listed during the walk.
-pub(crate) fn summarise(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String>) {
+/// digests the OCI referrers API listed during the walk, `policies` the trust policies that
+/// cover the repository.
+pub(crate) fn summarise(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String>, policies: &[&Policy]) {
     apply_descriptor_annotations(artifacts);
     apply_end_of_life(artifacts);
-    apply_referrers(artifacts);
+    apply_referrers(artifacts, policies);
     apply_referrer_sources(artifacts, from_api);
 }
 
@@ -77,11 +79,13 @@ fn apply_descriptor_annotations(artifacts: &mut [ArtifactDoc]) {
 #[derive(Default)]
 struct Attached {
     counts: BTreeMap<String, u64>,
+    /// The verdicts on the attached signatures.
+    trust: TrustSummary,
     /// The newest readable scan: (its date, its digest) orders them.
     newest_scan: Option<(Option<DateTime<Utc>>, Vulnerabilities)>,
 }
 
-fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
+fn apply_referrers(artifacts: &mut [ArtifactDoc], policies: &[&Policy]) {
     // Buildx attestation manifests attest the image their index entry names.
     let attests: HashMap<String, String> = artifacts
         .iter()
@@ -94,12 +98,29 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
             .clone()
             .or_else(|| artifact.tags.iter().find_map(|tag| cosign_tag_subject(tag)))
             .or_else(|| attests.get(&artifact.digest).cloned());
+        // A signature's verdicts: over the artifact it is attached to, from what it holds.
+        artifact.verdicts = match &artifact.refers_to {
+            Some(_)
+                if artifact.kind == ocicat_oci::ArtifactKind::Signature && artifact.signature_evidence.is_empty() =>
+            {
+                vec![Verdict::new(Status::Unverifiable, "it holds no signature ocicat can read")]
+            }
+            Some(subject) => artifact
+                .signature_evidence
+                .iter()
+                .map(|evidence| ocicat_trust::verify(evidence, subject, policies))
+                .collect(),
+            None => Vec::new(),
+        };
     }
     let mut attached: HashMap<String, Attached> = HashMap::new();
     for artifact in artifacts.iter() {
         if let Some(subject) = artifact.refers_to.clone() {
             let entry = attached.entry(subject).or_default();
             *entry.counts.entry(artifact.kind.as_str().to_owned()).or_default() += 1;
+            for verdict in &artifact.verdicts {
+                entry.trust.add(verdict);
+            }
             // An attestation whose statement is an SBOM also counts as one (`has:sbom`).
             let carries_sbom = artifact.kind == ocicat_oci::ArtifactKind::Attestation
                 && artifact
@@ -127,6 +148,7 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc]) {
         artifact.referrers = ReferrerSummary {
             counts: found.counts,
             vulnerabilities: found.newest_scan.map(|(_, vulnerabilities)| vulnerabilities),
+            trust: found.trust,
         };
     }
 }
@@ -207,7 +229,7 @@ mod tests {
             scan("sha256:old", &image, 1, 5),
             scan("sha256:new", &image, 9, 2),
         ];
-        summarise(&mut artifacts, &HashSet::from(["sha256:b".to_string()]));
+        summarise(&mut artifacts, &HashSet::from(["sha256:b".to_string()]), &[]);
         let summary = &artifacts[1].referrers;
         assert_eq!(summary.counts.get("signature"), Some(&1));
         assert_eq!(summary.counts.get("sbom"), Some(&1));
@@ -244,7 +266,7 @@ mod tests {
             attestation("sha256:cdx", "https://cyclonedx.org/bom"),
             attestation("sha256:slsa", "https://slsa.dev/provenance/v1"),
         ];
-        summarise(&mut artifacts, &HashSet::new());
+        summarise(&mut artifacts, &HashSet::new(), &[]);
         let summary = &artifacts[0].referrers;
         assert_eq!(summary.counts.get("attestation"), Some(&2));
         assert_eq!(summary.counts.get("sbom"), Some(&1), "only the CycloneDX statement is an SBOM");

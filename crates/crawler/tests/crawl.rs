@@ -9,7 +9,7 @@ use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
 
 fn source(url: &str, credentials: Credentials) -> RegistrySource {
     let client = Client::new(ClientConfig::new(url.parse().unwrap(), credentials)).unwrap();
-    RegistrySource { name: "local".into(), client, repositories: None }
+    RegistrySource::new("local", client)
 }
 
 async fn crawl(source: &RegistrySource) -> (Catalog, CatalogWriter, StatusBoard) {

@@ -30,7 +30,7 @@ async fn the_query_language_finds_exactly_what_it_describes() {
     let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
-    let source = RegistrySource { name: "local".into(), client, repositories: None };
+    let source = RegistrySource::new("local", client);
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let board = StatusBoard::default();
     crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
@@ -193,7 +193,7 @@ async fn every_query_in_the_readme_runs_and_pasted_references_find_their_artifac
     let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
-    let source = RegistrySource { name: "local".into(), client, repositories: None };
+    let source = RegistrySource::new("local", client);
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     crawl_registry(&source, &catalog, &writer, &StatusBoard::default(), 4).await.unwrap();
     let image = report

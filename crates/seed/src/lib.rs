@@ -23,6 +23,10 @@ use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
 
 use crate::push::Pusher;
 
+/// The public key (PEM) of the demo signer that signs the seeded cosign signatures: a trust
+/// policy with it verifies them. Public like its private key: it protects nothing.
+pub const DEMO_SIGNER_PUBLIC_KEY: &str = include_str!("../fixtures/demo-signer.pub");
+
 /// The end-of-life date the seeder gives the newest `demo/app`: 31 December five years from
 /// now, so that it is in the future whenever the data is seeded and tests run.
 pub fn future_end_of_life() -> String {

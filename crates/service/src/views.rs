@@ -7,8 +7,8 @@ use ocicat_catalog::ArtifactDoc;
 use serde_json::Value;
 
 use crate::model::{
-    Annotation, ArtifactView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related, RunConfig, TagRow,
-    VulnerabilityCounts, is_http_link, short_digest,
+    Annotation, ArtifactView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related, RunConfig, SignatureBadge,
+    TagRow, VulnerabilityCounts, is_http_link, short_digest,
 };
 
 pub(crate) use ocicat_catalog::is_version_tag;
@@ -43,7 +43,11 @@ fn summary_badges(
     let count = |kind: &str| summary.counts.get(kind).copied().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
     let end_of_life = end_of_life.map(|date| date.format("%Y-%m-%d").to_string());
     Badges {
-        signed: summary.signed(),
+        signature: summary.trust.status.map(|status| SignatureBadge {
+            status: status.as_str().to_owned(),
+            policies: summary.trust.policies.clone(),
+            reason: summary.trust.reason.clone().unwrap_or_default(),
+        }),
         sbom: summary.has_sbom(),
         scans: count("scan"),
         attestations: count("attestation"),

@@ -54,7 +54,8 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub(crate) fn new(status: Status, reason: impl Into<String>) -> Verdict {
+    /// A verdict of `status` for `reason`, naming no policy or signer.
+    pub fn new(status: Status, reason: impl Into<String>) -> Verdict {
         Verdict { status, policy: None, identity: None, issuer: None, reason: reason.into() }
     }
 

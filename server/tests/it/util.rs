@@ -391,7 +391,7 @@ pub(crate) fn registry_source(name: &str, url: url::Url, credentials: Option<(St
         None => Credentials::Anonymous,
     };
     let client = Client::new(ClientConfig::new(url, credentials)).expect("client builds");
-    RegistrySource { name: name.to_owned(), client, repositories: None }
+    RegistrySource::new(name.to_owned(), client)
 }
 
 /// The state `serve` builds around `crawler` (tests that crawl explicitly pass a default one).

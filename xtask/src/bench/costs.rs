@@ -197,7 +197,7 @@ async fn measure_document_reads(who: &Principal) -> anyhow::Result<ReadFigures> 
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).context("catalog")?;
     let board = StatusBoard::default();
     board.register("local", client.base_url().as_str());
-    let source = RegistrySource { name: "local".into(), client: client.clone(), repositories: None };
+    let source = RegistrySource::new("local", client.clone());
     crawl_registry(&source, &catalog, &writer, &board, 4).await.map_err(anyhow::Error::msg)?;
     writer.flush().await.context("commit")?;
     let service =

@@ -87,7 +87,7 @@ pub(crate) async fn run(repositories: usize, concurrency: usize) -> anyhow::Resu
             .context("failed to create crawl tempdir")?;
         let (catalog, writer) = ocicat_catalog::open(directory.path(), WriterConfig::default())
             .context("failed to open the crawl catalog")?;
-        let source = RegistrySource { name: REGISTRY.into(), client: fresh_client()?, repositories: None };
+        let source = RegistrySource::new(REGISTRY, fresh_client()?);
         let board = StatusBoard::default();
         board.register(REGISTRY, url.as_str());
         let cold = crawl_once(&source, &catalog, &writer, &board, concurrency, &mut log).await?;

@@ -175,7 +175,7 @@ pub(crate) async fn run(scale: LoadScale, now: DateTime<Utc>) -> anyhow::Result<
         warm_up(&pages).await?;
         timings.lock().map(|mut timings| timings.clear()).ok();
         let idle = drive(&visits, &timings, Arc::new(AtomicBool::new(false)), scale.idle).await?;
-        let source = RegistrySource { name: "crawled".into(), client: client(&url)?, repositories: None };
+        let source = RegistrySource::new("crawled", client(&url)?);
         board.register("crawled", url.as_str());
         let stop = Arc::new(AtomicBool::new(false));
         let crawl_started = Instant::now();

@@ -33,7 +33,7 @@ pub(crate) async fn run(mebibytes_of_blob: usize) -> anyhow::Result<Scenario> {
     let directory = tempfile::Builder::new().prefix("ocicat-bench-proxy-").tempdir().context("tempdir")?;
     let (catalog, writer) = ocicat_catalog::open(directory.path(), WriterConfig::default()).context("catalog")?;
     let board = StatusBoard::default();
-    let source = RegistrySource { name: REGISTRY.into(), client: client.clone(), repositories: None };
+    let source = RegistrySource::new(REGISTRY, client.clone());
     board.register(REGISTRY, client.base_url().as_str());
     crawl_registry(&source, &catalog, &writer, &board, 1).await.map_err(anyhow::Error::msg)?;
     writer.flush().await.context("failed to commit the crawl")?;

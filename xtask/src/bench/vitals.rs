@@ -126,7 +126,7 @@ impl DemoSite {
         let shutdown = CancellationToken::new();
         // One crawl at start; "Refresh now" on the status page starts the others.
         let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
-        let source = RegistrySource { name: REGISTRY.into(), client, repositories: None };
+        let source = RegistrySource::new(REGISTRY, client);
         let crawler =
             Crawler::start(vec![source], catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
         let state = with_crawler(catalog, board.clone(), crawler, Events::default(), &site_root.to_string_lossy());

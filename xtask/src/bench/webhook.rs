@@ -65,7 +65,7 @@ pub(crate) async fn run(pushes: usize) -> anyhow::Result<Scenario> {
     let shutdown = CancellationToken::new();
     // One full crawl at start; every later change must arrive through a notification.
     let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
-    let source = RegistrySource { name: REGISTRY.into(), client: client.clone(), repositories: None };
+    let source = RegistrySource::new(REGISTRY, client.clone());
     let crawler =
         Crawler::start(vec![source], catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
     let events = Events::new(HashMap::from([(REGISTRY.to_owned(), secret)]));

@@ -149,11 +149,17 @@ fn clause(
         // buildx attestation manifest), as `has:` counts it.
         Field::Subject => Some(fields.refers_to),
         Field::Has => Some(fields.attached),
+        Field::Signature => Some(fields.signature),
+        Field::Trust => Some(fields.trust),
+        Field::Signer => Some(fields.signer),
         _ => None,
     };
     if let Some(tantivy_field) = string_field {
-        let value =
-            if matches!(field, Field::Kind | Field::Has) { value.to_ascii_lowercase() } else { value.to_owned() };
+        let value = if matches!(field, Field::Kind | Field::Has | Field::Signature) {
+            value.to_ascii_lowercase()
+        } else {
+            value.to_owned()
+        };
         let query: Box<dyn Query> = if value.contains('*') {
             Box::new(
                 RegexQuery::from_pattern(&glob_to_regex(&value), tantivy_field)

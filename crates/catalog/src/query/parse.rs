@@ -35,6 +35,13 @@ pub enum Field {
     Size,
     /// `has` (kinds of attached artifacts: `has:signature`, `has:sbom`)
     Has,
+    /// `signature` (verdicts on the attached signatures: `verified`, `untrusted`, `invalid`,
+    /// `unverifiable`, or `none`)
+    Signature,
+    /// `trust` (the policies that verified an attached signature)
+    Trust,
+    /// `signer` (identities of the attached signatures' signers)
+    Signer,
     /// `annotation."key"` or `label."key"` (manifest annotations and config labels)
     Annotation(String),
     /// `vulns.critical`, `vulns.high`, `vulns.medium`, `vulns.low`, `vulns.unknown`, `vulns`
@@ -228,6 +235,9 @@ fn field_named(name: &str) -> Option<Field> {
         "eol" | "end-of-life" => Field::EndOfLife,
         "size" => Field::Size,
         "has" => Field::Has,
+        "signature" | "signed" => Field::Signature,
+        "trust" | "trusted" => Field::Trust,
+        "signer" => Field::Signer,
         "vulns" | "vulnerabilities" => Field::Vulnerabilities(Severity::Total),
         "vulns.critical" => Field::Vulnerabilities(Severity::Critical),
         "vulns.high" => Field::Vulnerabilities(Severity::High),

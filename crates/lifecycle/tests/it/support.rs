@@ -164,7 +164,7 @@ pub(crate) fn request(reference: &str) -> PlanRequest {
 }
 
 pub(crate) fn source(url: &str) -> RegistrySource {
-    RegistrySource { name: "local".into(), client: client(url), repositories: None }
+    RegistrySource::new("local", client(url))
 }
 
 impl World {

@@ -10,8 +10,8 @@ use crate::document::timestamp;
 use crate::push::Pusher;
 use crate::referrers::{
     VulnScan, attach_cyclonedx, attach_lifecycle, attach_spdx, cyclonedx_statement, provenance_statement,
-    push_attestation_referrer, push_bundle_signature, push_cosign_attestations, push_cosign_signature,
-    push_notation_signature, vuln_statement,
+    push_attestation_referrer, push_bundle_signature, push_copied_cosign_signature, push_cosign_attestations,
+    push_cosign_signature, push_notation_signature, vuln_statement,
 };
 use crate::scans::{Scanned, attach_sarif_report, attach_trivy_report};
 use crate::signing::Signer;
@@ -60,6 +60,8 @@ pub(crate) async fn attach_referrers(
     push_cosign_attestations(pusher, &signer, app, &attestations).await?;
 
     attach_lifecycle(pusher, &handmade.old_app, PAST_END_OF_LIFE, &timestamp(day, 41)).await?;
+    // The old build looks signed, but its signature is the current one's, copied.
+    push_copied_cosign_signature(pusher, &signer, app, &handmade.old_app).await?;
     attach_spdx(pusher, &pushed.base, &timestamp(day, 50)).await?;
 
     if plan.extras {

@@ -88,6 +88,29 @@ pub(crate) async fn push_cosign_signature(
     .await
 }
 
+/// A forgery: `signed`'s genuine payload and signature copied onto `onto`'s `.sig` tag (without
+/// the certificate, so the manifest is not byte for byte the genuine one), as someone without
+/// the key would make `onto` look signed. Its payload names `signed`'s digest, so a verifier
+/// must call it invalid for `onto`.
+pub(crate) async fn push_copied_cosign_signature(
+    pusher: &Pusher,
+    signer: &Signer,
+    signed: &Subject,
+    onto: &Subject,
+) -> anyhow::Result<Descriptor> {
+    let payload = simple_signing_payload(signed);
+    let annotations =
+        Annotations::from([(SIGNATURE_ANNOTATION.to_owned(), signer.sign_der_base64(payload.as_bytes()))]);
+    push_cosign_image(
+        pusher,
+        onto,
+        "sig",
+        vec![(types::COSIGN_SIMPLESIGNING, payload.into_bytes(), annotations)],
+        "signature",
+    )
+    .await
+}
+
 /// The DSSE pre-authentication encoding that DSSE signatures cover.
 pub(crate) fn dsse_pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut encoded = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();

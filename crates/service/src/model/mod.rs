@@ -110,8 +110,8 @@ pub struct RepositoryList {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
 pub struct Badges {
-    /// A signature refers to it.
-    pub signed: bool,
+    /// What the verdicts on its signatures say together; `None` when nothing signs it.
+    pub signature: Option<SignatureBadge>,
     /// An SBOM refers to it.
     pub sbom: bool,
     /// Scan reports refer to it.
@@ -124,6 +124,26 @@ pub struct Badges {
     pub expired: bool,
     /// Findings of the newest scan, when one was read.
     pub vulnerabilities: Option<VulnerabilityCounts>,
+}
+
+/// The verdicts on an artifact's signatures, together.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct SignatureBadge {
+    /// `verified` when any signature is verified by a policy, else `invalid` when any is
+    /// invalid, else `untrusted` or `unverifiable`.
+    pub status: String,
+    /// The policies that verified a signature.
+    pub policies: Vec<String>,
+    /// Why, for the verdict that speaks for the artifact.
+    pub reason: String,
+}
+
+impl SignatureBadge {
+    /// Whether a policy vouches for the artifact.
+    pub fn verified(&self) -> bool {
+        self.status == "verified"
+    }
 }
 
 /// Findings of a scan by severity.
