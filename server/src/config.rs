@@ -343,6 +343,33 @@ mod tests {
     }
 
     #[test]
+    fn trust_policies_read_their_keys_next_to_the_file_and_refuse_what_cannot_be_checked() {
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::write(folder.path().join("release.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap();
+        let path = folder.path().join("ocicat.toml");
+        let registry = "[[registry]]\nname = \"a\"\nurl = \"http://x\"\n\n";
+        let policy = |body: &str| format!("{registry}[[trust]]\nname = \"release\"\n{body}");
+        let config =
+            Config::parse(&policy("registry = \"a\"\ncosign_public_keys = [\"release.pub\"]\n"), &path).unwrap();
+        let loaded = config.trust_policies.all();
+        assert_eq!(
+            (loaded[0].name.as_str(), loaded[0].repositories.as_str(), loaded[0].keys.len()),
+            ("release", "**", 1)
+        );
+        let error = |body: &str| Config::parse(&policy(body), &path).unwrap_err().to_string();
+        let unknown = error("registry = \"b\"\ncosign_public_keys = [\"release.pub\"]\n");
+        assert!(unknown.ends_with("[[trust]] release: registry \"b\" is not configured"), "{unknown}");
+        let missing = error("registry = \"a\"\ncosign_public_keys = [\"gone.pub\"]\n");
+        assert!(missing.contains("[[trust]] release: cannot read key") && missing.contains("gone.pub"), "{missing}");
+        let keyless = error(
+            "registry = \"*\"\nkeyless = [{ issuer = \"https://token.actions.githubusercontent.com\", identity = \"*\" }]\n",
+        );
+        assert!(keyless.contains("keyless signers are not verified by this version"), "{keyless}");
+        let typo = error("registry = \"a\"\ncosign_public_key = [\"release.pub\"]\n");
+        assert!(typo.contains("unknown field"), "{typo}");
+    }
+
+    #[test]
     fn retention_policies_are_checked_against_the_registries() {
         let registry = "[[registry]]\nname = \"a\"\nurl = \"http://x\"\n\n";
         let good = format!("{registry}[[retention]]\nname = \"ci\"\nregistry = \"a\"\nkeep_newest = 3\n");

@@ -16,3 +16,4 @@ pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod users_cli;
+pub mod verify_cli;

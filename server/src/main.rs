@@ -47,6 +47,12 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         page: usize,
     },
+    /// Print the verdicts on an artifact's signatures under the configured trust policies as
+    /// JSON, from the index (no registry is asked); fails unless a policy verifies one.
+    Verify {
+        /// registry/repository:tag or registry/repository@sha256:….
+        target: String,
+    },
     /// Manage the users file of `[access] users_file` (argon2id hashes). The password is read
     /// from standard input (one line), never from the command line.
     User {
@@ -110,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,
         Command::Audit => ocicat::lifecycle_cli::audit(&config).await,
+        Command::Verify { target } => ocicat::verify_cli::verify(&config, &target).await,
         Command::Serve { listen } => serve(config, listen).await,
     }
 }
@@ -234,7 +241,8 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_crawler(crawler.clone())
         .with_tokens(auth.tokens())
         .with_content(content)
-        .with_lifecycle(engine);
+        .with_lifecycle(engine)
+        .with_trust(config.trust_policies.clone());
     let hosts = config.server.allowed_hosts();
     let state = AppState { leptos_options, service, crawler, events, auth, hosts };
     let router = router::build_router(state);

@@ -175,3 +175,76 @@ async fn every_readme_command_works_on_a_crawled_registry() {
     ok(&config, &["user", "remove", "ops"], None);
     assert_eq!(ok(&config, &["user", "list"], None).trim(), "");
 }
+
+/// The digest the cosign payload of signature manifest `signature` names, read from the registry.
+async fn cosign_signed_digest(client: &ocicat_oci::Client, repository: &str, signature: &str) -> String {
+    let manifest: Value =
+        serde_json::from_slice(&client.get_manifest(repository, signature).await.unwrap().raw).unwrap();
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap().parse().unwrap();
+    let payload: Value = serde_json::from_slice(&client.get_blob(repository, &layer).await.unwrap()).unwrap();
+    payload["critical"]["image"]["docker-manifest-digest"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn verify_prints_the_verdicts_and_fails_unless_a_trust_policy_vouches() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    // A key path relative to the configuration, as the README shows.
+    std::fs::write(directory.path().join("release.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap();
+    let config = directory.path().join("ocicat.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ndata_dir = {:?}\n\n[[registry]]\nname = \"local\"\nurl = {:?}\n\n[[trust]]\nname = \"release\"\nregistry = \"local\"\nrepositories = \"demo/**\"\ncosign_public_keys = [\"release.pub\"]\n",
+            directory.path().join("data").display().to_string(),
+            registry.url(),
+        ),
+    )
+    .unwrap();
+    let checked = ok(&config, &["check-config"], None);
+    assert!(checked.contains("1 trust policies with 1 keys"), "{checked}");
+    ok(&config, &["crawl"], None);
+
+    let client = ocicat_oci::Client::new(ocicat_oci::ClientConfig::new(
+        registry.url().parse().unwrap(),
+        ocicat_oci::Credentials::Anonymous,
+    ))
+    .unwrap();
+    let signatures: Vec<_> = report
+        .items
+        .iter()
+        .filter(|item| item.kind == "signature" && item.reference.as_deref().is_some_and(|tag| tag.ends_with(".sig")))
+        .collect();
+    assert!(signatures.len() >= 2, "a genuine and a copied cosign signature are seeded");
+    let mut copied = Vec::new();
+    for signature in signatures {
+        let subject = signature.subject.as_deref().unwrap();
+        let target = format!("local/{}@{subject}", signature.repository);
+        let output = ocicat(&config, &["verify", &target], None);
+        let verdicts = json(&String::from_utf8_lossy(&output.stdout));
+        if cosign_signed_digest(&client, &signature.repository, &signature.digest).await == subject {
+            assert!(output.status.success(), "{target}: {verdicts:#}");
+            assert_eq!(verdicts["status"], "verified", "{verdicts:#}");
+            assert_eq!(verdicts["policies"], serde_json::json!(["release"]));
+        } else {
+            assert!(!output.status.success(), "a copied signature verifies nothing: {verdicts:#}");
+            assert_eq!(verdicts["status"], "invalid", "{verdicts:#}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains("a signature is invalid and none is verified"), "{stderr}");
+            let reason = verdicts["signatures"][0]["verifications"][0]["reason"].as_str().unwrap();
+            assert!(reason.starts_with("signs sha256:") && reason.ends_with(")"), "{reason}");
+            copied.push(subject.to_owned());
+        }
+    }
+    assert_eq!(copied.len(), 1);
+    let invalid = json(&ok(&config, &["search", "signature:invalid"], None));
+    assert_eq!(invalid["total"], 1, "{invalid:#}");
+    assert_eq!(invalid["hits"][0]["digest"], copied[0].as_str());
+
+    // Nothing signs a chart: `verify` says so and fails.
+    let (chart, chart_tag, _) = seeded_tag(&report, "charts/");
+    let unsigned = ocicat(&config, &["verify", &format!("local/{chart}:{chart_tag}")], None);
+    assert!(!unsigned.status.success());
+    assert_eq!(json(&String::from_utf8_lossy(&unsigned.stdout))["status"], "none");
+}

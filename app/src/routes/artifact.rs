@@ -83,6 +83,16 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         {DOCUMENT_KINDS.contains(&artifact.kind.as_str()).then(|| view! {
             <ContentPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}
+        {(!artifact.verifications.is_empty()).then(|| view! {
+            <section class="panel" id="verdicts">
+                <h2>{if artifact.verifications.len() == 1 { "Verdict" } else { "Verdicts" }}</h2>
+                <ul class="verdicts">
+                    {artifact.verifications.clone().into_iter().map(|verdict| view! {
+                        <li><crate::routes::signatures::VerdictView verdict/></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {(artifact.badges.signature.is_some() || artifact.badges.attestations > 0).then(|| view! {
             <SignaturesPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}

@@ -95,12 +95,13 @@ fn SignatureList(registry: String, repository: String, digest: String) -> impl I
                                 Ok(rows) if rows.is_empty() => view! { <p class="muted">"None."</p> }.into_any(),
                                 Ok(rows) => view! {
                                     <table class="table signatures">
-                                        <thead><tr><th>"Kind"</th><th>"Signer"</th><th>"Issuer"</th><th>"When"</th><th>"Predicate type"</th></tr></thead>
+                                        <thead><tr><th>"Kind"</th><th>"Verdict"</th><th>"Signer"</th><th>"Issuer"</th><th>"When"</th><th>"Predicate type"</th></tr></thead>
                                         <tbody>
                                             {rows.into_iter().map(|row| view! {
                                                 <tr>
                                                     <td><a href=format!("{base}/@{}", row.digest)>{row.format.clone()}</a>
                                                         {row.problem.clone().map(|problem| view! { <div class="raw-error small">{problem}</div> })}</td>
+                                                    <td class="break" data-label="Verdict">{row.verification.clone().map(|verdict| view! { <VerdictView verdict/> })}</td>
                                                     <td class="break" data-label="Signer"><bdi>{row.signer.clone().unwrap_or_else(|| "—".into())}</bdi></td>
                                                     <td class="break" data-label="Issuer"><bdi>{row.issuer.clone().unwrap_or_default()}</bdi></td>
                                                     <td data-label="When"><DateText value=row.signed_at.clone()/></td>
@@ -116,5 +117,21 @@ fn SignatureList(registry: String, repository: String, digest: String) -> impl I
                     }
                 }
             </Suspense>
+    }
+}
+
+/// One signature's verdict: a badge (verified by which policy, invalid, untrusted or
+/// unverifiable) and the reason under it.
+#[component]
+pub fn VerdictView(verdict: crate::model::Verification) -> impl IntoView {
+    let (class, text) = match verdict.status.as_str() {
+        "verified" => ("badge badge-verified", format!("✓ verified · {}", verdict.policy.clone().unwrap_or_default())),
+        "invalid" => ("badge badge-invalid", "✗ invalid".to_owned()),
+        "untrusted" => ("badge badge-unverified", "untrusted".to_owned()),
+        _ => ("badge badge-unverified", "unverifiable".to_owned()),
+    };
+    view! {
+        <span class=class data-verdict=verdict.status.clone()>{text}</span>
+        <div class="muted small verdict-reason"><bdi>{verdict.reason.clone()}</bdi></div>
     }
 }

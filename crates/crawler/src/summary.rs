@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ocicat_catalog::{ArtifactDoc, ReferrerSummary, TrustSummary, Vulnerabilities, cosign_tag_subject};
-use ocicat_trust::{Policy, Status, Verdict};
+use ocicat_trust::Policy;
 
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
 const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-life.date";
@@ -100,17 +100,10 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc], policies: &[&Policy]) {
             .or_else(|| attests.get(&artifact.digest).cloned());
         // A signature's verdicts: over the artifact it is attached to, from what it holds.
         artifact.verdicts = match &artifact.refers_to {
-            Some(_)
-                if artifact.kind == ocicat_oci::ArtifactKind::Signature && artifact.signature_evidence.is_empty() =>
-            {
-                vec![Verdict::new(Status::Unverifiable, "it holds no signature ocicat can read")]
+            Some(subject) if artifact.kind == ocicat_oci::ArtifactKind::Signature => {
+                ocicat_trust::verify_all(&artifact.signature_evidence, subject, policies)
             }
-            Some(subject) => artifact
-                .signature_evidence
-                .iter()
-                .map(|evidence| ocicat_trust::verify(evidence, subject, policies))
-                .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
     }
     let mut attached: HashMap<String, Attached> = HashMap::new();

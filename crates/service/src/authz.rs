@@ -101,6 +101,16 @@ pub fn read_scope(who: &Principal, registries: &Registries) -> Scope {
     who.scope(Right::Read, &registries.as_strs())
 }
 
+/// Whether `who` may see a trust policy covering `registry` (`*`: every registry): those who
+/// may read something it covers.
+pub fn see_trust_policy(who: &Principal, registries: &Registries, registry: &str) -> bool {
+    if registry == "*" {
+        registries.names().iter().any(|name| who.can_somewhere(Right::Read, name))
+    } else {
+        registries.names().iter().any(|name| name == registry) && who.can_somewhere(Right::Read, registry)
+    }
+}
+
 /// The registries `who` may read something in, in configuration order.
 pub fn readable_registries<'a>(who: &Principal, registries: &'a Registries) -> Vec<&'a str> {
     registries.names().iter().map(String::as_str).filter(|name| who.can_somewhere(Right::Read, name)).collect()

@@ -95,10 +95,21 @@ impl Service {
                 signed_at: referrer.created.map(|date| date.to_rfc3339()),
                 predicate_type: None,
                 problem: None,
+                verification: None,
             };
             let _turn = self.gates.documents().await?;
             match self.content.documents(&referrer).await {
-                Ok(documents) => rows.extend(documents.iter().map(|layer| signature_row(base(""), layer))),
+                Ok(documents) => {
+                    // The verdicts follow the signature layers in order (the crawler's reading).
+                    let mut verdicts = referrer.verdicts.iter();
+                    for layer in documents.iter() {
+                        let mut row = signature_row(base(""), layer);
+                        if ocicat_trust::is_signature_media_type(&layer.media_type) {
+                            row.verification = verdicts.next().map(crate::views::verification);
+                        }
+                        rows.push(row);
+                    }
+                }
                 Err(error) => {
                     rows.push(SignatureRow { problem: Some(error.public_message()), ..base(referrer.kind.as_str()) })
                 }

@@ -39,6 +39,8 @@ mod state;
 #[cfg(feature = "backend")]
 mod tokens;
 #[cfg(feature = "backend")]
+mod trust;
+#[cfg(feature = "backend")]
 mod viewer;
 #[cfg(feature = "backend")]
 mod views;

@@ -27,6 +27,8 @@ pub struct Service {
     pub(crate) lifecycle: Option<ocicat_lifecycle::Engine>,
     /// Bounds on expensive work (searches, document reads).
     pub(crate) gates: crate::gates::Gates,
+    /// The configured trust policies (listed by the API; the crawler verifies with them).
+    pub(crate) trust: std::sync::Arc<ocicat_trust::Policies>,
 }
 
 impl Service {
@@ -41,7 +43,13 @@ impl Service {
             content: ocicat_content::Content::default(),
             lifecycle: None,
             gates: crate::gates::Gates::default(),
+            trust: std::sync::Arc::default(),
         }
+    }
+
+    /// The same, listing these trust policies.
+    pub fn with_trust(self, trust: std::sync::Arc<ocicat_trust::Policies>) -> Service {
+        Service { trust, ..self }
     }
 
     /// The searches and document reads running now, against their bounds.

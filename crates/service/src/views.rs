@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::model::{
     Annotation, ArtifactView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related, RunConfig, SignatureBadge,
-    TagRow, VulnerabilityCounts, is_http_link, short_digest,
+    TagRow, Verification, VulnerabilityCounts, is_http_link, short_digest,
 };
 
 pub(crate) use ocicat_catalog::is_version_tag;
@@ -306,6 +306,18 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         manifest_size: artifact.manifest_json.len() as u64,
         config_size: artifact.config_json.as_ref().map(|config| config.len() as u64),
         crawl_error: artifact.crawl_error.clone(),
+        verifications: artifact.verdicts.iter().map(verification).collect(),
+    }
+}
+
+/// A verdict as the API and pages show it.
+pub(crate) fn verification(verdict: &ocicat_trust::Verdict) -> Verification {
+    Verification {
+        status: verdict.status.as_str().to_owned(),
+        policy: verdict.policy.clone(),
+        identity: verdict.identity.clone(),
+        issuer: verdict.issuer.clone(),
+        reason: verdict.reason.clone(),
     }
 }
 

@@ -137,6 +137,28 @@ fn reading_registries_and_repositories() {
 }
 
 #[test]
+fn trust_policies_are_seen_by_readers_of_a_registry_they_cover() {
+    let regs = registries();
+    // Policies covering: local, mirror, every registry ("*"), a registry not configured.
+    const COVERING: [&str; 4] = ["local", "mirror", "*", "ghost"];
+    table(
+        "see_trust_policy",
+        &[
+            ("nobody", [F, F, F, F]),
+            ("viewer_all", [A, F, A, F]),
+            ("viewer_demo", [A, F, A, F]),
+            ("maint_all", [A, F, A, F]),
+            ("maint_demo", [A, F, A, F]),
+            ("admin_demo", [A, F, A, F]),
+            ("admin_local", [A, F, A, F]),
+            ("admin_star", [A, A, A, F]),
+            ("admin_mirror", [F, A, A, F]),
+        ],
+        |who, column| yes(authz::see_trust_policy(who, &regs, COVERING[column])),
+    );
+}
+
+#[test]
 fn crawl_internals_status_metrics_and_refreshes() {
     let regs = registries();
     table(

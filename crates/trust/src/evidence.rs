@@ -63,6 +63,11 @@ pub enum Evidence {
     },
 }
 
+/// Whether a layer of `media_type` holds a signature ocicat keeps as evidence.
+pub fn is_signature_media_type(media_type: &str) -> bool {
+    media_type == SIMPLE_SIGNING || media_type.starts_with(BUNDLE_PREFIX) || media_type == JWS || media_type == COSE
+}
+
 /// A layer of a signature manifest that holds a signature: what the crawler must fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureLayer {
@@ -85,10 +90,7 @@ impl SignatureLayer {
             .iter()
             .filter_map(|layer| {
                 let media_type = layer.get("mediaType")?.as_str()?.to_owned();
-                let wanted = media_type == SIMPLE_SIGNING
-                    || media_type.starts_with(BUNDLE_PREFIX)
-                    || media_type == JWS
-                    || media_type == COSE;
+                let wanted = is_signature_media_type(&media_type);
                 let annotations = layer
                     .get("annotations")
                     .and_then(Value::as_object)

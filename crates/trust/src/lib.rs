@@ -14,11 +14,13 @@ mod policy;
 mod verdict;
 mod verify;
 
-pub use evidence::{Evidence, MAX_EVIDENCE_BYTES, MAX_SIGNATURES_PER_MANIFEST, SignatureLayer, evidence_of};
+pub use evidence::{
+    Evidence, MAX_EVIDENCE_BYTES, MAX_SIGNATURES_PER_MANIFEST, SignatureLayer, evidence_of, is_signature_media_type,
+};
 pub use keys::PublicKey;
 pub use policy::{KeylessIdentity, Policies, Policy, TrustPolicy};
 pub use verdict::{Status, Verdict};
-pub use verify::verify;
+pub use verify::{verify, verify_all};
 
 /// Why a policy or a key cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -28,6 +28,15 @@ pub fn verify(evidence: &Evidence, subject: &str, policies: &[&Policy]) -> Verdi
     }
 }
 
+/// The verdicts on every signature a signature artifact holds (`evidence`, in order), attached to
+/// `subject`; one unverifiable verdict when it holds none ocicat can read.
+pub fn verify_all(evidence: &[Evidence], subject: &str, policies: &[&Policy]) -> Vec<Verdict> {
+    if evidence.is_empty() {
+        return vec![Verdict::new(Status::Unverifiable, "it holds no signature ocicat can read")];
+    }
+    evidence.iter().map(|one| verify(one, subject, policies)).collect()
+}
+
 /// A cosign simple signing signature: the payload names `subject`, and a policy's key (or the
 /// attached certificate) made the signature over the payload's exact bytes.
 fn cosign(

@@ -12,6 +12,7 @@ mod registries;
 mod repository;
 mod search;
 mod tokens;
+mod trust;
 
 use std::sync::OnceLock;
 
@@ -87,6 +88,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(repository::router())
         .merge(search::router())
         .merge(tokens::router())
+        .merge(trust::router())
         .merge(lifecycle::router())
         .merge(crate::proxy::router())
         .merge(crate::metrics::router())

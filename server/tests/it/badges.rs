@@ -19,7 +19,9 @@ async fn the_image_with_every_referrer_shows_every_badge() {
     let scans = kinds.iter().filter(|kind| **kind == "scan").count() as u64;
     assert!(scans >= 2, "the seeder attaches Trivy and SARIF reports: {kinds:?}");
     let badges = badges_of(&app, &subject.repository, &subject.digest).await;
-    assert_eq!(badges["signed"], true, "{badges:#}");
+    // No trust policy here: its signatures are at best untrusted, never "verified".
+    assert_eq!(badges["signature"]["status"], "untrusted", "{badges:#}");
+    assert_eq!(badges["signature"]["policies"], serde_json::json!([]), "{badges:#}");
     assert_eq!(badges["sbom"], true, "{badges:#}");
     assert!(badges["scans"].as_u64().unwrap() >= 2, "{badges:#}");
     assert_eq!(badges["scans"], scans, "{badges:#}");
@@ -57,7 +59,9 @@ async fn the_image_past_its_end_of_life_is_expired() {
     let badges = badges_of(&app, &old.repository, &old.digest).await;
     assert_eq!(badges["end_of_life"], "2024-06-30", "{badges:#}");
     assert_eq!(badges["expired"], true, "{badges:#}");
-    assert_eq!(badges["signed"], false, "nothing signs the old image: {badges:#}");
+    // Its only signature is the newest image's, copied onto its .sig tag.
+    assert_eq!(badges["signature"]["status"], "invalid", "{badges:#}");
+    assert!(badges["signature"]["reason"].as_str().unwrap().starts_with("signs sha256:"), "{badges:#}");
     assert!(badges["vulnerabilities"].is_null(), "nothing scanned the old image: {badges:#}");
     // And the page shows it.
     let page = app.get_page(&format!("/r/{LOCAL}/{}", old.repository)).await;

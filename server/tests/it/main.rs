@@ -7,7 +7,7 @@ mod util;
 mod health;
 // The JSON API (`/api/v1`): registries, repositories, artifacts and its errors.
 mod api;
-// Badges computed from referrers: signed, SBOM, scans, end of life.
+// Badges computed from referrers: signature verdicts, SBOM, scans, end of life.
 mod badges;
 // Server-rendered pages.
 mod pages;
@@ -32,5 +32,7 @@ mod hostile_documents;
 
 // Delete plans, execution, CSRF and the audit log over the API (S18, S22).
 mod lifecycle;
+// Signature verdicts under trust policies in the API, the pages and search.
+mod trust;
 // The OpenAPI 3.1 description: valid, complete, and every documented route answers.
 mod openapi;

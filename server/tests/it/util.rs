@@ -58,6 +58,7 @@ pub(crate) struct TestAppBuilder {
     access_database: Option<String>,
     same_registry_as: Vec<String>,
     retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
+    trust: Arc<ocicat_trust::Policies>,
 }
 
 /// The real router over a real, seeded and crawled registry named [`LOCAL`].
@@ -104,6 +105,7 @@ impl TestApp {
             access_database: None,
             same_registry_as: Vec::new(),
             retention: Vec::new(),
+            trust: Arc::default(),
         }
     }
 
@@ -243,6 +245,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Verifies [`LOCAL`]'s signatures against `policies` (and lists them in the API).
+    pub(crate) fn trust(mut self, policies: ocicat_trust::Policies) -> TestAppBuilder {
+        self.trust = Arc::new(policies);
+        self
+    }
+
     /// Registers and crawls another source before [`LOCAL`] in the same board and catalog.
     pub(crate) fn extra_source(mut self, source: RegistrySource) -> TestAppBuilder {
         self.extra_sources.push(source);
@@ -263,7 +271,7 @@ impl TestAppBuilder {
             SeedReport::default()
         };
         let tokens_before_crawl = registry.token_server().map(|server| server.tokens_issued());
-        let source = registry_source(LOCAL, url.clone(), credentials);
+        let source = registry_source(LOCAL, url.clone(), credentials).trusting(self.trust.clone());
         let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).expect("catalog opens");
         let board = StatusBoard::default();
         let mut crawl_errors = BTreeMap::new();
@@ -288,7 +296,7 @@ impl TestAppBuilder {
         }
         let content = ocicat_content::Content::new(clients);
         let mut state = app_state(catalog.clone(), board.clone(), Crawler::default());
-        state.service = state.service.with_content(content.clone());
+        state.service = state.service.with_content(content.clone()).with_trust(self.trust.clone());
         let access = match self.access {
             Some((section, clock)) => {
                 let data = tempfile::tempdir().expect("temporary directory");

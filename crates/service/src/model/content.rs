@@ -326,4 +326,7 @@ pub struct SignatureRow {
     pub predicate_type: Option<String>,
     /// Why it could not be read, when it could not.
     pub problem: Option<String>,
+    /// The verdict on this signature under the trust policies (signatures only).
+    #[serde(default)]
+    pub verification: Option<super::Verification>,
 }

@@ -10,6 +10,7 @@ mod links;
 mod raw;
 mod run_config;
 mod search;
+mod trust;
 
 pub use account::{NewToken, SessionView, TokenRow};
 pub use content::{
@@ -26,6 +27,7 @@ pub use links::{encode, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
+pub use trust::{SignatureVerdicts, TrustPolicyView, VerifyReport};
 
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -351,6 +353,25 @@ pub struct ArtifactView {
     /// verified state. `None` when it was read.
     #[serde(default)]
     pub crawl_error: Option<String>,
+    /// For a signature: the verdict on each signature it holds.
+    #[serde(default)]
+    pub verifications: Vec<Verification>,
+}
+
+/// The verdict on one signature under the trust policies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Verification {
+    /// `verified`, `untrusted`, `invalid` or `unverifiable`.
+    pub status: String,
+    /// The policy that vouches for it (verified only).
+    pub policy: Option<String>,
+    /// Who signed, as far as ocicat can tell (certificate identity or key fingerprint).
+    pub identity: Option<String>,
+    /// The OIDC issuer of a keyless signer.
+    pub issuer: Option<String>,
+    /// Why, in a sentence.
+    pub reason: String,
 }
 
 /// One step of an image's build history (`history` in the image config).

@@ -1,0 +1,49 @@
+//! The trust policies as the API lists them.
+
+use serde::{Deserialize, Serialize};
+
+/// `ocicat verify`: the verdicts on every signature of one artifact under the configured
+/// policies, computed now from what the catalog kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct VerifyReport {
+    /// The registry.
+    pub registry: String,
+    /// The repository.
+    pub repository: String,
+    /// The artifact's digest.
+    pub digest: String,
+    /// `verified` when a policy vouches for a signature, else `invalid`, `untrusted`,
+    /// `unverifiable`; `none` without signatures.
+    pub status: String,
+    /// The policies that verified a signature.
+    pub policies: Vec<String>,
+    /// Each signature artifact with the verdicts on what it holds.
+    pub signatures: Vec<SignatureVerdicts>,
+}
+
+/// One signature artifact and its verdicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct SignatureVerdicts {
+    /// The signature manifest's digest.
+    pub digest: String,
+    /// Its tags (a cosign `.sig` tag).
+    pub tags: Vec<String>,
+    /// The verdict on each signature it holds.
+    pub verifications: Vec<super::Verification>,
+}
+
+/// One `[[trust]]` policy: what it covers and the keys it trusts (public facts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct TrustPolicyView {
+    /// The policy's name (`trust:<name>` in search).
+    pub name: String,
+    /// The registry it covers, or `*`.
+    pub registry: String,
+    /// The repositories it covers (a pattern).
+    pub repositories: String,
+    /// The keys it trusts: `ecdsa p-256 key sha256:1a2b…`.
+    pub keys: Vec<String>,
+}

@@ -1,0 +1,54 @@
+// Signature verdicts in Chromium. The stack trusts the seeder's demo key (policy "demo"); the
+// seed holds genuine cosign signatures and one copied onto another image's `.sig` tag. Which is
+// which is read from the registry (the digest each payload names), never from ocicat.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expectNoErrors, gotoHydrated, registry, registryUrl, seed, snapshot, useBrowser } from './browser.mjs';
+
+const browser = useBrowser();
+const href = (repository, digest) => `/r/${registry}/${repository}/@${digest}`;
+
+/** The seeded cosign `.sig` signatures, each with whether its payload signs its subject. */
+async function cosignSignatures() {
+  const signatures = [];
+  for (const item of seed.items.filter((entry) => entry.kind === 'signature' && entry.reference?.endsWith('.sig'))) {
+    const manifest = await (await fetch(`${registryUrl}/v2/${item.repository}/manifests/${item.digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    })).json();
+    const payload = await (await fetch(`${registryUrl}/v2/${item.repository}/blobs/${manifest.layers[0].digest}`)).json();
+    signatures.push({ ...item, genuine: payload.critical.image['docker-manifest-digest'] === item.subject });
+  }
+  assert.ok(signatures.some((item) => item.genuine) && signatures.some((item) => !item.genuine), 'genuine and copied signatures are seeded');
+  return signatures;
+}
+
+test('a copied signature is found by signature:invalid and its badge says why', async () => {
+  const { page } = browser;
+  const copied = (await cosignSignatures()).filter((item) => !item.genuine);
+  await gotoHydrated(page, '/search?q=' + encodeURIComponent('signature:invalid'));
+  const hits = await page.locator('a.hit-name').evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
+  assert.deepEqual(hits.sort(), copied.map((item) => href(item.repository, item.subject)).sort());
+  await gotoHydrated(page, href(copied[0].repository, copied[0].subject));
+  const badge = page.locator('.artifact-head .badges [data-signature]');
+  assert.equal(await badge.innerText(), '✗ invalid signature');
+  assert.match(await badge.getAttribute('title'), /^signs sha256:[0-9a-f]{12}…, not this artifact/);
+  await snapshot(page, 'trust-invalid');
+  expectNoErrors(browser);
+});
+
+test('a genuine signature is verified by the policy, on the badge and in the signatures panel', async () => {
+  const { page } = browser;
+  const genuine = (await cosignSignatures()).find((item) => item.genuine);
+  await gotoHydrated(page, href(genuine.repository, genuine.subject));
+  const badge = page.locator('.artifact-head .badges [data-signature]');
+  assert.equal(await badge.innerText(), '✓ verified · demo');
+  assert.match(await badge.getAttribute('title'), /policy demo$/);
+  const panel = page.locator('#signatures');
+  await panel.locator('table.signatures').waitFor();
+  const row = panel.locator('tbody tr', { has: page.locator(`a[href$="/@${genuine.digest}"]`) });
+  assert.equal(await row.locator('[data-verdict]').innerText(), '✓ verified · demo');
+  assert.match(await row.locator('.verdict-reason').innerText(), /^signed with ecdsa p-256 key sha256:[0-9a-f]{16}… of policy demo$/);
+  await panel.scrollIntoViewIfNeeded();
+  await snapshot(page, 'trust-verified');
+  expectNoErrors(browser);
+});

@@ -1,0 +1,76 @@
+//! Signature verdicts over HTTP, with a trust policy for the seeder's demo key: the policy list,
+//! each signature's verification in `…/signatures` and in the signature's own JSON, the badges
+//! on the image, the forged copy on the old image, and the pages that show them.
+
+use ocicat_trust::{Policies, Policy, PublicKey};
+
+use crate::util::{LOCAL, TestApp, fully_attached_subject};
+
+fn demo_policy() -> Policies {
+    Policies::new(vec![Policy {
+        name: "demo".into(),
+        registry: LOCAL.into(),
+        repositories: "demo/**".into(),
+        keys: vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
+    }])
+}
+
+#[tokio::test]
+async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_invalid_everywhere_it_shows() {
+    let app = TestApp::builder().trust(demo_policy()).build().await;
+    let policies = app.get_json("/api/v1/trust").await;
+    assert_eq!(policies[0]["name"], "demo", "{policies:#}");
+    assert_eq!(policies[0]["repositories"], "demo/**");
+    assert!(policies[0]["keys"][0].as_str().unwrap().starts_with("ecdsa p-256 key sha256:"), "{policies:#}");
+
+    let subject = fully_attached_subject(&app.report);
+    let api = format!("/api/v1/registries/{LOCAL}/repositories/{}", subject.repository);
+    let artifact = app.get_json(&format!("{api}/@{}", subject.digest)).await;
+    assert_eq!(artifact["badges"]["signature"]["status"], "verified", "{:#}", artifact["badges"]);
+    assert_eq!(artifact["badges"]["signature"]["policies"], serde_json::json!(["demo"]));
+
+    // Each signature row carries its verdict: the cosign one verified by the policy; the
+    // notation and bundle ones unverifiable in this version; attestations none.
+    let rows = app.get_json(&format!("{api}/@{}/signatures", subject.digest)).await;
+    let rows = rows.as_array().unwrap();
+    let cosign: Vec<_> = rows.iter().filter(|row| row["format"] == "cosign").collect();
+    assert_eq!(cosign.len(), 1, "{rows:#?}");
+    assert_eq!(cosign[0]["verification"]["status"], "verified");
+    assert_eq!(cosign[0]["verification"]["policy"], "demo");
+    for row in rows.iter().filter(|row| row["format"] == "notation" || row["format"] == "sigstore bundle") {
+        assert_eq!(row["verification"]["status"], "unverifiable", "{row:#}");
+    }
+    for row in rows.iter().filter(|row| row["kind"] == "attestation") {
+        assert!(row["verification"].is_null(), "{row:#}");
+    }
+    // The signature's own JSON lists its verdicts.
+    let signature = app.get_json(&format!("{api}/@{}", cosign[0]["digest"].as_str().unwrap())).await;
+    assert_eq!(signature["verifications"][0]["status"], "verified", "{signature:#}");
+
+    // The old image: its signature is the newest one's, copied; search finds it as invalid.
+    let invalid = app.get_json("/api/v1/search?q=signature:invalid").await;
+    assert_eq!(invalid["total"], 1, "{invalid:#}");
+    let old = invalid["hits"][0]["digest"].as_str().unwrap().to_owned();
+    assert_ne!(old, subject.digest);
+    let verified = app.get_json("/api/v1/search?q=trust:demo").await;
+    assert_eq!(verified["total"], 1, "{verified:#}");
+    assert_eq!(verified["hits"][0]["digest"], subject.digest.as_str());
+
+    // The pages say the same, with the reason in the title.
+    let page = app.get_page(&format!("/r/{LOCAL}/{}/@{}", subject.repository, subject.digest)).await;
+    assert!(page.contains("✓ verified · demo"), "the verified badge");
+    let page = app.get_page(&format!("/r/{LOCAL}/{}/@{old}", subject.repository)).await;
+    assert!(page.contains("✗ invalid signature"), "the invalid badge");
+    assert!(page.contains("title=\"signs sha256:"), "the reason as the badge's title");
+}
+
+#[tokio::test]
+async fn without_a_policy_nothing_is_verified_and_the_policy_list_is_empty() {
+    let app = TestApp::start().await;
+    assert_eq!(app.get_json("/api/v1/trust").await, serde_json::json!([]));
+    let verified = app.get_json("/api/v1/search?q=signature:verified").await;
+    assert_eq!(verified["total"], 0, "{verified:#}");
+    let page = app.get_page("/search?q=has:signature").await;
+    assert!(!page.contains("✓ verified"), "no verified badge without a policy");
+    assert!(page.contains("signed · unverified"), "signed but unverified");
+}
