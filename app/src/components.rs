@@ -108,7 +108,7 @@ pub fn BadgeList(badges: Badges) -> impl IntoView {
 /// What the signatures' verdicts say: verified by a policy, invalid, or signed but unverified;
 /// the reason in the title.
 #[component]
-fn SignatureBadgeView(signature: crate::model::SignatureBadge) -> impl IntoView {
+pub fn SignatureBadgeView(signature: crate::model::SignatureBadge) -> impl IntoView {
     let (class, text) = match signature.status.as_str() {
         "verified" => ("badge badge-verified", format!("✓ verified · {}", signature.policies.join(", "))),
         "invalid" => ("badge badge-invalid", "✗ invalid signature".to_owned()),

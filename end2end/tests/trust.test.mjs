@@ -32,6 +32,9 @@ test('a copied signature is found by signature:invalid and its badge says why', 
   const badge = page.locator('.artifact-head .badges [data-signature]');
   assert.equal(await badge.innerText(), '✗ invalid signature');
   assert.match(await badge.getAttribute('title'), /^signs sha256:[0-9a-f]{12}…, not this artifact/);
+  // The referrers tree marks the signature itself.
+  const line = page.locator('#referrers .referrer-line', { has: page.locator(`code.digest[title="${copied[0].digest}"]`) });
+  assert.equal(await line.locator('[data-signature]').innerText(), '✗ invalid signature');
   await snapshot(page, 'trust-invalid');
   expectNoErrors(browser);
 });
@@ -48,6 +51,8 @@ test('a genuine signature is verified by the policy, on the badge and in the sig
   const row = panel.locator('tbody tr', { has: page.locator(`a[href$="/@${genuine.digest}"]`) });
   assert.equal(await row.locator('[data-verdict]').innerText(), '✓ verified · demo');
   assert.match(await row.locator('.verdict-reason').innerText(), /^signed with ecdsa p-256 key sha256:[0-9a-f]{16}… of policy demo$/);
+  const line = page.locator('#referrers .referrer-line', { has: page.locator(`code.digest[title="${genuine.digest}"]`) });
+  assert.equal(await line.locator('[data-signature]').innerText(), '✓ verified · demo');
   await panel.scrollIntoViewIfNeeded();
   await snapshot(page, 'trust-verified');
   expectNoErrors(browser);

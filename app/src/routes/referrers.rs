@@ -139,6 +139,7 @@ fn Node(node: ReferrerNodeView, base: String) -> AnyView {
                 <DigestLink href=format!("{base}/@{}", item.digest) digest=item.digest.clone()/>
                 <span class="mono small">{item.artifact_type.clone()}</span>
                 <DateText value=item.created.clone()/>
+                {item.signature.clone().map(|signature| view! { <crate::components::SignatureBadgeView signature/> })}
             </div>
             <Annotations items=node.annotations/>
             {children}

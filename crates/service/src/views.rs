@@ -21,7 +21,19 @@ pub(crate) fn related(artifact: &ArtifactDoc) -> Related {
         artifact_type: artifact.artifact_type.clone().unwrap_or_else(|| artifact.media_type.clone()),
         created: artifact.created.map(|date| date.to_rfc3339()),
         sources: artifact.referrer_sources.clone(),
+        signature: own_verdicts(artifact),
     }
+}
+
+/// What a signature artifact's own verdicts say together (`None` for anything else).
+fn own_verdicts(artifact: &ArtifactDoc) -> Option<SignatureBadge> {
+    let mut summary = ocicat_catalog::TrustSummary::default();
+    artifact.verdicts.iter().for_each(|verdict| summary.add(verdict));
+    summary.status.map(|status| SignatureBadge {
+        status: status.as_str().to_owned(),
+        policies: summary.policies,
+        reason: summary.reason.unwrap_or_default(),
+    })
 }
 
 /// The badges of one artifact, from the referrer summary the crawler stored on it.
@@ -246,6 +258,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
             artifact_type: "not in this repository".into(),
             created: None,
             sources: Vec::new(),
+            signature: None,
         })
     });
     let mut referrer_types: Vec<String> = around

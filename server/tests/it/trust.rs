@@ -43,6 +43,15 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     for row in rows.iter().filter(|row| row["kind"] == "attestation") {
         assert!(row["verification"].is_null(), "{row:#}");
     }
+    // The referrers tree marks the signature with its verdict.
+    let tree = app.get_json(&format!("{api}/@{}/referrers", subject.digest)).await;
+    let node = tree["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["artifact"]["digest"] == cosign[0]["digest"])
+        .unwrap_or_else(|| panic!("{tree:#}"));
+    assert_eq!(node["artifact"]["signature"]["status"], "verified", "{node:#}");
     // The signature's own JSON lists its verdicts.
     let signature = app.get_json(&format!("{api}/@{}", cosign[0]["digest"].as_str().unwrap())).await;
     assert_eq!(signature["verifications"][0]["status"], "verified", "{signature:#}");

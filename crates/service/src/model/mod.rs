@@ -293,6 +293,10 @@ pub struct Related {
     /// For a referrer: how the crawler found it (referrers API, fallback tag, cosign tag…).
     #[serde(default)]
     pub sources: Vec<String>,
+    /// For a signature: what its verdicts say together (`verified` by a policy, `invalid`, …),
+    /// with the policies that verified it.
+    #[serde(default)]
+    pub signature: Option<SignatureBadge>,
 }
 
 /// An artifact page.
