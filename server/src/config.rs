@@ -361,12 +361,31 @@ mod tests {
         assert!(unknown.ends_with("[[trust]] release: registry \"b\" is not configured"), "{unknown}");
         let missing = error("registry = \"a\"\ncosign_public_keys = [\"gone.pub\"]\n");
         assert!(missing.contains("[[trust]] release: cannot read key") && missing.contains("gone.pub"), "{missing}");
-        let keyless = error(
-            "registry = \"*\"\nkeyless = [{ issuer = \"https://token.actions.githubusercontent.com\", identity = \"*\" }]\n",
-        );
-        assert!(keyless.contains("keyless signers are not verified by this version"), "{keyless}");
+        let keyless = Config::parse(
+            &policy("registry = \"*\"\nkeyless = [{ issuer = \"https://token.actions.githubusercontent.com\", identity = \"https://github.com/acme/*\" }]\n"),
+            &path,
+        )
+        .unwrap();
+        assert_eq!(keyless.trust_policies.all()[0].keyless[0].identity, "https://github.com/acme/*");
+        let notation = error("registry = \"*\"\nnotation_roots = [\"root.pem\"]\n");
+        assert!(notation.contains("notation signatures are not verified by this version"), "{notation}");
         let typo = error("registry = \"a\"\ncosign_public_key = [\"release.pub\"]\n");
         assert!(typo.contains("unknown field"), "{typo}");
+    }
+
+    #[test]
+    fn the_readme_configuration_is_valid() {
+        let readme = include_str!("../../README.md");
+        let block = readme.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::create_dir(folder.path().join("trust")).unwrap();
+        std::fs::write(folder.path().join("trust/release.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap();
+        let config =
+            Config::parse(block, &folder.path().join("ocicat.toml")).unwrap_or_else(|error| panic!("{error:#}"));
+        assert_eq!(config.registries.len(), 2);
+        let trust = &config.trust_policies.all()[0];
+        assert_eq!((trust.keys.len(), trust.keyless.len()), (1, 1));
+        assert!(config.access.is_some() && !config.retention.is_empty());
     }
 
     #[test]

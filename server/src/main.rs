@@ -102,7 +102,8 @@ async fn main() -> anyhow::Result<()> {
                 [] => String::new(),
                 policies => {
                     let keys: usize = policies.iter().map(|policy| policy.keys.len()).sum();
-                    format!(", {} trust policies with {keys} keys", policies.len())
+                    let signers: usize = policies.iter().map(|policy| policy.keyless.len()).sum();
+                    format!(", {} trust policies with {keys} keys and {signers} keyless signers", policies.len())
                 }
             };
             println!("{}: ok ({} registries{users}{trust})", cli.config.display(), config.registries.len());

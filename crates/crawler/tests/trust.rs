@@ -76,12 +76,12 @@ async fn cosign_signatures_are_verified_by_the_policy_key_a_copied_one_is_invali
 
     // The demo key becomes trusted: the next (incremental) crawl gives new verdicts from what
     // the catalog kept, fetching no manifest again.
-    let demo = Policy {
-        name: "demo".into(),
-        registry: "local".into(),
-        repositories: "**".into(),
-        keys: vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
-    };
+    let demo = Policy::with_keys(
+        "demo",
+        "local",
+        "**",
+        vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
+    );
     let trusting = untrusting.clone().trusting(Arc::new(Policies::new(vec![demo])));
     crawl_registry(&trusting, &catalog, &writer, &board, 4).await.unwrap();
     assert_eq!(board.get("local").unwrap().manifests_seen, 0, "no manifest fetched again");

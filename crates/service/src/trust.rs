@@ -5,7 +5,7 @@ use ocicat_access::Principal;
 use ocicat_catalog::{ArtifactDoc, TrustSummary};
 use ocicat_oci::ArtifactKind;
 
-use crate::model::{SignatureVerdicts, TrustPolicyView, VerifyReport};
+use crate::model::{KeylessSignerView, SignatureVerdicts, TrustPolicyView, VerifyReport};
 use crate::state::blocking;
 use crate::views::verification;
 use crate::{AppError, Service, authz};
@@ -23,6 +23,14 @@ impl Service {
                 registry: policy.registry.clone(),
                 repositories: policy.repositories.clone(),
                 keys: policy.keys.iter().map(ocicat_trust::PublicKey::describe).collect(),
+                keyless: policy
+                    .keyless
+                    .iter()
+                    .map(|signer| KeylessSignerView {
+                        issuer: signer.issuer.clone(),
+                        identity: signer.identity.clone(),
+                    })
+                    .collect(),
             })
             .collect()
     }

@@ -104,6 +104,50 @@ impl PublicKey {
     }
 }
 
+/// The hash a signature algorithm names (`None` for Ed25519, which hashes by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hash {
+    Sha256,
+    Sha384,
+    Sha512,
+    None,
+}
+
+impl PublicKey {
+    /// Whether `signature` is this key's signature over `message` hashed with `hash` (X.509
+    /// certificates and transparency logs name their hash).
+    pub(crate) fn verifies_with(&self, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier as _;
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        let digest = match hash {
+            Hash::Sha256 => Sha256::digest(message).to_vec(),
+            Hash::Sha384 => Sha384::digest(message).to_vec(),
+            Hash::Sha512 => sha2::Sha512::digest(message).to_vec(),
+            Hash::None => Vec::new(),
+        };
+        match (&self.algorithm, hash) {
+            (Algorithm::Ed25519(key), _) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            (_, Hash::None) => false,
+            (Algorithm::P256(key), _) => {
+                p256_signature(signature).is_some_and(|signature| key.verify_prehash(&digest, &signature).is_ok())
+            }
+            (Algorithm::P384(key), _) => {
+                p384_signature(signature).is_some_and(|signature| key.verify_prehash(&digest, &signature).is_ok())
+            }
+            (Algorithm::Rsa(key), hash) => {
+                let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else { return false };
+                match hash {
+                    Hash::Sha256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(message, &signature),
+                    Hash::Sha384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key.clone()).verify(message, &signature),
+                    _ => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key.clone()).verify(message, &signature),
+                }
+                .is_ok()
+            }
+        }
+    }
+}
+
 /// A P-256 signature in ASN.1 DER (what cosign writes) or fixed `r || s`.
 fn p256_signature(bytes: &[u8]) -> Option<p256::ecdsa::Signature> {
     p256::ecdsa::Signature::from_der(bytes).or_else(|_| p256::ecdsa::Signature::from_slice(bytes)).ok()

@@ -9,8 +9,11 @@
 //! when the policies change, without asking the registry again.
 
 mod evidence;
+mod fulcio;
 mod keys;
 mod policy;
+mod rekor;
+mod root;
 mod verdict;
 mod verify;
 
@@ -19,6 +22,7 @@ pub use evidence::{
 };
 pub use keys::PublicKey;
 pub use policy::{KeylessIdentity, Policies, Policy, TrustPolicy};
+pub use root::TrustedRoot;
 pub use verdict::{Status, Verdict};
 pub use verify::{verify, verify_all};
 

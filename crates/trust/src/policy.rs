@@ -2,11 +2,12 @@
 //! their key files into [`Policies`], which say which policies cover a repository.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::{PublicKey, TrustError};
+use crate::{PublicKey, TrustError, TrustedRoot};
 
 /// One `[[trust]]` table as written.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -41,8 +42,8 @@ fn everything() -> String {
     "**".to_owned()
 }
 
-/// A keyless signer: the OIDC issuer and the certificate identity (`*` in it matches any run of
-/// characters).
+/// A keyless signer: the OIDC issuer and the certificate identity (`*` in either matches any
+/// run of characters).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeylessIdentity {
@@ -63,6 +64,50 @@ pub struct Policy {
     pub repositories: String,
     /// The keys it trusts.
     pub keys: Vec<PublicKey>,
+    /// The keyless signers it trusts.
+    pub keyless: Vec<KeylessIdentity>,
+    /// The roots keyless signatures chain to.
+    pub root: Arc<TrustedRoot>,
+    /// Where the root came from (`public-good` or the file), for the fingerprint.
+    pub root_source: String,
+}
+
+impl Policy {
+    /// A policy named `name` trusting `keys` in `repositories` of `registry`, no keyless signer.
+    pub fn with_keys(name: &str, registry: &str, repositories: &str, keys: Vec<PublicKey>) -> Policy {
+        Policy {
+            name: name.to_owned(),
+            registry: registry.to_owned(),
+            repositories: repositories.to_owned(),
+            keys,
+            keyless: Vec::new(),
+            root: TrustedRoot::public_good(),
+            root_source: "public-good".to_owned(),
+        }
+    }
+}
+
+impl KeylessIdentity {
+    /// Whether a certificate naming `identity`, vouched for by `issuer`, is this signer.
+    pub fn matches(&self, identity: &str, issuer: Option<&str>) -> bool {
+        glob(&self.identity, identity) && issuer.is_some_and(|issuer| glob(&self.issuer, issuer))
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// Every configured policy, loaded.
@@ -84,18 +129,20 @@ impl TrustPolicy {
                 "name {name:?} must be 1-64 lowercase letters, digits, '-' or '_'"
             )));
         }
-        if !self.keyless.is_empty() || self.sigstore_trusted_root.is_some() {
-            return Err(TrustError::Policy(format!(
-                "{name}: keyless signers are not verified by this version of ocicat; trust cosign_public_keys"
-            )));
-        }
         if !self.notation_roots.is_empty() || !self.notation_identities.is_empty() {
             return Err(TrustError::Policy(format!(
-                "{name}: notation signatures are not verified by this version of ocicat; trust cosign_public_keys"
+                "{name}: notation signatures are not verified by this version of ocicat; trust cosign_public_keys or keyless signers"
             )));
         }
-        if self.cosign_public_keys.is_empty() {
-            return Err(TrustError::Policy(format!("{name}: trusts nothing; list cosign_public_keys")));
+        if self.cosign_public_keys.is_empty() && self.keyless.is_empty() {
+            return Err(TrustError::Policy(format!(
+                "{name}: trusts nothing; list cosign_public_keys or keyless signers"
+            )));
+        }
+        for signer in &self.keyless {
+            if signer.issuer.trim().is_empty() || signer.identity.trim().is_empty() {
+                return Err(TrustError::Policy(format!("{name}: a keyless signer needs an issuer and an identity")));
+            }
         }
         Ok(())
     }
@@ -115,11 +162,26 @@ impl TrustPolicy {
                     .map_err(|error| TrustError::Key(format!("{}: key {}: {error}", self.name, path.display())))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let (root, root_source) = match &self.sigstore_trusted_root {
+            Some(path) => {
+                let path = base.join(path);
+                let text = std::fs::read_to_string(&path).map_err(|error| {
+                    TrustError::Policy(format!("{}: cannot read trusted root {}: {error}", self.name, path.display()))
+                })?;
+                let root = TrustedRoot::from_json(&text)
+                    .map_err(|error| TrustError::Policy(format!("{}: {}: {error}", self.name, path.display())))?;
+                (Arc::new(root), format!("{}:{}", path.display(), hex::encode(Sha256::digest(text.as_bytes()))))
+            }
+            None => (TrustedRoot::public_good(), "public-good".to_owned()),
+        };
         Ok(Policy {
             name: self.name.clone(),
             registry: self.registry.clone(),
             repositories: self.repositories.clone(),
             keys,
+            keyless: self.keyless.clone(),
+            root,
+            root_source,
         })
     }
 }
@@ -150,6 +212,13 @@ impl Policies {
                 hash.update(key.fingerprint().as_bytes());
                 hash.update([0]);
             }
+            for signer in &policy.keyless {
+                for part in [&signer.issuer, &signer.identity] {
+                    hash.update(part.as_bytes());
+                    hash.update([0]);
+                }
+            }
+            hash.update(policy.root_source.as_bytes());
             hash.update([1]);
         }
         Policies { policies, fingerprint: hex::encode(hash.finalize()) }

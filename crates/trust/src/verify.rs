@@ -15,8 +15,9 @@ const COSIGN_SIGNATURE_TYPE: &str = "cosign container image signature";
 /// under `policies` (those covering the artifact's repository).
 pub fn verify(evidence: &Evidence, subject: &str, policies: &[&Policy]) -> Verdict {
     match evidence {
-        Evidence::CosignSimpleSigning { payload, signature, certificate, .. } => {
-            cosign(payload, signature.as_deref(), certificate.as_deref(), subject, policies)
+        Evidence::CosignSimpleSigning { payload, signature, certificate, bundle, .. } => {
+            let attached = Attached { certificate: certificate.as_deref(), bundle: bundle.as_deref() };
+            cosign(payload, signature.as_deref(), attached, subject, policies)
         }
         Evidence::SigstoreBundle { .. } => {
             Verdict::new(Status::Unverifiable, "sigstore bundles are not verified by this version of ocicat")
@@ -37,12 +38,19 @@ pub fn verify_all(evidence: &[Evidence], subject: &str, policies: &[&Policy]) ->
     evidence.iter().map(|one| verify(one, subject, policies)).collect()
 }
 
-/// A cosign simple signing signature: the payload names `subject`, and a policy's key (or the
-/// attached certificate) made the signature over the payload's exact bytes.
+/// What cosign attaches next to a signature: the signing certificate (PEM) and the Rekor bundle.
+struct Attached<'a> {
+    certificate: Option<&'a str>,
+    bundle: Option<&'a str>,
+}
+
+/// A cosign simple signing signature: the payload names `subject`, and a policy's key (or a
+/// Fulcio certificate of a signer the policy names, logged in Rekor) made the signature over the
+/// payload's exact bytes.
 fn cosign(
     payload: &str,
     signature: Option<&str>,
-    certificate: Option<&str>,
+    attached: Attached<'_>,
     subject: &str,
     policies: &[&Policy],
 ) -> Verdict {
@@ -69,21 +77,8 @@ fn cosign(
             };
         }
     }
-    if let Some(pem) = certificate {
-        return match certificate_key(pem) {
-            Ok((key, identity)) if key.verifies(&payload, &signature) => Verdict::new(
-                Status::Untrusted,
-                format!(
-                    "signed by certificate {}; keyless signers are not verified by this version of ocicat",
-                    identity.as_deref().unwrap_or("without an identity")
-                ),
-            )
-            .with_identity(identity),
-            Ok((_, identity)) => {
-                Verdict::new(Status::Invalid, "the signature does not match its certificate").with_identity(identity)
-            }
-            Err(reason) => Verdict::new(Status::Invalid, reason),
-        };
+    if let Some(pem) = attached.certificate {
+        return keyless(pem, attached.bundle, &payload, &signature, policies);
     }
     if policies.is_empty() {
         return Verdict::new(Status::Untrusted, "no trust policy covers this repository");
@@ -113,8 +108,82 @@ fn names_subject(payload: &[u8], subject: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The public key and identity (SAN email or URI, else the subject) of a PEM certificate.
-fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>), String> {
+/// A keyless (or self-managed certificate) signature: the certificate's key made it; when a
+/// covering policy names keyless signers, the Rekor entry is the log's, records this signature
+/// and certificate, the certificate chains to the policy's trusted root at the logged time, and
+/// its identity and issuer are ones the policy names.
+fn keyless(pem: &str, bundle: Option<&str>, payload: &[u8], signature: &[u8], policies: &[&Policy]) -> Verdict {
+    let (key, identity, der) = match certificate_key(pem) {
+        Ok(found) => found,
+        Err(reason) => return Verdict::new(Status::Invalid, reason),
+    };
+    if !key.verifies(payload, signature) {
+        return Verdict::new(Status::Invalid, "the signature does not match its certificate").with_identity(identity);
+    }
+    let named = identity.as_deref().unwrap_or("without an identity");
+    let keyless: Vec<&Policy> = policies.iter().copied().filter(|policy| !policy.keyless.is_empty()).collect();
+    if keyless.is_empty() {
+        let reason =
+            format!("signed by certificate {named}; no policy covering this repository trusts keyless signers");
+        return Verdict::new(Status::Untrusted, reason).with_identity(identity);
+    }
+    let Some(bundle) = bundle else {
+        let reason = format!("signed by certificate {named} with no transparency log entry to check it offline");
+        return Verdict::new(Status::Unverifiable, reason).with_identity(identity);
+    };
+    let mut refused = None;
+    let mut broken = None;
+    for policy in keyless {
+        let checked = crate::rekor::check_cosign_bundle(bundle, &policy.root).and_then(|entry| {
+            entry.records(&crate::rekor::sha256(payload), signature, &der)?;
+            crate::fulcio::check_leaf(&der, &policy.root, entry.integrated_time).map(|signer| (signer, entry))
+        });
+        match checked {
+            Ok((signer, entry)) => {
+                if policy.keyless.iter().any(|allowed| allowed.matches(&signer.identity, signer.issuer.as_deref())) {
+                    let logged = chrono::DateTime::from_timestamp(entry.integrated_time, 0)
+                        .map(|time| time.to_rfc3339())
+                        .unwrap_or_default();
+                    return Verdict {
+                        status: Status::Verified,
+                        policy: Some(policy.name.clone()),
+                        reason: format!(
+                            "keyless: {} (issuer {}), logged in Rekor at {logged} (index {}), allowed by policy {}",
+                            clip(&signer.identity),
+                            clip(signer.issuer.as_deref().unwrap_or("unknown")),
+                            entry.log_index,
+                            policy.name
+                        ),
+                        identity: Some(clip(&signer.identity)),
+                        issuer: signer.issuer.as_deref().map(clip),
+                    };
+                }
+                refused.get_or_insert((signer, policy.name.clone()));
+            }
+            Err(reason) => {
+                broken.get_or_insert(reason);
+            }
+        }
+    }
+    match (refused, broken) {
+        (Some((signer, name)), _) => Verdict {
+            status: Status::Untrusted,
+            policy: None,
+            reason: format!(
+                "identity {} (issuer {}) is not allowed by policy {name}",
+                clip(&signer.identity),
+                clip(signer.issuer.as_deref().unwrap_or("unknown"))
+            ),
+            identity: Some(clip(&signer.identity)),
+            issuer: signer.issuer.as_deref().map(clip),
+        },
+        (None, Some(reason)) => Verdict::new(Status::Invalid, reason).with_identity(identity),
+        (None, None) => Verdict::new(Status::Unverifiable, "no policy could check it").with_identity(identity),
+    }
+}
+
+/// The public key, identity (SAN email or URI, else the subject) and DER of a PEM certificate.
+fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), String> {
     let der = pem_body(pem, "CERTIFICATE").ok_or_else(|| "the attached certificate is not PEM".to_owned())?;
     let (_, certificate) = x509_parser::parse_x509_certificate(&der)
         .map_err(|_| "the attached certificate is not an x.509 certificate".to_owned())?;
@@ -127,7 +196,8 @@ fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>), String> {
             _ => None,
         })
     });
-    Ok((key, san.or_else(|| Some(certificate.subject().to_string())).map(|text| clip(&text))))
+    let identity = san.or_else(|| Some(certificate.subject().to_string())).map(|text| clip(&text));
+    Ok((key, identity, der))
 }
 
 /// `sha256:0123456789ab…` for a digest in a sentence.

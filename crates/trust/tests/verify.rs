@@ -265,19 +265,29 @@ fn policies_refuse_what_this_version_cannot_check_and_keys_it_cannot_use() {
         notation_identities: Vec::new(),
     };
     let error = |policy: TrustPolicy| Policies::load(&[policy], folder.path()).unwrap_err().to_string();
-    assert_eq!(error(configured(Vec::new())), "release: trusts nothing; list cosign_public_keys");
+    assert_eq!(error(configured(Vec::new())), "release: trusts nothing; list cosign_public_keys or keyless signers");
     let missing = error(configured(vec!["nowhere.pub".into()]));
     assert!(missing.starts_with("release: cannot read key ") && missing.contains("nowhere.pub"), "{missing}");
     let garbage = error(configured(vec![write("garbage.pub", "not a key")]));
     assert!(garbage.ends_with("not a PEM public key (-----BEGIN PUBLIC KEY-----)"), "{garbage}");
-    let keyless = TrustPolicy {
+    let keyless = |identity: &str| TrustPolicy {
         keyless: vec![ocicat_trust::KeylessIdentity {
             issuer: "https://token.actions.githubusercontent.com".into(),
-            identity: "*".into(),
+            identity: identity.into(),
         }],
         ..configured(Vec::new())
     };
-    assert!(error(keyless).contains("keyless signers are not verified by this version"));
+    assert_eq!(error(keyless(" ")), "release: a keyless signer needs an issuer and an identity");
+    let notation = TrustPolicy { notation_roots: vec!["root.pem".into()], ..configured(Vec::new()) };
+    assert!(error(notation).contains("notation signatures are not verified by this version"));
+    let foreign_root = TrustPolicy { sigstore_trusted_root: Some(write("root.json", "{}")), ..keyless("*") };
+    let unreadable = error(foreign_root);
+    assert!(
+        unreadable.starts_with("release: ")
+            && unreadable.contains("root.json: trusted root names no certificate authority"),
+        "{unreadable}"
+    );
+    assert_eq!(Policies::load(&[keyless("*")], folder.path()).unwrap().all()[0].keyless.len(), 1);
     let named = TrustPolicy { name: "Release!".into(), ..configured(Vec::new()) };
     assert!(error(named).starts_with("name \"Release!\" must be"));
 

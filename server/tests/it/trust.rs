@@ -7,12 +7,12 @@ use ocicat_trust::{Policies, Policy, PublicKey};
 use crate::util::{LOCAL, TestApp, fully_attached_subject};
 
 fn demo_policy() -> Policies {
-    Policies::new(vec![Policy {
-        name: "demo".into(),
-        registry: LOCAL.into(),
-        repositories: "demo/**".into(),
-        keys: vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
-    }])
+    Policies::new(vec![Policy::with_keys(
+        "demo",
+        LOCAL,
+        "demo/**",
+        vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
+    )])
 }
 
 #[tokio::test]

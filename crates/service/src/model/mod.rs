@@ -27,7 +27,7 @@ pub use links::{encode, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
-pub use trust::{SignatureVerdicts, TrustPolicyView, VerifyReport};
+pub use trust::{KeylessSignerView, SignatureVerdicts, TrustPolicyView, VerifyReport};
 
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

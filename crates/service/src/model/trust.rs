@@ -46,4 +46,16 @@ pub struct TrustPolicyView {
     pub repositories: String,
     /// The keys it trusts: `ecdsa p-256 key sha256:1a2b…`.
     pub keys: Vec<String>,
+    /// The keyless signers it trusts: `identity` from `issuer` (`*` any run of characters).
+    pub keyless: Vec<KeylessSignerView>,
+}
+
+/// A keyless signer a policy trusts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct KeylessSignerView {
+    /// The OIDC issuer.
+    pub issuer: String,
+    /// The certificate identity (email or URI).
+    pub identity: String,
 }
