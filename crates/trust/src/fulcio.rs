@@ -39,29 +39,10 @@ pub(crate) fn signer_of(certificate: &X509Certificate<'_>) -> Option<KeylessSign
             .map(|extension| extension.value)
     };
     let issuer = extension(OIDC_ISSUER_V2)
-        .and_then(utf8_string)
+        .and_then(ocicat_formats::signature::cert::der_utf8_str)
+        .map(str::to_owned)
         .or_else(|| extension(OIDC_ISSUER_V1).and_then(|value| std::str::from_utf8(value).ok().map(str::to_owned)));
     Some(KeylessSigner { identity, issuer })
-}
-
-/// The text of a DER UTF8String.
-fn utf8_string(der: &[u8]) -> Option<String> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    if tag != 0x0c {
-        return None;
-    }
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let length = rest[..count].iter().fold(0usize, |length, byte| (length << 8) | usize::from(*byte));
-        (length, &rest[count..])
-    };
-    std::str::from_utf8(rest.get(..length)?).ok().map(str::to_owned)
 }
 
 /// Checks the Fulcio certificate `leaf` (DER) against `root` at `at` (seconds since the epoch,

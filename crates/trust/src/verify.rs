@@ -189,13 +189,7 @@ fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), St
         .map_err(|_| "the attached certificate is not an x.509 certificate".to_owned())?;
     let key = PublicKey::from_spki_der(certificate.public_key().raw)
         .map_err(|error| format!("the attached certificate's key: {error}"))?;
-    let san = certificate.subject_alternative_name().ok().flatten().and_then(|extension| {
-        extension.value.general_names.iter().find_map(|name| match name {
-            x509_parser::extensions::GeneralName::RFC822Name(email) => Some((*email).to_owned()),
-            x509_parser::extensions::GeneralName::URI(uri) => Some((*uri).to_owned()),
-            _ => None,
-        })
-    });
+    let san = crate::fulcio::signer_of(&certificate).map(|signer| signer.identity);
     let identity = san.or_else(|| Some(certificate.subject().to_string())).map(|text| clip(&text));
     Ok((key, identity, der))
 }

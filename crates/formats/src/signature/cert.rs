@@ -81,8 +81,15 @@ pub(crate) fn pem_certificates(pem: &str) -> impl Iterator<Item = Result<Vec<u8>
     })
 }
 
-/// The text of a DER UTF8String (tag 12), short or long length form.
+/// The text of a DER UTF8String (tag 12), short or long length form, trimmed and clipped for
+/// display.
 fn der_utf8_string(der: &[u8]) -> Option<String> {
+    non_empty(der_utf8_str(der)?)
+}
+
+/// The exact text of a DER UTF8String (tag 12), short or long length form (what verification
+/// compares).
+pub fn der_utf8_str(der: &[u8]) -> Option<&str> {
     let (&tag, rest) = der.split_first()?;
     if tag != 0x0c {
         return None;
@@ -98,7 +105,7 @@ fn der_utf8_string(der: &[u8]) -> Option<String> {
         let length = rest[..count].iter().fold(0usize, |length, byte| (length << 8) | usize::from(*byte));
         (length, &rest[count..])
     };
-    non_empty(std::str::from_utf8(rest.get(..length)?).ok()?)
+    std::str::from_utf8(rest.get(..length)?).ok()
 }
 
 #[cfg(test)]
