@@ -11,11 +11,12 @@ use crate::model::{SearchHit, SearchPage as Results, human_size, plan_search_hre
 use crate::routes::account::IfCanDelete;
 use crate::toolbar::{Pager, encode};
 
-const EXAMPLES: [(&str, &str); 8] = [
+const EXAMPLES: [(&str, &str); 9] = [
     ("eol < today", "past their end of life"),
     ("vulns.critical > 0", "critical findings in the newest scan"),
     ("kind:sbom", "every SBOM"),
-    ("kind:image NOT has:signature", "unsigned images"),
+    ("kind:image signature:none", "unsigned images"),
+    ("signature:invalid", "forged or broken signatures"),
     ("repo:demo/* created > now-365d", "recent builds under demo/"),
     ("platform:linux/arm64", "arm64 images"),
     ("type:application/spdx+json", "by artifact type"),
@@ -57,7 +58,7 @@ pub fn SearchPage() -> impl IntoView {
                         <li><a href=format!("/search?q={}", encode(example))><code>{*example}</code></a><span class="muted small">{*what}</span></li>
                     }).collect_view()}
                 </ul>
-                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0). Combine with spaces, OR, NOT, -, ( )."</p>
+                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject, signature (verified, invalid, untrusted, unverifiable, none), trust (a policy), signer (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0). Combine with spaces, OR, NOT, -, ( )."</p>
                 <p class="muted small">"Or paste what a pull command names: a digest, repo:tag, registry/repo:tag or repo@sha256:…; a single match opens its page."</p>
             </aside>
             <div class="results">

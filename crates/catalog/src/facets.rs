@@ -14,6 +14,8 @@ pub struct Facets {
     pub repository: Vec<(String, u64)>,
     /// By platform.
     pub platform: Vec<(String, u64)>,
+    /// By the verdicts on attached signatures (`verified`, `invalid`, …, `none`).
+    pub signature: Vec<(String, u64)>,
 }
 
 /// Values listed per facet (the most frequent first).

@@ -13,7 +13,7 @@ use tantivy::schema::{
 use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -123,8 +123,9 @@ pub(crate) const FIELD_TAG_NAME: &str = "tag_name";
 pub(crate) const FIELD_TAG_ORDER: &str = "tag_order";
 pub(crate) const FIELD_TAG_CREATED: &str = "tag_created";
 /// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
-/// platform.
-pub(crate) const FACET_FIELDS: [&str; 5] = ["kind", "artifact_type", "registry", FIELD_REPOSITORY, "platforms"];
+/// platform, signature verdict.
+pub(crate) const FACET_FIELDS: [&str; 6] =
+    ["kind", "artifact_type", "registry", FIELD_REPOSITORY, "platforms", "signature"];
 
 /// The path of annotation `key` inside the `annotation_dates` object: the key's bytes in hex,
 /// one segment whatever the key holds (tantivy splits JSON paths on dots and reads backslashes
@@ -184,7 +185,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         annotations: builder.add_text_field("annotations", keyword()),
         annotation_dates: builder.add_json_field("annotation_dates", JsonObjectOptions::default().set_fast("raw")),
         attached: builder.add_text_field("attached", keyword()),
-        signature: builder.add_text_field("signature", keyword()),
+        signature: builder.add_text_field("signature", keyword_fast()),
         trust: builder.add_text_field("trust", keyword()),
         signer: builder.add_text_field("signer", keyword()),
         vulns_critical: builder.add_u64_field("vulns_critical", number()),

@@ -230,13 +230,14 @@ impl Catalog {
                 })
                 .collect()
         };
-        let [kind, artifact_type, registry, repository, platform] = FACET_FIELDS;
+        let [kind, artifact_type, registry, repository, platform, signature] = FACET_FIELDS;
         Ok(Facets {
             kind: buckets(kind),
             artifact_type: buckets(artifact_type),
             registry: buckets(registry),
             repository: buckets(repository),
             platform: buckets(platform),
+            signature: buckets(signature),
         })
     }
 }

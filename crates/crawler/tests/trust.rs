@@ -103,6 +103,12 @@ async fn cosign_signatures_are_verified_by_the_policy_key_a_copied_one_is_invali
     assert_eq!(digests(&catalog, "trust:demo"), genuine);
     assert_eq!(digests(&catalog, "signature:invalid"), copied);
     assert!(digests(&catalog, "signature:none").is_disjoint(&genuine.union(&copied).cloned().collect()));
+    // The verdicts are a facet of every search.
+    let facets = catalog.search("kind:image", SearchSort::Newest, 0, 1, Utc::now()).unwrap().facets.signature;
+    let count = |verdict: &str| facets.iter().find(|(key, _)| key == verdict).map(|(_, count)| *count);
+    assert_eq!(count("invalid"), Some(copied.len() as u64), "{facets:?}");
+    assert_eq!(count("verified"), Some(genuine.len() as u64), "{facets:?}");
+    assert!(count("none").is_some_and(|unsigned| unsigned > 0), "{facets:?}");
     let forged = copied.iter().next().unwrap();
     let victim = report.items.iter().find(|item| &item.digest == forged).unwrap();
     let summary = document(&victim.repository, forged).referrers.trust;

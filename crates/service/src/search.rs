@@ -72,6 +72,7 @@ impl Service {
             group("registry", "Registry", facets.registry),
             group("repo", "Repository", facets.repository),
             group("platform", "Platform", facets.platform),
+            group("signature", "Signature", facets.signature),
         ];
         let hits: Vec<SearchHit> = results.items.into_iter().map(search_hit).collect();
         let go_to = match (ocicat_catalog::query::pasted_reference(&query), hits.as_slice()) {
