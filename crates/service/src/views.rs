@@ -29,10 +29,15 @@ pub(crate) fn related(artifact: &ArtifactDoc) -> Related {
 fn own_verdicts(artifact: &ArtifactDoc) -> Option<SignatureBadge> {
     let mut summary = ocicat_catalog::TrustSummary::default();
     artifact.verdicts.iter().for_each(|verdict| summary.add(verdict));
+    signature_badge(&summary)
+}
+
+/// The badge of verdicts rolled up (`None` without any).
+fn signature_badge(summary: &ocicat_catalog::TrustSummary) -> Option<SignatureBadge> {
     summary.status.map(|status| SignatureBadge {
         status: status.as_str().to_owned(),
-        policies: summary.policies,
-        reason: summary.reason.unwrap_or_default(),
+        policies: summary.policies.clone(),
+        reason: summary.reason.clone().unwrap_or_default(),
     })
 }
 
@@ -55,11 +60,7 @@ fn summary_badges(
     let count = |kind: &str| summary.counts.get(kind).copied().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
     let end_of_life = end_of_life.map(|date| date.format("%Y-%m-%d").to_string());
     Badges {
-        signature: summary.trust.status.map(|status| SignatureBadge {
-            status: status.as_str().to_owned(),
-            policies: summary.trust.policies.clone(),
-            reason: summary.trust.reason.clone().unwrap_or_default(),
-        }),
+        signature: signature_badge(&summary.trust),
         sbom: summary.has_sbom(),
         scans: count("scan"),
         attestations: count("attestation"),

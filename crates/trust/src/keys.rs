@@ -77,29 +77,23 @@ impl PublicKey {
         &self.fingerprint
     }
 
-    /// Whether `signature` is this key's signature over `message`.
+    /// Whether `signature` is this key's signature over `message` as cosign makes them: ECDSA
+    /// over SHA-256 (P-384 also over its own SHA-384, as other sigstore clients sign), pure
+    /// Ed25519, RSA PKCS#1 v1.5 or PSS over SHA-256.
     pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
-        use p256::ecdsa::signature::Verifier as _;
-        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
         match &self.algorithm {
-            Algorithm::P256(key) => p256_signature(signature)
-                .is_some_and(|signature| key.verify_prehash(&Sha256::digest(message), &signature).is_ok()),
-            // cosign signs with SHA-256 whatever the curve; other sigstore clients use SHA-384.
-            Algorithm::P384(key) => p384_signature(signature).is_some_and(|signature| {
-                key.verify_prehash(&Sha384::digest(message), &signature).is_ok()
-                    || key.verify_prehash(&Sha256::digest(message), &signature).is_ok()
-            }),
-            Algorithm::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            Algorithm::P384(_) => {
+                self.verifies_with(Hash::Sha384, message, signature)
+                    || self.verifies_with(Hash::Sha256, message, signature)
+            }
             Algorithm::Rsa(key) => {
-                let pkcs1 = rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|signature| {
-                    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.clone()).verify(message, &signature).is_ok()
-                });
-                pkcs1
+                use p256::ecdsa::signature::Verifier as _;
+                self.verifies_with(Hash::Sha256, message, signature)
                     || rsa::pss::Signature::try_from(signature).is_ok_and(|signature| {
                         rsa::pss::VerifyingKey::<Sha256>::new(key.clone()).verify(message, &signature).is_ok()
                     })
             }
+            _ => self.verifies_with(Hash::Sha256, message, signature),
         }
     }
 }

@@ -73,19 +73,7 @@ pub(crate) async fn push_cosign_signature(
     signer: &Signer,
     subject: &Subject,
 ) -> anyhow::Result<Descriptor> {
-    let payload = simple_signing_payload(subject);
-    let annotations = Annotations::from([
-        (SIGNATURE_ANNOTATION.to_owned(), signer.sign_der_base64(payload.as_bytes())),
-        (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem()),
-    ]);
-    push_cosign_image(
-        pusher,
-        subject,
-        "sig",
-        vec![(types::COSIGN_SIMPLESIGNING, payload.into_bytes(), annotations)],
-        "signature",
-    )
-    .await
+    push_simple_signature(pusher, signer, subject, subject, true).await
 }
 
 /// A forgery: `signed`'s genuine payload and signature copied onto `onto`'s `.sig` tag (without
@@ -98,9 +86,24 @@ pub(crate) async fn push_copied_cosign_signature(
     signed: &Subject,
     onto: &Subject,
 ) -> anyhow::Result<Descriptor> {
+    push_simple_signature(pusher, signer, signed, onto, false).await
+}
+
+/// Pushes the simple signing payload of `signed`, signed, under `onto`'s `.sig` tag, with the
+/// signer's certificate when `certificate`.
+async fn push_simple_signature(
+    pusher: &Pusher,
+    signer: &Signer,
+    signed: &Subject,
+    onto: &Subject,
+    certificate: bool,
+) -> anyhow::Result<Descriptor> {
     let payload = simple_signing_payload(signed);
-    let annotations =
+    let mut annotations =
         Annotations::from([(SIGNATURE_ANNOTATION.to_owned(), signer.sign_der_base64(payload.as_bytes()))]);
+    if certificate {
+        annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem());
+    }
     push_cosign_image(
         pusher,
         onto,

@@ -27,7 +27,7 @@ pub use links::{encode, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
-pub use trust::{KeylessSignerView, SignatureVerdicts, TrustPolicyView, VerifyReport};
+pub use trust::{KeylessSignerView, SignatureBadge, SignatureVerdicts, TrustPolicyView, Verification, VerifyReport};
 
 /// One connected registry on the home page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,26 +126,6 @@ pub struct Badges {
     pub expired: bool,
     /// Findings of the newest scan, when one was read.
     pub vulnerabilities: Option<VulnerabilityCounts>,
-}
-
-/// The verdicts on an artifact's signatures, together.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
-pub struct SignatureBadge {
-    /// `verified` when any signature is verified by a policy, else `invalid` when any is
-    /// invalid, else `untrusted` or `unverifiable`.
-    pub status: String,
-    /// The policies that verified a signature.
-    pub policies: Vec<String>,
-    /// Why, for the verdict that speaks for the artifact.
-    pub reason: String,
-}
-
-impl SignatureBadge {
-    /// Whether a policy vouches for the artifact.
-    pub fn verified(&self) -> bool {
-        self.status == "verified"
-    }
 }
 
 /// Findings of a scan by severity.
@@ -360,22 +340,6 @@ pub struct ArtifactView {
     /// For a signature: the verdict on each signature it holds.
     #[serde(default)]
     pub verifications: Vec<Verification>,
-}
-
-/// The verdict on one signature under the trust policies.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
-pub struct Verification {
-    /// `verified`, `untrusted`, `invalid` or `unverifiable`.
-    pub status: String,
-    /// The policy that vouches for it (verified only).
-    pub policy: Option<String>,
-    /// Who signed, as far as ocicat can tell (certificate identity or key fingerprint).
-    pub identity: Option<String>,
-    /// The OIDC issuer of a keyless signer.
-    pub issuer: Option<String>,
-    /// Why, in a sentence.
-    pub reason: String,
 }
 
 /// One step of an image's build history (`history` in the image config).

@@ -1,4 +1,5 @@
-//! The trust policies as the API lists them.
+//! Trust on the wire: verdicts on signatures, their badge, `ocicat verify` reports and the
+//! trust policies as the API lists them.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ pub struct SignatureVerdicts {
     /// Its tags (a cosign `.sig` tag).
     pub tags: Vec<String>,
     /// The verdict on each signature it holds.
-    pub verifications: Vec<super::Verification>,
+    pub verifications: Vec<Verification>,
 }
 
 /// One `[[trust]]` policy: what it covers and the keys it trusts (public facts only).
@@ -58,4 +59,33 @@ pub struct KeylessSignerView {
     pub issuer: String,
     /// The certificate identity (email or URI).
     pub identity: String,
+}
+
+/// The verdicts on an artifact's signatures, together.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct SignatureBadge {
+    /// `verified` when any signature is verified by a policy, else `invalid` when any is
+    /// invalid, else `untrusted` or `unverifiable`.
+    pub status: String,
+    /// The policies that verified a signature.
+    pub policies: Vec<String>,
+    /// Why, for the verdict that speaks for the artifact.
+    pub reason: String,
+}
+
+/// The verdict on one signature under the trust policies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct Verification {
+    /// `verified`, `untrusted`, `invalid` or `unverifiable`.
+    pub status: String,
+    /// The policy that vouches for it (verified only).
+    pub policy: Option<String>,
+    /// Who signed, as far as ocicat can tell (certificate identity or key fingerprint).
+    pub identity: Option<String>,
+    /// The OIDC issuer of a keyless signer.
+    pub issuer: Option<String>,
+    /// Why, in a sentence.
+    pub reason: String,
 }
