@@ -12,8 +12,9 @@ use tantivy::schema::{
 
 use crate::error::{CatalogError, Result, index_error};
 
-/// Bump on any change to [`build_schema`].
-pub const SCHEMA_VERSION: u32 = 8;
+/// Bump on any change to [`build_schema`], or when stored documents must be read again from
+/// their registries (v9: attestations keep the evidence of their signed envelopes).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";

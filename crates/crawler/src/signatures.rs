@@ -6,7 +6,8 @@ use ocicat_catalog::ArtifactDoc;
 use ocicat_oci::{ArtifactKind, Client, Digest};
 use ocicat_trust::{Evidence, SignatureLayer, evidence_of};
 
-/// The evidence of every signature `document` holds (none unless it is a signature). A layer
+/// The evidence of every signature `document` holds (none unless it is a signature, or an
+/// attestation whose layers are signed envelopes: sigstore bundles, DSSE). A layer
 /// that is too large or that the registry does not serve as its digest says is kept as
 /// unreadable evidence (its verdict says so); `Err` lists the registry's failures for the crawl.
 pub(crate) async fn read_evidence(
@@ -14,7 +15,7 @@ pub(crate) async fn read_evidence(
     repository: &str,
     document: &ArtifactDoc,
 ) -> (Vec<Evidence>, Vec<String>) {
-    if document.kind != ArtifactKind::Signature {
+    if !matches!(document.kind, ArtifactKind::Signature | ArtifactKind::Attestation) {
         return (Vec::new(), Vec::new());
     }
     let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&document.manifest_json) else {

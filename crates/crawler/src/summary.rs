@@ -98,9 +98,16 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc], policies: &[&Policy]) {
             .clone()
             .or_else(|| artifact.tags.iter().find_map(|tag| cosign_tag_subject(tag)))
             .or_else(|| attests.get(&artifact.digest).cloned());
-        // A signature's verdicts: over the artifact it is attached to, from what it holds.
+        // A signature's verdicts: over the artifact it is attached to, from what it holds; a
+        // signed attestation's too (an unsigned one, like buildx's, gets none).
         artifact.verdicts = match &artifact.refers_to {
             Some(subject) if artifact.kind == ocicat_oci::ArtifactKind::Signature => {
+                ocicat_trust::verify_all(&artifact.signature_evidence, subject, policies)
+            }
+            Some(subject)
+                if artifact.kind == ocicat_oci::ArtifactKind::Attestation
+                    && !artifact.signature_evidence.is_empty() =>
+            {
                 ocicat_trust::verify_all(&artifact.signature_evidence, subject, policies)
             }
             _ => Vec::new(),

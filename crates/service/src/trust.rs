@@ -50,7 +50,10 @@ impl Service {
         let mut signatures: Vec<ArtifactDoc> = blocking(move || catalog.referrers(&name, &repo, &wanted))
             .await?
             .into_iter()
-            .filter(|referrer| referrer.kind == ArtifactKind::Signature)
+            .filter(|referrer| {
+                referrer.kind == ArtifactKind::Signature
+                    || (referrer.kind == ArtifactKind::Attestation && !referrer.signature_evidence.is_empty())
+            })
             .collect();
         signatures.sort_by(|a, b| a.digest.cmp(&b.digest));
         let policies = self.trust.covering(registry, repository, ocicat_catalog::pattern::matches);

@@ -16,6 +16,7 @@ pub const MAX_SIGNATURES_PER_MANIFEST: usize = 16;
 
 const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 const BUNDLE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
+const DSSE: &str = "application/vnd.dsse.envelope.v1+json";
 const JWS: &str = "application/jose+json";
 const COSE: &str = "application/cose";
 const SIGNATURE_KEY: &str = "dev.cosignproject.cosign/signature";
@@ -49,6 +50,17 @@ pub enum Evidence {
         /// The bundle as stored.
         bundle: String,
     },
+    /// A DSSE envelope (cosign's attestations) and the layer annotations beside it.
+    Dsse {
+        /// The envelope (JSON).
+        envelope: String,
+        /// The signing certificate (PEM), for keyless signatures.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<String>,
+        /// The Rekor bundle (JSON).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bundle: Option<String>,
+    },
     /// A Notary Project envelope (JWS or COSE).
     Notation {
         /// `application/jose+json` or `application/cose`.
@@ -65,7 +77,11 @@ pub enum Evidence {
 
 /// Whether a layer of `media_type` holds a signature ocicat keeps as evidence.
 pub fn is_signature_media_type(media_type: &str) -> bool {
-    media_type == SIMPLE_SIGNING || media_type.starts_with(BUNDLE_PREFIX) || media_type == JWS || media_type == COSE
+    media_type == SIMPLE_SIGNING
+        || media_type.starts_with(BUNDLE_PREFIX)
+        || media_type == DSSE
+        || media_type == JWS
+        || media_type == COSE
 }
 
 /// A layer of a signature manifest that holds a signature: what the crawler must fetch.
@@ -137,6 +153,15 @@ pub fn evidence_of(layer: &SignatureLayer, bytes: &[u8]) -> Evidence {
         match std::str::from_utf8(bytes) {
             Ok(text) => Evidence::SigstoreBundle { bundle: text.to_owned() },
             Err(_) => Evidence::Unreadable { reason: "the sigstore bundle is not utf-8 json".into() },
+        }
+    } else if layer.media_type == DSSE {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Evidence::Dsse {
+                envelope: text.to_owned(),
+                certificate: annotation(&CERTIFICATE_KEYS),
+                bundle: annotation(&[BUNDLE_KEY]),
+            },
+            Err(_) => Evidence::Unreadable { reason: "the DSSE envelope is not utf-8 json".into() },
         }
     } else {
         Evidence::Notation { media_type: layer.media_type.clone(), envelope: STANDARD.encode(bytes) }

@@ -53,7 +53,7 @@ pub(crate) fn check_leaf(leaf: &[u8], root: &TrustedRoot, at: i64) -> Result<Key
     let validity = certificate.validity();
     if at < validity.not_before.timestamp() || at > validity.not_after.timestamp() {
         return Err(format!(
-            "the signing certificate was not valid when the log recorded the signature ({} to {}, logged {})",
+            "the signing certificate was not valid when it signed ({} to {}; the log or timestamp says {})",
             validity.not_before,
             validity.not_after,
             chrono::DateTime::from_timestamp(at, 0).map(|time| time.to_rfc3339()).unwrap_or_default()
@@ -76,7 +76,7 @@ pub(crate) fn check_leaf(leaf: &[u8], root: &TrustedRoot, at: i64) -> Result<Key
 
 /// Whether `leaf` was signed by the first certificate of `chain`, each one by the next, the
 /// last by itself, every one a CA valid at `at`.
-fn chains_to(leaf: &X509Certificate<'_>, chain: &[Vec<u8>], at: i64) -> bool {
+pub(crate) fn chains_to(leaf: &X509Certificate<'_>, chain: &[Vec<u8>], at: i64) -> bool {
     let Ok(parsed) = chain
         .iter()
         .map(|der| X509Certificate::from_der(der).map(|(_, certificate)| certificate))

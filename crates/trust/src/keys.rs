@@ -17,6 +17,8 @@ pub struct PublicKey {
     algorithm: Algorithm,
     /// SHA-256 of the key's DER SubjectPublicKeyInfo, lowercase hex.
     fingerprint: String,
+    /// The DER SubjectPublicKeyInfo.
+    spki: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +60,7 @@ impl PublicKey {
                 "unsupported public key (ecdsa p-256 or p-384, ed25519, or rsa of 2048 bits or more)".into(),
             ));
         };
-        Ok(PublicKey { algorithm, fingerprint })
+        Ok(PublicKey { algorithm, fingerprint, spki: der.to_vec() })
     }
 
     /// What the key is, for verdicts: `ecdsa p-256 key sha256:1a2b3c4d…`.
@@ -75,6 +77,11 @@ impl PublicKey {
     /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub(crate) fn spki(&self) -> &[u8] {
+        &self.spki
     }
 
     /// Whether `signature` is this key's signature over `message` as cosign makes them: ECDSA
@@ -137,6 +144,36 @@ impl PublicKey {
                     _ => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key.clone()).verify(message, &signature),
                 }
                 .is_ok()
+            }
+        }
+    }
+}
+
+impl PublicKey {
+    /// Whether `signature` is this key's signature over a message whose `hash` is `digest`
+    /// (sigstore bundles sign an artifact's digest, not its bytes). Ed25519 cannot sign a digest.
+    pub(crate) fn verifies_prehashed(&self, hash: Hash, digest: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        match (&self.algorithm, hash) {
+            (Algorithm::Ed25519(_), _) | (_, Hash::None) => false,
+            (Algorithm::P256(key), _) => {
+                p256_signature(signature).is_some_and(|signature| key.verify_prehash(digest, &signature).is_ok())
+            }
+            (Algorithm::P384(key), _) => {
+                p384_signature(signature).is_some_and(|signature| key.verify_prehash(digest, &signature).is_ok())
+            }
+            (Algorithm::Rsa(key), hash) => {
+                let scheme = match hash {
+                    Hash::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+                    Hash::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+                    _ => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                };
+                let pss = match hash {
+                    Hash::Sha256 => rsa::Pss::new::<Sha256>(),
+                    Hash::Sha384 => rsa::Pss::new::<Sha384>(),
+                    _ => rsa::Pss::new::<sha2::Sha512>(),
+                };
+                key.verify(scheme, digest, signature).is_ok() || key.verify(pss, digest, signature).is_ok()
             }
         }
     }

@@ -8,12 +8,15 @@
 //! (payload, signature, certificate, bundle), so that verdicts are recomputed from the catalog
 //! when the policies change, without asking the registry again.
 
+mod bundle;
 mod evidence;
 mod fulcio;
 mod keys;
 mod policy;
 mod rekor;
 mod root;
+mod tlog;
+mod tsa;
 mod verdict;
 mod verify;
 

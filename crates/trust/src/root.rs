@@ -15,6 +15,8 @@ use crate::{PublicKey, TrustError};
 /// the time it was valid, in seconds since the epoch.
 #[derive(Debug, Clone)]
 pub(crate) struct CertificateAuthority {
+    /// The authority's URI, for verdicts.
+    pub(crate) uri: String,
     pub(crate) chain: Vec<Vec<u8>>,
     pub(crate) start: i64,
     pub(crate) end: Option<i64>,
@@ -33,6 +35,8 @@ pub(crate) struct TransparencyLog {
 #[derive(Clone)]
 pub struct TrustedRoot {
     pub(crate) authorities: Vec<CertificateAuthority>,
+    /// RFC 3161 timestamp authorities (their chains start with the signing certificate).
+    pub(crate) timestamp_authorities: Vec<CertificateAuthority>,
     pub(crate) logs: Vec<TransparencyLog>,
 }
 
@@ -43,6 +47,8 @@ struct RootFile {
     tlogs: Vec<LogEntry>,
     #[serde(default)]
     certificate_authorities: Vec<AuthorityEntry>,
+    #[serde(default)]
+    timestamp_authorities: Vec<AuthorityEntry>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +74,8 @@ struct LogId {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AuthorityEntry {
+    #[serde(default)]
+    uri: String,
     cert_chain: CertChain,
     valid_for: Option<Validity>,
 }
@@ -104,11 +112,13 @@ pub(crate) fn unix_seconds(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|time| time.timestamp())
 }
 
-fn span(validity: Option<&Validity>) -> Result<(i64, Option<i64>), TrustError> {
+/// The validity of a key or authority; its start is required (an open start would trust a key
+/// before it existed).
+fn span(validity: Option<&Validity>, what: &str) -> Result<(i64, Option<i64>), TrustError> {
     let bad = |text: &str| TrustError::Policy(format!("trusted root: {text:?} is not an RFC 3339 time"));
     let start = match validity.and_then(|validity| validity.start.as_deref()) {
         Some(text) => unix_seconds(text).ok_or_else(|| bad(text))?,
-        None => i64::MIN,
+        None => return Err(TrustError::Policy(format!("trusted root: {what} has no validity start"))),
     };
     let end = match validity.and_then(|validity| validity.end.as_deref()) {
         Some(text) => Some(unix_seconds(text).ok_or_else(|| bad(text))?),
@@ -121,6 +131,24 @@ fn base64(text: &str, what: &str) -> Result<Vec<u8>, TrustError> {
     STANDARD.decode(text).map_err(|_| TrustError::Policy(format!("trusted root: {what} is not base64")))
 }
 
+fn read_authorities(entries: &[AuthorityEntry], what: &str) -> Result<Vec<CertificateAuthority>, TrustError> {
+    let mut authorities = Vec::new();
+    for authority in entries {
+        let (start, end) = span(authority.valid_for.as_ref(), what)?;
+        let chain = authority
+            .cert_chain
+            .certificates
+            .iter()
+            .map(|certificate| base64(&certificate.raw_bytes, "a certificate"))
+            .collect::<Result<Vec<_>, _>>()?;
+        if chain.is_empty() {
+            return Err(TrustError::Policy(format!("trusted root: {what} has no certificates")));
+        }
+        authorities.push(CertificateAuthority { uri: authority.uri.clone(), chain, start, end });
+    }
+    Ok(authorities)
+}
+
 impl TrustedRoot {
     /// Reads a trusted root JSON document.
     pub fn from_json(text: &str) -> Result<TrustedRoot, TrustError> {
@@ -128,28 +156,19 @@ impl TrustedRoot {
             .map_err(|error| TrustError::Policy(format!("trusted root is not a sigstore trusted root: {error}")))?;
         let mut logs = Vec::new();
         for log in &file.tlogs {
-            let (start, end) = span(log.public_key.valid_for.as_ref())?;
+            let (start, end) = span(log.public_key.valid_for.as_ref(), "a transparency log key")?;
             let key = PublicKey::from_spki_der(&base64(&log.public_key.raw_bytes, "a log key")?)
                 .map_err(|error| TrustError::Policy(format!("trusted root: a log key: {error}")))?;
             logs.push(TransparencyLog { key, log_id: base64(&log.log_id.key_id, "a log id")?, start, end });
         }
-        let mut authorities = Vec::new();
-        for authority in &file.certificate_authorities {
-            let (start, end) = span(authority.valid_for.as_ref())?;
-            let chain = authority
-                .cert_chain
-                .certificates
-                .iter()
-                .map(|certificate| base64(&certificate.raw_bytes, "a certificate"))
-                .collect::<Result<Vec<_>, _>>()?;
-            authorities.push(CertificateAuthority { chain, start, end });
-        }
+        let authorities = read_authorities(&file.certificate_authorities, "a certificate authority")?;
+        let timestamp_authorities = read_authorities(&file.timestamp_authorities, "a timestamp authority")?;
         if authorities.is_empty() || logs.is_empty() {
             return Err(TrustError::Policy(
                 "trusted root names no certificate authority or no transparency log".into(),
             ));
         }
-        Ok(TrustedRoot { authorities, logs })
+        Ok(TrustedRoot { authorities, timestamp_authorities, logs })
     }
 
     /// The Sigstore public-good root that ships with ocicat.

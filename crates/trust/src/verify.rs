@@ -5,6 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
+use crate::bundle::Content;
+use crate::keys::Hash;
 use crate::keys::pem_body;
 use crate::{Evidence, Policy, PublicKey, Status, Verdict};
 
@@ -19,8 +21,10 @@ pub fn verify(evidence: &Evidence, subject: &str, policies: &[&Policy]) -> Verdi
             let attached = Attached { certificate: certificate.as_deref(), bundle: bundle.as_deref() };
             cosign(payload, signature.as_deref(), attached, subject, policies)
         }
-        Evidence::SigstoreBundle { .. } => {
-            Verdict::new(Status::Unverifiable, "sigstore bundles are not verified by this version of ocicat")
+        Evidence::SigstoreBundle { bundle } => crate::bundle::verify(bundle, subject, policies),
+        Evidence::Dsse { envelope, certificate, bundle } => {
+            let attached = Attached { certificate: certificate.as_deref(), bundle: bundle.as_deref() };
+            dsse(envelope, attached, subject, policies)
         }
         Evidence::Notation { .. } => {
             Verdict::new(Status::Unverifiable, "notation signatures are not verified by this version of ocicat")
@@ -66,8 +70,47 @@ fn cosign(
     if let Err(reason) = names_subject(&payload, subject) {
         return Verdict::new(Status::Invalid, reason);
     }
+    let made_by = |key: &PublicKey| key.verifies(&payload, &signature);
+    let logged = Content::Message {
+        hash: Hash::Sha256,
+        algorithm: "sha256",
+        digest: crate::rekor::sha256(&payload),
+        signature: signature.clone(),
+    };
+    attached_signature(&made_by, &logged, attached, policies)
+}
+
+/// A DSSE envelope as cosign attaches attestations (`.att`): the in-toto statement names
+/// `subject`, and a policy's key or a logged Fulcio certificate made its signature.
+fn dsse(envelope: &str, attached: Attached<'_>, subject: &str, policies: &[&Policy]) -> Verdict {
+    let content = match serde_json::from_str::<Value>(envelope)
+        .map_err(|_| "the DSSE envelope is not json".to_owned())
+        .and_then(|value| crate::bundle::dsse_content(&value))
+    {
+        Ok(content) => content,
+        Err(reason) => return Verdict::new(Status::Invalid, reason),
+    };
+    if let Err(reason) = crate::bundle::binds(&content, subject) {
+        return Verdict::new(Status::Invalid, reason);
+    }
+    let Content::Dsse { payload_type, payload, signature } = &content else { unreachable!("a DSSE envelope") };
+    let signed = Content::pae(payload_type, payload);
+    let made_by = |key: &PublicKey| key.verifies(&signed, signature);
+    attached_signature(&made_by, &content, attached, policies)
+}
+
+/// A signature with the certificate and Rekor bundle cosign attaches beside it: verified when a
+/// covering policy's key made it (`made_by`), else judged by its certificate (keyless), else
+/// untrusted without a covering policy, invalid when the covering policies hold keys and none
+/// made it. `logged` is what its Rekor entry must record.
+fn attached_signature(
+    made_by: &dyn Fn(&PublicKey) -> bool,
+    logged: &Content,
+    attached: Attached<'_>,
+    policies: &[&Policy],
+) -> Verdict {
     for policy in policies {
-        if let Some(key) = policy.keys.iter().find(|key| key.verifies(&payload, &signature)) {
+        if let Some(key) = policy.keys.iter().find(|key| made_by(key)) {
             return Verdict {
                 status: Status::Verified,
                 policy: Some(policy.name.clone()),
@@ -78,7 +121,7 @@ fn cosign(
         }
     }
     if let Some(pem) = attached.certificate {
-        return keyless(pem, attached.bundle, &payload, &signature, policies);
+        return keyless(pem, attached.bundle, made_by, logged, policies);
     }
     if policies.is_empty() {
         return Verdict::new(Status::Untrusted, "no trust policy covers this repository");
@@ -112,12 +155,18 @@ fn names_subject(payload: &[u8], subject: &str) -> Result<(), String> {
 /// covering policy names keyless signers, the Rekor entry is the log's, records this signature
 /// and certificate, the certificate chains to the policy's trusted root at the logged time, and
 /// its identity and issuer are ones the policy names.
-fn keyless(pem: &str, bundle: Option<&str>, payload: &[u8], signature: &[u8], policies: &[&Policy]) -> Verdict {
+fn keyless(
+    pem: &str,
+    bundle: Option<&str>,
+    made_by: &dyn Fn(&PublicKey) -> bool,
+    logged: &Content,
+    policies: &[&Policy],
+) -> Verdict {
     let (key, identity, der) = match certificate_key(pem) {
         Ok(found) => found,
         Err(reason) => return Verdict::new(Status::Invalid, reason),
     };
-    if !key.verifies(payload, signature) {
+    if !made_by(&key) {
         return Verdict::new(Status::Invalid, "the signature does not match its certificate").with_identity(identity);
     }
     let named = identity.as_deref().unwrap_or("without an identity");
@@ -131,27 +180,50 @@ fn keyless(pem: &str, bundle: Option<&str>, payload: &[u8], signature: &[u8], po
         let reason = format!("signed by certificate {named} with no transparency log entry to check it offline");
         return Verdict::new(Status::Unverifiable, reason).with_identity(identity);
     };
+    keyless_verdict(identity, &keyless, |policy| {
+        let entry =
+            crate::rekor::check_cosign_bundle(bundle, &policy.root).map_err(|reason| (Status::Invalid, reason))?;
+        crate::bundle::records(&entry.body, None, logged, crate::bundle::Signer::Certificate(&der))
+            .map_err(|reason| (Status::Invalid, reason))?;
+        let signer = crate::fulcio::check_leaf(&der, &policy.root, entry.integrated_time)
+            .map_err(|reason| (Status::Invalid, reason))?;
+        Ok(Witnessed {
+            signer,
+            how: format!("logged in Rekor at {} (index {})", rfc3339(entry.integrated_time), entry.log_index),
+        })
+    })
+}
+
+/// A keyless signer whose certificate checked out, and how its signing time is known.
+pub(crate) struct Witnessed {
+    pub(crate) signer: crate::fulcio::KeylessSigner,
+    /// "logged in Rekor at … (index …)", "timestamped at … by …".
+    pub(crate) how: String,
+}
+
+/// The verdict on a keyless signature whose certificate names `identity`, under the covering
+/// policies that trust keyless signers (`keyless`, not empty); `check` checks the signature's
+/// log entries and certificate under one policy's trusted root. Verified when a policy's
+/// checks pass and it names the signer; untrusted when they pass and no policy names it;
+/// otherwise the first failure.
+pub(crate) fn keyless_verdict(
+    identity: Option<String>,
+    keyless: &[&Policy],
+    check: impl Fn(&Policy) -> Result<Witnessed, (Status, String)>,
+) -> Verdict {
     let mut refused = None;
     let mut broken = None;
     for policy in keyless {
-        let checked = crate::rekor::check_cosign_bundle(bundle, &policy.root).and_then(|entry| {
-            entry.records(&crate::rekor::sha256(payload), signature, &der)?;
-            crate::fulcio::check_leaf(&der, &policy.root, entry.integrated_time).map(|signer| (signer, entry))
-        });
-        match checked {
-            Ok((signer, entry)) => {
+        match check(policy) {
+            Ok(Witnessed { signer, how }) => {
                 if policy.keyless.iter().any(|allowed| allowed.matches(&signer.identity, signer.issuer.as_deref())) {
-                    let logged = chrono::DateTime::from_timestamp(entry.integrated_time, 0)
-                        .map(|time| time.to_rfc3339())
-                        .unwrap_or_default();
                     return Verdict {
                         status: Status::Verified,
                         policy: Some(policy.name.clone()),
                         reason: format!(
-                            "keyless: {} (issuer {}), logged in Rekor at {logged} (index {}), allowed by policy {}",
+                            "keyless: {} (issuer {}), {how}, allowed by policy {}",
                             clip(&signer.identity),
                             clip(signer.issuer.as_deref().unwrap_or("unknown")),
-                            entry.log_index,
                             policy.name
                         ),
                         identity: Some(clip(&signer.identity)),
@@ -160,8 +232,8 @@ fn keyless(pem: &str, bundle: Option<&str>, payload: &[u8], signature: &[u8], po
                 }
                 refused.get_or_insert((signer, policy.name.clone()));
             }
-            Err(reason) => {
-                broken.get_or_insert(reason);
+            Err(failure) => {
+                broken.get_or_insert(failure);
             }
         }
     }
@@ -177,13 +249,18 @@ fn keyless(pem: &str, bundle: Option<&str>, payload: &[u8], signature: &[u8], po
             identity: Some(clip(&signer.identity)),
             issuer: signer.issuer.as_deref().map(clip),
         },
-        (None, Some(reason)) => Verdict::new(Status::Invalid, reason).with_identity(identity),
+        (None, Some((status, reason))) => Verdict::new(status, reason).with_identity(identity),
         (None, None) => Verdict::new(Status::Unverifiable, "no policy could check it").with_identity(identity),
     }
 }
 
+/// An RFC 3339 time of seconds since the epoch.
+pub(crate) fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0).map(|time| time.to_rfc3339()).unwrap_or_default()
+}
+
 /// The public key, identity (SAN email or URI, else the subject) and DER of a PEM certificate.
-fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), String> {
+pub(crate) fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), String> {
     let der = pem_body(pem, "CERTIFICATE").ok_or_else(|| "the attached certificate is not PEM".to_owned())?;
     let (_, certificate) = x509_parser::parse_x509_certificate(&der)
         .map_err(|_| "the attached certificate is not an x.509 certificate".to_owned())?;
@@ -195,7 +272,7 @@ fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), St
 }
 
 /// `sha256:0123456789ab…` for a digest in a sentence.
-fn short(digest: &str) -> String {
+pub(crate) fn short(digest: &str) -> String {
     match digest.split_once(':') {
         Some((algorithm, hex)) if hex.len() > 12 => format!("{algorithm}:{}…", clip(&hex[..12])),
         _ => clip(digest),
@@ -203,6 +280,6 @@ fn short(digest: &str) -> String {
 }
 
 /// A registry string cut to 200 characters for a reason.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     text.chars().take(200).collect()
 }

@@ -29,19 +29,29 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     assert_eq!(artifact["badges"]["signature"]["status"], "verified", "{:#}", artifact["badges"]);
     assert_eq!(artifact["badges"]["signature"]["policies"], serde_json::json!(["demo"]));
 
-    // Each signature row carries its verdict: the cosign one verified by the policy; the
-    // notation and bundle ones unverifiable in this version; attestations none.
+    // Each signature row carries its verdict: the cosign one and the sigstore bundle (its
+    // certificate carries the demo key) verified by the policy; notation unverifiable in this
+    // version; cosign's attestations (DSSE envelopes signed with the demo key) verified too.
     let rows = app.get_json(&format!("{api}/@{}/signatures", subject.digest)).await;
     let rows = rows.as_array().unwrap();
     let cosign: Vec<_> = rows.iter().filter(|row| row["format"] == "cosign").collect();
     assert_eq!(cosign.len(), 1, "{rows:#?}");
     assert_eq!(cosign[0]["verification"]["status"], "verified");
     assert_eq!(cosign[0]["verification"]["policy"], "demo");
-    for row in rows.iter().filter(|row| row["format"] == "notation" || row["format"] == "sigstore bundle") {
+    let bundles: Vec<_> = rows.iter().filter(|row| row["format"] == "sigstore bundle").collect();
+    assert!(!bundles.is_empty(), "{rows:#?}");
+    for row in bundles {
+        assert_eq!(row["verification"]["status"], "verified", "{row:#}");
+        assert_eq!(row["verification"]["policy"], "demo", "{row:#}");
+    }
+    for row in rows.iter().filter(|row| row["format"] == "notation") {
         assert_eq!(row["verification"]["status"], "unverifiable", "{row:#}");
     }
-    for row in rows.iter().filter(|row| row["kind"] == "attestation") {
-        assert!(row["verification"].is_null(), "{row:#}");
+    let attestations: Vec<_> = rows.iter().filter(|row| row["kind"] == "attestation").collect();
+    assert!(!attestations.is_empty(), "{rows:#?}");
+    for row in attestations {
+        assert_eq!(row["verification"]["status"], "verified", "{row:#}");
+        assert_eq!(row["verification"]["policy"], "demo", "{row:#}");
     }
     // The referrers tree marks the signature with its verdict.
     let tree = app.get_json(&format!("{api}/@{}/referrers", subject.digest)).await;
