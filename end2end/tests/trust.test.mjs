@@ -57,3 +57,40 @@ test('a genuine signature is verified by the policy, on the badge and in the sig
   await snapshot(page, 'trust-verified');
   expectNoErrors(browser);
 });
+
+/** The seeded signature referrers (not `.sig` tags) with their artifact type, from the registry. */
+async function typedSignatures() {
+  const typed = [];
+  for (const item of seed.items.filter((entry) => entry.kind === 'signature' && !entry.reference)) {
+    const manifest = await (await fetch(`${registryUrl}/v2/${item.repository}/manifests/${item.digest}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    })).json();
+    typed.push({ ...item, artifactType: manifest.artifactType ?? manifest.config?.mediaType });
+  }
+  return typed;
+}
+
+test('notation signatures and sigstore bundles of the demo signer are verified by the same policy', async () => {
+  const { page } = browser;
+  const typed = await typedSignatures();
+  const notation = typed.find((item) => item.artifactType === 'application/vnd.cncf.notary.signature');
+  const bundle = typed.find((item) => item.artifactType?.startsWith('application/vnd.dev.sigstore.bundle'));
+  assert.ok(notation && bundle, 'a notation signature and a sigstore bundle are seeded');
+  // A notation signature's own page: verified because the demo certificate is a notation root.
+  await gotoHydrated(page, href(notation.repository, notation.digest));
+  const verdicts = page.locator('#verdicts');
+  assert.equal(await verdicts.locator('[data-verdict]').first().innerText(), '✓ verified · demo');
+  assert.match(
+    await verdicts.locator('.verdict-reason').first().innerText(),
+    /^notation: signed by certificate CN=ocicat demo signer, O=ocicat demo, chained to a root of policy demo$/,
+  );
+  // The bundle's subject lists it in its signatures panel as verified, made with the demo key.
+  await gotoHydrated(page, href(bundle.repository, bundle.subject));
+  const panel = page.locator('#signatures');
+  await panel.locator('table.signatures').waitFor();
+  const row = panel.locator('tbody tr', { has: page.locator(`a[href$="/@${bundle.digest}"]`) });
+  assert.equal(await row.locator('[data-verdict]').first().innerText(), '✓ verified · demo');
+  assert.match(await row.locator('.verdict-reason').first().innerText(), /^sigstore bundle signed with ecdsa p-256 key sha256:[0-9a-f]{16}… of policy demo$/);
+  await snapshot(page, 'trust-bundle');
+  expectNoErrors(browser);
+});

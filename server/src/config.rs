@@ -368,7 +368,14 @@ mod tests {
         .unwrap();
         assert_eq!(keyless.trust_policies.all()[0].keyless[0].identity, "https://github.com/acme/*");
         let notation = error("registry = \"*\"\nnotation_roots = [\"root.pem\"]\n");
-        assert!(notation.contains("notation signatures are not verified by this version"), "{notation}");
+        assert!(notation.contains("notation needs both notation_roots and notation_identities"), "{notation}");
+        std::fs::write(folder.path().join("root.pem"), ocicat_seed::demo_signer_certificate_pem()).unwrap();
+        let notation = Config::parse(
+            &policy("registry = \"*\"\nnotation_roots = [\"root.pem\"]\nnotation_identities = [\"*\"]\n"),
+            &path,
+        )
+        .unwrap();
+        assert_eq!(notation.trust_policies.all()[0].notation_roots.len(), 1);
         let typo = error("registry = \"a\"\ncosign_public_key = [\"release.pub\"]\n");
         assert!(typo.contains("unknown field"), "{typo}");
     }
@@ -380,11 +387,12 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         std::fs::create_dir(folder.path().join("trust")).unwrap();
         std::fs::write(folder.path().join("trust/release.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap();
+        std::fs::write(folder.path().join("trust/acme-root.pem"), ocicat_seed::demo_signer_certificate_pem()).unwrap();
         let config =
             Config::parse(block, &folder.path().join("ocicat.toml")).unwrap_or_else(|error| panic!("{error:#}"));
         assert_eq!(config.registries.len(), 2);
         let trust = &config.trust_policies.all()[0];
-        assert_eq!((trust.keys.len(), trust.keyless.len()), (1, 1));
+        assert_eq!((trust.keys.len(), trust.keyless.len(), trust.notation_roots.len()), (1, 1, 1));
         assert!(config.access.is_some() && !config.retention.is_empty());
     }
 

@@ -103,7 +103,11 @@ async fn main() -> anyhow::Result<()> {
                 policies => {
                     let keys: usize = policies.iter().map(|policy| policy.keys.len()).sum();
                     let signers: usize = policies.iter().map(|policy| policy.keyless.len()).sum();
-                    format!(", {} trust policies with {keys} keys and {signers} keyless signers", policies.len())
+                    let roots: usize = policies.iter().map(|policy| policy.notation_roots.len()).sum();
+                    format!(
+                        ", {} trust policies with {keys} keys, {signers} keyless signers and {roots} notation roots",
+                        policies.len()
+                    )
                 }
             };
             println!("{}: ok ({} registries{users}{trust})", cli.config.display(), config.registries.len());

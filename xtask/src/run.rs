@@ -114,9 +114,15 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
 /// a release.
 const RETENTION: &str = "\n[[retention]]\nname = \"stale-builds\"\nregistry = \"local\"\nrepositories = \"**\"\nkeep_newest = 5\nkeep_tags = [\"latest\", \"release-*\"]\nexpire_by_annotation = true\n";
 
-/// The demo's trust policy: the seeder's committed demo key vouches for `local`'s signatures
-/// (written next to the configuration as `demo-signer.pub`).
-const TRUST: &str = "\n[[trust]]\nname = \"demo\"\nregistry = \"local\"\nrepositories = \"**\"\ncosign_public_keys = [\"demo-signer.pub\"]\n";
+/// The demo's trust policy: the seeder's committed demo key vouches for `local`'s cosign
+/// signatures, attestations and bundles, and its certificate for the notation signatures
+/// (written next to the configuration as `demo-signer.pub` and `demo-signer.crt`).
+fn trust_policy() -> String {
+    format!(
+        "\n[[trust]]\nname = \"demo\"\nregistry = \"local\"\nrepositories = \"**\"\ncosign_public_keys = [\"demo-signer.pub\"]\nnotation_roots = [\"demo-signer.crt\"]\nnotation_identities = [{:?}]\n",
+        ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY
+    )
+}
 
 /// Starts ocicat with its data under `directory`, crawling `registry_url` as `local`.
 fn start_ocicat(
@@ -131,11 +137,13 @@ fn start_ocicat(
     let site_root = workspace_root().join("target/site");
     let events = if events_secret.is_some() { "events_secret_env = \"OCICAT_EVENTS_SECRET\"\n" } else { "" };
     std::fs::write(directory.join("demo-signer.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY)?;
+    std::fs::write(directory.join("demo-signer.crt"), ocicat_seed::demo_signer_certificate_pem())?;
     std::fs::write(
         &config_path,
         format!(
-            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{RETENTION}{TRUST}{access}",
+            "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{RETENTION}{trust}{access}",
             directory.join("data"),
+            trust = trust_policy(),
         ),
     )?;
     let mut command = Command::new(ocicat_binary());

@@ -27,6 +27,21 @@ use crate::push::Pusher;
 /// policy with it verifies them. Public like its private key: it protects nothing.
 pub const DEMO_SIGNER_PUBLIC_KEY: &str = include_str!("../fixtures/demo-signer.pub");
 
+/// The notation identity of the demo signer's self-signed certificate (the seeded notation
+/// signatures' `x5c`).
+pub const DEMO_SIGNER_NOTATION_IDENTITY: &str = "x509.subject: CN=ocicat demo signer, O=ocicat demo";
+
+/// The demo signer's self-signed certificate (PEM): a trust policy with it among its
+/// `notation_roots` verifies the seeded notation signatures.
+pub fn demo_signer_certificate_pem() -> String {
+    signing::Signer::demo().certificate_pem()
+}
+
+/// The demo signer's certificate (DER).
+pub fn demo_signer_certificate_der() -> &'static [u8] {
+    signing::Signer::demo().certificate_der()
+}
+
 /// The end-of-life date the seeder gives the newest `demo/app`: 31 December five years from
 /// now, so that it is in the future whenever the data is seeded and tests run.
 pub fn future_end_of_life() -> String {

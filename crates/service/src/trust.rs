@@ -31,6 +31,8 @@ impl Service {
                         identity: signer.identity.clone(),
                     })
                     .collect(),
+                notation_roots: policy.notation_root_names(),
+                notation_identities: policy.notation_identities.clone(),
             })
             .collect()
     }

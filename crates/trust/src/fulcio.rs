@@ -101,7 +101,7 @@ pub(crate) fn chains_to(leaf: &X509Certificate<'_>, chain: &[Vec<u8>], at: i64) 
 }
 
 /// Whether `parent`'s key made `child`'s signature.
-fn signed_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
+pub(crate) fn signed_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
     if child.issuer() != parent.subject() {
         return false;
     }

@@ -179,6 +179,29 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Whether `signature` is this RSA key's PSS signature over `message` hashed with `hash`
+    /// (JWS `PS256`…, COSE `-37`…); false for other keys.
+    pub(crate) fn verifies_pss(&self, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier as _;
+        let Algorithm::Rsa(key) = &self.algorithm else { return false };
+        let Ok(signature) = rsa::pss::Signature::try_from(signature) else { return false };
+        match hash {
+            Hash::Sha256 => rsa::pss::VerifyingKey::<Sha256>::new(key.clone()).verify(message, &signature).is_ok(),
+            Hash::Sha384 => rsa::pss::VerifyingKey::<Sha384>::new(key.clone()).verify(message, &signature).is_ok(),
+            Hash::Sha512 => {
+                rsa::pss::VerifyingKey::<sha2::Sha512>::new(key.clone()).verify(message, &signature).is_ok()
+            }
+            Hash::None => false,
+        }
+    }
+
+    /// Whether this is an ECDSA key (JWS `ES*` and COSE `-7`… need one).
+    pub(crate) fn is_ecdsa(&self) -> bool {
+        matches!(self.algorithm, Algorithm::P256(_) | Algorithm::P384(_))
+    }
+}
+
 /// A P-256 signature in ASN.1 DER (what cosign writes) or fixed `r || s`.
 fn p256_signature(bytes: &[u8]) -> Option<p256::ecdsa::Signature> {
     p256::ecdsa::Signature::from_der(bytes).or_else(|_| p256::ecdsa::Signature::from_slice(bytes)).ok()

@@ -12,6 +12,7 @@ mod bundle;
 mod evidence;
 mod fulcio;
 mod keys;
+mod notation;
 mod policy;
 mod rekor;
 mod root;

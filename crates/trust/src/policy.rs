@@ -70,6 +70,10 @@ pub struct Policy {
     pub root: Arc<TrustedRoot>,
     /// Where the root came from (`public-good` or the file), for the fingerprint.
     pub root_source: String,
+    /// The X.509 certificates notation signatures must chain to (DER; notation's trust store).
+    pub notation_roots: Vec<Vec<u8>>,
+    /// The notation signers it trusts: `*` or `x509.subject: <DN>`.
+    pub notation_identities: Vec<String>,
 }
 
 impl Policy {
@@ -83,7 +87,24 @@ impl Policy {
             keyless: Vec::new(),
             root: TrustedRoot::public_good(),
             root_source: "public-good".to_owned(),
+            notation_roots: Vec::new(),
+            notation_identities: Vec::new(),
         }
+    }
+}
+
+impl Policy {
+    /// The notation roots as people name them: the certificate's subject and fingerprint.
+    pub fn notation_root_names(&self) -> Vec<String> {
+        self.notation_roots
+            .iter()
+            .map(|der| {
+                let subject = x509_parser::parse_x509_certificate(der)
+                    .map(|(_, certificate)| certificate.subject().to_string())
+                    .unwrap_or_default();
+                format!("{subject} sha256:{}…", &hex::encode(Sha256::digest(der))[..16])
+            })
+            .collect()
     }
 }
 
@@ -129,14 +150,18 @@ impl TrustPolicy {
                 "name {name:?} must be 1-64 lowercase letters, digits, '-' or '_'"
             )));
         }
-        if !self.notation_roots.is_empty() || !self.notation_identities.is_empty() {
+        if self.notation_roots.is_empty() != self.notation_identities.is_empty() {
             return Err(TrustError::Policy(format!(
-                "{name}: notation signatures are not verified by this version of ocicat; trust cosign_public_keys or keyless signers"
+                "{name}: notation needs both notation_roots and notation_identities (\"*\" for any signer under the roots)"
             )));
         }
-        if self.cosign_public_keys.is_empty() && self.keyless.is_empty() {
+        for identity in &self.notation_identities {
+            crate::notation::parse_identity(identity)
+                .map_err(|reason| TrustError::Policy(format!("{name}: notation identity {identity:?}: {reason}")))?;
+        }
+        if self.cosign_public_keys.is_empty() && self.keyless.is_empty() && self.notation_roots.is_empty() {
             return Err(TrustError::Policy(format!(
-                "{name}: trusts nothing; list cosign_public_keys or keyless signers"
+                "{name}: trusts nothing; list cosign_public_keys, keyless signers or notation_roots"
             )));
         }
         for signer in &self.keyless {
@@ -174,6 +199,31 @@ impl TrustPolicy {
             }
             None => (TrustedRoot::public_good(), "public-good".to_owned()),
         };
+        let mut notation_roots = Vec::new();
+        for path in &self.notation_roots {
+            let path = base.join(path);
+            let text = std::fs::read_to_string(&path).map_err(|error| {
+                TrustError::Key(format!("{}: cannot read notation root {}: {error}", self.name, path.display()))
+            })?;
+            let certificates: Vec<Vec<u8>> = crate::keys::pem_bodies(&text, "CERTIFICATE").collect();
+            if certificates.is_empty() {
+                return Err(TrustError::Key(format!(
+                    "{}: notation root {} holds no PEM certificate",
+                    self.name,
+                    path.display()
+                )));
+            }
+            for der in certificates {
+                x509_parser::parse_x509_certificate(&der).map_err(|_| {
+                    TrustError::Key(format!(
+                        "{}: notation root {}: not an x.509 certificate",
+                        self.name,
+                        path.display()
+                    ))
+                })?;
+                notation_roots.push(der);
+            }
+        }
         Ok(Policy {
             name: self.name.clone(),
             registry: self.registry.clone(),
@@ -182,6 +232,8 @@ impl TrustPolicy {
             keyless: self.keyless.clone(),
             root,
             root_source,
+            notation_roots,
+            notation_identities: self.notation_identities.clone(),
         })
     }
 }
@@ -219,6 +271,14 @@ impl Policies {
                 }
             }
             hash.update(policy.root_source.as_bytes());
+            hash.update([0]);
+            for root in &policy.notation_roots {
+                hash.update(Sha256::digest(root));
+            }
+            for identity in &policy.notation_identities {
+                hash.update(identity.as_bytes());
+                hash.update([0]);
+            }
             hash.update([1]);
         }
         Policies { policies, fingerprint: hex::encode(hash.finalize()) }

@@ -26,9 +26,7 @@ pub fn verify(evidence: &Evidence, subject: &str, policies: &[&Policy]) -> Verdi
             let attached = Attached { certificate: certificate.as_deref(), bundle: bundle.as_deref() };
             dsse(envelope, attached, subject, policies)
         }
-        Evidence::Notation { .. } => {
-            Verdict::new(Status::Unverifiable, "notation signatures are not verified by this version of ocicat")
-        }
+        Evidence::Notation { media_type, envelope } => crate::notation::verify(media_type, envelope, subject, policies),
         Evidence::Unreadable { reason } => Verdict::new(Status::Unverifiable, reason.clone()),
     }
 }

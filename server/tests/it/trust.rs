@@ -6,13 +6,19 @@ use ocicat_trust::{Policies, Policy, PublicKey};
 
 use crate::util::{LOCAL, TestApp, fully_attached_subject};
 
+/// The demo key, and the demo certificate as a notation root for its subject.
 fn demo_policy() -> Policies {
-    Policies::new(vec![Policy::with_keys(
-        "demo",
-        LOCAL,
-        "demo/**",
-        vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
-    )])
+    let der = ocicat_seed::demo_signer_certificate_der().to_vec();
+    Policies::new(vec![Policy {
+        notation_roots: vec![der],
+        notation_identities: vec![ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY.to_owned()],
+        ..Policy::with_keys(
+            "demo",
+            LOCAL,
+            "demo/**",
+            vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
+        )
+    }])
 }
 
 #[tokio::test]
@@ -22,6 +28,11 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     assert_eq!(policies[0]["name"], "demo", "{policies:#}");
     assert_eq!(policies[0]["repositories"], "demo/**");
     assert!(policies[0]["keys"][0].as_str().unwrap().starts_with("ecdsa p-256 key sha256:"), "{policies:#}");
+    assert!(
+        policies[0]["notation_roots"][0].as_str().unwrap().starts_with("CN=ocicat demo signer, O=ocicat demo sha256:"),
+        "{policies:#}"
+    );
+    assert_eq!(policies[0]["notation_identities"][0], ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY);
 
     let subject = fully_attached_subject(&app.report);
     let api = format!("/api/v1/registries/{LOCAL}/repositories/{}", subject.repository);
@@ -30,8 +41,8 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     assert_eq!(artifact["badges"]["signature"]["policies"], serde_json::json!(["demo"]));
 
     // Each signature row carries its verdict: the cosign one and the sigstore bundle (its
-    // certificate carries the demo key) verified by the policy; notation unverifiable in this
-    // version; cosign's attestations (DSSE envelopes signed with the demo key) verified too.
+    // certificate carries the demo key) verified by the policy; notation by its certificate, a
+    // root of the policy; cosign's attestations (DSSE envelopes signed with the demo key) too.
     let rows = app.get_json(&format!("{api}/@{}/signatures", subject.digest)).await;
     let rows = rows.as_array().unwrap();
     let cosign: Vec<_> = rows.iter().filter(|row| row["format"] == "cosign").collect();
@@ -44,8 +55,11 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
         assert_eq!(row["verification"]["status"], "verified", "{row:#}");
         assert_eq!(row["verification"]["policy"], "demo", "{row:#}");
     }
-    for row in rows.iter().filter(|row| row["format"] == "notation") {
-        assert_eq!(row["verification"]["status"], "unverifiable", "{row:#}");
+    let notation: Vec<_> = rows.iter().filter(|row| row["format"] == "notation").collect();
+    assert!(!notation.is_empty(), "{rows:#?}");
+    for row in notation {
+        assert_eq!(row["verification"]["status"], "verified", "{row:#}");
+        assert_eq!(row["verification"]["identity"], "CN=ocicat demo signer, O=ocicat demo", "{row:#}");
     }
     let attestations: Vec<_> = rows.iter().filter(|row| row["kind"] == "attestation").collect();
     assert!(!attestations.is_empty(), "{rows:#?}");
@@ -71,9 +85,12 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     assert_eq!(invalid["total"], 1, "{invalid:#}");
     let old = invalid["hits"][0]["digest"].as_str().unwrap().to_owned();
     assert_ne!(old, subject.digest);
-    let verified = app.get_json("/api/v1/search?q=trust:demo").await;
+    let verified = app.get_json("/api/v1/search?q=trust:demo+kind:image").await;
     assert_eq!(verified["total"], 1, "{verified:#}");
     assert_eq!(verified["hits"][0]["digest"], subject.digest.as_str());
+    // The seeded SBOM carries a signature of its own (notation), verified by the same policy.
+    let sboms = app.get_json("/api/v1/search?q=trust:demo+kind:sbom").await;
+    assert_eq!(sboms["total"], 1, "{sboms:#}");
 
     // The pages say the same, with the reason in the title.
     let page = app.get_page(&format!("/r/{LOCAL}/{}/@{}", subject.repository, subject.digest)).await;

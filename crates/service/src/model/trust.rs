@@ -49,6 +49,12 @@ pub struct TrustPolicyView {
     pub keys: Vec<String>,
     /// The keyless signers it trusts: `identity` from `issuer` (`*` any run of characters).
     pub keyless: Vec<KeylessSignerView>,
+    /// The roots notation signatures must chain to: `CN=…, O=… sha256:1a2b…`.
+    #[serde(default)]
+    pub notation_roots: Vec<String>,
+    /// The notation signers it trusts: `*` or `x509.subject: …`.
+    #[serde(default)]
+    pub notation_identities: Vec<String>,
 }
 
 /// A keyless signer a policy trusts.
