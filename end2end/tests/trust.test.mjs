@@ -94,3 +94,18 @@ test('notation signatures and sigstore bundles of the demo signer are verified b
   await snapshot(page, 'trust-bundle');
   expectNoErrors(browser);
 });
+
+test('a production keyless signature is verified by its Fulcio certificate and Rekor entry for the signer the policy names', async () => {
+  const { page } = browser;
+  const keyless = seed.items.find((item) => item.repository === 'upstream/cosign-keyless' && item.kind === 'signature');
+  assert.ok(keyless, 'the keyless sample is seeded');
+  await gotoHydrated(page, href(keyless.repository, keyless.digest));
+  const verdicts = page.locator('#verdicts');
+  assert.equal(await verdicts.locator('[data-verdict]').first().innerText(), '✓ verified · upstream');
+  assert.equal(
+    await verdicts.locator('.verdict-reason').first().innerText(),
+    'keyless: mitr@redhat.com (issuer https://github.com/login/oauth), logged in Rekor at 2023-01-20T20:51:33+00:00 (index 11605770), allowed by policy upstream',
+  );
+  await snapshot(page, 'trust-keyless');
+  expectNoErrors(browser);
+});

@@ -94,7 +94,9 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     let registry = Distribution::start(options).await.context("cannot start the registry")?;
     tracing::info!(registry.url = %registry.url(), "registry started");
     let target = ocicat_seed::Target::anonymous(registry.url().parse()?);
-    let report = ocicat_seed::seed(&target, size).await.context("cannot seed the registry")?;
+    let mut report = ocicat_seed::seed(&target, size).await.context("cannot seed the registry")?;
+    let keyless = ocicat_seed::seed_keyless_sample(&target).await.context("cannot seed the keyless sample")?;
+    report.items.extend(keyless.items);
     tracing::info!(items = report.items.len(), seconds = started.elapsed().as_secs_f32(), "registry seeded");
     let work = tempfile::tempdir()?;
     let users = Users::generate();
@@ -114,13 +116,17 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
 /// a release.
 const RETENTION: &str = "\n[[retention]]\nname = \"stale-builds\"\nregistry = \"local\"\nrepositories = \"**\"\nkeep_newest = 5\nkeep_tags = [\"latest\", \"release-*\"]\nexpire_by_annotation = true\n";
 
-/// The demo's trust policy: the seeder's committed demo key vouches for `local`'s cosign
+/// The demo's trust policies: the seeder's committed demo key vouches for `local`'s cosign
 /// signatures, attestations and bundles, and its certificate for the notation signatures
-/// (written next to the configuration as `demo-signer.pub` and `demo-signer.crt`).
+/// (written next to the configuration as `demo-signer.pub` and `demo-signer.crt`); the keyless
+/// sample's signer, by its Fulcio certificate and Rekor entry, for its repository.
 fn trust_policy() -> String {
     format!(
-        "\n[[trust]]\nname = \"demo\"\nregistry = \"local\"\nrepositories = \"**\"\ncosign_public_keys = [\"demo-signer.pub\"]\nnotation_roots = [\"demo-signer.crt\"]\nnotation_identities = [{:?}]\n",
-        ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY
+        "\n[[trust]]\nname = \"demo\"\nregistry = \"local\"\nrepositories = \"**\"\ncosign_public_keys = [\"demo-signer.pub\"]\nnotation_roots = [\"demo-signer.crt\"]\nnotation_identities = [{:?}]\n\n[[trust]]\nname = \"upstream\"\nregistry = \"local\"\nrepositories = {:?}\nkeyless = [{{ issuer = {:?}, identity = {:?} }}]\n",
+        ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY,
+        ocicat_seed::KEYLESS_SAMPLE_REPOSITORY,
+        ocicat_seed::KEYLESS_SAMPLE_ISSUER,
+        ocicat_seed::KEYLESS_SAMPLE_IDENTITY,
     )
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn SignatureBody(signature: SignatureView) -> impl IntoView {
             }.into_any(),
             None => view! { <p class="muted">"No certificate: signed with a key (or the certificate is elsewhere)."</p> }.into_any(),
         }}
-        <p class="muted small">"Shown as found; ocicat does not verify signatures."</p>
+        <p class="muted small">"Shown as the signature states it; whether a trust policy vouches for it is the verdict."</p>
         <details class="payload"><summary>"Signed payload"</summary><pre class="json">{signature.payload.clone()}</pre></details>
     }
 }

@@ -115,3 +115,41 @@ async fn cosign_signatures_are_verified_by_the_policy_key_a_copied_one_is_invali
     assert_eq!(summary.status, Some(Status::Invalid), "{summary:?}");
     assert!(summary.policies.is_empty(), "no policy vouches for the forged one");
 }
+
+#[tokio::test]
+async fn a_production_keyless_signature_in_a_real_registry_is_verified_for_its_signer_only() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed_keyless_sample(&Target::anonymous(registry.url().parse().unwrap())).await.unwrap();
+    let [signature] = report.items.as_slice() else { panic!("one signature: {report:?}") };
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let keyless = |identity: &str| Policy {
+        keyless: vec![ocicat_trust::KeylessIdentity {
+            issuer: ocicat_seed::KEYLESS_SAMPLE_ISSUER.into(),
+            identity: identity.into(),
+        }],
+        ..Policy::with_keys("upstream", "local", "upstream/**", Vec::new())
+    };
+    for (identity, expected) in
+        [(ocicat_seed::KEYLESS_SAMPLE_IDENTITY, Status::Verified), ("release@acme.example", Status::Untrusted)]
+    {
+        let source =
+            RegistrySource::new("local", client.clone()).trusting(Arc::new(Policies::new(vec![keyless(identity)])));
+        let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+        let board = StatusBoard::default();
+        board.register("local", &registry.url());
+        crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+        let document = catalog.artifact("local", &signature.repository, &signature.digest).unwrap().unwrap();
+        // What the registry holds: the payload names the image the `.sig` tag is for.
+        assert_eq!(Some(signed_digest(&document)), signature.subject, "{document:?}");
+        let verdict = &document.verdicts[0];
+        assert_eq!(verdict.status, expected, "{verdict:?}");
+        assert_eq!(verdict.identity.as_deref(), Some(ocicat_seed::KEYLESS_SAMPLE_IDENTITY));
+        if expected == Status::Verified {
+            assert_eq!(verdict.policy.as_deref(), Some("upstream"));
+            assert!(
+                verdict.reason.contains("logged in Rekor at 2023-01-20T20:51:33+00:00 (index 11605770)"),
+                "{verdict:?}"
+            );
+        }
+    }
+}

@@ -143,8 +143,24 @@ impl SeedReport {
     }
 }
 
-/// Seeds `target` with the data set of `size` and reports every manifest pushed.
-pub async fn seed(target: &Target, size: Size) -> anyhow::Result<SeedReport> {
+/// Where [`seed_keyless_sample`] puts the production keyless signature.
+pub const KEYLESS_SAMPLE_REPOSITORY: &str = "upstream/cosign-keyless";
+/// The signer the keyless sample's Fulcio certificate names.
+pub const KEYLESS_SAMPLE_IDENTITY: &str = "mitr@redhat.com";
+/// The OIDC issuer that vouched for [`KEYLESS_SAMPLE_IDENTITY`].
+pub const KEYLESS_SAMPLE_ISSUER: &str = "https://github.com/login/oauth";
+
+/// Pushes a real production keyless cosign signature (Fulcio certificate, Rekor bundle) to
+/// [`KEYLESS_SAMPLE_REPOSITORY`] of `target`, under the `.sig` tag of the image it signs (which
+/// is not pushed: only its signature is public data). For the demo and the end-to-end stack.
+pub async fn seed_keyless_sample(target: &Target) -> anyhow::Result<SeedReport> {
+    let pusher = pusher_for(target).await?;
+    referrers::push_upstream_keyless_signature(&pusher, KEYLESS_SAMPLE_REPOSITORY).await?;
+    Ok(pusher.into_report())
+}
+
+/// A pusher to `target`, after checking that it answers.
+async fn pusher_for(target: &Target) -> anyhow::Result<Pusher> {
     let credentials = match &target.username {
         Some(username) => Credentials::Basic {
             username: username.clone(),
@@ -155,7 +171,12 @@ pub async fn seed(target: &Target, size: Size) -> anyhow::Result<SeedReport> {
     let client = Client::new(ClientConfig::new(target.url.clone(), credentials))
         .with_context(|| format!("failed to build a registry client for {}", target.url))?;
     client.ping().await.with_context(|| format!("failed to ping registry {}", target.url))?;
-    let pusher = Pusher::new(client, target.referrers_api);
+    Ok(Pusher::new(client, target.referrers_api))
+}
+
+/// Seeds `target` with the data set of `size` and reports every manifest pushed.
+pub async fn seed(target: &Target, size: Size) -> anyhow::Result<SeedReport> {
+    let pusher = pusher_for(target).await?;
     let started = std::time::Instant::now();
     match size {
         Size::Bench { repositories } => {

@@ -16,6 +16,8 @@ use crate::signing::Signer;
 
 const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 const PROVENANCE: &str = "https://slsa.dev/provenance/v0.2";
 
 /// The simple-signing payload cosign signs for `subject`.
@@ -74,6 +76,36 @@ pub(crate) async fn push_cosign_signature(
     subject: &Subject,
 ) -> anyhow::Result<Descriptor> {
     push_simple_signature(pusher, signer, subject, subject, true).await
+}
+
+/// A production keyless cosign signature (containers/image's fixture of `mitr@redhat.com`, see
+/// `crates/trust/tests/data/README.md`): its payload, signature, Fulcio certificate, chain and
+/// Rekor bundle, byte for byte, as the layer and annotations of a `.sig` manifest in
+/// `repository`. The image it signs is not part of the fixture, so the tag names a digest the
+/// registry does not hold, as a mirror that copied the signatures without the image would.
+pub(crate) async fn push_upstream_keyless_signature(pusher: &Pusher, repository: &str) -> anyhow::Result<Descriptor> {
+    const DATA: [&str; 5] = [
+        include_str!("../../../trust/tests/data/cosign-keyless/payload.json"),
+        include_str!("../../../trust/tests/data/cosign-keyless/signature.b64"),
+        include_str!("../../../trust/tests/data/cosign-keyless/cert.pem"),
+        include_str!("../../../trust/tests/data/cosign-keyless/chain.pem"),
+        include_str!("../../../trust/tests/data/cosign-keyless/bundle.json"),
+    ];
+    const IMAGE_MANIFEST: &str = include_str!("../../../trust/tests/data/cosign-keyless/image-manifest.json");
+    let [payload, signature, certificate, chain, bundle] = DATA;
+    let subject = Subject {
+        repository: repository.to_owned(),
+        name: String::new(),
+        descriptor: Descriptor::of(media_types::DOCKER_MANIFEST, IMAGE_MANIFEST.as_bytes()),
+    };
+    let annotations = Annotations::from([
+        (SIGNATURE_ANNOTATION.to_owned(), signature.to_owned()),
+        (CERTIFICATE_ANNOTATION.to_owned(), certificate.to_owned()),
+        (CHAIN_ANNOTATION.to_owned(), chain.to_owned()),
+        (BUNDLE_ANNOTATION.to_owned(), bundle.to_owned()),
+    ]);
+    let layers = vec![(types::COSIGN_SIMPLESIGNING, payload.as_bytes().to_vec(), annotations)];
+    push_cosign_image(pusher, &subject, "sig", layers, "signature").await
 }
 
 /// A forgery: `signed`'s genuine payload and signature copied onto `onto`'s `.sig` tag (without

@@ -10,6 +10,7 @@ mod statements;
 pub(crate) use bundle::{push_attestation_referrer, push_bundle_signature};
 pub(crate) use cosign::{
     provenance_statement, push_copied_cosign_signature, push_cosign_attestations, push_cosign_signature,
+    push_upstream_keyless_signature,
 };
 pub(crate) use notation::push_notation_signature;
 pub(crate) use statements::{VulnScan, cyclonedx_statement, vuln_statement};
