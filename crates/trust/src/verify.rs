@@ -160,20 +160,21 @@ fn keyless(
     logged: &Content,
     policies: &[&Policy],
 ) -> Verdict {
-    let (key, identity, der) = match certificate_key(pem) {
+    let Some(der) = pem_body(pem, "CERTIFICATE") else {
+        return Verdict::new(Status::Invalid, "the attached certificate is not PEM");
+    };
+    let (key, identity) = match certificate_key(&der) {
         Ok(found) => found,
         Err(reason) => return Verdict::new(Status::Invalid, reason),
     };
     if !made_by(&key) {
         return Verdict::new(Status::Invalid, "the signature does not match its certificate").with_identity(identity);
     }
+    let keyless = match keyless_policies(policies, &identity) {
+        Ok(keyless) => keyless,
+        Err(verdict) => return verdict,
+    };
     let named = identity.as_deref().unwrap_or("without an identity");
-    let keyless: Vec<&Policy> = policies.iter().copied().filter(|policy| !policy.keyless.is_empty()).collect();
-    if keyless.is_empty() {
-        let reason =
-            format!("signed by certificate {named}; no policy covering this repository trusts keyless signers");
-        return Verdict::new(Status::Untrusted, reason).with_identity(identity);
-    }
     let Some(bundle) = bundle else {
         let reason = format!("signed by certificate {named} with no transparency log entry to check it offline");
         return Verdict::new(Status::Unverifiable, reason).with_identity(identity);
@@ -257,16 +258,31 @@ pub(crate) fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0).map(|time| time.to_rfc3339()).unwrap_or_default()
 }
 
-/// The public key, identity (SAN email or URI, else the subject) and DER of a PEM certificate.
-pub(crate) fn certificate_key(pem: &str) -> Result<(PublicKey, Option<String>, Vec<u8>), String> {
-    let der = pem_body(pem, "CERTIFICATE").ok_or_else(|| "the attached certificate is not PEM".to_owned())?;
-    let (_, certificate) = x509_parser::parse_x509_certificate(&der)
-        .map_err(|_| "the attached certificate is not an x.509 certificate".to_owned())?;
+/// The public key and identity (SAN email or URI, else the subject) of a DER certificate.
+pub(crate) fn certificate_key(der: &[u8]) -> Result<(PublicKey, Option<String>), String> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(der)
+        .map_err(|_| "the signing certificate is not an x.509 certificate".to_owned())?;
     let key = PublicKey::from_spki_der(certificate.public_key().raw)
-        .map_err(|error| format!("the attached certificate's key: {error}"))?;
+        .map_err(|error| format!("the signing certificate's key: {error}"))?;
     let san = crate::fulcio::signer_of(&certificate).map(|signer| signer.identity);
     let identity = san.or_else(|| Some(certificate.subject().to_string())).map(|text| clip(&text));
-    Ok((key, identity, der))
+    Ok((key, identity))
+}
+
+/// The covering policies that trust keyless signers, or the untrusted verdict on a signature by
+/// the certificate naming `identity` when none does.
+pub(crate) fn keyless_policies<'a>(
+    policies: &[&'a Policy],
+    identity: &Option<String>,
+) -> Result<Vec<&'a Policy>, Verdict> {
+    let keyless: Vec<&Policy> = policies.iter().copied().filter(|policy| !policy.keyless.is_empty()).collect();
+    if keyless.is_empty() {
+        let named = identity.as_deref().unwrap_or("without an identity");
+        let reason =
+            format!("signed by certificate {named}; no policy covering this repository trusts keyless signers");
+        return Err(Verdict::new(Status::Untrusted, reason).with_identity(identity.clone()));
+    }
+    Ok(keyless)
 }
 
 /// `sha256:0123456789ab…` for a digest in a sentence.

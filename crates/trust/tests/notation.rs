@@ -33,10 +33,10 @@ fn jws(name: &str) -> Evidence {
     evidence("application/jose+json", &read(name))
 }
 
-/// A policy loaded as the configuration would load it: `roots` (files in the data folder) as
-/// its trust store, `identities` as its trusted identities.
-fn policy(roots: &[&str], identities: &[&str]) -> Policy {
-    let configured = TrustPolicy {
+/// A policy as configured: `roots` (files in the data folder) as its trust store, `identities`
+/// as its trusted identities.
+fn configured(roots: &[&str], identities: &[&str]) -> TrustPolicy {
+    TrustPolicy {
         name: "release".into(),
         registry: "*".into(),
         repositories: "**".into(),
@@ -45,8 +45,12 @@ fn policy(roots: &[&str], identities: &[&str]) -> Policy {
         sigstore_trusted_root: None,
         notation_roots: roots.iter().map(PathBuf::from).collect(),
         notation_identities: identities.iter().map(|identity| (*identity).to_owned()).collect(),
-    };
-    configured.load(std::path::Path::new(DATA)).unwrap()
+    }
+}
+
+/// The policy loaded as the configuration would load it.
+fn policy(roots: &[&str], identities: &[&str]) -> Policy {
+    configured(roots, identities).load(std::path::Path::new(DATA)).unwrap()
 }
 
 fn judge(evidence: &Evidence, subject: &str, policy: &Policy) -> Verdict {
@@ -118,16 +122,7 @@ fn jws_and_cose_envelopes_of_notation_go_verify_alike() {
 
 #[test]
 fn notation_policies_need_roots_and_identities_that_read() {
-    let base = TrustPolicy {
-        name: "release".into(),
-        registry: "*".into(),
-        repositories: "**".into(),
-        cosign_public_keys: Vec::new(),
-        keyless: Vec::new(),
-        sigstore_trusted_root: None,
-        notation_roots: vec!["e2e.crt".into()],
-        notation_identities: Vec::new(),
-    };
+    let base = configured(&["e2e.crt"], &[]);
     let error = base.validate().unwrap_err().to_string();
     assert!(error.contains("needs both notation_roots and notation_identities"), "{error}");
     let bad_identity = TrustPolicy { notation_identities: vec!["CN=release".into()], ..base.clone() };

@@ -15,7 +15,7 @@ pub(crate) use parse::{Content, digest, dsse_content};
 use serde_json::Value;
 
 use crate::fulcio::check_leaf;
-use crate::verify::{Witnessed, clip, keyless_verdict, rfc3339, short};
+use crate::verify::{Witnessed, certificate_key, clip, keyless_policies, keyless_verdict, rfc3339, short};
 use crate::{Policy, PublicKey, Status, Verdict};
 use parse::{Bundle, Material, Unreadable};
 
@@ -129,17 +129,9 @@ fn no_key(hint: Option<&str>, policies: &[&Policy]) -> Verdict {
 
 /// A bundle made with a (Fulcio) certificate.
 fn by_certificate(bundle: &Bundle, der: &[u8], policies: &[&Policy], now: i64) -> Verdict {
-    let (key, identity) = match x509_parser::parse_x509_certificate(der) {
-        Ok((_, certificate)) => {
-            let identity = crate::fulcio::signer_of(&certificate)
-                .map(|signer| clip(&signer.identity))
-                .or_else(|| Some(clip(&certificate.subject().to_string())));
-            match PublicKey::from_spki_der(certificate.public_key().raw) {
-                Ok(key) => (key, identity),
-                Err(error) => return Verdict::new(Status::Invalid, format!("the bundle's certificate's key: {error}")),
-            }
-        }
-        Err(_) => return Verdict::new(Status::Invalid, "the bundle's certificate is not an x.509 certificate"),
+    let (key, identity) = match certificate_key(der) {
+        Ok(found) => found,
+        Err(reason) => return Verdict::new(Status::Invalid, reason),
     };
     if !signed_by(&bundle.content, &key) {
         return Verdict::new(Status::Invalid, "the signature does not match its certificate").with_identity(identity);
@@ -149,13 +141,11 @@ fn by_certificate(bundle: &Bundle, der: &[u8], policies: &[&Policy], now: i64) -
     if policies.iter().any(|policy| policy.keys.iter().any(|held| held.spki() == key.spki())) {
         return by_key(bundle, Signer::Certificate(der), policies, now);
     }
+    let keyless = match keyless_policies(policies, &identity) {
+        Ok(keyless) => keyless,
+        Err(verdict) => return verdict,
+    };
     let named = identity.as_deref().unwrap_or("without an identity");
-    let keyless: Vec<&Policy> = policies.iter().copied().filter(|policy| !policy.keyless.is_empty()).collect();
-    if keyless.is_empty() {
-        let reason =
-            format!("signed by certificate {named}; no policy covering this repository trusts keyless signers");
-        return Verdict::new(Status::Untrusted, reason).with_identity(identity);
-    }
     if bundle.entries.is_empty() {
         let reason = format!("signed by certificate {named} with no transparency log entry");
         return Verdict::new(Status::Invalid, reason).with_identity(identity);
