@@ -143,3 +143,121 @@ fn notation_policies_need_roots_and_identities_that_read() {
     assert_ne!(one.fingerprint(), other.fingerprint());
     assert_ne!(one.fingerprint(), third.fingerprint());
 }
+
+/// A test CA as the notation spec's trust model has it: a root that issues the signing
+/// certificate (made here with rcgen; the envelope signed with the leaf's P-256 key, ES256).
+struct TestCa {
+    certificate: rcgen::Certificate,
+    key: rcgen::KeyPair,
+}
+
+fn test_ca(name: &str) -> TestCa {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Acme");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2099, 1, 1);
+    TestCa { certificate: params.self_signed(&key).unwrap(), key }
+}
+
+/// A signing certificate `CN=release, O=Acme, C=US` issued by `ca`, valid `from` to `until`
+/// (years), with its P-256 signing key.
+fn signing_certificate(ca: &TestCa, from: i32, until: i32) -> (p256::ecdsa::SigningKey, rcgen::Certificate) {
+    use p256::pkcs8::EncodePrivateKey as _;
+    let signing = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let key = rcgen::KeyPair::try_from(signing.to_pkcs8_der().unwrap().as_bytes()).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CountryName, "US");
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "Acme");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "release");
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(until, 1, 1);
+    (signing, params.signed_by(&key, &ca.certificate, &ca.key).unwrap())
+}
+
+/// A JWS envelope as `notation sign` writes it (ES256, `notary.x509`), over `digest`, signed at
+/// `signing_time` with `key`, carrying `chain` (DER) as `x5c`.
+fn envelope(key: &p256::ecdsa::SigningKey, chain: &[&[u8]], digest: &str, signing_time: &str) -> Evidence {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use p256::ecdsa::signature::Signer as _;
+    let payload = serde_json::json!({"targetArtifact": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": 517}});
+    let protected = serde_json::json!({
+        "alg": "ES256",
+        "crit": ["io.cncf.notary.signingScheme"],
+        "cty": "application/vnd.cncf.notary.payload.v1+json",
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": signing_time,
+    });
+    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
+    let signature: p256::ecdsa::Signature = key.sign(format!("{protected}.{payload}").as_bytes());
+    let jws = serde_json::json!({
+        "payload": payload,
+        "protected": protected,
+        "header": {"x5c": chain.iter().map(|der| STANDARD.encode(der)).collect::<Vec<_>>()},
+        "signature": URL_SAFE_NO_PAD.encode(signature.to_bytes()),
+    });
+    evidence("application/jose+json", jws.to_string().as_bytes())
+}
+
+/// A policy trusting `roots` (PEM) for `identities`, loaded from files as configured.
+fn ca_policy(roots: &[&TestCa], identities: &[&str]) -> Policy {
+    let folder = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..roots.len()).map(|index| format!("root-{index}.pem")).collect();
+    for (name, root) in names.iter().zip(roots) {
+        std::fs::write(folder.path().join(name), root.certificate.pem()).unwrap();
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    configured(&names, identities).load(folder.path()).unwrap()
+}
+
+#[test]
+fn a_signature_by_a_certificate_of_a_trusted_test_ca_is_verified_and_broken_or_lapsed_chains_are_not() {
+    let acme = test_ca("Acme Root");
+    let other = test_ca("Other Root");
+    let release = ca_policy(&[&acme], &["x509.subject: C=US, O=Acme, CN=release"]);
+    let (key, leaf) = signing_certificate(&acme, 2024, 2099);
+    let (leaf, root) = (leaf.der().to_vec(), acme.certificate.der().to_vec());
+
+    // The chain up to the root, or the leaf alone: the root is in the trust store either way.
+    for chain in [vec![leaf.as_slice(), root.as_slice()], vec![leaf.as_slice()]] {
+        let verdict = judge(&envelope(&key, &chain, E2E_IMAGE, "2025-03-01T10:00:00Z"), E2E_IMAGE, &release);
+        assert_eq!(verdict.status, Status::Verified, "{verdict:?}");
+        // rcgen orders the attributes its own way; the identity matches them in any order.
+        let identity = verdict.identity.unwrap();
+        assert!(["CN=release", "C=US", "O=Acme"].iter().all(|part| identity.contains(part)), "{identity}");
+    }
+    let chain = [leaf.as_slice(), root.as_slice()];
+    // Another CA in the trust store; another identity.
+    let elsewhere =
+        judge(&envelope(&key, &chain, E2E_IMAGE, "2025-03-01T10:00:00Z"), E2E_IMAGE, &ca_policy(&[&other], &["*"]));
+    assert_eq!(elsewhere.status, Status::Untrusted, "{elsewhere:?}");
+    let stranger = ca_policy(&[&acme], &["x509.subject: CN=ci, O=Acme"]);
+    assert_eq!(
+        judge(&envelope(&key, &chain, E2E_IMAGE, "2025-03-01T10:00:00Z"), E2E_IMAGE, &stranger).status,
+        Status::Untrusted
+    );
+    // Signed before the certificate was valid.
+    let early = judge(&envelope(&key, &chain, E2E_IMAGE, "2023-06-01T10:00:00Z"), E2E_IMAGE, &release);
+    assert_eq!(early.status, Status::Invalid);
+    assert!(early.reason.contains("was not valid when it signed"), "{}", early.reason);
+    // A certificate that has lapsed since (no timestamp says the signing time is true).
+    let (lapsed_key, lapsed) = signing_certificate(&acme, 2021, 2022);
+    let lapsed =
+        judge(&envelope(&lapsed_key, &[lapsed.der(), &root], E2E_IMAGE, "2021-06-01T10:00:00Z"), E2E_IMAGE, &release);
+    assert_eq!(lapsed.status, Status::Invalid);
+    assert!(lapsed.reason.ends_with("has expired"), "{}", lapsed.reason);
+    // A chain whose second certificate did not issue the first.
+    let broken = judge(
+        &envelope(&key, &[&leaf, other.certificate.der()], E2E_IMAGE, "2025-03-01T10:00:00Z"),
+        E2E_IMAGE,
+        &release,
+    );
+    assert_eq!(broken.status, Status::Invalid);
+    assert_eq!(broken.reason, "the signature's certificate chain is broken");
+}
