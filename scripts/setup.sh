@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! Installs everything ocicat needs on a fresh machine of this kind (idempotent, as root):
 #! Debian packages (registries, image tools, the wasm toolchain route, Chromium),
-#! wasm-bindgen-cli at the exact Cargo.lock version, and the end2end npm packages.
+#! wasm-bindgen-cli at the exact Cargo.lock version, the end2end npm packages, and
+#! sigstore-python (the peer of the bundle verification tests) in its own virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -68,6 +69,17 @@ fuzz_version=0.13.2
 if ! command -v cargo-fuzz >/dev/null 2>&1 || [ "$(cargo fuzz --version | awk '{print $2}')" != "$fuzz_version" ]; then
   log "installing cargo-fuzz $fuzz_version"
   cargo install -q cargo-fuzz --version "=$fuzz_version" --locked --force
+fi
+
+# sigstore-python, the peer the bundle verification is checked against
+# (crates/trust/tests/peer.rs), in its own virtualenv, at the versions of the requirements file.
+sigstore_python="$HOME/.cache/ocicat/sigstore-python-4.5.1"
+if ! cmp -s scripts/sigstore-python-requirements.txt "$sigstore_python/requirements.txt"; then
+  log "installing sigstore-python 4.5.1"
+  rm -rf "$sigstore_python"
+  python3 -m venv "$sigstore_python"
+  "$sigstore_python/bin/pip" install -q --disable-pip-version-check -r scripts/sigstore-python-requirements.txt
+  cp scripts/sigstore-python-requirements.txt "$sigstore_python/requirements.txt"
 fi
 
 # Playwright driver (no browser download: we use Debian's Chromium).
