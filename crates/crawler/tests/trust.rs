@@ -153,3 +153,54 @@ async fn a_production_keyless_signature_in_a_real_registry_is_verified_for_its_s
         }
     }
 }
+
+#[tokio::test]
+async fn on_ferro_signatures_found_through_the_referrers_api_are_verified_by_key_and_by_notation_root() {
+    let registry = ocicat_testkit::Ferro::start().await.unwrap();
+    let target = Target { referrers_api: true, ..Target::anonymous(registry.url().parse().unwrap()) };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let client = Client::new(ClientConfig::new(registry.url().parse().unwrap(), Credentials::Anonymous)).unwrap();
+    let demo = Policy {
+        notation_roots: vec![ocicat_seed::demo_signer_certificate_der().to_vec()],
+        notation_identities: vec![ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY.to_owned()],
+        ..Policy::with_keys(
+            "demo",
+            "local",
+            "**",
+            vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()],
+        )
+    };
+    let source = RegistrySource::new("local", client).trusting(Arc::new(Policies::new(vec![demo])));
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    board.register("local", &registry.url());
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    // Every signature and signed attestation pushed by digest (a referrer, listed by the API):
+    // notation envelopes, sigstore bundles and cosign attestations, all made by the demo signer.
+    let referrers: Vec<_> = report
+        .items
+        .iter()
+        .filter(|item| item.reference.is_none() && matches!(item.kind, "signature" | "attestation"))
+        .collect();
+    assert!(referrers.len() >= 3, "{referrers:?}");
+    let mut verified = 0;
+    for item in referrers {
+        let document = catalog.artifact("local", &item.repository, &item.digest).unwrap().unwrap();
+        if document.subject.is_none() {
+            assert!(document.verdicts.is_empty(), "buildx's unsigned attestation manifests get no verdict");
+            continue;
+        }
+        assert_eq!(document.referrer_sources, ["referrers API"], "{}", item.digest);
+        assert!(
+            document
+                .verdicts
+                .iter()
+                .all(|verdict| verdict.status == Status::Verified && verdict.policy.as_deref() == Some("demo")),
+            "{}: {:?}",
+            item.digest,
+            document.verdicts
+        );
+        verified += usize::from(!document.verdicts.is_empty());
+    }
+    assert!(verified >= 3, "notation, bundle and attestation referrers verified: {verified}");
+}
