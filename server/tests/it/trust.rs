@@ -88,6 +88,12 @@ async fn a_policy_key_verifies_the_genuine_signature_and_the_copied_one_is_inval
     let verified = app.get_json("/api/v1/search?q=trust:demo+kind:image").await;
     assert_eq!(verified["total"], 1, "{verified:#}");
     assert_eq!(verified["hits"][0]["digest"], subject.digest.as_str());
+    // The fields compose like any other (delete plans and retention take the same queries).
+    let unverified = app.get_json("/api/v1/search?q=kind:image+NOT+signature:verified+created+%3C+now-1d").await;
+    let unverified: Vec<&str> =
+        unverified["hits"].as_array().unwrap().iter().map(|hit| hit["digest"].as_str().unwrap()).collect();
+    assert!(unverified.contains(&old.as_str()), "{unverified:?}");
+    assert!(!unverified.contains(&subject.digest.as_str()), "{unverified:?}");
     // The seeded SBOM carries a signature of its own (notation), verified by the same policy.
     let sboms = app.get_json("/api/v1/search?q=trust:demo+kind:sbom").await;
     assert_eq!(sboms["total"], 1, "{sboms:#}");
