@@ -1,4 +1,4 @@
-//! Pushing blobs and manifests (used by the seeder today, by promotion and copy later).
+//! Pushing blobs and manifests (the seeder; promotion copies through `copy.rs`).
 
 use bytes::Bytes;
 use reqwest::{Method, header};
