@@ -1,0 +1,192 @@
+//! Runs a copy plan: blobs first (skipped when present, mounted within one registry, else
+//! streamed and verified), then the manifests in plan order with their original bytes, then
+//! the fallback index entries, then tags — the cosign tags of referrers, the requested ones
+//! last. The first failure stops the run before any tag is written, and running the plan again
+//! resumes: what exists is skipped.
+
+use bytes::Bytes;
+use ocicat_oci::{BlobCopy, Client, Digest, OciError, copy_blob};
+
+use crate::model::{CopyPlan, CopyReport, ManifestItem, Step, StepOutcome};
+
+/// Why a plan is not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// The plan changed since it was shown.
+    #[error("the plan is not the one shown (fingerprint mismatch); make it again")]
+    Stale,
+    /// It would move tags and that was not confirmed.
+    #[error("the copy would move {0} tag(s) at the destination; confirm to move them")]
+    MovesTags(usize),
+}
+
+/// Runs `plan` from `source` to `destination`, given back its `fingerprint`; `move_tags`
+/// confirms the tags it would move. Each step is reported; the report says whether all ran.
+pub async fn execute(
+    plan: &CopyPlan,
+    fingerprint: &str,
+    move_tags: bool,
+    source: &Client,
+    destination: &Client,
+) -> Result<CopyReport, ExecuteError> {
+    if fingerprint != plan.fingerprint || crate::plan::fingerprint(plan) != plan.fingerprint {
+        return Err(ExecuteError::Stale);
+    }
+    if !plan.moved_tags.is_empty() && !move_tags {
+        return Err(ExecuteError::MovesTags(plan.moved_tags.len()));
+    }
+    let mut run = Run { plan, source, destination, report: CopyReport::default() };
+    let complete = run.blobs().await && run.manifests().await && run.fallback().await && run.tags().await;
+    run.report.complete = complete;
+    Ok(run.report)
+}
+
+struct Run<'a> {
+    plan: &'a CopyPlan,
+    source: &'a Client,
+    destination: &'a Client,
+    report: CopyReport,
+}
+
+fn failed(error: &OciError) -> StepOutcome {
+    StepOutcome::Failed { reason: error.to_string() }
+}
+
+impl Run<'_> {
+    fn source_repository(&self) -> &str {
+        &self.plan.request.source.repository
+    }
+
+    fn destination_repository(&self) -> &str {
+        &self.plan.request.destination.repository
+    }
+
+    /// Records a step; answers whether it succeeded.
+    fn record(&mut self, what: &str, target: &str, outcome: StepOutcome) -> bool {
+        let ok = !matches!(outcome, StepOutcome::Failed { .. });
+        if !ok {
+            tracing::warn!(copy.step = what, copy.target = target, ?outcome, "copy step failed");
+        }
+        self.report.steps.push(Step { what: what.to_owned(), target: target.to_owned(), outcome });
+        ok
+    }
+
+    async fn blobs(&mut self) -> bool {
+        for blob in &self.plan.blobs {
+            let outcome = match blob.digest.parse::<Digest>() {
+                Ok(digest) => {
+                    let copied = copy_blob(
+                        self.source,
+                        self.source_repository(),
+                        self.destination,
+                        self.destination_repository(),
+                        &digest,
+                        blob.size,
+                    )
+                    .await;
+                    match copied {
+                        Ok(BlobCopy::Present) => StepOutcome::Present,
+                        Ok(BlobCopy::Mounted) => StepOutcome::Mounted,
+                        Ok(BlobCopy::Uploaded(bytes)) => StepOutcome::Copied { bytes },
+                        Err(error) => failed(&error),
+                    }
+                }
+                Err(_) => StepOutcome::Failed { reason: format!("{} is not a digest", blob.digest) },
+            };
+            if !self.record("blob", &blob.digest, outcome) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The source's bytes of `item`, verified against its digest.
+    async fn fetch(&self, item: &ManifestItem) -> Result<(String, Bytes), OciError> {
+        let manifest = self.source.get_manifest(self.source_repository(), &item.digest).await?;
+        Ok((manifest.media_type, manifest.raw))
+    }
+
+    async fn manifests(&mut self) -> bool {
+        for item in &self.plan.manifests {
+            let outcome = match self.destination.head_manifest(self.destination_repository(), &item.digest).await {
+                Ok(Some(_)) => StepOutcome::Present,
+                Ok(None) | Err(OciError::NotFound { .. }) => match self.fetch(item).await {
+                    Ok((media_type, raw)) => {
+                        let bytes = raw.len() as u64;
+                        match self
+                            .destination
+                            .push_manifest(self.destination_repository(), &item.digest, &media_type, raw)
+                            .await
+                        {
+                            Ok(_) => StepOutcome::Copied { bytes },
+                            Err(error) => failed(&error),
+                        }
+                    }
+                    Err(error) => failed(&error),
+                },
+                Err(error) => failed(&error),
+            };
+            if !self.record("manifest", &item.digest, outcome) {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn fallback(&mut self) -> bool {
+        for entry in &self.plan.fallback {
+            let Some(item) = self.plan.manifests.iter().find(|item| item.digest == entry.referrer) else { continue };
+            let outcome = match (entry.subject.parse::<Digest>(), descriptor(item)) {
+                (Ok(subject), Ok(descriptor)) => {
+                    match self
+                        .destination
+                        .add_to_fallback_index(self.destination_repository(), &subject, descriptor)
+                        .await
+                    {
+                        Ok(true) => StepOutcome::Copied { bytes: 0 },
+                        Ok(false) => StepOutcome::Present,
+                        Err(error) => failed(&error),
+                    }
+                }
+                _ => StepOutcome::Failed { reason: format!("cannot describe {} for its subject's index", item.digest) },
+            };
+            if !self.record("fallback", &format!("{} ← {}", entry.subject, entry.referrer), outcome) {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn tags(&mut self) -> bool {
+        let cosign = self.plan.manifests.iter().flat_map(|item| item.tags.iter().map(move |tag| (tag, item)));
+        let requested = self.plan.request.tags.iter().filter_map(|tag| {
+            let root = self.plan.manifests.iter().find(|item| item.digest == self.plan.request.digest)?;
+            Some((tag, root))
+        });
+        let tags: Vec<_> = cosign.chain(requested).collect();
+        for (tag, item) in tags {
+            let outcome = match self.fetch(item).await {
+                Ok((media_type, raw)) => {
+                    match self.destination.push_manifest(self.destination_repository(), tag, &media_type, raw).await {
+                        Ok(_) => StepOutcome::Copied { bytes: 0 },
+                        Err(error) => failed(&error),
+                    }
+                }
+                Err(error) => failed(&error),
+            };
+            if !self.record("tag", tag, outcome) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The descriptor a referrers list gives `item`.
+fn descriptor(item: &ManifestItem) -> Result<oci_spec::image::Descriptor, serde_json::Error> {
+    let mut value = serde_json::json!({"mediaType": item.media_type, "digest": item.digest, "size": item.size});
+    if let Some(artifact_type) = &item.artifact_type {
+        value["artifactType"] = artifact_type.clone().into();
+    }
+    serde_json::from_value(value)
+}

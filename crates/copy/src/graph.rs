@@ -1,0 +1,152 @@
+//! The graph of one artifact as the catalog has it, in the order a copy writes it: an index's
+//! children before the index, a subject before what is attached to it; with every blob its
+//! image manifests name, each once. Referrers and children never cross repositories. The walk
+//! keeps a visited set and a cap, so loops (a cosign tag pointing back) and floods end.
+
+use std::collections::HashSet;
+
+use ocicat_catalog::{ArtifactDoc, Catalog, cosign_tag_subject};
+use serde_json::Value;
+
+use crate::model::{Excluded, MAX_MANIFESTS, Role};
+use crate::plan::CopyError;
+
+/// A manifest of the graph.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub(crate) doc: ArtifactDoc,
+    pub(crate) role: Role,
+    pub(crate) parent: Option<String>,
+    /// Cosign tags it carries (they name its subject, the same digest at the destination).
+    pub(crate) cosign_tags: Vec<String>,
+}
+
+/// A blob of the graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Blob {
+    pub(crate) digest: String,
+    pub(crate) size: u64,
+}
+
+/// The graph, in write order.
+#[derive(Debug, Default)]
+pub(crate) struct Graph {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) blobs: Vec<Blob>,
+    pub(crate) excluded: Vec<Excluded>,
+}
+
+struct Walk<'a> {
+    catalog: &'a Catalog,
+    registry: &'a str,
+    repository: &'a str,
+    exclude: &'a [String],
+    visited: HashSet<String>,
+    graph: Graph,
+}
+
+/// The graph rooted at `digest` in `repository` of `registry`.
+pub(crate) fn walk(
+    catalog: &Catalog,
+    registry: &str,
+    repository: &str,
+    digest: &str,
+    exclude_artifact_types: &[String],
+) -> Result<Graph, CopyError> {
+    let root = catalog
+        .artifact(registry, repository, digest)
+        .map_err(|error| CopyError::Catalog(error.to_string()))?
+        .ok_or_else(|| CopyError::NotFound(format!("{registry}/{repository}@{digest}")))?;
+    let mut walk = Walk {
+        catalog,
+        registry,
+        repository,
+        exclude: exclude_artifact_types,
+        visited: HashSet::new(),
+        graph: Graph::default(),
+    };
+    walk.visit(root, Role::Root, None)?;
+    // Each blob once, in the order the manifests name them.
+    let mut seen = HashSet::new();
+    let blobs: Vec<Blob> = walk
+        .graph
+        .nodes
+        .iter()
+        .flat_map(|node| blobs_of(&node.doc))
+        .filter(|blob| seen.insert(blob.digest.clone()))
+        .collect();
+    walk.graph.blobs = blobs;
+    Ok(walk.graph)
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, doc: ArtifactDoc, role: Role, parent: Option<String>) -> Result<(), CopyError> {
+        if !self.visited.insert(doc.digest.clone()) {
+            return Ok(());
+        }
+        if self.visited.len() > MAX_MANIFESTS {
+            return Err(CopyError::TooLarge(MAX_MANIFESTS));
+        }
+        if doc.crawl_error.is_some() {
+            return Err(CopyError::Refused(format!(
+                "{} could not be read at its last crawl; refresh the repository before copying it",
+                doc.digest
+            )));
+        }
+        // Children first: an index is written once what it lists exists.
+        for child in doc.children.clone() {
+            match self.lookup(&child.digest)? {
+                Some(found) => self.visit(found, Role::Child, Some(doc.digest.clone()))?,
+                None => {
+                    return Err(CopyError::Refused(format!(
+                        "{} lists {}, which is not in the index (refresh the repository)",
+                        doc.digest, child.digest
+                    )));
+                }
+            }
+        }
+        let digest = doc.digest.clone();
+        let cosign_tags = doc.tags.iter().filter(|tag| cosign_tag_subject(tag).is_some()).cloned().collect();
+        self.graph.nodes.push(Node { doc, role, parent, cosign_tags });
+        // Then what hangs on it, in a stable order.
+        let mut referrers = self
+            .catalog
+            .referrers(self.registry, self.repository, &digest)
+            .map_err(|error| CopyError::Catalog(error.to_string()))?;
+        referrers.sort_by(|a, b| a.digest.cmp(&b.digest));
+        for referrer in referrers {
+            if referrer.referrers_index {
+                continue; // a fallback index is rebuilt at the destination, not copied
+            }
+            let artifact_type = referrer.artifact_type.clone().unwrap_or_default();
+            if let Some(prefix) = self.exclude.iter().find(|prefix| artifact_type.starts_with(prefix.as_str())) {
+                self.graph.excluded.push(Excluded {
+                    digest: referrer.digest.clone(),
+                    reason: format!("artifact type {artifact_type} is excluded ({prefix}*), with what hangs on it"),
+                });
+                continue;
+            }
+            self.visit(referrer, Role::Referrer, Some(digest.clone()))?;
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, digest: &str) -> Result<Option<ArtifactDoc>, CopyError> {
+        self.catalog
+            .artifact(self.registry, self.repository, digest)
+            .map_err(|error| CopyError::Catalog(error.to_string()))
+    }
+}
+
+/// The blobs an image manifest names: its config and its layers (an index names none).
+fn blobs_of(doc: &ArtifactDoc) -> Vec<Blob> {
+    let Ok(manifest) = serde_json::from_str::<Value>(&doc.manifest_json) else { return Vec::new() };
+    let descriptor = |value: &Value| {
+        Some(Blob { digest: value.get("digest")?.as_str()?.to_owned(), size: value.get("size")?.as_u64()? })
+    };
+    let mut blobs: Vec<Blob> = manifest.get("config").and_then(descriptor).into_iter().collect();
+    if let Some(layers) = manifest.get("layers").and_then(Value::as_array) {
+        blobs.extend(layers.iter().filter_map(descriptor));
+    }
+    blobs
+}

@@ -1,0 +1,153 @@
+//! Copy plans: the graph from the catalog, then a look at the destination — which manifests and
+//! blobs it holds (HEAD), whether it answers the referrers API (if not, the fallback index
+//! entries to add), and which tags would move — with totals and a fingerprint.
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use ocicat_catalog::Catalog;
+use ocicat_oci::{Client, Digest, OciError};
+use sha2::{Digest as _, Sha256};
+
+use crate::graph::{Graph, walk};
+use crate::model::{BlobItem, CopyPlan, CopyRequest, CopyTotals, FallbackItem, ManifestItem, MovedTag};
+
+/// How many HEAD requests a plan sends to the destination at once.
+const LOOKUPS_AT_ONCE: usize = 8;
+
+/// Why a plan cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// The artifact is not in the index.
+    #[error("{0} is not in the index (refresh the repository if it was pushed just now)")]
+    NotFound(String),
+    /// The graph cannot be copied as the index has it.
+    #[error("{0}")]
+    Refused(String),
+    /// Too many manifests.
+    #[error("the artifact's graph holds more than {0} manifests")]
+    TooLarge(usize),
+    /// The index failed.
+    #[error("catalog: {0}")]
+    Catalog(String),
+    /// The destination answered with an error.
+    #[error("destination: {0}")]
+    Destination(#[from] OciError),
+}
+
+/// The plan for `request`: the graph from `catalog`, checked against `destination` (the
+/// client of the destination registry).
+pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest) -> Result<CopyPlan, CopyError> {
+    let source = &request.source;
+    if source == &request.destination {
+        return Err(CopyError::Refused("the destination is the source repository".into()));
+    }
+    let graph = walk(catalog, &source.registry, &source.repository, &request.digest, &request.exclude_artifact_types)?;
+    let repository = request.destination.repository.as_str();
+    let manifests = manifest_items(&graph, destination, repository).await?;
+    let blobs = blob_items(&graph, destination, repository).await?;
+    let root: Digest =
+        request.digest.parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", request.digest)))?;
+    let destination_referrers_api = destination.referrers_api(repository, &root, None).await?.is_some();
+    let fallback = if destination_referrers_api {
+        Vec::new()
+    } else {
+        manifests
+            .iter()
+            .filter_map(|item| Some(FallbackItem { subject: item.subject.clone()?, referrer: item.digest.clone() }))
+            .collect()
+    };
+    let mut moved_tags = Vec::new();
+    let tagged = request.tags.iter().map(|tag| (tag.clone(), request.digest.clone()));
+    let cosign = manifests.iter().flat_map(|item| item.tags.iter().map(|tag| (tag.clone(), item.digest.clone())));
+    for (tag, wanted) in tagged.chain(cosign) {
+        match destination.head_manifest(repository, &tag).await {
+            Ok(Some(current)) if current.to_string() != wanted => {
+                moved_tags.push(MovedTag { tag, from: current.to_string(), to: wanted });
+            }
+            Ok(_) | Err(OciError::NotFound { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let totals = totals(&manifests, &blobs);
+    let mut plan = CopyPlan {
+        request: request.clone(),
+        manifests,
+        blobs,
+        destination_referrers_api,
+        fallback,
+        moved_tags,
+        excluded: graph.excluded,
+        totals,
+        fingerprint: String::new(),
+    };
+    plan.fingerprint = fingerprint(&plan);
+    Ok(plan)
+}
+
+async fn manifest_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<ManifestItem>, CopyError> {
+    futures::stream::iter(graph.nodes.iter())
+        .map(|node| async move {
+            let present = match destination.head_manifest(repository, &node.doc.digest).await {
+                Ok(found) => found.is_some(),
+                Err(OciError::NotFound { .. }) => false,
+                Err(error) => return Err(CopyError::from(error)),
+            };
+            Ok(ManifestItem {
+                digest: node.doc.digest.clone(),
+                media_type: node.doc.media_type.clone(),
+                size: node.doc.size,
+                kind: node.doc.kind.as_str().to_owned(),
+                artifact_type: node.doc.artifact_type.clone(),
+                role: node.role,
+                parent: node.parent.clone(),
+                subject: node.doc.subject.clone(),
+                tags: node.cosign_tags.clone(),
+                present,
+            })
+        })
+        .buffered(LOOKUPS_AT_ONCE)
+        .try_collect()
+        .await
+}
+
+async fn blob_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<BlobItem>, CopyError> {
+    futures::stream::iter(graph.blobs.iter())
+        .map(|blob| async move {
+            let digest: Digest =
+                blob.digest.parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", blob.digest)))?;
+            let present = destination.has_blob(repository, &digest).await?;
+            Ok(BlobItem { digest: blob.digest.clone(), size: blob.size, present })
+        })
+        .buffered(LOOKUPS_AT_ONCE)
+        .try_collect()
+        .await
+}
+
+fn totals(manifests: &[ManifestItem], blobs: &[BlobItem]) -> CopyTotals {
+    let mut totals = CopyTotals::default();
+    for item in manifests {
+        if item.present {
+            totals.manifests_present += 1;
+            totals.bytes_present += item.size;
+        } else {
+            totals.manifests += 1;
+            totals.bytes += item.size;
+        }
+    }
+    for blob in blobs {
+        if blob.present {
+            totals.blobs_present += 1;
+            totals.bytes_present += blob.size;
+        } else {
+            totals.blobs += 1;
+            totals.bytes += blob.size;
+        }
+    }
+    totals
+}
+
+/// SHA-256 over the plan as shown (its JSON without the fingerprint).
+pub(crate) fn fingerprint(plan: &CopyPlan) -> String {
+    let mut shown = plan.clone();
+    shown.fingerprint = String::new();
+    hex::encode(Sha256::digest(serde_json::to_vec(&shown).unwrap_or_default()))
+}

@@ -1,0 +1,172 @@
+//! Copies between real registries: distribution 2.8.2 (referrers through fallback tags) and
+//! ferro-oci-server (the referrers API), each as source and destination. The artifacts are the
+//! seeder's (an image with signatures, SBOMs, scans and attestations, a signature on an SBOM,
+//! a multi-platform index with buildx attestations); the destination is crawled afterwards and
+//! must hold the same graph with the same digests, and give every signature the same verdict.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ocicat_catalog::{Catalog, WriterConfig};
+use ocicat_copy::{CopyRequest, Endpoint, ExecuteError, StepOutcome, execute, plan};
+use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
+use ocicat_oci::{Client, ClientConfig, Credentials};
+use ocicat_seed::{SeedReport, Size, Target};
+use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
+use ocicat_trust::{Policies, Policy, PublicKey};
+
+fn client(url: &str) -> Client {
+    Client::new(ClientConfig::new(url.parse().unwrap(), Credentials::Anonymous)).unwrap()
+}
+
+/// The demo signer's key and certificate, as the demo trusts them.
+fn demo_policies() -> Arc<Policies> {
+    Arc::new(Policies::new(vec![Policy {
+        notation_roots: vec![ocicat_seed::demo_signer_certificate_der().to_vec()],
+        notation_identities: vec![ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY.to_owned()],
+        ..Policy::with_keys("demo", "*", "**", vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()])
+    }]))
+}
+
+/// A catalog of `client`'s registry, named `name`, crawled now.
+async fn crawled(name: &str, client: &Client) -> Catalog {
+    let source = RegistrySource::new(name, client.clone()).trusting(demo_policies());
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let board = StatusBoard::default();
+    board.register(name, client.base_url().as_str());
+    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
+    catalog
+}
+
+/// Every digest reachable from `digest` (children and referrers, recursively, no fallback
+/// indexes) with the verdicts each signature got.
+fn graph(catalog: &Catalog, registry: &str, repository: &str, digest: &str) -> BTreeSet<(String, String)> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![digest.to_owned()];
+    while let Some(next) = todo.pop() {
+        let Some(doc) = catalog.artifact(registry, repository, &next).unwrap() else { continue };
+        if doc.referrers_index {
+            continue;
+        }
+        let verdicts: Vec<String> = doc.verdicts.iter().map(|verdict| verdict.status.to_string()).collect();
+        if !seen.insert((doc.digest.clone(), verdicts.join(","))) {
+            continue;
+        }
+        todo.extend(doc.children.iter().map(|child| child.digest.clone()));
+        todo.extend(
+            catalog.referrers(registry, repository, &next).unwrap().into_iter().map(|referrer| referrer.digest),
+        );
+    }
+    seen
+}
+
+/// The seeded artifact with the most referrers (the app image), and the index.
+fn subjects(report: &SeedReport) -> (String, String, String) {
+    let app = report
+        .items
+        .iter()
+        .filter(|item| item.reference.is_some() && item.kind == "image")
+        .max_by_key(|item| {
+            report.items.iter().filter(|other| other.subject.as_deref() == Some(item.digest.as_str())).count()
+        })
+        .unwrap();
+    let index = report.items.iter().find(|item| item.kind == "index" && item.reference.is_some()).unwrap();
+    (app.repository.clone(), app.digest.clone(), format!("{}@{}", index.repository, index.digest))
+}
+
+fn request(source: (&str, &str), digest: &str, destination: (&str, &str), tags: &[&str]) -> CopyRequest {
+    CopyRequest {
+        source: Endpoint { registry: source.0.into(), repository: source.1.into() },
+        digest: digest.into(),
+        destination: Endpoint { registry: destination.0.into(), repository: destination.1.into() },
+        tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+        exclude_artifact_types: Vec::new(),
+    }
+}
+
+/// Copies the app image and the index from `from` to `to` and checks the destination's graph.
+async fn copy_both_ways(from: &Client, from_report: &SeedReport, to: &Client, to_has_referrers_api: bool) {
+    let source = crawled("source", from).await;
+    let (repository, app, index) = subjects(from_report);
+    let (index_repository, index_digest) = index.split_once('@').unwrap();
+    for (repository, digest, tag, least) in
+        [(repository.as_str(), app.as_str(), "app-promoted", 8), (index_repository, index_digest, "index-promoted", 3)]
+    {
+        let request = request(("source", repository), digest, ("destination", "prod/copied"), &[tag]);
+        let planned = plan(&source, to, &request).await.unwrap();
+        assert_eq!(planned.destination_referrers_api, to_has_referrers_api);
+        let with_subject = planned.manifests.iter().filter(|item| item.subject.is_some()).count();
+        let expected_fallback = if to_has_referrers_api { 0 } else { with_subject };
+        assert_eq!(planned.fallback.len(), expected_fallback, "{:?}", planned.fallback);
+        assert!(planned.manifests.iter().all(|item| !item.present) && planned.blobs.iter().any(|blob| !blob.present));
+        let report = execute(&planned, &planned.fingerprint, false, from, to).await.unwrap();
+        assert!(report.complete, "{report:?}");
+        let destination = crawled("destination", to).await;
+        // The same graph, digest for digest, with the same verdicts.
+        let expected = graph(&source, "source", repository, digest);
+        assert!(expected.len() >= least, "a graph worth copying: {expected:?}");
+        assert_eq!(graph(&destination, "destination", "prod/copied", digest), expected, "{repository}@{digest}");
+        assert_eq!(
+            to.head_manifest("prod/copied", tag).await.unwrap().map(|found| found.to_string()),
+            Some(digest.to_owned())
+        );
+        // Again: everything is there, nothing is sent.
+        let again = plan(&source, to, &request).await.unwrap();
+        assert_eq!((again.totals.manifests, again.totals.blobs, again.totals.bytes), (0, 0, 0), "{:?}", again.totals);
+        let rerun = execute(&again, &again.fingerprint, false, from, to).await.unwrap();
+        assert!(
+            rerun.steps.iter().filter(|step| step.what != "tag").all(|step| step.outcome == StepOutcome::Present),
+            "{rerun:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn from_distribution_to_ferro_the_graph_arrives_whole_with_the_same_digests_and_verdicts() {
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(distribution.url().parse().unwrap()), Size::Test).await.unwrap();
+    let ferro = Ferro::start().await.unwrap();
+    copy_both_ways(&client(&distribution.url()), &report, &client(&ferro.url()), true).await;
+}
+
+#[tokio::test]
+async fn from_ferro_to_distribution_referrers_arrive_through_merged_fallback_indexes() {
+    let ferro = Ferro::start().await.unwrap();
+    let target = Target { referrers_api: true, ..Target::anonymous(ferro.url().parse().unwrap()) };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    copy_both_ways(&client(&ferro.url()), &report, &client(&distribution.url()), false).await;
+}
+
+#[tokio::test]
+async fn within_one_registry_blobs_are_mounted_and_a_moved_tag_needs_confirmation() {
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(distribution.url().parse().unwrap()), Size::Test).await.unwrap();
+    let registry = client(&distribution.url());
+    let catalog = crawled("local", &registry).await;
+    let (repository, app, index) = subjects(&report);
+    // The destination's `stable` already names another manifest (the index).
+    let (index_repository, index_digest) = index.split_once('@').unwrap();
+    let moved = request(("local", index_repository), index_digest, ("local", "prod/app"), &["stable"]);
+    let first = plan(&catalog, &registry, &moved).await.unwrap();
+    assert!(execute(&first, &first.fingerprint, false, &registry, &registry).await.unwrap().complete);
+
+    let request = request(("local", &repository), &app, ("local", "prod/app"), &["stable"]);
+    let planned = plan(&catalog, &registry, &request).await.unwrap();
+    assert_eq!(planned.moved_tags.len(), 1, "{:?}", planned.moved_tags);
+    assert_eq!((planned.moved_tags[0].from.as_str(), planned.moved_tags[0].to.as_str()), (index_digest, app.as_str()));
+    let refused = execute(&planned, &planned.fingerprint, false, &registry, &registry).await;
+    assert!(matches!(refused, Err(ExecuteError::MovesTags(1))), "{refused:?}");
+    let stale = execute(&planned, &"0".repeat(64), true, &registry, &registry).await;
+    assert!(matches!(stale, Err(ExecuteError::Stale)), "{stale:?}");
+    let report = execute(&planned, &planned.fingerprint, true, &registry, &registry).await.unwrap();
+    assert!(report.complete, "{report:?}");
+    let mounted = report.steps.iter().filter(|step| step.outcome == StepOutcome::Mounted).count();
+    let sent = report
+        .steps
+        .iter()
+        .filter(|step| step.what == "blob" && matches!(step.outcome, StepOutcome::Copied { .. }))
+        .count();
+    assert!(mounted > 0 && sent == 0, "mounted {mounted}, sent {sent}: {report:?}");
+    assert_eq!(registry.head_manifest("prod/app", "stable").await.unwrap().map(|d| d.to_string()), Some(app.clone()));
+}
