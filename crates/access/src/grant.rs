@@ -14,6 +14,8 @@ pub enum Right {
     Read,
     /// Delete artifacts and run retention.
     Delete,
+    /// Write to a repository: copies arriving there.
+    Write,
     /// See crawl internals and trigger crawls.
     Administer,
 }
@@ -24,7 +26,7 @@ pub enum Right {
 pub enum Role {
     /// Reads.
     Viewer,
-    /// Reads and deletes (and runs retention).
+    /// Reads, writes (copies in) and deletes (and runs retention).
     Maintainer,
     /// Everything, including crawl internals and "refresh now".
     Admin,
@@ -35,7 +37,7 @@ impl Role {
     pub fn allows(self, right: Right) -> bool {
         match right {
             Right::Read => true,
-            Right::Delete => self >= Role::Maintainer,
+            Right::Delete | Right::Write => self >= Role::Maintainer,
             Right::Administer => self == Role::Admin,
         }
     }
@@ -135,6 +137,7 @@ mod tests {
         assert!(Role::Viewer.allows(Right::Read));
         assert!(!Role::Viewer.allows(Right::Delete));
         assert!(Role::Maintainer.allows(Right::Delete));
+        assert!(Role::Maintainer.allows(Right::Write) && !Role::Viewer.allows(Right::Write));
         assert!(!Role::Maintainer.allows(Right::Administer));
         assert!(Role::Admin.allows(Right::Administer) && Role::Admin.allows(Right::Delete));
     }

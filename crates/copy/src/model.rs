@@ -9,6 +9,7 @@ pub const MAX_MANIFESTS: usize = 5_000;
 
 /// A repository of a connected registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Endpoint {
     /// The registry's configured name.
     pub registry: String,
@@ -18,6 +19,7 @@ pub struct Endpoint {
 
 /// What to copy and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct CopyRequest {
     /// Where the artifact is.
     pub source: Endpoint,
@@ -36,6 +38,7 @@ pub struct CopyRequest {
 
 /// How a manifest belongs to the copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The artifact asked for.
@@ -49,6 +52,7 @@ pub enum Role {
 /// One manifest the plan writes (in this order: index children before their index, subjects
 /// before their referrers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct ManifestItem {
     /// Its digest (the same at the destination: the bytes are copied as they are).
     pub digest: String,
@@ -74,6 +78,7 @@ pub struct ManifestItem {
 
 /// One blob the plan copies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct BlobItem {
     /// Its digest.
     pub digest: String,
@@ -86,6 +91,7 @@ pub struct BlobItem {
 /// A referrer added to the destination's `sha256-<hex>` fallback index (a destination
 /// without the referrers API lists referrers so).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct FallbackItem {
     /// The subject whose fallback index gains an entry.
     pub subject: String,
@@ -95,6 +101,7 @@ pub struct FallbackItem {
 
 /// A destination tag that already names another manifest: moving it needs confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct MovedTag {
     /// The tag.
     pub tag: String,
@@ -106,6 +113,7 @@ pub struct MovedTag {
 
 /// Something the filter left behind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Excluded {
     /// Its digest.
     pub digest: String,
@@ -115,6 +123,7 @@ pub struct Excluded {
 
 /// What a plan moves, in bytes and counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct CopyTotals {
     /// Manifests written.
     pub manifests: usize,
@@ -132,6 +141,7 @@ pub struct CopyTotals {
 
 /// A copy plan: everything that will be written, for a person to read before it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct CopyPlan {
     /// What was asked.
     pub request: CopyRequest,
@@ -155,6 +165,7 @@ pub struct CopyPlan {
 
 /// How one step went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StepOutcome {
     /// Written (bytes sent, for blobs).
@@ -169,6 +180,7 @@ pub enum StepOutcome {
 
 /// One step of an execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct Step {
     /// `blob`, `manifest`, `fallback` or `tag`.
     pub what: String,
@@ -180,6 +192,7 @@ pub struct Step {
 
 /// What an execution did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct CopyReport {
     /// Every step, in order.
     pub steps: Vec<Step>,

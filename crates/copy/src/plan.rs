@@ -7,7 +7,7 @@ use ocicat_catalog::Catalog;
 use ocicat_oci::{Client, Digest, OciError};
 use sha2::{Digest as _, Sha256};
 
-use crate::graph::{Graph, walk};
+use crate::graph::{Blob, Graph, Node, walk};
 use crate::model::{BlobItem, CopyPlan, CopyRequest, CopyTotals, FallbackItem, ManifestItem, MovedTag};
 
 /// How many HEAD requests a plan sends to the destination at once.
@@ -56,9 +56,12 @@ pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest
             .collect()
     };
     let mut moved_tags = Vec::new();
-    let tagged = request.tags.iter().map(|tag| (tag.clone(), request.digest.clone()));
-    let cosign = manifests.iter().flat_map(|item| item.tags.iter().map(|tag| (tag.clone(), item.digest.clone())));
-    for (tag, wanted) in tagged.chain(cosign) {
+    let mut wanted_tags: Vec<(String, String)> =
+        request.tags.iter().map(|tag| (tag.clone(), request.digest.clone())).collect();
+    for item in &manifests {
+        wanted_tags.extend(item.tags.iter().map(|tag| (tag.clone(), item.digest.clone())));
+    }
+    for (tag, wanted) in wanted_tags {
         match destination.head_manifest(repository, &tag).await {
             Ok(Some(current)) if current.to_string() != wanted => {
                 moved_tags.push(MovedTag { tag, from: current.to_string(), to: wanted });
@@ -84,42 +87,40 @@ pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest
 }
 
 async fn manifest_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<ManifestItem>, CopyError> {
-    futures::stream::iter(graph.nodes.iter())
-        .map(|node| async move {
-            let present = match destination.head_manifest(repository, &node.doc.digest).await {
-                Ok(found) => found.is_some(),
-                Err(OciError::NotFound { .. }) => false,
-                Err(error) => return Err(CopyError::from(error)),
-            };
-            Ok(ManifestItem {
-                digest: node.doc.digest.clone(),
-                media_type: node.doc.media_type.clone(),
-                size: node.doc.size,
-                kind: node.doc.kind.as_str().to_owned(),
-                artifact_type: node.doc.artifact_type.clone(),
-                role: node.role,
-                parent: node.parent.clone(),
-                subject: node.doc.subject.clone(),
-                tags: node.cosign_tags.clone(),
-                present,
-            })
-        })
-        .buffered(LOOKUPS_AT_ONCE)
-        .try_collect()
-        .await
+    let lookups: Vec<_> = graph.nodes.iter().map(|node| manifest_item(node, destination, repository)).collect();
+    futures::stream::iter(lookups).buffered(LOOKUPS_AT_ONCE).try_collect().await
+}
+
+async fn manifest_item(node: &Node, destination: &Client, repository: &str) -> Result<ManifestItem, CopyError> {
+    let present = match destination.head_manifest(repository, &node.doc.digest).await {
+        Ok(found) => found.is_some(),
+        Err(OciError::NotFound { .. }) => false,
+        Err(error) => return Err(CopyError::from(error)),
+    };
+    Ok(ManifestItem {
+        digest: node.doc.digest.clone(),
+        media_type: node.doc.media_type.clone(),
+        size: node.doc.size,
+        kind: node.doc.kind.as_str().to_owned(),
+        artifact_type: node.doc.artifact_type.clone(),
+        role: node.role,
+        parent: node.parent.clone(),
+        subject: node.doc.subject.clone(),
+        tags: node.cosign_tags.clone(),
+        present,
+    })
 }
 
 async fn blob_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<BlobItem>, CopyError> {
-    futures::stream::iter(graph.blobs.iter())
-        .map(|blob| async move {
-            let digest: Digest =
-                blob.digest.parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", blob.digest)))?;
-            let present = destination.has_blob(repository, &digest).await?;
-            Ok(BlobItem { digest: blob.digest.clone(), size: blob.size, present })
-        })
-        .buffered(LOOKUPS_AT_ONCE)
-        .try_collect()
-        .await
+    let lookups: Vec<_> = graph.blobs.iter().map(|blob| blob_item(blob, destination, repository)).collect();
+    futures::stream::iter(lookups).buffered(LOOKUPS_AT_ONCE).try_collect().await
+}
+
+async fn blob_item(blob: &Blob, destination: &Client, repository: &str) -> Result<BlobItem, CopyError> {
+    let digest: Digest =
+        blob.digest.parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", blob.digest)))?;
+    let present = destination.has_blob(repository, &digest).await?;
+    Ok(BlobItem { digest: blob.digest.clone(), size: blob.size, present })
 }
 
 fn totals(manifests: &[ManifestItem], blobs: &[BlobItem]) -> CopyTotals {

@@ -116,7 +116,8 @@ impl Engine {
         }
     }
 
-    pub(crate) fn client(&self, registry: &str) -> Option<&ocicat_oci::Client> {
+    /// The client of `registry` (deletes and copies write through it).
+    pub fn client(&self, registry: &str) -> Option<&ocicat_oci::Client> {
         self.sources.get(registry).map(|source| &source.client)
     }
 }

@@ -208,6 +208,33 @@ pub fn execute_plan(who: &Principal, plan: &Plan) -> Result<(), AppError> {
     }
 }
 
+// Copying.
+
+/// Copying out of `repository` of `registry`: `who` may read it.
+pub fn copy_from(who: &Principal, registries: &Registries, registry: &str, repository: &str) -> Result<(), AppError> {
+    read_repository(who, registries, registry, repository)
+}
+
+/// Copying into `repository` of `registry`: `who` may write there.
+pub fn copy_to(who: &Principal, registries: &Registries, registry: &str, repository: &str) -> Result<(), AppError> {
+    if !registries.contains(registry) {
+        return Err(not_found(format_args!("registry {registry:?}")));
+    }
+    if who.can(Right::Write, registry, repository) {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!("you may not write to {registry}/{repository}")))
+}
+
+/// Seeing a copy plan: `who` may read its source and write its destination (someone who may
+/// not copy it learns nothing from it).
+pub fn see_copy(who: &Principal, registries: &Registries, plan: &ocicat_copy::CopyPlan) -> Result<(), AppError> {
+    let (source, destination) = (&plan.request.source, &plan.request.destination);
+    copy_from(who, registries, &source.registry, &source.repository)
+        .and_then(|()| copy_to(who, registries, &destination.registry, &destination.repository))
+        .map_err(|_| not_found(format_args!("copy plan {}", plan.fingerprint.get(..12).unwrap_or_default())))
+}
+
 // Retention.
 
 /// What a policy reaches: each configured registry it covers, with its repository pattern.

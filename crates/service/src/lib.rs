@@ -19,6 +19,8 @@ pub mod authz;
 #[cfg(feature = "backend")]
 mod content;
 #[cfg(feature = "backend")]
+mod copies;
+#[cfg(feature = "backend")]
 mod downloads;
 #[cfg(feature = "backend")]
 mod gates;

@@ -29,6 +29,8 @@ pub struct Service {
     pub(crate) gates: crate::gates::Gates,
     /// The configured trust policies (listed by the API; the crawler verifies with them).
     pub(crate) trust: std::sync::Arc<ocicat_trust::Policies>,
+    /// Copy plans made here, for an hour.
+    pub(crate) copies: crate::copies::CopyPlans,
 }
 
 impl Service {
@@ -44,6 +46,7 @@ impl Service {
             lifecycle: None,
             gates: crate::gates::Gates::default(),
             trust: std::sync::Arc::default(),
+            copies: crate::copies::CopyPlans::default(),
         }
     }
 

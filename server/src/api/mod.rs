@@ -7,6 +7,7 @@
 //! Handlers are thin: they read the request, call the service with the request's principal and
 //! turn the answer into JSON; [`crate::error::ApiError`] chooses every error status.
 
+mod copies;
 mod lifecycle;
 mod registries;
 mod repository;
@@ -90,6 +91,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(trust::router())
         .merge(lifecycle::router())
+        .merge(copies::router())
         .merge(crate::proxy::router())
         .merge(crate::metrics::router())
         .merge(crate::events::router())

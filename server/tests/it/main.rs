@@ -32,6 +32,9 @@ mod hostile_documents;
 
 // Delete plans, execution, CSRF and the audit log over the API (S18, S22).
 mod lifecycle;
+
+// Copy plans and their execution over the API: rights, CSRF, fingerprints, moved tags, audit.
+mod copies;
 // Signature verdicts under trust policies in the API, the pages and search.
 mod trust;
 // The OpenAPI 3.1 description: valid, complete, and every documented route answers.

@@ -107,6 +107,14 @@ async fn every_documented_route_answers_with_a_documented_status() {
     let plan_id = planned.json()["plan"]["id"].as_str().unwrap().to_owned();
     let ran = app.send(request("POST", "/api/v1/retention/demo/run?dry_run=true", &admin, None)).await;
     let run_id = ran.json()["id"].as_str().unwrap().to_owned();
+    let copy_body = format!(
+        r#"{{"source":{{"registry":"{LOCAL}","repository":"{repository}"}},"digest":"{digest}","destination":{{"registry":"{LOCAL}","repository":"promoted/app"}},"tags":["promoted"]}}"#
+    );
+    let copied =
+        app.send(request("POST", "/api/v1/copies", &admin, Some(("application/json", copy_body.clone())))).await;
+    let copy = copied.json();
+    let (copy_id, copy_fingerprint) =
+        (copy["id"].as_str().unwrap().to_owned(), copy["plan"]["fingerprint"].as_str().unwrap().to_owned());
 
     let api = format!("/api/v1/registries/{LOCAL}/repositories/{repository}");
     let login = format!("username=admin&password={}&next=/", PASSWORD.replace(' ', "+"));
@@ -186,6 +194,25 @@ async fn every_documented_route_answers_with_a_documented_status() {
         (
             ("POST", "/api/v1/plans/{id}/execute"),
             recipe(format!("/api/v1/plans/{plan_id}/execute?wait=true"), StatusCode::OK),
+        ),
+        (
+            ("POST", "/api/v1/copies"),
+            Recipe {
+                path: "/api/v1/copies".into(),
+                body: Some(("application/json", copy_body)),
+                status: StatusCode::CREATED,
+                credential: None,
+            },
+        ),
+        (("GET", "/api/v1/copies/{id}"), recipe(format!("/api/v1/copies/{copy_id}"), StatusCode::OK)),
+        (
+            ("POST", "/api/v1/copies/{id}/execute"),
+            Recipe {
+                path: format!("/api/v1/copies/{copy_id}/execute"),
+                body: Some(("application/json", format!(r#"{{"fingerprint":"{copy_fingerprint}"}}"#))),
+                status: StatusCode::OK,
+                credential: None,
+            },
         ),
         (("GET", "/api/v1/audit"), recipe("/api/v1/audit?format=csv", StatusCode::OK)),
         (("GET", "/api/v1/retention"), recipe("/api/v1/retention", StatusCode::OK)),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 mod account;
 mod content;
+mod copy;
 mod lifecycle;
 mod links;
 mod raw;
@@ -17,6 +18,10 @@ pub use content::{
     AttestationView, ContentBody, ContentQuery, ContentsView, DOCUMENT_KINDS, FindingRow, LayerTab, LicenseShare,
     PackageRow, ROWS_PER_PAGE, SbomView, ScanDiff, ScanRef, ScanView, SignatureRow, SignatureView, SignerView,
     content_href, is_http_link,
+};
+pub use copy::{
+    BlobItem, CopyExecution, CopyPlan, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded, FallbackItem,
+    ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,

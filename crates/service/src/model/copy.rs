@@ -1,0 +1,36 @@
+//! Copies on the wire: a stored copy plan with its id and, once run, its report (the plan and
+//! report types are `ocicat-copy`'s, shared with the browser build).
+
+use serde::{Deserialize, Serialize};
+
+pub use ocicat_copy::{
+    BlobItem, CopyPlan, CopyReport, CopyRequest, CopyTotals, Endpoint, Excluded, FallbackItem, ManifestItem, MovedTag,
+    Role, Step, StepOutcome,
+};
+
+/// A copy plan as the API and pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct CopyView {
+    /// The plan's id (`GET /api/v1/copies/{id}`).
+    pub id: String,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// Who made it.
+    pub actor: String,
+    /// The plan.
+    pub plan: CopyPlan,
+    /// How its execution went, once run.
+    pub report: Option<CopyReport>,
+}
+
+/// Running a copy plan: the fingerprint shown, and whether moving destination tags is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct CopyExecution {
+    /// The plan's fingerprint as shown.
+    pub fingerprint: String,
+    /// Confirms moving the tags the plan lists as moved.
+    #[serde(default)]
+    pub move_tags: bool,
+}

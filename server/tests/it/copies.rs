@@ -1,0 +1,129 @@
+//! Copying through the real router: a maintainer of the destination plans a copy of the
+//! seeded app (with everything attached) from `demo/` to `release/` with the session's
+//! anti-CSRF token, runs it, and the destination registry holds it under the same digest and
+//! the index shows it; a viewer, someone without write on the destination, a stale plan and
+//! an unconfirmed tag move are refused; the audit log has a line per step.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::access::{Credential, post_login, request, session_cookie};
+use crate::util::{LOCAL, TestApp, fully_attached_subject};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn section() -> String {
+    let hash = ocicat_access::hash_password(PASSWORD).expect("hash");
+    let user = |name: &str, grants: &str| {
+        format!("[[user]]\nname = \"{name}\"\npassword_hash = \"{hash}\"\ngrants = [{grants}]\n\n")
+    };
+    let grant = |role: &str, repositories: &str| {
+        format!("{{ role = \"{role}\", registry = \"{LOCAL}\", repositories = \"{repositories}\" }}")
+    };
+    format!(
+        "anonymous = []\n\n{}{}{}",
+        user("carol", &format!("{}, {}", grant("viewer", "demo/**"), grant("maintainer", "release/**"))),
+        user("bob", &grant("viewer", "**")),
+        user("dave", &grant("maintainer", "demo/**")),
+    )
+}
+
+async fn session(app: &TestApp, user: &str) -> (Credential, String) {
+    let response = post_login(app, user, PASSWORD, None).await;
+    let credential = Credential::Cookie(session_cookie(&response).expect("signed in"));
+    let who = app.send(request("GET", "/api/v1/me", &credential, None)).await;
+    let csrf = who.json()["csrf"].as_str().expect("a csrf token").to_owned();
+    (credential, csrf)
+}
+
+fn post(path: &str, credential: &Credential, body: Value, csrf: &str) -> axum::http::Request<axum::body::Body> {
+    let mut built = request("POST", path, credential, Some(("application/json", body.to_string())));
+    built.headers_mut().insert("x-csrf-token", csrf.parse().expect("header value"));
+    built
+}
+
+#[tokio::test]
+async fn a_maintainer_of_the_destination_copies_the_app_with_everything_attached() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let subject = fully_attached_subject(&app.report);
+    let body = json!({
+        "source": {"registry": LOCAL, "repository": subject.repository},
+        "digest": subject.digest,
+        "destination": {"registry": LOCAL, "repository": "release/app"},
+        "tags": ["1.0"],
+    });
+    // A viewer everywhere, and a maintainer of the source only, may not write to release/.
+    for user in ["bob", "dave"] {
+        let (credential, csrf) = session(&app, user).await;
+        let refused = app.send(post("/api/v1/copies", &credential, body.clone(), &csrf)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{user}: {}", refused.body);
+    }
+    let (carol, csrf) = session(&app, "carol").await;
+    let planned = app.send(post("/api/v1/copies", &carol, body.clone(), &csrf)).await;
+    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
+    let planned = planned.json();
+    let plan = &planned["plan"];
+    let referrers =
+        app.report.items.iter().filter(|item| item.subject.as_deref() == Some(subject.digest.as_str())).count();
+    let manifests = plan["manifests"].as_array().unwrap();
+    assert!(manifests.len() > referrers, "the app, its referrers and theirs: {}", manifests.len());
+    assert_eq!(manifests[0]["digest"], subject.digest.as_str(), "the subject before its referrers");
+    assert_eq!(manifests[0]["role"], "root");
+    assert!(plan["totals"]["bytes"].as_u64().unwrap() > 0);
+    assert_eq!(plan["destination_referrers_api"], false, "distribution lists referrers through fallback tags");
+    let id = planned["id"].as_str().unwrap();
+
+    // Shown is what runs: another fingerprint is refused, nothing written.
+    let stale = app
+        .send(post(&format!("/api/v1/copies/{id}/execute"), &carol, json!({"fingerprint": "0".repeat(64)}), &csrf))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    let fingerprint = plan["fingerprint"].as_str().unwrap();
+    let ran = app
+        .send(post(&format!("/api/v1/copies/{id}/execute"), &carol, json!({"fingerprint": fingerprint}), &csrf))
+        .await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    let report = &ran.json()["report"];
+    assert_eq!(report["complete"], true, "{report:#}");
+
+    // The registry holds it under the same digest and tag.
+    let registry = app.source.client.clone();
+    assert_eq!(
+        registry.head_manifest("release/app", "1.0").await.unwrap().map(|digest| digest.to_string()),
+        Some(subject.digest.clone())
+    );
+    // The plan shows its report to whoever may run it; the audit log has the steps.
+    let shown = app.send(request("GET", &format!("/api/v1/copies/{id}"), &carol, None)).await;
+    assert_eq!(shown.json()["report"]["complete"], true);
+    let (bob, _) = session(&app, "bob").await;
+    let hidden = app.send(request("GET", &format!("/api/v1/copies/{id}"), &bob, None)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let audit = app.send(request("GET", "/api/v1/audit?format=jsonl", &carol, None)).await;
+    assert!(audit.body.contains("\"copy-manifest\"") && audit.body.contains("\"copy-tag\""), "{}", audit.body);
+
+    // A second copy to the same tag of another artifact would move it: refused unless confirmed.
+    let other = app
+        .report
+        .items
+        .iter()
+        .find(|item| item.kind == "image" && item.digest != subject.digest && item.repository == subject.repository)
+        .unwrap();
+    let moving = json!({
+        "source": {"registry": LOCAL, "repository": other.repository},
+        "digest": other.digest,
+        "destination": {"registry": LOCAL, "repository": "release/app"},
+        "tags": ["1.0"],
+    });
+    let planned = app.send(post("/api/v1/copies", &carol, moving, &csrf)).await.json();
+    assert_eq!(planned["plan"]["moved_tags"][0]["tag"], "1.0", "{planned:#}");
+    let (id, fingerprint) = (planned["id"].as_str().unwrap(), planned["plan"]["fingerprint"].as_str().unwrap());
+    let unconfirmed = app
+        .send(post(&format!("/api/v1/copies/{id}/execute"), &carol, json!({"fingerprint": fingerprint}), &csrf))
+        .await;
+    assert_eq!(unconfirmed.status, StatusCode::CONFLICT, "{}", unconfirmed.body);
+    assert_eq!(
+        registry.head_manifest("release/app", "1.0").await.unwrap().map(|digest| digest.to_string()),
+        Some(subject.digest.clone()),
+        "the tag did not move"
+    );
+}
