@@ -49,7 +49,7 @@ pub fn parse_target(text: &str) -> anyhow::Result<TargetSpec> {
 
 /// The service over the configured registries, with the lifecycle engine holding the index
 /// writer (the CLI closes it before exiting).
-async fn service(config: &Config) -> anyhow::Result<(Service, ocicat_catalog::CatalogWriter)> {
+pub(crate) async fn service(config: &Config) -> anyhow::Result<(Service, ocicat_catalog::CatalogWriter)> {
     let sources = registry_sources(config)?;
     let board = status_board(&sources);
     let (catalog, writer) = open_catalog(config)

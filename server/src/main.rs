@@ -78,6 +78,27 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Plan a copy of an artifact with everything attached to it (printed as JSON, nothing
+    /// written), or with --yes carry it out: blobs, manifests byte for byte, referrers, tags
+    /// last. Stop `serve` first (it holds the index), or use `POST /api/v1/copies` on it.
+    Copy {
+        /// registry/repository:tag or registry/repository@sha256:….
+        source: String,
+        /// registry/repository, or registry/repository:tag to tag it there.
+        destination: String,
+        /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
+        #[arg(long = "exclude-artifact-type")]
+        exclude_artifact_types: Vec<String>,
+        /// Only print the plan (the default).
+        #[arg(long, conflicts_with = "yes")]
+        plan: bool,
+        /// Copy now, without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Move destination tags that name something else (the plan lists them).
+        #[arg(long, requires = "yes")]
+        move_tags: bool,
+    },
     /// Retention policies of the configuration: list them, or run one now.
     Retention {
         #[command(subcommand)]
@@ -118,6 +139,10 @@ async fn main() -> anyhow::Result<()> {
         Command::User { action } => ocicat::users_cli::run(&config, action),
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
+        }
+        Command::Copy { source, destination, exclude_artifact_types, plan: _, yes, move_tags } => {
+            let args = ocicat::copy_cli::CopyArgs { source, destination, exclude_artifact_types, yes, move_tags };
+            ocicat::copy_cli::copy(&config, args).await
         }
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,
         Command::Audit => ocicat::lifecycle_cli::audit(&config).await,

@@ -136,15 +136,27 @@ async fn every_readme_command_works_on_a_crawled_registry() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown field 'vulnz'"));
 
-    // Delete: the plan first, nothing deleted; then for real.
-    let target = format!("local/{repository}:{tag}");
-    let plan = json(&ok(&config, &["delete", &target], None));
-    assert_eq!(plan["targets"][0]["digest"], digest, "{plan:#}");
+    // Copy: the plan first, nothing written; then for real, under the same digest.
     let client = ocicat_oci::Client::new(ocicat_oci::ClientConfig::new(
         registry.url().parse().unwrap(),
         ocicat_oci::Credentials::Anonymous,
     ))
     .unwrap();
+    let source = format!("local/{repository}:{tag}");
+    let planned = json(&ok(&config, &["copy", &source, "local/promoted/app:copied"], None));
+    assert_eq!(planned["plan"]["manifests"][0]["digest"], digest, "{planned:#}");
+    assert_eq!(client.head_manifest("promoted/app", "copied").await.ok().flatten(), None, "a plan writes nothing");
+    let copied = json(&ok(&config, &["copy", &source, "local/promoted/app:copied", "--yes"], None));
+    assert_eq!(copied["report"]["complete"], true, "{copied:#}");
+    assert_eq!(
+        client.head_manifest("promoted/app", "copied").await.unwrap().map(|found| found.to_string()),
+        Some(digest.to_owned())
+    );
+
+    // Delete: the plan first, nothing deleted; then for real.
+    let target = format!("local/{repository}:{tag}");
+    let plan = json(&ok(&config, &["delete", &target], None));
+    assert_eq!(plan["targets"][0]["digest"], digest, "{plan:#}");
     assert!(client.head_manifest(repository, digest).await.is_ok(), "a plan deletes nothing");
     let done = json(&ok(&config, &["delete", &target, "--yes"], None));
     assert_eq!(done["state"], "done", "{done:#}");
@@ -170,6 +182,7 @@ async fn every_readme_command_works_on_a_crawled_registry() {
     let lines: Vec<Value> = audit.lines().map(json).collect();
     assert!(lines.windows(2).all(|pair| pair[0]["seq"].as_i64() < pair[1]["seq"].as_i64()), "oldest first");
     assert!(lines.iter().any(|line| line["action"] == "delete" && line["digest"] == digest));
+    assert!(lines.iter().any(|line| line["action"] == "copy-tag" && line["tags"][0] == "copied"));
     assert!(lines.iter().any(|line| line["actor"] == "retention:charts" && line["outcome"] == "deleted"));
 
     ok(&config, &["user", "remove", "ops"], None);

@@ -1,0 +1,92 @@
+//! `ocicat copy SRC DST`: the same copy plans as `POST /api/v1/copies`, for the operator on the
+//! server's machine — printed as JSON (nothing written), or with `--yes` carried out, step by
+//! step, failing unless every step succeeded. Like `ocicat delete` it opens the index, so stop
+//! `serve` first or use its API.
+
+use anyhow::{Context as _, bail};
+use ocicat_service::model::{CopyRequest, Endpoint};
+
+use crate::auth::local_operator;
+use crate::config::Config;
+use crate::lifecycle_cli::{parse_target, service};
+
+/// What `ocicat copy` was asked.
+#[derive(Debug)]
+pub struct CopyArgs {
+    /// `registry/repository:tag` or `registry/repository@sha256:…`.
+    pub source: String,
+    /// `registry/repository` or `registry/repository:tag`.
+    pub destination: String,
+    /// Referrers of these artifact types (prefixes) stay behind.
+    pub exclude_artifact_types: Vec<String>,
+    /// Carry it out.
+    pub yes: bool,
+    /// Move destination tags that name something else.
+    pub move_tags: bool,
+}
+
+/// Parses `registry/repository[:tag]`.
+fn parse_destination(text: &str) -> anyhow::Result<(Endpoint, Vec<String>)> {
+    let (registry, rest) = text.split_once('/').context("a destination is registry/repository[:tag]")?;
+    let (repository, tags) = match rest.rsplit_once(':') {
+        Some((repository, tag)) => (repository, vec![tag.to_owned()]),
+        None => (rest, Vec::new()),
+    };
+    if registry.is_empty() || repository.is_empty() {
+        bail!("{text}: registry and repository must not be empty");
+    }
+    Ok((Endpoint { registry: registry.into(), repository: repository.into() }, tags))
+}
+
+/// `ocicat copy`: prints the plan; with `yes`, runs it and prints the report.
+pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
+    let source = parse_target(&args.source)?;
+    let (destination, tags) = parse_destination(&args.destination)?;
+    let (service, writer) = service(config).await?;
+    let operator = local_operator();
+    let digest = if source.reference.contains(':') {
+        source.reference.clone()
+    } else {
+        service
+            .find_tag(&operator, source.registry.clone(), source.repository.clone(), source.reference.clone())
+            .await?
+    };
+    let request = CopyRequest {
+        source: Endpoint { registry: source.registry, repository: source.repository },
+        digest,
+        destination,
+        tags,
+        exclude_artifact_types: args.exclude_artifact_types,
+    };
+    let planned = service.plan_copy(&operator, request).await?;
+    let totals = &planned.plan.totals;
+    if !args.yes {
+        println!("{}", serde_json::to_string_pretty(&planned)?);
+        eprintln!(
+            "copy plan {}: {} manifests and {} blobs ({} bytes) to copy, {} manifests and {} blobs present, {} tags moved; nothing written (add --yes to copy)",
+            planned.id,
+            totals.manifests,
+            totals.blobs,
+            totals.bytes,
+            totals.manifests_present,
+            totals.blobs_present,
+            planned.plan.moved_tags.len()
+        );
+        writer.close().await.context("cannot close the index")?;
+        return Ok(());
+    }
+    let ran = service.execute_copy(&operator, &planned.id, &planned.plan.fingerprint, args.move_tags).await;
+    writer.close().await.context("cannot close the index")?;
+    let ran = ran?;
+    println!("{}", serde_json::to_string_pretty(&ran)?);
+    let report = ran.report.context("the copy ran without a report")?;
+    if !report.complete {
+        let failed = report
+            .steps
+            .iter()
+            .rev()
+            .find(|step| matches!(step.outcome, ocicat_service::model::StepOutcome::Failed { .. }));
+        bail!("copy {} stopped: {failed:?}", ran.id);
+    }
+    Ok(())
+}
