@@ -7,6 +7,7 @@
 pub mod account;
 pub mod api;
 pub mod components;
+pub mod copies;
 pub mod error;
 pub mod lifecycle;
 pub mod routes;
@@ -27,6 +28,7 @@ use crate::components::EmptyState;
 use crate::routes::account::{LoginPage, TokensPage, UserMenu};
 use crate::routes::artifact::ArtifactPage;
 use crate::routes::audit::AuditLogPage;
+use crate::routes::copy::CopyPage;
 use crate::routes::delete::DeletePage;
 use crate::routes::execution::ExecutionPage;
 use crate::routes::home::HomePage;
@@ -84,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/delete") view=DeletePage ssr=SsrMode::Async/>
+                    <Route path=path!("/copy") view=CopyPage ssr=SsrMode::Async/>
                     <Route path=path!("/plans/:id") view=ExecutionPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/retention") view=RetentionPage ssr=SsrMode::Async/>

@@ -135,6 +135,17 @@ export async function gotoHydrated(page, path, url = baseUrl) {
   await page.waitForLoadState('networkidle');
 }
 
+/** Asks `probe` every 250 ms until it answers something truthy (a crawl or a commit away). */
+export async function eventually(what, probe, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const answer = await probe();
+    if (answer) return answer;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Where the suite saves its screenshots (test artifacts): target/e2e-screenshots by default. */
 export const screenshotDir = process.env.OCICAT_SCREENSHOTS ?? join(process.cwd(), '..', 'target', 'e2e-screenshots');
 
@@ -177,7 +188,8 @@ export async function getJson(path, url = baseUrl) {
   return response.json();
 }
 
-const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
+/** Every manifest media type, for the registry's Accept header. */
+export const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
 
 /** The manifest `repository@reference` as the registry itself serves it (not through ocicat). */

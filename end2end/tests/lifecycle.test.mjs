@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  baseUrl, expectNoErrors, gotoHydrated, registry, registryUrl, seed, seededEndOfLife, signIn, snapshot, useBrowser,
+  baseUrl, eventually, expectNoErrors, gotoHydrated, registry, registryUrl, seed, seededEndOfLife, signIn, snapshot, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -71,17 +71,6 @@ async function pushExpiredBuild(pushed) {
     schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ ...pushed.lifecycle, artifactType: LIFECYCLE, annotations }],
   }, pushed.image.digest.replace(':', '-'));
   return pushed;
-}
-
-/** Asks `probe` every 250 ms until it answers something truthy (a crawl or a commit away). */
-async function eventually(what, probe, seconds = 60) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const answer = await probe();
-    if (answer) return answer;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 const searchTotal = async (text) => (await (await fetch(`${baseUrl}/api/v1/search?q=${encodeURIComponent(text)}`)).json()).total;

@@ -37,6 +37,8 @@ pub(crate) fn report_json(report: &SeedReport) -> serde_json::Value {
 
 struct Stack {
     registry: Distribution,
+    /// An empty second registry (`staging`), where copies go.
+    staging: Distribution,
     ocicat: Child,
     url: String,
     report: SeedReport,
@@ -82,8 +84,9 @@ fn access_section(directory: &Path, users: &Users, anonymous: &str) -> anyhow::R
 /// Visitors read everything (the demo, and the end-to-end suite's main server).
 const READ_ALL: &str = "[{ role = \"viewer\", registry = \"*\" }]";
 
-/// Starts the registry, seeds it and starts ocicat on it; `offline_registry` adds a registry
-/// configured on a port where nothing listens (the end-to-end suite checks how it is shown).
+/// Starts the registry, seeds it, starts an empty `staging` registry beside it (where copies
+/// go) and starts ocicat on both; `offline_registry` adds a registry configured on a port where
+/// nothing listens (the end-to-end suite checks how it is shown).
 async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) -> anyhow::Result<Stack> {
     let started = Instant::now();
     // The registry notifies ocicat of every push (distribution retries until ocicat is up).
@@ -100,15 +103,18 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     tracing::info!(items = report.items.len(), seconds = started.elapsed().as_secs_f32(), "registry seeded");
     let work = tempfile::tempdir()?;
     let users = Users::generate();
-    let extra = offline_registry
-        .map(|port| format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"))
-        .unwrap_or_default();
+    let staging =
+        Distribution::start(DistributionOptions::anonymous()).await.context("cannot start the staging registry")?;
+    let mut extra = format!("\n[[registry]]\nname = \"staging\"\nurl = {:?}\n", staging.url());
+    if let Some(port) = offline_registry {
+        extra.push_str(&format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"));
+    }
     let access = access_section(work.path(), &users, READ_ALL)?;
     let ocicat = start_ocicat(work.path(), listen, &registry.url(), &extra, &access, Some(&events_secret))?;
     let url = format!("http://{listen}");
     wait_until_crawled(&url, None).await?;
     tracing::info!(seconds = started.elapsed().as_secs_f32(), "ocicat crawled the registry");
-    Ok(Stack { registry, ocicat, url, report, users, _work: work })
+    Ok(Stack { registry, staging, ocicat, url, report, users, _work: work })
 }
 
 /// A retention policy for the demo and the end-to-end tests: a daily dry run that would delete
@@ -285,6 +291,7 @@ async fn run_node_suite(
         .env("OCICAT_SEED_REPORT", report)
         .env("OCICAT_REGISTRY", "local")
         .env("OCICAT_REGISTRY_URL", stack.registry.url())
+        .env("OCICAT_STAGING_URL", stack.staging.url())
         .status()
         .await
         .context("cannot run npm test in end2end/")

@@ -38,6 +38,20 @@ pub fn UserMenu() -> impl IntoView {
     }
 }
 
+/// Shows `children` only to viewers who may write somewhere ("Copy to…").
+#[component]
+pub fn IfCanCopy(children: ChildrenFn) -> impl IntoView {
+    let who = Resource::new(|| (), |()| who_am_i());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move { matches!(who.await, Ok(SessionView { can_copy: true, .. })).then(|| children()) })
+            }}
+        </Suspense>
+    }
+}
+
 /// Shows `children` only to viewers who may delete somewhere.
 #[component]
 pub fn IfCanDelete(children: ChildrenFn) -> impl IntoView {

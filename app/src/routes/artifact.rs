@@ -10,7 +10,7 @@ use crate::model::{
     Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
     json_array, plan_href, raw_json_href,
 };
-use crate::routes::account::IfCanDelete;
+use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::routes::content::ContentPanel;
 use crate::routes::referrers::ReferrersPanel;
 use crate::routes::signatures::SignaturesPanel;
@@ -43,6 +43,15 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
     let reference = artifact.tags.first().unwrap_or(&artifact.digest);
     let delete_href = plan_href(&artifact.registry, &artifact.repository, reference);
+    let copy_href = format!(
+        "/copy?registry={}&repository={}&digest={}&tag={}",
+        crate::toolbar::encode(&artifact.registry),
+        crate::toolbar::encode(&artifact.repository),
+        crate::toolbar::encode(&artifact.digest),
+        crate::toolbar::encode(
+            artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str).unwrap_or("")
+        )
+    );
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Registries"</a><span>"/"</span>
@@ -54,6 +63,9 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
+            <IfCanCopy>
+                <p class="page-actions"><a class="button" id="copy-to" href=copy_href.clone()>"Copy to…"</a></p>
+            </IfCanCopy>
             <IfCanDelete>
                 <p class="page-actions"><a class="button danger" href=delete_href.clone()>"Delete…"</a></p>
             </IfCanDelete>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod artifact;
 pub mod audit;
 pub mod content;
+pub mod copy;
 pub mod delete;
 pub mod execution;
 pub mod home;

@@ -210,6 +210,11 @@ pub fn execute_plan(who: &Principal, plan: &Plan) -> Result<(), AppError> {
 
 // Copying.
 
+/// Whether "Copy to…" is offered at all: `who` may write somewhere.
+pub fn offer_copying(who: &Principal) -> bool {
+    who.can_anywhere(Right::Write)
+}
+
 /// Copying out of `repository` of `registry`: `who` may read it.
 pub fn copy_from(who: &Principal, registries: &Registries, registry: &str, repository: &str) -> Result<(), AppError> {
     read_repository(who, registries, registry, repository)

@@ -39,6 +39,7 @@ impl Service {
             access: self.access_control(),
             admin: registries.names().iter().any(|name| authz::see_crawl_internals(who, name)),
             can_delete: self.lifecycle.is_some() && authz::offer_deleting(who),
+            can_copy: self.lifecycle.is_some() && authz::offer_copying(who),
             csrf,
         }
     }

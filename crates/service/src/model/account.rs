@@ -15,6 +15,9 @@ pub struct SessionView {
     /// True when the viewer may delete somewhere (sees delete buttons, audit and retention).
     #[serde(default)]
     pub can_delete: bool,
+    /// True when the viewer may write somewhere (sees "Copy to…").
+    #[serde(default)]
+    pub can_copy: bool,
     /// The session's anti-CSRF token, for deletes sent over the JSON API with the cookie
     /// (header `X-CSRF-Token`); empty without a session.
     #[serde(default)]

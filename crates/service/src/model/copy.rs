@@ -24,6 +24,15 @@ pub struct CopyView {
     pub report: Option<CopyReport>,
 }
 
+/// A copy plan for the copy page, with the session's anti-CSRF token its execution carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyPreview {
+    /// The stored plan.
+    pub copy: CopyView,
+    /// The session's anti-CSRF token.
+    pub csrf: String,
+}
+
 /// Running a copy plan: the fingerprint shown, and whether moving destination tags is confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]

@@ -20,8 +20,8 @@ pub use content::{
     content_href, is_http_link,
 };
 pub use copy::{
-    BlobItem, CopyExecution, CopyPlan, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded, FallbackItem,
-    ManifestItem, MovedTag, Role, Step, StepOutcome,
+    BlobItem, CopyExecution, CopyPlan, CopyPreview, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded,
+    FallbackItem, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,

@@ -1,0 +1,89 @@
+// Copying in Chromium. An administrator opens the seeded app (signatures, SBOMs, a signature on
+// the SPDX SBOM, scans, attestations), chooses "Copy to…", sends it to the empty `staging`
+// registry of the stack, reads the plan (checked against the seed: the app and everything that
+// hangs on it, recursively, none of it at the destination yet), confirms it, and finds every
+// manifest at the destination under the same digest, the tag set, and the copy in ocicat.
+// Afterwards it deletes the copy through ocicat (registry and index), so other files see the
+// stack as seeded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, seed, signIn, snapshot, useBrowser,
+} from './browser.mjs';
+
+const browser = useBrowser();
+const stagingUrl = process.env.OCICAT_STAGING_URL;
+
+/** The seeded image with the most referrers, and every seeded digest that hangs on it (recursively). */
+function richestApp() {
+  const attached = (digest) => seed.items.filter((item) => item.subject === digest);
+  const app = seed.items
+    .filter((item) => item.kind === 'image' && item.reference)
+    .sort((a, b) => attached(b.digest).length - attached(a.digest).length)[0];
+  const graph = new Set([app.digest]);
+  const todo = [app.digest];
+  while (todo.length) {
+    for (const item of attached(todo.pop())) {
+      if (!graph.has(item.digest)) { graph.add(item.digest); todo.push(item.digest); }
+    }
+  }
+  return { app, graph };
+}
+
+test('an administrator copies the app with everything attached to another registry', async () => {
+  assert.ok(stagingUrl, 'OCICAT_STAGING_URL names the staging registry');
+  const { page } = browser;
+  const { app, graph } = richestApp();
+  const repository = `promoted/app-${Date.now().toString(36)}`;
+  await signIn(page, 'admin');
+  await gotoHydrated(page, `/r/${registry}/${app.repository}/@${app.digest}`);
+  await page.locator('#copy-to').click();
+  await page.locator('#plan-copy').waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.locator('#copy-registry').fill('staging');
+  await page.locator('#copy-repository').fill(repository);
+  await page.locator('#copy-tag').fill('e2e');
+  await page.locator('#plan-copy').click();
+  const plan = page.locator('#copy-plan');
+  await plan.waitFor();
+  const rows = plan.locator('tbody tr');
+  const planned = await rows.evaluateAll((found) => found.map((row) => ({ digest: row.dataset.digest, present: row.dataset.present })));
+  assert.equal(planned[0].digest, app.digest, 'the app first, then what hangs on it');
+  assert.deepEqual(new Set(planned.map((row) => row.digest)), graph, 'exactly the app and what the seed attached to it');
+  assert.ok(planned.every((row) => row.present === 'false'), 'nothing is at the destination yet');
+  assert.match(await page.locator('#copy-totals').innerText(), new RegExp(`^${graph.size} manifests and \\d+ blobs \\(`));
+  await snapshot(page, 'copy-plan');
+
+  await page.locator('#run-copy').click();
+  const report = page.locator('#copy-report');
+  await report.waitFor({ timeout: 60_000 });
+  assert.equal(await report.locator('h2').innerText(), 'Copied');
+
+  // The destination registry holds every planned manifest, and the tag names the app.
+  for (const { digest } of planned) {
+    const response = await fetch(`${stagingUrl}/v2/${repository}/manifests/${digest}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });
+    assert.equal(response.status, 200, `staging holds ${digest}`);
+  }
+  const tagged = await fetch(`${stagingUrl}/v2/${repository}/manifests/e2e`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });
+  assert.equal(tagged.headers.get('docker-content-digest'), app.digest);
+  // ocicat crawls the destination at once: the copy opens with its referrers.
+  const api = `${baseUrl}/api/v1/registries/staging/repositories/${repository}`;
+  await eventually('the copy in the index', async () => (await page.request.get(`${api}/@${app.digest}`)).ok());
+  await page.locator('#copy-destination').click();
+  await page.locator('.artifact-head').waitFor();
+  await page.waitForLoadState('networkidle');
+  assert.match(await page.locator('h1').innerText(), new RegExp(`${repository}:e2e`));
+  await snapshot(page, 'copy-destination');
+  expectNoErrors(browser);
+
+  // Leave the stack as seeded: delete the copy through ocicat (registry and index).
+  const { csrf } = await (await page.request.get(`${baseUrl}/api/v1/me`)).json();
+  const made = await page.request.post(`${baseUrl}/api/v1/plans`, {
+    headers: { 'x-csrf-token': csrf, origin: baseUrl },
+    data: { targets: [{ registry: 'staging', repository, reference: app.digest }] },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const id = (await made.json()).plan.id;
+  const done = await page.request.post(`${baseUrl}/api/v1/plans/${id}/execute?wait=true`, { headers: { 'x-csrf-token': csrf, origin: baseUrl } });
+  assert.equal((await done.json()).state, 'done');
+});
