@@ -41,26 +41,24 @@ pub fn UserMenu() -> impl IntoView {
 /// Shows `children` only to viewers who may write somewhere ("Copy to…").
 #[component]
 pub fn IfCanCopy(children: ChildrenFn) -> impl IntoView {
-    let who = Resource::new(|| (), |()| who_am_i());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move { matches!(who.await, Ok(SessionView { can_copy: true, .. })).then(|| children()) })
-            }}
-        </Suspense>
-    }
+    view! { <IfSession allowed=|who| who.can_copy children/> }
 }
 
 /// Shows `children` only to viewers who may delete somewhere.
 #[component]
 pub fn IfCanDelete(children: ChildrenFn) -> impl IntoView {
+    view! { <IfSession allowed=|who| who.can_delete children/> }
+}
+
+/// Shows `children` only when the viewer's session is `allowed`.
+#[component]
+fn IfSession(allowed: fn(&SessionView) -> bool, children: ChildrenFn) -> impl IntoView {
     let who = Resource::new(|| (), |()| who_am_i());
     view! {
         <Suspense fallback=|| ()>
             {move || {
                 let children = children.clone();
-                Suspend::new(async move { matches!(who.await, Ok(SessionView { can_delete: true, .. })).then(|| children()) })
+                Suspend::new(async move { who.await.is_ok_and(|who| allowed(&who)).then(|| children()) })
             }}
         </Suspense>
     }
