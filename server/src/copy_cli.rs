@@ -13,8 +13,11 @@ use crate::lifecycle_cli::{parse_target, service};
 /// What `ocicat copy` was asked.
 #[derive(Debug)]
 pub struct CopyArgs {
-    /// `registry/repository:tag` or `registry/repository@sha256:…`.
+    /// `registry/repository:tag`, `registry/repository@sha256:…`, or `registry/repository` (every
+    /// tagged artifact of it, or what `query` finds in it).
     pub source: String,
+    /// A search within the source repository.
+    pub query: Option<String>,
     /// `registry/repository` or `registry/repository:tag`.
     pub destination: String,
     /// Referrers of these artifact types (prefixes) stay behind.
@@ -40,20 +43,29 @@ fn parse_destination(text: &str) -> anyhow::Result<(Endpoint, Vec<String>)> {
 
 /// `ocicat copy`: prints the plan; with `yes`, runs it and prints the report.
 pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
-    let source = parse_target(&args.source)?;
+    let whole = !args.source.contains('@') && !args.source.split_once('/').is_some_and(|(_, rest)| rest.contains(':'));
+    let (source, reference) = if whole {
+        let (endpoint, _) = parse_destination(&args.source)?;
+        (endpoint, None)
+    } else {
+        if args.query.is_some() {
+            bail!("--query searches a repository: name the source as registry/repository");
+        }
+        let target = parse_target(&args.source)?;
+        (Endpoint { registry: target.registry, repository: target.repository }, Some(target.reference))
+    };
     let (destination, tags) = parse_destination(&args.destination)?;
     let (service, writer) = service(config).await?;
     let operator = local_operator();
-    let digest = if source.reference.contains(':') {
-        source.reference.clone()
-    } else {
-        service
-            .find_tag(&operator, source.registry.clone(), source.repository.clone(), source.reference.clone())
-            .await?
+    let digest = match reference {
+        Some(reference) if reference.contains(':') => Some(reference),
+        Some(tag) => Some(service.find_tag(&operator, source.registry.clone(), source.repository.clone(), tag).await?),
+        None => None,
     };
     let request = CopyRequest {
-        source: Endpoint { registry: source.registry, repository: source.repository },
+        source,
         digest,
+        query: args.query,
         destination,
         tags,
         exclude_artifact_types: args.exclude_artifact_types,

@@ -82,10 +82,14 @@ enum Command {
     /// written), or with --yes carry it out: blobs, manifests byte for byte, referrers, tags
     /// last. Stop `serve` first (it holds the index), or use `POST /api/v1/copies` on it.
     Copy {
-        /// registry/repository:tag or registry/repository@sha256:….
+        /// registry/repository:tag, registry/repository@sha256:…, or registry/repository (every
+        /// tagged artifact, each with its own tags, or what --query finds there).
         source: String,
-        /// registry/repository, or registry/repository:tag to tag it there.
+        /// registry/repository, or registry/repository:tag to tag the one artifact there.
         destination: String,
+        /// A search within the source repository, e.g. 'tag:1.4.*'.
+        #[arg(long)]
+        query: Option<String>,
         /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
         #[arg(long = "exclude-artifact-type")]
         exclude_artifact_types: Vec<String>,
@@ -140,8 +144,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
         }
-        Command::Copy { source, destination, exclude_artifact_types, plan: _, yes, move_tags } => {
-            let args = ocicat::copy_cli::CopyArgs { source, destination, exclude_artifact_types, yes, move_tags };
+        Command::Copy { source, destination, query, exclude_artifact_types, plan: _, yes, move_tags } => {
+            let args =
+                ocicat::copy_cli::CopyArgs { source, query, destination, exclude_artifact_types, yes, move_tags };
             ocicat::copy_cli::copy(&config, args).await
         }
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,

@@ -152,6 +152,19 @@ async fn every_readme_command_works_on_a_crawled_registry() {
         client.head_manifest("promoted/app", "copied").await.unwrap().map(|found| found.to_string()),
         Some(digest.to_owned())
     );
+    // A whole repository, each artifact with its own tags; a search within it.
+    let mirrored = json(&ok(&config, &["copy", &format!("local/{repository}"), "local/mirror/all", "--yes"], None));
+    assert_eq!(mirrored["report"]["complete"], true, "{mirrored:#}");
+    assert_eq!(
+        client.head_manifest("mirror/all", tag).await.unwrap().map(|found| found.to_string()),
+        Some(digest.to_owned())
+    );
+    let searched = json(&ok(
+        &config,
+        &["copy", &format!("local/{repository}"), "local/mirror/picked", "--query", &format!("tag:{tag}")],
+        None,
+    ));
+    assert_eq!(searched["plan"]["tags"], serde_json::json!([{"tag": tag, "digest": digest}]), "{searched:#}");
 
     // Delete: the plan first, nothing deleted; then for real.
     let target = format!("local/{repository}:{tag}");

@@ -28,7 +28,8 @@ pub fn CopyPage() -> impl IntoView {
         let exclude_artifact_types = exclude.get_untracked().split_whitespace().map(str::to_owned).collect();
         planning.dispatch(CopyRequest {
             source: Endpoint { registry, repository },
-            digest,
+            digest: Some(digest),
+            query: None,
             destination: Endpoint {
                 registry: destination_registry.get_untracked().trim().to_owned(),
                 repository: destination_repository.get_untracked().trim().to_owned(),
@@ -173,7 +174,8 @@ fn ReportView(done: CopyView) -> impl IntoView {
         _ => None,
     });
     let destination = &done.plan.request.destination;
-    let href = format!("/r/{}/{}/@{}", destination.registry, destination.repository, done.plan.request.digest);
+    let root = done.plan.roots.first().cloned().unwrap_or_default();
+    let href = format!("/r/{}/{}/@{root}", destination.registry, destination.repository);
     view! {
         <section class="panel" id="copy-report" aria-labelledby="copy-report-title">
             <h2 id="copy-report-title">{if report.complete { "Copied" } else { "Stopped" }}</h2>

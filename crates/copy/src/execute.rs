@@ -159,9 +159,9 @@ impl Run<'_> {
 
     async fn tags(&mut self) -> bool {
         let cosign = self.plan.manifests.iter().flat_map(|item| item.tags.iter().map(move |tag| (tag, item)));
-        let requested = self.plan.request.tags.iter().filter_map(|tag| {
-            let root = self.plan.manifests.iter().find(|item| item.digest == self.plan.request.digest)?;
-            Some((tag, root))
+        let requested = self.plan.tags.iter().filter_map(|wanted| {
+            let root = self.plan.manifests.iter().find(|item| item.digest == wanted.digest)?;
+            Some((&wanted.tag, root))
         });
         let tags: Vec<_> = cosign.chain(requested).collect();
         for (tag, item) in tags {

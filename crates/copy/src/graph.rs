@@ -45,18 +45,15 @@ struct Walk<'a> {
     graph: Graph,
 }
 
-/// The graph rooted at `digest` in `repository` of `registry`.
+/// The graph rooted at `roots` (digests) in `repository` of `registry`; a manifest reached
+/// from two roots is written once.
 pub(crate) fn walk(
     catalog: &Catalog,
     registry: &str,
     repository: &str,
-    digest: &str,
+    roots: &[String],
     exclude_artifact_types: &[String],
 ) -> Result<Graph, CopyError> {
-    let root = catalog
-        .artifact(registry, repository, digest)
-        .map_err(|error| CopyError::Catalog(error.to_string()))?
-        .ok_or_else(|| CopyError::NotFound(format!("{registry}/{repository}@{digest}")))?;
     let mut walk = Walk {
         catalog,
         registry,
@@ -65,7 +62,13 @@ pub(crate) fn walk(
         visited: HashSet::new(),
         graph: Graph::default(),
     };
-    walk.visit(root, Role::Root, None)?;
+    for digest in roots {
+        let root = catalog
+            .artifact(registry, repository, digest)
+            .map_err(|error| CopyError::Catalog(error.to_string()))?
+            .ok_or_else(|| CopyError::NotFound(format!("{registry}/{repository}@{digest}")))?;
+        walk.visit(root, Role::Root, None)?;
+    }
     // Each blob once, in the order the manifests name them.
     let mut seen = HashSet::new();
     let blobs: Vec<Blob> = walk

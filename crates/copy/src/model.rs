@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Most manifests one plan may hold (an artifact, its index children and its referrers).
 pub const MAX_MANIFESTS: usize = 5_000;
+/// Most artifacts a search or a repository copy starts from.
+pub const MAX_ROOTS: usize = 500;
 
 /// A repository of a connected registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,13 +23,19 @@ pub struct Endpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 pub struct CopyRequest {
-    /// Where the artifact is.
+    /// Where the artifacts are.
     pub source: Endpoint,
-    /// The artifact's digest.
-    pub digest: String,
+    /// One artifact (its digest); without it, what `query` finds in the source repository, or
+    /// without a query every tagged artifact of it.
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// A search within the source repository (`tag:1.4.*`, `created > now-7d`).
+    #[serde(default)]
+    pub query: Option<String>,
     /// Where it goes.
     pub destination: Endpoint,
-    /// The tags to set on it there (none: by digest only).
+    /// The tags to set on the one artifact there (none: by digest only); a search or a
+    /// repository copy keeps each artifact's own tags.
     #[serde(default)]
     pub tags: Vec<String>,
     /// Referrers whose artifact type starts with one of these stay behind (with what hangs on
@@ -99,6 +107,16 @@ pub struct FallbackItem {
     pub referrer: String,
 }
 
+/// A tag the copy sets at the destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
+pub struct TagItem {
+    /// The tag.
+    pub tag: String,
+    /// The manifest it will name.
+    pub digest: String,
+}
+
 /// A destination tag that already names another manifest: moving it needs confirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
@@ -145,6 +163,10 @@ pub struct CopyTotals {
 pub struct CopyPlan {
     /// What was asked.
     pub request: CopyRequest,
+    /// The artifacts the copy starts from.
+    pub roots: Vec<String>,
+    /// The tags set at the destination, last (cosign's tags of referrers are in `manifests`).
+    pub tags: Vec<TagItem>,
     /// The manifests, in the order they are written.
     pub manifests: Vec<ManifestItem>,
     /// The blobs, each once.

@@ -2,13 +2,16 @@
 //! blobs it holds (HEAD), whether it answers the referrers API (if not, the fallback index
 //! entries to add), and which tags would move — with totals and a fingerprint.
 
+use chrono::Utc;
 use futures::{StreamExt as _, TryStreamExt as _};
-use ocicat_catalog::Catalog;
+use ocicat_catalog::{ArtifactDoc, Catalog, Scope, SearchSort, cosign_tag_subject, is_fallback_tag};
 use ocicat_oci::{Client, Digest, OciError};
 use sha2::{Digest as _, Sha256};
 
 use crate::graph::{Blob, Graph, Node, walk};
-use crate::model::{BlobItem, CopyPlan, CopyRequest, CopyTotals, FallbackItem, ManifestItem, MovedTag};
+use crate::model::{
+    BlobItem, CopyPlan, CopyRequest, CopyTotals, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag, TagItem,
+};
 
 /// How many HEAD requests a plan sends to the destination at once.
 const LOOKUPS_AT_ONCE: usize = 8;
@@ -33,20 +36,33 @@ pub enum CopyError {
     Destination(#[from] OciError),
 }
 
-/// The plan for `request`: the graph from `catalog`, checked against `destination` (the
-/// client of the destination registry).
-pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest) -> Result<CopyPlan, CopyError> {
+/// The plan for `request`: the artifacts it names (a search within `scope`, what the reader may
+/// see), their graph from `catalog`, checked against `destination` (the client of the
+/// destination registry).
+pub async fn plan(
+    catalog: &Catalog,
+    scope: &Scope,
+    destination: &Client,
+    request: &CopyRequest,
+) -> Result<CopyPlan, CopyError> {
     let source = &request.source;
     if source == &request.destination {
         return Err(CopyError::Refused("the destination is the source repository".into()));
     }
-    let graph = walk(catalog, &source.registry, &source.repository, &request.digest, &request.exclude_artifact_types)?;
+    let roots = roots(catalog, scope, request)?;
+    let mut digests: Vec<String> = Vec::new();
+    for root in &roots {
+        if !digests.contains(&root.digest) {
+            digests.push(root.digest.clone());
+        }
+    }
+    let graph = walk(catalog, &source.registry, &source.repository, &digests, &request.exclude_artifact_types)?;
     let repository = request.destination.repository.as_str();
     let manifests = manifest_items(&graph, destination, repository).await?;
     let blobs = blob_items(&graph, destination, repository).await?;
-    let root: Digest =
-        request.digest.parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", request.digest)))?;
-    let destination_referrers_api = destination.referrers_api(repository, &root, None).await?.is_some();
+    let probe: Digest =
+        digests[0].parse().map_err(|_| CopyError::Refused(format!("{} is not a digest", digests[0])))?;
+    let destination_referrers_api = destination.referrers_api(repository, &probe, None).await?.is_some();
     let fallback = if destination_referrers_api {
         Vec::new()
     } else {
@@ -57,7 +73,7 @@ pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest
     };
     let mut moved_tags = Vec::new();
     let mut wanted_tags: Vec<(String, String)> =
-        request.tags.iter().map(|tag| (tag.clone(), request.digest.clone())).collect();
+        roots.iter().filter(|root| !root.tag.is_empty()).map(|root| (root.tag.clone(), root.digest.clone())).collect();
     for item in &manifests {
         wanted_tags.extend(item.tags.iter().map(|tag| (tag.clone(), item.digest.clone())));
     }
@@ -71,8 +87,15 @@ pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest
         }
     }
     let totals = totals(&manifests, &blobs);
+    let tags: Vec<TagItem> = roots
+        .iter()
+        .filter(|root| !root.tag.is_empty())
+        .map(|root| TagItem { tag: root.tag.clone(), digest: root.digest.clone() })
+        .collect();
     let mut plan = CopyPlan {
         request: request.clone(),
+        roots: digests,
+        tags,
         manifests,
         blobs,
         destination_referrers_api,
@@ -84,6 +107,68 @@ pub async fn plan(catalog: &Catalog, destination: &Client, request: &CopyRequest
     };
     plan.fingerprint = fingerprint(&plan);
     Ok(plan)
+}
+
+/// One artifact a copy starts from, with one tag to set (one root per tag; empty: none).
+struct Root {
+    digest: String,
+    tag: String,
+}
+
+/// The tags of `doc` a repository or search copy carries (not cosign's or fallback tags,
+/// which come with the referrers that carry them).
+fn own_tags(doc: &ArtifactDoc) -> Vec<String> {
+    doc.tags.iter().filter(|tag| cosign_tag_subject(tag).is_none() && !is_fallback_tag(tag)).cloned().collect()
+}
+
+fn roots_of(docs: impl IntoIterator<Item = ArtifactDoc>) -> Vec<Root> {
+    let mut roots = Vec::new();
+    for doc in docs {
+        let tags = own_tags(&doc);
+        if tags.is_empty() {
+            roots.push(Root { digest: doc.digest.clone(), tag: String::new() });
+        }
+        roots.extend(tags.into_iter().map(|tag| Root { digest: doc.digest.clone(), tag }));
+    }
+    roots
+}
+
+/// The artifacts `request` starts from: one digest (with the tags asked for), what a search
+/// finds in the source repository, or every tagged artifact of it (each with its own tags).
+fn roots(catalog: &Catalog, scope: &Scope, request: &CopyRequest) -> Result<Vec<Root>, CopyError> {
+    let (registry, repository) = (&request.source.registry, &request.source.repository);
+    if let Some(digest) = &request.digest {
+        if request.tags.is_empty() {
+            return Ok(vec![Root { digest: digest.clone(), tag: String::new() }]);
+        }
+        return Ok(request.tags.iter().map(|tag| Root { digest: digest.clone(), tag: tag.clone() }).collect());
+    }
+    if !request.tags.is_empty() {
+        return Err(CopyError::Refused(
+            "tags name one artifact; a search or repository copy keeps each artifact's own tags".into(),
+        ));
+    }
+    let docs: Vec<ArtifactDoc> = match request.query.as_deref().map(str::trim).filter(|query| !query.is_empty()) {
+        Some(query) => {
+            let (_, hits) = catalog
+                .search_hits(scope, query, SearchSort::Newest, 0, MAX_ROOTS + 1, Utc::now())
+                .map_err(|error| CopyError::Refused(format!("the search: {error}")))?;
+            hits.into_iter().filter(|doc| &doc.registry == registry && &doc.repository == repository).collect()
+        }
+        None => catalog
+            .artifacts_in_repository(registry, repository)
+            .map_err(|error| CopyError::Catalog(error.to_string()))?
+            .into_iter()
+            .filter(|doc| !doc.referrers_index && !own_tags(doc).is_empty())
+            .collect(),
+    };
+    if docs.len() > MAX_ROOTS {
+        return Err(CopyError::Refused(format!("more than {MAX_ROOTS} artifacts to copy at once; narrow the search")));
+    }
+    if docs.is_empty() {
+        return Err(CopyError::Refused(format!("nothing to copy: no artifact of {registry}/{repository} matches")));
+    }
+    Ok(roots_of(docs))
 }
 
 async fn manifest_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<ManifestItem>, CopyError> {

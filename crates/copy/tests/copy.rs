@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use ocicat_catalog::{Catalog, WriterConfig};
+use ocicat_catalog::{Catalog, Scope, WriterConfig};
 use ocicat_copy::{CopyRequest, Endpoint, ExecuteError, StepOutcome, execute, plan};
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_oci::{Client, ClientConfig, Credentials};
@@ -77,7 +77,8 @@ fn subjects(report: &SeedReport) -> (String, String, String) {
 fn request(source: (&str, &str), digest: &str, destination: (&str, &str), tags: &[&str]) -> CopyRequest {
     CopyRequest {
         source: Endpoint { registry: source.0.into(), repository: source.1.into() },
-        digest: digest.into(),
+        digest: Some(digest.into()),
+        query: None,
         destination: Endpoint { registry: destination.0.into(), repository: destination.1.into() },
         tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
         exclude_artifact_types: Vec::new(),
@@ -93,7 +94,7 @@ async fn copy_both_ways(from: &Client, from_report: &SeedReport, to: &Client, to
         [(repository.as_str(), app.as_str(), "app-promoted", 8), (index_repository, index_digest, "index-promoted", 3)]
     {
         let request = request(("source", repository), digest, ("destination", "prod/copied"), &[tag]);
-        let planned = plan(&source, to, &request).await.unwrap();
+        let planned = plan(&source, &Scope::all(), to, &request).await.unwrap();
         assert_eq!(planned.destination_referrers_api, to_has_referrers_api);
         let with_subject = planned.manifests.iter().filter(|item| item.subject.is_some()).count();
         let expected_fallback = if to_has_referrers_api { 0 } else { with_subject };
@@ -111,7 +112,7 @@ async fn copy_both_ways(from: &Client, from_report: &SeedReport, to: &Client, to
             Some(digest.to_owned())
         );
         // Again: everything is there, nothing is sent.
-        let again = plan(&source, to, &request).await.unwrap();
+        let again = plan(&source, &Scope::all(), to, &request).await.unwrap();
         assert_eq!((again.totals.manifests, again.totals.blobs, again.totals.bytes), (0, 0, 0), "{:?}", again.totals);
         let rerun = execute(&again, &again.fingerprint, false, from, to).await.unwrap();
         assert!(
@@ -148,11 +149,11 @@ async fn within_one_registry_blobs_are_mounted_and_a_moved_tag_needs_confirmatio
     // The destination's `stable` already names another manifest (the index).
     let (index_repository, index_digest) = index.split_once('@').unwrap();
     let moved = request(("local", index_repository), index_digest, ("local", "prod/app"), &["stable"]);
-    let first = plan(&catalog, &registry, &moved).await.unwrap();
+    let first = plan(&catalog, &Scope::all(), &registry, &moved).await.unwrap();
     assert!(execute(&first, &first.fingerprint, false, &registry, &registry).await.unwrap().complete);
 
     let request = request(("local", &repository), &app, ("local", "prod/app"), &["stable"]);
-    let planned = plan(&catalog, &registry, &request).await.unwrap();
+    let planned = plan(&catalog, &Scope::all(), &registry, &request).await.unwrap();
     assert_eq!(planned.moved_tags.len(), 1, "{:?}", planned.moved_tags);
     assert_eq!((planned.moved_tags[0].from.as_str(), planned.moved_tags[0].to.as_str()), (index_digest, app.as_str()));
     let refused = execute(&planned, &planned.fingerprint, false, &registry, &registry).await;
@@ -169,4 +170,44 @@ async fn within_one_registry_blobs_are_mounted_and_a_moved_tag_needs_confirmatio
         .count();
     assert!(mounted > 0 && sent == 0, "mounted {mounted}, sent {sent}: {report:?}");
     assert_eq!(registry.head_manifest("prod/app", "stable").await.unwrap().map(|d| d.to_string()), Some(app.clone()));
+}
+
+#[tokio::test]
+async fn a_whole_repository_or_what_a_search_finds_arrives_with_each_artifacts_own_tags() {
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(distribution.url().parse().unwrap()), Size::Test).await.unwrap();
+    let (from, ferro) = (client(&distribution.url()), Ferro::start().await.unwrap());
+    let to = client(&ferro.url());
+    let source = crawled("source", &from).await;
+    let (repository, _, _) = subjects(&report);
+    // What the registry itself lists: every tag of the repository but cosign's and fallback ones.
+    let tags: Vec<String> =
+        from.tags(&repository).await.unwrap().items.into_iter().filter(|tag| !tag.starts_with("sha256-")).collect();
+    assert!(tags.len() >= 2, "{tags:?}");
+    let mut whole = request(("source", &repository), "", ("destination", "mirror/app"), &[]);
+    whole.digest = None;
+    let planned = plan(&source, &Scope::all(), &to, &whole).await.unwrap();
+    let mut planned_tags: Vec<String> = planned.tags.iter().map(|wanted| wanted.tag.clone()).collect();
+    planned_tags.sort();
+    let mut expected = tags.clone();
+    expected.sort();
+    assert_eq!(planned_tags, expected);
+    let report = execute(&planned, &planned.fingerprint, false, &from, &to).await.unwrap();
+    assert!(report.complete, "{report:?}");
+    for tag in &tags {
+        assert_eq!(
+            to.head_manifest("mirror/app", tag).await.unwrap(),
+            from.head_manifest(&repository, tag).await.unwrap(),
+            "{tag}"
+        );
+    }
+    // A search picks some of them; tags name one artifact only.
+    let mut searched = whole.clone();
+    searched.query = Some(format!("tag:{}", tags[0]));
+    searched.destination.repository = "picked/app".into();
+    let picked = plan(&source, &Scope::all(), &to, &searched).await.unwrap();
+    assert_eq!(picked.tags.iter().map(|wanted| wanted.tag.as_str()).collect::<Vec<_>>(), [tags[0].as_str()]);
+    let mut tagged = searched.clone();
+    tagged.tags = vec!["x".into()];
+    assert!(plan(&source, &Scope::all(), &to, &tagged).await.is_err(), "tags with a search are refused");
 }

@@ -83,8 +83,8 @@ impl Service {
                 return Err(AppError::BadRequest(format!("{repository:?} is not a repository name")));
             }
         }
-        if request.digest.parse::<ocicat_oci::Digest>().is_err() {
-            return Err(AppError::BadRequest(format!("{:?} is not a digest", request.digest)));
+        if let Some(digest) = request.digest.as_ref().filter(|digest| digest.parse::<ocicat_oci::Digest>().is_err()) {
+            return Err(AppError::BadRequest(format!("{digest:?} is not a digest")));
         }
         if let Some(tag) = request.tags.iter().find(|tag| !ocicat_oci::is_valid_tag(tag)) {
             return Err(AppError::BadRequest(format!("{tag:?} is not a tag")));
@@ -95,7 +95,8 @@ impl Service {
         let client = engine
             .client(&destination.registry)
             .ok_or_else(|| AppError::NotFound(format!("registry {:?}", destination.registry)))?;
-        let plan = ocicat_copy::plan(&self.catalog, client, &request).await.map_err(copy_error)?;
+        let scope = authz::read_scope(who, &registries);
+        let plan = ocicat_copy::plan(&self.catalog, &scope, client, &request).await.map_err(copy_error)?;
         let actor = actor_of(who);
         engine.audit(audit_line(&actor, "copy-plan", &plan, None, "planned", Some(plan_summary(&plan)))).await;
         let id = self.copies.keep(Stored { created: Utc::now(), actor, plan: plan.clone(), report: None });
@@ -182,7 +183,7 @@ fn audit_line(
     let (digest, tags) = match target {
         Some(tag) if !tag.contains(':') => (None, vec![tag.to_owned()]),
         Some(digest) => (Some(digest.to_owned()), Vec::new()),
-        None => (Some(plan.request.digest.clone()), plan.request.tags.clone()),
+        None => (plan.roots.first().cloned(), plan.tags.iter().map(|wanted| wanted.tag.clone()).collect()),
     };
     AuditEntry {
         seq: 0,

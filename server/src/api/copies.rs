@@ -43,8 +43,8 @@ async fn make_copy(
     super::check_csrf(&parts.extensions, &parts.headers)?;
     let request: CopyRequest = body(
         raw,
-        "a copy request is {\"source\": {\"registry\", \"repository\"}, \"digest\", \"destination\": {\"registry\", \
-         \"repository\"}, \"tags\", \"exclude_artifact_types\"}",
+        "a copy request is {\"source\": {\"registry\", \"repository\"}, \"digest\" or \"query\", \"destination\": \
+         {\"registry\", \"repository\"}, \"tags\", \"exclude_artifact_types\"}",
     )
     .await?;
     Ok((StatusCode::CREATED, Json(service.plan_copy(&who, request).await?)))
