@@ -133,24 +133,35 @@ impl Run<'_> {
         true
     }
 
+    /// The fallback index entries, one update per subject.
     async fn fallback(&mut self) -> bool {
+        let mut by_subject: Vec<(&str, Vec<&ManifestItem>)> = Vec::new();
         for entry in &self.plan.fallback {
             let Some(item) = self.plan.manifests.iter().find(|item| item.digest == entry.referrer) else { continue };
-            let outcome = match (entry.subject.parse::<Digest>(), descriptor(item)) {
-                (Ok(subject), Ok(descriptor)) => {
+            match by_subject.iter_mut().find(|(subject, _)| *subject == entry.subject) {
+                Some((_, items)) => items.push(item),
+                None => by_subject.push((&entry.subject, vec![item])),
+            }
+        }
+        for (subject, items) in by_subject {
+            let descriptors: Result<Vec<_>, _> = items.iter().map(|item| descriptor(item)).collect();
+            let outcome = match (subject.parse::<Digest>(), descriptors) {
+                (Ok(digest), Ok(descriptors)) => {
                     match self
                         .destination
-                        .add_to_fallback_index(self.destination_repository(), &subject, descriptor)
+                        .add_to_fallback_index(self.destination_repository(), &digest, descriptors)
                         .await
                     {
-                        Ok(true) => StepOutcome::Copied { bytes: 0 },
-                        Ok(false) => StepOutcome::Present,
+                        Ok(0) => StepOutcome::Present,
+                        Ok(_) => StepOutcome::Copied { bytes: 0 },
                         Err(error) => failed(&error),
                     }
                 }
-                _ => StepOutcome::Failed { reason: format!("cannot describe {} for its subject's index", item.digest) },
+                _ => StepOutcome::Failed {
+                    reason: format!("cannot list the referrers of {subject} in its fallback index"),
+                },
             };
-            if !self.record("fallback", &format!("{} ← {}", entry.subject, entry.referrer), outcome) {
+            if !self.record("fallback", subject, outcome) {
                 return false;
             }
         }

@@ -112,16 +112,17 @@ impl Client {
 }
 
 impl Client {
-    /// Adds `referrer` (its descriptor as a referrers list names it: media type, digest, size,
-    /// artifact type, annotations) to the `<alg>-<hex>` fallback index of `subject` in
-    /// `repository`, creating the index when there is none and keeping every entry it has.
-    /// Returns whether it changed. (A registry without the referrers API lists referrers so.)
+    /// Adds `referrers` (their descriptors as a referrers list names them: media type, digest,
+    /// size, artifact type, annotations) to the `<alg>-<hex>` fallback index of `subject` in
+    /// `repository` in one update, creating the index when there is none and keeping every entry
+    /// it has. Returns how many it added. (A registry without the referrers API lists referrers
+    /// so.)
     pub async fn add_to_fallback_index(
         &self,
         repository: &str,
         subject: &Digest,
-        referrer: oci_spec::image::Descriptor,
-    ) -> Result<bool> {
+        referrers: Vec<oci_spec::image::Descriptor>,
+    ) -> Result<usize> {
         let tag = subject.fallback_tag();
         let mut index = match self.get_manifest(repository, &tag).await {
             Ok(manifest) => match manifest.body {
@@ -141,18 +142,24 @@ impl Client {
                 .map_err(|error| OciError::InvalidDocument { url: tag.clone(), reason: error.to_string() })?,
             Err(error) => return Err(error),
         };
-        if index.manifests().iter().any(|known| known.digest() == referrer.digest()) {
-            return Ok(false);
-        }
         let mut manifests = index.manifests().clone();
-        manifests.push(referrer);
+        let before = manifests.len();
+        for referrer in referrers {
+            if !manifests.iter().any(|known| known.digest() == referrer.digest()) {
+                manifests.push(referrer);
+            }
+        }
+        let added = manifests.len() - before;
+        if added == 0 {
+            return Ok(0);
+        }
         index.set_manifests(manifests);
         let raw = serde_json::to_vec(&index).map_err(|error| OciError::InvalidDocument {
             url: tag.clone(),
             reason: format!("cannot encode index: {error}"),
         })?;
         self.push_manifest(repository, &tag, crate::media_types::OCI_INDEX, Bytes::from(raw)).await?;
-        Ok(true)
+        Ok(added)
     }
 }
 

@@ -149,9 +149,12 @@ async fn the_fallback_index_is_merged_never_truncated() {
             .await
             .unwrap();
     }
-    assert!(registry.add_to_fallback_index("app", &subject, first.2.clone()).await.unwrap());
-    assert!(!registry.add_to_fallback_index("app", &subject, first.2.clone()).await.unwrap(), "already listed");
-    assert!(registry.add_to_fallback_index("app", &subject, second.2.clone()).await.unwrap());
+    assert_eq!(registry.add_to_fallback_index("app", &subject, vec![first.2.clone()]).await.unwrap(), 1);
+    assert_eq!(registry.add_to_fallback_index("app", &subject, vec![first.2.clone()]).await.unwrap(), 0, "listed");
+    assert_eq!(
+        registry.add_to_fallback_index("app", &subject, vec![first.2.clone(), second.2.clone()]).await.unwrap(),
+        1
+    );
     let listed = registry.referrers_fallback("app", &subject).await.unwrap();
     let mut digests: Vec<String> = listed.iter().map(|referrer| referrer.digest.to_string()).collect();
     digests.sort();

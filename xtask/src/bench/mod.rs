@@ -6,6 +6,7 @@
 
 mod bound;
 mod census;
+mod copy;
 mod costs;
 mod crawl;
 mod index;
@@ -54,6 +55,8 @@ struct Scale {
     load: load::LoadScale,
     /// The P10 blob, in MiB.
     proxy_mebibytes: usize,
+    copy_mebibytes: usize,
+    copy_referrers: usize,
 }
 
 impl Scale {
@@ -73,6 +76,8 @@ impl Scale {
                     idle: std::time::Duration::from_secs(5),
                 },
                 proxy_mebibytes: 20,
+                copy_mebibytes: 40,
+                copy_referrers: 200,
             }
         } else {
             Scale {
@@ -89,6 +94,8 @@ impl Scale {
                     idle: std::time::Duration::from_secs(20),
                 },
                 proxy_mebibytes: 100,
+                copy_mebibytes: 200,
+                copy_referrers: 1_000,
             }
         }
     }
@@ -114,6 +121,8 @@ pub(crate) enum Group {
     Proxy,
     /// S16: the bounded cost of searches and document reads any reader can start.
     Costs,
+    /// P12: copying an image between registries against skopeo, and a graph of referrers.
+    Copy,
 }
 
 /// What `xtask bench` was asked for.
@@ -167,6 +176,14 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Proxy) {
         tracing::info!(mebibytes = scale.proxy_mebibytes, "P10: blob through the content proxy");
         scenarios.push(proxy::run(scale.proxy_mebibytes).await?);
+    }
+    if options.runs(Group::Copy) {
+        tracing::info!(
+            mebibytes = scale.copy_mebibytes,
+            referrers = scale.copy_referrers,
+            "P12: copy between registries"
+        );
+        scenarios.push(copy::run(scale.copy_mebibytes, scale.copy_referrers).await?);
     }
     if options.runs(Group::Costs) {
         tracing::info!(artifacts = scale.load.artifacts, "S16: bounded cost of reader work");
