@@ -30,6 +30,15 @@ function richestApp() {
   return { app, graph };
 }
 
+test('visitors get no copy link', async () => {
+  const { page } = browser;
+  const { app } = richestApp();
+  await gotoHydrated(page, `/r/${registry}/${app.repository}/@${app.digest}`);
+  await page.locator('.facts').waitFor();
+  assert.equal(await page.locator('#copy-to').count(), 0, 'visitors may not write anywhere');
+  expectNoErrors(browser);
+});
+
 test('an administrator copies the app with everything attached to another registry', async () => {
   assert.ok(stagingUrl, 'OCICAT_STAGING_URL names the staging registry');
   const { page } = browser;
