@@ -7,7 +7,12 @@
 use bytes::Bytes;
 use ocicat_oci::{BlobCopy, Client, Digest, OciError, copy_blob};
 
+use futures::StreamExt as _;
+
 use crate::model::{CopyPlan, CopyReport, ManifestItem, Step, StepOutcome};
+
+/// How many blobs a copy sends at once.
+const BLOBS_AT_ONCE: usize = 4;
 
 /// Why a plan is not run.
 #[derive(Debug, thiserror::Error)]
@@ -71,29 +76,37 @@ impl Run<'_> {
         ok
     }
 
+    /// The blobs, [`BLOBS_AT_ONCE`] at a time (each streams; memory stays one chunk per blob),
+    /// recorded in plan order; after a failure the rest are not started.
     async fn blobs(&mut self) -> bool {
-        for blob in &self.plan.blobs {
-            let outcome = match blob.digest.parse::<Digest>() {
-                Ok(digest) => {
-                    let copied = copy_blob(
-                        self.source,
-                        self.source_repository(),
-                        self.destination,
-                        self.destination_repository(),
-                        &digest,
-                        blob.size,
-                    )
-                    .await;
-                    match copied {
+        let (source, destination) = (self.source, self.destination);
+        let (from, to) =
+            (self.plan.request.source.repository.clone(), self.plan.request.destination.repository.clone());
+        let copies: Vec<_> = self
+            .plan
+            .blobs
+            .iter()
+            .map(|blob| {
+                let (from, to) = (from.clone(), to.clone());
+                async move {
+                    let Ok(digest) = blob.digest.parse::<Digest>() else {
+                        return StepOutcome::Failed { reason: format!("{} is not a digest", blob.digest) };
+                    };
+                    match copy_blob(source, &from, destination, &to, &digest, blob.size).await {
                         Ok(BlobCopy::Present) => StepOutcome::Present,
                         Ok(BlobCopy::Mounted) => StepOutcome::Mounted,
                         Ok(BlobCopy::Uploaded(bytes)) => StepOutcome::Copied { bytes },
                         Err(error) => failed(&error),
                     }
                 }
-                Err(_) => StepOutcome::Failed { reason: format!("{} is not a digest", blob.digest) },
-            };
-            if !self.record("blob", &blob.digest, outcome) {
+            })
+            .collect();
+        let mut outcomes = futures::stream::iter(copies).buffered(BLOBS_AT_ONCE);
+        let mut index = 0;
+        while let Some(outcome) = outcomes.next().await {
+            let digest = self.plan.blobs[index].digest.clone();
+            index += 1;
+            if !self.record("blob", &digest, outcome) {
                 return false;
             }
         }

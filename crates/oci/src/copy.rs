@@ -14,8 +14,9 @@ use crate::error::{OciError, Result};
 use crate::names::validate_repository;
 use crate::status::check_status;
 
-/// Largest chunk sent in one `PATCH` (and so the most of a blob held in memory).
-pub const COPY_CHUNK_BYTES: usize = 8 << 20;
+/// Largest chunk sent in one `PATCH` (and so the most of a blob held in memory; a copy sends
+/// four blobs at once).
+pub const COPY_CHUNK_BYTES: usize = 4 << 20;
 
 /// How a blob reached the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! P12: a multi-layer image copied between two local registries by ocicat's copy engine and by
-//! `skopeo copy`, alternating in the same run (each round to a fresh repository, so nothing is
-//! skipped), with the growth of this process's memory while ocicat copies (blobs must stream);
+//! `skopeo copy`, alternating in the same run (each copy to a fresh, empty registry, so neither
+//! tool can skip or mount a blob it sent before), with the growth of this process's memory
+//! while ocicat copies (blobs must stream);
 //! and a graph of many referrers on one image copied whole to a registry without the referrers
 //! API (every referrer written, one fallback index update).
 
@@ -34,15 +35,18 @@ pub(crate) async fn run(mebibytes_of_image: usize, referrers: usize) -> anyhow::
     let (subject, referrer_digests) = push_referrers(&from, referrers).await?;
     let catalog = crawled(&from).await?;
 
-    // One warm-up each, then alternate.
-    copy_with_ocicat(&catalog, &from, &to, &image, "warm/ocicat").await?;
-    copy_with_skopeo(&source, &destination, "warm/skopeo")?;
+    // One warm-up each, then alternate; every copy goes to a registry of its own.
+    let fresh = || async { Distribution::start(DistributionOptions::anonymous()).await.context("a fresh destination") };
+    let warm = fresh().await?;
+    copy_with_ocicat(&catalog, &from, &client(&warm.url())?, &image, "copy/app").await?;
+    copy_with_skopeo(&source, &fresh().await?, "copy/app")?;
     let (mut ocicat_times, mut skopeo_times) = (Vec::new(), Vec::new());
     let rss_before = anonymous_rss()?;
     let sampler = PeakSampler::start()?;
-    for round_number in 0..ROUNDS {
-        ocicat_times.push(copy_with_ocicat(&catalog, &from, &to, &image, &format!("ocicat/r{round_number}")).await?);
-        skopeo_times.push(copy_with_skopeo(&source, &destination, &format!("skopeo/r{round_number}"))?);
+    for _ in 0..ROUNDS {
+        let target = fresh().await?;
+        ocicat_times.push(copy_with_ocicat(&catalog, &from, &client(&target.url())?, &image, "copy/app").await?);
+        skopeo_times.push(copy_with_skopeo(&source, &fresh().await?, "copy/app")?);
     }
     let rss_peak = sampler.stop();
     let median = |samples: &mut Vec<Duration>| {
@@ -81,7 +85,7 @@ pub(crate) async fn run(mebibytes_of_image: usize, referrers: usize) -> anyhow::
         "referrer_graph_seconds": round(graph_time.as_secs_f64()),
         "referrers_arrived": arrived,
         "referrers_listed_by_the_fallback_index": listed,
-        "note": "both registries, skopeo and ocicat share the machine; ocicat runs in this process (plan + execute), skopeo as a process",
+        "note": "every copy goes to a fresh registry; the registries, skopeo and ocicat share the machine; ocicat runs in this process (plan + execute, 4 blobs at once), skopeo as a process",
     });
     let referrer_count = referrers as f64;
     Ok(Scenario::new(
