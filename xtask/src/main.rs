@@ -50,7 +50,7 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Run only these groups: `index` (P4, P5, P9), `crawl` (P1, P2), `pages` (P3, P3b), `load` (P6, P7),
-        /// `webhook` (P8), `vitals` (P11), `proxy` (P10), `costs` (S16: bounded reader work).
+        /// `webhook` (P8), `vitals` (P11), `proxy` (P10), `costs` (S16: bounded reader work), `copy` (P12).
         #[arg(long, value_delimiter = ',')]
         only: Vec<bench::Group>,
         /// Keep the P4 index directory after the run (its path is logged), for profiling.
