@@ -167,8 +167,8 @@ async fn copy_graph(catalog: &Catalog, from: &Client, to: &Client, subject: &Dig
     Ok(plan.manifests.len())
 }
 
-/// Incompressible, reproducible bytes.
-fn noise(size: usize, seed: u64) -> Bytes {
+/// `size` incompressible bytes, the same for the same `seed` (xorshift: no random-number crate).
+pub(crate) fn noise(size: usize, seed: u64) -> Bytes {
     let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ seed;
     let mut bytes = Vec::with_capacity(size + 8);
     while bytes.len() < size {

@@ -89,17 +89,8 @@ pub(crate) async fn run(mebibytes_of_blob: usize) -> anyhow::Result<Scenario> {
 
 /// An image whose one layer is `size` pseudo-random bytes; returns (manifest, layer) digests.
 async fn push_image(client: &Client, size: usize) -> anyhow::Result<(Digest, Digest)> {
-    // xorshift: incompressible and reproducible without a random-number crate.
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let mut bytes = Vec::with_capacity(size);
-    while bytes.len() < size {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(size);
-    let layer = client.push_blob(REPOSITORY, Bytes::from(bytes)).await.context("failed to push the big layer")?;
+    let layer =
+        client.push_blob(REPOSITORY, super::copy::noise(size, 0)).await.context("failed to push the big layer")?;
     let config =
         Bytes::from_static(br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#);
     let config_size = config.len();
