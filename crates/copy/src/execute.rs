@@ -4,6 +4,8 @@
 //! last. The first failure stops the run before any tag is written, and running the plan again
 //! resumes: what exists is skipped.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use ocicat_oci::{BlobCopy, Client, Digest, OciError, copy_blob};
 
@@ -40,7 +42,7 @@ pub async fn execute(
     if !plan.moved_tags.is_empty() && !move_tags {
         return Err(ExecuteError::MovesTags(plan.moved_tags.len()));
     }
-    let mut run = Run { plan, source, destination, report: CopyReport::default() };
+    let mut run = Run { plan, source, destination, report: CopyReport::default(), fetched: HashMap::new() };
     let complete = run.blobs().await && run.manifests().await && run.fallback().await && run.tags().await;
     run.report.complete = complete;
     Ok(run.report)
@@ -51,6 +53,8 @@ struct Run<'a> {
     source: &'a Client,
     destination: &'a Client,
     report: CopyReport,
+    /// The bytes of the tagged manifests the manifest step fetched, for the tag step.
+    fetched: HashMap<String, (String, Bytes)>,
 }
 
 fn failed(error: &OciError) -> StepOutcome {
@@ -126,6 +130,11 @@ impl Run<'_> {
                 Ok(None) | Err(OciError::NotFound { .. }) => match self.fetch(item).await {
                     Ok((media_type, raw)) => {
                         let bytes = raw.len() as u64;
+                        let tagged =
+                            !item.tags.is_empty() || self.plan.tags.iter().any(|wanted| wanted.digest == item.digest);
+                        if tagged {
+                            self.fetched.insert(item.digest.clone(), (media_type.clone(), raw.clone()));
+                        }
                         match self
                             .destination
                             .push_manifest(self.destination_repository(), &item.digest, &media_type, raw)
@@ -189,7 +198,12 @@ impl Run<'_> {
         });
         let tags: Vec<_> = cosign.chain(requested).collect();
         for (tag, item) in tags {
-            let outcome = match self.fetch(item).await {
+            // The manifest step's bytes when it wrote the manifest; the source's when it was there.
+            let fetched = match self.fetched.get(&item.digest).cloned() {
+                Some(known) => Ok(known),
+                None => self.fetch(item).await,
+            };
+            let outcome = match fetched {
                 Ok((media_type, raw)) => {
                     match self.destination.push_manifest(self.destination_repository(), tag, &media_type, raw).await {
                         Ok(_) => StepOutcome::Copied { bytes: 0 },

@@ -209,26 +209,24 @@ async fn blob_item(blob: &Blob, destination: &Client, repository: &str) -> Resul
 }
 
 fn totals(manifests: &[ManifestItem], blobs: &[BlobItem]) -> CopyTotals {
-    let mut totals = CopyTotals::default();
-    for item in manifests {
-        if item.present {
-            totals.manifests_present += 1;
-            totals.bytes_present += item.size;
-        } else {
-            totals.manifests += 1;
-            totals.bytes += item.size;
-        }
+    // (count to copy, count present, bytes to copy, bytes present) of (present, size) pairs.
+    let count = |items: &mut dyn Iterator<Item = (bool, u64)>| {
+        items.fold((0, 0, 0, 0), |(copy, present, bytes, kept), (there, size)| {
+            if there { (copy, present + 1, bytes, kept + size) } else { (copy + 1, present, bytes + size, kept) }
+        })
+    };
+    let (manifests, manifests_present, manifest_bytes, manifest_bytes_present) =
+        count(&mut manifests.iter().map(|item| (item.present, item.size)));
+    let (blobs, blobs_present, blob_bytes, blob_bytes_present) =
+        count(&mut blobs.iter().map(|blob| (blob.present, blob.size)));
+    CopyTotals {
+        manifests,
+        manifests_present,
+        blobs,
+        blobs_present,
+        bytes: manifest_bytes + blob_bytes,
+        bytes_present: manifest_bytes_present + blob_bytes_present,
     }
-    for blob in blobs {
-        if blob.present {
-            totals.blobs_present += 1;
-            totals.bytes_present += blob.size;
-        } else {
-            totals.blobs += 1;
-            totals.bytes += blob.size;
-        }
-    }
-    totals
 }
 
 /// SHA-256 over the plan as shown (its JSON without the fingerprint).

@@ -99,8 +99,9 @@ impl Service {
         let plan = ocicat_copy::plan(&self.catalog, &scope, client, &request).await.map_err(copy_error)?;
         let actor = actor_of(who);
         engine.audit(audit_line(&actor, "copy-plan", &plan, None, "planned", Some(plan_summary(&plan)))).await;
-        let id = self.copies.keep(Stored { created: Utc::now(), actor, plan: plan.clone(), report: None });
-        Ok(view(id.clone(), self.copies.get(&id).ok_or(AppError::Internal)?))
+        let stored = Stored { created: Utc::now(), actor, plan, report: None };
+        let id = self.copies.keep(stored.clone());
+        Ok(view(id, stored))
     }
 
     /// The copy plan `id` and how its execution went, for someone who may run it.

@@ -6,7 +6,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 use crate::keys::Hash;
 use crate::root::TrustedRoot;
@@ -79,9 +78,4 @@ pub(crate) fn check_promise(
         return Err("the transparency log's signature over the entry does not verify".into());
     }
     Ok(())
-}
-
-/// SHA-256 of `bytes`.
-pub(crate) fn sha256(bytes: &[u8]) -> Vec<u8> {
-    Sha256::digest(bytes).to_vec()
 }

@@ -72,7 +72,7 @@ fn cosign(
     let logged = Content::Message {
         hash: Hash::Sha256,
         algorithm: "sha256",
-        digest: crate::rekor::sha256(&payload),
+        digest: crate::bundle::digest(Hash::Sha256, &payload),
         signature: signature.clone(),
     };
     attached_signature(&made_by, &logged, attached, policies)
