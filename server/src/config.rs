@@ -123,8 +123,14 @@ impl Default for CrawlConfig {
 pub struct RegistryConfig {
     /// Short name used in URLs: lowercase letters, digits, `-` and `_`.
     pub name: Spanned<String>,
-    /// Base URL, `http://` or `https://`.
-    pub url: Spanned<String>,
+    /// Base URL, `http://` or `https://` (or `layout` instead).
+    #[serde(default)]
+    pub url: Option<Spanned<String>>,
+    /// A directory of OCI image layouts, crawled read-only instead of a registry: each
+    /// directory below it holding an `oci-layout` file is a repository (the directory itself,
+    /// when it is one, a repository named after it).
+    #[serde(default)]
+    pub layout: Option<PathBuf>,
     /// Username for Basic auth and token requests.
     #[serde(default)]
     pub username: Option<String>,
@@ -152,6 +158,21 @@ pub struct RegistryConfig {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].lines().count().max(1)
+}
+
+/// A registry URL: http(s), without credentials.
+fn check_url(url: &Spanned<String>, text: &str, path: &Path) -> anyhow::Result<()> {
+    let url_line = line_of(text, url.span().start);
+    let parsed = url::Url::parse(url.get_ref()).map_err(|error| {
+        anyhow::anyhow!("{}:{url_line}: registry url {:?} is not a url: {error}", path.display(), url.get_ref())
+    })?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        bail!("{}:{url_line}: registry url must start with http:// or https://", path.display());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        bail!("{}:{url_line}: put credentials in username/password_env, never in the url", path.display());
+    }
+    Ok(())
 }
 
 impl Config {
@@ -184,19 +205,25 @@ impl Config {
                     path.display()
                 );
             }
-            let url_line = line_of(text, registry.url.span().start);
-            let parsed = url::Url::parse(registry.url.get_ref()).map_err(|error| {
-                anyhow::anyhow!(
-                    "{}:{url_line}: registry url {:?} is not a url: {error}",
-                    path.display(),
-                    registry.url.get_ref()
-                )
-            })?;
-            if parsed.scheme() != "http" && parsed.scheme() != "https" {
-                bail!("{}:{url_line}: registry url must start with http:// or https://", path.display());
-            }
-            if !parsed.username().is_empty() || parsed.password().is_some() {
-                bail!("{}:{url_line}: put credentials in username/password_env, never in the url", path.display());
+            match (&registry.url, &registry.layout) {
+                (Some(url), None) => check_url(url, text, path)?,
+                (None, Some(layout)) => {
+                    let layout = path.parent().unwrap_or(Path::new(".")).join(layout);
+                    if !layout.is_dir() {
+                        bail!(
+                            "{}:{name_line}: registry {name:?}: layout {} is not a directory",
+                            path.display(),
+                            layout.display()
+                        );
+                    }
+                    if registry.username.is_some()
+                        || registry.password_env.is_some()
+                        || registry.password_file.is_some()
+                    {
+                        bail!("{}:{name_line}: registry {name:?}: a layout takes no credentials", path.display());
+                    }
+                }
+                _ => bail!("{}:{name_line}: registry {name:?}: set either url or layout", path.display()),
             }
             if registry.password_env.is_some() && registry.password_file.is_some() {
                 bail!("{}:{name_line}: set password_env or password_file, not both", path.display());
@@ -256,6 +283,10 @@ impl Config {
             .map_err(|error| anyhow::anyhow!("{}: [[trust]] {error}", path.display()))?;
         let mut config = config;
         config.trust_policies = std::sync::Arc::new(policies);
+        for registry in &mut config.registries {
+            // Relative to the configuration file, like every other path in it.
+            registry.layout = registry.layout.take().map(|layout| base.join(layout));
+        }
         if let Some(access) = &config.access {
             let registries: Vec<&str> =
                 config.registries.iter().map(|registry| registry.name.get_ref().as_str()).collect();

@@ -29,7 +29,7 @@ pub struct CopyArgs {
 }
 
 /// Parses `registry/repository[:tag]`.
-fn parse_destination(text: &str) -> anyhow::Result<(Endpoint, Vec<String>)> {
+pub(crate) fn parse_destination(text: &str) -> anyhow::Result<(Endpoint, Vec<String>)> {
     let (registry, rest) = text.split_once('/').context("a destination is registry/repository[:tag]")?;
     let (repository, tags) = match rest.rsplit_once(':') {
         Some((repository, tag)) => (repository, vec![tag.to_owned()]),
@@ -41,27 +41,54 @@ fn parse_destination(text: &str) -> anyhow::Result<(Endpoint, Vec<String>)> {
     Ok((Endpoint { registry: registry.into(), repository: repository.into() }, tags))
 }
 
+/// A source named on the command line: its repository, and the one artifact's digest and tag
+/// when it names one (`registry/repository` alone names every tagged artifact).
+pub(crate) struct NamedSource {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) digest: Option<String>,
+    pub(crate) tag: Option<String>,
+}
+
+/// Reads `registry/repository[:tag|@digest]`, finding a tag's digest in the index.
+pub(crate) async fn named_source(
+    service: &ocicat_service::Service,
+    operator: &ocicat_access::Principal,
+    text: &str,
+) -> anyhow::Result<NamedSource> {
+    let whole = !text.contains('@') && !text.split_once('/').is_some_and(|(_, rest)| rest.contains(':'));
+    if whole {
+        let (endpoint, _) = parse_destination(text)?;
+        return Ok(NamedSource { endpoint, digest: None, tag: None });
+    }
+    let target = parse_target(text)?;
+    let endpoint = Endpoint { registry: target.registry, repository: target.repository };
+    if target.reference.contains(':') {
+        return Ok(NamedSource { endpoint, digest: Some(target.reference), tag: None });
+    }
+    let digest = service
+        .find_tag(operator, endpoint.registry.clone(), endpoint.repository.clone(), target.reference.clone())
+        .await?;
+    Ok(NamedSource { endpoint, digest: Some(digest), tag: Some(target.reference) })
+}
+
 /// `ocicat copy`: prints the plan; with `yes`, runs it and prints the report.
 pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
-    let whole = !args.source.contains('@') && !args.source.split_once('/').is_some_and(|(_, rest)| rest.contains(':'));
-    let (source, reference) = if whole {
-        let (endpoint, _) = parse_destination(&args.source)?;
-        (endpoint, None)
-    } else {
-        if args.query.is_some() {
-            bail!("--query searches a repository: name the source as registry/repository");
-        }
-        let target = parse_target(&args.source)?;
-        (Endpoint { registry: target.registry, repository: target.repository }, Some(target.reference))
-    };
     let (destination, tags) = parse_destination(&args.destination)?;
     let (service, writer) = service(config).await?;
     let operator = local_operator();
-    let digest = match reference {
-        Some(reference) if reference.contains(':') => Some(reference),
-        Some(tag) => Some(service.find_tag(&operator, source.registry.clone(), source.repository.clone(), tag).await?),
-        None => None,
+    let named = named_source(&service, &operator, &args.source).await;
+    let named = match named {
+        Ok(named) => named,
+        Err(error) => {
+            writer.close().await.context("cannot close the index")?;
+            return Err(error);
+        }
     };
+    if args.query.is_some() && named.digest.is_some() {
+        writer.close().await.context("cannot close the index")?;
+        bail!("--query searches a repository: name the source as registry/repository");
+    }
+    let (source, digest) = (named.endpoint, named.digest);
     let request = CopyRequest {
         source,
         digest,

@@ -8,6 +8,7 @@ pub mod copy_cli;
 pub mod error;
 pub mod events;
 pub mod hosts;
+pub mod layout_cli;
 pub mod lifecycle;
 pub mod lifecycle_cli;
 pub mod metrics;

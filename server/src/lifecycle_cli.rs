@@ -50,7 +50,7 @@ pub fn parse_target(text: &str) -> anyhow::Result<TargetSpec> {
 /// The service over the configured registries, with the lifecycle engine holding the index
 /// writer (the CLI closes it before exiting).
 pub(crate) async fn service(config: &Config) -> anyhow::Result<(Service, ocicat_catalog::CatalogWriter)> {
-    let sources = registry_sources(config)?;
+    let sources = registry_sources(config).await?;
     let board = status_board(&sources);
     let (catalog, writer) = open_catalog(config)
         .context("cannot open the index for deleting (a running `ocicat serve` holds it: use its API instead)")?;

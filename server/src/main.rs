@@ -103,6 +103,38 @@ enum Command {
         #[arg(long, requires = "yes")]
         move_tags: bool,
     },
+    /// Export an artifact with its whole graph (or a repository, or what --query finds there)
+    /// to an OCI image layout: a directory (what it holds is kept and skipped), or a .tar file.
+    /// Stop `serve` first, or download GET /api/v1/exports/layout.tar from it.
+    Export {
+        /// registry/repository:tag, registry/repository@sha256:…, or registry/repository.
+        source: String,
+        /// A layout directory, or FILE.tar.
+        destination: std::path::PathBuf,
+        /// A search within the source repository, e.g. 'tag:1.4.*'.
+        #[arg(long)]
+        query: Option<String>,
+        /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
+        #[arg(long = "exclude-artifact-type")]
+        exclude_artifact_types: Vec<String>,
+    },
+    /// Import an OCI image layout (a directory or FILE.tar, written by ocicat, skopeo, oras or
+    /// regctl) into a registry: print the copy plan, or with --yes carry it out.
+    Import {
+        /// A layout directory or FILE.tar.
+        source: std::path::PathBuf,
+        /// registry/repository (every tagged artifact with its tags), or registry/repository:tag.
+        destination: String,
+        /// Only print the plan (the default).
+        #[arg(long, conflicts_with = "yes")]
+        plan: bool,
+        /// Import now, without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Move destination tags that name something else (the plan lists them).
+        #[arg(long, requires = "yes")]
+        move_tags: bool,
+    },
     /// Retention policies of the configuration: list them, or run one now.
     Retention {
         #[command(subcommand)]
@@ -149,6 +181,14 @@ async fn main() -> anyhow::Result<()> {
                 ocicat::copy_cli::CopyArgs { source, query, destination, exclude_artifact_types, yes, move_tags };
             ocicat::copy_cli::copy(&config, args).await
         }
+        Command::Export { source, destination, query, exclude_artifact_types } => {
+            let args = ocicat::layout_cli::ExportArgs { source, destination, query, exclude_artifact_types };
+            ocicat::layout_cli::export(&config, args).await
+        }
+        Command::Import { source, destination, plan: _, yes, move_tags } => {
+            let args = ocicat::layout_cli::ImportArgs { source, destination, yes, move_tags };
+            ocicat::layout_cli::import(&config, args).await
+        }
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,
         Command::Audit => ocicat::lifecycle_cli::audit(&config).await,
         Command::Verify { target } => ocicat::verify_cli::verify(&config, &target).await,
@@ -160,7 +200,7 @@ async fn search(config: &Config, query: String, sort: String, page: usize) -> an
     let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
         format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
     })?;
-    let board = status_board(&registry_sources(config)?);
+    let board = ocicat::state::configured_board(config);
     let service = ocicat_service::Service::new(catalog, board);
     // Whoever can read the data directory may read the whole index.
     match service.search(&ocicat::auth::local_operator(), query, sort, page).await {
@@ -173,7 +213,7 @@ async fn search(config: &Config, query: String, sort: String, page: usize) -> an
 }
 
 async fn crawl_once(config: &Config) -> anyhow::Result<()> {
-    let sources = registry_sources(config)?;
+    let sources = registry_sources(config).await?;
     let (catalog, writer) = open_catalog(config)?;
     let board = status_board(&sources);
     let progress = show_progress(board.clone(), sources.iter().map(|source| source.name.clone()).collect());
@@ -231,7 +271,7 @@ fn show_progress(board: ocicat_crawler::StatusBoard, names: Vec<String>) -> toki
 
 async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     let listen = listen.unwrap_or_else(|| config.server.listen.clone());
-    let sources = registry_sources(&config)?;
+    let sources = registry_sources(&config).await?;
     let (catalog, writer) = open_catalog(&config)?;
     let board = status_board(&sources);
     let content =

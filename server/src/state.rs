@@ -73,30 +73,65 @@ pub fn leptos_options(site_root: &str) -> LeptosOptions {
     LeptosOptions::builder().output_name("ocicat").site_root(site_root.to_owned()).site_pkg_dir("pkg").build()
 }
 
-/// Builds one client per configured registry.
-pub fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
-    config
-        .registries
-        .iter()
-        .map(|registry| {
-            let name = registry.name.get_ref().clone();
-            let credentials = match (&registry.username, registry.password()?) {
-                (Some(username), password) => Credentials::Basic {
-                    username: username.clone(),
-                    password: Secret::new(password.unwrap_or_default()),
-                },
-                (None, _) => Credentials::Anonymous,
-            };
-            let url = url::Url::parse(registry.url.get_ref()).with_context(|| format!("registry {name:?}: bad url"))?;
-            let mut client_config = ClientConfig::new(url, credentials);
-            client_config.token_realms = registry.token_realms.clone();
-            let client =
-                Client::new(client_config).with_context(|| format!("registry {name:?}: cannot build client"))?;
-            Ok(RegistrySource::new(name, client)
-                .with_repositories(registry.repositories.clone())
-                .trusting(config.trust_policies.clone()))
-        })
-        .collect()
+/// Builds one client per configured registry; a layout directory is served read-only on
+/// loopback for the rest of the process and read through that server.
+pub async fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySource>> {
+    let mut sources = Vec::new();
+    for registry in &config.registries {
+        let name = registry.name.get_ref().clone();
+        let source = match (&registry.url, &registry.layout) {
+            (_, Some(layout)) => {
+                let server = ocicat_layout::serve(layout.clone())
+                    .await
+                    .with_context(|| format!("registry {name:?}: cannot serve the layout {}", layout.display()))?;
+                let credentials = Credentials::Basic {
+                    username: ocicat_layout::USERNAME.to_owned(),
+                    password: Secret::new(server.password().to_owned()),
+                };
+                let client = Client::new(ClientConfig::new(server.url().clone(), credentials))
+                    .with_context(|| format!("registry {name:?}: cannot build client"))?;
+                server.detach();
+                RegistrySource::new(name, client).located_at(layout_location(layout))
+            }
+            (Some(url), None) => {
+                let credentials = match (&registry.username, registry.password()?) {
+                    (Some(username), password) => Credentials::Basic {
+                        username: username.clone(),
+                        password: Secret::new(password.unwrap_or_default()),
+                    },
+                    (None, _) => Credentials::Anonymous,
+                };
+                let url = url::Url::parse(url.get_ref()).with_context(|| format!("registry {name:?}: bad url"))?;
+                let mut client_config = ClientConfig::new(url, credentials);
+                client_config.token_realms = registry.token_realms.clone();
+                let client =
+                    Client::new(client_config).with_context(|| format!("registry {name:?}: cannot build client"))?;
+                RegistrySource::new(name, client).with_repositories(registry.repositories.clone())
+            }
+            (None, None) => anyhow::bail!("registry {name:?}: no url and no layout"),
+        };
+        sources.push(source.trusting(config.trust_policies.clone()));
+    }
+    Ok(sources)
+}
+
+/// How a layout registry is shown: `oci-layout:<directory>`.
+pub fn layout_location(layout: &std::path::Path) -> String {
+    format!("oci-layout:{}", layout.display())
+}
+
+/// A board with every configured registry, for commands that only read the index.
+pub fn configured_board(config: &Config) -> StatusBoard {
+    let board = StatusBoard::default();
+    for registry in &config.registries {
+        let location = match (&registry.url, &registry.layout) {
+            (_, Some(layout)) => layout_location(layout),
+            (Some(url), None) => url.get_ref().clone(),
+            (None, None) => String::new(),
+        };
+        board.register(registry.name.get_ref(), &location);
+    }
+    board
 }
 
 /// Opens the catalog under the configured data directory.
@@ -111,7 +146,7 @@ pub fn open_catalog(config: &Config) -> anyhow::Result<(Catalog, CatalogWriter)>
 pub fn status_board(sources: &[RegistrySource]) -> StatusBoard {
     let board = StatusBoard::default();
     for source in sources {
-        board.register(&source.name, source.client.base_url().as_str());
+        board.register(&source.name, &source.location);
     }
     board
 }

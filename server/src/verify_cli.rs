@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use crate::auth::local_operator;
 use crate::config::Config;
 use crate::lifecycle_cli::parse_target;
-use crate::state::{registry_sources, status_board};
+use crate::state::configured_board;
 
 /// Prints the verdicts on `target`'s signatures; an error unless one is verified.
 pub async fn verify(config: &Config, target: &str) -> anyhow::Result<()> {
@@ -15,7 +15,7 @@ pub async fn verify(config: &Config, target: &str) -> anyhow::Result<()> {
     let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
         format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
     })?;
-    let board = status_board(&registry_sources(config)?);
+    let board = configured_board(config);
     let service = ocicat_service::Service::new(catalog, board).with_trust(config.trust_policies.clone());
     // Whoever can read the data directory may read the whole index.
     let operator = local_operator();

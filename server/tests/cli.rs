@@ -1,7 +1,8 @@
 //! Every `ocicat` subcommand the README shows, run as the real binary against a real seeded
 //! distribution 2.8.2: `user`, `check-config`, `crawl`, `search` (a query, a pasted digest,
-//! `repo:tag`), `delete` (plan, then `--yes`), `retention list|run`, `audit`. Each checks what the
-//! command printed and what it changed in the registry.
+//! `repo:tag`), `copy`, `export`, `import`, `delete` (plan, then `--yes`), `retention list|run`,
+//! `audit`, `verify`, and a `layout` registry. Each checks what the command printed and what it
+//! changed in the registry.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -273,4 +274,72 @@ async fn verify_prints_the_verdicts_and_fails_unless_a_trust_policy_vouches() {
     let unsigned = ocicat(&config, &["verify", &format!("local/{chart}:{chart_tag}")], None);
     assert!(!unsigned.status.success());
     assert_eq!(json(&String::from_utf8_lossy(&unsigned.stdout))["status"], "none");
+}
+
+/// `export` to a directory and a tar, the directory browsed as a `layout` registry, and
+/// `import` of the tar into the registry: digests intact, a plan that writes nothing first,
+/// audit lines after.
+#[tokio::test]
+async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let layouts = directory.path().join("layouts");
+    std::fs::create_dir_all(&layouts).unwrap();
+    let config = directory.path().join("ocicat.toml");
+    let text = format!(
+        "[server]\ndata_dir = {data:?}\n\n[[registry]]\nname = \"local\"\nurl = {url:?}\n\n[[registry]]\nname = \"airgap\"\nlayout = \"layouts\"\n",
+        data = directory.path().join("data").display().to_string(),
+        url = registry.url(),
+    );
+    std::fs::write(&config, text).unwrap();
+    ok(&config, &["crawl"], None);
+    let (repository, tag, digest) = seeded_tag(&report, "demo/");
+    let source = format!("local/{repository}:{tag}");
+
+    // Export: a directory (skopeo reads it) and a tar archive.
+    let exported = json(&ok(&config, &["export", &source, &layouts.join("app").display().to_string()], None));
+    assert_eq!(exported["report"]["complete"], true, "{exported:#}");
+    let raw = Command::new("skopeo")
+        .args(["inspect", "--raw", &format!("oci:{}:{tag}", layouts.join("app").display())])
+        .output()
+        .unwrap();
+    assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+    assert_eq!(ocicat_oci::Digest::sha256(&raw.stdout).to_string(), digest);
+    let archive = directory.path().join("app.tar");
+    let planned = json(&ok(&config, &["export", &source, &archive.display().to_string()], None));
+    assert_eq!(planned["roots"][0], digest, "{planned:#}");
+    assert!(std::fs::metadata(&archive).unwrap().len() > 2048);
+
+    // The layout directory, crawled as the registry `airgap`: the same digest is found there.
+    ok(&config, &["crawl"], None);
+    let found = json(&ok(&config, &["search", &format!("digest:{digest}")], None));
+    let registries: Vec<&str> =
+        found["hits"].as_array().unwrap().iter().filter_map(|hit| hit["registry"].as_str()).collect();
+    assert!(registries.contains(&"airgap") && registries.contains(&"local"), "{found:#}");
+
+    // Import the archive: the plan first (nothing written), then for real.
+    let client = ocicat_oci::Client::new(ocicat_oci::ClientConfig::new(
+        registry.url().parse().unwrap(),
+        ocicat_oci::Credentials::Anonymous,
+    ))
+    .unwrap();
+    let destination = "local/imported/app:v9";
+    let plan = json(&ok(&config, &["import", &archive.display().to_string(), destination], None));
+    assert_eq!(plan["roots"][0], digest, "{plan:#}");
+    assert_eq!(client.head_manifest("imported/app", "v9").await.ok().flatten(), None, "a plan writes nothing");
+    let imported = json(&ok(&config, &["import", &archive.display().to_string(), destination, "--yes"], None));
+    assert_eq!(imported["report"]["complete"], true, "{imported:#}");
+    assert_eq!(
+        client.head_manifest("imported/app", "v9").await.unwrap().map(|found| found.to_string()),
+        Some(digest.to_owned())
+    );
+    let audit: Vec<Value> = ok(&config, &["audit"], None).lines().map(json).collect();
+    assert!(audit.iter().any(|line| line["action"] == "export-directory" && line["digest"] == digest));
+    assert!(audit.iter().any(|line| line["action"] == "copy-tag" && line["tags"][0] == "v9"));
+    // A directory of several layouts needs one of them named.
+    ok(&config, &["export", &source, &layouts.join("second").display().to_string()], None);
+    let refused = ocicat(&config, &["import", &layouts.display().to_string(), "local/imported/all"], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("several layouts (app, second)"), "{refused:?}");
 }

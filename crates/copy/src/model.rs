@@ -221,3 +221,45 @@ pub struct CopyReport {
     /// Whether every step succeeded.
     pub complete: bool,
 }
+
+/// What to export to an OCI image layout (a directory on the server or a `.tar` download).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
+pub struct ExportRequest {
+    /// Where the artifacts are.
+    pub source: Endpoint,
+    /// One artifact (its digest); without it, what `query` finds in the source repository, or
+    /// without a query every tagged artifact of it.
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// A search within the source repository.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// The names (`org.opencontainers.image.ref.name`) the one artifact gets in the layout; a
+    /// search or repository export keeps each artifact's own tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Referrers whose artifact type starts with one of these stay behind.
+    #[serde(default)]
+    pub exclude_artifact_types: Vec<String>,
+}
+
+/// An export plan: the graph that goes into the layout, in the order it is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
+pub struct ExportPlan {
+    /// What was asked.
+    pub request: ExportRequest,
+    /// The artifacts the export starts from.
+    pub roots: Vec<String>,
+    /// The names `index.json` gives them.
+    pub tags: Vec<TagItem>,
+    /// The manifests (`present`: the directory holds it already).
+    pub manifests: Vec<ManifestItem>,
+    /// The blobs, each once.
+    pub blobs: Vec<BlobItem>,
+    /// What the filter leaves behind.
+    pub excluded: Vec<Excluded>,
+    /// Counts and bytes.
+    pub totals: CopyTotals,
+}

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::graph::{Blob, Graph, Node, walk};
 use crate::model::{
-    BlobItem, CopyPlan, CopyRequest, CopyTotals, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag, TagItem,
+    BlobItem, CopyPlan, CopyRequest, CopyTotals, Endpoint, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag, TagItem,
 };
 
 /// How many HEAD requests a plan sends to the destination at once.
@@ -49,14 +49,14 @@ pub async fn plan(
     if source == &request.destination {
         return Err(CopyError::Refused("the destination is the source repository".into()));
     }
-    let roots = roots(catalog, scope, request)?;
-    let mut digests: Vec<String> = Vec::new();
-    for root in &roots {
-        if !digests.contains(&root.digest) {
-            digests.push(root.digest.clone());
-        }
-    }
-    let graph = walk(catalog, &source.registry, &source.repository, &digests, &request.exclude_artifact_types)?;
+    let selection = Selection {
+        source,
+        digest: request.digest.as_deref(),
+        query: request.query.as_deref(),
+        tags: &request.tags,
+        exclude_artifact_types: &request.exclude_artifact_types,
+    };
+    let (roots, digests, graph) = source_graph(catalog, scope, &selection)?;
     let repository = request.destination.repository.as_str();
     let manifests = manifest_items(&graph, destination, repository).await?;
     let blobs = blob_items(&graph, destination, repository).await?;
@@ -109,10 +109,37 @@ pub async fn plan(
     Ok(plan)
 }
 
+/// What a copy or an export starts from.
+pub(crate) struct Selection<'a> {
+    pub(crate) source: &'a Endpoint,
+    pub(crate) digest: Option<&'a str>,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) tags: &'a [String],
+    pub(crate) exclude_artifact_types: &'a [String],
+}
+
 /// One artifact a copy starts from, with one tag to set (one root per tag; empty: none).
-struct Root {
-    digest: String,
-    tag: String,
+pub(crate) struct Root {
+    pub(crate) digest: String,
+    pub(crate) tag: String,
+}
+
+/// The roots `selection` names, their digests (each once) and their graph from the catalog.
+pub(crate) fn source_graph(
+    catalog: &Catalog,
+    scope: &Scope,
+    selection: &Selection<'_>,
+) -> Result<(Vec<Root>, Vec<String>, Graph), CopyError> {
+    let roots = roots(catalog, scope, selection)?;
+    let mut digests: Vec<String> = Vec::new();
+    for root in &roots {
+        if !digests.contains(&root.digest) {
+            digests.push(root.digest.clone());
+        }
+    }
+    let source = selection.source;
+    let graph = walk(catalog, &source.registry, &source.repository, &digests, selection.exclude_artifact_types)?;
+    Ok((roots, digests, graph))
 }
 
 /// The tags of `doc` a repository or search copy carries (not cosign's or fallback tags,
@@ -135,20 +162,20 @@ fn roots_of(docs: impl IntoIterator<Item = ArtifactDoc>) -> Vec<Root> {
 
 /// The artifacts `request` starts from: one digest (with the tags asked for), what a search
 /// finds in the source repository, or every tagged artifact of it (each with its own tags).
-fn roots(catalog: &Catalog, scope: &Scope, request: &CopyRequest) -> Result<Vec<Root>, CopyError> {
+fn roots(catalog: &Catalog, scope: &Scope, request: &Selection<'_>) -> Result<Vec<Root>, CopyError> {
     let (registry, repository) = (&request.source.registry, &request.source.repository);
-    if let Some(digest) = &request.digest {
+    if let Some(digest) = request.digest {
         if request.tags.is_empty() {
-            return Ok(vec![Root { digest: digest.clone(), tag: String::new() }]);
+            return Ok(vec![Root { digest: digest.to_owned(), tag: String::new() }]);
         }
-        return Ok(request.tags.iter().map(|tag| Root { digest: digest.clone(), tag: tag.clone() }).collect());
+        return Ok(request.tags.iter().map(|tag| Root { digest: digest.to_owned(), tag: tag.clone() }).collect());
     }
     if !request.tags.is_empty() {
         return Err(CopyError::Refused(
             "tags name one artifact; a search or repository copy keeps each artifact's own tags".into(),
         ));
     }
-    let docs: Vec<ArtifactDoc> = match request.query.as_deref().map(str::trim).filter(|query| !query.is_empty()) {
+    let docs: Vec<ArtifactDoc> = match request.query.map(str::trim).filter(|query| !query.is_empty()) {
         Some(query) => {
             let (_, hits) = catalog
                 .search_hits(scope, query, SearchSort::Newest, 0, MAX_ROOTS + 1, Utc::now())
@@ -182,10 +209,20 @@ async fn manifest_item(node: &Node, destination: &Client, repository: &str) -> R
         Err(OciError::NotFound { .. }) => false,
         Err(error) => return Err(CopyError::from(error)),
     };
-    Ok(ManifestItem {
+    Ok(item_of(node, present))
+}
+
+/// The length of `doc`'s manifest (the document's `size` counts its config and layers too).
+pub(crate) fn manifest_size(doc: &ArtifactDoc) -> u64 {
+    doc.manifest_json.len() as u64
+}
+
+/// The plan's line for `node`.
+pub(crate) fn item_of(node: &Node, present: bool) -> ManifestItem {
+    ManifestItem {
         digest: node.doc.digest.clone(),
         media_type: node.doc.media_type.clone(),
-        size: node.doc.size,
+        size: manifest_size(&node.doc),
         kind: node.doc.kind.as_str().to_owned(),
         artifact_type: node.doc.artifact_type.clone(),
         role: node.role,
@@ -193,7 +230,7 @@ async fn manifest_item(node: &Node, destination: &Client, repository: &str) -> R
         subject: node.doc.subject.clone(),
         tags: node.cosign_tags.clone(),
         present,
-    })
+    }
 }
 
 async fn blob_items(graph: &Graph, destination: &Client, repository: &str) -> Result<Vec<BlobItem>, CopyError> {
@@ -208,7 +245,7 @@ async fn blob_item(blob: &Blob, destination: &Client, repository: &str) -> Resul
     Ok(BlobItem { digest: blob.digest.clone(), size: blob.size, present })
 }
 
-fn totals(manifests: &[ManifestItem], blobs: &[BlobItem]) -> CopyTotals {
+pub(crate) fn totals(manifests: &[ManifestItem], blobs: &[BlobItem]) -> CopyTotals {
     // (count to copy, count present, bytes to copy, bytes present) of (present, size) pairs.
     let count = |items: &mut dyn Iterator<Item = (bool, u64)>| {
         items.fold((0, 0, 0, 0), |(copy, present, bytes, kept), (there, size)| {

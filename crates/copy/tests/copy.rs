@@ -4,75 +4,16 @@
 //! a multi-platform index with buildx attestations); the destination is crawled afterwards and
 //! must hold the same graph with the same digests, and give every signature the same verdict.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+mod support;
 
-use ocicat_catalog::{Catalog, Scope, WriterConfig};
+use std::collections::BTreeSet;
+
+use ocicat_catalog::Scope;
 use ocicat_copy::{CopyRequest, Endpoint, ExecuteError, StepOutcome, execute, plan};
-use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
-use ocicat_oci::{Client, ClientConfig, Credentials};
+use ocicat_oci::Client;
 use ocicat_seed::{SeedReport, Size, Target};
 use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
-use ocicat_trust::{Policies, Policy, PublicKey};
-
-fn client(url: &str) -> Client {
-    Client::new(ClientConfig::new(url.parse().unwrap(), Credentials::Anonymous)).unwrap()
-}
-
-/// The demo signer's key and certificate, as the demo trusts them.
-fn demo_policies() -> Arc<Policies> {
-    Arc::new(Policies::new(vec![Policy {
-        notation_roots: vec![ocicat_seed::demo_signer_certificate_der().to_vec()],
-        notation_identities: vec![ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY.to_owned()],
-        ..Policy::with_keys("demo", "*", "**", vec![PublicKey::from_pem(ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap()])
-    }]))
-}
-
-/// A catalog of `client`'s registry, named `name`, crawled now.
-async fn crawled(name: &str, client: &Client) -> Catalog {
-    let source = RegistrySource::new(name, client.clone()).trusting(demo_policies());
-    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
-    let board = StatusBoard::default();
-    board.register(name, client.base_url().as_str());
-    crawl_registry(&source, &catalog, &writer, &board, 4).await.unwrap();
-    catalog
-}
-
-/// Every digest reachable from `digest` (children and referrers, recursively, no fallback
-/// indexes) with the verdicts each signature got.
-fn graph(catalog: &Catalog, registry: &str, repository: &str, digest: &str) -> BTreeSet<(String, String)> {
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![digest.to_owned()];
-    while let Some(next) = todo.pop() {
-        let Some(doc) = catalog.artifact(registry, repository, &next).unwrap() else { continue };
-        if doc.referrers_index {
-            continue;
-        }
-        let verdicts: Vec<String> = doc.verdicts.iter().map(|verdict| verdict.status.to_string()).collect();
-        if !seen.insert((doc.digest.clone(), verdicts.join(","))) {
-            continue;
-        }
-        todo.extend(doc.children.iter().map(|child| child.digest.clone()));
-        todo.extend(
-            catalog.referrers(registry, repository, &next).unwrap().into_iter().map(|referrer| referrer.digest),
-        );
-    }
-    seen
-}
-
-/// The seeded artifact with the most referrers (the app image), and the index.
-fn subjects(report: &SeedReport) -> (String, String, String) {
-    let app = report
-        .items
-        .iter()
-        .filter(|item| item.reference.is_some() && item.kind == "image")
-        .max_by_key(|item| {
-            report.items.iter().filter(|other| other.subject.as_deref() == Some(item.digest.as_str())).count()
-        })
-        .unwrap();
-    let index = report.items.iter().find(|item| item.kind == "index" && item.reference.is_some()).unwrap();
-    (app.repository.clone(), app.digest.clone(), format!("{}@{}", index.repository, index.digest))
-}
+use support::{client, crawled, graph, subjects};
 
 fn request(source: (&str, &str), digest: &str, destination: (&str, &str), tags: &[&str]) -> CopyRequest {
     CopyRequest {
@@ -111,6 +52,15 @@ async fn copy_both_ways(from: &Client, from_report: &SeedReport, to: &Client, to
             to.head_manifest("prod/copied", tag).await.unwrap().map(|found| found.to_string()),
             Some(digest.to_owned())
         );
+        // A fallback index lists each referrer with its manifest's own size.
+        for subject in planned.fallback.iter().map(|entry| &entry.subject).collect::<BTreeSet<_>>() {
+            let index = to.get_manifest("prod/copied", &subject.replace(':', "-")).await.unwrap();
+            let listed: serde_json::Value = serde_json::from_slice(&index.raw).unwrap();
+            for entry in listed["manifests"].as_array().unwrap() {
+                let referrer = to.get_manifest("prod/copied", entry["digest"].as_str().unwrap()).await.unwrap();
+                assert_eq!(entry["size"].as_u64(), Some(referrer.raw.len() as u64), "{entry}");
+            }
+        }
         // Again: everything is there, nothing is sent.
         let again = plan(&source, &Scope::all(), to, &request).await.unwrap();
         assert_eq!((again.totals.manifests, again.totals.blobs, again.totals.bytes), (0, 0, 0), "{:?}", again.totals);

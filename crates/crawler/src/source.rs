@@ -17,13 +17,23 @@ pub struct RegistrySource {
     pub repositories: Option<Vec<String>>,
     /// The configured trust policies (all of them; [`RegistrySource::policies_for`] picks).
     pub trust: Arc<Policies>,
+    /// Where it is, as users are shown it: the registry's URL, or `oci-layout:<directory>` for a
+    /// layout read through a loopback server.
+    pub location: String,
 }
 
 impl RegistrySource {
     /// The registry `name` read through `client`, every repository its `_catalog` lists, and no
     /// trust policy.
     pub fn new(name: impl Into<String>, client: Client) -> RegistrySource {
-        RegistrySource { name: name.into(), client, repositories: None, trust: Arc::default() }
+        let location = client.base_url().to_string();
+        RegistrySource { name: name.into(), client, repositories: None, trust: Arc::default(), location }
+    }
+
+    /// Shows it to users as `location` instead of the client's URL.
+    pub fn located_at(mut self, location: impl Into<String>) -> RegistrySource {
+        self.location = location.into();
+        self
     }
 
     /// Crawls only `repositories` (for registries without `_catalog`).

@@ -61,7 +61,7 @@ fn view(id: String, stored: Stored) -> CopyView {
 }
 
 /// The one mapping of copy failures to what a page or the API is told.
-fn copy_error(error: CopyError) -> AppError {
+pub(crate) fn copy_error(error: CopyError) -> AppError {
     match error {
         CopyError::NotFound(what) => AppError::NotFound(what),
         CopyError::Catalog(message) => {
@@ -135,6 +135,24 @@ impl Service {
                 ExecuteError::MovesTags(_) => AppError::Conflict(error.to_string()),
             },
         )?;
+        self.audit_copy(who, plan, &report).await?;
+        let destination = &plan.request.destination;
+        if let Some(crawler) = &self.crawler
+            && !crawler.refresh_repository(&destination.registry, &destination.repository)
+        {
+            tracing::warn!(registry.name = %destination.registry, "refresh queue full: the copy shows at the next crawl");
+        }
+        let stored = Stored { report: Some(report), ..stored };
+        self.copies.lock().insert(id.to_owned(), stored.clone());
+        Ok(view(id.to_owned(), stored))
+    }
+}
+
+impl Service {
+    /// An audit line per step of `report`, the execution of `plan` by `who` (copies through the
+    /// API, and imports the CLI runs on a plan of its own).
+    pub async fn audit_copy(&self, who: &Principal, plan: &CopyPlan, report: &CopyReport) -> Result<(), AppError> {
+        let engine = self.engine()?;
         let actor = actor_of(who);
         for step in &report.steps {
             let (outcome, detail) = match &step.outcome {
@@ -146,15 +164,7 @@ impl Service {
             let action = format!("copy-{}", step.what);
             engine.audit(audit_line(&actor, &action, plan, Some(&step.target), outcome, detail)).await;
         }
-        let destination = &plan.request.destination;
-        if let Some(crawler) = &self.crawler
-            && !crawler.refresh_repository(&destination.registry, &destination.repository)
-        {
-            tracing::warn!(registry.name = %destination.registry, "refresh queue full: the copy shows at the next crawl");
-        }
-        let stored = Stored { report: Some(report), ..stored };
-        self.copies.lock().insert(id.to_owned(), stored.clone());
-        Ok(view(id.to_owned(), stored))
+        Ok(())
     }
 }
 

@@ -23,6 +23,8 @@ mod copies;
 #[cfg(feature = "backend")]
 mod downloads;
 #[cfg(feature = "backend")]
+mod exports;
+#[cfg(feature = "backend")]
 mod gates;
 #[cfg(feature = "backend")]
 mod lifecycle;

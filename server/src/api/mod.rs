@@ -8,6 +8,7 @@
 //! turn the answer into JSON; [`crate::error::ApiError`] chooses every error status.
 
 mod copies;
+mod exports;
 mod lifecycle;
 mod registries;
 mod repository;
@@ -92,6 +93,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(trust::router())
         .merge(lifecycle::router())
         .merge(copies::router())
+        .merge(exports::router())
         .merge(crate::proxy::router())
         .merge(crate::metrics::router())
         .merge(crate::events::router())

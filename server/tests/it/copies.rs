@@ -21,10 +21,11 @@ fn section() -> String {
         format!("{{ role = \"{role}\", registry = \"{LOCAL}\", repositories = \"{repositories}\" }}")
     };
     format!(
-        "anonymous = []\n\n{}{}{}",
+        "anonymous = []\n\n{}{}{}{}",
         user("carol", &format!("{}, {}", grant("viewer", "demo/**"), grant("maintainer", "release/**"))),
         user("bob", &grant("viewer", "**")),
         user("dave", &grant("maintainer", "demo/**")),
+        user("erin", &grant("viewer", "other/**")),
     )
 }
 
@@ -126,4 +127,51 @@ async fn a_maintainer_of_the_destination_copies_the_app_with_everything_attached
         Some(subject.digest.clone()),
         "the tag did not move"
     );
+}
+
+/// An export: the plan as JSON and the layout as a tar download for whoever may read the
+/// source, exactly as long as announced, unpacking to a layout that names the artifact and
+/// holds every referrer; "not found" for someone who may not read the source.
+#[tokio::test]
+async fn a_reader_downloads_an_artifact_with_its_graph_as_an_oci_layout() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let subject = fully_attached_subject(&app.report);
+    let query = format!(
+        "registry={LOCAL}&repository={}&digest={}&tag=1.0",
+        subject.repository.replace('/', "%2F"),
+        subject.digest.replace(':', "%3A")
+    );
+    let visitor =
+        app.send(request("GET", &format!("/api/v1/exports/layout.tar?{query}"), &Credential::Visitor, None)).await;
+    assert_eq!(visitor.status, StatusCode::UNAUTHORIZED, "{}", visitor.body);
+    let (erin, _) = session(&app, "erin").await;
+    for path in ["plan", "layout.tar"] {
+        let hidden = app.send(request("GET", &format!("/api/v1/exports/{path}?{query}"), &erin, None)).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{path}: {}", hidden.body);
+    }
+    let (carol, _) = session(&app, "carol").await;
+    let plan = app.send(request("GET", &format!("/api/v1/exports/plan?{query}"), &carol, None)).await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
+    let plan = plan.json();
+    assert_eq!(plan["tags"], json!([{"tag": "1.0", "digest": subject.digest}]));
+    let download = app.send(request("GET", &format!("/api/v1/exports/layout.tar?{query}"), &carol, None)).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.body);
+    assert_eq!(download.content_type(), "application/x-tar");
+    let length: usize = download.headers["content-length"].to_str().unwrap().parse().unwrap();
+    assert_eq!(download.raw.len(), length);
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.ends_with("-1.0.oci.tar\""),
+        "{disposition}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    ocicat_layout::archive::unpack(download.raw.as_ref(), dir.path(), 1 << 30).unwrap();
+    let layout = ocicat_layout::read_repository(dir.path()).unwrap();
+    assert_eq!(layout.tags["1.0"].digest, subject.digest);
+    // Everything attached is in it: OCI referrers by their subject, cosign's by their tags.
+    assert!(layout.notes.is_empty(), "{:?}", layout.notes);
+    for item in app.report.items.iter().filter(|item| item.subject.as_deref() == Some(subject.digest.as_str())) {
+        assert!(layout.manifests.contains_key(&item.digest), "{} ({})", item.digest, item.kind);
+    }
+    assert!(!layout.referrers[&subject.digest].is_empty());
 }

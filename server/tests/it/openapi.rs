@@ -116,6 +116,7 @@ async fn every_documented_route_answers_with_a_documented_status() {
     let (copy_id, copy_fingerprint) =
         (copy["id"].as_str().unwrap().to_owned(), copy["plan"]["fingerprint"].as_str().unwrap().to_owned());
 
+    let export_query = format!("registry={LOCAL}&repository={repository}&digest={digest}&tag=exported");
     let api = format!("/api/v1/registries/{LOCAL}/repositories/{repository}");
     let login = format!("username=admin&password={}&next=/", PASSWORD.replace(' ', "+"));
     let recipes: BTreeMap<(&str, &str), Recipe> = BTreeMap::from([
@@ -213,6 +214,11 @@ async fn every_documented_route_answers_with_a_documented_status() {
                 status: StatusCode::OK,
                 credential: None,
             },
+        ),
+        (("GET", "/api/v1/exports/plan"), recipe(format!("/api/v1/exports/plan?{export_query}"), StatusCode::OK)),
+        (
+            ("GET", "/api/v1/exports/layout.tar"),
+            recipe(format!("/api/v1/exports/layout.tar?{export_query}"), StatusCode::OK),
         ),
         (("GET", "/api/v1/audit"), recipe("/api/v1/audit?format=csv", StatusCode::OK)),
         (("GET", "/api/v1/retention"), recipe("/api/v1/retention", StatusCode::OK)),

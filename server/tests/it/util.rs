@@ -33,6 +33,8 @@ pub(crate) struct TestResponse {
     pub(crate) headers: HeaderMap,
     /// The body as text.
     pub(crate) body: String,
+    /// The body as bytes (downloads).
+    pub(crate) raw: bytes::Bytes,
 }
 
 impl TestResponse {
@@ -372,7 +374,7 @@ async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
     // Downloads are bytes; the tests that read bodies read text.
     let body = String::from_utf8_lossy(&bytes).into_owned();
-    TestResponse { status, headers, body }
+    TestResponse { status, headers, body, raw: bytes }
 }
 
 /// Crawls `source` once; on failure marks it unreachable with the error, as the crawl task does.

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use ocicat_copy::{
-    BlobItem, CopyPlan, CopyReport, CopyRequest, CopyTotals, Endpoint, Excluded, FallbackItem, ManifestItem, MovedTag,
-    Role, Step, StepOutcome,
+    BlobItem, CopyPlan, CopyReport, CopyRequest, CopyTotals, Endpoint, Excluded, ExportPlan, ExportRequest,
+    FallbackItem, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 
 /// A copy plan as the API and pages show it.
