@@ -218,3 +218,18 @@ export async function seededEndOfLife() {
   return dates;
 }
 
+/** The seeded image with the most referrers, and every seeded digest that hangs on it (recursively). */
+export function richestApp() {
+  const attached = (digest) => seed.items.filter((item) => item.subject === digest);
+  const app = seed.items
+    .filter((item) => item.kind === 'image' && item.reference)
+    .sort((a, b) => attached(b.digest).length - attached(a.digest).length)[0];
+  const graph = new Set([app.digest]);
+  const todo = [app.digest];
+  while (todo.length) {
+    for (const item of attached(todo.pop())) {
+      if (!graph.has(item.digest)) { graph.add(item.digest); todo.push(item.digest); }
+    }
+  }
+  return { app, graph };
+}

@@ -8,27 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, seed, signIn, snapshot, useBrowser,
+  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, richestApp, signIn, snapshot, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
 const stagingUrl = process.env.OCICAT_STAGING_URL;
-
-/** The seeded image with the most referrers, and every seeded digest that hangs on it (recursively). */
-function richestApp() {
-  const attached = (digest) => seed.items.filter((item) => item.subject === digest);
-  const app = seed.items
-    .filter((item) => item.kind === 'image' && item.reference)
-    .sort((a, b) => attached(b.digest).length - attached(a.digest).length)[0];
-  const graph = new Set([app.digest]);
-  const todo = [app.digest];
-  while (todo.length) {
-    for (const item of attached(todo.pop())) {
-      if (!graph.has(item.digest)) { graph.add(item.digest); todo.push(item.digest); }
-    }
-  }
-  return { app, graph };
-}
 
 test('visitors get no copy link', async () => {
   const { page } = browser;

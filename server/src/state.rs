@@ -117,7 +117,7 @@ pub async fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySou
 
 /// How a layout registry is shown: `oci-layout:<directory>`.
 pub fn layout_location(layout: &std::path::Path) -> String {
-    format!("oci-layout:{}", layout.display())
+    format!("{}{}", ocicat_service::model::LAYOUT_LOCATION, layout.display())
 }
 
 /// A board with every configured registry, for commands that only read the index.

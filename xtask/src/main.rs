@@ -2,6 +2,7 @@
 //! and `e2e` (the same, then the Chromium suite in end2end/), plus `seed` for any registry and
 //! `bench` for the PERFORMANCE.md scenarios.
 
+mod airgap;
 mod bench;
 mod run;
 

@@ -85,8 +85,8 @@ fn access_section(directory: &Path, users: &Users, anonymous: &str) -> anyhow::R
 const READ_ALL: &str = "[{ role = \"viewer\", registry = \"*\" }]";
 
 /// Starts the registry, seeds it, starts an empty `staging` registry beside it (where copies
-/// go) and starts ocicat on both; `offline_registry` adds a registry configured on a port where
-/// nothing listens (the end-to-end suite checks how it is shown).
+/// go), writes the `airgap` layouts (read-only, from the seed) and starts ocicat on all three;
+/// `offline_registry` adds a registry configured on a port where nothing listens (the end-to-end suite checks how it is shown).
 async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) -> anyhow::Result<Stack> {
     let started = Instant::now();
     // The registry notifies ocicat of every push (distribution retries until ocicat is up).
@@ -105,7 +105,13 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     let users = Users::generate();
     let staging =
         Distribution::start(DistributionOptions::anonymous()).await.context("cannot start the staging registry")?;
-    let mut extra = format!("\n[[registry]]\nname = \"staging\"\nurl = {:?}\n", staging.url());
+    let airgap = crate::airgap::write_layouts(work.path(), &registry.url(), &report).await?;
+    let mut extra = format!(
+        "\n[[registry]]\nname = \"staging\"\nurl = {:?}\n\n[[registry]]\nname = \"airgap\"\nlayout = {:?}\n\n[[trust]]\nname = \"airgap\"\nregistry = \"airgap\"\nrepositories = \"**\"\ncosign_public_keys = [\"demo-signer.pub\"]\nnotation_roots = [\"demo-signer.crt\"]\nnotation_identities = [{:?}]\n",
+        staging.url(),
+        airgap,
+        ocicat_seed::DEMO_SIGNER_NOTATION_IDENTITY,
+    );
     if let Some(port) = offline_registry {
         extra.push_str(&format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"));
     }

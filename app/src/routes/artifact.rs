@@ -8,7 +8,7 @@ use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
     Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
-    json_array, plan_href, raw_json_href,
+    json_array, layout_download_href, plan_href, pull_command, raw_json_href,
 };
 use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::routes::content::ContentPanel;
@@ -38,11 +38,13 @@ pub fn ArtifactPage(registry: String, repository: String, digest: String) -> imp
 fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let base = format!("/r/{}/{}", artifact.registry, artifact.repository);
     let title = artifact.tags.first().cloned().unwrap_or_else(|| crate::model::short_digest(&artifact.digest));
-    let pull = format!("docker pull {}/{}@{}", artifact.host, artifact.repository, artifact.digest);
+    let pull = pull_command(&artifact.host, &artifact.repository, &format!("@{}", artifact.digest));
     let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
     let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
     let reference = artifact.tags.first().unwrap_or(&artifact.digest);
     let delete_href = plan_href(&artifact.registry, &artifact.repository, reference);
+    let first_tag = artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str);
+    let download_href = layout_download_href(&artifact.registry, &artifact.repository, &artifact.digest, first_tag);
     let copy_href = format!(
         "/copy?registry={}&repository={}&digest={}&tag={}",
         crate::toolbar::encode(&artifact.registry),
@@ -63,9 +65,14 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
-            <IfCanCopy>
-                <p class="page-actions"><a class="button" id="copy-to" href=copy_href.clone()>"Copy to…"</a></p>
-            </IfCanCopy>
+            <p class="page-actions">
+                <a class="button" id="download-layout" href=download_href rel="external" download=""
+                    title="An OCI image layout of this artifact with everything attached to it, as a tar archive">
+                    "Download OCI layout"</a>
+                <IfCanCopy>
+                    <a class="button" id="copy-to" href=copy_href.clone()>"Copy to…"</a>
+                </IfCanCopy>
+            </p>
             <IfCanDelete>
                 <p class="page-actions"><a class="button danger" href=delete_href.clone()>"Delete…"</a></p>
             </IfCanDelete>

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{get_repository, list_tags};
 use crate::components::{BadgeList, CopyButton, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
-use crate::model::{RepositoryView, TagList, human_size};
+use crate::model::{RepositoryView, TagList, human_size, pull_command};
 use crate::toolbar::{FilterBar, Pager, encode};
 
 const SORTS: &[(&str, &str)] = &[("newest", "Newest first"), ("semver", "Version"), ("name", "Name")];
@@ -74,7 +74,7 @@ pub fn RepositoryPage(registry: String, repository: String) -> impl IntoView {
 
 #[component]
 fn RepositoryHead(data: RepositoryView) -> impl IntoView {
-    let pull = format!("docker pull {}/{}:<tag>", data.host, data.repository);
+    let pull = pull_command(&data.host, &data.repository, ":<tag>");
     let untagged = format!(
         "/search?q={}",
         encode(&format!("registry:\"{}\" repo:\"{}\" NOT tag:*", data.registry, data.repository))

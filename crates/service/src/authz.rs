@@ -14,34 +14,63 @@ use ocicat_lifecycle::{AuditEntry, Plan, PlanItem};
 
 use crate::error::AppError;
 
-/// The configured registry names: what `*` in grants and policies stands for.
+/// The configured registry names: what `*` in grants and policies stands for; and which of
+/// them are read-only (OCI layout directories), where nothing is written or deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Registries(Vec<String>);
+pub struct Registries {
+    names: Vec<String>,
+    read_only: Vec<String>,
+}
 
 impl Registries {
     /// The names, in configuration order.
     pub fn new(names: impl IntoIterator<Item = String>) -> Registries {
-        Registries(names.into_iter().collect())
+        Registries { names: names.into_iter().collect(), read_only: Vec::new() }
+    }
+
+    /// Marks `names` read-only.
+    pub fn with_read_only(mut self, names: impl IntoIterator<Item = String>) -> Registries {
+        self.read_only = names.into_iter().collect();
+        self
     }
 
     /// The names.
     pub fn names(&self) -> &[String] {
-        &self.0
+        &self.names
     }
 
     /// True when `name` is configured.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|known| known == name)
+        self.names.iter().any(|known| known == name)
     }
 
-    /// The configured registries `registry` (a name or `*`) stands for.
+    /// True when `name` is read-only.
+    pub fn is_read_only(&self, name: &str) -> bool {
+        self.read_only.iter().any(|known| known == name)
+    }
+
+    /// The writable registries `registry` (a name or `*`) stands for.
     fn covered_by<'a>(&'a self, registry: &'a str) -> impl Iterator<Item = &'a str> {
-        self.0.iter().map(String::as_str).filter(move |name| registry == ANY_REGISTRY || *name == registry)
+        self.writable().into_iter().filter(move |name| registry == ANY_REGISTRY || *name == registry)
     }
 
     fn as_strs(&self) -> Vec<&str> {
-        self.0.iter().map(String::as_str).collect()
+        self.names.iter().map(String::as_str).collect()
     }
+
+    fn writable(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).filter(|name| !self.is_read_only(name)).collect()
+    }
+}
+
+/// Refuses writing into a read-only registry.
+fn writable(registries: &Registries, registry: &str) -> Result<(), AppError> {
+    if registries.is_read_only(registry) {
+        return Err(AppError::BadRequest(format!(
+            "registry {registry:?} is an OCI layout, read-only: nothing is written or deleted there"
+        )));
+    }
+    Ok(())
 }
 
 fn not_found(what: impl std::fmt::Display) -> AppError {
@@ -175,12 +204,13 @@ pub fn offer_deleting(who: &Principal) -> bool {
 
 /// What a delete search may find for `who`.
 pub fn delete_scope(who: &Principal, registries: &Registries) -> Scope {
-    who.scope(Right::Delete, &registries.as_strs())
+    who.scope(Right::Delete, &registries.writable())
 }
 
 /// Naming `repository` of `registry` as a delete target.
 pub fn plan_target(who: &Principal, registries: &Registries, registry: &str, repository: &str) -> Result<(), AppError> {
     read_repository(who, registries, registry, repository)?;
+    writable(registries, registry)?;
     if who.can(Right::Delete, registry, repository) {
         return Ok(());
     }
@@ -226,6 +256,7 @@ pub fn copy_to(who: &Principal, registries: &Registries, registry: &str, reposit
         return Err(not_found(format_args!("registry {registry:?}")));
     }
     if who.can(Right::Write, registry, repository) {
+        writable(registries, registry)?;
         return Ok(());
     }
     Err(AppError::Forbidden(format!("you may not write to {registry}/{repository}")))
@@ -398,5 +429,29 @@ pub fn check_csrf(
         None => Ok(()),
         Some(token) if token.matches(presented) => Ok(()),
         Some(_) => Err(AppError::Forbidden("the anti-CSRF token is missing or wrong; reload the page".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ocicat_access::{Grant, Role};
+
+    use super::*;
+
+    #[test]
+    fn nothing_is_written_or_deleted_in_a_read_only_registry() {
+        let admin = Principal::anonymous(vec![Grant {
+            role: Role::Admin,
+            registry: ANY_REGISTRY.into(),
+            repositories: "**".into(),
+        }]);
+        let registries =
+            Registries::new(["prod".to_owned(), "airgap".to_owned()]).with_read_only(["airgap".to_owned()]);
+        assert!(copy_to(&admin, &registries, "prod", "app").is_ok());
+        let refused = copy_to(&admin, &registries, "airgap", "app").unwrap_err();
+        assert!(matches!(&refused, AppError::BadRequest(message) if message.contains("read-only")), "{refused:?}");
+        assert!(matches!(plan_target(&admin, &registries, "airgap", "app"), Err(AppError::BadRequest(_))));
+        assert!(copy_from(&admin, &registries, "airgap", "app").is_ok(), "read, and copy out of it");
+        assert_eq!(registries.covered_by(ANY_REGISTRY).collect::<Vec<_>>(), ["prod"]);
     }
 }

@@ -97,7 +97,13 @@ impl Service {
 
     /// The configured registry names.
     pub(crate) fn registries(&self) -> Registries {
-        Registries::new(self.board.snapshot().into_iter().map(|status| status.name))
+        let statuses = self.board.snapshot();
+        let read_only: Vec<String> = statuses
+            .iter()
+            .filter(|status| status.url.starts_with(crate::model::LAYOUT_LOCATION))
+            .map(|status| status.name.clone())
+            .collect();
+        Registries::new(statuses.into_iter().map(|status| status.name)).with_read_only(read_only)
     }
 
     /// The status of `registry` when `who` may read something in it (else not found).

@@ -11,6 +11,21 @@ pub fn encode(text: &str) -> String {
         .collect()
 }
 
+/// The OCI layout download (`GET /api/v1/exports/layout.tar`) of an artifact with its graph,
+/// named in the layout by `tag` when it has one.
+pub fn layout_download_href(registry: &str, repository: &str, digest: &str, tag: Option<&str>) -> String {
+    let mut href = format!(
+        "/api/v1/exports/layout.tar?registry={}&repository={}&digest={}",
+        encode(registry),
+        encode(repository),
+        encode(digest)
+    );
+    if let Some(tag) = tag {
+        href.push_str(&format!("&tag={}", encode(tag)));
+    }
+    href
+}
+
 /// The plan page of one artifact (by tag or digest).
 pub fn plan_href(registry: &str, repository: &str, reference: &str) -> String {
     format!("/delete?registry={}&repository={}&reference={}", encode(registry), encode(repository), encode(reference))

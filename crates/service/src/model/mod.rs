@@ -28,7 +28,7 @@ pub use lifecycle::{
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
     RetentionView, TagDeletion, TargetSpec, Totals,
 };
-pub use links::{encode, plan_href, plan_search_href};
+pub use links::{encode, layout_download_href, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
@@ -394,9 +394,36 @@ pub fn short_digest(digest: &str) -> String {
     hex.chars().take(12).collect()
 }
 
+/// How a layout registry's location starts (`oci-layout:<directory>`).
+pub const LAYOUT_LOCATION: &str = "oci-layout:";
+
+/// The command that fetches `repository` at `reference` (`@sha256:…` or `:tag`) from where
+/// `host` says it is: `docker pull` from a registry, `oras pull --oci-layout` from a layout
+/// registry (`oci-layout:<directory>`).
+pub fn pull_command(host: &str, repository: &str, reference: &str) -> String {
+    match host.strip_prefix(LAYOUT_LOCATION) {
+        Some(directory) => {
+            format!("oras pull --oci-layout {}/{repository}{reference}", directory.trim_end_matches('/'))
+        }
+        None => format!("docker pull {host}/{repository}{reference}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pull_commands_fit_where_the_artifact_is() {
+        assert_eq!(
+            pull_command("registry.example:5000", "team/app", ":1.0"),
+            "docker pull registry.example:5000/team/app:1.0"
+        );
+        assert_eq!(
+            pull_command("oci-layout:/srv/oci/", "team/app", "@sha256:ab"),
+            "oras pull --oci-layout /srv/oci/team/app@sha256:ab"
+        );
+    }
 
     #[test]
     fn sizes_and_digests_format_for_people() {
