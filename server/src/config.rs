@@ -348,6 +348,24 @@ mod tests {
     }
 
     #[test]
+    fn a_registry_is_a_url_or_a_layout_directory_relative_to_the_file() {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::create_dir(directory.path().join("oci")).unwrap();
+        let file = directory.path().join("ocicat.toml");
+        let config = Config::parse("[[registry]]\nname = \"airgap\"\nlayout = \"oci\"\n", &file).unwrap();
+        assert_eq!(config.registries[0].layout.as_deref(), Some(directory.path().join("oci").as_path()));
+        for (text, expected) in [
+            ("[[registry]]\nname = \"a\"\n", "set either url or layout"),
+            ("[[registry]]\nname = \"a\"\nurl = \"http://x\"\nlayout = \"oci\"\n", "set either url or layout"),
+            ("[[registry]]\nname = \"a\"\nlayout = \"missing\"\n", "is not a directory"),
+            ("[[registry]]\nname = \"a\"\nlayout = \"oci\"\nusername = \"u\"\n", "takes no credentials"),
+        ] {
+            let error = Config::parse(text, &file).unwrap_err().to_string();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
     fn syntax_errors_name_the_file_and_line() {
         let error = Config::parse("[server]\nlisten = \n", Path::new("bad.toml")).unwrap_err().to_string();
         assert!(error.starts_with("bad.toml:"), "{error}");
@@ -419,9 +437,13 @@ mod tests {
         std::fs::create_dir(folder.path().join("trust")).unwrap();
         std::fs::write(folder.path().join("trust/release.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY).unwrap();
         std::fs::write(folder.path().join("trust/acme-root.pem"), ocicat_seed::demo_signer_certificate_pem()).unwrap();
+        // The layout directory the example names, here.
+        std::fs::create_dir(folder.path().join("oci")).unwrap();
+        let block = block.replace("\"/srv/oci\"", &format!("{:?}", folder.path().join("oci")));
         let config =
-            Config::parse(block, &folder.path().join("ocicat.toml")).unwrap_or_else(|error| panic!("{error:#}"));
-        assert_eq!(config.registries.len(), 2);
+            Config::parse(&block, &folder.path().join("ocicat.toml")).unwrap_or_else(|error| panic!("{error:#}"));
+        assert_eq!(config.registries.len(), 3);
+        assert!(config.registries[1].layout.is_some());
         let trust = &config.trust_policies.all()[0];
         assert_eq!((trust.keys.len(), trust.keyless.len(), trust.notation_roots.len()), (1, 1, 1));
         assert!(config.access.is_some() && !config.retention.is_empty());

@@ -334,6 +334,13 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
         client.head_manifest("imported/app", "v9").await.unwrap().map(|found| found.to_string()),
         Some(digest.to_owned())
     );
+    // As the README shows it: no tag named, every tagged artifact of the layout with its own tags.
+    let whole = json(&ok(&config, &["import", &archive.display().to_string(), "local/imported/whole", "--yes"], None));
+    assert_eq!(whole["report"]["complete"], true, "{whole:#}");
+    assert_eq!(
+        client.head_manifest("imported/whole", tag).await.unwrap().map(|found| found.to_string()),
+        Some(digest.to_owned())
+    );
     let audit: Vec<Value> = ok(&config, &["audit"], None).lines().map(json).collect();
     assert!(audit.iter().any(|line| line["action"] == "export-directory" && line["digest"] == digest));
     assert!(audit.iter().any(|line| line["action"] == "copy-tag" && line["tags"][0] == "v9"));
