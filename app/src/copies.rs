@@ -14,8 +14,8 @@ pub async fn plan_copy(request: CopyRequest) -> Result<CopyPreview, AppError> {
     Ok(CopyPreview { copy, csrf: csrf_token() })
 }
 
-/// Runs the stored plan `id` as the page showed it (`fingerprint`), moving tags when
-/// `move_tags`; answers every step.
+/// Starts the stored plan `id` as the page showed it (`fingerprint`), moving tags when
+/// `move_tags`; answers at once, while it runs.
 #[server]
 pub async fn execute_copy(
     id: String,
@@ -25,5 +25,12 @@ pub async fn execute_copy(
 ) -> Result<CopyView, AppError> {
     use crate::shim::*;
     check_csrf(&csrf)?;
-    service()?.execute_copy(&principal(), &id, &fingerprint, move_tags).await
+    service()?.execute_copy(&principal(), &id, &fingerprint, move_tags, false).await
+}
+
+/// The stored plan `id` and the steps of its execution so far.
+#[server]
+pub async fn get_copy(id: String) -> Result<CopyView, AppError> {
+    use crate::shim::*;
+    service()?.copy_plan(&principal(), &id)
 }

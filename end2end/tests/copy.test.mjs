@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, richestApp, signIn, snapshot, useBrowser,
+  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, richestApp, seed, signIn, snapshot, useBrowser,
 } from './browser.mjs';
 
 const browser = useBrowser();
@@ -78,5 +78,47 @@ test('an administrator copies the app with everything attached to another regist
   assert.equal(made.status(), 201, await made.text());
   const id = (await made.json()).plan.id;
   const done = await page.request.post(`${baseUrl}/api/v1/plans/${id}/execute?wait=true`, { headers: { 'x-csrf-token': csrf, origin: baseUrl } });
+  assert.equal((await done.json()).state, 'done');
+});
+
+test('an administrator copies a whole repository from its page, each artifact with its tags', async () => {
+  const { page } = browser;
+  // A small repository with nothing that other files count (no SBOMs, no signatures).
+  const byRepository = new Map();
+  for (const item of seed.items) byRepository.set(item.repository, [...(byRepository.get(item.repository) ?? []), item]);
+  const [source, items] = [...byRepository].find(([name, found]) =>
+    found.some((item) => item.reference && !item.reference.startsWith('sha256-'))
+    && found.every((item) => !['sbom', 'signature', 'attestation', 'scan'].includes(item.kind)) && !name.startsWith('upstream/'));
+  const tagged = items.filter((item) => item.reference && !item.reference.startsWith('sha256-'));
+  const repository = `mirror/repo-${Date.now().toString(36)}`;
+  await signIn(page, 'admin');
+  await gotoHydrated(page, `/r/${registry}/${source}`);
+  await page.locator('#copy-repository').click();
+  await page.locator('#plan-copy').waitFor();
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.locator('#copy-tag').count(), 0, 'each artifact keeps its own tags');
+  await page.locator('#copy-registry').fill('staging');
+  await page.locator('#copy-repository').fill(repository);
+  await page.locator('#plan-copy').click();
+  await page.locator('#copy-plan').waitFor();
+  await page.locator('#run-copy').click();
+  const report = page.locator('#copy-report');
+  await report.waitFor({ timeout: 60_000 });
+  assert.equal(await report.locator('h2').innerText(), 'Copied');
+  for (const item of tagged) {
+    const there = await fetch(`${stagingUrl}/v2/${repository}/manifests/${item.reference}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });
+    assert.equal(there.headers.get('docker-content-digest'), item.digest, `${item.reference} at the destination`);
+  }
+  expectNoErrors(browser);
+  // Leave the stack as seeded.
+  const { csrf } = await (await page.request.get(`${baseUrl}/api/v1/me`)).json();
+  const api = `${baseUrl}/api/v1/registries/staging/repositories/${repository}`;
+  await eventually('the copy in the index', async () => (await page.request.get(`${api}/@${tagged[0].digest}`)).ok());
+  const made = await page.request.post(`${baseUrl}/api/v1/plans`, {
+    headers: { 'x-csrf-token': csrf, origin: baseUrl },
+    data: { targets: [...new Set(tagged.map((item) => item.digest))].map((reference) => ({ registry: 'staging', repository, reference })) },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const done = await page.request.post(`${baseUrl}/api/v1/plans/${(await made.json()).plan.id}/execute?wait=true`, { headers: { 'x-csrf-token': csrf, origin: baseUrl } });
   assert.equal((await done.json()).state, 'done');
 });

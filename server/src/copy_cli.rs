@@ -114,7 +114,7 @@ pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
         writer.close().await.context("cannot close the index")?;
         return Ok(());
     }
-    let ran = service.execute_copy(&operator, &planned.id, &planned.plan.fingerprint, args.move_tags).await;
+    let ran = service.execute_copy(&operator, &planned.id, &planned.plan.fingerprint, args.move_tags, true).await;
     writer.close().await.context("cannot close the index")?;
     let ran = ran?;
     println!("{}", serde_json::to_string_pretty(&ran)?);

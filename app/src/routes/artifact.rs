@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
-    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, human_size,
-    json_array, layout_download_href, plan_href, pull_command, raw_json_href,
+    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, copy_href,
+    human_size, json_array, layout_download_href, plan_href, pull_command, raw_json_href,
 };
 use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::routes::content::ContentPanel;
@@ -45,14 +45,12 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let delete_href = plan_href(&artifact.registry, &artifact.repository, reference);
     let first_tag = artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str);
     let download_href = layout_download_href(&artifact.registry, &artifact.repository, &artifact.digest, first_tag);
-    let copy_href = format!(
-        "/copy?registry={}&repository={}&digest={}&tag={}",
-        crate::toolbar::encode(&artifact.registry),
-        crate::toolbar::encode(&artifact.repository),
-        crate::toolbar::encode(&artifact.digest),
-        crate::toolbar::encode(
-            artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str).unwrap_or("")
-        )
+    let copy_href = copy_href(
+        &artifact.registry,
+        &artifact.repository,
+        Some(&artifact.digest),
+        Some(artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str).unwrap_or("")),
+        None,
     );
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">

@@ -1,13 +1,15 @@
 //! The copy page (`/copy?registry=…&repository=…&digest=…&tag=…`): where the artifact goes,
 //! the plan the server works out (every manifest in the order it is written, indented under
 //! what it belongs to, what the destination holds already, tags that would move, what a filter
-//! leaves behind, totals), one button that runs exactly that plan, and how each step went.
+//! leaves behind, totals), one button that runs exactly that plan, its progress (asked again
+//! twice a second while it runs), and how each step went.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{ErrorView, KindIcon};
 use crate::copies::{execute_copy, plan_copy};
+use crate::error::AppError;
 use crate::model::{CopyPreview, CopyRequest, CopyView, Endpoint, ManifestItem, StepOutcome, human_size, short_digest};
 
 /// The copy page.
@@ -16,20 +18,24 @@ pub fn CopyPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
     let (registry, repository, digest) = (get("registry"), get("repository"), get("digest"));
+    // One artifact (a digest), what a search finds in the repository, or all of it.
+    let search = get("query");
+    let one = !digest.is_empty();
     let destination_registry = RwSignal::new(registry.clone());
     let destination_repository = RwSignal::new(repository.clone());
     let tag = RwSignal::new(get("tag"));
     let exclude = RwSignal::new(String::new());
     let planning = Action::new(|request: &CopyRequest| plan_copy(request.clone()));
-    let source = (registry.clone(), repository.clone(), digest.clone());
+    let source = (registry.clone(), repository.clone(), digest.clone(), search.clone());
     let plan = move |_| {
-        let (registry, repository, digest) = source.clone();
-        let tags: Vec<String> = tag.get_untracked().split_whitespace().map(str::to_owned).collect();
+        let (registry, repository, digest, search) = source.clone();
+        let tags: Vec<String> =
+            if one { tag.get_untracked().split_whitespace().map(str::to_owned).collect() } else { Vec::new() };
         let exclude_artifact_types = exclude.get_untracked().split_whitespace().map(str::to_owned).collect();
         planning.dispatch(CopyRequest {
             source: Endpoint { registry, repository },
-            digest: Some(digest),
-            query: None,
+            digest: one.then_some(digest),
+            query: (!one && !search.trim().is_empty()).then_some(search),
             destination: Endpoint {
                 registry: destination_registry.get_untracked().trim().to_owned(),
                 repository: destination_repository.get_untracked().trim().to_owned(),
@@ -38,12 +44,26 @@ pub fn CopyPage() -> impl IntoView {
             exclude_artifact_types,
         });
     };
-    let back = format!("/r/{registry}/{repository}/@{digest}");
+    let (back, crumb) = match (one, search.trim().is_empty()) {
+        (true, _) => (
+            format!("/r/{registry}/{repository}/@{digest}"),
+            format!("{registry}/{repository}@{}", short_digest(&digest)),
+        ),
+        (false, true) => {
+            (format!("/r/{registry}/{repository}"), format!("{registry}/{repository}: every tagged artifact"))
+        }
+        (false, false) => (
+            format!("/search?q={}", crate::toolbar::encode(&search)),
+            format!("{registry}/{repository}: what \u{201c}{search}\u{201d} finds"),
+        ),
+    };
+    let title = if one { "Copy with everything attached" } else { "Copy these artifacts with everything attached" };
     view! {
         <section class="page-head">
-            <nav class="crumbs" aria-label="Breadcrumb"><a href=back.clone()>{format!("{registry}/{repository}@{}", short_digest(&digest))}</a></nav>
-            <h1>"Copy with everything attached"</h1>
+            <nav class="crumbs" aria-label="Breadcrumb"><a href=back.clone()>{crumb}</a></nav>
+            <h1>{title}</h1>
             <p class="lead">"Index children, signatures, SBOMs, scans and attestations go too, byte for byte: every digest and every signature holds at the destination. Nothing is written before you confirm the plan."</p>
+            {(!one).then(|| view! { <p class="muted">"Each artifact keeps its own tags at the destination."</p> })}
         </section>
         <section class="panel copy-form">
             <div class="form-grid">
@@ -51,8 +71,10 @@ pub fn CopyPage() -> impl IntoView {
                 <input id="copy-registry" type="text" required bind:value=destination_registry/>
                 <label for="copy-repository">"Destination repository"</label>
                 <input id="copy-repository" type="text" required bind:value=destination_repository/>
-                <label for="copy-tag">"Tag there (optional)"</label>
-                <input id="copy-tag" type="text" bind:value=tag/>
+                {one.then(|| view! {
+                    <label for="copy-tag">"Tag there (optional)"</label>
+                    <input id="copy-tag" type="text" bind:value=tag/>
+                })}
                 <label for="copy-exclude">"Leave behind artifact types (optional, space-separated prefixes)"</label>
                 <input id="copy-exclude" type="text" placeholder="application/vnd.cyclonedx" bind:value=exclude/>
             </div>
@@ -89,6 +111,13 @@ fn PlanView(preview: CopyPreview) -> impl IntoView {
     let running = Action::new(move |(id, fingerprint, move_tags, csrf): &(String, String, bool, String)| {
         execute_copy(id.clone(), fingerprint.clone(), *move_tags, csrf.clone())
     });
+    let progress: RwSignal<Option<Result<CopyView, AppError>>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(result) = running.value().get() {
+            progress.set(Some(result));
+        }
+    });
+    poll_while_running(copy.id.clone(), progress);
     let (id, fingerprint) = (copy.id.clone(), plan.fingerprint.clone());
     let run = move |_| {
         running.dispatch((id.clone(), fingerprint.clone(), move_tags.get_untracked(), csrf.clone()));
@@ -154,11 +183,62 @@ fn PlanView(preview: CopyPreview) -> impl IntoView {
                 </button>
             </p>
         </section>
-        {move || running.pending().get().then(|| view! { <p class="loading">"Copying…"</p> })}
-        {move || running.value().get().map(|result| match result {
+        {move || running.pending().get().then(|| view! { <p class="loading">"Starting the copy…"</p> })}
+        {move || progress.get().map(|result| match result {
+            Ok(now) if now.running => view! { <ProgressView now/> }.into_any(),
             Ok(done) => view! { <ReportView done/> }.into_any(),
             Err(error) => view! { <ErrorView error/> }.into_any(),
         })}
+    }
+}
+
+/// Asks how the copy `id` is going twice a second while `progress` says it runs.
+fn poll_while_running(id: String, progress: RwSignal<Option<Result<CopyView, AppError>>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        /// How often a running copy is asked about.
+        const POLL_MILLISECONDS: u64 = 500;
+        let asking = std::rc::Rc::new(std::cell::Cell::new(false));
+        let ask = move || {
+            let runs = progress.with_untracked(|now| matches!(now, Some(Ok(view)) if view.running));
+            if !runs || asking.get() {
+                return;
+            }
+            asking.set(true);
+            let (id, asking) = (id.clone(), asking.clone());
+            leptos::task::spawn_local(async move {
+                let now = crate::copies::get_copy(id).await;
+                asking.set(false);
+                progress.set(Some(now));
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(ask, std::time::Duration::from_millis(POLL_MILLISECONDS)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, progress);
+}
+
+#[component]
+fn ProgressView(now: CopyView) -> impl IntoView {
+    let total = now.plan.step_count().max(1);
+    let steps = now.report.as_ref().map(|report| report.steps.as_slice()).unwrap_or_default();
+    let bytes: u64 = steps
+        .iter()
+        .map(|step| match step.outcome {
+            StepOutcome::Copied { bytes } => bytes,
+            _ => 0,
+        })
+        .sum();
+    let last = steps.last().map(|step| format!("{} {}", step.what, short_digest(&step.target))).unwrap_or_default();
+    view! {
+        <section class="panel" id="copy-progress" aria-live="polite" aria-labelledby="copy-progress-title">
+            <h2 id="copy-progress-title">"Copying…"</h2>
+            <progress max=total.to_string() value=steps.len().to_string()></progress>
+            <p id="copy-progress-counts">{format!("{} of {total} steps · {} sent of {}", steps.len(), human_size(bytes), human_size(now.plan.totals.bytes))}</p>
+            {(!last.is_empty()).then(|| view! { <p class="muted small mono">{format!("last: {last}")}</p> })}
+        </section>
     }
 }
 
@@ -174,8 +254,10 @@ fn ReportView(done: CopyView) -> impl IntoView {
         _ => None,
     });
     let destination = &done.plan.request.destination;
-    let root = done.plan.roots.first().cloned().unwrap_or_default();
-    let href = format!("/r/{}/{}/@{root}", destination.registry, destination.repository);
+    let href = match done.plan.roots.as_slice() {
+        [root] => format!("/r/{}/{}/@{root}", destination.registry, destination.repository),
+        _ => format!("/r/{}/{}", destination.registry, destination.repository),
+    };
     view! {
         <section class="panel" id="copy-report" aria-labelledby="copy-report-title">
             <h2 id="copy-report-title">{if report.complete { "Copied" } else { "Stopped" }}</h2>

@@ -8,7 +8,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{get_repository, list_tags};
 use crate::components::{BadgeList, CopyButton, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
-use crate::model::{RepositoryView, TagList, human_size, pull_command};
+use crate::model::{RepositoryView, TagList, copy_href, human_size, pull_command};
+use crate::routes::account::IfCanCopy;
 use crate::toolbar::{FilterBar, Pager, encode};
 
 const SORTS: &[(&str, &str)] = &[("newest", "Newest first"), ("semver", "Version"), ("name", "Name")];
@@ -88,6 +89,10 @@ fn RepositoryHead(data: RepositoryView) -> impl IntoView {
                 " · " <a href=untagged>"untagged manifests"</a>
             </p>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
+            <IfCanCopy>
+                <p class="page-actions"><a class="button" id="copy-repository" href=copy_href(&data.registry, &data.repository, None, None, None)
+                    title="Every tagged artifact of this repository, each with its tags and everything attached">"Copy repository to…"</a></p>
+            </IfCanCopy>
         </section>
         {(!data.incomplete.is_empty()).then(|| view! {
             <section class="warning-box" id="crawl-incomplete" aria-labelledby="crawl-incomplete-title">

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::search_artifacts;
 use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
-use crate::model::{SearchHit, SearchPage as Results, human_size, plan_search_href};
-use crate::routes::account::IfCanDelete;
+use crate::model::{SearchHit, SearchPage as Results, copy_href, human_size, plan_search_href};
+use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::toolbar::{Pager, encode};
 
 const EXAMPLES: [(&str, &str); 9] = [
@@ -113,9 +113,25 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
         format!("Delete these {} results…", found.total)
     };
     let deletable = !found.query.trim().is_empty();
+    // Copies start from one repository: offered when every result is in one.
+    let single = |field: &str| {
+        found.facets.iter().find(|group| group.field == field).and_then(|group| match group.values.as_slice() {
+            [(value, _)] => Some(value.clone()),
+            _ => None,
+        })
+    };
+    let copy_results = match (deletable, single("registry"), single("repo")) {
+        (true, Some(registry), Some(repository)) => {
+            Some(copy_href(&registry, &repository, None, None, Some(&found.query)))
+        }
+        _ => None,
+    };
     view! {
         <div class="result-head">
             <p class="muted" data-testid="result-count">{format!("{} artifact{}", found.total, if found.total == 1 { "" } else { "s" })}</p>
+            {copy_results.map(|href| view! {
+                <IfCanCopy><a id="copy-results" class="button" href=href.clone()>"Copy results to…"</a></IfCanCopy>
+            })}
             {deletable.then(|| view! {
                 <IfCanDelete><a id="delete-results" class="button danger" href=delete_href.clone()>{delete_text.clone()}</a></IfCanDelete>
             })}

@@ -27,6 +27,17 @@ pub enum ExecuteError {
     MovesTags(usize),
 }
 
+/// Whether `plan` may run as asked: the `fingerprint` shown, and `move_tags` when it moves tags.
+pub fn check(plan: &CopyPlan, fingerprint: &str, move_tags: bool) -> Result<(), ExecuteError> {
+    if fingerprint != plan.fingerprint || crate::plan::fingerprint(plan) != plan.fingerprint {
+        return Err(ExecuteError::Stale);
+    }
+    if !plan.moved_tags.is_empty() && !move_tags {
+        return Err(ExecuteError::MovesTags(plan.moved_tags.len()));
+    }
+    Ok(())
+}
+
 /// Runs `plan` from `source` to `destination`, given back its `fingerprint`; `move_tags`
 /// confirms the tags it would move. Each step is reported; the report says whether all ran.
 pub async fn execute(
@@ -36,13 +47,20 @@ pub async fn execute(
     source: &Client,
     destination: &Client,
 ) -> Result<CopyReport, ExecuteError> {
-    if fingerprint != plan.fingerprint || crate::plan::fingerprint(plan) != plan.fingerprint {
-        return Err(ExecuteError::Stale);
-    }
-    if !plan.moved_tags.is_empty() && !move_tags {
-        return Err(ExecuteError::MovesTags(plan.moved_tags.len()));
-    }
-    let mut run = Run { plan, source, destination, report: CopyReport::default(), fetched: HashMap::new() };
+    execute_observed(plan, fingerprint, move_tags, source, destination, &|_| {}).await
+}
+
+/// [`execute`], telling `observe` each step as it ends (progress for a page that asks).
+pub async fn execute_observed(
+    plan: &CopyPlan,
+    fingerprint: &str,
+    move_tags: bool,
+    source: &Client,
+    destination: &Client,
+    observe: &(dyn Fn(&Step) + Send + Sync),
+) -> Result<CopyReport, ExecuteError> {
+    check(plan, fingerprint, move_tags)?;
+    let mut run = Run { plan, source, destination, report: CopyReport::default(), fetched: HashMap::new(), observe };
     let complete = run.blobs().await && run.manifests().await && run.fallback().await && run.tags().await;
     run.report.complete = complete;
     Ok(run.report)
@@ -55,6 +73,7 @@ struct Run<'a> {
     report: CopyReport,
     /// The bytes of the tagged manifests the manifest step fetched, for the tag step.
     fetched: HashMap<String, (String, Bytes)>,
+    observe: &'a (dyn Fn(&Step) + Send + Sync),
 }
 
 fn failed(error: &OciError) -> StepOutcome {
@@ -76,7 +95,9 @@ impl Run<'_> {
         if !ok {
             tracing::warn!(copy.step = what, copy.target = target, ?outcome, "copy step failed");
         }
-        self.report.steps.push(Step { what: what.to_owned(), target: target.to_owned(), outcome });
+        let step = Step { what: what.to_owned(), target: target.to_owned(), outcome };
+        (self.observe)(&step);
+        self.report.steps.push(step);
         ok
     }
 

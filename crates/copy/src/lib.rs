@@ -24,7 +24,7 @@ mod graph;
 mod plan;
 
 #[cfg(feature = "engine")]
-pub use execute::{ExecuteError, execute};
+pub use execute::{ExecuteError, check, execute, execute_observed};
 #[cfg(feature = "engine")]
 pub use export::{ExportError, LayoutTar, export_plan, export_tar, export_to_directory, index_entries};
 pub use model::*;

@@ -185,6 +185,18 @@ pub struct CopyPlan {
     pub fingerprint: String,
 }
 
+impl CopyPlan {
+    /// How many steps running it takes: each blob, each manifest, each subject whose fallback
+    /// index is updated, each tag (cosign's and the requested ones).
+    pub fn step_count(&self) -> usize {
+        let mut subjects: Vec<&str> = self.fallback.iter().map(|entry| entry.subject.as_str()).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let cosign_tags: usize = self.manifests.iter().map(|item| item.tags.len()).sum();
+        self.blobs.len() + self.manifests.len() + subjects.len() + cosign_tags + self.tags.len()
+    }
+}
+
 /// How one step went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]

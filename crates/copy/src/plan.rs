@@ -177,8 +177,10 @@ fn roots(catalog: &Catalog, scope: &Scope, request: &Selection<'_>) -> Result<Ve
     }
     let docs: Vec<ArtifactDoc> = match request.query.map(str::trim).filter(|query| !query.is_empty()) {
         Some(query) => {
+            // The search within the source repository only, so its first hits are all there.
+            let within = format!("({query}) registry:\"{registry}\" repo:\"{repository}\"");
             let (_, hits) = catalog
-                .search_hits(scope, query, SearchSort::Newest, 0, MAX_ROOTS + 1, Utc::now())
+                .search_hits(scope, &within, SearchSort::Newest, 0, MAX_ROOTS + 1, Utc::now())
                 .map_err(|error| CopyError::Refused(format!("the search: {error}")))?;
             hits.into_iter().filter(|doc| &doc.registry == registry && &doc.repository == repository).collect()
         }

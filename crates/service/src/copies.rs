@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use ocicat_access::Principal;
-use ocicat_copy::{CopyError, CopyPlan, CopyReport, CopyRequest, ExecuteError, StepOutcome};
+use ocicat_copy::{CopyError, CopyPlan, CopyReport, CopyRequest, StepOutcome};
 use ocicat_lifecycle::AuditEntry;
 
 use crate::lifecycle::actor_of;
@@ -26,6 +26,7 @@ struct Stored {
     actor: String,
     plan: CopyPlan,
     report: Option<CopyReport>,
+    running: bool,
 }
 
 /// The copy plans of this process, by id (the first 16 hex digits of their fingerprint).
@@ -57,7 +58,14 @@ impl CopyPlans {
 }
 
 fn view(id: String, stored: Stored) -> CopyView {
-    CopyView { id, created: stored.created.to_rfc3339(), actor: stored.actor, plan: stored.plan, report: stored.report }
+    CopyView {
+        id,
+        created: stored.created.to_rfc3339(),
+        actor: stored.actor,
+        plan: stored.plan,
+        report: stored.report,
+        running: stored.running,
+    }
 }
 
 /// The one mapping of copy failures to what a page or the API is told.
@@ -99,7 +107,7 @@ impl Service {
         let plan = ocicat_copy::plan(&self.catalog, &scope, client, &request).await.map_err(copy_error)?;
         let actor = actor_of(who);
         engine.audit(audit_line(&actor, "copy-plan", &plan, None, "planned", Some(plan_summary(&plan)))).await;
-        let stored = Stored { created: Utc::now(), actor, plan, report: None };
+        let stored = Stored { created: Utc::now(), actor, plan, report: None, running: false };
         let id = self.copies.keep(stored.clone());
         Ok(view(id, stored))
     }
@@ -111,40 +119,82 @@ impl Service {
         Ok(view(id.to_owned(), stored))
     }
 
-    /// Runs the copy plan `id` as shown (`fingerprint`), moving destination tags only when
-    /// `move_tags`; audits each step and refreshes the destination repository.
+    /// Starts the copy plan `id` as shown (`fingerprint`), moving destination tags only when
+    /// `move_tags`, on its own task (a caller that hangs up cannot cut it off between a write and
+    /// its audit line): each step is kept as it ends, so [`Service::copy_plan`] shows progress;
+    /// audits each step and refreshes the destination repository at the end. With `wait`,
+    /// answers when it ended.
     pub async fn execute_copy(
         &self,
         who: &Principal,
         id: &str,
         fingerprint: &str,
         move_tags: bool,
+        wait: bool,
     ) -> Result<CopyView, AppError> {
         let stored = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
-        let plan = &stored.plan;
-        authz::see_copy(who, &self.registries(), plan)?;
+        authz::see_copy(who, &self.registries(), &stored.plan)?;
         let engine = self.engine()?;
         let client = |registry: &str| {
-            engine.client(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
+            engine.client(registry).cloned().ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
         };
         let (source, destination) =
-            (client(&plan.request.source.registry)?, client(&plan.request.destination.registry)?);
-        let report = ocicat_copy::execute(plan, fingerprint, move_tags, source, destination).await.map_err(
-            |error| match error {
-                ExecuteError::Stale => AppError::Conflict(error.to_string()),
-                ExecuteError::MovesTags(_) => AppError::Conflict(error.to_string()),
-            },
-        )?;
-        self.audit_copy(who, plan, &report).await?;
-        let destination = &plan.request.destination;
-        if let Some(crawler) = &self.crawler
-            && !crawler.refresh_repository(&destination.registry, &destination.repository)
+            (client(&stored.plan.request.source.registry)?, client(&stored.plan.request.destination.registry)?);
+        ocicat_copy::check(&stored.plan, fingerprint, move_tags)
+            .map_err(|error| AppError::Conflict(error.to_string()))?;
         {
-            tracing::warn!(registry.name = %destination.registry, "refresh queue full: the copy shows at the next crawl");
+            let mut plans = self.copies.lock();
+            let kept = plans.get_mut(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
+            if kept.running {
+                return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
+            }
+            kept.running = true;
+            kept.report = Some(CopyReport::default());
         }
-        let stored = Stored { report: Some(report), ..stored };
-        self.copies.lock().insert(id.to_owned(), stored.clone());
-        Ok(view(id.to_owned(), stored))
+        let (service, who, id_owned, fingerprint) = (self.clone(), who.clone(), id.to_owned(), fingerprint.to_owned());
+        let plan = stored.plan.clone();
+        let task = tokio::spawn(async move {
+            let plans = service.copies.clone();
+            let observe = |step: &ocicat_copy::Step| {
+                if let Some(kept) = plans.lock().get_mut(&id_owned)
+                    && let Some(report) = kept.report.as_mut()
+                {
+                    report.steps.push(step.clone());
+                }
+            };
+            let ran =
+                ocicat_copy::execute_observed(&plan, &fingerprint, move_tags, &source, &destination, &observe).await;
+            let report = match ran {
+                Ok(report) => report,
+                Err(error) => CopyReport {
+                    steps: vec![ocicat_copy::Step {
+                        what: "plan".into(),
+                        target: plan.fingerprint.clone(),
+                        outcome: StepOutcome::Failed { reason: error.to_string() },
+                    }],
+                    complete: false,
+                },
+            };
+            if let Err(error) = service.audit_copy(&who, &plan, &report).await {
+                tracing::error!(%error, "cannot audit a copy");
+            }
+            let destination = &plan.request.destination;
+            if let Some(crawler) = &service.crawler
+                && !crawler.refresh_repository(&destination.registry, &destination.repository)
+            {
+                tracing::warn!(registry.name = %destination.registry, "refresh queue full: the copy shows at the next crawl");
+            }
+            if let Some(kept) = service.copies.lock().get_mut(&id_owned) {
+                kept.report = Some(report);
+                kept.running = false;
+            }
+        });
+        if wait && task.await.is_err() {
+            tracing::error!("a copy task failed");
+            return Err(AppError::Internal);
+        }
+        let now = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
+        Ok(view(id.to_owned(), now))
     }
 }
 

@@ -64,20 +64,25 @@ async fn show_copy(
 
 /// Runs a copy plan as shown (its fingerprint back): blobs, manifests with their original
 /// bytes, fallback index entries, tags last; moving destination tags needs `move_tags`. Answers
-/// when done, with every step.
+/// 202 at once (`GET …/copies/{id}` shows the steps so far while `running`), or with
+/// `"wait": true` 200 when it ended, with every step.
 #[utoipa::path(post, path = "/api/v1/copies/{id}/execute", tag = "copying", request_body = CopyExecution,
     params(("id" = String, Path, description = "The plan's id"),
         ("X-CSRF-Token" = Option<String>, Header, description = "The session's token, with a session cookie")),
-    responses((status = 200, body = CopyView), (status = 403, body = AppError), (status = 404, body = AppError),
-        (status = 409, description = "The plan changed, or it would move tags unconfirmed", body = AppError)))]
+    responses((status = 200, description = "It ran (`wait`)", body = CopyView),
+        (status = 202, description = "It runs", body = CopyView), (status = 403, body = AppError),
+        (status = 404, body = AppError),
+        (status = 409, description = "The plan changed, it would move tags unconfirmed, or it runs already", body = AppError)))]
 async fn execute_copy(
     State(service): State<Service>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
     request: axum::extract::Request,
-) -> Result<Json<CopyView>, ApiError> {
+) -> Result<(StatusCode, Json<CopyView>), ApiError> {
     let (parts, raw) = request.into_parts();
     super::check_csrf(&parts.extensions, &parts.headers)?;
-    let wanted: CopyExecution = body(raw, "an execution is {\"fingerprint\", \"move_tags\"}").await?;
-    Ok(Json(service.execute_copy(&who, &id, &wanted.fingerprint, wanted.move_tags).await?))
+    let wanted: CopyExecution = body(raw, "an execution is {\"fingerprint\", \"move_tags\", \"wait\"}").await?;
+    let view = service.execute_copy(&who, &id, &wanted.fingerprint, wanted.move_tags, wanted.wait).await?;
+    let status = if wanted.wait { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok((status, Json(view)))
 }

@@ -80,11 +80,27 @@ async fn a_maintainer_of_the_destination_copies_the_app_with_everything_attached
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     let fingerprint = plan["fingerprint"].as_str().unwrap();
-    let ran = app
-        .send(post(&format!("/api/v1/copies/{id}/execute"), &carol, json!({"fingerprint": fingerprint}), &csrf))
-        .await;
-    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
-    let report = &ran.json()["report"];
+    let execute = format!("/api/v1/copies/{id}/execute");
+    let started = app.send(post(&execute, &carol, json!({"fingerprint": fingerprint}), &csrf)).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    assert_eq!(started.json()["running"], true, "it runs on its own task");
+    // Once at a time.
+    let twice = app.send(post(&execute, &carol, json!({"fingerprint": fingerprint, "wait": true}), &csrf)).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    // Its progress shows while it runs; the report when it ended.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let shown = loop {
+        let shown = app.send(request("GET", &format!("/api/v1/copies/{id}"), &carol, None)).await.json();
+        let total =
+            shown["plan"]["manifests"].as_array().unwrap().len() + shown["plan"]["blobs"].as_array().unwrap().len();
+        assert!(shown["report"]["steps"].as_array().unwrap().len() <= total + 64, "{shown:#}");
+        if shown["running"] == false {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the copy ends");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let report = &shown["report"];
     assert_eq!(report["complete"], true, "{report:#}");
 
     // The registry holds it under the same digest and tag.

@@ -210,7 +210,7 @@ async fn every_documented_route_answers_with_a_documented_status() {
             ("POST", "/api/v1/copies/{id}/execute"),
             Recipe {
                 path: format!("/api/v1/copies/{copy_id}/execute"),
-                body: Some(("application/json", format!(r#"{{"fingerprint":"{copy_fingerprint}"}}"#))),
+                body: Some(("application/json", format!(r#"{{"fingerprint":"{copy_fingerprint}","wait":true}}"#))),
                 status: StatusCode::OK,
                 credential: None,
             },

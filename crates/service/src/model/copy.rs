@@ -20,8 +20,11 @@ pub struct CopyView {
     pub actor: String,
     /// The plan.
     pub plan: CopyPlan,
-    /// How its execution went, once run.
+    /// How its execution went, once run (while it runs, the steps so far).
     pub report: Option<CopyReport>,
+    /// Whether it is running now.
+    #[serde(default)]
+    pub running: bool,
 }
 
 /// A copy plan for the copy page, with the session's anti-CSRF token its execution carries.
@@ -42,4 +45,7 @@ pub struct CopyExecution {
     /// Confirms moving the tags the plan lists as moved.
     #[serde(default)]
     pub move_tags: bool,
+    /// Answer when it ended (otherwise at once, while it runs).
+    #[serde(default)]
+    pub wait: bool,
 }

@@ -26,6 +26,24 @@ pub fn layout_download_href(registry: &str, repository: &str, digest: &str, tag:
     href
 }
 
+/// The copy page of an artifact (`digest`, with the `tag` to set), or of what `query` finds in
+/// a repository, or of a whole repository (neither).
+pub fn copy_href(
+    registry: &str,
+    repository: &str,
+    digest: Option<&str>,
+    tag: Option<&str>,
+    query: Option<&str>,
+) -> String {
+    let mut href = format!("/copy?registry={}&repository={}", encode(registry), encode(repository));
+    for (key, value) in [("digest", digest), ("tag", tag), ("query", query)] {
+        if let Some(value) = value {
+            href.push_str(&format!("&{key}={}", encode(value)));
+        }
+    }
+    href
+}
+
 /// The plan page of one artifact (by tag or digest).
 pub fn plan_href(registry: &str, repository: &str, reference: &str) -> String {
     format!("/delete?registry={}&repository={}&reference={}", encode(registry), encode(repository), encode(reference))

@@ -28,7 +28,7 @@ pub use lifecycle::{
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
     RetentionView, TagDeletion, TargetSpec, Totals,
 };
-pub use links::{encode, layout_download_href, plan_href, plan_search_href};
+pub use links::{copy_href, encode, layout_download_href, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
