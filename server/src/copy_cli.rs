@@ -22,6 +22,10 @@ pub struct CopyArgs {
     pub destination: String,
     /// Referrers of these artifact types (prefixes) stay behind.
     pub exclude_artifact_types: Vec<String>,
+    /// When set, only referrers of these artifact types (prefixes) go along.
+    pub include_artifact_types: Vec<String>,
+    /// When set, an index goes as its one image for this platform.
+    pub platforms: Vec<String>,
     /// Carry it out.
     pub yes: bool,
     /// Move destination tags that name something else.
@@ -96,6 +100,8 @@ pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
         destination,
         tags,
         exclude_artifact_types: args.exclude_artifact_types,
+        include_artifact_types: args.include_artifact_types,
+        platforms: args.platforms,
     };
     let planned = service.plan_copy(&operator, request).await?;
     let totals = &planned.plan.totals;

@@ -36,6 +36,10 @@ pub struct ExportArgs {
     pub query: Option<String>,
     /// Referrers of these artifact types (prefixes) stay behind.
     pub exclude_artifact_types: Vec<String>,
+    /// When set, only referrers of these artifact types (prefixes) go along.
+    pub include_artifact_types: Vec<String>,
+    /// When set, an index goes as its one image for this platform.
+    pub platforms: Vec<String>,
 }
 
 fn is_tar(path: &Path) -> bool {
@@ -62,6 +66,8 @@ async fn export_with(service: &ocicat_service::Service, args: ExportArgs) -> any
         query: args.query,
         tags: named.tag.into_iter().collect(),
         exclude_artifact_types: args.exclude_artifact_types,
+        include_artifact_types: args.include_artifact_types,
+        platforms: args.platforms,
     };
     if !is_tar(&args.destination) {
         let (plan, report) = service.export_to_directory(&operator, &request, &args.destination).await?;
@@ -193,6 +199,8 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
         destination,
         tags,
         exclude_artifact_types: Vec::new(),
+        include_artifact_types: Vec::new(),
+        platforms: Vec::new(),
     };
     let plan = ocicat_copy::plan(&catalog, &Scope::all(), &destination_client, &request).await?;
     if !args.yes {

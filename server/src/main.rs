@@ -93,6 +93,12 @@ enum Command {
         /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
         #[arg(long = "exclude-artifact-type")]
         exclude_artifact_types: Vec<String>,
+        /// Take only referrers of this artifact type (a prefix; repeat for several).
+        #[arg(long = "artifact-type")]
+        include_artifact_types: Vec<String>,
+        /// Copy an index as its one image for this platform (linux/amd64), tags and all.
+        #[arg(long = "platform")]
+        platforms: Vec<String>,
         /// Only print the plan (the default).
         #[arg(long, conflicts_with = "yes")]
         plan: bool,
@@ -117,6 +123,12 @@ enum Command {
         /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
         #[arg(long = "exclude-artifact-type")]
         exclude_artifact_types: Vec<String>,
+        /// Take only referrers of this artifact type (a prefix; repeat for several).
+        #[arg(long = "artifact-type")]
+        include_artifact_types: Vec<String>,
+        /// Export an index as its one image for this platform (linux/amd64).
+        #[arg(long = "platform")]
+        platforms: Vec<String>,
     },
     /// Import an OCI image layout (a directory or FILE.tar, written by ocicat, skopeo, oras or
     /// regctl) into a registry: print the copy plan, or with --yes carry it out.
@@ -176,13 +188,38 @@ async fn main() -> anyhow::Result<()> {
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
         }
-        Command::Copy { source, destination, query, exclude_artifact_types, plan: _, yes, move_tags } => {
-            let args =
-                ocicat::copy_cli::CopyArgs { source, query, destination, exclude_artifact_types, yes, move_tags };
+        Command::Copy {
+            source,
+            destination,
+            query,
+            exclude_artifact_types,
+            include_artifact_types,
+            platforms,
+            plan: _,
+            yes,
+            move_tags,
+        } => {
+            let args = ocicat::copy_cli::CopyArgs {
+                source,
+                query,
+                destination,
+                exclude_artifact_types,
+                include_artifact_types,
+                platforms,
+                yes,
+                move_tags,
+            };
             ocicat::copy_cli::copy(&config, args).await
         }
-        Command::Export { source, destination, query, exclude_artifact_types } => {
-            let args = ocicat::layout_cli::ExportArgs { source, destination, query, exclude_artifact_types };
+        Command::Export { source, destination, query, exclude_artifact_types, include_artifact_types, platforms } => {
+            let args = ocicat::layout_cli::ExportArgs {
+                source,
+                destination,
+                query,
+                exclude_artifact_types,
+                include_artifact_types,
+                platforms,
+            };
             ocicat::layout_cli::export(&config, args).await
         }
         Command::Import { source, destination, plan: _, yes, move_tags } => {

@@ -25,13 +25,17 @@ pub fn CopyPage() -> impl IntoView {
     let destination_repository = RwSignal::new(repository.clone());
     let tag = RwSignal::new(get("tag"));
     let exclude = RwSignal::new(String::new());
+    let include = RwSignal::new(String::new());
+    let platform = RwSignal::new(String::new());
     let planning = Action::new(|request: &CopyRequest| plan_copy(request.clone()));
     let source = (registry.clone(), repository.clone(), digest.clone(), search.clone());
     let plan = move |_| {
         let (registry, repository, digest, search) = source.clone();
         let tags: Vec<String> =
             if one { tag.get_untracked().split_whitespace().map(str::to_owned).collect() } else { Vec::new() };
-        let exclude_artifact_types = exclude.get_untracked().split_whitespace().map(str::to_owned).collect();
+        let words = |signal: RwSignal<String>| signal.get_untracked().split_whitespace().map(str::to_owned).collect();
+        let (exclude_artifact_types, include_artifact_types, platforms) =
+            (words(exclude), words(include), words(platform));
         planning.dispatch(CopyRequest {
             source: Endpoint { registry, repository },
             digest: one.then_some(digest),
@@ -42,6 +46,8 @@ pub fn CopyPage() -> impl IntoView {
             },
             tags,
             exclude_artifact_types,
+            include_artifact_types,
+            platforms,
         });
     };
     let (back, crumb) = match (one, search.trim().is_empty()) {
@@ -77,6 +83,10 @@ pub fn CopyPage() -> impl IntoView {
                 })}
                 <label for="copy-exclude">"Leave behind artifact types (optional, space-separated prefixes)"</label>
                 <input id="copy-exclude" type="text" placeholder="application/vnd.cyclonedx" bind:value=exclude/>
+                <label for="copy-include">"Take only artifact types (optional, space-separated prefixes)"</label>
+                <input id="copy-include" type="text" placeholder="application/vnd.dev.sigstore application/spdx" bind:value=include/>
+                <label for="copy-platform">"Only this platform of an index (optional)"</label>
+                <input id="copy-platform" type="text" placeholder="linux/amd64" bind:value=platform/>
             </div>
             <p><button id="plan-copy" class="primary" on:click=plan>"Plan the copy"</button></p>
         </section>

@@ -18,6 +18,7 @@ use ocicat_layout::write::{index_document, merge_index};
 use ocicat_layout::{Descriptor, LayoutWriter, REF_NAME, WriteError};
 use ocicat_oci::{Client, Digest, OciError};
 
+use crate::graph::TypeFilter;
 use crate::model::{BlobItem, CopyReport, ExportPlan, ExportRequest, ManifestItem, Role, Step, StepOutcome, TagItem};
 use crate::plan::{CopyError, Selection, item_of, manifest_size, source_graph, totals};
 
@@ -50,7 +51,8 @@ pub fn export_plan(
         digest: request.digest.as_deref(),
         query: request.query.as_deref(),
         tags: &request.tags,
-        exclude_artifact_types: &request.exclude_artifact_types,
+        filter: TypeFilter { include: &request.include_artifact_types, exclude: &request.exclude_artifact_types },
+        platforms: &request.platforms,
     };
     let (roots, digests, graph) = source_graph(catalog, scope, &selection)?;
     let present = |digest: &str, size: u64| {

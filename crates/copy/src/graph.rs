@@ -36,11 +36,31 @@ pub(crate) struct Graph {
     pub(crate) excluded: Vec<Excluded>,
 }
 
+/// Which referrers go along: none of `exclude`, and when `include` is set only those.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TypeFilter<'a> {
+    pub(crate) include: &'a [String],
+    pub(crate) exclude: &'a [String],
+}
+
+impl TypeFilter<'_> {
+    /// Why a referrer of `artifact_type` stays behind, if it does.
+    fn leaves_behind(&self, artifact_type: &str) -> Option<String> {
+        if let Some(prefix) = self.exclude.iter().find(|prefix| artifact_type.starts_with(prefix.as_str())) {
+            return Some(format!("artifact type {artifact_type} is excluded ({prefix}*), with what hangs on it"));
+        }
+        if !self.include.is_empty() && !self.include.iter().any(|prefix| artifact_type.starts_with(prefix.as_str())) {
+            return Some(format!("artifact type {artifact_type} is not among those included, with what hangs on it"));
+        }
+        None
+    }
+}
+
 struct Walk<'a> {
     catalog: &'a Catalog,
     registry: &'a str,
     repository: &'a str,
-    exclude: &'a [String],
+    filter: TypeFilter<'a>,
     visited: HashSet<String>,
     graph: Graph,
 }
@@ -52,16 +72,9 @@ pub(crate) fn walk(
     registry: &str,
     repository: &str,
     roots: &[String],
-    exclude_artifact_types: &[String],
+    filter: TypeFilter<'_>,
 ) -> Result<Graph, CopyError> {
-    let mut walk = Walk {
-        catalog,
-        registry,
-        repository,
-        exclude: exclude_artifact_types,
-        visited: HashSet::new(),
-        graph: Graph::default(),
-    };
+    let mut walk = Walk { catalog, registry, repository, filter, visited: HashSet::new(), graph: Graph::default() };
     for digest in roots {
         let root = catalog
             .artifact(registry, repository, digest)
@@ -122,11 +135,8 @@ impl Walk<'_> {
                 continue; // a fallback index is rebuilt at the destination, not copied
             }
             let artifact_type = referrer.artifact_type.clone().unwrap_or_default();
-            if let Some(prefix) = self.exclude.iter().find(|prefix| artifact_type.starts_with(prefix.as_str())) {
-                self.graph.excluded.push(Excluded {
-                    digest: referrer.digest.clone(),
-                    reason: format!("artifact type {artifact_type} is excluded ({prefix}*), with what hangs on it"),
-                });
+            if let Some(reason) = self.filter.leaves_behind(&artifact_type) {
+                self.graph.excluded.push(Excluded { digest: referrer.digest.clone(), reason });
                 continue;
             }
             self.visit(referrer, Role::Referrer, Some(digest.clone()))?;

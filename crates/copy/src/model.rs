@@ -42,6 +42,13 @@ pub struct CopyRequest {
     /// them).
     #[serde(default)]
     pub exclude_artifact_types: Vec<String>,
+    /// When set, only referrers whose artifact type starts with one of these go along.
+    #[serde(default)]
+    pub include_artifact_types: Vec<String>,
+    /// When set, an index is copied as its one image for this platform (`linux/amd64`,
+    /// `linux/arm64/v8`; a prefix matches a variant), tags and all, and the index stays behind.
+    #[serde(default)]
+    pub platforms: Vec<String>,
 }
 
 /// How a manifest belongs to the copy.
@@ -254,6 +261,12 @@ pub struct ExportRequest {
     /// Referrers whose artifact type starts with one of these stay behind.
     #[serde(default)]
     pub exclude_artifact_types: Vec<String>,
+    /// When set, only referrers whose artifact type starts with one of these go along.
+    #[serde(default)]
+    pub include_artifact_types: Vec<String>,
+    /// When set, an index is exported as its one image for this platform.
+    #[serde(default)]
+    pub platforms: Vec<String>,
 }
 
 /// An export plan: the graph that goes into the layout, in the order it is written.

@@ -8,9 +8,10 @@ use ocicat_catalog::{ArtifactDoc, Catalog, Scope, SearchSort, cosign_tag_subject
 use ocicat_oci::{Client, Digest, OciError};
 use sha2::{Digest as _, Sha256};
 
-use crate::graph::{Blob, Graph, Node, walk};
+use crate::graph::{Blob, Graph, Node, TypeFilter, walk};
 use crate::model::{
-    BlobItem, CopyPlan, CopyRequest, CopyTotals, Endpoint, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag, TagItem,
+    BlobItem, CopyPlan, CopyRequest, CopyTotals, Endpoint, Excluded, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag,
+    TagItem,
 };
 
 /// How many HEAD requests a plan sends to the destination at once.
@@ -54,7 +55,8 @@ pub async fn plan(
         digest: request.digest.as_deref(),
         query: request.query.as_deref(),
         tags: &request.tags,
-        exclude_artifact_types: &request.exclude_artifact_types,
+        filter: TypeFilter { include: &request.include_artifact_types, exclude: &request.exclude_artifact_types },
+        platforms: &request.platforms,
     };
     let (roots, digests, graph) = source_graph(catalog, scope, &selection)?;
     let repository = request.destination.repository.as_str();
@@ -115,7 +117,8 @@ pub(crate) struct Selection<'a> {
     pub(crate) digest: Option<&'a str>,
     pub(crate) query: Option<&'a str>,
     pub(crate) tags: &'a [String],
-    pub(crate) exclude_artifact_types: &'a [String],
+    pub(crate) filter: TypeFilter<'a>,
+    pub(crate) platforms: &'a [String],
 }
 
 /// One artifact a copy starts from, with one tag to set (one root per tag; empty: none).
@@ -130,16 +133,89 @@ pub(crate) fn source_graph(
     scope: &Scope,
     selection: &Selection<'_>,
 ) -> Result<(Vec<Root>, Vec<String>, Graph), CopyError> {
-    let roots = roots(catalog, scope, selection)?;
+    let mut roots = roots(catalog, scope, selection)?;
+    let source = selection.source;
+    let mut left = Vec::new();
+    if !selection.platforms.is_empty() {
+        let mut kept = Vec::new();
+        for mut root in roots {
+            let doc = catalog
+                .artifact(&source.registry, &source.repository, &root.digest)
+                .map_err(|error| CopyError::Catalog(error.to_string()))?
+                .ok_or_else(|| {
+                    CopyError::NotFound(format!("{}/{}@{}", source.registry, source.repository, root.digest))
+                })?;
+            let wanted = selection.platforms.join(", ");
+            let mut leave = |reason: String| {
+                if !left.iter().any(|left: &Excluded| left.digest == doc.digest) {
+                    left.push(Excluded { digest: doc.digest.clone(), reason });
+                }
+            };
+            match platform_image(&doc, selection.platforms)? {
+                Some(chosen) => {
+                    leave(format!(
+                        "the index stays behind: its {wanted} image {chosen} goes in its place (an index with fewer platforms would be another digest)"
+                    ));
+                    root.digest = chosen;
+                }
+                None if !doc.platforms.is_empty()
+                    && !doc.platforms.iter().any(|platform| platform_matches(selection.platforms, platform)) =>
+                {
+                    leave(format!("an image for {}, not {wanted}", doc.platforms.join(", ")));
+                    continue;
+                }
+                None => {}
+            }
+            kept.push(root);
+        }
+        roots = kept;
+        if roots.is_empty() {
+            return Err(CopyError::Refused(format!("nothing to copy for {}", selection.platforms.join(", "))));
+        }
+    }
     let mut digests: Vec<String> = Vec::new();
     for root in &roots {
         if !digests.contains(&root.digest) {
             digests.push(root.digest.clone());
         }
     }
-    let source = selection.source;
-    let graph = walk(catalog, &source.registry, &source.repository, &digests, selection.exclude_artifact_types)?;
+    let mut graph = walk(catalog, &source.registry, &source.repository, &digests, selection.filter)?;
+    graph.excluded.extend(left);
     Ok((roots, digests, graph))
+}
+
+/// True when `platform` (`os/arch[/variant]`) is one of `wanted` or a variant of one.
+fn platform_matches(wanted: &[String], platform: &str) -> bool {
+    wanted
+        .iter()
+        .any(|want| platform == want || platform.strip_prefix(want.as_str()).is_some_and(|rest| rest.starts_with('/')))
+}
+
+/// For an index and a platform filter: its one image for those platforms (`None` for an image,
+/// which goes as it is); refused when none or several match.
+fn platform_image(doc: &ArtifactDoc, wanted: &[String]) -> Result<Option<String>, CopyError> {
+    if doc.children.is_empty() {
+        return Ok(None);
+    }
+    let chosen: Vec<&str> = doc
+        .children
+        .iter()
+        .filter(|child| {
+            child.attests.is_none()
+                && child.platform.as_deref().is_some_and(|platform| platform_matches(wanted, platform))
+        })
+        .map(|child| child.digest.as_str())
+        .collect();
+    match chosen.as_slice() {
+        [one] => Ok(Some((*one).to_owned())),
+        [] => Err(CopyError::Refused(format!("{} has no image for {}", doc.digest, wanted.join(", ")))),
+        _ => Err(CopyError::Refused(format!(
+            "{} platforms of {} match {}; name one (a copy with some of an index's platforms would be a new index, another digest)",
+            chosen.len(),
+            doc.digest,
+            wanted.join(", ")
+        ))),
+    }
 }
 
 /// The tags of `doc` a repository or search copy carries (not cosign's or fallback tags,

@@ -23,6 +23,8 @@ fn request(source: (&str, &str), digest: &str, destination: (&str, &str), tags: 
         destination: Endpoint { registry: destination.0.into(), repository: destination.1.into() },
         tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
         exclude_artifact_types: Vec::new(),
+        include_artifact_types: Vec::new(),
+        platforms: Vec::new(),
     }
 }
 
@@ -160,4 +162,60 @@ async fn a_whole_repository_or_what_a_search_finds_arrives_with_each_artifacts_o
     let mut tagged = searched.clone();
     tagged.tags = vec!["x".into()];
     assert!(plan(&source, &Scope::all(), &to, &tagged).await.is_err(), "tags with a search are refused");
+}
+
+#[tokio::test]
+async fn filters_leave_out_what_they_name_and_a_platform_copies_one_image_of_an_index() {
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(distribution.url().parse().unwrap()), Size::Test).await.unwrap();
+    let from = client(&distribution.url());
+    let source = crawled("source", &from).await;
+    let ferro = Ferro::start().await.unwrap();
+    let to = client(&ferro.url());
+    let (repository, app, _) = subjects(&report);
+
+    // Only SPDX SBOMs go along: the rest is listed as left behind, with the reason.
+    let mut only_spdx = request(("source", &repository), &app, ("destination", "filtered/app"), &["1"]);
+    only_spdx.include_artifact_types = vec!["application/spdx".into()];
+    let planned = plan(&source, &Scope::all(), &to, &only_spdx).await.unwrap();
+    let types: Vec<&str> = planned.manifests.iter().skip(1).filter_map(|item| item.artifact_type.as_deref()).collect();
+    assert!(!types.is_empty() && types.iter().all(|kind| kind.starts_with("application/spdx")), "{types:?}");
+    assert!(
+        planned.excluded.iter().any(|left| left.reason.contains("not among those included")),
+        "{:?}",
+        planned.excluded
+    );
+
+    // One platform of the index: its image, tagged, the index left behind.
+    let (index_repository, index_digest, arm) = report
+        .of_kind("index")
+        .filter_map(|item| {
+            let doc = source.artifact("source", &item.repository, &item.digest).ok()??;
+            let arm = doc.children.iter().find(|child| child.platform.as_deref() == Some("linux/arm64"))?.clone();
+            Some((item.repository.clone(), item.digest.clone(), arm))
+        })
+        .next()
+        .expect("a seeded index with an arm64 image");
+    let (index_repository, index_digest) = (index_repository.as_str(), index_digest.as_str());
+    let mut one_platform =
+        request(("source", index_repository), index_digest, ("destination", "platform/app"), &["arm"]);
+    one_platform.platforms = vec!["linux/arm64".into()];
+    let planned = plan(&source, &Scope::all(), &to, &one_platform).await.unwrap();
+    assert_eq!(planned.roots, vec![arm.digest.clone()]);
+    assert!(planned.manifests.iter().all(|item| item.digest != index_digest), "the index stays behind");
+    assert!(
+        planned.excluded.iter().any(|left| left.digest == index_digest && left.reason.contains("index stays behind"))
+    );
+    let done = execute(&planned, &planned.fingerprint, false, &from, &to).await.unwrap();
+    assert!(done.complete, "{done:?}");
+    assert_eq!(
+        to.head_manifest("platform/app", "arm").await.unwrap().map(|digest| digest.to_string()),
+        Some(arm.digest.clone())
+    );
+    assert_eq!(to.head_manifest("platform/app", index_digest).await.ok().flatten(), None, "the index is not there");
+    // A platform the index lacks, or one matching several images, is refused.
+    one_platform.platforms = vec!["plan9/sparc".into()];
+    assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("no image for"));
+    one_platform.platforms = vec!["linux/amd64".into(), "linux/arm64".into()];
+    assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("name one"));
 }

@@ -28,6 +28,8 @@ fn export_request(repository: &str, digest: &str, tag: &str) -> ExportRequest {
         query: None,
         tags: vec![tag.into()],
         exclude_artifact_types: Vec::new(),
+        include_artifact_types: Vec::new(),
+        platforms: Vec::new(),
     }
 }
 
@@ -150,6 +152,8 @@ async fn a_layout_skopeo_wrote_is_browsed_and_imported_with_its_digests() {
         destination: Endpoint { registry: "ferro".into(), repository: "imported".into() },
         tags: Vec::new(),
         exclude_artifact_types: Vec::new(),
+        include_artifact_types: Vec::new(),
+        platforms: Vec::new(),
     };
     let planned = plan(&airgap, &Scope::all(), &destination, &request).await.unwrap();
     let done = execute(&planned, &planned.fingerprint, false, &layout, &destination).await.unwrap();

@@ -38,6 +38,15 @@ struct ExportParams {
     query: Option<String>,
     /// Referrers of these artifact types (comma-separated prefixes) stay behind.
     exclude_artifact_types: Option<String>,
+    /// Only referrers of these artifact types (comma-separated prefixes) go along.
+    include_artifact_types: Option<String>,
+    /// An index goes as its one image for this platform (`linux/amd64`).
+    platform: Option<String>,
+}
+
+/// The comma-separated items of `text`.
+fn list(text: Option<String>) -> Vec<String> {
+    text.unwrap_or_default().split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
 }
 
 impl ExportParams {
@@ -47,14 +56,9 @@ impl ExportParams {
             digest: self.digest.filter(|digest| !digest.is_empty()),
             query: self.query.filter(|query| !query.trim().is_empty()),
             tags: self.tag.filter(|tag| !tag.is_empty()).into_iter().collect(),
-            exclude_artifact_types: self
-                .exclude_artifact_types
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|prefix| !prefix.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            exclude_artifact_types: list(self.exclude_artifact_types),
+            include_artifact_types: list(self.include_artifact_types),
+            platforms: list(self.platform),
         }
     }
 }

@@ -126,6 +126,8 @@ fn request(digest: &Digest, repository: &str) -> CopyRequest {
         destination: Endpoint { registry: "destination".into(), repository: repository.into() },
         tags: vec!["big".into()],
         exclude_artifact_types: Vec::new(),
+        include_artifact_types: Vec::new(),
+        platforms: Vec::new(),
     }
 }
 
