@@ -10,7 +10,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -37,9 +36,21 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state);
     auth.apply(app_router)
         .layer(security_headers())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(request_timeout))
         .layer(axum::middleware::from_fn_with_state(hosts, crate::hosts::guard))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every request is answered within 30 s, but an upload of a layout, which may take as long as
+/// its size needs (its own handler allows each piece 30 s instead).
+async fn request_timeout(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if request.uri().path() == "/api/v1/imports" {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(Duration::from_secs(30), next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::REQUEST_TIMEOUT),
+    }
 }
 
 /// The policy for responses that are not pages (API, static files, errors): nothing inline.

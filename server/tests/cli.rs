@@ -326,7 +326,7 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
     .unwrap();
     let destination = "local/imported/app:v9";
     let plan = json(&ok(&config, &["import", &archive.display().to_string(), destination], None));
-    assert_eq!(plan["roots"][0], digest, "{plan:#}");
+    assert_eq!(plan["plan"]["roots"][0], digest, "{plan:#}");
     assert_eq!(client.head_manifest("imported/app", "v9").await.ok().flatten(), None, "a plan writes nothing");
     let imported = json(&ok(&config, &["import", &archive.display().to_string(), destination, "--yes"], None));
     assert_eq!(imported["report"]["complete"], true, "{imported:#}");

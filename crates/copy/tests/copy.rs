@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use ocicat_catalog::Scope;
 use ocicat_copy::{CopyRequest, Endpoint, ExecuteError, StepOutcome, execute, plan};
-use ocicat_oci::Client;
+use ocicat_oci::{Client, ClientConfig, Credentials, Secret};
 use ocicat_seed::{SeedReport, Size, Target};
 use ocicat_testkit::{Distribution, DistributionOptions, Ferro};
 use support::{client, crawled, graph, subjects};
@@ -218,4 +218,69 @@ async fn filters_leave_out_what_they_name_and_a_platform_copies_one_image_of_an_
     assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("no image for"));
     one_platform.platforms = vec!["linux/amd64".into(), "linux/arm64".into()];
     assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("name one"));
+}
+
+fn with_password(url: &str, user: &str, password: &str) -> Client {
+    let credentials = Credentials::Basic { username: user.into(), password: Secret::new(password.to_owned()) };
+    Client::new(ClientConfig::new(url.parse().unwrap(), credentials)).unwrap()
+}
+
+#[tokio::test]
+async fn across_auth_modes_and_a_refusing_destination_nothing_is_half_tagged_and_a_rerun_resumes() {
+    // Basic auth at the source, token auth at the destination: the whole graph arrives.
+    let basic = Distribution::start(DistributionOptions::basic("alice", "alice-secret")).await.unwrap();
+    let target = Target {
+        username: Some("alice".into()),
+        password: Some("alice-secret".into()),
+        ..Target::anonymous(basic.url().parse().unwrap())
+    };
+    let report = ocicat_seed::seed(&target, Size::Test).await.unwrap();
+    let from = with_password(&basic.url(), "alice", "alice-secret");
+    let source = crawled("source", &from).await;
+    let (repository, app, _) = subjects(&report);
+    let token = Distribution::start(DistributionOptions::token("bob", "bob-secret")).await.unwrap();
+    let to = with_password(&token.url(), "bob", "bob-secret");
+    let request = request(("source", &repository), &app, ("destination", "promoted/app"), &["1.0"]);
+    let planned = plan(&source, &Scope::all(), &to, &request).await.unwrap();
+    let done = execute(&planned, &planned.fingerprint, false, &from, &to).await.unwrap();
+    assert!(done.complete, "{done:?}");
+    assert_eq!(
+        to.head_manifest("promoted/app", "1.0").await.unwrap().map(|digest| digest.to_string()),
+        Some(app.clone())
+    );
+
+    // A destination that refuses manifest pushes: a clear error, blobs sent, no manifest and no tag.
+    let real = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let refusing = ocicat_testkit::FaultyRegistry::builder()
+        .route(
+            "PUT",
+            "/v2/promoted/app/manifests/*",
+            ocicat_testkit::Reply::error(403, "DENIED", "pushes are refused here"),
+        )
+        .any("/v2/*", ocicat_testkit::Script::proxy(&real.url(), |query| query.to_owned()))
+        .start()
+        .await
+        .unwrap();
+    let through = client(&refusing.url());
+    let planned = plan(&source, &Scope::all(), &through, &request).await.unwrap();
+    let stopped = execute(&planned, &planned.fingerprint, false, &from, &through).await.unwrap();
+    assert!(!stopped.complete);
+    let failed = stopped.steps.last().unwrap();
+    assert_eq!(failed.what, "manifest", "{stopped:?}");
+    assert!(
+        matches!(&failed.outcome, StepOutcome::Failed { reason } if reason.contains("denied") || reason.contains("refused") || reason.contains("403")),
+        "{failed:?}"
+    );
+    assert!(stopped.steps.iter().all(|step| step.what != "tag"), "no tag on an incomplete copy");
+    let direct = client(&real.url());
+    assert_eq!(direct.head_manifest("promoted/app", "1.0").await.ok().flatten(), None);
+    assert_eq!(direct.head_manifest("promoted/app", &app).await.ok().flatten(), None);
+
+    // Run again where pushes are allowed: the blobs sent are skipped, the rest arrives.
+    let again = plan(&source, &Scope::all(), &direct, &request).await.unwrap();
+    assert_eq!(again.totals.blobs, 0, "every blob was sent before the refusal: {:?}", again.totals);
+    assert_eq!(again.totals.blobs_present, planned.blobs.len());
+    let resumed = execute(&again, &again.fingerprint, false, &from, &direct).await.unwrap();
+    assert!(resumed.complete, "{resumed:?}");
+    assert_eq!(direct.head_manifest("promoted/app", "1.0").await.unwrap().map(|digest| digest.to_string()), Some(app));
 }

@@ -263,10 +263,17 @@ pub fn copy_to(who: &Principal, registries: &Registries, registry: &str, reposit
 }
 
 /// Seeing a copy plan: `who` may read its source and write its destination (someone who may
-/// not copy it learns nothing from it).
-pub fn see_copy(who: &Principal, registries: &Registries, plan: &ocicat_copy::CopyPlan) -> Result<(), AppError> {
+/// not copy it learns nothing from it); for an import, whose source is a layout rather than a
+/// configured registry, writing is enough.
+pub fn see_copy(
+    who: &Principal,
+    registries: &Registries,
+    plan: &ocicat_copy::CopyPlan,
+    imported: bool,
+) -> Result<(), AppError> {
     let (source, destination) = (&plan.request.source, &plan.request.destination);
-    copy_from(who, registries, &source.registry, &source.repository)
+    let readable = if imported { Ok(()) } else { copy_from(who, registries, &source.registry, &source.repository) };
+    readable
         .and_then(|()| copy_to(who, registries, &destination.registry, &destination.repository))
         .map_err(|_| not_found(format_args!("copy plan {}", plan.fingerprint.get(..12).unwrap_or_default())))
 }

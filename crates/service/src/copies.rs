@@ -19,14 +19,25 @@ const PLAN_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// Most copy plans kept at once (the oldest go first).
 const PLANS_KEPT: usize = 256;
 
+/// An imported layout a plan reads from: its client, and what keeps it readable until the plan
+/// goes (the loopback server, the unpacked archive).
+#[derive(Debug)]
+pub(crate) struct Imported {
+    pub(crate) client: ocicat_oci::Client,
+    pub(crate) _server: ocicat_layout::LayoutServer,
+    pub(crate) _unpacked: Option<tempfile::TempDir>,
+}
+
 /// One plan and, once run, its report.
 #[derive(Debug, Clone)]
-struct Stored {
-    created: DateTime<Utc>,
-    actor: String,
-    plan: CopyPlan,
-    report: Option<CopyReport>,
-    running: bool,
+pub(crate) struct Stored {
+    pub(crate) created: DateTime<Utc>,
+    pub(crate) actor: String,
+    pub(crate) plan: CopyPlan,
+    pub(crate) report: Option<CopyReport>,
+    pub(crate) running: bool,
+    /// The layout an import reads (none for a copy between configured registries).
+    pub(crate) import: Option<Arc<Imported>>,
 }
 
 /// The copy plans of this process, by id (the first 16 hex digits of their fingerprint).
@@ -38,7 +49,7 @@ impl CopyPlans {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn keep(&self, stored: Stored) -> String {
+    pub(crate) fn keep(&self, stored: Stored) -> String {
         let id = stored.plan.fingerprint.chars().take(16).collect::<String>();
         let mut plans = self.lock();
         plans.retain(|_, kept| Utc::now() - kept.created < PLAN_LIFETIME);
@@ -57,7 +68,7 @@ impl CopyPlans {
     }
 }
 
-fn view(id: String, stored: Stored) -> CopyView {
+pub(crate) fn view(id: String, stored: Stored) -> CopyView {
     CopyView {
         id,
         created: stored.created.to_rfc3339(),
@@ -107,7 +118,7 @@ impl Service {
         let plan = ocicat_copy::plan(&self.catalog, &scope, client, &request).await.map_err(copy_error)?;
         let actor = actor_of(who);
         engine.audit(audit_line(&actor, "copy-plan", &plan, None, "planned", Some(plan_summary(&plan)))).await;
-        let stored = Stored { created: Utc::now(), actor, plan, report: None, running: false };
+        let stored = Stored { created: Utc::now(), actor, plan, report: None, running: false, import: None };
         let id = self.copies.keep(stored.clone());
         Ok(view(id, stored))
     }
@@ -115,7 +126,7 @@ impl Service {
     /// The copy plan `id` and how its execution went, for someone who may run it.
     pub fn copy_plan(&self, who: &Principal, id: &str) -> Result<CopyView, AppError> {
         let stored = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
-        authz::see_copy(who, &self.registries(), &stored.plan)?;
+        authz::see_copy(who, &self.registries(), &stored.plan, stored.import.is_some())?;
         Ok(view(id.to_owned(), stored))
     }
 
@@ -133,13 +144,16 @@ impl Service {
         wait: bool,
     ) -> Result<CopyView, AppError> {
         let stored = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
-        authz::see_copy(who, &self.registries(), &stored.plan)?;
+        authz::see_copy(who, &self.registries(), &stored.plan, stored.import.is_some())?;
         let engine = self.engine()?;
         let client = |registry: &str| {
             engine.client(registry).cloned().ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))
         };
-        let (source, destination) =
-            (client(&stored.plan.request.source.registry)?, client(&stored.plan.request.destination.registry)?);
+        let source = match &stored.import {
+            Some(imported) => imported.client.clone(),
+            None => client(&stored.plan.request.source.registry)?,
+        };
+        let destination = client(&stored.plan.request.destination.registry)?;
         ocicat_copy::check(&stored.plan, fingerprint, move_tags)
             .map_err(|error| AppError::Conflict(error.to_string()))?;
         {
@@ -218,7 +232,7 @@ impl Service {
     }
 }
 
-fn plan_summary(plan: &CopyPlan) -> String {
+pub(crate) fn plan_summary(plan: &CopyPlan) -> String {
     let totals = &plan.totals;
     format!(
         "{} manifests and {} blobs ({} bytes) to copy, {} and {} present, {} tags moved",
@@ -232,7 +246,7 @@ fn plan_summary(plan: &CopyPlan) -> String {
 }
 
 /// One audit line about `plan`: at its destination, for `target` (a digest or tag) if given.
-fn audit_line(
+pub(crate) fn audit_line(
     actor: &str,
     action: &str,
     plan: &CopyPlan,

@@ -27,6 +27,8 @@ mod exports;
 #[cfg(feature = "backend")]
 mod gates;
 #[cfg(feature = "backend")]
+mod imports;
+#[cfg(feature = "backend")]
 mod lifecycle;
 #[cfg(feature = "backend")]
 mod registries;
@@ -53,6 +55,8 @@ mod views;
 pub use authz::{Registries, RunMode};
 #[cfg(feature = "backend")]
 pub use gates::ExpensiveWork;
+#[cfg(feature = "backend")]
+pub use imports::{ImportSource, MAX_IMPORT_BYTES};
 #[cfg(feature = "backend")]
 pub use lifecycle::{AUDIT_PAGE, actor_of};
 #[cfg(feature = "backend")]

@@ -9,6 +9,7 @@
 
 mod copies;
 mod exports;
+pub(crate) mod imports;
 mod lifecycle;
 mod registries;
 mod repository;
@@ -94,6 +95,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(lifecycle::router())
         .merge(copies::router())
         .merge(exports::router())
+        .merge(imports::router())
         .merge(crate::proxy::router())
         .merge(crate::metrics::router())
         .merge(crate::events::router())

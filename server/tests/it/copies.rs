@@ -191,3 +191,78 @@ async fn a_reader_downloads_an_artifact_with_its_graph_as_an_oci_layout() {
     }
     assert!(!layout.referrers[&subject.digest].is_empty());
 }
+
+/// An import: a layout downloaded as a tar goes back up into another repository through a copy
+/// plan (a maintainer there; not a viewer), runs like any copy, and arrives under the same
+/// digest and tag; an archive with a path outside a layout is refused.
+#[tokio::test]
+async fn a_maintainer_imports_an_uploaded_layout_archive_through_a_copy_plan() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let subject = fully_attached_subject(&app.report);
+    let (carol, csrf) = session(&app, "carol").await;
+    let query = format!(
+        "registry={LOCAL}&repository={}&digest={}&tag=1.0",
+        subject.repository.replace('/', "%2F"),
+        subject.digest.replace(':', "%3A")
+    );
+    let archive = app.send(request("GET", &format!("/api/v1/exports/layout.tar?{query}"), &carol, None)).await.raw;
+    let upload = |credential: &Credential, csrf: &str, body: Vec<u8>| {
+        let mut built = request(
+            "POST",
+            &format!("/api/v1/imports?registry={LOCAL}&repository=release%2Fimported"),
+            credential,
+            Some(("application/x-tar", String::new())),
+        );
+        *built.body_mut() = axum::body::Body::from(body);
+        built.headers_mut().insert("x-csrf-token", csrf.parse().expect("header value"));
+        built
+    };
+    let (bob, bob_csrf) = session(&app, "bob").await;
+    let refused = app.send(upload(&bob, &bob_csrf, archive.to_vec())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let planned = app.send(upload(&carol, &csrf, archive.to_vec())).await;
+    assert_eq!(planned.status, StatusCode::CREATED, "{}", planned.body);
+    let planned = planned.json();
+    assert_eq!(planned["plan"]["roots"], json!([subject.digest]), "{planned:#}");
+    assert_eq!(planned["plan"]["tags"], json!([{"tag": "1.0", "digest": subject.digest}]));
+    let (id, fingerprint) = (planned["id"].as_str().unwrap(), planned["plan"]["fingerprint"].as_str().unwrap());
+    let ran = app
+        .send(post(
+            &format!("/api/v1/copies/{id}/execute"),
+            &carol,
+            json!({"fingerprint": fingerprint, "wait": true}),
+            &csrf,
+        ))
+        .await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    assert_eq!(ran.json()["report"]["complete"], true, "{}", ran.body);
+    assert_eq!(
+        app.source.client.head_manifest("release/imported", "1.0").await.unwrap().map(|digest| digest.to_string()),
+        Some(subject.digest.clone())
+    );
+    // A hostile archive: a path outside the layout.
+    let mut hostile = tar_entry("../escape", b"x");
+    hostile.extend_from_slice(&[0u8; 1024]);
+    let refused = app.send(upload(&carol, &csrf, hostile)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("not a layout archive"), "{}", refused.body);
+}
+
+/// One tar entry named `name` (written raw, as a hostile archive would be).
+fn tar_entry(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    header[100..108].copy_from_slice(b"0000644\0");
+    header[124..136].copy_from_slice(format!("{:011o}\0", content.len()).as_bytes());
+    header[136..148].copy_from_slice(b"00000000000\0");
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|byte| u32::from(*byte)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut entry = header.to_vec();
+    entry.extend_from_slice(content);
+    entry.resize(entry.len().div_ceil(512) * 512, 0);
+    entry
+}

@@ -215,6 +215,15 @@ async fn every_documented_route_answers_with_a_documented_status() {
                 credential: None,
             },
         ),
+        (
+            ("POST", "/api/v1/imports"),
+            Recipe {
+                path: format!("/api/v1/imports?registry={LOCAL}&repository=imported/app"),
+                body: Some(("application/x-tar", "not a tar archive".to_owned())),
+                status: StatusCode::BAD_REQUEST,
+                credential: None,
+            },
+        ),
         (("GET", "/api/v1/exports/plan"), recipe(format!("/api/v1/exports/plan?{export_query}"), StatusCode::OK)),
         (
             ("GET", "/api/v1/exports/layout.tar"),

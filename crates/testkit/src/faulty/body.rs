@@ -92,6 +92,11 @@ pub(super) async fn proxy(
             request = request.header(name, value);
         }
     }
+    // As a reverse proxy does: the registry builds the URLs it answers (upload locations) on
+    // the address the client used.
+    if let Some(host) = seen.header("host") {
+        request = request.header("x-forwarded-host", host);
+    }
     let answer = match request.send().await {
         Ok(answer) => answer,
         Err(error) => return (StatusCode::BAD_GATEWAY, format!("upstream failed: {error}")).into_response(),
