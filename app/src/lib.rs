@@ -32,6 +32,7 @@ use crate::routes::copy::CopyPage;
 use crate::routes::delete::DeletePage;
 use crate::routes::execution::ExecutionPage;
 use crate::routes::home::HomePage;
+use crate::routes::import::ImportPage;
 use crate::routes::registry::RegistryPage;
 use crate::routes::repository::RepositoryPage;
 use crate::routes::retention::{RetentionPage, RetentionRunPage};
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/delete") view=DeletePage ssr=SsrMode::Async/>
                     <Route path=path!("/copy") view=CopyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/plans/:id") view=ExecutionPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/retention") view=RetentionPage ssr=SsrMode::Async/>

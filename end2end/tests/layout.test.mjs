@@ -3,12 +3,19 @@
 // seeded multi-platform index as `skopeo copy --all` wrote it). Both are browsed like a
 // registry, the app's signature is verified there by the airgap policy, the pull command is the
 // layout's; and any artifact page offers its layout as a tar download that starts with the
-// layout's files.
+// layout's files; that download, uploaded on the import page, arrives in another registry
+// through a copy plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, expectNoErrors, gotoHydrated, registry, richestApp, seed, snapshot, useBrowser } from './browser.mjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MANIFEST_TYPES, baseUrl, eventually, expectNoErrors, gotoHydrated, registry, richestApp, seed, signIn, snapshot, useBrowser,
+} from './browser.mjs';
 
 const browser = useBrowser();
+const stagingUrl = process.env.OCICAT_STAGING_URL;
 
 test('a layout directory is browsed like a registry, with verdicts and its own pull command', async () => {
   const { page } = browser;
@@ -43,4 +50,46 @@ test('an artifact page offers its OCI layout as a tar download', async () => {
   assert.equal(body.subarray(0, 6).toString(), 'blobs/', 'a tar archive whose first entry is the blobs directory');
   assert.ok(body.includes(Buffer.from('"imageLayoutVersion"')), 'with the oci-layout marker');
   expectNoErrors(browser);
+});
+
+test('an administrator imports a downloaded layout into another registry from the import page', async () => {
+  const { page } = browser;
+  const { app, graph } = richestApp();
+  await signIn(page, 'admin');
+  await gotoHydrated(page, `/r/${registry}/${app.repository}/@${app.digest}`);
+  const download = await page.request.get(new URL(await page.locator('#download-layout').getAttribute('href'), baseUrl).toString());
+  assert.equal(download.status(), 200);
+  const archive = join(mkdtempSync(join(tmpdir(), 'ocicat-e2e-')), 'app.oci.tar');
+  writeFileSync(archive, await download.body());
+  const repository = `imported/app-${Date.now().toString(36)}`;
+  await gotoHydrated(page, '/r/staging');
+  await page.locator('#import-layout').click();
+  await page.locator('#plan-import').waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.locator('#import-file').setInputFiles(archive);
+  await page.locator('#import-repository').fill(repository);
+  await page.locator('#plan-import').click();
+  const plan = page.locator('#copy-plan');
+  await plan.waitFor();
+  const planned = await plan.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.dataset.digest));
+  assert.deepEqual(new Set(planned), graph, 'the app and everything the seed attached to it');
+  await snapshot(page, 'import-plan');
+  await page.locator('#run-copy').click();
+  const report = page.locator('#copy-report');
+  await report.waitFor({ timeout: 60_000 });
+  assert.equal(await report.locator('h2').innerText(), 'Copied');
+  const tagged = await fetch(`${stagingUrl}/v2/${repository}/manifests/${app.reference}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES } });
+  assert.equal(tagged.headers.get('docker-content-digest'), app.digest);
+  expectNoErrors(browser);
+  // Leave the stack as seeded.
+  const { csrf } = await (await page.request.get(`${baseUrl}/api/v1/me`)).json();
+  const api = `${baseUrl}/api/v1/registries/staging/repositories/${repository}`;
+  await eventually('the import in the index', async () => (await page.request.get(`${api}/@${app.digest}`)).ok());
+  const made = await page.request.post(`${baseUrl}/api/v1/plans`, {
+    headers: { 'x-csrf-token': csrf, origin: baseUrl },
+    data: { targets: [{ registry: 'staging', repository, reference: app.digest }] },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const done = await page.request.post(`${baseUrl}/api/v1/plans/${(await made.json()).plan.id}/execute?wait=true`, { headers: { 'x-csrf-token': csrf, origin: baseUrl } });
+  assert.equal((await done.json()).state, 'done');
 });

@@ -112,8 +112,9 @@ fn depth(items: &[ManifestItem], item: &ManifestItem) -> usize {
     depth
 }
 
+/// A stored copy plan (a copy or an import), the button that runs it, its progress and report.
 #[component]
-fn PlanView(preview: CopyPreview) -> impl IntoView {
+pub(crate) fn PlanView(preview: CopyPreview) -> impl IntoView {
     let CopyPreview { copy, csrf } = preview;
     let plan = copy.plan.clone();
     let totals = plan.totals.clone();

@@ -8,6 +8,7 @@ pub mod copy;
 pub mod delete;
 pub mod execution;
 pub mod home;
+pub mod import;
 pub mod referrers;
 pub mod registry;
 pub mod repository;

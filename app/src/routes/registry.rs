@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::{check_registry, list_repositories};
 use crate::components::{DateText, EmptyState, ErrorView, StatePill};
 use crate::model::{RepositoryList, human_size};
+use crate::routes::account::IfCanCopy;
 use crate::toolbar::{FilterBar, Pager};
 
 const SORTS: &[(&str, &str)] = &[("name", "Name"), ("pushed", "Last push"), ("tags", "Tag count")];
@@ -53,11 +54,18 @@ pub fn RegistryPage() -> impl IntoView {
 
 #[component]
 fn RegistryHead(list: RepositoryList) -> impl IntoView {
+    let writable = !list.registry.host.starts_with(crate::model::LAYOUT_LOCATION);
+    let import = format!("/import?registry={}", crate::model::encode(&list.registry.name));
     view! {
         <section class="page-head">
             <h1>{list.registry.name.clone()} " " <StatePill state=list.registry.state.clone()/></h1>
             <p class="muted mono">{list.registry.host.clone()} " · " {list.registry.repositories} " repositories"</p>
             {list.registry.last_error.clone().map(|error| view! { <p class="card-error" role="status">"Last crawl error: " {error}</p> })}
+            {writable.then(|| view! {
+                <IfCanCopy>
+                    <p class="page-actions"><a class="button" id="import-layout" href=import.clone()>"Import an OCI layout…"</a></p>
+                </IfCanCopy>
+            })}
         </section>
     }
 }
