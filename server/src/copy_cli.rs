@@ -4,7 +4,7 @@
 //! `serve` first or use its API.
 
 use anyhow::{Context as _, bail};
-use ocicat_service::model::{CopyRequest, Endpoint};
+use ocicat_service::model::{CopyRequest, CopyView, Endpoint, GraphFilter, StepOutcome};
 
 use crate::auth::local_operator;
 use crate::config::Config;
@@ -20,16 +20,35 @@ pub struct CopyArgs {
     pub query: Option<String>,
     /// `registry/repository` or `registry/repository:tag`.
     pub destination: String,
-    /// Referrers of these artifact types (prefixes) stay behind.
-    pub exclude_artifact_types: Vec<String>,
-    /// When set, only referrers of these artifact types (prefixes) go along.
-    pub include_artifact_types: Vec<String>,
-    /// When set, an index goes as its one image for this platform.
-    pub platforms: Vec<String>,
-    /// Carry it out.
-    pub yes: bool,
-    /// Move destination tags that name something else.
-    pub move_tags: bool,
+    /// What goes along.
+    pub filter: GraphFilter,
+    /// Whether to carry it out.
+    pub run: RunArgs,
+}
+
+/// The flags of `copy` and `export` that choose what goes along.
+#[derive(Debug, clap::Args)]
+pub struct FilterArgs {
+    /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
+    #[arg(long = "exclude-artifact-type")]
+    exclude_artifact_types: Vec<String>,
+    /// Take only referrers of this artifact type (a prefix; repeat for several).
+    #[arg(long = "artifact-type")]
+    include_artifact_types: Vec<String>,
+    /// Take an index as its one image for this platform (linux/amd64), tags and all.
+    #[arg(long = "platform")]
+    platforms: Vec<String>,
+}
+
+impl FilterArgs {
+    /// The filter the flags name.
+    pub fn into_filter(self) -> GraphFilter {
+        GraphFilter {
+            exclude_artifact_types: self.exclude_artifact_types,
+            include_artifact_types: self.include_artifact_types,
+            platforms: self.platforms,
+        }
+    }
 }
 
 /// Parses `registry/repository[:tag]`.
@@ -75,40 +94,65 @@ pub(crate) async fn named_source(
     Ok(NamedSource { endpoint, digest: Some(digest), tag: Some(target.reference) })
 }
 
+/// Whether and how a planned copy runs (the flags `copy` and `import` share).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct RunArgs {
+    /// Only print the plan (the default).
+    #[arg(long, conflicts_with = "yes")]
+    plan: bool,
+    /// Carry it out now, without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Move destination tags that name something else (the plan lists them).
+    #[arg(long, requires = "yes")]
+    pub move_tags: bool,
+}
+
 /// `ocicat copy`: prints the plan; with `yes`, runs it and prints the report.
 pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
     let (destination, tags) = parse_destination(&args.destination)?;
     let (service, writer) = service(config).await?;
+    let result = copy_with(&service, args, destination, tags).await;
+    writer.close().await.context("cannot close the index")?;
+    result
+}
+
+async fn copy_with(
+    service: &ocicat_service::Service,
+    args: CopyArgs,
+    destination: Endpoint,
+    tags: Vec<String>,
+) -> anyhow::Result<()> {
     let operator = local_operator();
-    let named = named_source(&service, &operator, &args.source).await;
-    let named = match named {
-        Ok(named) => named,
-        Err(error) => {
-            writer.close().await.context("cannot close the index")?;
-            return Err(error);
-        }
-    };
+    let named = named_source(service, &operator, &args.source).await?;
     if args.query.is_some() && named.digest.is_some() {
-        writer.close().await.context("cannot close the index")?;
         bail!("--query searches a repository: name the source as registry/repository");
     }
-    let (source, digest) = (named.endpoint, named.digest);
     let request = CopyRequest {
-        source,
-        digest,
+        source: named.endpoint,
+        digest: named.digest,
         query: args.query,
         destination,
         tags,
-        exclude_artifact_types: args.exclude_artifact_types,
-        include_artifact_types: args.include_artifact_types,
-        platforms: args.platforms,
+        filter: args.filter,
     };
     let planned = service.plan_copy(&operator, request).await?;
-    let totals = &planned.plan.totals;
-    if !args.yes {
+    show_or_run(service, planned, args.run, "copy").await
+}
+
+/// Prints a stored copy plan (`what`: a copy or an import) and, with `run.yes`, runs it and
+/// prints the report; an error unless every step succeeded.
+pub(crate) async fn show_or_run(
+    service: &ocicat_service::Service,
+    planned: CopyView,
+    run: RunArgs,
+    what: &str,
+) -> anyhow::Result<()> {
+    if !run.yes {
         println!("{}", serde_json::to_string_pretty(&planned)?);
+        let totals = &planned.plan.totals;
         eprintln!(
-            "copy plan {}: {} manifests and {} blobs ({} bytes) to copy, {} manifests and {} blobs present, {} tags moved; nothing written (add --yes to copy)",
+            "{what} plan {}: {} manifests and {} blobs ({} bytes) to copy, {} manifests and {} blobs present, {} tags moved; nothing written (add --yes to {what})",
             planned.id,
             totals.manifests,
             totals.blobs,
@@ -117,21 +161,15 @@ pub async fn copy(config: &Config, args: CopyArgs) -> anyhow::Result<()> {
             totals.blobs_present,
             planned.plan.moved_tags.len()
         );
-        writer.close().await.context("cannot close the index")?;
         return Ok(());
     }
-    let ran = service.execute_copy(&operator, &planned.id, &planned.plan.fingerprint, args.move_tags, true).await;
-    writer.close().await.context("cannot close the index")?;
-    let ran = ran?;
+    let ran =
+        service.execute_copy(&local_operator(), &planned.id, &planned.plan.fingerprint, run.move_tags, true).await?;
     println!("{}", serde_json::to_string_pretty(&ran)?);
     let report = ran.report.context("the copy ran without a report")?;
     if !report.complete {
-        let failed = report
-            .steps
-            .iter()
-            .rev()
-            .find(|step| matches!(step.outcome, ocicat_service::model::StepOutcome::Failed { .. }));
-        bail!("copy {} stopped: {failed:?}", ran.id);
+        let failed = report.steps.iter().rev().find(|step| matches!(step.outcome, StepOutcome::Failed { .. }));
+        bail!("{what} {} stopped (run it again to resume): {failed:?}", ran.id);
     }
     Ok(())
 }

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use futures::StreamExt as _;
 use ocicat_service::ImportSource;
-use ocicat_service::model::{Endpoint, ExportRequest, StepOutcome};
+use ocicat_service::model::{Endpoint, ExportRequest, GraphFilter, StepOutcome};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::auth::local_operator;
 use crate::config::Config;
-use crate::copy_cli::{named_source, parse_destination};
+use crate::copy_cli::{RunArgs, named_source, parse_destination, show_or_run};
 use crate::lifecycle_cli::service;
 
 /// What `ocicat export` was asked.
@@ -26,12 +26,8 @@ pub struct ExportArgs {
     pub destination: PathBuf,
     /// A search within the source repository.
     pub query: Option<String>,
-    /// Referrers of these artifact types (prefixes) stay behind.
-    pub exclude_artifact_types: Vec<String>,
-    /// When set, only referrers of these artifact types (prefixes) go along.
-    pub include_artifact_types: Vec<String>,
-    /// When set, an index goes as its one image for this platform.
-    pub platforms: Vec<String>,
+    /// What goes along.
+    pub filter: GraphFilter,
 }
 
 fn is_tar(path: &Path) -> bool {
@@ -57,9 +53,7 @@ async fn export_with(service: &ocicat_service::Service, args: ExportArgs) -> any
         digest: named.digest,
         query: args.query,
         tags: named.tag.into_iter().collect(),
-        exclude_artifact_types: args.exclude_artifact_types,
-        include_artifact_types: args.include_artifact_types,
-        platforms: args.platforms,
+        filter: args.filter,
     };
     if !is_tar(&args.destination) {
         let (plan, report) = service.export_to_directory(&operator, &request, &args.destination).await?;
@@ -116,10 +110,8 @@ pub struct ImportArgs {
     pub source: PathBuf,
     /// `registry/repository` or `registry/repository:tag`.
     pub destination: String,
-    /// Carry it out.
-    pub yes: bool,
-    /// Move destination tags that name something else.
-    pub move_tags: bool,
+    /// Whether to carry it out.
+    pub run: RunArgs,
 }
 
 /// `ocicat import`: prints the copy plan; with `yes`, runs it and prints the report.
@@ -143,32 +135,9 @@ async fn import_with(
     tags: Vec<String>,
     args: &ImportArgs,
 ) -> anyhow::Result<()> {
-    let operator = local_operator();
     let planned = service
-        .plan_import(&operator, source, destination, tags)
+        .plan_import(&local_operator(), source, destination, tags)
         .await
         .with_context(|| format!("cannot import {}", args.source.display()))?;
-    if !args.yes {
-        println!("{}", serde_json::to_string_pretty(&planned)?);
-        let totals = &planned.plan.totals;
-        eprintln!(
-            "import plan {}: {} manifests and {} blobs ({} bytes) to copy, {} manifests and {} blobs present, {} tags moved; nothing written (add --yes to import)",
-            planned.id,
-            totals.manifests,
-            totals.blobs,
-            totals.bytes,
-            totals.manifests_present,
-            totals.blobs_present,
-            planned.plan.moved_tags.len()
-        );
-        return Ok(());
-    }
-    let ran = service.execute_copy(&operator, &planned.id, &planned.plan.fingerprint, args.move_tags, true).await?;
-    println!("{}", serde_json::to_string_pretty(&ran)?);
-    let report = ran.report.context("the import ran without a report")?;
-    if !report.complete {
-        let failed = report.steps.iter().rev().find(|step| matches!(step.outcome, StepOutcome::Failed { .. }));
-        bail!("the import stopped (run it again to resume): {failed:?}");
-    }
-    Ok(())
+    show_or_run(service, planned, args.run, "import").await
 }

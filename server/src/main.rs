@@ -90,24 +90,10 @@ enum Command {
         /// A search within the source repository, e.g. 'tag:1.4.*'.
         #[arg(long)]
         query: Option<String>,
-        /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
-        #[arg(long = "exclude-artifact-type")]
-        exclude_artifact_types: Vec<String>,
-        /// Take only referrers of this artifact type (a prefix; repeat for several).
-        #[arg(long = "artifact-type")]
-        include_artifact_types: Vec<String>,
-        /// Copy an index as its one image for this platform (linux/amd64), tags and all.
-        #[arg(long = "platform")]
-        platforms: Vec<String>,
-        /// Only print the plan (the default).
-        #[arg(long, conflicts_with = "yes")]
-        plan: bool,
-        /// Copy now, without asking.
-        #[arg(long)]
-        yes: bool,
-        /// Move destination tags that name something else (the plan lists them).
-        #[arg(long, requires = "yes")]
-        move_tags: bool,
+        #[command(flatten)]
+        filter: ocicat::copy_cli::FilterArgs,
+        #[command(flatten)]
+        run: ocicat::copy_cli::RunArgs,
     },
     /// Export an artifact with its whole graph (or a repository, or what --query finds there)
     /// to an OCI image layout: a directory (what it holds is kept and skipped), or a .tar file.
@@ -120,15 +106,8 @@ enum Command {
         /// A search within the source repository, e.g. 'tag:1.4.*'.
         #[arg(long)]
         query: Option<String>,
-        /// Leave referrers of this artifact type (a prefix) behind, with what hangs on them.
-        #[arg(long = "exclude-artifact-type")]
-        exclude_artifact_types: Vec<String>,
-        /// Take only referrers of this artifact type (a prefix; repeat for several).
-        #[arg(long = "artifact-type")]
-        include_artifact_types: Vec<String>,
-        /// Export an index as its one image for this platform (linux/amd64).
-        #[arg(long = "platform")]
-        platforms: Vec<String>,
+        #[command(flatten)]
+        filter: ocicat::copy_cli::FilterArgs,
     },
     /// Import an OCI image layout (a directory or FILE.tar, written by ocicat, skopeo, oras or
     /// regctl) into a registry: print the copy plan, or with --yes carry it out.
@@ -137,15 +116,8 @@ enum Command {
         source: std::path::PathBuf,
         /// registry/repository (every tagged artifact with its tags), or registry/repository:tag.
         destination: String,
-        /// Only print the plan (the default).
-        #[arg(long, conflicts_with = "yes")]
-        plan: bool,
-        /// Import now, without asking.
-        #[arg(long)]
-        yes: bool,
-        /// Move destination tags that name something else (the plan lists them).
-        #[arg(long, requires = "yes")]
-        move_tags: bool,
+        #[command(flatten)]
+        run: ocicat::copy_cli::RunArgs,
     },
     /// Retention policies of the configuration: list them, or run one now.
     Retention {
@@ -188,42 +160,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
         }
-        Command::Copy {
-            source,
-            destination,
-            query,
-            exclude_artifact_types,
-            include_artifact_types,
-            platforms,
-            plan: _,
-            yes,
-            move_tags,
-        } => {
-            let args = ocicat::copy_cli::CopyArgs {
-                source,
-                query,
-                destination,
-                exclude_artifact_types,
-                include_artifact_types,
-                platforms,
-                yes,
-                move_tags,
-            };
+        Command::Copy { source, destination, query, filter, run } => {
+            let filter = filter.into_filter();
+            let args = ocicat::copy_cli::CopyArgs { source, query, destination, filter, run };
             ocicat::copy_cli::copy(&config, args).await
         }
-        Command::Export { source, destination, query, exclude_artifact_types, include_artifact_types, platforms } => {
-            let args = ocicat::layout_cli::ExportArgs {
-                source,
-                destination,
-                query,
-                exclude_artifact_types,
-                include_artifact_types,
-                platforms,
-            };
+        Command::Export { source, destination, query, filter } => {
+            let args = ocicat::layout_cli::ExportArgs { source, destination, query, filter: filter.into_filter() };
             ocicat::layout_cli::export(&config, args).await
         }
-        Command::Import { source, destination, plan: _, yes, move_tags } => {
-            let args = ocicat::layout_cli::ImportArgs { source, destination, yes, move_tags };
+        Command::Import { source, destination, run } => {
+            let args = ocicat::layout_cli::ImportArgs { source, destination, run };
             ocicat::layout_cli::import(&config, args).await
         }
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,

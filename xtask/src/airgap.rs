@@ -51,9 +51,7 @@ pub(crate) async fn write_layouts(
         digest: Some(app.digest.clone()),
         query: None,
         tags: vec![app.reference.clone().unwrap_or_else(|| "latest".into())],
-        exclude_artifact_types: Vec::new(),
-        include_artifact_types: Vec::new(),
-        platforms: Vec::new(),
+        filter: ocicat_copy::GraphFilter::default(),
     };
     let plan = export_plan(&catalog, &Scope::all(), &request, None)?;
     let written = export_to_directory(&plan, &client, &root.join("app")).await?;

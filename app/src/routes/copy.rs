@@ -10,7 +10,9 @@ use leptos_router::hooks::use_query_map;
 use crate::components::{ErrorView, KindIcon};
 use crate::copies::{execute_copy, plan_copy};
 use crate::error::AppError;
-use crate::model::{CopyPreview, CopyRequest, CopyView, Endpoint, ManifestItem, StepOutcome, human_size, short_digest};
+use crate::model::{
+    CopyPreview, CopyRequest, CopyView, Endpoint, GraphFilter, ManifestItem, StepOutcome, human_size, short_digest,
+};
 
 /// The copy page.
 #[component]
@@ -45,9 +47,7 @@ pub fn CopyPage() -> impl IntoView {
                 repository: destination_repository.get_untracked().trim().to_owned(),
             },
             tags,
-            exclude_artifact_types,
-            include_artifact_types,
-            platforms,
+            filter: GraphFilter { exclude_artifact_types, include_artifact_types, platforms },
         });
     };
     let (back, crumb) = match (one, search.trim().is_empty()) {

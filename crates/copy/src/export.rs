@@ -18,7 +18,6 @@ use ocicat_layout::write::{index_document, merge_index};
 use ocicat_layout::{Descriptor, LayoutWriter, REF_NAME, WriteError};
 use ocicat_oci::{Client, Digest, OciError};
 
-use crate::graph::TypeFilter;
 use crate::model::{BlobItem, CopyReport, ExportPlan, ExportRequest, ManifestItem, Role, Step, StepOutcome, TagItem};
 use crate::plan::{CopyError, Selection, item_of, manifest_size, source_graph, totals};
 
@@ -46,14 +45,13 @@ pub fn export_plan(
     request: &ExportRequest,
     directory: Option<&Path>,
 ) -> Result<ExportPlan, CopyError> {
-    let selection = Selection {
-        source: &request.source,
-        digest: request.digest.as_deref(),
-        query: request.query.as_deref(),
-        tags: &request.tags,
-        filter: TypeFilter { include: &request.include_artifact_types, exclude: &request.exclude_artifact_types },
-        platforms: &request.platforms,
-    };
+    let selection = Selection::of(
+        &request.source,
+        request.digest.as_deref(),
+        request.query.as_deref(),
+        &request.tags,
+        &request.filter,
+    );
     let (roots, digests, graph) = source_graph(catalog, scope, &selection)?;
     let present = |digest: &str, size: u64| {
         directory

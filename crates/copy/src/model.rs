@@ -38,6 +38,15 @@ pub struct CopyRequest {
     /// repository copy keeps each artifact's own tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What goes along.
+    #[serde(flatten)]
+    pub filter: GraphFilter,
+}
+
+/// What goes along with the artifacts a copy or an export starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
+pub struct GraphFilter {
     /// Referrers whose artifact type starts with one of these stay behind (with what hangs on
     /// them).
     #[serde(default)]
@@ -45,7 +54,7 @@ pub struct CopyRequest {
     /// When set, only referrers whose artifact type starts with one of these go along.
     #[serde(default)]
     pub include_artifact_types: Vec<String>,
-    /// When set, an index is copied as its one image for this platform (`linux/amd64`,
+    /// When set, an index goes as its one image for this platform (`linux/amd64`,
     /// `linux/arm64/v8`; a prefix matches a variant), tags and all, and the index stays behind.
     #[serde(default)]
     pub platforms: Vec<String>,
@@ -258,15 +267,9 @@ pub struct ExportRequest {
     /// search or repository export keeps each artifact's own tags.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Referrers whose artifact type starts with one of these stay behind.
-    #[serde(default)]
-    pub exclude_artifact_types: Vec<String>,
-    /// When set, only referrers whose artifact type starts with one of these go along.
-    #[serde(default)]
-    pub include_artifact_types: Vec<String>,
-    /// When set, an index is exported as its one image for this platform.
-    #[serde(default)]
-    pub platforms: Vec<String>,
+    /// What goes along.
+    #[serde(flatten)]
+    pub filter: GraphFilter,
 }
 
 /// An export plan: the graph that goes into the layout, in the order it is written.

@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::graph::{Blob, Graph, Node, TypeFilter, walk};
 use crate::model::{
-    BlobItem, CopyPlan, CopyRequest, CopyTotals, Endpoint, Excluded, FallbackItem, MAX_ROOTS, ManifestItem, MovedTag,
-    TagItem,
+    BlobItem, CopyPlan, CopyRequest, CopyTotals, Endpoint, Excluded, FallbackItem, GraphFilter, MAX_ROOTS,
+    ManifestItem, MovedTag, TagItem,
 };
 
 /// How many HEAD requests a plan sends to the destination at once.
@@ -50,14 +50,8 @@ pub async fn plan(
     if source == &request.destination {
         return Err(CopyError::Refused("the destination is the source repository".into()));
     }
-    let selection = Selection {
-        source,
-        digest: request.digest.as_deref(),
-        query: request.query.as_deref(),
-        tags: &request.tags,
-        filter: TypeFilter { include: &request.include_artifact_types, exclude: &request.exclude_artifact_types },
-        platforms: &request.platforms,
-    };
+    let selection =
+        Selection::of(source, request.digest.as_deref(), request.query.as_deref(), &request.tags, &request.filter);
     let (roots, digests, graph) = source_graph(catalog, scope, &selection)?;
     let repository = request.destination.repository.as_str();
     let manifests = manifest_items(&graph, destination, repository).await?;
@@ -119,6 +113,20 @@ pub(crate) struct Selection<'a> {
     pub(crate) tags: &'a [String],
     pub(crate) filter: TypeFilter<'a>,
     pub(crate) platforms: &'a [String],
+}
+
+impl<'a> Selection<'a> {
+    /// The artifacts of `source` a request names, and what goes along.
+    pub(crate) fn of(
+        source: &'a Endpoint,
+        digest: Option<&'a str>,
+        query: Option<&'a str>,
+        tags: &'a [String],
+        filter: &'a GraphFilter,
+    ) -> Selection<'a> {
+        let types = TypeFilter { include: &filter.include_artifact_types, exclude: &filter.exclude_artifact_types };
+        Selection { source, digest, query, tags, filter: types, platforms: &filter.platforms }
+    }
 }
 
 /// One artifact a copy starts from, with one tag to set (one root per tag; empty: none).

@@ -22,9 +22,7 @@ fn request(source: (&str, &str), digest: &str, destination: (&str, &str), tags: 
         query: None,
         destination: Endpoint { registry: destination.0.into(), repository: destination.1.into() },
         tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
-        exclude_artifact_types: Vec::new(),
-        include_artifact_types: Vec::new(),
-        platforms: Vec::new(),
+        filter: ocicat_copy::GraphFilter::default(),
     }
 }
 
@@ -176,7 +174,7 @@ async fn filters_leave_out_what_they_name_and_a_platform_copies_one_image_of_an_
 
     // Only SPDX SBOMs go along: the rest is listed as left behind, with the reason.
     let mut only_spdx = request(("source", &repository), &app, ("destination", "filtered/app"), &["1"]);
-    only_spdx.include_artifact_types = vec!["application/spdx".into()];
+    only_spdx.filter.include_artifact_types = vec!["application/spdx".into()];
     let planned = plan(&source, &Scope::all(), &to, &only_spdx).await.unwrap();
     let types: Vec<&str> = planned.manifests.iter().skip(1).filter_map(|item| item.artifact_type.as_deref()).collect();
     assert!(!types.is_empty() && types.iter().all(|kind| kind.starts_with("application/spdx")), "{types:?}");
@@ -199,7 +197,7 @@ async fn filters_leave_out_what_they_name_and_a_platform_copies_one_image_of_an_
     let (index_repository, index_digest) = (index_repository.as_str(), index_digest.as_str());
     let mut one_platform =
         request(("source", index_repository), index_digest, ("destination", "platform/app"), &["arm"]);
-    one_platform.platforms = vec!["linux/arm64".into()];
+    one_platform.filter.platforms = vec!["linux/arm64".into()];
     let planned = plan(&source, &Scope::all(), &to, &one_platform).await.unwrap();
     assert_eq!(planned.roots, vec![arm.digest.clone()]);
     assert!(planned.manifests.iter().all(|item| item.digest != index_digest), "the index stays behind");
@@ -214,9 +212,9 @@ async fn filters_leave_out_what_they_name_and_a_platform_copies_one_image_of_an_
     );
     assert_eq!(to.head_manifest("platform/app", index_digest).await.ok().flatten(), None, "the index is not there");
     // A platform the index lacks, or one matching several images, is refused.
-    one_platform.platforms = vec!["plan9/sparc".into()];
+    one_platform.filter.platforms = vec!["plan9/sparc".into()];
     assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("no image for"));
-    one_platform.platforms = vec!["linux/amd64".into(), "linux/arm64".into()];
+    one_platform.filter.platforms = vec!["linux/amd64".into(), "linux/arm64".into()];
     assert!(plan(&source, &Scope::all(), &to, &one_platform).await.unwrap_err().to_string().contains("name one"));
 }
 

@@ -27,9 +27,7 @@ fn export_request(repository: &str, digest: &str, tag: &str) -> ExportRequest {
         digest: Some(digest.into()),
         query: None,
         tags: vec![tag.into()],
-        exclude_artifact_types: Vec::new(),
-        include_artifact_types: Vec::new(),
-        platforms: Vec::new(),
+        filter: ocicat_copy::GraphFilter::default(),
     }
 }
 
@@ -151,9 +149,7 @@ async fn a_layout_skopeo_wrote_is_browsed_and_imported_with_its_digests() {
         query: None,
         destination: Endpoint { registry: "ferro".into(), repository: "imported".into() },
         tags: Vec::new(),
-        exclude_artifact_types: Vec::new(),
-        include_artifact_types: Vec::new(),
-        platforms: Vec::new(),
+        filter: ocicat_copy::GraphFilter::default(),
     };
     let planned = plan(&airgap, &Scope::all(), &destination, &request).await.unwrap();
     let done = execute(&planned, &planned.fingerprint, false, &layout, &destination).await.unwrap();

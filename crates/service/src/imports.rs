@@ -142,9 +142,7 @@ impl Service {
             query: None,
             destination,
             tags,
-            exclude_artifact_types: Vec::new(),
-            include_artifact_types: Vec::new(),
-            platforms: Vec::new(),
+            filter: ocicat_copy::GraphFilter::default(),
         };
         let plan = ocicat_copy::plan(&catalog, &Scope::all(), &destination_client, &request)
             .await

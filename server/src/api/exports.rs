@@ -9,7 +9,7 @@ use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
 use ocicat_access::Principal;
-use ocicat_service::model::{Endpoint, ExportPlan, ExportRequest};
+use ocicat_service::model::{Endpoint, ExportPlan, ExportRequest, GraphFilter};
 use ocicat_service::{AppError, Service};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -56,9 +56,11 @@ impl ExportParams {
             digest: self.digest.filter(|digest| !digest.is_empty()),
             query: self.query.filter(|query| !query.trim().is_empty()),
             tags: self.tag.filter(|tag| !tag.is_empty()).into_iter().collect(),
-            exclude_artifact_types: list(self.exclude_artifact_types),
-            include_artifact_types: list(self.include_artifact_types),
-            platforms: list(self.platform),
+            filter: GraphFilter {
+                exclude_artifact_types: list(self.exclude_artifact_types),
+                include_artifact_types: list(self.include_artifact_types),
+                platforms: list(self.platform),
+            },
         }
     }
 }

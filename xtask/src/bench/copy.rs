@@ -125,9 +125,7 @@ fn request(digest: &Digest, repository: &str) -> CopyRequest {
         query: None,
         destination: Endpoint { registry: "destination".into(), repository: repository.into() },
         tags: vec!["big".into()],
-        exclude_artifact_types: Vec::new(),
-        include_artifact_types: Vec::new(),
-        platforms: Vec::new(),
+        filter: ocicat_copy::GraphFilter::default(),
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ocicat_copy::{
     BlobItem, CopyPlan, CopyReport, CopyRequest, CopyTotals, Endpoint, Excluded, ExportPlan, ExportRequest,
-    FallbackItem, ManifestItem, MovedTag, Role, Step, StepOutcome,
+    FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 
 /// A copy plan as the API and pages show it.

@@ -21,7 +21,7 @@ pub use content::{
 };
 pub use copy::{
     BlobItem, CopyExecution, CopyPlan, CopyPreview, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded,
-    ExportPlan, ExportRequest, FallbackItem, ManifestItem, MovedTag, Role, Step, StepOutcome,
+    ExportPlan, ExportRequest, FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
