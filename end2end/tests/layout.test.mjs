@@ -28,6 +28,11 @@ test('a layout directory is browsed like a registry, with verdicts and its own p
   assert.match(await page.locator('.pull code').innerText(), /^oras pull --oci-layout \/.+\/airgap\/app@sha256:[0-9a-f]{64}$/);
   assert.equal(await page.locator('.artifact-head .badges [data-signature]').innerText(), '✓ verified · airgap');
   await snapshot(page, 'layout-artifact');
+  // Its SBOMs read in the viewer, through the layout's blobs.
+  const sbom = seed.items.find((item) => item.kind === 'sbom' && item.subject === app.digest);
+  await gotoHydrated(page, `/r/airgap/app/@${sbom.digest}`);
+  await page.locator('#contents table.packages tbody tr').first().waitFor();
+  assert.match(await page.locator('#contents .facts').innerText(), /packages/);
   const index = seed.items.find((item) => item.kind === 'index' && item.reference);
   await gotoHydrated(page, `/r/airgap/mirror/@${index.digest}`);
   await page.locator('.facts').waitFor();
