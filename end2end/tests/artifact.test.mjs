@@ -90,3 +90,20 @@ test('the page source holds no raw manifest, and its raw JSON link works without
   // A JSON document names no icon: the browser asks for /favicon.ico, which ocicat does not serve.
   expectNoErrors(browser, { allow: [{ status: 404, url: '/favicon.ico' }] });
 });
+
+test('the pull command fits the kind: helm for charts, cosign for its signatures, oras for SBOMs', async () => {
+  const { page } = browser;
+  const chart = seed.items.find((item) => item.kind === 'helm' && item.reference);
+  const cosign = seed.items.find((item) => item.kind === 'signature' && item.reference?.endsWith('.sig'));
+  const sbom = seed.items.find((item) => item.kind === 'sbom');
+  for (const [item, pattern] of [
+    [chart, new RegExp(`^helm pull oci://[^ ]+/${chart.repository} --version ${chart.reference}$`)],
+    [cosign, new RegExp(`^cosign download signature [^ ]+/${cosign.repository}@sha256:[0-9a-f]{64}$`)],
+    [sbom, new RegExp(`^oras pull [^ ]+/${sbom.repository}@${sbom.digest}$`)],
+  ]) {
+    await gotoHydrated(page, `/r/${registry}/${item.repository}/@${item.digest}`);
+    await page.locator('.facts').waitFor();
+    assert.match(await page.locator('.pull code').innerText(), pattern, item.kind);
+  }
+  expectNoErrors(browser);
+});

@@ -38,7 +38,8 @@ pub fn ArtifactPage(registry: String, repository: String, digest: String) -> imp
 fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let base = format!("/r/{}/{}", artifact.registry, artifact.repository);
     let title = artifact.tags.first().cloned().unwrap_or_else(|| crate::model::short_digest(&artifact.digest));
-    let pull = pull_command(&artifact.host, &artifact.repository, &format!("@{}", artifact.digest));
+    let pull =
+        artifact_pull_command(&artifact.host, &artifact.repository, &artifact.digest, &artifact.kind, &artifact.tags);
     let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
     let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
     let reference = artifact.tags.first().unwrap_or(&artifact.digest);
