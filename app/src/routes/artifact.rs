@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
-    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, copy_href,
-    human_size, json_array, layout_download_href, plan_href, pull_command, raw_json_href,
+    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig,
+    artifact_pull_command, copy_href, human_size, json_array, layout_download_href, plan_href, raw_json_href,
 };
 use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::routes::content::ContentPanel;

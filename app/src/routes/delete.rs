@@ -312,12 +312,17 @@ fn TagChoice(target: TargetSpec, plan: Plan, tag_only: bool) -> impl IntoView {
     // In a tag-only plan the warnings already say whether the registry can.
     let support = plan.tag_deletion.get(&target.registry).filter(|_| !tag_only).map(|support| match support {
         TagDeletion::Unsupported => format!(
-            "Registry {} cannot remove a tag alone (distribution 2.8 and ferro refuse), so removing only the tag will fail.",
+            "Registry {} refused to remove a tag alone, even through a throwaway manifest, so removing only the tag will fail.",
             target.registry
         ),
-        TagDeletion::Unknown => {
-            format!("Registry {} has not been asked to remove a tag alone yet; if it refuses, nothing changes.", target.registry)
-        }
+        TagDeletion::Throwaway => format!(
+            "Registry {} cannot delete a tag: ocicat points it at a throwaway manifest and deletes that; the image and its other tags stay.",
+            target.registry
+        ),
+        TagDeletion::Unknown => format!(
+            "Registry {} has not been asked to remove a tag alone yet; if it cannot, ocicat points the tag at a throwaway manifest and deletes that.",
+            target.registry
+        ),
         TagDeletion::Supported => format!("Registry {} can remove a tag alone.", target.registry),
     });
     let current = |chosen: bool| chosen.then_some("page");

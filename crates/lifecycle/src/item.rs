@@ -86,23 +86,55 @@ impl Engine {
                 result.outcome = Outcome::AlreadyGone;
                 TagDeletion::Supported
             }
-            Err(OciError::Unsupported { .. }) => {
-                result = refused(
-                    item,
-                    format!(
-                        "registry {} cannot remove a tag alone (deletion is disabled for tags); delete the \
-                         manifest instead, which removes every tag on it",
-                        item.registry
-                    ),
-                );
-                TagDeletion::Unsupported
-            }
+            // As regclient does: the tag moves to a throwaway manifest, which is then deleted.
+            Err(OciError::Unsupported { .. }) => match self.tag_still_names(client, item, tag).await {
+                Err(moved) => return moved,
+                Ok(()) => match client.remove_tag_by_throwaway(&item.repository, tag).await {
+                    Ok(throwaway) => {
+                        result.outcome = Outcome::Deleted;
+                        result.message = Some(format!(
+                            "registry {} cannot delete a tag, so tag {tag} was pointed at a throwaway manifest {throwaway} \
+                             and that was deleted; the image and its other tags stay",
+                            item.registry
+                        ));
+                        TagDeletion::Throwaway
+                    }
+                    Err(error) => {
+                        result = refused(
+                            item,
+                            format!(
+                                "registry {} cannot remove a tag alone, not even through a throwaway manifest \
+                                 ({error}); delete the manifest instead, which removes every tag on it",
+                                item.registry
+                            ),
+                        );
+                        TagDeletion::Unsupported
+                    }
+                },
+            },
             Err(error) => return failed(item, format!("removing the tag failed: {error}")),
         };
         if let Ok(mut known) = self.tag_deletion.lock() {
             known.insert(item.registry.clone(), learnt);
         }
         result
+    }
+}
+
+impl Engine {
+    /// Ok when `tag` still names the item's digest (checked again right before it is moved).
+    async fn tag_still_names(&self, client: &ocicat_oci::Client, item: &PlanItem, tag: &str) -> Result<(), ItemResult> {
+        match client.head_manifest(&item.repository, tag).await {
+            Ok(Some(now)) if now.to_string() == item.digest => Ok(()),
+            Ok(now) => {
+                let mut moved = pending(item);
+                moved.outcome = Outcome::TagMoved;
+                let now = now.map_or_else(|| "an unknown digest".to_owned(), |digest| digest.to_string());
+                moved.message = Some(format!("tag {tag} now points at {now}; not removed"));
+                Err(moved)
+            }
+            Err(error) => Err(failed(item, format!("cannot check tag {tag}: {error}"))),
+        }
     }
 }
 

@@ -171,9 +171,12 @@ pub struct Totals {
 #[cfg_attr(feature = "engine", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TagDeletion {
-    /// The registry removed a tag alone before.
+    /// The registry removed a tag alone before (`DELETE …/manifests/<tag>`).
     Supported,
-    /// The registry refused before (distribution 2.8 and ferro do).
+    /// The registry cannot (distribution 2.8 and ferro): ocicat points the tag at a throwaway
+    /// manifest and deletes that; the image and its other tags stay.
+    Throwaway,
+    /// Neither worked before (the registry refuses deletes altogether).
     Unsupported,
     /// Not tried on this registry yet.
     Unknown,

@@ -50,12 +50,17 @@ pub(crate) fn finish(plan: &mut Plan, tag_deletion: &BTreeMap<String, TagDeletio
         for (registry, support) in &plan.tag_deletion {
             match support {
                 TagDeletion::Unsupported => plan.warnings.push(format!(
-                    "registry {registry} cannot remove a tag alone (distribution 2.8 answers 400, others 405): \
-                     delete the manifest instead, which removes every tag on it"
+                    "registry {registry} refused to remove a tag alone, even through a throwaway manifest \
+                     (are deletes disabled?): delete the manifest instead, which removes every tag on it"
                 )),
                 TagDeletion::Unknown => plan.warnings.push(format!(
-                    "registry {registry} has not been asked to remove a tag alone before; if it refuses, \
-                     nothing changes"
+                    "registry {registry} has not been asked to remove a tag alone before; if it cannot delete \
+                     a tag, the tag is pointed at a throwaway manifest that is then deleted (the image and its \
+                     other tags stay)"
+                )),
+                TagDeletion::Throwaway => plan.warnings.push(format!(
+                    "registry {registry} cannot delete a tag: the tag is pointed at a throwaway manifest that \
+                     is then deleted (the image and its other tags stay)"
                 )),
                 TagDeletion::Supported => {}
             }

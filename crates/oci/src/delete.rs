@@ -12,6 +12,13 @@ use crate::manifest::{ManifestBody, media_types};
 use crate::names::{validate_reference, validate_repository};
 use crate::status::check_status;
 
+/// The media type of the empty descriptor (`{}`, image-spec 1.1).
+const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// The artifact type of the manifests that remove a tag (seen only for a moment).
+pub const THROWAWAY_ARTIFACT_TYPE: &str = "application/vnd.ocicat.tag-removal.v1";
+/// The annotation that makes each such manifest unique.
+const THROWAWAY_ANNOTATION: &str = "vnd.ocicat.tag-removal";
+
 /// What a delete found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -64,6 +71,33 @@ impl Client {
             Err(OciError::Status { status: 400, .. }) => Err(unsupported()),
             Err(error) => Err(error),
         }
+    }
+
+    /// Removes `tag` alone where the registry cannot delete a tag (distribution 2.8, ferro), as
+    /// regclient does: points it at a manifest made for this and nothing else (the 2-byte empty
+    /// blob as config and layer, an annotation that makes it unique), then deletes that manifest
+    /// by digest — which takes the tag with it while the image and its other tags stay. Answers
+    /// the throwaway's digest.
+    pub async fn remove_tag_by_throwaway(&self, repository: &str, tag: &str) -> Result<Digest> {
+        validate_repository(repository)?;
+        if validate_reference(tag)?.is_some() {
+            return Err(OciError::InvalidReference(format!("{tag} is a digest, not a tag")));
+        }
+        let empty = self.push_blob(repository, Bytes::from_static(b"{}")).await?;
+        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let descriptor = serde_json::json!({"mediaType": EMPTY_MEDIA_TYPE, "digest": empty.to_string(), "size": 2});
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_types::OCI_MANIFEST,
+            "artifactType": THROWAWAY_ARTIFACT_TYPE,
+            "config": descriptor,
+            "layers": [descriptor],
+            "annotations": {THROWAWAY_ANNOTATION: format!("{tag} {unique:x}")},
+        });
+        let raw = Bytes::from(serde_json::to_vec(&manifest).unwrap_or_default());
+        let throwaway = self.push_manifest(repository, tag, media_types::OCI_MANIFEST, raw).await?;
+        self.delete_manifest(repository, &throwaway).await?;
+        Ok(throwaway)
     }
 
     /// Removes `referrer` from the `<alg>-<hex>` fallback index of `subject` and pushes the

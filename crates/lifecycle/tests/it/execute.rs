@@ -219,24 +219,45 @@ async fn a_registry_with_deletion_disabled_is_refused_clearly_and_nothing_is_del
     assert!(log.iter().any(|entry| entry.action == "execute" && entry.outcome == "refused"));
 }
 
+/// Distribution 2.8 cannot delete a tag; the tag is pointed at a throwaway manifest that is then
+/// deleted by digest (regclient's way): the tag goes, the image, its other tag and its referrer
+/// stay, no throwaway is left, and the registry is remembered as needing the throwaway.
 #[tokio::test]
-async fn removing_only_a_tag_on_distribution_is_refused_and_remembered() {
+async fn removing_only_a_tag_on_distribution_goes_through_a_throwaway_manifest() {
     let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
-    let repo = Repo::new(&registry.url(), "team/app", true).await;
+    remove_only_a_tag(&registry.url(), true).await;
+}
+
+/// The same on ferro-oci-server (the referrers API, no tag deletes either).
+#[tokio::test]
+async fn removing_only_a_tag_on_ferro_goes_through_a_throwaway_manifest() {
+    let registry = Ferro::start().await.unwrap();
+    remove_only_a_tag(&registry.url(), false).await;
+}
+
+async fn remove_only_a_tag(url: &str, fallback: bool) {
+    let registry_url = url.to_owned();
+    let repo = Repo::new(&registry_url, "team/app", fallback).await;
     let image = repo.image("app", Some("1.0")).await;
+    let sbom = repo.referrer(&image, SBOM, "sbom").await;
     repo.tag(&image, "stable").await;
-    let world = World::crawl(&registry.url()).await;
+    let world = World::crawl(&registry_url).await;
     let tag_only = PlanRequest { tag_only: true, ..request("stable") };
     let plan = plan_of(&world, &tag_only).await;
     assert_eq!((plan.totals.manifests, plan.totals.tags), (0, 1));
     assert!(plan.warnings.iter().any(|w| w.contains("has not been asked")), "{:?}", plan.warnings);
     let id = world.engine.save_plan(plan).await.unwrap().plan.id;
     let execution = world.engine.execute(&id, "ops").await.unwrap();
-    assert_eq!(execution.state, ExecutionState::Refused, "{execution:#?}");
-    assert!(execution.message.as_deref().unwrap().contains("cannot remove a tag alone"));
-    assert!(repo.has("stable").await && repo.has("1.0").await);
-    let again = plan_of(&world, &tag_only).await;
-    assert!(again.warnings.iter().any(|w| w.contains("cannot remove a tag alone")), "{:?}", again.warnings);
+    assert_eq!(execution.state, ExecutionState::Done, "{execution:#?}");
+    assert_eq!(execution.results[0].outcome, Outcome::Deleted);
+    assert!(execution.results[0].message.as_deref().unwrap().contains("throwaway manifest"));
+    assert!(!repo.has("stable").await, "the tag is gone");
+    assert!(repo.has("1.0").await && repo.has(&image).await && repo.has(&sbom).await, "the rest stays");
+    let tags = repo.client.tags("team/app").await.unwrap().items;
+    assert!(!tags.contains(&"stable".to_owned()), "{tags:?}");
+    let again = plan_of(&world, &PlanRequest { tag_only: true, ..request("1.0") }).await;
+    assert_eq!(again.tag_deletion.get("local"), Some(&ocicat_lifecycle::TagDeletion::Throwaway));
+    assert!(again.warnings.iter().any(|w| w.contains("throwaway manifest")), "{:?}", again.warnings);
 }
 
 /// No registry here removes a tag alone (distribution answers 400, ferro 405); one that does
