@@ -2,6 +2,7 @@
 //! `main.rs` wires them into the `ocicat` binary; the integration tests build the same router.
 
 pub mod api;
+pub mod attach_cli;
 pub mod auth;
 pub mod config;
 pub mod copy_cli;

@@ -119,6 +119,9 @@ enum Command {
         #[command(flatten)]
         run: ocicat::copy_cli::RunArgs,
     },
+    /// Attach an end of life (--eol, --revoke-eol), annotations (--annotation k=v) or a file
+    /// (--file F --media-type T) to an artifact, as a referrer; its digest never changes.
+    Attach(ocicat::attach_cli::AttachArgs),
     /// Retention policies of the configuration: list them, or run one now.
     Retention {
         #[command(subcommand)]
@@ -173,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
             let args = ocicat::layout_cli::ImportArgs { source, destination, run };
             ocicat::layout_cli::import(&config, args).await
         }
+        Command::Attach(args) => ocicat::attach_cli::attach(&config, args).await,
         Command::Retention { action } => ocicat::lifecycle_cli::retention(&config, action).await,
         Command::Audit => ocicat::lifecycle_cli::audit(&config).await,
         Command::Verify { target } => ocicat::verify_cli::verify(&config, &target).await,

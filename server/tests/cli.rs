@@ -344,6 +344,16 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
     let audit: Vec<Value> = ok(&config, &["audit"], None).lines().map(json).collect();
     assert!(audit.iter().any(|line| line["action"] == "export-directory" && line["digest"] == digest));
     assert!(audit.iter().any(|line| line["action"] == "copy-tag" && line["tags"][0] == "v9"));
+    // Attach later, as the README shows: an end of life the index reads back, and annotations.
+    ok(&config, &["crawl"], None);
+    let attached = json(&ok(&config, &["attach", "local/imported/app:v9", "--eol", "2020-01-31"], None));
+    assert_eq!(attached["artifact_type"], "application/vnd.microsoft.artifact.lifecycle", "{attached:#}");
+    let noted = json(&ok(&config, &["attach", "local/imported/app:v9", "--annotation", "owner=team-a"], None));
+    assert_eq!(noted["artifact_type"], "application/vnd.ocicat.annotations.v1+json", "{noted:#}");
+    ok(&config, &["crawl"], None);
+    let expired = json(&ok(&config, &["search", "repo:imported/app eol < today"], None));
+    assert_eq!(expired["total"], 1, "{expired:#}");
+    assert_eq!(expired["hits"][0]["digest"], digest);
     // A directory of several layouts needs one of them named.
     ok(&config, &["export", &source, &layouts.join("second").display().to_string()], None);
     let refused = ocicat(&config, &["import", &layouts.display().to_string(), "local/imported/all"], None);

@@ -153,33 +153,61 @@ fn apply_referrers(artifacts: &mut [ArtifactDoc], policies: &[&Policy]) {
     }
 }
 
-/// Sets each artifact's end of life to the earliest date among its own lifecycle annotation and
-/// the lifecycle referrers whose subject it is.
+/// Sets each artifact's end of life: what the newest lifecycle referrer whose subject it is says
+/// (a newer one revokes or moves an older one), else the earliest date its own annotations name.
 fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
-    let mut earliest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    // An artifact's own annotation: the earliest date it names.
+    let mut own: HashMap<String, DateTime<Utc>> = HashMap::new();
+    // Lifecycle referrers: the newest one (by its creation time, then digest) decides, as
+    // Microsoft's tooling reads them; one without a readable date takes the end of life back.
+    let mut newest: HashMap<String, (Option<DateTime<Utc>>, String, Option<DateTime<Utc>>)> = HashMap::new();
     for artifact in artifacts.iter() {
-        let Some(date) =
-            artifact.annotations.get(END_OF_LIFE_ANNOTATION).and_then(|value| crate::mapping::parse_date(value))
-        else {
-            continue;
-        };
-        let target = if artifact.kind == ocicat_oci::ArtifactKind::Lifecycle {
-            artifact.subject.clone()
-        } else {
-            Some(artifact.digest.clone())
-        };
-        if let Some(target) = target {
-            earliest.entry(target).and_modify(|known| *known = (*known).min(date)).or_insert(date);
+        let date = artifact.annotations.get(END_OF_LIFE_ANNOTATION).and_then(|value| crate::mapping::parse_date(value));
+        if artifact.kind == ocicat_oci::ArtifactKind::Lifecycle {
+            let Some(subject) = artifact.subject.clone() else { continue };
+            let key = (artifact.created, artifact.digest.clone());
+            let newer = newest.get(&subject).is_none_or(|(created, digest, _)| key > (*created, digest.clone()));
+            if newer {
+                newest.insert(subject, (key.0, key.1, date));
+            }
+        } else if let Some(date) = date {
+            own.entry(artifact.digest.clone()).and_modify(|known| *known = (*known).min(date)).or_insert(date);
         }
     }
     for artifact in artifacts.iter_mut() {
-        artifact.end_of_life = earliest.get(&artifact.digest).copied();
+        artifact.end_of_life = match newest.get(&artifact.digest) {
+            Some((_, _, date)) => *date,
+            None => own.get(&artifact.digest).copied(),
+        };
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_lifecycle_referrer_decides_and_one_without_a_date_revokes() {
+        let lifecycle = |digest: &str, created: &str, date: Option<&str>| {
+            let mut referrer = doc(digest, "lifecycle");
+            referrer.subject = Some("sha256:app".into());
+            referrer.created = Some(created.parse().unwrap());
+            if let Some(date) = date {
+                referrer.annotations.insert(END_OF_LIFE_ANNOTATION.into(), date.into());
+            }
+            referrer
+        };
+        let mut artifacts = vec![
+            doc("sha256:app", "image"),
+            lifecycle("sha256:old", "2026-01-01T00:00:00Z", Some("2026-03-01")),
+            lifecycle("sha256:new", "2026-02-01T00:00:00Z", Some("2027-06-30")),
+        ];
+        apply_end_of_life(&mut artifacts);
+        assert_eq!(artifacts[0].end_of_life.map(|date| date.date_naive().to_string()).as_deref(), Some("2027-06-30"));
+        artifacts.push(lifecycle("sha256:revoke", "2026-03-01T00:00:00Z", None));
+        apply_end_of_life(&mut artifacts);
+        assert_eq!(artifacts[0].end_of_life, None, "a newer referrer without a date takes it back");
+    }
 
     fn doc(digest: &str, kind: &str) -> ArtifactDoc {
         serde_json::from_value(serde_json::json!({

@@ -3,6 +3,7 @@
 //! It knows nothing of the catalog or the UI. One [`Client`] talks to one registry and is cheap
 //! to clone; every body it reads is size-capped and every body fetched by digest is verified.
 
+mod attach;
 mod auth;
 mod blob;
 mod body;
@@ -25,6 +26,7 @@ mod referrers;
 mod ssrf;
 mod status;
 
+pub use attach::{Attached, AttachedFile, Attachment};
 pub use auth::{Credentials, Secret};
 pub use blob::BlobStream;
 pub use classify::{ArtifactKind, SIGSTORE_PREDICATE_ANNOTATION, classify, is_sbom_predicate};

@@ -162,3 +162,73 @@ async fn the_fallback_index_is_merged_never_truncated() {
     expected.sort();
     assert_eq!(digests, expected, "both kept, in one index");
 }
+
+/// A small image of `seed` pushed to `repository`: its digest.
+async fn image(registry: &Client, repository: &str, seed: u8) -> Digest {
+    let layer = registry.push_blob(repository, bytes(1024, seed)).await.unwrap();
+    let config =
+        registry.push_blob(repository, Bytes::from_static(br#"{"architecture":"amd64","os":"linux"}"#)).await.unwrap();
+    let raw = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config.to_string(), "size": 37},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer.to_string(), "size": 1024}],
+    }))
+    .unwrap();
+    registry
+        .push_manifest(repository, "1.0", "application/vnd.oci.image.manifest.v1+json", Bytes::from(raw))
+        .await
+        .unwrap()
+}
+
+/// Attaching as `oras attach` does: the subject keeps its digest; ferro lists the referrer
+/// through its API, distribution through the merged fallback index; a document arrives whole.
+#[tokio::test]
+async fn attachments_reach_the_referrers_api_or_the_fallback_index_and_the_subject_stays() {
+    let distribution = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let ferro = ocicat_testkit::Ferro::start().await.unwrap();
+    for (registry, api) in [(anonymous(&distribution.url()), false), (anonymous(&ferro.url()), true)] {
+        let subject = image(&registry, "app", 7).await;
+        let eol = ocicat_oci::Attachment {
+            artifact_type: "application/vnd.microsoft.artifact.lifecycle".into(),
+            annotations: [("vnd.microsoft.artifact.lifecycle.end-of-life.date".to_owned(), "2027-01-31".to_owned())]
+                .into(),
+            files: Vec::new(),
+        };
+        let notes = ocicat_oci::Attachment {
+            artifact_type: "text/markdown".into(),
+            annotations: Default::default(),
+            files: vec![ocicat_oci::AttachedFile {
+                media_type: "text/markdown".into(),
+                name: Some("NOTES.md".into()),
+                bytes: Bytes::from_static(b"# released\n"),
+            }],
+        };
+        let first = registry.attach("app", &subject, &eol, "2026-12-06T10:00:00Z").await.unwrap();
+        let second = registry.attach("app", &subject, &notes, "2026-12-06T10:01:00Z").await.unwrap();
+        assert_eq!(first.fallback, !api);
+        assert_eq!(registry.head_manifest("app", "1.0").await.unwrap(), Some(subject.clone()), "the subject stays");
+        let listed: Vec<String> = match registry.referrers_api("app", &subject, None).await.unwrap() {
+            Some(found) => found.into_iter().map(|referrer| referrer.digest.to_string()).collect(),
+            None => {
+                let index = registry.get_manifest("app", &subject.fallback_tag()).await.unwrap();
+                let value: serde_json::Value = serde_json::from_slice(&index.raw).unwrap();
+                value["manifests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|entry| entry["digest"].as_str().unwrap().to_owned())
+                    .collect()
+            }
+        };
+        for attached in [&first, &second] {
+            assert!(listed.contains(&attached.digest.to_string()), "{listed:?}");
+        }
+        let manifest = registry.get_manifest("app", &second.digest.to_string()).await.unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&manifest.raw).unwrap();
+        assert_eq!(value["subject"]["digest"], subject.to_string());
+        assert_eq!(value["annotations"]["org.opencontainers.image.created"], "2026-12-06T10:01:00Z");
+        let layer: Digest = value["layers"][0]["digest"].as_str().unwrap().parse().unwrap();
+        assert_eq!(read_back(&registry, "app", &layer, 11).await, b"# released\n");
+    }
+}

@@ -15,6 +15,8 @@ pub use error::AppError;
 #[cfg(feature = "backend")]
 mod artifacts;
 #[cfg(feature = "backend")]
+mod attachments;
+#[cfg(feature = "backend")]
 pub mod authz;
 #[cfg(feature = "backend")]
 mod content;

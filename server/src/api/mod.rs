@@ -7,6 +7,7 @@
 //! Handlers are thin: they read the request, call the service with the request's principal and
 //! turn the answer into JSON; [`crate::error::ApiError`] chooses every error status.
 
+mod attachments;
 mod copies;
 mod exports;
 pub(crate) mod imports;
@@ -112,6 +113,7 @@ pub fn openapi() -> &'static OpenApi {
     DOCUMENT.get_or_init(|| {
         let (_, mut document) = documented().split_for_parts();
         document.merge(repository::RepositoryRoutes::openapi());
+        document.merge(attachments::AttachmentRoutes::openapi());
         document.merge(crate::proxy::ContentRoutes::openapi());
         document.merge(crate::auth::SignInRoutes::openapi());
         document

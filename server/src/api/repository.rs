@@ -23,7 +23,10 @@ use crate::state::AppState;
 
 /// The wildcard route of the subtree.
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route("/api/v1/registries/{registry}/repositories/{*rest}", get(dispatch))
+    OpenApiRouter::new().route(
+        "/api/v1/registries/{registry}/repositories/{*rest}",
+        get(dispatch).post(super::attachments::dispatch_post),
+    )
 }
 
 /// The documented paths of the subtree, one per [`Route`].

@@ -35,6 +35,8 @@ mod lifecycle;
 
 // Copy plans and their execution over the API: rights, CSRF, fingerprints, moved tags, audit.
 mod copies;
+// Attaching an end of life, annotations and documents later, through the API.
+mod attachments;
 // Signature verdicts under trust policies in the API, the pages and search.
 mod trust;
 // The OpenAPI 3.1 description: valid, complete, and every documented route answers.

@@ -224,6 +224,15 @@ async fn every_documented_route_answers_with_a_documented_status() {
                 credential: None,
             },
         ),
+        (
+            ("POST", "/api/v1/registries/{registry}/repositories/{repository}/@{digest}/attachments"),
+            Recipe {
+                path: format!("{api}/@{digest}/attachments"),
+                body: Some(("application/json", r#"{"annotations":{"team":"core"}}"#.to_owned())),
+                status: StatusCode::CREATED,
+                credential: None,
+            },
+        ),
         (("GET", "/api/v1/exports/plan"), recipe(format!("/api/v1/exports/plan?{export_query}"), StatusCode::OK)),
         (
             ("GET", "/api/v1/exports/layout.tar"),

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod attach;
 mod content;
 mod copy;
 mod lifecycle;
@@ -14,6 +15,7 @@ mod search;
 mod trust;
 
 pub use account::{NewToken, SessionView, TokenRow};
+pub use attach::{AttachRequest, AttachView, AttachedDocument};
 pub use content::{
     AttestationView, ContentBody, ContentQuery, ContentsView, DOCUMENT_KINDS, FindingRow, LayerTab, LicenseShare,
     PackageRow, ROWS_PER_PAGE, SbomView, ScanDiff, ScanRef, ScanView, SignatureRow, SignatureView, SignerView,
@@ -125,7 +127,8 @@ pub struct Badges {
     pub scans: u32,
     /// Attestations refer to it (including buildx attestation manifests).
     pub attestations: u32,
-    /// The earliest end-of-life date (yyyy-mm-dd), if any.
+    /// The end-of-life date (yyyy-mm-dd), if any: the newest lifecycle referrer's, else the
+    /// earliest its own annotations name.
     pub end_of_life: Option<String>,
     /// True when the end-of-life date has passed.
     pub expired: bool,
