@@ -102,7 +102,7 @@ test('the pull command fits the kind: helm for charts, cosign for its signatures
     [sbom, new RegExp(`^oras pull [^ ]+/${sbom.repository}@${sbom.digest}$`)],
   ]) {
     await gotoHydrated(page, `/r/${registry}/${item.repository}/@${item.digest}`);
-    await page.locator('.facts').waitFor();
+    await page.locator('.pull code').waitFor();
     assert.match(await page.locator('.pull code').innerText(), pattern, item.kind);
   }
   expectNoErrors(browser);

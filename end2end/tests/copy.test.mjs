@@ -67,6 +67,15 @@ test('an administrator copies the app with everything attached to another regist
   await page.waitForLoadState('networkidle');
   assert.match(await page.locator('h1').innerText(), new RegExp(`${repository}:e2e`));
   await snapshot(page, 'copy-destination');
+  // Marked end of life from its page: a lifecycle referrer, the copy's digest unchanged.
+  await page.locator('#attach-eol').fill('2020-01-31');
+  await page.locator('#mark-eol').click();
+  await page.locator('#attached').waitFor();
+  assert.match(await page.locator('#attached').innerText(), /application\/vnd\.microsoft\.artifact\.lifecycle/);
+  await eventually('the end of life on the copy', async () => {
+    const shown = await (await page.request.get(`${api}/@${app.digest}`)).json();
+    return shown.badges?.end_of_life === '2020-01-31' && shown.badges?.expired === true;
+  });
   expectNoErrors(browser);
 
   // Leave the stack as seeded: delete the copy through ocicat (registry and index).

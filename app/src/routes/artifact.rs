@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
-    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig,
-    artifact_pull_command, copy_href, human_size, json_array, layout_download_href, plan_href, raw_json_href,
+    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, copy_href,
+    human_size, json_array, layout_download_href, plan_href, raw_json_href,
 };
 use crate::routes::account::{IfCanCopy, IfCanDelete};
+use crate::routes::attach::AttachPanel;
 use crate::routes::content::ContentPanel;
 use crate::routes::referrers::ReferrersPanel;
 use crate::routes::signatures::SignaturesPanel;
@@ -38,13 +39,18 @@ pub fn ArtifactPage(registry: String, repository: String, digest: String) -> imp
 fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
     let base = format!("/r/{}/{}", artifact.registry, artifact.repository);
     let title = artifact.tags.first().cloned().unwrap_or_else(|| crate::model::short_digest(&artifact.digest));
-    let pull =
-        artifact_pull_command(&artifact.host, &artifact.repository, &artifact.digest, &artifact.kind, &artifact.tags);
+    let pull = artifact.pull_command.clone();
     let artifact_type = artifact.artifact_type.clone().unwrap_or_else(|| "—".into());
     let names = (artifact.registry.clone(), artifact.repository.clone(), artifact.digest.clone());
     let reference = artifact.tags.first().unwrap_or(&artifact.digest);
     let delete_href = plan_href(&artifact.registry, &artifact.repository, reference);
     let first_tag = artifact.tags.iter().find(|tag| !tag.starts_with("sha256-")).map(String::as_str);
+    let attach_to = (
+        artifact.registry.clone(),
+        artifact.repository.clone(),
+        artifact.digest.clone(),
+        artifact.badges.end_of_life.clone(),
+    );
     let download_href = layout_download_href(&artifact.registry, &artifact.repository, &artifact.digest, first_tag);
     let copy_href = copy_href(
         &artifact.registry,
@@ -95,6 +101,10 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
                 <div><dt>"Created"</dt><dd><DateText value=artifact.created.clone()/></dd></div>
             </dl>
         </section>
+        <IfCanCopy>
+            <AttachPanel registry=attach_to.0.clone() repository=attach_to.1.clone()
+                digest=attach_to.2.clone() end_of_life=attach_to.3.clone()/>
+        </IfCanCopy>
         {artifact.subject.clone().map(|subject| view! {
             <section class="panel"><h2>"Refers to"</h2><RelatedList items=vec![subject] base=base.clone()/></section>
         })}

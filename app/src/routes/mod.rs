@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod artifact;
+pub mod attach;
 pub mod audit;
 pub mod content;
 pub mod copy;

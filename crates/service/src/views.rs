@@ -272,6 +272,13 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
     ArtifactView {
         registry: artifact.registry.clone(),
         host: host.to_owned(),
+        pull_command: crate::model::artifact_pull_command(
+            host,
+            &artifact.repository,
+            &artifact.digest,
+            artifact.kind.as_str(),
+            &artifact.tags,
+        ),
         repository: artifact.repository.clone(),
         digest: artifact.digest.clone(),
         tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),

@@ -295,6 +295,8 @@ pub struct ArtifactView {
     pub registry: String,
     /// Registry host for pull commands.
     pub host: String,
+    /// The command its own tool fetches it with ([`artifact_pull_command`]).
+    pub pull_command: String,
     /// Repository path.
     pub repository: String,
     /// Digest.

@@ -1,0 +1,82 @@
+//! The "Attach" panel of an artifact page, for those who may write somewhere: mark its end of
+//! life (or take it back), or add annotations — each pushed as a referrer, the artifact's digest
+//! unchanged; the repository is crawled again at once, so the badge and searches follow.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use crate::components::ErrorView;
+use crate::error::AppError;
+use crate::model::{AttachRequest, AttachView, short_digest};
+
+/// Attaches `request` to `registry/repository@digest` (a POST carrying the session's
+/// anti-CSRF token).
+#[server]
+pub async fn attach_to(
+    registry: String,
+    repository: String,
+    digest: String,
+    request: AttachRequest,
+    csrf: String,
+) -> Result<AttachView, AppError> {
+    use crate::shim::*;
+    check_csrf(&csrf)?;
+    service()?.attach(&principal(), &registry, &repository, &digest, request).await
+}
+
+/// The panel.
+#[component]
+pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_life: Option<String>) -> impl IntoView {
+    let date = RwSignal::new(String::new());
+    let pairs = RwSignal::new(String::new());
+    let target = (registry, repository, digest);
+    let attaching = Action::new(move |request: &AttachRequest| {
+        let (registry, repository, digest) = target.clone();
+        let request = request.clone();
+        async move {
+            let csrf = crate::account::who_am_i().await?.csrf;
+            attach_to(registry, repository, digest, request, csrf).await
+        }
+    });
+    let mark = move |_| {
+        attaching.dispatch(AttachRequest { end_of_life: Some(date.get_untracked()), ..Default::default() });
+    };
+    let revoke = move |_| {
+        attaching.dispatch(AttachRequest { revoke_end_of_life: true, ..Default::default() });
+    };
+    let annotate = move |_| {
+        let annotations: BTreeMap<String, String> = pairs
+            .get_untracked()
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+            .collect();
+        attaching.dispatch(AttachRequest { annotations, ..Default::default() });
+    };
+    view! {
+        <section class="panel" id="attach" aria-labelledby="attach-title">
+            <h2 id="attach-title">"Attach"</h2>
+            <p class="muted small">"Each is pushed as a referrer of this artifact; its digest does not change."</p>
+            <p class="attach-row">
+                <label for="attach-eol">"End of life "</label>
+                <input id="attach-eol" type="date" bind:value=date/>
+                " " <button id="mark-eol" on:click=mark disabled=move || date.get().is_empty() || attaching.pending().get()>"Mark end of life"</button>
+                {end_of_life.map(|current| view! {
+                    " " <button id="revoke-eol" on:click=revoke disabled=move || attaching.pending().get()>{format!("Take back the end of life ({current})")}</button>
+                })}
+            </p>
+            <p class="attach-row">
+                <label for="attach-annotations">"Annotations, key=value, one a line"</label><br/>
+                <textarea id="attach-annotations" rows="2" cols="48" bind:value=pairs></textarea>
+                " " <button id="add-annotations" on:click=annotate disabled=move || pairs.get().trim().is_empty() || attaching.pending().get()>"Add annotations"</button>
+            </p>
+            {move || attaching.value().get().map(|result| match result {
+                Ok(attached) => view! {
+                    <p id="attached" role="status">{format!("Attached as {} ({}). It shows once the repository is crawled again, which starts now.", short_digest(&attached.digest), attached.artifact_type)}</p>
+                }.into_any(),
+                Err(error) => view! { <ErrorView error/> }.into_any(),
+            })}
+        </section>
+    }
+}
