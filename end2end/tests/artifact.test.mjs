@@ -91,7 +91,7 @@ test('the page source holds no raw manifest, and its raw JSON link works without
   expectNoErrors(browser, { allow: [{ status: 404, url: '/favicon.ico' }] });
 });
 
-test('the pull command fits the kind: helm for charts, cosign for its signatures, oras for SBOMs', async () => {
+test('the pull command fits the kind: helm for charts, cosign for its signatures, oras for SBOMs; oras discover for a tree', async () => {
   const { page } = browser;
   const chart = seed.items.find((item) => item.kind === 'helm' && item.reference);
   const cosign = seed.items.find((item) => item.kind === 'signature' && item.reference?.endsWith('.sig'));
@@ -105,5 +105,9 @@ test('the pull command fits the kind: helm for charts, cosign for its signatures
     await page.locator('.pull code').waitFor();
     assert.match(await page.locator('.pull code').innerText(), pattern, item.kind);
   }
+  // Beside it, for an artifact with referrers, the command that shows their tree.
+  const app = seed.items.find((item) => item.kind === 'image' && seed.items.some((other) => other.subject === item.digest));
+  await gotoHydrated(page, `/r/${registry}/${app.repository}/@${app.digest}`);
+  assert.match(await page.locator('.discover code').innerText(), new RegExp(`^oras discover [^ ]+/${app.repository}@${app.digest}$`));
   expectNoErrors(browser);
 });

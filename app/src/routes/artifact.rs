@@ -70,6 +70,9 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
             <h1><KindIcon kind=artifact.kind.clone()/> " " <span class="mono">{format!("{}:{}", artifact.repository, title)}</span></h1>
             <BadgeList badges=artifact.badges.clone()/>
             <p class="pull"><span class="muted">"Pull "</span><code>{pull.clone()}</code><CopyButton text=pull label="Copy pull command"/></p>
+            {artifact.discover_command.clone().map(|tree| view! {
+                <p class="discover"><span class="muted">"Tree "</span><code>{tree.clone()}</code><CopyButton text=tree label="Copy discover command"/></p>
+            })}
             <p class="page-actions">
                 <a class="button" id="download-layout" href=download_href rel="external" download=""
                     title="An OCI image layout of this artifact with everything attached to it, as a tar archive">

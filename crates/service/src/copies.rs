@@ -52,7 +52,7 @@ impl CopyPlans {
     pub(crate) fn keep(&self, stored: Stored) -> String {
         let id = stored.plan.fingerprint.chars().take(16).collect::<String>();
         let mut plans = self.lock();
-        plans.retain(|_, kept| Utc::now() - kept.created < PLAN_LIFETIME);
+        plans.retain(|_, kept| kept.running || Utc::now() - kept.created < PLAN_LIFETIME);
         while plans.len() >= PLANS_KEPT {
             let Some(oldest) = plans.iter().min_by_key(|(_, kept)| kept.created).map(|(id, _)| id.clone()) else {
                 break;
@@ -64,7 +64,11 @@ impl CopyPlans {
     }
 
     fn get(&self, id: &str) -> Option<Stored> {
-        self.lock().get(id).filter(|kept| Utc::now() - kept.created < PLAN_LIFETIME).cloned()
+        let mut plans = self.lock();
+        // Expired plans go on every look, not only when another is kept: an imported layout's
+        // unpacked archive goes with its plan.
+        plans.retain(|_, kept| kept.running || Utc::now() - kept.created < PLAN_LIFETIME);
+        plans.get(id).cloned()
     }
 }
 

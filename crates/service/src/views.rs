@@ -279,6 +279,8 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
             artifact.kind.as_str(),
             &artifact.tags,
         ),
+        discover_command: (!around.referrers.is_empty())
+            .then(|| crate::model::discover_command(host, &artifact.repository, &artifact.digest)),
         repository: artifact.repository.clone(),
         digest: artifact.digest.clone(),
         tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),

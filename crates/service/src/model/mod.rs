@@ -297,6 +297,8 @@ pub struct ArtifactView {
     pub host: String,
     /// The command its own tool fetches it with ([`artifact_pull_command`]).
     pub pull_command: String,
+    /// `oras discover` for its tree of referrers, when it has any.
+    pub discover_command: Option<String>,
     /// Repository path.
     pub repository: String,
     /// Digest.
@@ -414,6 +416,16 @@ pub fn pull_command(host: &str, repository: &str, reference: &str) -> String {
     }
 }
 
+/// `oras discover` for the referrers tree of `repository@digest` (`--oci-layout` in a layout).
+pub fn discover_command(host: &str, repository: &str, digest: &str) -> String {
+    match host.strip_prefix(LAYOUT_LOCATION) {
+        Some(directory) => {
+            format!("oras discover --oci-layout {}/{repository}@{digest}", directory.trim_end_matches('/'))
+        }
+        None => format!("oras discover {host}/{repository}@{digest}"),
+    }
+}
+
 /// The command the artifact's own tool fetches it with: `docker pull` for images and indexes,
 /// `helm pull oci://…` for charts, `cosign download signature|attestation|sbom` for what cosign
 /// attached by tag (`sha256-<hex>.sig|.att|.sbom`), `oras pull` for every other artifact; from a
@@ -464,6 +476,11 @@ mod tests {
         assert_eq!(
             artifact_pull_command("oci-layout:/srv/oci", "x", "sha256:ab", "helm", &tags(&["1"])),
             "oras pull --oci-layout /srv/oci/x@sha256:ab"
+        );
+        assert_eq!(discover_command("r.example", "team/x", "sha256:ab"), "oras discover r.example/team/x@sha256:ab");
+        assert_eq!(
+            discover_command("oci-layout:/srv/oci", "x", "sha256:ab"),
+            "oras discover --oci-layout /srv/oci/x@sha256:ab"
         );
     }
 
