@@ -91,7 +91,7 @@ pub async fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySou
                 let client = Client::new(ClientConfig::new(server.url().clone(), credentials))
                     .with_context(|| format!("registry {name:?}: cannot build client"))?;
                 server.detach();
-                RegistrySource::new(name, client).located_at(layout_location(layout))
+                RegistrySource::new(name, client).located_at(ocicat_service::model::layout_location(layout))
             }
             (Some(url), None) => {
                 let credentials = match (&registry.username, registry.password()?) {
@@ -115,17 +115,12 @@ pub async fn registry_sources(config: &Config) -> anyhow::Result<Vec<RegistrySou
     Ok(sources)
 }
 
-/// How a layout registry is shown: `oci-layout:<directory>`.
-pub fn layout_location(layout: &std::path::Path) -> String {
-    format!("{}{}", ocicat_service::model::LAYOUT_LOCATION, layout.display())
-}
-
 /// A board with every configured registry, for commands that only read the index.
 pub fn configured_board(config: &Config) -> StatusBoard {
     let board = StatusBoard::default();
     for registry in &config.registries {
         let location = match (&registry.url, &registry.layout) {
-            (_, Some(layout)) => layout_location(layout),
+            (_, Some(layout)) => ocicat_service::model::layout_location(layout),
             (Some(url), None) => url.get_ref().clone(),
             (None, None) => String::new(),
         };

@@ -15,7 +15,7 @@ use ocicat_catalog::{Catalog, Scope};
 use ocicat_layout::archive::{END, directory_header, file_header, padding};
 use ocicat_layout::read::blob_path;
 use ocicat_layout::write::{index_document, merge_index};
-use ocicat_layout::{Descriptor, LayoutWriter, REF_NAME, WriteError};
+use ocicat_layout::{Descriptor, LayoutWriter, REF_NAME};
 use ocicat_oci::{Client, Digest, OciError};
 
 use crate::model::{BlobItem, CopyReport, ExportPlan, ExportRequest, ManifestItem, Role, Step, StepOutcome, TagItem};
@@ -302,10 +302,4 @@ async fn write_tar(
     }
     send_file(sender, "index.json", Bytes::from(index)).await?;
     send(sender, END.to_vec()).await
-}
-
-impl From<WriteError> for ExportError {
-    fn from(error: WriteError) -> ExportError {
-        ExportError::Layout(error.to_string())
-    }
 }

@@ -99,11 +99,6 @@ impl LayoutWriter {
         Ok(LayoutWriter { dir: dir.to_path_buf(), existing })
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Whether `digest` is there already with `size` bytes.
     pub fn has_blob(&self, digest: &str, size: u64) -> bool {
         blob_path(&self.dir, digest)

@@ -15,7 +15,7 @@ use crate::status::check_status;
 /// The media type of the empty descriptor (`{}`, image-spec 1.1).
 const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 /// The artifact type of the manifests that remove a tag (seen only for a moment).
-pub const THROWAWAY_ARTIFACT_TYPE: &str = "application/vnd.ocicat.tag-removal.v1";
+const THROWAWAY_ARTIFACT_TYPE: &str = "application/vnd.ocicat.tag-removal.v1";
 /// The annotation that makes each such manifest unique.
 const THROWAWAY_ANNOTATION: &str = "vnd.ocicat.tag-removal";
 

@@ -32,7 +32,7 @@ pub use blob::BlobStream;
 pub use classify::{ArtifactKind, SIGSTORE_PREDICATE_ANNOTATION, classify, is_sbom_predicate};
 pub use client::{Client, ClientConfig, Limits};
 pub use copy::{BlobCopy, COPY_CHUNK_BYTES, copy_blob};
-pub use delete::{DeleteOutcome, THROWAWAY_ARTIFACT_TYPE};
+pub use delete::DeleteOutcome;
 pub use digest::{Algorithm, Digest, InvalidDigest};
 pub use error::{OciError, Result};
 pub use fetch::Conditional;

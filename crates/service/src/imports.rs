@@ -113,7 +113,7 @@ impl Service {
             AppError::Internal
         })?;
         let board = StatusBoard::default();
-        board.register(IMPORT_REGISTRY, &format!("{}{}", crate::model::LAYOUT_LOCATION, dir.display()));
+        board.register(IMPORT_REGISTRY, &crate::model::layout_location(&dir));
         let layout = RegistrySource::new(IMPORT_REGISTRY, client.clone());
         crawl_registry(&layout, &catalog, &writer, &board, 4)
             .await
