@@ -273,8 +273,16 @@ async fn a_waited_execution_runs_to_its_end_when_the_caller_hangs_up() {
     assert_eq!(state["state"], "done", "{state:#}");
     let deletes = slow.requests().iter().filter(|seen| seen.method == "DELETE").count();
     assert_eq!(deletes, planned, "every planned item was deleted once");
-    let log = app.get_json("/api/v1/audit").await;
-    let lines = log["entries"].as_array().unwrap();
+    // The closing audit line is written right after the state turns done: ask until it is there.
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        let log = app.get_json("/api/v1/audit").await;
+        lines = log["entries"].as_array().unwrap().clone();
+        if lines.iter().any(|e| e["plan_id"] == id.as_str() && e["action"] == "execute") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let audited =
         lines.iter().filter(|e| e["plan_id"] == id.as_str() && e["action"] == "delete" && e["outcome"] == "deleted");
     assert_eq!(audited.count(), planned, "every delete has its audit line");
