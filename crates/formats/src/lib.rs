@@ -2,18 +2,24 @@
 //! CycloneDX 1.4–1.6 JSON), scan reports ([`scan`]: Trivy JSON, SARIF 2.1.0, CycloneDX
 //! vulnerabilities, cosign vulnerability attestations), signatures ([`signature`]: cosign simple
 //! signing, sigstore bundles, notation JWS and COSE) and in-toto attestations ([`intoto`]), plus
-//! bounded decompression of layers ([`unpack`]).
+//! bounded decompression of layers ([`unpack`]). Artifacts of other kinds have their own
+//! readers: Helm charts' config and packaged files ([`helm`]), WebAssembly modules and
+//! components ([`wasm`]); READMEs and descriptions become safe HTML through [`markdown`].
 //!
 //! No I/O: callers fetch (bounded, verified) bytes and hand them over; every parser returns a
 //! clear error for anything it cannot read and never panics on hostile input. Every string taken
 //! from a document is cut to 4,096 chars and every long list to 100,000 entries (with a
-//! `truncated` flag), so what comes out is safe to keep and render; escaping is the UI's job.
+//! `truncated` flag), so what comes out is safe to keep and render; escaping is the UI's job
+//! (but [`markdown`] hands over HTML, sanitized for a page to use as it is).
 
+pub mod helm;
 pub mod intoto;
+pub mod markdown;
 pub mod sbom;
 pub mod scan;
 pub mod signature;
 pub mod unpack;
+pub mod wasm;
 
 mod detect;
 mod text;
