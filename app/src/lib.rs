@@ -14,6 +14,7 @@ pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod shim;
 pub mod toolbar;
+pub mod upload;
 
 /// The wire models, from the service (they build for the browser too).
 pub use ocicat_service::model;
@@ -28,6 +29,7 @@ use crate::components::EmptyState;
 use crate::routes::account::{LoginPage, TokensPage, UserMenu};
 use crate::routes::artifact::ArtifactPage;
 use crate::routes::audit::AuditLogPage;
+use crate::routes::bulk_attach::BulkAttachPage;
 use crate::routes::copy::CopyPage;
 use crate::routes::delete::DeletePage;
 use crate::routes::execution::ExecutionPage;
@@ -89,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/delete") view=DeletePage ssr=SsrMode::Async/>
                     <Route path=path!("/copy") view=CopyPage ssr=SsrMode::Async/>
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/attach") view=BulkAttachPage ssr=SsrMode::Async/>
                     <Route path=path!("/plans/:id") view=ExecutionPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/retention") view=RetentionPage ssr=SsrMode::Async/>

@@ -1,13 +1,15 @@
 //! `ocicat attach REF`: the same attachments as `POST …/@{digest}/attachments`, for the operator
 //! on the server's machine — an end of life (`--eol 2027-01-31`, `--revoke-eol`), annotations
 //! (`--annotation key=value`, repeated), or a file (`--file F --media-type T`). Like `ocicat
-//! copy` it opens the index, so stop `serve` first or use its API.
+//! copy` it opens the index, so stop `serve` first or use its API. `ocicat attach --query Q
+//! --eol D` lists every artifact the search finds (referrers left out) and, with `--yes`,
+//! attaches to each.
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
-use ocicat_service::model::{AttachRequest, AttachedDocument};
+use ocicat_service::model::{AttachRequest, AttachedDocument, BulkAttachRequest};
 
 use crate::auth::local_operator;
 use crate::config::Config;
@@ -18,7 +20,14 @@ use crate::lifecycle_cli::service;
 #[derive(Debug, clap::Args)]
 pub struct AttachArgs {
     /// registry/repository:tag or registry/repository@sha256:….
-    pub target: String,
+    #[arg(required_unless_present = "query", conflicts_with = "query")]
+    pub target: Option<String>,
+    /// Every artifact this search finds instead (e.g. 'repo:ci/* created < now-180d').
+    #[arg(long)]
+    pub query: Option<String>,
+    /// With --query: attach (without it, only list what the search finds).
+    #[arg(long, requires = "query")]
+    pub yes: bool,
     /// An end of life (YYYY-MM-DD).
     #[arg(long = "eol")]
     pub end_of_life: Option<String>,
@@ -72,7 +81,20 @@ pub async fn attach(config: &Config, args: AttachArgs) -> anyhow::Result<()> {
     let (service, writer) = service(config).await?;
     let result = async {
         let operator = local_operator();
-        let named = named_source(&service, &operator, &args.target).await?;
+        if let Some(query) = &args.query {
+            let bulk = BulkAttachRequest { query: query.clone(), attach: wanted, dry_run: !args.yes };
+            let done = service.attach_to_results(&operator, bulk).await?;
+            println!("{}", serde_json::to_string_pretty(&done)?);
+            if !done.dry_run && done.failed > 0 {
+                bail!("{} of {} attachments failed", done.failed, done.targets.len());
+            }
+            if done.dry_run {
+                eprintln!("{} artifacts; nothing attached (add --yes to attach)", done.targets.len());
+            }
+            return Ok(());
+        }
+        let target = args.target.as_deref().context("name an artifact or a --query")?;
+        let named = named_source(&service, &operator, target).await?;
         let Some(digest) = named.digest else { bail!("name one artifact: registry/repository:tag or @sha256:…") };
         let attached =
             service.attach(&operator, &named.endpoint.registry, &named.endpoint.repository, &digest, wanted).await?;

@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use crate::api::{get_artifact, get_raw_json};
 use crate::components::{BadgeList, CopyButton, DateText, DigestLink, ErrorView, KindIcon, ShortDigest};
 use crate::model::{
-    Annotation, ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, copy_href,
-    human_size, json_array, layout_download_href, plan_href, raw_json_href,
+    ArtifactView, DOCUMENT_KINDS, HistoryStep, Part, RawDocument, Related, RunConfig, copy_href, human_size,
+    json_array, layout_download_href, plan_href, raw_json_href,
 };
 use crate::routes::account::{IfCanCopy, IfCanDelete};
+use crate::routes::annotations::{AnnotationTable, AttachedAnnotationTable, CompactAnnotations};
 use crate::routes::attach::AttachPanel;
 use crate::routes::content::ContentPanel;
 use crate::routes::referrers::ReferrersPanel;
@@ -148,6 +149,17 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
             let title = if same { "Annotations and image labels (the same)" } else { "Annotations" };
             view! { <section class="panel"><h2>{title}</h2><AnnotationTable items=artifact.annotations.clone()/></section> }
         }
+        {(!artifact.attached_annotations.is_empty()).then(|| view! {
+            <section class="panel" id="attached-annotations"><h2>"Attached annotations"</h2>
+                <p class="muted small">"Added later by referrers of this artifact; searchable like its own."</p>
+                <AttachedAnnotationTable items=artifact.attached_annotations.clone() base=base.clone()/>
+            </section>
+        })}
+        {(!artifact.descriptor_annotations.is_empty()).then(|| view! {
+            <section class="panel" id="descriptor-annotations"><h2>"Annotations in the index that lists it"</h2>
+                <AnnotationTable items=artifact.descriptor_annotations.clone()/>
+            </section>
+        })}
         {(!artifact.labels.is_empty() && artifact.labels != artifact.annotations).then(|| view! {
             <section class="panel"><h2>"Image labels"</h2><AnnotationTable items=artifact.labels.clone()/></section>
         })}
@@ -269,7 +281,7 @@ fn PartTable(parts: Vec<Part>, base: String) -> impl IntoView {
                         <tr>
                             <td>{digest_view}</td>
                             <td class="mono small">{part.media_type.clone()}</td>
-                            <td>{part.label.clone().unwrap_or_default()}</td>
+                            <td>{part.label.clone().unwrap_or_default()}<CompactAnnotations items=part.annotations.clone()/></td>
                             <td class="num" data-label="Size">{human_size(part.size)}</td>
                         </tr>
                     }
@@ -314,25 +326,4 @@ fn RelatedList(items: Vec<Related>, base: String) -> impl IntoView {
             }).collect_view()}
         </ul>
     }
-}
-
-#[component]
-fn AnnotationTable(items: Vec<Annotation>) -> impl IntoView {
-    if items.is_empty() {
-        return view! { <p class="muted">"None."</p> }.into_any();
-    }
-    view! {
-        <table class="table kv">
-            <tbody>
-                {items.into_iter().map(|item| {
-                    let value = if item.is_link {
-                        view! { <a href=item.value.clone() rel="noopener noreferrer nofollow" target="_blank"><bdi>{item.value.clone()}</bdi></a> }.into_any()
-                    } else {
-                        view! { <bdi>{item.value.clone()}</bdi> }.into_any()
-                    };
-                    view! { <tr><th class="mono small">{item.key.clone()}</th><td class="break">{value}</td></tr> }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }.into_any()
 }

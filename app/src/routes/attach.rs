@@ -1,6 +1,7 @@
 //! The "Attach" panel of an artifact page, for those who may write somewhere: mark its end of
-//! life (or take it back), or add annotations — each pushed as a referrer, the artifact's digest
-//! unchanged; the repository is crawled again at once, so the badge and searches follow.
+//! life (or take it back), add annotations, or attach a document (an SBOM, a scan report, VEX,
+//! notes) — each pushed as a referrer, the artifact's digest unchanged; the repository is
+//! crawled again at once, so the badge, searches and viewers follow.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,23 @@ pub async fn attach_to(
 pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_life: Option<String>) -> impl IntoView {
     let date = RwSignal::new(String::new());
     let pairs = RwSignal::new(String::new());
+    let media_type = RwSignal::new(String::new());
+    let document_type = RwSignal::new(String::new());
+    let upload_url = format!(
+        "/api/v1/registries/{}/repositories/{}/@{}/attachments",
+        crate::model::encode(&registry),
+        repository,
+        digest
+    );
+    let uploading = Action::new(move |_: &()| {
+        let url = upload_url.clone();
+        let fields = vec![("media_type", media_type.get_untracked()), ("artifact_type", document_type.get_untracked())];
+        async move {
+            let text = crate::upload::post_file(&url, "attach-file", crate::upload::UploadBody::Form(fields)).await?;
+            serde_json::from_str::<AttachView>(&text)
+                .map_err(|error| AppError::BadRequest(format!("an unexpected answer: {error}")))
+        }
+    });
     let target = (registry, repository, digest);
     let attaching = Action::new(move |request: &AttachRequest| {
         let (registry, repository, digest) = target.clone();
@@ -71,6 +89,21 @@ pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_
                 <textarea id="attach-annotations" rows="2" cols="48" bind:value=pairs></textarea>
                 " " <button id="add-annotations" on:click=annotate disabled=move || pairs.get().trim().is_empty() || attaching.pending().get()>"Add annotations"</button>
             </p>
+            <p class="attach-row">
+                <label for="attach-file">"A document (SBOM, scan report, VEX, notes; at most 4 MiB) "</label>
+                <input id="attach-file" type="file"/><br/>
+                <label for="attach-media-type">"Media type "</label>
+                <input id="attach-media-type" type="text" placeholder="the file's own, e.g. application/spdx+json" size="36" bind:value=media_type/>
+                " " <label for="attach-artifact-type">"Artifact type "</label>
+                <input id="attach-artifact-type" type="text" placeholder="the media type" size="30" bind:value=document_type/>
+                " " <button id="attach-document" on:click=move |_| { uploading.dispatch(()); } disabled=move || uploading.pending().get()>"Attach document"</button>
+            </p>
+            {move || uploading.value().get().map(|result| match result {
+                Ok(attached) => view! {
+                    <p id="attached-document" role="status">{format!("Attached as {} ({}). It shows once the repository is crawled again, which starts now.", short_digest(&attached.digest), attached.artifact_type)}</p>
+                }.into_any(),
+                Err(error) => view! { <ErrorView error/> }.into_any(),
+            })}
             {move || attaching.value().get().map(|result| match result {
                 Ok(attached) => view! {
                     <p id="attached" role="status">{format!("Attached as {} ({}). It shows once the repository is crawled again, which starts now.", short_digest(&attached.digest), attached.artifact_type)}</p>

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::error::AppError;
 use crate::model::{CopyPreview, CopyView};
 use crate::routes::copy::PlanView;
+use crate::upload::UploadBody;
 
 /// The import page.
 #[component]
@@ -51,56 +52,15 @@ pub fn ImportPage() -> impl IntoView {
 /// Sends the chosen file to `POST /api/v1/imports` with the session's anti-CSRF token; answers
 /// the stored plan with the token its execution carries.
 async fn upload(registry: String, repository: String, tag: String) -> Result<CopyPreview, AppError> {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast as _;
-        let failed = |what: &str| AppError::BadRequest(what.to_owned());
-        let csrf = crate::account::who_am_i().await?.csrf;
-        let window = web_sys::window().ok_or_else(|| failed("no window"))?;
-        let file = window
-            .document()
-            .and_then(|document| document.get_element_by_id("import-file"))
-            .and_then(|element| element.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-            .ok_or_else(|| failed("choose a layout archive (.tar) first"))?;
-        let encode = crate::model::encode;
-        let mut url =
-            format!("/api/v1/imports?registry={}&repository={}", encode(registry.trim()), encode(repository.trim()));
-        if !tag.trim().is_empty() {
-            url.push_str(&format!("&tag={}", encode(tag.trim())));
-        }
-        let headers = web_sys::Headers::new().map_err(|_| failed("cannot make the request"))?;
-        let _ = headers.set("content-type", "application/x-tar");
-        let _ = headers.set("x-csrf-token", &csrf);
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&file);
-        let answered = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-            .await
-            .map_err(|_| failed("the upload failed: the server could not be reached"))?;
-        let response: web_sys::Response = answered.dyn_into().map_err(|_| failed("no answer"))?;
-        let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| failed("no answer"))?)
-            .await
-            .ok()
-            .and_then(|text| text.as_string())
-            .unwrap_or_default();
-        if !response.ok() {
-            let message = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|body| body.get("error").and_then(|error| error.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| format!("the upload failed ({})", response.status()));
-            return Err(AppError::BadRequest(message));
-        }
-        let copy: CopyView =
-            serde_json::from_str(&text).map_err(|error| failed(&format!("an unexpected answer: {error}")))?;
-        Ok(CopyPreview { copy, csrf })
+    let encode = crate::model::encode;
+    let mut url =
+        format!("/api/v1/imports?registry={}&repository={}", encode(registry.trim()), encode(repository.trim()));
+    if !tag.trim().is_empty() {
+        url.push_str(&format!("&tag={}", encode(tag.trim())));
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (registry, repository, tag);
-        let _: Option<CopyView> = None;
-        Err(AppError::BadRequest("uploading needs the page to be interactive".into()))
-    }
+    let text = crate::upload::post_file(&url, "import-file", UploadBody::Raw("application/x-tar")).await?;
+    let copy: CopyView =
+        serde_json::from_str(&text).map_err(|error| AppError::BadRequest(format!("an unexpected answer: {error}")))?;
+    let csrf = crate::account::who_am_i().await?.csrf;
+    Ok(CopyPreview { copy, csrf })
 }

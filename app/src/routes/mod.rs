@@ -1,9 +1,11 @@
 //! One module per page family.
 
 pub mod account;
+pub mod annotations;
 pub mod artifact;
 pub mod attach;
 pub mod audit;
+pub mod bulk_attach;
 pub mod content;
 pub mod copy;
 pub mod delete;

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::search_artifacts;
 use crate::components::{BadgeList, DateText, EmptyState, ErrorView, KindIcon, ShortDigest};
 use crate::error::AppError;
-use crate::model::{SearchHit, SearchPage as Results, copy_href, human_size, plan_search_href};
+use crate::model::{SearchHit, SearchPage as Results, attach_search_href, copy_href, human_size, plan_search_href};
 use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::toolbar::{Pager, encode};
 
@@ -107,6 +107,7 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
         return view! { <EmptyState title="Nothing matches".to_string() hint="Loosen the query, or try one of the examples.".to_string()/> }.into_any();
     }
     let delete_href = plan_search_href(&found.query);
+    let attach_href = attach_search_href(&found.query);
     let delete_text = if found.total == 1 {
         "Delete this 1 result…".to_owned()
     } else {
@@ -131,6 +132,9 @@ fn ResultList(found: Results, sort: String) -> impl IntoView {
             <p class="muted" data-testid="result-count">{format!("{} artifact{}", found.total, if found.total == 1 { "" } else { "s" })}</p>
             {copy_results.map(|href| view! {
                 <IfCanCopy><a id="copy-results" class="button" href=href.clone()>"Copy results to…"</a></IfCanCopy>
+            })}
+            {deletable.then(|| view! {
+                <IfCanCopy><a id="attach-results" class="button" href=attach_href.clone()>"Mark end of life…"</a></IfCanCopy>
             })}
             {deletable.then(|| view! {
                 <IfCanDelete><a id="delete-results" class="button danger" href=delete_href.clone()>{delete_text.clone()}</a></IfCanDelete>

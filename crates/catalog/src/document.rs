@@ -38,6 +38,21 @@ pub struct ChildRef {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// An annotation attached to an artifact by a referrer, with who attached it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedAnnotation {
+    /// The value.
+    pub value: String,
+    /// The referrer that carries it.
+    pub referrer: String,
+    /// Who attached it, when the referrer says (`vnd.ocicat.attached-by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// When, from the referrer's `org.opencontainers.image.created`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// One manifest in one repository of one registry: everything pages show about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactDoc {
@@ -71,6 +86,15 @@ pub struct ArtifactDoc {
     /// its own annotations, which win on a clash).
     #[serde(default)]
     pub descriptor_annotations: BTreeMap<String, String>,
+    /// Annotations attached later by referrers that carry nothing else (`oras attach
+    /// --annotation`, ocicat's "Add annotations"): searchable like its own, the newest referrer
+    /// naming a key deciding its value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attached_annotations: BTreeMap<String, AttachedAnnotation>,
+    /// For an annotation-only referrer: its annotations are its subject's (above), so a search
+    /// on them finds the subject, not this plumbing as well.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lends_annotations: bool,
     /// The config blob's media type.
     pub config_media_type: Option<String>,
     /// Layers of an image or artifact.

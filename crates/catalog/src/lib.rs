@@ -19,7 +19,8 @@ mod tags;
 mod writer;
 
 pub use document::{
-    ArtifactDoc, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary, Vulnerabilities,
+    ArtifactDoc, AttachedAnnotation, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary,
+    Vulnerabilities,
 };
 pub use error::{CatalogError, Result};
 pub use facets::Facets;

@@ -83,13 +83,15 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
         text.push(' ');
         text.push_str(artifact_type);
     }
-    let own = artifact.labels.iter().chain(artifact.annotations.iter());
+    let own = artifact.labels.iter().chain(artifact.annotations.iter().filter(|_| !artifact.lends_annotations));
     let from_indexes = artifact
         .descriptor_annotations
         .iter()
         .filter(|(key, _)| !artifact.annotations.contains_key(*key) && !artifact.labels.contains_key(*key));
+    // Attached later by a maintainer: searchable like its own, and the later word on a date.
+    let attached = artifact.attached_annotations.iter().map(|(key, attached)| (key, &attached.value));
     let mut dates = BTreeMap::new();
-    for (key, value) in from_indexes.chain(own) {
+    for (key, value) in from_indexes.chain(own).chain(attached) {
         text.push(' ');
         text.push_str(value);
         document.add_text(fields.annotations, format!("{key}\u{0}{value}"));

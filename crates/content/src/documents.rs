@@ -26,7 +26,7 @@ const CACHED_ARTIFACTS: usize = 32;
 /// Documents read from more bytes than this are not cached (a big SBOM is big in memory too).
 const CACHED_BYTES: u64 = 4 << 20;
 /// The empty descriptor's media type: a placeholder, never content.
-const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+const EMPTY: &str = ocicat_oci::media_types::OCI_EMPTY;
 
 /// One content layer and what it turned out to be.
 #[derive(Debug, Clone)]

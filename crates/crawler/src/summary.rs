@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ocicat_catalog::{ArtifactDoc, ReferrerSummary, TrustSummary, Vulnerabilities, cosign_tag_subject};
+use ocicat_catalog::{
+    ArtifactDoc, AttachedAnnotation, ReferrerSummary, TrustSummary, Vulnerabilities, cosign_tag_subject,
+};
 use ocicat_trust::Policy;
 
 /// The annotation Microsoft's lifecycle referrers carry (`yyyy-MM-dd` or RFC 3339).
@@ -17,6 +19,7 @@ const END_OF_LIFE_ANNOTATION: &str = "vnd.microsoft.artifact.lifecycle.end-of-li
 /// cover the repository.
 pub(crate) fn summarise(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String>, policies: &[&Policy]) {
     apply_descriptor_annotations(artifacts);
+    apply_attached_annotations(artifacts);
     apply_end_of_life(artifacts);
     apply_referrers(artifacts, policies);
     apply_referrer_sources(artifacts, from_api);
@@ -73,6 +76,49 @@ fn apply_descriptor_annotations(artifacts: &mut [ArtifactDoc]) {
     }
     for artifact in artifacts.iter_mut() {
         artifact.descriptor_annotations = from_indexes.remove(&artifact.digest).unwrap_or_default();
+    }
+}
+
+/// Annotations a referrer carries about itself, not about its subject.
+const ABOUT_THE_REFERRER: [&str; 2] = [CREATED_ANNOTATION, ocicat_oci::ATTACHED_BY];
+const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
+
+/// True for a referrer that carries annotations and nothing else: no layer but the empty
+/// descriptor, and a kind that means nothing more (a lifecycle referrer is read on its own).
+fn carries_only_annotations(artifact: &ArtifactDoc) -> bool {
+    artifact.subject.is_some()
+        && artifact.kind == ocicat_oci::ArtifactKind::Other
+        && artifact.layers.iter().all(|layer| layer.media_type == ocicat_oci::media_types::OCI_EMPTY)
+        && artifact.annotations.keys().any(|key| !ABOUT_THE_REFERRER.contains(&key.as_str()))
+}
+
+/// Gives each artifact the annotations its annotation-only referrers carry; for a key several
+/// name, the newest referrer (by creation time, then digest) decides.
+fn apply_attached_annotations(artifacts: &mut [ArtifactDoc]) {
+    let mut attached: HashMap<String, BTreeMap<String, AttachedAnnotation>> = HashMap::new();
+    for referrer in artifacts.iter().filter(|artifact| carries_only_annotations(artifact)) {
+        let Some(subject) = referrer.subject.clone() else { continue };
+        let by = referrer.annotations.get(ocicat_oci::ATTACHED_BY).cloned();
+        let known = attached.entry(subject).or_default();
+        for (key, value) in &referrer.annotations {
+            if ABOUT_THE_REFERRER.contains(&key.as_str()) {
+                continue;
+            }
+            let candidate = AttachedAnnotation {
+                value: value.clone(),
+                referrer: referrer.digest.clone(),
+                by: by.clone(),
+                at: referrer.created,
+            };
+            let newer = known.get(key).is_none_or(|old| (candidate.at, &candidate.referrer) > (old.at, &old.referrer));
+            if newer {
+                known.insert(key.clone(), candidate);
+            }
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        artifact.lends_annotations = carries_only_annotations(artifact);
+        artifact.attached_annotations = attached.remove(&artifact.digest).unwrap_or_default();
     }
 }
 
@@ -185,6 +231,42 @@ fn apply_end_of_life(artifacts: &mut [ArtifactDoc]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotation_referrers_lend_their_annotations_to_the_subject_the_newest_deciding() {
+        let note = |digest: &str, created: &str, pairs: &[(&str, &str)]| {
+            let mut referrer = doc(digest, "other");
+            referrer.subject = Some("sha256:app".into());
+            referrer.created = Some(created.parse().unwrap());
+            referrer.layers = vec![ocicat_catalog::LayerRef {
+                media_type: ocicat_oci::media_types::OCI_EMPTY.into(),
+                digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a".into(),
+                size: 2,
+                title: None,
+            }];
+            referrer.annotations = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            referrer
+        };
+        let mut with_file = note("sha256:file", "2026-05-01T00:00:00Z", &[("team", "ignored")]);
+        with_file.layers[0].media_type = "text/plain".into();
+        let mut artifacts = vec![
+            doc("sha256:app", "image"),
+            note(
+                "sha256:one",
+                "2026-01-01T00:00:00Z",
+                &[("team", "core"), ("ticket", "OPS-1"), (ocicat_oci::ATTACHED_BY, "alice")],
+            ),
+            note("sha256:two", "2026-02-01T00:00:00Z", &[("team", "platform"), (CREATED_ANNOTATION, "x")]),
+            with_file,
+        ];
+        summarise(&mut artifacts, &HashSet::new(), &[]);
+        let attached = &artifacts[0].attached_annotations;
+        assert_eq!(attached.keys().collect::<Vec<_>>(), ["team", "ticket"], "{attached:?}");
+        assert_eq!((attached["team"].value.as_str(), attached["team"].referrer.as_str()), ("platform", "sha256:two"));
+        assert_eq!(attached["ticket"].by.as_deref(), Some("alice"));
+        assert!(artifacts[1].attached_annotations.is_empty());
+        assert!(artifacts[1].lends_annotations && !artifacts[3].lends_annotations && !artifacts[0].lends_annotations);
+    }
 
     #[test]
     fn the_newest_lifecycle_referrer_decides_and_one_without_a_date_revokes() {

@@ -48,10 +48,13 @@ pub fn earliest_expiry(artifact: &ArtifactDoc, keys: &[String]) -> Option<Expiry
         }
     }
     for key in keys {
-        // The manifest's own annotations win, then the index descriptors', then config labels.
+        // Annotations attached later win (a maintainer's later word), then the manifest's own,
+        // then the index descriptors', then config labels.
         let value = artifact
-            .annotations
+            .attached_annotations
             .get(key)
+            .map(|attached| &attached.value)
+            .or_else(|| artifact.annotations.get(key))
             .or_else(|| artifact.descriptor_annotations.get(key))
             .or_else(|| artifact.labels.get(key));
         if let Some(at) = value.and_then(|value| parse_date(value)) {
@@ -222,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn configured_key_prefers_annotations_then_descriptors_then_labels() {
+    fn configured_key_prefers_attached_then_own_then_descriptors_then_labels() {
         let key = keys(&["com.example.eol"]);
         let mut artifact = image(None);
         artifact.labels.insert("com.example.eol".into(), "2024-03-01".into());
@@ -231,6 +234,17 @@ mod tests {
         assert_eq!(expires_at(&artifact, &key), Some(date("2024-02-01T00:00:00Z")));
         artifact.annotations.insert("com.example.eol".into(), "2024-04-01".into());
         assert_eq!(expires_at(&artifact, &key), Some(date("2024-04-01T00:00:00Z")));
+        artifact.attached_annotations.insert(
+            "com.example.eol".into(),
+            ocicat_catalog::AttachedAnnotation {
+                value: "2024-06-01".into(),
+                referrer: "sha256:note".into(),
+                by: Some("alice".into()),
+                at: None,
+            },
+        );
+        assert_eq!(expires_at(&artifact, &key), Some(date("2024-06-01T00:00:00Z")), "attached later wins");
+        artifact.attached_annotations.clear();
         artifact.annotations.insert("com.example.eol".into(), "not a date".into());
         assert_eq!(expires_at(&artifact, &key), None, "a malformed own annotation is ignored, not replaced");
     }

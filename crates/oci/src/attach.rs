@@ -14,10 +14,10 @@ use crate::digest::Digest;
 use crate::error::{OciError, Result};
 use crate::manifest::media_types;
 
-/// The media type of the empty descriptor (`{}`, image-spec 1.1).
-const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 /// `org.opencontainers.image.created`, set on every attachment.
 const CREATED: &str = "org.opencontainers.image.created";
+/// The annotation naming who attached a referrer (set by ocicat; read back by the crawler).
+pub const ATTACHED_BY: &str = "vnd.ocicat.attached-by";
 /// `org.opencontainers.image.title`, a file's name.
 const TITLE: &str = "org.opencontainers.image.title";
 
@@ -65,7 +65,7 @@ impl Client {
     ) -> Result<Attached> {
         let subject_manifest = self.get_manifest(repository, &subject.to_string()).await?;
         let empty = self.push_blob(repository, Bytes::from_static(b"{}")).await?;
-        let empty_descriptor = json!({"mediaType": EMPTY_MEDIA_TYPE, "digest": empty.to_string(), "size": 2});
+        let empty_descriptor = json!({"mediaType": media_types::OCI_EMPTY, "digest": empty.to_string(), "size": 2});
         let mut layers: Vec<Value> = Vec::new();
         for file in &attachment.files {
             let digest = self.push_blob(repository, file.bytes.clone()).await?;

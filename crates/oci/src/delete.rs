@@ -12,8 +12,6 @@ use crate::manifest::{ManifestBody, media_types};
 use crate::names::{validate_reference, validate_repository};
 use crate::status::check_status;
 
-/// The media type of the empty descriptor (`{}`, image-spec 1.1).
-const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 /// The artifact type of the manifests that remove a tag (seen only for a moment).
 const THROWAWAY_ARTIFACT_TYPE: &str = "application/vnd.ocicat.tag-removal.v1";
 /// The annotation that makes each such manifest unique.
@@ -85,7 +83,7 @@ impl Client {
         }
         let empty = self.push_blob(repository, Bytes::from_static(b"{}")).await?;
         let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        let descriptor = serde_json::json!({"mediaType": EMPTY_MEDIA_TYPE, "digest": empty.to_string(), "size": 2});
+        let descriptor = serde_json::json!({"mediaType": crate::manifest::media_types::OCI_EMPTY, "digest": empty.to_string(), "size": 2});
         let manifest = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": media_types::OCI_MANIFEST,

@@ -26,7 +26,7 @@ mod referrers;
 mod ssrf;
 mod status;
 
-pub use attach::{Attached, AttachedFile, Attachment};
+pub use attach::{ATTACHED_BY, Attached, AttachedFile, Attachment};
 pub use auth::{Credentials, Secret};
 pub use blob::BlobStream;
 pub use classify::{ArtifactKind, SIGSTORE_PREDICATE_ANNOTATION, classify, is_sbom_predicate};

@@ -9,7 +9,7 @@ use ocicat_lifecycle::AuditEntry;
 use ocicat_oci::{AttachedFile, Attachment, Digest};
 
 use crate::lifecycle::actor_of;
-use crate::model::{AttachRequest, AttachView};
+use crate::model::{AttachRequest, AttachView, BulkAttachRequest, BulkAttachView, BulkTarget};
 use crate::{AppError, Service, authz};
 
 /// Microsoft's lifecycle artifact type.
@@ -20,6 +20,10 @@ pub(crate) const END_OF_LIFE: &str = "vnd.microsoft.artifact.lifecycle.end-of-li
 pub(crate) const ANNOTATIONS_TYPE: &str = "application/vnd.ocicat.annotations.v1+json";
 /// Largest attached document.
 const MAX_DOCUMENT_BYTES: usize = 4 << 20;
+/// Most artifacts one bulk attachment reaches (narrow the search for more).
+pub(crate) const MAX_BULK_TARGETS: usize = 1000;
+/// Attachments pushed at once during a bulk attachment.
+const BULK_CONCURRENCY: usize = 4;
 /// Most annotations at once, and their sizes.
 const MAX_ANNOTATIONS: usize = 64;
 const MAX_KEY: usize = 256;
@@ -113,7 +117,8 @@ impl Service {
         authz::read_repository(who, &registries, registry, repository)?;
         authz::copy_to(who, &registries, registry, repository)?;
         let subject: Digest = digest.parse().map_err(|_| bad(format!("{digest:?} is not a digest")))?;
-        let attachment = attachment(request)?;
+        let mut attachment = attachment(request)?;
+        attachment.annotations.insert(ocicat_oci::ATTACHED_BY.to_owned(), actor_of(who));
         let engine = self.engine()?;
         let client = engine.client(registry).ok_or_else(|| AppError::NotFound(format!("registry {registry:?}")))?;
         // Nanoseconds: the newest lifecycle referrer decides, even between two made in one second.
@@ -148,6 +153,136 @@ impl Service {
             artifact_type: attachment.artifact_type,
             fallback: attached.fallback,
         })
+    }
+}
+
+impl Service {
+    /// Attaches the same end of life, revocation or annotations to every artifact `request`'s
+    /// search finds for `who` (referrers left out), or with `dry_run` only lists them. Refused
+    /// before anything is pushed if `who` may not write one of their repositories, or if the
+    /// search finds more than [`MAX_BULK_TARGETS`].
+    pub async fn attach_to_results(
+        &self,
+        who: &Principal,
+        request: BulkAttachRequest,
+    ) -> Result<BulkAttachView, AppError> {
+        if request.attach.document.is_some() {
+            return Err(bad("a document is attached to one artifact at a time"));
+        }
+        // Checked before the search: a bad date or key is refused with nothing looked up.
+        attachment(request.attach.clone())?;
+        let (found, skipped_referrers) = self.bulk_targets(who, &request.query).await?;
+        let registries = self.registries();
+        let mut refused: Vec<String> = Vec::new();
+        for artifact in &found {
+            let place = format!("{}/{}", artifact.registry, artifact.repository);
+            if authz::copy_to(who, &registries, &artifact.registry, &artifact.repository).is_err()
+                && !refused.contains(&place)
+            {
+                refused.push(place);
+            }
+        }
+        if !refused.is_empty() {
+            return Err(AppError::Forbidden(format!(
+                "you may not write to {}: narrow the search, nothing was attached",
+                refused.join(", ")
+            )));
+        }
+        let mut targets: Vec<BulkTarget> = found
+            .iter()
+            .map(|artifact| BulkTarget {
+                registry: artifact.registry.clone(),
+                repository: artifact.repository.clone(),
+                digest: artifact.digest.clone(),
+                tags: artifact.tags.iter().filter(|tag| crate::views::is_version_tag(tag)).cloned().collect(),
+                attached: None,
+                error: None,
+            })
+            .collect();
+        if !request.dry_run {
+            let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(BULK_CONCURRENCY));
+            let mut running = tokio::task::JoinSet::new();
+            for (position, target) in targets.iter().enumerate() {
+                let (service, who, wanted, turns) = (self.clone(), who.clone(), request.attach.clone(), turns.clone());
+                let (registry, repository, digest) =
+                    (target.registry.clone(), target.repository.clone(), target.digest.clone());
+                running.spawn(async move {
+                    let _turn = turns.acquire_owned().await;
+                    (position, service.attach(&who, &registry, &repository, &digest, wanted).await)
+                });
+            }
+            while let Some(done) = running.join_next().await {
+                let (position, outcome) = done.map_err(|_| AppError::Internal)?;
+                match outcome {
+                    Ok(attached) => targets[position].attached = Some(attached),
+                    Err(error) => targets[position].error = Some(error.to_string()),
+                }
+            }
+        }
+        let attached = targets.iter().filter(|target| target.attached.is_some()).count();
+        let failed = targets.iter().filter(|target| target.error.is_some()).count();
+        Ok(BulkAttachView {
+            query: request.query,
+            dry_run: request.dry_run,
+            targets,
+            skipped_referrers,
+            attached,
+            failed,
+        })
+    }
+
+    /// What `query` finds for `who`, referrers left out (and counted), at most
+    /// [`MAX_BULK_TARGETS`].
+    async fn bulk_targets(
+        &self,
+        who: &Principal,
+        query: &str,
+    ) -> Result<(Vec<ocicat_catalog::ArtifactDoc>, u64), AppError> {
+        if let Err(error) = ocicat_catalog::query::parse_query(query) {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
+        let (catalog, text) = (self.catalog.clone(), query.to_owned());
+        let scope = authz::read_scope(who, &self.registries());
+        let turn = self.gates.search().await?;
+        let found = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            let now = Utc::now();
+            let mut all = Vec::new();
+            // Pages of the catalog's largest page, in a stable order.
+            loop {
+                let (total, page) =
+                    catalog.search_hits(&scope, &text, ocicat_catalog::SearchSort::Name, all.len(), 200, now)?;
+                // Far too many even before referrers are left out: not worth reading them all.
+                if total as usize > MAX_BULK_TARGETS * 4 {
+                    return Ok((total, all));
+                }
+                let last = page.len() < 200;
+                all.extend(page);
+                if last || all.len() as u64 >= total {
+                    return Ok((total, all));
+                }
+            }
+        })
+        .await
+        .map_err(|_| AppError::Internal)?;
+        let (total, all) = found.map_err(|error| match error {
+            ocicat_catalog::SearchError::Query(error) => {
+                AppError::InvalidQuery { message: error.message, position: error.position }
+            }
+            ocicat_catalog::SearchError::Catalog(error) => {
+                tracing::error!(%error, "search failed");
+                AppError::Internal
+            }
+        })?;
+        let read_all = all.len() as u64 >= total;
+        let (referrers, artifacts): (Vec<_>, Vec<_>) =
+            all.into_iter().partition(|artifact| artifact.refers_to.is_some());
+        if !read_all || artifacts.len() > MAX_BULK_TARGETS {
+            return Err(bad(format!(
+                "the search finds {total} artifacts; attach to at most {MAX_BULK_TARGETS} at once (narrow it)"
+            )));
+        }
+        Ok((artifacts, referrers.len() as u64))
     }
 }
 

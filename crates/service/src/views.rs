@@ -7,8 +7,8 @@ use ocicat_catalog::ArtifactDoc;
 use serde_json::Value;
 
 use crate::model::{
-    Annotation, ArtifactView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related, RunConfig, SignatureBadge,
-    TagRow, Verification, VulnerabilityCounts, is_http_link, short_digest,
+    Annotation, ArtifactView, AttachedAnnotationView, Badges, EnvVar, HistoryStep, Part, ReferrerNodeView, Related,
+    RunConfig, SignatureBadge, TagRow, Verification, VulnerabilityCounts, is_http_link, short_digest,
 };
 
 pub(crate) use ocicat_catalog::is_version_tag;
@@ -293,6 +293,21 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         created: artifact.created.map(|date| date.to_rfc3339()),
         annotations: annotation_list(&artifact.annotations),
         labels: annotation_list(&artifact.labels),
+        attached_annotations: artifact
+            .attached_annotations
+            .iter()
+            .map(|(key, attached)| AttachedAnnotationView {
+                annotation: Annotation {
+                    key: key.clone(),
+                    value: attached.value.clone(),
+                    is_link: is_http_link(&attached.value),
+                },
+                referrer: attached.referrer.clone(),
+                by: attached.by.clone(),
+                at: attached.at.map(|at| at.to_rfc3339()),
+            })
+            .collect(),
+        descriptor_annotations: annotation_list(&artifact.descriptor_annotations),
         layers: artifact
             .layers
             .iter()
@@ -302,6 +317,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
                 size: layer.size,
                 label: layer.title.clone(),
                 linked: false,
+                annotations: Vec::new(),
             })
             .collect(),
         children: artifact
@@ -317,6 +333,7 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
                     .map(|d| format!("attestation for {}", short_digest(d)))
                     .or_else(|| child.platform.clone()),
                 linked: around.known_children.contains(&child.digest),
+                annotations: annotation_list(&child.annotations),
             })
             .collect(),
         subject,

@@ -97,6 +97,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(copies::router())
         .merge(exports::router())
         .merge(imports::router())
+        .merge(attachments::router())
         .merge(crate::proxy::router())
         .merge(crate::metrics::router())
         .merge(crate::events::router())

@@ -25,7 +25,7 @@ use crate::state::AppState;
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().route(
         "/api/v1/registries/{registry}/repositories/{*rest}",
-        get(dispatch).post(super::attachments::dispatch_post),
+        get(dispatch).post(super::attachments::dispatch_post).layer(super::attachments::body_limit()),
     )
 }
 

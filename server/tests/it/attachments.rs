@@ -2,7 +2,9 @@
 //! lifecycle referrer, through distribution's fallback index), the crawl reads it back and
 //! `eol < today` finds it; a newer referrer without a date takes it back (the newest decides);
 //! annotations and a document arrive as referrers of their types; the image keeps its digest;
-//! a viewer is refused; each attachment has an audit line.
+//! annotations read and search as the image's own, with who and when; a document also arrives
+//! as a form upload; a search's results get an end of life at once (a viewer: refused, nothing
+//! pushed); a viewer is refused; each attachment has an audit line.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -93,6 +95,27 @@ async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_doc
         assert!(tree.body.contains(attached["digest"].as_str().unwrap()), "{} in {}", attached["digest"], tree.body);
     }
     assert!(tree.body.contains("application/vnd.ocicat.annotations.v1+json"));
+    // The annotations read as the image's own, with who attached them and when, and find it.
+    let page = app
+        .send(request(
+            "GET",
+            &format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", image.repository, image.digest),
+            &dave.0,
+            None,
+        ))
+        .await
+        .json();
+    let attached = page["attached_annotations"].as_array().expect("attached annotations");
+    let team = attached.iter().find(|row| row["annotation"]["key"] == "team").expect("team");
+    assert_eq!(
+        (&team["annotation"]["value"], &team["by"], &team["referrer"]),
+        (&json!("core"), &json!("dave"), &notes["digest"])
+    );
+    assert!(team["at"].as_str().is_some_and(|at| at.starts_with("20")), "{team}");
+    let by_note = format!("/api/v1/search?q={}", "annotation.%22ticket%22%20%3D%20REL-7");
+    let found = app.send(request("GET", &by_note, &dave.0, None)).await.json();
+    assert_eq!(found["total"], 1, "{found:#}");
+    assert_eq!(found["hits"][0]["digest"], json!(image.digest));
     assert_eq!(
         app.client()
             .head_manifest(&image.repository, image.reference.as_deref().unwrap())
@@ -104,4 +127,98 @@ async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_doc
     );
     let audit = app.send(request("GET", "/api/v1/audit?format=jsonl", &dave.0, None)).await;
     assert_eq!(audit.body.matches("\"attach\"").count(), 4, "{}", audit.body);
+}
+
+#[tokio::test]
+async fn a_document_arrives_as_a_form_upload() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let image = app
+        .report
+        .items
+        .iter()
+        .find(|item| item.repository.starts_with("demo/") && item.kind == "image" && item.reference.is_some())
+        .unwrap();
+    let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/attachments", image.repository, image.digest);
+    let dave = session(&app, "dave").await;
+    let boundary = "ocicat-test-boundary";
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"VEX.json\"\r\n\
+         Content-Type: application/json\r\n\r\n{{\"vex\": true}}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"artifact_type\"\r\n\r\napplication/vnd.example.vex\r\n\
+         --{boundary}--\r\n"
+    );
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let mut built = request("POST", &path, &dave.0, Some((content_type.as_str(), form.clone())));
+    let answered = app.send(built).await;
+    assert_eq!(answered.status, StatusCode::FORBIDDEN, "no CSRF token: {}", answered.body);
+    built = request("POST", &path, &dave.0, Some((content_type.as_str(), form)));
+    built.headers_mut().insert("x-csrf-token", dave.1.parse().expect("header value"));
+    let answered = app.send(built).await;
+    assert_eq!(answered.status, StatusCode::CREATED, "{}", answered.body);
+    let attached = answered.json();
+    assert_eq!(attached["artifact_type"], "application/vnd.example.vex");
+    let digest = attached["digest"].as_str().unwrap();
+    let manifest = app.client().get_manifest(&image.repository, digest).await.expect("pushed");
+    let body: Value = serde_json::from_slice(&manifest.raw).unwrap();
+    assert_eq!(body["layers"][0]["mediaType"], "application/json");
+    assert_eq!(body["layers"][0]["annotations"]["org.opencontainers.image.title"], "VEX.json");
+    assert_eq!(body["annotations"]["vnd.ocicat.attached-by"], "dave");
+}
+
+#[tokio::test]
+async fn a_search_s_results_get_an_end_of_life_at_once_and_a_viewer_pushes_nothing() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let dave = session(&app, "dave").await;
+    let bob = session(&app, "bob").await;
+    let repository = app
+        .report
+        .items
+        .iter()
+        .find(|item| item.repository.starts_with("demo/") && item.kind == "image" && item.reference.is_some())
+        .unwrap()
+        .repository
+        .clone();
+    let query = format!("repo:{repository} kind:image");
+    let search =
+        |text: &str| format!("/api/v1/search?q={}", text.replace(' ', "%20").replace('<', "%3C").replace(':', "%3A"));
+    let digests = |page: &Value, list: &str| {
+        let mut digests: Vec<String> =
+            page[list].as_array().unwrap().iter().map(|hit| hit["digest"].as_str().unwrap().to_owned()).collect();
+        digests.sort();
+        digests
+    };
+    let wanted = digests(&app.send(request("GET", &search(&query), &dave.0, None)).await.json(), "hits");
+    assert!(!wanted.is_empty());
+    let (status, refused) =
+        attach(&app, &bob, "/api/v1/attachments", json!({"query": query, "end_of_life": "2020-02-29"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, preview) = attach(
+        &app,
+        &dave,
+        "/api/v1/attachments",
+        json!({"query": query, "end_of_life": "2020-02-29", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(digests(&preview, "targets"), wanted, "{preview:#}");
+    assert!(preview["targets"].as_array().unwrap().iter().all(|t| t["attached"].is_null()), "a dry run pushes nothing");
+    let audit = app.send(request("GET", "/api/v1/audit?format=jsonl", &dave.0, None)).await;
+    assert_eq!(
+        audit.body.matches("\"attach\"").count(),
+        0,
+        "neither the viewer nor the dry run attached: {}",
+        audit.body
+    );
+
+    let (status, done) =
+        attach(&app, &dave, "/api/v1/attachments", json!({"query": query, "end_of_life": "2020-02-29"})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!((done["attached"].as_u64(), done["failed"].as_u64()), (Some(wanted.len() as u64), Some(0)), "{done:#}");
+    app.recrawl().await;
+    let found =
+        app.send(request("GET", &search(&format!("repo:{repository} eol < today")), &dave.0, None)).await.json();
+    assert_eq!(digests(&found, "hits"), wanted, "{found:#}");
+    let (status, bad) =
+        attach(&app, &dave, "/api/v1/attachments", json!({"query": "eol <", "end_of_life": "2020-02-29"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }

@@ -52,3 +52,56 @@ pub struct AttachView {
     /// Whether the subject's `sha256-<hex>` fallback index lists it (no referrers API).
     pub fallback: bool,
 }
+
+/// The same attachment for every artifact a search finds (referrers left out: they follow
+/// their subject). With `dry_run`, only the artifacts it would go to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct BulkAttachRequest {
+    /// The search (the query language), e.g. `repo:ci/* created < now-180d`.
+    pub query: String,
+    /// What to attach: an end of life, its revocation, or annotations (no documents).
+    #[serde(flatten)]
+    pub attach: AttachRequest,
+    /// List the artifacts, attach nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One artifact of a bulk attachment and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct BulkTarget {
+    /// Registry name.
+    pub registry: String,
+    /// Repository path.
+    pub repository: String,
+    /// Digest.
+    pub digest: String,
+    /// Its version tags.
+    pub tags: Vec<String>,
+    /// The referrer it got (not in a dry run).
+    #[serde(default)]
+    pub attached: Option<AttachView>,
+    /// Why it did not get one.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// What a bulk attachment did, or would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+pub struct BulkAttachView {
+    /// The search.
+    pub query: String,
+    /// True when nothing was pushed.
+    pub dry_run: bool,
+    /// The artifacts, in the order they were found.
+    pub targets: Vec<BulkTarget>,
+    /// Referrers the search found and left out.
+    pub skipped_referrers: u64,
+    /// How many got their referrer.
+    pub attached: usize,
+    /// How many failed (each says why).
+    pub failed: usize,
+}

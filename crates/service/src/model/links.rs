@@ -54,6 +54,11 @@ pub fn plan_search_href(query: &str) -> String {
     format!("/delete?q={}", encode(query))
 }
 
+/// The page that marks the end of life of everything `query` finds.
+pub fn attach_search_href(query: &str) -> String {
+    format!("/attach?q={}", encode(query))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

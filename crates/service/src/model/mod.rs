@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 mod account;
+mod annotations;
 mod attach;
 mod commands;
 mod content;
@@ -16,7 +17,8 @@ mod search;
 mod trust;
 
 pub use account::{NewToken, SessionView, TokenRow};
-pub use attach::{AttachRequest, AttachView, AttachedDocument};
+pub use annotations::{Annotation, AttachedAnnotationView};
+pub use attach::{AttachRequest, AttachView, AttachedDocument, BulkAttachRequest, BulkAttachView, BulkTarget};
 pub use commands::{LAYOUT_LOCATION, artifact_pull_command, discover_command, layout_location, pull_command};
 pub use content::{
     AttestationView, ContentBody, ContentQuery, ContentsView, DOCUMENT_KINDS, FindingRow, LayerTab, LicenseShare,
@@ -32,7 +34,7 @@ pub use lifecycle::{
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
     RetentionView, TagDeletion, TargetSpec, Totals,
 };
-pub use links::{copy_href, encode, layout_download_href, plan_href, plan_search_href};
+pub use links::{attach_search_href, copy_href, encode, layout_download_href, plan_href, plan_search_href};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
@@ -240,18 +242,6 @@ pub struct RepositoryView {
     pub incomplete: Vec<String>,
 }
 
-/// A name/value pair with a flag telling whether the value may be shown as a link.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
-pub struct Annotation {
-    /// The key.
-    pub key: String,
-    /// The value, as text.
-    pub value: String,
-    /// True only for http(s) URLs.
-    pub is_link: bool,
-}
-
 /// A layer, blob or index child.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
@@ -266,6 +256,9 @@ pub struct Part {
     pub label: Option<String>,
     /// True when the part is a manifest indexed in the catalog (it gets a link).
     pub linked: bool,
+    /// For an index child: the annotations on its descriptor in the index.
+    #[serde(default)]
+    pub annotations: Vec<Annotation>,
 }
 
 /// A related artifact (referrer, parent, subject).
@@ -325,6 +318,12 @@ pub struct ArtifactView {
     pub annotations: Vec<Annotation>,
     /// Config labels.
     pub labels: Vec<Annotation>,
+    /// Annotations attached later by referrers, with who and when.
+    #[serde(default)]
+    pub attached_annotations: Vec<AttachedAnnotationView>,
+    /// Annotations the indexes that list it put on its descriptor.
+    #[serde(default)]
+    pub descriptor_annotations: Vec<Annotation>,
     /// Layers or blobs.
     pub layers: Vec<Part>,
     /// Index children.
