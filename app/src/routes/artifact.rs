@@ -14,6 +14,7 @@ use crate::routes::account::{IfCanCopy, IfCanDelete};
 use crate::routes::annotations::{AnnotationTable, AttachedAnnotationTable, CompactAnnotations};
 use crate::routes::attach::AttachPanel;
 use crate::routes::content::ContentPanel;
+use crate::routes::kinds::{ChartPanel, WasmPanel};
 use crate::routes::referrers::ReferrersPanel;
 use crate::routes::signatures::SignaturesPanel;
 
@@ -111,6 +112,12 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
         </IfCanCopy>
         {artifact.subject.clone().map(|subject| view! {
             <section class="panel"><h2>"Refers to"</h2><RelatedList items=vec![subject] base=base.clone()/></section>
+        })}
+        {(artifact.kind == "helm").then(|| view! {
+            <ChartPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
+        })}
+        {(artifact.kind == "wasm" || artifact.annotations.iter().any(|item| item.key == "module.wasm.image/variant")).then(|| view! {
+            <WasmPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>
         })}
         {DOCUMENT_KINDS.contains(&artifact.kind.as_str()).then(|| view! {
             <ContentPanel registry=artifact.registry.clone() repository=artifact.repository.clone() digest=artifact.digest.clone()/>

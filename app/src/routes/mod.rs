@@ -12,6 +12,7 @@ pub mod delete;
 pub mod execution;
 pub mod home;
 pub mod import;
+pub mod kinds;
 pub mod referrers;
 pub mod registry;
 pub mod repository;

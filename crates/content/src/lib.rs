@@ -103,6 +103,29 @@ impl Content {
         self.clients.get(registry).ok_or_else(|| ContentError::UnknownRegistry(registry.to_owned()))
     }
 
+    /// The whole bytes of one layer of `artifact` (a chart package, a WebAssembly module),
+    /// verified against its digest; refused before any request when the manifest announces more
+    /// than `max` bytes, and capped by the client's blob limit while it is read.
+    pub async fn layer_bytes(
+        &self,
+        artifact: &ocicat_catalog::ArtifactDoc,
+        layer: &ocicat_catalog::LayerRef,
+        max: u64,
+    ) -> Result<Bytes, ContentError> {
+        use tracing::Instrument as _;
+        if layer.size > max {
+            return Err(ContentError::Registry(OciError::TooLarge { url: layer.digest.clone(), cap: max }));
+        }
+        let digest: ocicat_oci::Digest = layer.digest.parse().map_err(|_| ContentError::StoredManifest {
+            digest: artifact.digest.clone(),
+            reason: format!("layer digest {:?}", layer.digest),
+        })?;
+        let client = self.client(&artifact.registry)?;
+        let span = tracing::info_span!("content.layer", registry = %artifact.registry,
+            repository = %artifact.repository, digest = %layer.digest, size = layer.size);
+        async move { Ok(client.get_blob(&artifact.repository, &digest).await?) }.instrument(span).await
+    }
+
     /// Starts the download of `target`: a manifest is fetched whole (capped by the client,
     /// verified), a blob streams with its announced size as the cap.
     pub async fn download(&self, target: &Target) -> Result<Download, ContentError> {

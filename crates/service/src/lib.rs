@@ -31,6 +31,8 @@ mod gates;
 #[cfg(feature = "backend")]
 mod imports;
 #[cfg(feature = "backend")]
+mod kinds;
+#[cfg(feature = "backend")]
 mod lifecycle;
 #[cfg(feature = "backend")]
 mod registries;

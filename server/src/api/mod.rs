@@ -11,6 +11,7 @@ mod attachments;
 mod copies;
 mod exports;
 pub(crate) mod imports;
+mod kinds;
 mod lifecycle;
 mod registries;
 mod repository;
@@ -115,6 +116,7 @@ pub fn openapi() -> &'static OpenApi {
         let (_, mut document) = documented().split_for_parts();
         document.merge(repository::RepositoryRoutes::openapi());
         document.merge(attachments::AttachmentRoutes::openapi());
+        document.merge(kinds::KindRoutes::openapi());
         document.merge(crate::proxy::ContentRoutes::openapi());
         document.merge(crate::auth::SignInRoutes::openapi());
         document

@@ -58,6 +58,10 @@ pub(crate) enum Route<'a> {
     Contents(&'a str, &'a str),
     /// `<repo>/@<digest>/signatures`: its signatures and attestations.
     Signatures(&'a str, &'a str),
+    /// `<repo>/@<digest>/chart`: a Helm chart's metadata, values and README.
+    Chart(&'a str, &'a str),
+    /// `<repo>/@<digest>/wasm`: a WebAssembly module's imports, exports and world.
+    Wasm(&'a str, &'a str),
     /// `<repo>/manifests/<digest>[/config]`: a stored document.
     Raw(&'a str, &'a str, RawDocument),
 }
@@ -75,6 +79,8 @@ impl<'a> Route<'a> {
                 Some((digest, "referrers")) => Route::Referrers(repository, digest),
                 Some((digest, "contents")) => Route::Contents(repository, digest),
                 Some((digest, "signatures")) => Route::Signatures(repository, digest),
+                Some((digest, "chart")) => Route::Chart(repository, digest),
+                Some((digest, "wasm")) => Route::Wasm(repository, digest),
                 _ => Route::Artifact(repository, target),
             };
         }
@@ -114,6 +120,8 @@ async fn dispatch(
             find_contents(service, who, registry, repository, digest, wanted).await
         }
         Route::Signatures(repository, digest) => list_signatures(service, who, registry, repository, digest).await,
+        Route::Chart(repository, digest) => super::kinds::find_chart(service, who, &registry, repository, digest).await,
+        Route::Wasm(repository, digest) => super::kinds::find_wasm(service, who, &registry, repository, digest).await,
         Route::Raw(repository, digest, RawDocument::Manifest) => {
             find_manifest(service, who, registry, repository, digest).await
         }

@@ -29,6 +29,8 @@ mod content;
 mod viewers;
 // Markup, long values, bombs and HTML in attached documents (SECURITY S12–S14).
 mod hostile_documents;
+// Helm charts and WebAssembly as their own tools show them.
+mod kinds;
 
 // Delete plans, execution, CSRF and the audit log over the API (S18, S22).
 mod lifecycle;

@@ -83,9 +83,22 @@ service:\n  type: ClusterIP\n  port: 80\nresources:\n  limits:\n    cpu: 250m\n 
   type: {{{{ .Values.service.type }}}}\n  ports:\n    - port: {{{{ .Values.service.port }}}}\n      targetPort: 80\n\
   selector:\n    app: {{{{ .Release.Name }}}}-{name}\n"
         );
+        let readme = format!(
+            "# {name}\n\n[![Artifact Hub](https://img.shields.io/badge/artifact%20hub-{name}-blue)]({home})\n\n\
+{description}.\n\n## Installing\n\n```console\n$ helm install my-{name} oci://registry.example/charts/{name} --version {version}\n```\n\n\
+## Parameters\n\n| Name | Description | Default |\n|------|-------------|---------|\n\
+| `replicaCount` | Pods to run | `1` |\n| `image.tag` | Image tag | `\"{app}\"` |\n| `service.port` | Service port | `80` |\n\n\
+See the [source]({source}) for the templates.\n",
+            description = self.description,
+            version = self.version,
+            app = self.app_version,
+            home = self.home(),
+            source = self.source(),
+        );
         vec![
             (format!("{name}/Chart.yaml"), self.chart_yaml().into_bytes()),
             (format!("{name}/values.yaml"), values.into_bytes()),
+            (format!("{name}/README.md"), readme.into_bytes()),
             (format!("{name}/templates/deployment.yaml"), deployment.into_bytes()),
             (format!("{name}/templates/service.yaml"), service.into_bytes()),
             (format!("{name}/.helmignore"), b".git/\n*.swp\n*.tmp\n".to_vec()),

@@ -9,6 +9,7 @@ mod attach;
 mod commands;
 mod content;
 mod copy;
+mod kinds;
 mod lifecycle;
 mod links;
 mod raw;
@@ -29,6 +30,7 @@ pub use copy::{
     BlobItem, CopyExecution, CopyPlan, CopyPreview, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded,
     ExportPlan, ExportRequest, FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
+pub use kinds::{ChartDependencyView, ChartMaintainerView, ChartView, WasmItemView, WasmView};
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
