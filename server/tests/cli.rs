@@ -354,6 +354,26 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
     let expired = json(&ok(&config, &["search", "repo:imported/app eol < today"], None));
     assert_eq!(expired["total"], 1, "{expired:#}");
     assert_eq!(expired["hits"][0]["digest"], digest);
+    let owned = json(&ok(&config, &["search", "annotation.\"owner\" = team-a"], None));
+    assert_eq!(
+        (owned["total"].as_u64(), &owned["hits"][0]["digest"]),
+        (Some(1), &serde_json::json!(digest)),
+        "{owned:#}"
+    );
+    // Every result of a search, as the README shows: listed first, marked with --yes.
+    let query = "repo:imported/whole created < now-1d";
+    let listed = json(&ok(&config, &["attach", "--query", query, "--eol", "2020-01-31"], None));
+    assert_eq!(
+        (listed["dry_run"].as_bool(), listed["targets"].as_array().map(Vec::len)),
+        (Some(true), Some(1)),
+        "{listed:#}"
+    );
+    assert_eq!(listed["targets"][0]["attached"], Value::Null, "a listing attaches nothing");
+    let marked = json(&ok(&config, &["attach", "--query", query, "--eol", "2020-01-31", "--yes"], None));
+    assert_eq!((marked["attached"].as_u64(), marked["failed"].as_u64()), (Some(1), Some(0)), "{marked:#}");
+    ok(&config, &["crawl"], None);
+    let ended = json(&ok(&config, &["search", "repo:imported/whole eol < today"], None));
+    assert_eq!(ended["total"], 1, "{ended:#}");
     // A directory of several layouts needs one of them named.
     ok(&config, &["export", &source, &layouts.join("second").display().to_string()], None);
     let refused = ocicat(&config, &["import", &layouts.display().to_string(), "local/imported/all"], None);

@@ -39,15 +39,24 @@ pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_
         repository,
         digest
     );
-    let uploading = Action::new(move |_: &()| {
+    // The upload runs only in the browser (a click); a local action would be made, and dropped,
+    // on the server's threads while the page renders.
+    let uploaded = RwSignal::new(None::<Result<AttachView, AppError>>);
+    let uploading = RwSignal::new(false);
+    let upload = move |_| {
         let url = upload_url.clone();
         let fields = vec![("media_type", media_type.get_untracked()), ("artifact_type", document_type.get_untracked())];
-        async move {
-            let text = crate::upload::post_file(&url, "attach-file", crate::upload::UploadBody::Form(fields)).await?;
-            serde_json::from_str::<AttachView>(&text)
-                .map_err(|error| AppError::BadRequest(format!("an unexpected answer: {error}")))
-        }
-    });
+        uploading.set(true);
+        leptos::task::spawn_local(async move {
+            let sent = crate::upload::post_file(&url, "attach-file", crate::upload::UploadBody::Form(fields)).await;
+            let answer = sent.and_then(|text| {
+                serde_json::from_str::<AttachView>(&text)
+                    .map_err(|error| AppError::BadRequest(format!("an unexpected answer: {error}")))
+            });
+            uploaded.set(Some(answer));
+            uploading.set(false);
+        });
+    };
     let target = (registry, repository, digest);
     let attaching = Action::new(move |request: &AttachRequest| {
         let (registry, repository, digest) = target.clone();
@@ -85,20 +94,23 @@ pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_
                 })}
             </p>
             <p class="attach-row">
-                <label for="attach-annotations">"Annotations, key=value, one a line"</label><br/>
+                <label for="attach-annotations">"Annotations, key=value, one per line"</label><br/>
                 <textarea id="attach-annotations" rows="2" cols="48" bind:value=pairs></textarea>
                 " " <button id="add-annotations" on:click=annotate disabled=move || pairs.get().trim().is_empty() || attaching.pending().get()>"Add annotations"</button>
             </p>
-            <p class="attach-row">
-                <label for="attach-file">"A document (SBOM, scan report, VEX, notes; at most 4 MiB) "</label>
-                <input id="attach-file" type="file"/><br/>
-                <label for="attach-media-type">"Media type "</label>
-                <input id="attach-media-type" type="text" placeholder="the file's own, e.g. application/spdx+json" size="36" bind:value=media_type/>
-                " " <label for="attach-artifact-type">"Artifact type "</label>
-                <input id="attach-artifact-type" type="text" placeholder="the media type" size="30" bind:value=document_type/>
-                " " <button id="attach-document" on:click=move |_| { uploading.dispatch(()); } disabled=move || uploading.pending().get()>"Attach document"</button>
-            </p>
-            {move || uploading.value().get().map(|result| match result {
+            <fieldset class="attach-document">
+                <legend>"A document: an SBOM, scan report, VEX or notes (at most 4 MiB)"</legend>
+                <div class="form-grid">
+                    <label for="attach-file">"File"</label>
+                    <input id="attach-file" type="file"/>
+                    <label for="attach-media-type">"Media type"</label>
+                    <input id="attach-media-type" type="text" placeholder="the file's own, e.g. application/spdx+json" bind:value=media_type/>
+                    <label for="attach-artifact-type">"Artifact type"</label>
+                    <input id="attach-artifact-type" type="text" placeholder="the media type" bind:value=document_type/>
+                </div>
+                <p><button id="attach-document" on:click=upload disabled=move || uploading.get()>"Attach document"</button></p>
+            </fieldset>
+            {move || uploaded.get().map(|result| match result {
                 Ok(attached) => view! {
                     <p id="attached-document" role="status">{format!("Attached as {} ({}). It shows once the repository is crawled again, which starts now.", short_digest(&attached.digest), attached.artifact_type)}</p>
                 }.into_any(),

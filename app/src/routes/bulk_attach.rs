@@ -9,15 +9,21 @@ use crate::components::{DigestLink, ErrorView};
 use crate::error::AppError;
 use crate::model::{AttachRequest, BulkAttachRequest, BulkAttachView, encode};
 
-/// What `request` would attach to, or (not a dry run) attaches (a POST carrying the session's
-/// anti-CSRF token).
+/// What `attach` would go to for the search `query`, or (not a dry run) attaches it to each (a
+/// POST carrying the session's anti-CSRF token). The parts travel apart: a flattened request does
+/// not survive the URL-encoded server-function body.
 #[server]
-pub async fn attach_to_results(request: BulkAttachRequest, csrf: String) -> Result<BulkAttachView, AppError> {
+pub async fn attach_to_results(
+    query: String,
+    attach: AttachRequest,
+    dry_run: bool,
+    csrf: String,
+) -> Result<BulkAttachView, AppError> {
     use crate::shim::*;
-    if !request.dry_run {
+    if !dry_run {
         check_csrf(&csrf)?;
     }
-    service()?.attach_to_results(&principal(), request).await
+    service()?.attach_to_results(&principal(), BulkAttachRequest { query, attach, dry_run }).await
 }
 
 /// The page.
@@ -30,20 +36,17 @@ pub fn BulkAttachPage() -> impl IntoView {
             move || query.clone()
         },
         |query| async move {
-            let request = BulkAttachRequest {
-                query,
-                attach: AttachRequest { revoke_end_of_life: true, ..Default::default() },
-                dry_run: true,
-            };
-            attach_to_results(request, String::new()).await
+            // A dry run checks the attachment too: one that is always valid stands in.
+            let stand_in = AttachRequest { revoke_end_of_life: true, ..Default::default() };
+            attach_to_results(query, stand_in, true, String::new()).await
         },
     );
     let date = RwSignal::new(String::new());
     let running = Action::new(move |attach: &AttachRequest| {
-        let request = BulkAttachRequest { query: query.clone(), attach: attach.clone(), dry_run: false };
+        let (query, attach) = (query.clone(), attach.clone());
         async move {
             let csrf = crate::account::who_am_i().await?.csrf;
-            attach_to_results(request, csrf).await
+            attach_to_results(query, attach, false, csrf).await
         }
     });
     let mark = move |_| {

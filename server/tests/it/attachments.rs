@@ -21,7 +21,7 @@ fn section() -> String {
             "[[user]]\nname = \"{name}\"\npassword_hash = \"{hash}\"\ngrants = [{{ role = \"{role}\", registry = \"{LOCAL}\", repositories = \"demo/**\" }}]\n\n"
         )
     };
-    format!("anonymous = []\n\n{}{}", user("dave", "maintainer"), user("bob", "viewer"))
+    format!("anonymous = []\n\n{}{}{}", user("dave", "maintainer"), user("bob", "viewer"), user("ada", "admin"))
 }
 
 async fn session(app: &TestApp, user: &str) -> (Credential, String) {
@@ -37,6 +37,20 @@ async fn attach(app: &TestApp, who: &(Credential, String), path: &str, body: Val
     let answered = app.send(built).await;
     let value = serde_json::from_str(&answered.body).unwrap_or(Value::Null);
     (answered.status, value)
+}
+
+/// The digests the `sha256-<hex>` fallback index of `digest` lists (none when there is none).
+async fn fallback_entries(app: &TestApp, repository: &str, digest: &str) -> Vec<String> {
+    let tag = format!("sha256-{}", digest.trim_start_matches("sha256:"));
+    match app.client().get_manifest(repository, &tag).await {
+        Ok(index) => serde_json::from_slice::<Value>(&index.raw).unwrap()["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["digest"].as_str().unwrap().to_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 #[tokio::test]
@@ -55,6 +69,16 @@ async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_doc
     );
     let dave = session(&app, "dave").await;
     let bob = session(&app, "bob").await;
+    // What the seed attached already (through distribution's fallback index) stays attached.
+    let already: Vec<&str> = app
+        .report
+        .items
+        .iter()
+        .filter(|item| item.subject.as_deref() == Some(image.digest.as_str()))
+        .map(|item| item.digest.as_str())
+        .collect();
+    let before = fallback_entries(&app, &image.repository, &image.digest).await;
+    assert!(!before.is_empty(), "the seed attached to it through the fallback index");
     let (status, body) = attach(&app, &bob, &path, json!({"end_of_life": "2020-01-31"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
@@ -93,6 +117,15 @@ async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_doc
         .await;
     for attached in [&notes, &doc] {
         assert!(tree.body.contains(attached["digest"].as_str().unwrap()), "{} in {}", attached["digest"], tree.body);
+    }
+    for seeded in &already {
+        assert!(tree.body.contains(seeded), "the seeded referrer {seeded} is still attached: {}", tree.body);
+    }
+    let after = fallback_entries(&app, &image.repository, &image.digest).await;
+    for digest in
+        before.iter().map(String::as_str).chain([notes["digest"].as_str().unwrap(), doc["digest"].as_str().unwrap()])
+    {
+        assert!(after.iter().any(|entry| entry == digest), "the fallback index keeps {digest}: {after:?}");
     }
     assert!(tree.body.contains("application/vnd.ocicat.annotations.v1+json"));
     // The annotations read as the image's own, with who attached them and when, and find it.
@@ -167,7 +200,8 @@ async fn a_document_arrives_as_a_form_upload() {
 
 #[tokio::test]
 async fn a_search_s_results_get_an_end_of_life_at_once_and_a_viewer_pushes_nothing() {
-    let app = TestApp::builder().access(&section(), None).build().await;
+    let expiry = "[[retention]]\nname = \"expired\"\nregistry = \"local\"\nrepositories = \"demo/**\"\nexpire_by_annotation = true\nevery_hours = 0\n";
+    let app = TestApp::builder().access(&section(), None).retention(expiry).build().await;
     let dave = session(&app, "dave").await;
     let bob = session(&app, "bob").await;
     let repository = app
@@ -218,6 +252,18 @@ async fn a_search_s_results_get_an_end_of_life_at_once_and_a_viewer_pushes_nothi
     let found =
         app.send(request("GET", &search(&format!("repo:{repository} eol < today")), &dave.0, None)).await.json();
     assert_eq!(digests(&found, "hits"), wanted, "{found:#}");
+    // Retention's annotation expiry picks exactly those.
+    let ada = session(&app, "ada").await;
+    let (status, run) = attach(&app, &ada, "/api/v1/retention/expired/run?dry_run=true", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    let chosen: Vec<&str> = run["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|choice| choice["repository"] == json!(repository) && choice["delete"] == true)
+        .map(|choice| choice["digest"].as_str().unwrap())
+        .collect();
+    assert!(wanted.iter().all(|digest| chosen.contains(&digest.as_str())), "{wanted:?} in {run:#}");
     let (status, bad) =
         attach(&app, &dave, "/api/v1/attachments", json!({"query": "eol <", "end_of_life": "2020-02-29"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
