@@ -31,6 +31,8 @@ pub async fn attach_to(
 pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_life: Option<String>) -> impl IntoView {
     let date = RwSignal::new(String::new());
     let pairs = RwSignal::new(String::new());
+    let annotation_type = RwSignal::new(String::new());
+    let malformed = RwSignal::new(None::<String>);
     let media_type = RwSignal::new(String::new());
     let document_type = RwSignal::new(String::new());
     let upload_url = format!(
@@ -73,13 +75,20 @@ pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_
         attaching.dispatch(AttachRequest { revoke_end_of_life: true, ..Default::default() });
     };
     let annotate = move |_| {
-        let annotations: BTreeMap<String, String> = pairs
-            .get_untracked()
-            .lines()
+        let text = pairs.get_untracked();
+        let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+        if let Some(bad) = lines.iter().find(|line| !line.contains('=')) {
+            malformed.set(Some(format!("{bad:?} is not key=value")));
+            return;
+        }
+        malformed.set(None);
+        let annotations: BTreeMap<String, String> = lines
+            .iter()
             .filter_map(|line| line.split_once('='))
             .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
             .collect();
-        attaching.dispatch(AttachRequest { annotations, ..Default::default() });
+        let artifact_type = Some(annotation_type.get_untracked()).filter(|kind| !kind.trim().is_empty());
+        attaching.dispatch(AttachRequest { annotations, artifact_type, ..Default::default() });
     };
     view! {
         <section class="panel" id="attach" aria-labelledby="attach-title">
@@ -96,8 +105,11 @@ pub fn AttachPanel(registry: String, repository: String, digest: String, end_of_
             <p class="attach-row">
                 <label for="attach-annotations">"Annotations, key=value, one per line"</label><br/>
                 <textarea id="attach-annotations" rows="2" cols="48" bind:value=pairs></textarea>
+                <label for="attach-annotation-type" class="visually-hidden">"Artifact type of the annotations"</label>
+                <input id="attach-annotation-type" type="text" size="34" placeholder="application/vnd.ocicat.annotations.v1+json" bind:value=annotation_type/>
                 " " <button id="add-annotations" on:click=annotate disabled=move || pairs.get().trim().is_empty() || attaching.pending().get()>"Add annotations"</button>
             </p>
+            {move || malformed.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             <fieldset class="attach-document">
                 <legend>"A document: an SBOM, scan report, VEX or notes (at most 4 MiB)"</legend>
                 <div class="form-grid">

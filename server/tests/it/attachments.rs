@@ -196,6 +196,34 @@ async fn a_document_arrives_as_a_form_upload() {
     assert_eq!(body["layers"][0]["mediaType"], "application/json");
     assert_eq!(body["layers"][0]["annotations"]["org.opencontainers.image.title"], "VEX.json");
     assert_eq!(body["annotations"]["vnd.ocicat.attached-by"], "dave");
+
+    // An SBOM uploaded so opens in the SBOM viewer like any other.
+    let spdx = json!({
+        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "uploaded", "dataLicense": "CC0-1.0",
+        "documentNamespace": "https://example.com/uploaded",
+        "creationInfo": {"created": "2026-12-01T00:00:00Z", "creators": ["Tool: hand"]},
+        "packages": [{"SPDXID": "SPDXRef-zlib", "name": "zlib", "versionInfo": "1.3.1"}],
+    });
+    let form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sbom.spdx.json\"\r\n\
+         Content-Type: application/spdx+json\r\n\r\n{spdx}\r\n--{boundary}--\r\n"
+    );
+    let mut built = request("POST", &path, &dave.0, Some((content_type.as_str(), form)));
+    built.headers_mut().insert("x-csrf-token", dave.1.parse().expect("header value"));
+    let answered = app.send(built).await;
+    assert_eq!(answered.status, StatusCode::CREATED, "{}", answered.body);
+    let sbom = answered.json()["digest"].as_str().unwrap().to_owned();
+    app.recrawl().await;
+    let viewed = app
+        .send(request(
+            "GET",
+            &format!("/api/v1/registries/{LOCAL}/repositories/{}/@{sbom}/contents", image.repository),
+            &dave.0,
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(viewed["body"]["Sbom"]["packages"][0]["name"], "zlib", "{viewed:#}");
 }
 
 #[tokio::test]
