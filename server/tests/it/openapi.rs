@@ -116,6 +116,8 @@ async fn every_documented_route_answers_with_a_documented_status() {
     let (copy_id, copy_fingerprint) =
         (copy["id"].as_str().unwrap().to_owned(), copy["plan"]["fingerprint"].as_str().unwrap().to_owned());
 
+    let chart = app.report.items.iter().find(|item| item.kind == "helm").expect("a seeded chart");
+    let module = app.report.items.iter().find(|item| item.kind == "wasm").expect("a seeded module");
     let export_query = format!("registry={LOCAL}&repository={repository}&digest={digest}&tag=exported");
     let api = format!("/api/v1/registries/{LOCAL}/repositories/{repository}");
     let login = format!("username=admin&password={}&next=/", PASSWORD.replace(' ', "+"));
@@ -158,6 +160,20 @@ async fn every_documented_route_answers_with_a_documented_status() {
         (
             ("GET", "/api/v1/registries/{registry}/repositories/{repository}/@{digest}/signatures"),
             recipe(format!("{api}/@{digest}/signatures"), StatusCode::OK),
+        ),
+        (
+            ("GET", "/api/v1/registries/{registry}/repositories/{repository}/@{digest}/chart"),
+            recipe(
+                format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/chart", chart.repository, chart.digest),
+                StatusCode::OK,
+            ),
+        ),
+        (
+            ("GET", "/api/v1/registries/{registry}/repositories/{repository}/@{digest}/wasm"),
+            recipe(
+                format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/wasm", module.repository, module.digest),
+                StatusCode::OK,
+            ),
         ),
         (
             ("GET", "/api/v1/registries/{registry}/repositories/{repository}/manifests/{digest}"),
@@ -230,6 +246,18 @@ async fn every_documented_route_answers_with_a_documented_status() {
                 path: format!("{api}/@{digest}/attachments"),
                 body: Some(("application/json", r#"{"annotations":{"team":"core"}}"#.to_owned())),
                 status: StatusCode::CREATED,
+                credential: None,
+            },
+        ),
+        (
+            ("POST", "/api/v1/attachments"),
+            Recipe {
+                path: "/api/v1/attachments".into(),
+                body: Some((
+                    "application/json",
+                    format!(r#"{{"query":"repo:{repository} kind:image","end_of_life":"2030-01-01","dry_run":true}}"#),
+                )),
+                status: StatusCode::OK,
                 credential: None,
             },
         ),
