@@ -39,6 +39,17 @@ async fn attach(app: &TestApp, who: &(Credential, String), path: &str, body: Val
     (answered.status, value)
 }
 
+/// A tagged image of the seed's `demo/` repositories (maintainers may write there).
+fn demo_image(app: &TestApp) -> &ocicat_seed::Seeded {
+    let demo = |item: &&ocicat_seed::Seeded| item.repository.starts_with("demo/") && item.kind == "image";
+    app.report.items.iter().find(|item| demo(item) && item.reference.is_some()).expect("a seeded demo image")
+}
+
+/// The search API's path for `text`.
+fn search_path(text: &str) -> String {
+    format!("/api/v1/search?q={}", text.replace(' ', "%20").replace('<', "%3C").replace(':', "%3A"))
+}
+
 /// The digests the `sha256-<hex>` fallback index of `digest` lists (none when there is none).
 async fn fallback_entries(app: &TestApp, repository: &str, digest: &str) -> Vec<String> {
     let tag = format!("sha256-{}", digest.trim_start_matches("sha256:"));
@@ -56,17 +67,9 @@ async fn fallback_entries(app: &TestApp, repository: &str, digest: &str) -> Vec<
 #[tokio::test]
 async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_documents() {
     let app = TestApp::builder().access(&section(), None).build().await;
-    let image = app
-        .report
-        .items
-        .iter()
-        .find(|item| item.repository.starts_with("demo/") && item.kind == "image" && item.reference.is_some())
-        .unwrap();
+    let image = demo_image(&app);
     let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/attachments", image.repository, image.digest);
-    let eol_query = format!(
-        "/api/v1/search?q={}",
-        format!("digest:{} eol < today", image.digest).replace(' ', "%20").replace('<', "%3C").replace(':', "%3A")
-    );
+    let eol_query = search_path(&format!("digest:{} eol < today", image.digest));
     let dave = session(&app, "dave").await;
     let bob = session(&app, "bob").await;
     // What the seed attached already (through distribution's fallback index) stays attached.
@@ -165,12 +168,7 @@ async fn a_maintainer_marks_end_of_life_takes_it_back_and_attaches_notes_and_doc
 #[tokio::test]
 async fn a_document_arrives_as_a_form_upload() {
     let app = TestApp::builder().access(&section(), None).build().await;
-    let image = app
-        .report
-        .items
-        .iter()
-        .find(|item| item.repository.starts_with("demo/") && item.kind == "image" && item.reference.is_some())
-        .unwrap();
+    let image = demo_image(&app);
     let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}/attachments", image.repository, image.digest);
     let dave = session(&app, "dave").await;
     let boundary = "ocicat-test-boundary";
@@ -232,24 +230,15 @@ async fn a_search_s_results_get_an_end_of_life_at_once_and_a_viewer_pushes_nothi
     let app = TestApp::builder().access(&section(), None).retention(expiry).build().await;
     let dave = session(&app, "dave").await;
     let bob = session(&app, "bob").await;
-    let repository = app
-        .report
-        .items
-        .iter()
-        .find(|item| item.repository.starts_with("demo/") && item.kind == "image" && item.reference.is_some())
-        .unwrap()
-        .repository
-        .clone();
+    let repository = demo_image(&app).repository.clone();
     let query = format!("repo:{repository} kind:image");
-    let search =
-        |text: &str| format!("/api/v1/search?q={}", text.replace(' ', "%20").replace('<', "%3C").replace(':', "%3A"));
     let digests = |page: &Value, list: &str| {
         let mut digests: Vec<String> =
             page[list].as_array().unwrap().iter().map(|hit| hit["digest"].as_str().unwrap().to_owned()).collect();
         digests.sort();
         digests
     };
-    let wanted = digests(&app.send(request("GET", &search(&query), &dave.0, None)).await.json(), "hits");
+    let wanted = digests(&app.send(request("GET", &search_path(&query), &dave.0, None)).await.json(), "hits");
     assert!(!wanted.is_empty());
     let (status, refused) =
         attach(&app, &bob, "/api/v1/attachments", json!({"query": query, "end_of_life": "2020-02-29"})).await;
@@ -278,7 +267,7 @@ async fn a_search_s_results_get_an_end_of_life_at_once_and_a_viewer_pushes_nothi
     assert_eq!((done["attached"].as_u64(), done["failed"].as_u64()), (Some(wanted.len() as u64), Some(0)), "{done:#}");
     app.recrawl().await;
     let found =
-        app.send(request("GET", &search(&format!("repo:{repository} eol < today")), &dave.0, None)).await.json();
+        app.send(request("GET", &search_path(&format!("repo:{repository} eol < today")), &dave.0, None)).await.json();
     assert_eq!(digests(&found, "hits"), wanted, "{found:#}");
     // Retention's annotation expiry picks exactly those.
     let ada = session(&app, "ada").await;
