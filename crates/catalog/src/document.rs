@@ -137,6 +137,17 @@ pub struct ArtifactDoc {
     /// catalog and the plans made from it do not lose what is there. `None` when it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl_error: Option<String>,
+    /// For an SBOM (or an attestation carrying one): the packages it lists, for impact search.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<crate::impact::PackageFact>,
+    /// For a scan report (or a vulnerability attestation): its findings, for impact search.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::impact::FindingFact>,
+    /// For an SBOM or scan: the keys of the artifacts it describes (its subject, and the
+    /// indexes that list the subject in this repository), set when the repository's walk is
+    /// summarised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub describes: Vec<String>,
     /// For a signature artifact: what the crawler kept of each signature it holds (payload,
     /// signature, certificate, bundle), so verdicts are recomputed when the trust policies
     /// change without asking the registry again.
@@ -298,7 +309,8 @@ pub struct RepositoryDoc {
     pub incomplete: Vec<String>,
 }
 
-pub(crate) fn artifact_key(registry: &str, repository: &str, digest: &str) -> String {
+/// The key an artifact is stored under (what [`ArtifactDoc::describes`] lists).
+pub fn artifact_key(registry: &str, repository: &str, digest: &str) -> String {
     format!("{registry}\u{0}{repository}\u{0}{digest}")
 }
 

@@ -7,6 +7,7 @@ mod by_name;
 mod document;
 mod error;
 mod facets;
+pub mod impact;
 mod mapping;
 pub mod pattern;
 pub mod query;
@@ -20,7 +21,7 @@ mod writer;
 
 pub use document::{
     ArtifactDoc, AttachedAnnotation, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary,
-    Vulnerabilities,
+    Vulnerabilities, artifact_key,
 };
 pub use error::{CatalogError, Result};
 pub use facets::Facets;

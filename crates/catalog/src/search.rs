@@ -117,6 +117,9 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<BooleanQuery, SearchError> {
         let expr = parse_query(text).map_err(SearchError::Query)?;
+        let restriction = scope.query(&self.fields)?;
+        let expr =
+            crate::query::resolve(expr, searcher, &self.fields, restriction.as_deref()).map_err(SearchError::Query)?;
         let index = searcher.index();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if matches!(&expr, Expr::And(parts) if parts.is_empty()) {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
@@ -127,7 +130,7 @@ impl Catalog {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact)), (Occur::Must, matched)]
         };
-        if let Some(restriction) = scope.query(&self.fields)? {
+        if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
         Ok(BooleanQuery::new(clauses))

@@ -8,6 +8,7 @@ mod into_catalog;
 mod mapping;
 mod refresh;
 mod repository;
+mod sboms;
 mod scans;
 mod schedule;
 mod signatures;

@@ -196,9 +196,20 @@ async fn fetch_into(
     };
     let mut document = artifact_doc(registry, repository, &manifest, config.as_deref());
     match crate::scans::read_findings(client, repository, &document, &manifest).await {
-        Ok(found) => document.scan_findings = found,
+        Ok(Some(report)) => {
+            document.scan_findings = Some(report.counts);
+            document.findings = report.findings;
+        }
+        Ok(None) => {}
         Err(error) => {
             tracing::warn!(artifact.digest = %digest, %error, "failed to read scan report");
+            failures.push(error);
+        }
+    }
+    match crate::sboms::read_packages(client, repository, &document, &manifest).await {
+        Ok(packages) => document.packages = packages,
+        Err(error) => {
+            tracing::warn!(artifact.digest = %digest, %error, "failed to read SBOM");
             failures.push(error);
         }
     }

@@ -1,8 +1,10 @@
-//! Reads the report a scan artifact (or a cosign vulnerability attestation) carries and counts
-//! its findings, so an artifact's page and `vulns.critical > 0` need no registry call.
+//! Reads the report a scan artifact (or a cosign vulnerability attestation) carries, counts its
+//! findings and keeps each (advisory, package, installed, fixed, severity), so an artifact's page,
+//! `vulns.critical > 0` and `cve:…` need no registry call.
 
+use ocicat_catalog::impact::{FindingFact, MAX_FACTS};
 use ocicat_catalog::{ArtifactDoc, Vulnerabilities};
-use ocicat_formats::scan::{COSIGN_VULN_PREDICATE, findings};
+use ocicat_formats::scan::{COSIGN_VULN_PREDICATE, parse};
 use ocicat_oci::{Client, Digest, Manifest, ManifestBody};
 
 /// Largest report read; bigger ones are left unread (the page offers the download).
@@ -27,14 +29,21 @@ fn report_layer(document: &ArtifactDoc, manifest: &Manifest) -> Option<(Digest, 
     Some((digest, layer.size()))
 }
 
-/// Fetches and counts the findings of `document`'s report. `Ok(None)`: not a report, too big, or
-/// a format nothing here reads; `Err`: the registry failed or lied (the crawl counts it).
+/// What a scan report said: its counts and its findings.
+pub(crate) struct ReadReport {
+    pub(crate) counts: Vulnerabilities,
+    pub(crate) findings: Vec<FindingFact>,
+}
+
+/// Fetches `document`'s report, counts its findings and keeps them. `Ok(None)`: not a report,
+/// too big, or a format nothing here reads; `Err`: the registry failed or lied (the crawl counts
+/// it).
 pub(crate) async fn read_findings(
     client: &Client,
     repository: &str,
     document: &ArtifactDoc,
     manifest: &Manifest,
-) -> Result<Option<Vulnerabilities>, String> {
+) -> Result<Option<ReadReport>, String> {
     let Some((digest, size)) = report_layer(document, manifest) else { return Ok(None) };
     if size > MAX_REPORT_BYTES {
         tracing::debug!(artifact.digest = %document.digest, size, "scan report too large to summarise");
@@ -44,16 +53,32 @@ pub(crate) async fn read_findings(
         .get_blob(repository, &digest)
         .await
         .map_err(|error| format!("{repository}@{} report: {error}", document.digest))?;
-    match findings(&bytes) {
-        Ok(found) => Ok(Some(Vulnerabilities {
-            scan: document.digest.clone(),
-            scanned: document.created,
-            critical: found.critical,
-            high: found.high,
-            medium: found.medium,
-            low: found.low,
-            unknown: found.unknown,
-        })),
+    match parse(&bytes) {
+        Ok(report) => {
+            let found = report.counts();
+            let findings = report
+                .findings
+                .into_iter()
+                .take(MAX_FACTS)
+                .map(|finding| FindingFact {
+                    id: finding.id,
+                    package: finding.package,
+                    installed: finding.installed.filter(|version| !version.is_empty()),
+                    fixed: finding.fixed.filter(|version| !version.is_empty()),
+                    severity: finding.severity.as_str().to_owned(),
+                })
+                .collect();
+            let counts = Vulnerabilities {
+                scan: document.digest.clone(),
+                scanned: document.created,
+                critical: found.critical,
+                high: found.high,
+                medium: found.medium,
+                low: found.low,
+                unknown: found.unknown,
+            };
+            Ok(Some(ReadReport { counts, findings }))
+        }
         Err(error) => {
             tracing::debug!(artifact.digest = %document.digest, %error, "scan report not summarised");
             Ok(None)

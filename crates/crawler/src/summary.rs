@@ -23,6 +23,31 @@ pub(crate) fn summarise(artifacts: &mut [ArtifactDoc], from_api: &HashSet<String
     apply_end_of_life(artifacts);
     apply_referrers(artifacts, policies);
     apply_referrer_sources(artifacts, from_api);
+    apply_describes(artifacts);
+}
+
+/// Names, on each SBOM and scan, the artifacts whose impact it tells: what it refers to, and the
+/// indexes of this repository that list that (an image's packages are its index's too).
+fn apply_describes(artifacts: &mut [ArtifactDoc]) {
+    let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+    for artifact in artifacts.iter().filter(|artifact| !artifact.referrers_index) {
+        for child in &artifact.children {
+            parents.entry(child.digest.clone()).or_default().push(artifact.digest.clone());
+        }
+    }
+    for artifact in artifacts.iter_mut() {
+        artifact.describes.clear();
+        let Some(subject) = artifact.refers_to.clone() else { continue };
+        if artifact.packages.is_empty() && artifact.findings.is_empty() {
+            continue;
+        }
+        let key = |digest: &str| ocicat_catalog::artifact_key(&artifact.registry, &artifact.repository, digest);
+        let mut described = vec![key(&subject)];
+        described.extend(parents.get(&subject).into_iter().flatten().map(|parent| key(parent)));
+        described.sort();
+        described.dedup();
+        artifact.describes = described;
+    }
 }
 
 /// Records how each referrer was found, for the referrers tree (several ways may apply).

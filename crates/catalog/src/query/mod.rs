@@ -1,16 +1,20 @@
 //! Search: the query language (parse.rs), its values (values.rs), and the translation of a
 //! parsed query into a tantivy query over the fields of schema.rs.
 
+mod impact;
 mod parse;
 mod values;
 
 use std::ops::Bound;
 
 use chrono::{DateTime, Duration, Utc};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
+pub(crate) use impact::resolve;
 pub use parse::{Expr, Field, Op, PastedReference, QueryError, Severity, parse_query, pasted_reference};
 pub(crate) use values::{date_value, tantivy_date};
 
@@ -93,6 +97,7 @@ pub(crate) fn build(
         Expr::Not(inner) => negate(build(inner, fields, index, now)?),
         Expr::Text(text) => text_query(text, fields, index)?,
         Expr::Clause { field, op, value, position } => clause(field, *op, value, *position, fields, now)?,
+        Expr::Keys(keys) => Box::new(TermSetQuery::new(keys.iter().map(|key| Term::from_field_text(fields.key, key)))),
     })
 }
 
@@ -109,6 +114,7 @@ pub(crate) fn matches_only_artifacts(expr: &Expr, fields: &Fields, index: &Index
             let mut stream = tokenizer.token_stream(text);
             stream.advance()
         }),
+        Expr::Keys(_) => true,
         // Registry and repository names are on every document type; `!=` matches all others.
         Expr::Clause { field, op, .. } => *op != Op::NotEqual && !matches!(field, Field::Registry | Field::Repository),
     }
@@ -233,6 +239,9 @@ fn clause(
                 bound => bound,
             };
             (low, high)
+        }
+        Field::Package | Field::Version | Field::Advisory | Field::License | Field::Fixable => {
+            return Err(error(position, "this clause reads attached SBOMs and scans, which this search cannot"));
         }
         _ => unreachable!("string fields returned above"),
     };

@@ -47,6 +47,17 @@ pub enum Field {
     /// `vulns.critical`, `vulns.high`, `vulns.medium`, `vulns.low`, `vulns.unknown`, `vulns`
     /// (findings of the newest attached scan)
     Vulnerabilities(Severity),
+    /// `pkg`, `package`: a package an attached SBOM lists, by name (`*` globs) or by purl
+    /// (`pkg:"pkg:deb/debian/openssl"`)
+    Package,
+    /// `version`: compares the version of the `pkg:` beside it, in its ecosystem's order
+    Version,
+    /// `cve`, `advisory`, `vuln`: an advisory an attached scan reports (CVE, GHSA, …)
+    Advisory,
+    /// `license`, `licence`: a licence an attached SBOM names for one of its packages
+    License,
+    /// `fixable`: an attached scan reports a finding with (`true`) or without (`false`) a fix
+    Fixable,
 }
 
 /// A severity of `vulns.<severity>`; `Total` is plain `vulns`.
@@ -96,6 +107,9 @@ pub enum Expr {
     Clause { field: Field, op: Op, value: String, position: usize },
     /// A free word or phrase, matched against names, tags, types and annotation values.
     Text(String),
+    /// The artifacts with these keys: what an impact clause (`pkg:`, `cve:`, `license:`,
+    /// `fixable:`) resolved to. Never written; the search makes it before translating.
+    Keys(Vec<String>),
 }
 
 /// A query that could not be parsed, with the 0-based character column of the fault.
@@ -133,7 +147,7 @@ fn ends_with_algorithm(word: &str) -> bool {
     ["sha256", "sha512"].iter().any(|algorithm| lower == *algorithm || lower.ends_with(&format!("@{algorithm}")))
 }
 
-const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, vulns, vulns.critical (.high, .medium, .low, .unknown), annotation.\"key\", label.\"key\"";
+const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, vulns, vulns.critical (.high, .medium, .low, .unknown), annotation.\"key\", label.\"key\", pkg, version, cve, license, fixable";
 
 fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
     let chars: Vec<char> = text.chars().collect();
@@ -244,6 +258,11 @@ fn field_named(name: &str) -> Option<Field> {
         "vulns.medium" => Field::Vulnerabilities(Severity::Medium),
         "vulns.low" => Field::Vulnerabilities(Severity::Low),
         "vulns.unknown" => Field::Vulnerabilities(Severity::Unknown),
+        "pkg" | "package" => Field::Package,
+        "version" => Field::Version,
+        "cve" | "advisory" | "vuln" => Field::Advisory,
+        "license" | "licence" => Field::License,
+        "fixable" => Field::Fixable,
         _ => {
             let lower = name.to_ascii_lowercase();
             let key = ["annotation.", "annotations.", "label.", "labels."]
@@ -462,6 +481,7 @@ fn check_cost(expr: &Expr, terms: &mut usize) -> Result<(), QueryError> {
     match expr {
         Expr::And(parts) | Expr::Or(parts) => parts.iter().try_for_each(|part| check_cost(part, terms)),
         Expr::Not(inner) => check_cost(inner, terms),
+        Expr::Keys(_) => Ok(()),
         Expr::Text(_) | Expr::Clause { .. } => {
             *terms += 1;
             if *terms > MAX_TERMS {

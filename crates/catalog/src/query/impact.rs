@@ -1,0 +1,214 @@
+//! Impact clauses (`pkg:`, `version`, `license:`, `cve:`, `fixable:`) are facts of attached
+//! SBOMs and scans, not of the artifacts a search lists. Before a query is translated, each
+//! conjunction's impact clauses run as one sub-search over the SBOM (or scan) documents the
+//! reader may see, and are replaced by the keys of the artifacts those documents describe
+//! ([`Expr::Keys`]), so they combine with every other clause. A version range walks the
+//! distinct `name\0ecosystem\0version` terms of the package (a few dozen) and keeps those its
+//! ecosystem orders inside the range (`ocicat-versions`); no document is read for it.
+
+use std::collections::BTreeSet;
+
+use ocicat_versions::{Scheme, compare};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RegexQuery, TermSetQuery};
+use tantivy::{Searcher, Term};
+
+use super::{Expr, Field, Op, QueryError, error, glob_to_regex, term_query};
+use crate::error::index_error;
+use crate::schema::{FIELD_DESCRIBES, Fields};
+
+/// Most artifact keys one impact clause resolves to (beyond, the query is refused as too wide).
+const MAX_KEYS: usize = 200_000;
+
+fn is_package_fact(field: &Field) -> bool {
+    matches!(field, Field::Package | Field::Version | Field::License)
+}
+
+fn is_scan_fact(field: &Field) -> bool {
+    matches!(field, Field::Advisory | Field::Fixable)
+}
+
+/// `expr` with its impact clauses resolved to artifact keys, within `scope` (the reader's).
+pub(crate) fn resolve(
+    expr: Expr,
+    searcher: &Searcher,
+    fields: &Fields,
+    scope: Option<&dyn Query>,
+) -> Result<Expr, QueryError> {
+    Ok(match expr {
+        Expr::And(parts) => {
+            let (mut packages, mut scans, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+            for part in parts {
+                match &part {
+                    Expr::Clause { field, .. } if is_package_fact(field) => packages.push(part),
+                    Expr::Clause { field, .. } if is_scan_fact(field) => scans.push(part),
+                    _ => rest.push(resolve(part, searcher, fields, scope)?),
+                }
+            }
+            if !packages.is_empty() {
+                rest.push(join(&packages, searcher, fields, scope)?);
+            }
+            if !scans.is_empty() {
+                rest.push(join(&scans, searcher, fields, scope)?);
+            }
+            Expr::And(rest)
+        }
+        Expr::Or(parts) => {
+            Expr::Or(parts.into_iter().map(|part| resolve(part, searcher, fields, scope)).collect::<Result<_, _>>()?)
+        }
+        Expr::Not(inner) => Expr::Not(Box::new(resolve(*inner, searcher, fields, scope)?)),
+        Expr::Clause { ref field, .. } if is_package_fact(field) || is_scan_fact(field) => {
+            join(std::slice::from_ref(&expr), searcher, fields, scope)?
+        }
+        other => other,
+    })
+}
+
+/// The keys of the artifacts described by the SBOMs (or scans) matching every clause of `facts`.
+fn join(facts: &[Expr], searcher: &Searcher, fields: &Fields, scope: Option<&dyn Query>) -> Result<Expr, QueryError> {
+    let mut musts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let package = facts.iter().find_map(|fact| match fact {
+        Expr::Clause { field: Field::Package, op: Op::Equal, value, position } => Some((value.as_str(), *position)),
+        _ => None,
+    });
+    for fact in facts {
+        let Expr::Clause { field, op, value, position } = fact else { continue };
+        let position = *position;
+        let query: Box<dyn Query> = match field {
+            Field::Version => {
+                let Some((name, _)) = package.filter(|(name, _)| !name.contains('*') && !name.starts_with("pkg:"))
+                else {
+                    return Err(error(
+                        position,
+                        "a version compares the package beside it: write pkg:<name> version < 1.2.3",
+                    ));
+                };
+                version_query(searcher, fields, name, *op, value, position)?
+            }
+            _ if !matches!(op, Op::Equal) => {
+                return Err(error(
+                    position,
+                    "this field is matched with ':' (pkg:openssl, cve:CVE-2024-3094), not compared",
+                ));
+            }
+            Field::Package if value.to_ascii_lowercase().starts_with("pkg:") => {
+                let purl = crate::impact::versionless_purl(value)
+                    .ok_or_else(|| error(position, format!("'{value}' is not a package URL (pkg:type/name)")))?;
+                term_query(Term::from_field_text(fields.purl, &purl))
+            }
+            Field::Package => matching(fields.pkg, &value.to_lowercase(), position)?,
+            Field::License => matching(fields.license, &value.to_lowercase(), position)?,
+            Field::Advisory => matching(fields.vuln, &value.to_ascii_uppercase(), position)?,
+            Field::Fixable => match value.to_ascii_lowercase().as_str() {
+                "true" | "yes" => term_query(Term::from_field_text(fields.fixable, "true")),
+                "false" | "no" => term_query(Term::from_field_text(fields.fixable, "false")),
+                _ => return Err(error(position, format!("'{value}' is not true or false"))),
+            },
+            _ => continue,
+        };
+        musts.push((Occur::Must, query));
+    }
+    if let Some(scope) = scope {
+        musts.push((Occur::Must, scope.box_clone()));
+    }
+    let position = facts.iter().find_map(|fact| match fact {
+        Expr::Clause { position, .. } => Some(*position),
+        _ => None,
+    });
+    let keys = described(searcher, &BooleanQuery::new(musts))
+        .map_err(|problem| error(position.unwrap_or(0), format!("cannot search the attached documents: {problem}")))?;
+    if keys.len() > MAX_KEYS {
+        return Err(error(position.unwrap_or(0), "this matches too many artifacts: narrow it"));
+    }
+    Ok(Expr::Keys(keys.into_iter().collect()))
+}
+
+/// A term query, or a regex one for a `*` glob.
+fn matching(field: tantivy::schema::Field, value: &str, position: usize) -> Result<Box<dyn Query>, QueryError> {
+    if value.contains('*') {
+        let regex =
+            RegexQuery::from_pattern(&glob_to_regex(value), field).map_err(|e| error(position, e.to_string()))?;
+        return Ok(Box::new(regex));
+    }
+    Ok(term_query(Term::from_field_text(field, value)))
+}
+
+/// The `name\0ecosystem\0version` terms of package `name` whose version stands in `op` to
+/// `wanted`, in its ecosystem's order, as one query.
+fn version_query(
+    searcher: &Searcher,
+    fields: &Fields,
+    name: &str,
+    op: Op,
+    wanted: &str,
+    position: usize,
+) -> Result<Box<dyn Query>, QueryError> {
+    let prefix = format!("{}\u{0}", name.to_lowercase());
+    let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let index = segment
+            .inverted_index(fields.pkg_version)
+            .map_err(|problem| error(position, format!("cannot read package versions: {problem}")))?;
+        let mut stream = index
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .into_stream()
+            .map_err(|problem| error(position, format!("cannot read package versions: {problem}")))?;
+        while stream.advance() {
+            let key = stream.key();
+            if !key.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            let text = String::from_utf8_lossy(&key[prefix.len()..]);
+            let Some((ecosystem, version)) = text.split_once('\u{0}') else { continue };
+            let ordering = compare(Scheme::for_purl_type(ecosystem), version, wanted).ordering;
+            let holds = match op {
+                Op::Less => ordering.is_lt(),
+                Op::LessOrEqual => ordering.is_le(),
+                Op::Greater => ordering.is_gt(),
+                Op::GreaterOrEqual => ordering.is_ge(),
+                Op::Equal => ordering.is_eq(),
+                Op::NotEqual => ordering.is_ne(),
+            };
+            if holds {
+                keys.insert(key.to_vec());
+            }
+        }
+    }
+    let terms = keys.into_iter().map(|key| Term::from_field_text(fields.pkg_version, &String::from_utf8_lossy(&key)));
+    Ok(Box::new(TermSetQuery::new(terms)))
+}
+
+/// The `describes` keys of every document `query` matches.
+fn described(searcher: &Searcher, query: &dyn Query) -> crate::error::Result<BTreeSet<String>> {
+    let weight = query
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(index_error("cannot run impact search"))?;
+    let mut keys = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let Some(column) =
+            segment.fast_fields().str(FIELD_DESCRIBES).map_err(index_error("cannot read the describes column"))?
+        else {
+            continue;
+        };
+        let mut ordinals: BTreeSet<u64> = BTreeSet::new();
+        weight
+            .for_each_no_score(segment, &mut |docs| {
+                for &doc in docs {
+                    ordinals.extend(column.term_ords(doc));
+                }
+            })
+            .map_err(index_error("cannot run impact search"))?;
+        let ordinals: Vec<u64> = ordinals.into_iter().collect();
+        column
+            .dictionary()
+            .sorted_ords_to_term_cb(&ordinals, |bytes| {
+                keys.insert(String::from_utf8_lossy(bytes).into_owned());
+            })
+            .map_err(|problem| crate::error::CatalogError::Io {
+                context: "cannot read described keys".into(),
+                source: std::sync::Arc::new(problem),
+            })?;
+    }
+    Ok(keys)
+}

@@ -1,0 +1,162 @@
+//! Impact clauses on a real index: packages of attached SBOMs and findings of attached scans,
+//! joined to the artifacts they describe (and the index listing an image), with version ranges
+//! in each ecosystem's order, purls, licences, advisories, fixes, the other clauses beside
+//! them, and a scoped reader who sees nothing of what they may not read.
+
+use chrono::{TimeZone, Utc};
+use ocicat_catalog::impact::{FindingFact, PackageFact};
+use ocicat_catalog::{
+    ArtifactDoc, ArtifactKind, ChildRef, RepositoryDoc, Scope, ScopePattern, SearchSort, WriterConfig,
+};
+
+fn digest(seed: u8) -> String {
+    format!("sha256:{}", format!("{seed:02x}").repeat(32))
+}
+
+fn image(repository: &str, seed: u8, tag: &str) -> ArtifactDoc {
+    ArtifactDoc {
+        tags: vec![tag.to_owned()],
+        kind: ArtifactKind::Image,
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        created: Some(Utc.with_ymd_and_hms(2025, 1, seed as u32 % 28 + 1, 0, 0, 0).unwrap()),
+        manifest_json: "{}".into(),
+        ..ArtifactDoc::new("prod", repository, digest(seed))
+    }
+}
+
+fn package(name: &str, version: &str, purl_type: &str, license: &str) -> PackageFact {
+    PackageFact {
+        name: name.into(),
+        version: Some(version.into()),
+        ecosystem: Some(purl_type.into()),
+        purl: Some(format!("pkg:{purl_type}/{name}")),
+        licenses: vec![license.into()],
+    }
+}
+
+/// An SBOM of `subject` listing `packages`, describing `describes` (keys).
+fn sbom(
+    repository: &str,
+    seed: u8,
+    subject: &ArtifactDoc,
+    packages: Vec<PackageFact>,
+    also: &[&ArtifactDoc],
+) -> ArtifactDoc {
+    let mut describes = vec![ocicat_catalog::artifact_key("prod", repository, &subject.digest)];
+    describes.extend(also.iter().map(|parent| ocicat_catalog::artifact_key("prod", repository, &parent.digest)));
+    ArtifactDoc {
+        kind: ArtifactKind::Sbom,
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        subject: Some(subject.digest.clone()),
+        refers_to: Some(subject.digest.clone()),
+        manifest_json: "{}".into(),
+        packages,
+        describes,
+        ..ArtifactDoc::new("prod", repository, digest(seed))
+    }
+}
+
+fn summary(repository: &str) -> RepositoryDoc {
+    RepositoryDoc {
+        registry: "prod".into(),
+        repository: repository.into(),
+        tag_count: 1,
+        artifact_count: 1,
+        size: 1,
+        last_push: None,
+        crawled_at: None,
+        incomplete: Vec::new(),
+    }
+}
+
+fn found(catalog: &ocicat_catalog::Catalog, scope: &Scope, query: &str) -> Vec<String> {
+    let results = catalog
+        .search_scoped(scope, query, SearchSort::Name, 0, 50, Utc::now())
+        .unwrap_or_else(|error| panic!("{query}: {error:?}"));
+    let mut tags: Vec<String> = results.items.iter().map(|item| item.tags.join(",")).collect();
+    tags.sort();
+    tags
+}
+
+#[tokio::test]
+async fn packages_and_findings_find_what_they_describe() {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    // web: an index over an amd64 image whose SBOM lists Debian's openssl with an epoch and a
+    // tilde; api: Alpine's openssl and log4j; old: a scan that reports CVE-2024-3094 with a fix.
+    let web_image = image("web", 1, "amd64-1.0");
+    let mut web_index = image("web", 2, "1.0");
+    web_index.kind = ArtifactKind::Index;
+    web_index.children = vec![ChildRef {
+        media_type: web_image.media_type.clone(),
+        digest: web_image.digest.clone(),
+        size: 1,
+        platform: Some("linux/amd64".into()),
+        attests: None,
+        annotations: Default::default(),
+    }];
+    let web_sbom = sbom(
+        "web",
+        3,
+        &web_image,
+        vec![package("openssl", "1:3.0.11-1~deb12u2", "deb", "Apache-2.0"), package("zlib", "1.2.13", "deb", "Zlib")],
+        &[&web_index],
+    );
+    let api = image("api", 4, "2.0");
+    let api_sbom = sbom(
+        "api",
+        5,
+        &api,
+        vec![
+            package("openssl", "3.0.13-r0", "apk", "Apache-2.0"),
+            package("log4j-core", "2.16.0", "maven", "Apache-2.0"),
+            package("readline", "8.2", "apk", "GPL-3.0-or-later"),
+        ],
+        &[],
+    );
+    let old = image("old", 6, "0.9");
+    let mut scan = sbom("old", 7, &old, Vec::new(), &[]);
+    scan.kind = ArtifactKind::Scan;
+    scan.findings = vec![FindingFact {
+        id: "CVE-2024-3094".into(),
+        package: "xz-utils".into(),
+        installed: Some("5.6.0".into()),
+        fixed: Some("5.6.1".into()),
+        severity: "critical".into(),
+    }];
+    writer.upsert_repository(summary("web"), vec![web_image, web_index, web_sbom], vec![]).await.unwrap();
+    writer.upsert_repository(summary("api"), vec![api, api_sbom], vec![]).await.unwrap();
+    writer.upsert_repository(summary("old"), vec![old, scan], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    let everyone = Scope::all();
+
+    assert_eq!(found(&catalog, &everyone, "pkg:openssl"), ["1.0", "2.0", "amd64-1.0"], "the image and its index");
+    assert_eq!(found(&catalog, &everyone, "pkg:OpenSSL kind:image"), ["2.0", "amd64-1.0"]);
+    // Debian orders the epoch first: 1:3.0.11 is newer than 3.0.13; Alpine's 3.0.13-r0 is not older.
+    assert_eq!(found(&catalog, &everyone, "pkg:openssl version < 3.0.13"), Vec::<String>::new());
+    assert_eq!(found(&catalog, &everyone, "pkg:openssl version >= 3.0.13 repo:api"), ["2.0"]);
+    assert_eq!(found(&catalog, &everyone, "pkg:openssl version > \"1:3.0.11-1~deb12u2\""), ["2.0"]);
+    assert_eq!(found(&catalog, &everyone, "pkg:log4j-core version < 2.17.1"), ["2.0"]);
+    assert_eq!(found(&catalog, &everyone, "pkg:log4j-core version < 2.16.0"), Vec::<String>::new());
+    assert_eq!(found(&catalog, &everyone, "pkg:\"pkg:deb/openssl\""), ["1.0", "amd64-1.0"]);
+    assert_eq!(found(&catalog, &everyone, "license:GPL-3.0*"), ["2.0"]);
+    assert_eq!(found(&catalog, &everyone, "pkg:zlib OR cve:CVE-2024-3094"), ["0.9", "1.0", "amd64-1.0"]);
+    assert_eq!(found(&catalog, &everyone, "cve:cve-2024-3094 fixable:true"), ["0.9"]);
+    assert_eq!(found(&catalog, &everyone, "fixable:false"), Vec::<String>::new());
+    assert_eq!(found(&catalog, &everyone, "pkg:openssl NOT repo:web"), ["2.0"]);
+    assert_eq!(found(&catalog, &everyone, "NOT pkg:openssl kind:image"), ["0.9"]);
+
+    // A reader of web alone sees web's artifacts, and what api's SBOM says stays unsaid.
+    let web_only = Scope::only(vec![ScopePattern { registry: "prod".into(), repository: "web".into() }]);
+    assert_eq!(found(&catalog, &web_only, "pkg:openssl"), ["1.0", "amd64-1.0"]);
+    assert_eq!(found(&catalog, &web_only, "pkg:log4j-core"), Vec::<String>::new());
+
+    for (query, expected) in [
+        ("version < 1.0", "a version compares the package beside it"),
+        ("pkg:open* version < 1.0", "a version compares the package beside it"),
+        ("pkg > openssl", "matched with ':'"),
+        ("fixable:maybe", "not true or false"),
+    ] {
+        let error = catalog.search(query, SearchSort::Name, 0, 10, Utc::now()).err().expect(query);
+        assert!(format!("{error:?}").contains(expected), "{query}: {error:?}");
+    }
+}
