@@ -34,6 +34,7 @@ use crate::routes::copy::CopyPage;
 use crate::routes::delete::DeletePage;
 use crate::routes::execution::ExecutionPage;
 use crate::routes::home::HomePage;
+use crate::routes::impact::ImpactPage;
 use crate::routes::import::ImportPage;
 use crate::routes::registry::RegistryPage;
 use crate::routes::repository::RepositoryPage;
@@ -73,7 +74,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">"◆"</span>" ocicat"</a>
-                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a><a href="/status">"Status"</a></nav>
+                <nav class="topnav" aria-label="Main"><a href="/">"Registries"</a><a href="/search">"Search"</a><a href="/impact">"Impact"</a><a href="/status">"Status"</a></nav>
                 <form class="topsearch" method="get" action="/search" role="search">
                     <label class="visually-hidden" for="top-search">"Search artifacts"</label>
                     <input id="top-search" type="search" name="q" placeholder="Search: kind:sbom, eol < today, nginx…"/>
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     // Async SSR: the page waits for its data, so a missing artifact is a real 404.
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/impact") view=ImpactPage ssr=SsrMode::Async/>
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

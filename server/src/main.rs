@@ -1,5 +1,5 @@
 //! The `ocicat` binary: `serve` (the web app and the crawler), `crawl` (one crawl, then exit),
-//! `check-config`, `search`, `user add/passwd/remove`. It only wires the crates together.
+//! `check-config`, `search`, `impact`, `user add/passwd/remove`. It only wires the crates together.
 
 use std::path::PathBuf;
 
@@ -44,6 +44,21 @@ enum Command {
         #[arg(long, default_value = "newest")]
         sort: String,
         /// Zero-based page of 25 results.
+        #[arg(long, default_value_t = 0)]
+        page: usize,
+    },
+    /// Which artifacts contain a package or carry an advisory, from every attached SBOM and
+    /// scan, grouped by repository (JSON, or CSV with --csv).
+    Impact {
+        /// The query, e.g. 'cve:CVE-2024-3094' or 'pkg:openssl version < 3.0.13 repo:prod/*'.
+        query: String,
+        /// Only the newest tagged build of each repository.
+        #[arg(long)]
+        latest: bool,
+        /// Print CSV (every page) instead of JSON.
+        #[arg(long)]
+        csv: bool,
+        /// Zero-based page of 25 repositories (JSON).
         #[arg(long, default_value_t = 0)]
         page: usize,
     },
@@ -159,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Crawl => crawl_once(&config).await,
         Command::Search { query, sort, page } => search(&config, query, sort, page).await,
+        Command::Impact { query, latest, csv, page } => impact(&config, query, latest, csv, page).await,
         Command::User { action } => ocicat::users_cli::run(&config, action),
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
@@ -184,13 +200,30 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn search(config: &Config, query: String, sort: String, page: usize) -> anyhow::Result<()> {
+/// A read-only service over the index next to a server (whoever can read the data directory
+/// may read the whole index).
+fn reading_service(config: &Config) -> anyhow::Result<ocicat_service::Service> {
     let catalog = ocicat_catalog::open_reader(&config.server.data_dir).with_context(|| {
         format!("no index in {}: run `ocicat crawl` or `ocicat serve` first", config.server.data_dir.display())
     })?;
-    let board = ocicat::state::configured_board(config);
-    let service = ocicat_service::Service::new(catalog, board);
-    // Whoever can read the data directory may read the whole index.
+    Ok(ocicat_service::Service::new(catalog, ocicat::state::configured_board(config)))
+}
+
+async fn impact(config: &Config, query: String, latest: bool, csv: bool, page: usize) -> anyhow::Result<()> {
+    let service = reading_service(config)?;
+    let operator = ocicat::auth::local_operator();
+    if csv {
+        let text = service.impact_csv(&operator, query, latest).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        print!("{text}");
+        return Ok(());
+    }
+    let view = service.impact(&operator, query, latest, page).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    println!("{}", serde_json::to_string_pretty(&view)?);
+    Ok(())
+}
+
+async fn search(config: &Config, query: String, sort: String, page: usize) -> anyhow::Result<()> {
+    let service = reading_service(config)?;
     match service.search(&ocicat::auth::local_operator(), query, sort, page).await {
         Ok(results) => {
             println!("{}", serde_json::to_string_pretty(&results)?);

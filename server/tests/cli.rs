@@ -354,6 +354,13 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
     let expired = json(&ok(&config, &["search", "repo:imported/app eol < today"], None));
     assert_eq!(expired["total"], 1, "{expired:#}");
     assert_eq!(expired["hits"][0]["digest"], digest);
+    // Impact, as the README shows it (CSV), and one the seed's real Debian SBOM answers.
+    let csv = ok(&config, &["impact", "pkg:openssl version < 3.0.13", "--csv"], None);
+    assert!(csv.starts_with("registry,repository,digest,tags,created,package"), "{csv}");
+    let libc = ok(&config, &["impact", "pkg:libc6 version < 2.36-10", "--csv"], None);
+    assert!(libc.lines().any(|line| line.contains(",libc6,2.36-9+deb12u14,deb,")), "{libc}");
+    let newer = ok(&config, &["impact", "pkg:libc6 version < 2.36-9", "--csv"], None);
+    assert_eq!(newer.lines().count(), 1, "Debian orders 2.36-9+deb12u14 after 2.36-9: {newer}");
     let owned = json(&ok(&config, &["search", "annotation.\"owner\" = team-a"], None));
     assert_eq!(
         (owned["total"].as_u64(), &owned["hits"][0]["digest"]),

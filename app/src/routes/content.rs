@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::get_contents;
 use crate::components::ErrorView;
-use crate::model::{ContentBody, ContentQuery, ContentsView, LicenseShare, SbomView, human_size};
+use crate::model::{ContentBody, ContentQuery, ContentsView, LicenseShare, SbomView, human_size, impact_href};
 use crate::routes::scan::ScanBody;
 use crate::routes::signatures::{AttestationBody, SignatureBody};
 use crate::routes::viewer::{ViewerPager, fact, viewer_link};
@@ -141,7 +141,7 @@ fn SbomBody(sbom: SbomView, path: String, query: ContentQuery) -> impl IntoView 
                     });
                     view! {
                         <tr>
-                            <td class="break">{name}{depends}</td>
+                            <td class="break">{name}" "<a class="impact-link" href=impact_href(&format!("pkg:\"{}\"", package.name.replace('"', "")), false, 0) title="Which of our artifacts contain it">"impact"</a>{depends}</td>
                             <td class="mono small break" data-label="Version"><bdi>{package.version.clone().unwrap_or_default()}</bdi></td>
                             <td data-label="Type"><bdi>{package.kind.clone().unwrap_or_default()}</bdi></td>
                             <td class="break" data-label="License"><bdi>{package.license.clone().unwrap_or_default()}</bdi></td>

@@ -11,6 +11,7 @@ pub mod copy;
 pub mod delete;
 pub mod execution;
 pub mod home;
+pub mod impact;
 pub mod import;
 pub mod kinds;
 pub mod referrers;

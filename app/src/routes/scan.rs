@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::components::DateText;
-use crate::model::{ContentQuery, FindingRow, ScanDiff, ScanView, VulnerabilityCounts, short_digest};
+use crate::model::{ContentQuery, FindingRow, ScanDiff, ScanView, VulnerabilityCounts, impact_href, short_digest};
 use crate::routes::viewer::{ViewerPager, fact, viewer_link};
 
 const FINDING_SORTS: &[(&str, &str)] = &[("severity", "Severity"), ("id", "Advisory"), ("package", "Package")];
@@ -92,7 +92,7 @@ fn FindingTable(findings: Vec<FindingRow>) -> impl IntoView {
                     };
                     view! {
                         <tr>
-                            <td class="mono small">{id}</td>
+                            <td class="mono small">{id}" "<a class="impact-link" href=impact_href(&format!("cve:{}", finding.id), false, 0) title="Which of our artifacts carry it">"impact"</a></td>
                             <td data-label="Severity"><span class=format!("severity-tag severity-{}", finding.severity)>{finding.severity.clone()}</span></td>
                             <td data-label="Package"><bdi>{finding.package.clone()}</bdi></td>
                             <td class="mono small break" data-label="Installed"><bdi>{finding.installed.clone().unwrap_or_default()}</bdi></td>

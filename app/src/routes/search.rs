@@ -77,7 +77,7 @@ pub fn SearchPage() -> impl IntoView {
 }
 
 #[component]
-fn QueryErrorView(query: String, message: String, position: usize) -> impl IntoView {
+pub(crate) fn QueryErrorView(query: String, message: String, position: usize) -> impl IntoView {
     crate::error::set_page_status(&AppError::InvalidQuery { message: message.clone(), position });
     let before: String = query.chars().take(position).collect();
     let rest: String = query.chars().skip(position).collect();

@@ -143,6 +143,10 @@ pub struct ArtifactDoc {
     /// For a scan report (or a vulnerability attestation): its findings, for impact search.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<crate::impact::FindingFact>,
+    /// For an SBOM or scan read for impact search: the tool that made it (`syft 1.4.1`,
+    /// `Trivy 0.50.1`), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer: Option<String>,
     /// For an SBOM or scan: the keys of the artifacts it describes (its subject, and the
     /// indexes that list the subject in this repository), set when the repository's walk is
     /// summarised.

@@ -1,9 +1,18 @@
 //! What the impact search reads: the packages an SBOM lists and the findings a scan reports,
 //! kept on the SBOM's or scan's own document (so every rewrite of it keeps them), indexed there
 //! as terms, and joined to the artifacts they describe at query time (`pkg:`, `cve:`,
-//! `license:`, `fixable:`, `version <`).
+//! `license:`, `fixable:`, `version <`). [`Predicate`] tells which facts of a document a query
+//! is about (what an impact page shows as the evidence), and [`Catalog::describing`] finds the
+//! documents that describe given artifacts.
 
 use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::TermSetQuery;
+use tantivy::{Order, Term};
+
+use crate::error::{Result, index_error};
+use crate::query::{Expr, Field, Op, parse_query};
+use crate::reader::Catalog;
 
 /// Most packages kept of one SBOM, and findings of one scan.
 pub const MAX_FACTS: usize = 20_000;
@@ -88,6 +97,122 @@ pub(crate) fn package_version_key(name: &str, ecosystem: Option<&str>, version: 
     format!("{}\u{0}{}\u{0}{version}", name.to_lowercase(), ecosystem.unwrap_or_default().to_ascii_lowercase())
 }
 
+/// Most documents [`Catalog::describing`] returns.
+pub const MAX_DESCRIBING: usize = 10_000;
+
+impl Catalog {
+    /// The SBOMs and scans that describe any of the artifacts `keys` name (at most
+    /// [`MAX_DESCRIBING`], newest first).
+    pub fn describing(&self, keys: &[String]) -> Result<Vec<crate::ArtifactDoc>> {
+        let searcher = self.reader.searcher();
+        let query = TermSetQuery::new(keys.iter().map(|key| Term::from_field_text(self.fields.describes, key)));
+        let top = TopDocs::with_limit(MAX_DESCRIBING)
+            .order_by_fast_field::<tantivy::DateTime>(crate::schema::FIELD_CREATED, Order::Desc);
+        let hits = searcher.search(&query, &top).map_err(index_error("cannot find what describes artifacts"))?;
+        hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
+    }
+}
+
+/// `value` against a lowercase `pattern` where `*` stands for any characters.
+fn glob_matches(pattern: &str, value: &str) -> bool {
+    let value = value.to_lowercase();
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = value.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    for (index, part) in parts.iter().enumerate() {
+        if index + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// Which facts of an SBOM or scan a query's impact clauses are about (its positive clauses;
+/// what `NOT` leaves out is not evidence of anything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Predicate {
+    packages: Vec<String>,
+    versions: Vec<(Op, String)>,
+    licenses: Vec<String>,
+    advisories: Vec<String>,
+    fixable: Option<bool>,
+}
+
+impl Predicate {
+    /// The predicate of `query` (none when it does not parse or holds no impact clause).
+    pub fn of(query: &str) -> Predicate {
+        let mut predicate = Predicate::default();
+        if let Ok(expr) = parse_query(query) {
+            predicate.collect(&expr);
+        }
+        predicate
+    }
+
+    fn collect(&mut self, expr: &Expr) {
+        match expr {
+            Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|part| self.collect(part)),
+            Expr::Clause { field, op, value, .. } => match field {
+                Field::Package => self.packages.push(value.to_lowercase()),
+                Field::Version => self.versions.push((*op, value.clone())),
+                Field::License => self.licenses.push(value.to_lowercase()),
+                Field::Advisory => self.advisories.push(value.to_lowercase()),
+                Field::Fixable => self.fixable = Some(matches!(value.to_ascii_lowercase().as_str(), "true" | "yes")),
+                _ => {}
+            },
+            Expr::Not(_) | Expr::Text(_) | Expr::Keys(_) => {}
+        }
+    }
+
+    /// True when the query names packages (or licences): the evidence is packages.
+    pub fn about_packages(&self) -> bool {
+        !self.packages.is_empty() || !self.licenses.is_empty()
+    }
+
+    /// True when the query names advisories (or fixes): the evidence is findings.
+    pub fn about_findings(&self) -> bool {
+        !self.advisories.is_empty() || self.fixable.is_some()
+    }
+
+    /// True when `package` is one the query is about.
+    pub fn matches_package(&self, package: &PackageFact) -> bool {
+        let named = self.packages.is_empty()
+            || self.packages.iter().any(|wanted| match wanted.strip_prefix("pkg:") {
+                Some(_) => {
+                    package.purl.as_deref().is_some_and(|purl| Some(purl.to_owned()) == versionless_purl(wanted))
+                }
+                None => glob_matches(wanted, &package.name),
+            });
+        let versioned = self.versions.iter().all(|(op, wanted)| {
+            let Some(version) = &package.version else { return false };
+            let scheme = ocicat_versions::Scheme::for_purl_type(package.ecosystem.as_deref().unwrap_or_default());
+            let ordering = ocicat_versions::compare(scheme, version, wanted).ordering;
+            match op {
+                Op::Less => ordering.is_lt(),
+                Op::LessOrEqual => ordering.is_le(),
+                Op::Greater => ordering.is_gt(),
+                Op::GreaterOrEqual => ordering.is_ge(),
+                Op::Equal => ordering.is_eq(),
+                Op::NotEqual => ordering.is_ne(),
+            }
+        });
+        let licensed = self.licenses.is_empty()
+            || self.licenses.iter().any(|wanted| package.licenses.iter().any(|id| glob_matches(wanted, id)));
+        named && versioned && licensed
+    }
+
+    /// True when `finding` is one the query is about.
+    pub fn matches_finding(&self, finding: &FindingFact) -> bool {
+        let named =
+            self.advisories.is_empty() || self.advisories.iter().any(|wanted| glob_matches(wanted, &finding.id));
+        named && self.fixable.is_none_or(|fixable| finding.fixed.is_some() == fixable)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +230,33 @@ mod tests {
         );
         assert_eq!(versionless_purl("not a purl"), None);
         assert_eq!(purl_type("pkg:PyPI/requests@2.0").as_deref(), Some("pypi"));
+    }
+
+    #[test]
+    fn predicates_pick_the_facts_a_query_is_about() {
+        let openssl = PackageFact {
+            name: "OpenSSL".into(),
+            version: Some("3.0.11-1~deb12u2".into()),
+            ecosystem: Some("deb".into()),
+            purl: Some("pkg:deb/debian/openssl".into()),
+            licenses: vec!["Apache-2.0".into()],
+        };
+        assert!(Predicate::of("pkg:openssl version < 3.0.13").matches_package(&openssl));
+        assert!(!Predicate::of("pkg:openssl version < 3.0.11").matches_package(&openssl));
+        assert!(Predicate::of("pkg:open* license:apache*").matches_package(&openssl));
+        assert!(Predicate::of("pkg:\"pkg:deb/debian/openssl\"").matches_package(&openssl));
+        assert!(!Predicate::of("pkg:zlib").matches_package(&openssl));
+        let xz = FindingFact {
+            id: "CVE-2024-3094".into(),
+            package: "xz-utils".into(),
+            installed: Some("5.6.0".into()),
+            fixed: None,
+            severity: "critical".into(),
+        };
+        assert!(Predicate::of("cve:cve-2024-*").matches_finding(&xz));
+        assert!(!Predicate::of("cve:CVE-2024-3094 fixable:true").matches_finding(&xz));
+        assert!(Predicate::of("fixable:false").about_findings() && !Predicate::of("fixable:false").about_packages());
+        assert!(glob_matches("a*c", "abc") && !glob_matches("a*c", "abd") && glob_matches("*", "x"));
     }
 
     #[test]

@@ -199,6 +199,7 @@ async fn fetch_into(
         Ok(Some(report)) => {
             document.scan_findings = Some(report.counts);
             document.findings = report.findings;
+            document.producer = report.producer;
         }
         Ok(None) => {}
         Err(error) => {
@@ -207,7 +208,12 @@ async fn fetch_into(
         }
     }
     match crate::sboms::read_packages(client, repository, &document, &manifest).await {
-        Ok(packages) => document.packages = packages,
+        Ok(read) => {
+            if !read.packages.is_empty() {
+                document.producer = read.producer;
+            }
+            document.packages = read.packages;
+        }
         Err(error) => {
             tracing::warn!(artifact.digest = %digest, %error, "failed to read SBOM");
             failures.push(error);

@@ -49,15 +49,23 @@ fn cut(text: &str) -> String {
     text.chars().take(MAX_TEXT).collect()
 }
 
-/// Fetches the SBOM layers of `document` and keeps their packages (empty when it carries no
+/// The packages an artifact's SBOM layers list, and the tool that made them.
+#[derive(Default)]
+pub(crate) struct ReadSbom {
+    pub(crate) packages: Vec<PackageFact>,
+    pub(crate) producer: Option<String>,
+}
+
+/// Fetches the SBOM layers of `document` and keeps their packages (none when it carries no
 /// SBOM, or one too large or in a form nothing here reads); `Err`: the registry failed or lied.
 pub(crate) async fn read_packages(
     client: &Client,
     repository: &str,
     document: &ArtifactDoc,
     manifest: &Manifest,
-) -> Result<Vec<PackageFact>, String> {
+) -> Result<ReadSbom, String> {
     let mut packages = Vec::new();
+    let mut producer = None;
     for (digest, size, media_type, annotations) in sbom_layers(document, manifest) {
         if size > MAX_SBOM_BYTES {
             tracing::debug!(artifact.digest = %document.digest, size, "SBOM too large to index");
@@ -73,13 +81,16 @@ pub(crate) async fn read_packages(
             let hint =
                 Hint { media_type: &media_type, annotations: &annotations, artifact_type: artifact_type.as_deref() };
             match ocicat_formats::read(&unpacked, &hint) {
-                Ok(Document::Sbom(sbom)) => Some(sbom.packages),
+                Ok(Document::Sbom(sbom)) => Some((sbom.packages, sbom.generators)),
                 _ => None,
             }
         })
         .await
         .map_err(|error| format!("{repository}@{} SBOM: {error}", document.digest))?;
-        let Some(listed) = read else { continue };
+        let Some((listed, generators)) = read else { continue };
+        if producer.is_none() && !generators.is_empty() {
+            producer = Some(cut(&generators.join(", ")));
+        }
         for package in listed {
             if packages.len() >= MAX_FACTS {
                 break;
@@ -96,5 +107,5 @@ pub(crate) async fn read_packages(
     }
     packages.sort_by(|a, b| (&a.name, &a.version, &a.purl).cmp(&(&b.name, &b.version, &b.purl)));
     packages.dedup();
-    Ok(packages)
+    Ok(ReadSbom { packages, producer })
 }

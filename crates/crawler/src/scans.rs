@@ -33,6 +33,8 @@ fn report_layer(document: &ArtifactDoc, manifest: &Manifest) -> Option<(Digest, 
 pub(crate) struct ReadReport {
     pub(crate) counts: Vulnerabilities,
     pub(crate) findings: Vec<FindingFact>,
+    /// The scanner and its version, when the report says.
+    pub(crate) producer: Option<String>,
 }
 
 /// Fetches `document`'s report, counts its findings and keeps them. `Ok(None)`: not a report,
@@ -56,6 +58,9 @@ pub(crate) async fn read_findings(
     match parse(&bytes) {
         Ok(report) => {
             let found = report.counts();
+            let producer = report.scanner.clone().map(|scanner| {
+                format!("{scanner} {}", report.scanner_version.clone().unwrap_or_default()).trim().to_owned()
+            });
             let findings = report
                 .findings
                 .into_iter()
@@ -77,7 +82,7 @@ pub(crate) async fn read_findings(
                 low: found.low,
                 unknown: found.unknown,
             };
-            Ok(Some(ReadReport { counts, findings }))
+            Ok(Some(ReadReport { counts, findings, producer }))
         }
         Err(error) => {
             tracing::debug!(artifact.digest = %document.digest, %error, "scan report not summarised");

@@ -29,6 +29,8 @@ mod exports;
 #[cfg(feature = "backend")]
 mod gates;
 #[cfg(feature = "backend")]
+mod impact;
+#[cfg(feature = "backend")]
 mod imports;
 #[cfg(feature = "backend")]
 mod kinds;

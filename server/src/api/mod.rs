@@ -10,6 +10,7 @@
 mod attachments;
 mod copies;
 mod exports;
+mod impact;
 pub(crate) mod imports;
 mod kinds;
 mod lifecycle;
@@ -92,6 +93,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(registries::router())
         .merge(repository::router())
         .merge(search::router())
+        .merge(impact::router())
         .merge(tokens::router())
         .merge(trust::router())
         .merge(lifecycle::router())

@@ -31,6 +31,8 @@ mod viewers;
 mod hostile_documents;
 // Helm charts and WebAssembly as their own tools show them.
 mod kinds;
+// Which artifacts contain a package or carry an advisory (issue 21).
+mod impact;
 
 // Delete plans, execution, CSRF and the audit log over the API (S18, S22).
 mod lifecycle;

@@ -54,6 +54,13 @@ pub fn plan_search_href(query: &str) -> String {
     format!("/delete?q={}", encode(query))
 }
 
+/// The impact page of `query` (`latest`: the newest build of each repository alone).
+pub fn impact_href(query: &str, latest: bool, page: usize) -> String {
+    let latest = if latest { "&latest=true" } else { "" };
+    let page = if page > 0 { format!("&page={page}") } else { String::new() };
+    format!("/impact?q={}{latest}{page}", encode(query))
+}
+
 /// The page that marks the end of life of everything `query` finds.
 pub fn attach_search_href(query: &str) -> String {
     format!("/attach?q={}", encode(query))

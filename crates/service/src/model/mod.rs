@@ -9,6 +9,7 @@ mod attach;
 mod commands;
 mod content;
 mod copy;
+mod impact;
 mod kinds;
 mod lifecycle;
 mod links;
@@ -30,13 +31,16 @@ pub use copy::{
     BlobItem, CopyExecution, CopyPlan, CopyPreview, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded,
     ExportPlan, ExportRequest, FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
+pub use impact::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
 pub use kinds::{ChartDependencyView, ChartMaintainerView, ChartView, WasmItemView, WasmView};
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
     RetentionView, TagDeletion, TargetSpec, Totals,
 };
-pub use links::{attach_search_href, copy_href, encode, layout_download_href, plan_href, plan_search_href};
+pub use links::{
+    attach_search_href, copy_href, encode, impact_href, layout_download_href, plan_href, plan_search_href,
+};
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};

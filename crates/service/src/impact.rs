@@ -1,0 +1,252 @@
+//! Impact: which artifacts a reader may see contain a package or carry an advisory, according to
+//! every SBOM and scan attached to them (any producer), grouped by registry and repository, with
+//! what each document says; the newest build of each repository marked (or alone); CSV too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ocicat_access::Principal;
+use ocicat_catalog::impact::Predicate;
+use ocicat_catalog::{ArtifactDoc, SearchError, SearchSort, TagSort, artifact_key};
+
+use crate::authz;
+use crate::error::AppError;
+use crate::model::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
+use crate::state::Service;
+use crate::views::{artifact_badges, is_version_tag};
+
+/// Most affected artifacts one impact query weighs.
+pub(crate) const MAX_IMPACT_ARTIFACTS: usize = 2_000;
+/// Repositories a page.
+pub(crate) const IMPACT_PER_PAGE: usize = 25;
+
+fn query_error(error: SearchError) -> AppError {
+    match error {
+        SearchError::Query(error) => AppError::InvalidQuery { message: error.message, position: error.position },
+        SearchError::Catalog(error) => {
+            tracing::error!(%error, "impact search failed");
+            AppError::Internal
+        }
+    }
+}
+
+/// What an artifact's describing documents say that the query is about: one match per
+/// (package, version, advisory), every document that says it as a source.
+fn matches_of(key: &str, describing: &[ArtifactDoc], predicate: &Predicate) -> Vec<ImpactMatch> {
+    let mut found: BTreeMap<(String, Option<String>, Option<String>), ImpactMatch> = BTreeMap::new();
+    for document in describing.iter().filter(|document| document.describes.iter().any(|described| described == key)) {
+        let source = ImpactSource {
+            digest: document.digest.clone(),
+            kind: document.kind.as_str().to_owned(),
+            producer: document.producer.clone(),
+            created: document.created.map(|date| date.to_rfc3339()),
+        };
+        let mut add = |found_match: ImpactMatch| {
+            let id = (found_match.package.to_lowercase(), found_match.version.clone(), found_match.advisory.clone());
+            let entry = found.entry(id).or_insert_with(|| ImpactMatch { sources: Vec::new(), ..found_match });
+            if !entry.sources.iter().any(|known| known.digest == source.digest) {
+                entry.sources.push(source.clone());
+            }
+        };
+        if predicate.about_packages() {
+            for package in document.packages.iter().filter(|package| predicate.matches_package(package)) {
+                add(ImpactMatch {
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    ecosystem: package.ecosystem.clone(),
+                    advisory: None,
+                    severity: None,
+                    fixed: None,
+                    sources: Vec::new(),
+                });
+            }
+        }
+        if predicate.about_findings() {
+            for finding in document.findings.iter().filter(|finding| predicate.matches_finding(finding)) {
+                add(ImpactMatch {
+                    package: finding.package.clone(),
+                    version: finding.installed.clone(),
+                    ecosystem: None,
+                    advisory: Some(finding.id.clone()),
+                    severity: Some(finding.severity.clone()),
+                    fixed: finding.fixed.clone(),
+                    sources: Vec::new(),
+                });
+            }
+        }
+    }
+    found.into_values().collect()
+}
+
+impl Service {
+    /// The artifacts `who` may read that `query` (with at least one of `pkg:`, `license:`,
+    /// `cve:`, `fixable:`) finds, grouped by repository, with their evidence; `latest_only`
+    /// keeps the newest tagged build of each repository alone.
+    pub async fn impact(
+        &self,
+        who: &Principal,
+        query: String,
+        latest_only: bool,
+        page: usize,
+    ) -> Result<ImpactView, AppError> {
+        let (mut view, groups) = self.impact_groups(who, query, latest_only).await?;
+        view.page = page;
+        view.groups = groups.into_iter().skip(page.saturating_mul(IMPACT_PER_PAGE)).take(IMPACT_PER_PAGE).collect();
+        Ok(view)
+    }
+
+    /// The impact of `query` for `who`: the view's counts, and every group (the view's own
+    /// list left empty for the caller to page).
+    async fn impact_groups(
+        &self,
+        who: &Principal,
+        query: String,
+        latest_only: bool,
+    ) -> Result<(ImpactView, Vec<ImpactGroup>), AppError> {
+        if let Err(error) = ocicat_catalog::query::parse_query(&query) {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
+        let predicate = Predicate::of(&query);
+        if !predicate.about_packages() && !predicate.about_findings() {
+            return Err(AppError::BadRequest(
+                "an impact query names a package, licence or advisory: pkg:openssl, license:GPL-3.0*, cve:CVE-2024-3094"
+                    .into(),
+            ));
+        }
+        let scope = authz::read_scope(who, &self.registries());
+        let catalog = self.catalog.clone();
+        let turn = self.gates.search().await?;
+        let text = query.clone();
+        let (total, found, describing, latest) = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            let now = chrono::Utc::now();
+            let mut found: Vec<ArtifactDoc> = Vec::new();
+            let mut total = 0;
+            while found.len() < MAX_IMPACT_ARTIFACTS {
+                let (all, page) = catalog.search_hits(&scope, &text, SearchSort::Name, found.len(), 200, now)?;
+                total = all;
+                let last = page.len() < 200;
+                found.extend(page);
+                if last {
+                    break;
+                }
+            }
+            let keys: Vec<String> = found
+                .iter()
+                .map(|artifact| artifact_key(&artifact.registry, &artifact.repository, &artifact.digest))
+                .collect();
+            let describing = catalog.describing(&keys).map_err(SearchError::Catalog)?;
+            let repositories: BTreeSet<(String, String)> =
+                found.iter().map(|artifact| (artifact.registry.clone(), artifact.repository.clone())).collect();
+            let mut latest: BTreeSet<String> = BTreeSet::new();
+            for (registry, repository) in repositories {
+                let newest =
+                    catalog.tags(&registry, &repository, "", TagSort::Newest, 0, 1).map_err(SearchError::Catalog)?;
+                latest.extend(newest.items.first().map(|tag| artifact_key(&registry, &repository, &tag.digest)));
+            }
+            Ok::<_, SearchError>((total, found, describing, latest))
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(query_error)?;
+        let truncated = total as usize > found.len();
+        let mut groups: BTreeMap<(String, String), Vec<ImpactRow>> = BTreeMap::new();
+        for artifact in &found {
+            let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+            let is_latest = latest.contains(&key);
+            if latest_only && !is_latest {
+                continue;
+            }
+            let matches = matches_of(&key, &describing, &predicate);
+            let advisories: Vec<&ImpactMatch> = matches.iter().filter(|found| found.advisory.is_some()).collect();
+            let fixable = (!advisories.is_empty()).then(|| advisories.iter().all(|found| found.fixed.is_some()));
+            groups.entry((artifact.registry.clone(), artifact.repository.clone())).or_default().push(ImpactRow {
+                digest: artifact.digest.clone(),
+                tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
+                kind: artifact.kind.as_str().to_owned(),
+                created: artifact.created.map(|date| date.to_rfc3339()),
+                matches,
+                fixable,
+                badges: artifact_badges(artifact),
+                latest: is_latest,
+            });
+        }
+        let artifacts = groups.values().map(Vec::len).sum::<usize>() as u64;
+        let registries = groups.keys().map(|(registry, _)| registry).collect::<BTreeSet<_>>().len() as u64;
+        let repositories = groups.len() as u64;
+        let groups: Vec<ImpactGroup> = groups
+            .into_iter()
+            .map(|((registry, repository), mut rows)| {
+                rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
+                ImpactGroup { registry, repository, rows }
+            })
+            .collect();
+        let view = ImpactView {
+            query,
+            latest_only,
+            artifacts,
+            repositories,
+            registries,
+            truncated,
+            groups: Vec::new(),
+            page: 0,
+            per_page: IMPACT_PER_PAGE,
+        };
+        Ok((view, groups))
+    }
+
+    /// Every affected artifact of `query` (all pages) as CSV: one line per artifact and match.
+    pub async fn impact_csv(&self, who: &Principal, query: String, latest_only: bool) -> Result<String, AppError> {
+        let mut lines = vec![
+            "registry,repository,digest,tags,created,package,version,ecosystem,advisory,severity,fixed,sources,signature,end_of_life"
+                .to_owned(),
+        ];
+        let (_, groups) = self.impact_groups(who, query, latest_only).await?;
+        for group in &groups {
+            for row in &group.rows {
+                for found in &row.matches {
+                    let sources: Vec<String> = found.sources.iter().map(|source| source.digest.clone()).collect();
+                    let cells = [
+                        group.registry.clone(),
+                        group.repository.clone(),
+                        row.digest.clone(),
+                        row.tags.join(" "),
+                        row.created.clone().unwrap_or_default(),
+                        found.package.clone(),
+                        found.version.clone().unwrap_or_default(),
+                        found.ecosystem.clone().unwrap_or_default(),
+                        found.advisory.clone().unwrap_or_default(),
+                        found.severity.clone().unwrap_or_default(),
+                        found.fixed.clone().unwrap_or_default(),
+                        sources.join(" "),
+                        row.badges.signature.as_ref().map(|badge| badge.status.clone()).unwrap_or_default(),
+                        row.badges.end_of_life.clone().unwrap_or_default(),
+                    ];
+                    lines.push(cells.iter().map(|cell| csv_cell(cell)).collect::<Vec<_>>().join(","));
+                }
+            }
+        }
+        lines.push(String::new());
+        Ok(lines.join("\n"))
+    }
+}
+
+/// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
+/// `@` is prefixed with `'` so a spreadsheet never runs a registry's string as a formula.
+fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("-1"), "'-1");
+    }
+}

@@ -1,0 +1,62 @@
+//! `GET /api/v1/impact`: which artifacts contain a package or carry an advisory, according to
+//! every attached SBOM and scan, grouped by repository, as JSON or CSV.
+
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse as _, Response};
+use ocicat_access::Principal;
+use ocicat_service::Service;
+use ocicat_service::model::ImpactView;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(impact))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ImpactParams {
+    /// The query: `pkg:openssl version < 3.0.13`, `cve:CVE-2024-3094`, `license:GPL-3.0*`,
+    /// `fixable:true`, with any other clause beside (`repo:prod/* NOT eol < today`).
+    #[serde(default)]
+    q: String,
+    /// Only the newest tagged build of each repository.
+    #[serde(default)]
+    latest: bool,
+    /// The zero-based page of 25 repositories (JSON).
+    #[serde(default)]
+    page: usize,
+    /// `json` (default) or `csv` (every page, one line per artifact and match).
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The artifacts the caller may read that the query finds, grouped by registry and repository:
+/// tags, build date, each matching package or advisory with its installed and fixed version,
+/// every SBOM or scan that says so (producer, date), signature verdict and end of life; counts
+/// over every repository. CSV cells never start a formula.
+#[utoipa::path(get, path = "/api/v1/impact", tag = "search", params(ImpactParams),
+    responses((status = 200, body = ImpactView, description = "JSON, or text/csv with format=csv"),
+        (status = 400, body = ocicat_service::AppError), (status = 401, body = ocicat_service::AppError)))]
+async fn impact(
+    State(service): State<Service>,
+    Extension(who): Extension<Principal>,
+    Query(wanted): Query<ImpactParams>,
+) -> Result<Response, ApiError> {
+    if wanted.format.as_deref() == Some("csv") {
+        let csv = service.impact_csv(&who, wanted.q, wanted.latest).await?;
+        let headers = [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"impact.csv\""),
+        ];
+        return Ok((headers, csv).into_response());
+    }
+    Ok(Json(service.impact(&who, wanted.q, wanted.latest, wanted.page).await?).into_response())
+}
