@@ -32,6 +32,7 @@ use crate::routes::audit::AuditLogPage;
 use crate::routes::bulk_attach::BulkAttachPage;
 use crate::routes::copy::CopyPage;
 use crate::routes::delete::DeletePage;
+use crate::routes::diff::DiffPage;
 use crate::routes::execution::ExecutionPage;
 use crate::routes::home::HomePage;
 use crate::routes::impact::ImpactPage;
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/impact") view=ImpactPage ssr=SsrMode::Async/>
+                    <Route path=path!("/diff") view=DiffPage ssr=SsrMode::Async/>
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async/>

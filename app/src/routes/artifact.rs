@@ -76,6 +76,10 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
                 <p class="discover"><span class="muted">"Tree "</span><code>{tree.clone()}</code><CopyButton text=tree label="Copy discover command"/></p>
             })}
             <p class="page-actions">
+                {(artifact.badges.sbom || artifact.badges.scans > 0).then(|| view! {
+                    <a class="button" id="compare-previous" href=format!("/diff?b={}", crate::model::encode(&format!("{}/{}@{}", artifact.registry, artifact.repository, artifact.digest)))
+                        title="Packages and findings that changed since the tagged build before this one">"Compare with previous tag"</a>
+                })}
                 <a class="button" id="download-layout" href=download_href rel="external" download=""
                     title="An OCI image layout of this artifact with everything attached to it, as a tar archive">
                     "Download OCI layout"</a>

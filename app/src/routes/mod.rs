@@ -9,6 +9,7 @@ pub mod bulk_attach;
 pub mod content;
 pub mod copy;
 pub mod delete;
+pub mod diff;
 pub mod execution;
 pub mod home;
 pub mod impact;

@@ -23,6 +23,8 @@ mod content;
 #[cfg(feature = "backend")]
 mod copies;
 #[cfg(feature = "backend")]
+mod diff;
+#[cfg(feature = "backend")]
 mod downloads;
 #[cfg(feature = "backend")]
 mod exports;

@@ -1,5 +1,6 @@
 //! `GET /api/v1/impact`: which artifacts contain a package or carry an advisory, according to
-//! every attached SBOM and scan, grouped by repository, as JSON or CSV.
+//! every attached SBOM and scan, grouped by repository, as JSON or CSV; `GET /api/v1/diff`: what
+//! changed between two artifacts' SBOMs and scans.
 
 use axum::Json;
 use axum::extract::{Extension, Query, State};
@@ -7,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
 use ocicat_access::Principal;
 use ocicat_service::Service;
-use ocicat_service::model::ImpactView;
+use ocicat_service::model::{DiffView, ImpactView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +18,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(impact))
+    OpenApiRouter::new().routes(routes!(impact)).routes(routes!(diff))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,4 +60,28 @@ async fn impact(
         return Ok((headers, csv).into_response());
     }
     Ok(Json(service.impact(&who, wanted.q, wanted.latest, wanted.page).await?).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DiffParams {
+    /// The first artifact, `registry/repository@sha256:…` or `registry/repository:tag`; empty:
+    /// the tagged build before `b` in its repository.
+    #[serde(default)]
+    a: String,
+    /// The second artifact.
+    b: String,
+}
+
+/// What changed from `a` to `b` according to their SBOMs (packages added, removed, up- and
+/// downgraded in each ecosystem's order, relicensed) and scans (findings fixed, introduced).
+#[utoipa::path(get, path = "/api/v1/diff", tag = "search", params(DiffParams),
+    responses((status = 200, body = DiffView), (status = 400, body = ocicat_service::AppError),
+        (status = 404, body = ocicat_service::AppError)))]
+async fn diff(
+    State(service): State<Service>,
+    Extension(who): Extension<Principal>,
+    Query(wanted): Query<DiffParams>,
+) -> Result<Json<DiffView>, ApiError> {
+    Ok(Json(service.diff(&who, wanted.a, wanted.b).await?))
 }

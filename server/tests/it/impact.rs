@@ -177,3 +177,123 @@ async fn impact_answers_from_every_sbom_and_scan_within_what_the_reader_may_read
         "the page renders on the server"
     );
 }
+
+fn trivy(findings: &[(&str, &str, &str)]) -> Value {
+    let vulnerabilities: Vec<Value> = findings
+        .iter()
+        .map(|(id, package, installed)| {
+            json!({"VulnerabilityID": id, "PkgName": package, "InstalledVersion": installed,
+                "FixedVersion": "9.9", "Severity": "HIGH"})
+        })
+        .collect();
+    json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": vulnerabilities}]})
+}
+
+async fn attach_scan(app: &TestApp, who: &(Credential, String), repository: &str, digest: &str, report: Value) {
+    use base64::Engine as _;
+    let path = format!("/api/v1/registries/{LOCAL}/repositories/{repository}/@{digest}/attachments");
+    let body = json!({"artifact_type": "application/vnd.aquasec.trivy.report+json", "document": {"media_type": "application/json",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(report.to_string())}});
+    let mut built = request("POST", &path, &who.0, Some(("application/json", body.to_string())));
+    built.headers_mut().insert("x-csrf-token", who.1.parse().unwrap());
+    let answered = app.send(built).await;
+    assert_eq!(answered.status, StatusCode::CREATED, "{}", answered.body);
+}
+
+#[tokio::test]
+async fn a_diff_shows_packages_and_findings_that_changed_since_the_previous_build() {
+    let app = TestApp::builder().access(&section(), None).build().await;
+    let ada = session(&app, "ada").await;
+    let repository = "demo/app";
+    let tags = app
+        .send(request(
+            "GET",
+            &format!("/api/v1/registries/{LOCAL}/repositories/{repository}/-/tags?sort=newest"),
+            &ada.0,
+            None,
+        ))
+        .await
+        .json();
+    let rows = tags["rows"].as_array().unwrap_or_else(|| panic!("{tags:#}"));
+    let newest = rows[0]["digest"].as_str().unwrap().to_owned();
+    let previous =
+        rows.iter().map(|row| row["digest"].as_str().unwrap()).find(|digest| *digest != newest).unwrap().to_owned();
+    let sbom = |packages: &[(&str, &str, &str)]| {
+        let listed: Vec<Value> = packages
+            .iter()
+            .enumerate()
+            .map(|(n, (name, version, license))| json!({"SPDXID": format!("SPDXRef-{n}"), "name": name, "versionInfo": version,
+                "licenseConcluded": license, "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                "referenceLocator": format!("pkg:deb/debian/{name}@{version}")}]}))
+            .collect();
+        json!({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "d", "dataLicense": "CC0-1.0",
+            "documentNamespace": format!("https://example.com/{}", packages.len()),
+            "creationInfo": {"created": "2026-12-01T00:00:00Z", "creators": ["Tool: syft-1.18.0"]}, "packages": listed})
+    };
+    let old_sbom = sbom(&[
+        ("libdiff", "1.2.3-1", "Apache-2.0"),
+        ("gone", "1.0", "MIT"),
+        ("same", "1:2.0", "MIT"),
+        ("relicensed", "3.0", "GPL-2.0-only"),
+    ]);
+    let new_sbom = sbom(&[
+        ("libdiff", "1.2.10-1", "Apache-2.0"),
+        ("fresh", "2.0", "MIT"),
+        ("same", "1:2.0", "MIT"),
+        ("relicensed", "3.0", "MIT"),
+    ]);
+    attach_sbom(&app, &ada, repository, &previous, "application/spdx+json", old_sbom).await;
+    attach_sbom(&app, &ada, repository, &newest, "application/spdx+json", new_sbom).await;
+    attach_scan(
+        &app,
+        &ada,
+        repository,
+        &previous,
+        trivy(&[("CVE-2020-0001", "gone", "1.0"), ("CVE-2020-0002", "libdiff", "1.2.3-1")]),
+    )
+    .await;
+    attach_scan(
+        &app,
+        &ada,
+        repository,
+        &newest,
+        trivy(&[("CVE-2020-0002", "libdiff", "1.2.10-1"), ("CVE-2020-0003", "fresh", "2.0")]),
+    )
+    .await;
+    app.recrawl().await;
+
+    // Without `a`, the tagged build before the newest one stands in.
+    let b: String = url::form_urlencoded::byte_serialize(format!("{LOCAL}/{repository}@{newest}").as_bytes()).collect();
+    let diff = app.send(request("GET", &format!("/api/v1/diff?b={b}"), &ada.0, None)).await;
+    assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
+    let diff = diff.json();
+    assert_eq!(diff["a"]["digest"], json!(previous), "{diff:#}");
+    let names = |list: &str| -> Vec<String> {
+        diff[list].as_array().unwrap().iter().map(|change| change["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(names("added").contains(&"fresh".to_owned()), "{diff:#}");
+    assert!(names("removed").contains(&"gone".to_owned()));
+    assert!(names("upgraded").contains(&"libdiff".to_owned()), "1.2.10-1 is newer than 1.2.3-1 in Debian's order");
+    assert_eq!(names("relicensed"), ["relicensed"]);
+    assert!(names("downgraded").is_empty());
+    let advisories = |list: &str| -> Vec<String> {
+        diff[list].as_array().unwrap().iter().map(|change| change["advisory"].as_str().unwrap().to_owned()).collect()
+    };
+    // The seed's own scans of the newest build add their findings; ours are told apart.
+    let (fixed, introduced) = (advisories("fixed"), advisories("introduced"));
+    assert!(
+        fixed.contains(&"CVE-2020-0001".to_owned()) && introduced.contains(&"CVE-2020-0003".to_owned()),
+        "{diff:#}"
+    );
+    assert!(
+        !fixed.contains(&"CVE-2020-0002".to_owned()) && !introduced.contains(&"CVE-2020-0002".to_owned()),
+        "in both"
+    );
+    let page = app.send(request("GET", &format!("/diff?b={b}"), &ada.0, None)).await;
+    assert!(
+        page.body.contains("id=\"diff-summary\"") && page.body.contains("CVE-2020-0003"),
+        "the page renders on the server"
+    );
+    let refused = app.send(request("GET", "/api/v1/diff?b=nonsense", &ada.0, None)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+}

@@ -186,6 +186,13 @@ async fn every_documented_route_answers_with_a_documented_status() {
         (("GET", "/api/v1/search"), recipe("/api/v1/search?q=kind:sbom&sort=name", StatusCode::OK)),
         (("GET", "/api/v1/recent"), recipe("/api/v1/recent", StatusCode::OK)),
         (("GET", "/api/v1/impact"), recipe("/api/v1/impact?q=cve:CVE-2024-3094&latest=true", StatusCode::OK)),
+        (
+            ("GET", "/api/v1/diff"),
+            recipe(
+                format!("/api/v1/diff?a={LOCAL}/{repository}@{digest}&b={LOCAL}/{repository}@{digest}"),
+                StatusCode::OK,
+            ),
+        ),
         (("GET", "/api/v1/trust"), recipe("/api/v1/trust", StatusCode::OK)),
         (("GET", "/api/v1/me"), recipe("/api/v1/me", StatusCode::OK)),
         (("GET", "/api/v1/tokens"), recipe("/api/v1/tokens", StatusCode::OK)),

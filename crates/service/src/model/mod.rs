@@ -9,6 +9,7 @@ mod attach;
 mod commands;
 mod content;
 mod copy;
+mod diff;
 mod impact;
 mod kinds;
 mod lifecycle;
@@ -31,6 +32,7 @@ pub use copy::{
     BlobItem, CopyExecution, CopyPlan, CopyPreview, CopyReport, CopyRequest, CopyTotals, CopyView, Endpoint, Excluded,
     ExportPlan, ExportRequest, FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
+pub use diff::{DiffSide, DiffView, FindingChange, PackageChange};
 pub use impact::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
 pub use kinds::{ChartDependencyView, ChartMaintainerView, ChartView, WasmItemView, WasmView};
 pub use lifecycle::{
