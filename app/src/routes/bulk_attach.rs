@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{DigestLink, ErrorView};
 use crate::error::AppError;
-use crate::model::{AttachRequest, BulkAttachRequest, BulkAttachView, encode};
+use crate::model::{AttachRequest, BulkAttachView, encode};
 
 /// What `attach` would go to for the search `query`, or (not a dry run) attaches it to each (a
 /// POST carrying the session's anti-CSRF token). The parts travel apart: a flattened request does
@@ -19,6 +19,7 @@ pub async fn attach_to_results(
     dry_run: bool,
     csrf: String,
 ) -> Result<BulkAttachView, AppError> {
+    use crate::model::BulkAttachRequest;
     use crate::shim::*;
     if !dry_run {
         check_csrf(&csrf)?;

@@ -55,6 +55,9 @@ pub struct FindingFact {
     /// `critical`, `high`, `medium`, `low` or `unknown`.
     #[serde(rename = "s")]
     pub severity: String,
+    /// Other ids of the same advisory (GHSA, distribution advisories).
+    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// `pkg:type/namespace/name` of a purl: no version, qualifiers or subpath, lowercased (what a
@@ -207,8 +210,11 @@ impl Predicate {
 
     /// True when `finding` is one the query is about.
     pub fn matches_finding(&self, finding: &FindingFact) -> bool {
-        let named =
-            self.advisories.is_empty() || self.advisories.iter().any(|wanted| glob_matches(wanted, &finding.id));
+        let named = self.advisories.is_empty()
+            || self
+                .advisories
+                .iter()
+                .any(|wanted| std::iter::once(&finding.id).chain(&finding.aliases).any(|id| glob_matches(wanted, id)));
         named && self.fixable.is_none_or(|fixable| finding.fixed.is_some() == fixable)
     }
 }
@@ -252,7 +258,9 @@ mod tests {
             installed: Some("5.6.0".into()),
             fixed: None,
             severity: "critical".into(),
+            aliases: vec!["GHSA-rxwq-x6h5-x525".into()],
         };
+        assert!(Predicate::of("cve:ghsa-rxwq-*").matches_finding(&xz), "an alias names it too");
         assert!(Predicate::of("cve:cve-2024-*").matches_finding(&xz));
         assert!(!Predicate::of("cve:CVE-2024-3094 fixable:true").matches_finding(&xz));
         assert!(Predicate::of("fixable:false").about_findings() && !Predicate::of("fixable:false").about_packages());

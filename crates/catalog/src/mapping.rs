@@ -125,6 +125,7 @@ fn add_impact_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     }
     for finding in &artifact.findings {
         vulns.insert(finding.id.to_ascii_uppercase());
+        vulns.extend(finding.aliases.iter().map(|alias| alias.to_ascii_uppercase()));
         fixable.insert(finding.fixed.is_some().to_string());
     }
     let targets = [fields.pkg, fields.pkg_version, fields.purl, fields.license, fields.vuln, fields.fixable];

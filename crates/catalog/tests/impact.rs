@@ -122,6 +122,7 @@ async fn packages_and_findings_find_what_they_describe() {
         installed: Some("5.6.0".into()),
         fixed: Some("5.6.1".into()),
         severity: "critical".into(),
+        aliases: vec!["GHSA-rxwq-x6h5-x525".into()],
     }];
     writer.upsert_repository(summary("web"), vec![web_image, web_index, web_sbom], vec![]).await.unwrap();
     writer.upsert_repository(summary("api"), vec![api, api_sbom], vec![]).await.unwrap();
@@ -141,6 +142,7 @@ async fn packages_and_findings_find_what_they_describe() {
     assert_eq!(found(&catalog, &everyone, "license:GPL-3.0*"), ["2.0"]);
     assert_eq!(found(&catalog, &everyone, "pkg:zlib OR cve:CVE-2024-3094"), ["0.9", "1.0", "amd64-1.0"]);
     assert_eq!(found(&catalog, &everyone, "cve:cve-2024-3094 fixable:true"), ["0.9"]);
+    assert_eq!(found(&catalog, &everyone, "cve:GHSA-rxwq-x6h5-x525"), ["0.9"], "an alias finds it");
     assert_eq!(found(&catalog, &everyone, "fixable:false"), Vec::<String>::new());
     assert_eq!(found(&catalog, &everyone, "pkg:openssl NOT repo:web"), ["2.0"]);
     assert_eq!(found(&catalog, &everyone, "NOT pkg:openssl kind:image"), ["0.9"]);

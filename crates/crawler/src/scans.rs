@@ -71,6 +71,7 @@ pub(crate) async fn read_findings(
                     installed: finding.installed.filter(|version| !version.is_empty()),
                     fixed: finding.fixed.filter(|version| !version.is_empty()),
                     severity: finding.severity.as_str().to_owned(),
+                    aliases: finding.aliases,
                 })
                 .collect();
             let counts = Vulnerabilities {

@@ -216,3 +216,18 @@ fn a_report_serializes_with_lowercase_severities() {
     assert_eq!(json["findings"][0]["severity"], "critical");
     assert_eq!(json["truncated"], false);
 }
+
+#[test]
+fn other_ids_of_an_advisory_are_kept_as_aliases() {
+    let trivy = json!({"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [
+        {"VulnerabilityID": "CVE-2024-3094", "VendorIDs": ["DSA-5649-1", "", "GHSA-rxwq-x6h5-x525"], "PkgName": "xz-utils",
+         "InstalledVersion": "5.6.0-0.2", "Severity": "CRITICAL"}]}]});
+    let report = read_report(trivy.to_string().as_bytes());
+    assert_eq!(finding(&report, "CVE-2024-3094").aliases, ["DSA-5649-1", "GHSA-rxwq-x6h5-x525"]);
+    let cyclonedx = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "components": [{"bom-ref": "pkg:deb/debian/xz-utils@5.6.0", "type": "library", "name": "xz-utils", "version": "5.6.0"}],
+        "vulnerabilities": [{"id": "CVE-2024-3094", "references": [{"id": "GHSA-rxwq-x6h5-x525", "source": {"name": "GitHub"}}],
+            "ratings": [{"severity": "critical"}], "affects": [{"ref": "pkg:deb/debian/xz-utils@5.6.0"}]}]});
+    let report = scan::parse(cyclonedx.to_string().as_bytes()).unwrap();
+    assert_eq!(finding(&report, "CVE-2024-3094").aliases, ["GHSA-rxwq-x6h5-x525"]);
+}

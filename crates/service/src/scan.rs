@@ -179,6 +179,7 @@ mod tests {
             title: None,
             url: Some(format!("https://avd.aquasec.com/nvd/{}", id.to_ascii_lowercase())),
             target: None,
+            aliases: Vec::new(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1 to P11), each with its same-run reference where the document asks for one, written
+//! `xtask bench`: the PERFORMANCE.md scenarios this project can measure on one machine (P1 to P13), each with its same-run reference where the document asks for one, written
 //! as a JSON summary and printed as a table. Benchmarks check speed; tests check correctness.
 //!
 //! The index scenarios run first, in a fresh process, so that the memory figures (P9) describe
@@ -9,6 +9,7 @@ mod census;
 mod copy;
 mod costs;
 mod crawl;
+mod impact;
 mod index;
 mod load;
 mod memory;
@@ -57,6 +58,8 @@ struct Scale {
     proxy_mebibytes: usize,
     copy_mebibytes: usize,
     copy_referrers: usize,
+    /// The P13 data set.
+    impact: impact::ImpactScale,
 }
 
 impl Scale {
@@ -78,6 +81,7 @@ impl Scale {
                 proxy_mebibytes: 20,
                 copy_mebibytes: 40,
                 copy_referrers: 200,
+                impact: impact::ImpactScale { sboms: 2_000, distinct_packages: 20_000, rounds: 5 },
             }
         } else {
             Scale {
@@ -96,6 +100,7 @@ impl Scale {
                 proxy_mebibytes: 100,
                 copy_mebibytes: 200,
                 copy_referrers: 1_000,
+                impact: impact::ImpactScale { sboms: 10_000, distinct_packages: 20_000, rounds: 20 },
             }
         }
     }
@@ -123,6 +128,8 @@ pub(crate) enum Group {
     Costs,
     /// P12: copying an image between registries against skopeo, and a graph of referrers.
     Copy,
+    /// P13: impact queries over many SBOMs sharing most packages.
+    Impact,
 }
 
 /// What `xtask bench` was asked for.
@@ -184,6 +191,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
             "P12: copy between registries"
         );
         scenarios.push(copy::run(scale.copy_mebibytes, scale.copy_referrers).await?);
+    }
+    if options.runs(Group::Impact) {
+        tracing::info!(sboms = scale.impact.sboms, "P13: impact queries");
+        scenarios.push(impact::run(scale.impact).await?);
     }
     if options.runs(Group::Costs) {
         tracing::info!(artifacts = scale.load.artifacts, "S16: bounded cost of reader work");

@@ -99,5 +99,10 @@ fn finding(
         title: title.and_then(|title| text::non_empty(title.lines().next().unwrap_or_default())),
         url,
         target: None,
+        aliases: array_at(vulnerability, "references")
+            .iter()
+            .filter_map(|reference| text_at(reference, "id"))
+            .take(32)
+            .collect(),
     }
 }

@@ -61,6 +61,9 @@ pub struct Finding {
     pub url: Option<String>,
     /// Where in the artifact (Trivy's target, a SARIF location).
     pub target: Option<String>,
+    /// Other ids of the same advisory (GHSA, distribution advisories), as the report lists
+    /// them: Trivy's `VendorIDs`, CycloneDX `references` (at most 32).
+    pub aliases: Vec<String>,
 }
 
 /// A finding's severity, most severe first.

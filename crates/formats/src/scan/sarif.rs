@@ -121,6 +121,7 @@ fn finding(result: &Value, rule: Option<&Value>) -> Finding {
         title,
         url: fields.link.or_else(|| rule.and_then(|rule| text_at(rule, "helpUri"))),
         target: location,
+        aliases: Vec::new(),
     }
 }
 

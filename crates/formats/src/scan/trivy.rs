@@ -53,5 +53,13 @@ fn finding(vulnerability: &Value, target: Option<&String>) -> Finding {
         title,
         url: text_at(vulnerability, "PrimaryURL"),
         target: target.cloned(),
+        aliases: vulnerability
+            .get("VendorIDs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str().and_then(text::non_empty))
+            .take(32)
+            .collect(),
     }
 }
