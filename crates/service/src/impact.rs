@@ -11,7 +11,7 @@ use ocicat_catalog::{ArtifactDoc, SearchError, SearchSort, TagSort, artifact_key
 use crate::authz;
 use crate::error::AppError;
 use crate::model::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
-use crate::state::Service;
+use crate::state::{Service, blocking};
 use crate::views::{artifact_badges, is_version_tag};
 
 /// Most affected artifacts one impact query weighs.
@@ -88,19 +88,20 @@ impl Service {
         latest_only: bool,
         page: usize,
     ) -> Result<ImpactView, AppError> {
-        let (mut view, groups) = self.impact_groups(who, query, latest_only).await?;
-        view.page = page;
-        view.groups = groups.into_iter().skip(page.saturating_mul(IMPACT_PER_PAGE)).take(IMPACT_PER_PAGE).collect();
+        let (mut view, groups) = self.impact_groups(who, query, latest_only, Some(page)).await?;
+        view.groups = groups;
         Ok(view)
     }
 
-    /// The impact of `query` for `who`: the view's counts, and every group (the view's own
-    /// list left empty for the caller to page).
+    /// The impact of `query` for `who`: the view's counts, and the groups of `page` (every
+    /// group when `None`) with their evidence — only the shown artifacts' SBOMs and scans are
+    /// read, as their documents are the heavy part.
     async fn impact_groups(
         &self,
         who: &Principal,
         query: String,
         latest_only: bool,
+        page: Option<usize>,
     ) -> Result<(ImpactView, Vec<ImpactGroup>), AppError> {
         if let Err(error) = ocicat_catalog::query::parse_query(&query) {
             return Err(AppError::InvalidQuery { message: error.message, position: error.position });
@@ -116,7 +117,7 @@ impl Service {
         let catalog = self.catalog.clone();
         let turn = self.gates.search().await?;
         let text = query.clone();
-        let (total, found, describing, latest) = tokio::task::spawn_blocking(move || {
+        let (total, found, latest) = tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let now = chrono::Utc::now();
             let mut found: Vec<ArtifactDoc> = Vec::new();
@@ -130,11 +131,6 @@ impl Service {
                     break;
                 }
             }
-            let keys: Vec<String> = found
-                .iter()
-                .map(|artifact| artifact_key(&artifact.registry, &artifact.repository, &artifact.digest))
-                .collect();
-            let describing = catalog.describing(&keys).map_err(SearchError::Catalog)?;
             let repositories: BTreeSet<(String, String)> =
                 found.iter().map(|artifact| (artifact.registry.clone(), artifact.repository.clone())).collect();
             let mut latest: BTreeSet<String> = BTreeSet::new();
@@ -143,7 +139,7 @@ impl Service {
                     catalog.tags(&registry, &repository, "", TagSort::Newest, 0, 1).map_err(SearchError::Catalog)?;
                 latest.extend(newest.items.first().map(|tag| artifact_key(&registry, &repository, &tag.digest)));
             }
-            Ok::<_, SearchError>((total, found, describing, latest))
+            Ok::<_, SearchError>((total, found, latest))
         })
         .await
         .map_err(|_| AppError::Internal)?
@@ -156,16 +152,13 @@ impl Service {
             if latest_only && !is_latest {
                 continue;
             }
-            let matches = matches_of(&key, &describing, &predicate);
-            let advisories: Vec<&ImpactMatch> = matches.iter().filter(|found| found.advisory.is_some()).collect();
-            let fixable = (!advisories.is_empty()).then(|| advisories.iter().all(|found| found.fixed.is_some()));
             groups.entry((artifact.registry.clone(), artifact.repository.clone())).or_default().push(ImpactRow {
                 digest: artifact.digest.clone(),
                 tags: artifact.tags.iter().filter(|tag| is_version_tag(tag)).cloned().collect(),
                 kind: artifact.kind.as_str().to_owned(),
                 created: artifact.created.map(|date| date.to_rfc3339()),
-                matches,
-                fixable,
+                matches: Vec::new(),
+                fixable: None,
                 badges: artifact_badges(artifact),
                 latest: is_latest,
             });
@@ -173,13 +166,32 @@ impl Service {
         let artifacts = groups.values().map(Vec::len).sum::<usize>() as u64;
         let registries = groups.keys().map(|(registry, _)| registry).collect::<BTreeSet<_>>().len() as u64;
         let repositories = groups.len() as u64;
-        let groups: Vec<ImpactGroup> = groups
-            .into_iter()
+        let shown = groups.into_iter().skip(page.unwrap_or(0).saturating_mul(IMPACT_PER_PAGE));
+        let mut groups: Vec<ImpactGroup> = shown
+            .take(if page.is_some() { IMPACT_PER_PAGE } else { usize::MAX })
             .map(|((registry, repository), mut rows)| {
                 rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
                 ImpactGroup { registry, repository, rows }
             })
             .collect();
+        let keys: Vec<String> = groups
+            .iter()
+            .flat_map(|group| {
+                group.rows.iter().map(|row| artifact_key(&group.registry, &group.repository, &row.digest))
+            })
+            .collect();
+        let catalog = self.catalog.clone();
+        let lookup = keys.clone();
+        let describing = blocking(move || catalog.describing(&lookup)).await?;
+        for group in &mut groups {
+            for row in &mut group.rows {
+                let key = artifact_key(&group.registry, &group.repository, &row.digest);
+                row.matches = matches_of(&key, &describing, &predicate);
+                let advisories: Vec<&ImpactMatch> =
+                    row.matches.iter().filter(|found| found.advisory.is_some()).collect();
+                row.fixable = (!advisories.is_empty()).then(|| advisories.iter().all(|found| found.fixed.is_some()));
+            }
+        }
         let view = ImpactView {
             query,
             latest_only,
@@ -188,7 +200,7 @@ impl Service {
             registries,
             truncated,
             groups: Vec::new(),
-            page: 0,
+            page: page.unwrap_or(0),
             per_page: IMPACT_PER_PAGE,
         };
         Ok((view, groups))
@@ -200,7 +212,7 @@ impl Service {
             "registry,repository,digest,tags,created,package,version,ecosystem,advisory,severity,fixed,sources,signature,end_of_life"
                 .to_owned(),
         ];
-        let (_, groups) = self.impact_groups(who, query, latest_only).await?;
+        let (_, groups) = self.impact_groups(who, query, latest_only, None).await?;
         for group in &groups {
             for row in &group.rows {
                 for found in &row.matches {
