@@ -1,8 +1,10 @@
 //! P13: impact queries over many SBOMs that share most of their packages, as images built on a
-//! few bases do. Two on-disk indexes of the same artifacts are built through the catalog's single
-//! writer: one without the SBOMs' packages and the scans' findings (the artifact index) and one
-//! with them; the difference is what impact search adds. Then `pkg:`, `pkg: version <` and `cve:`
-//! searches from 8 threads sharing the catalog, each with its own `now` (no cache answers).
+//! few bases do. The artifacts are P4's (the same generator, so the same shape and bytes per
+//! artifact); two on-disk indexes of them are built through the catalog's single writer: one as
+//! P4 indexes them (the artifact index) and one where every SBOM lists its packages and every
+//! scan its findings; the difference is what impact search adds. Then `pkg:`, `pkg: version <`,
+//! `cve:` and `license:` searches from 8 threads sharing the catalog, each with its own `now`
+//! (no cache answers).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,6 +13,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, TimeZone, Utc};
 use ocicat_catalog::impact::{FindingFact, PackageFact};
 use ocicat_catalog::{ArtifactDoc, ArtifactKind, RepositoryDoc, Scope, SearchSort, WriterConfig, artifact_key};
+
+use super::index::ARTIFACTS_PER_REPOSITORY;
+use super::synthetic::Generator;
 use serde_json::json;
 
 use super::memory::{PeakSampler, anonymous_rss, mebibytes};
@@ -26,8 +31,6 @@ const BASES: usize = 10;
 /// Distinct advisories, and findings a scan reports.
 const ADVISORIES: usize = 5_000;
 const FINDINGS_PER_SCAN: usize = 30;
-/// SBOMs per repository (one image, one SBOM, one scan each).
-const PER_REPOSITORY: usize = 50;
 
 /// How big the data set is.
 #[derive(Debug, Clone, Copy)]
@@ -70,94 +73,77 @@ fn package(number: usize, version_seed: usize) -> PackageFact {
     }
 }
 
-/// The documents of repository `number`: each image with its SBOM and its scan; without facts
-/// for the artifact index.
+/// P4's documents of repository `number`; with `with_facts`, each SBOM lists its packages and
+/// each scan its findings (drawn by the document's own seed, so both indexes hold the same
+/// artifacts).
 fn repository(
     number: usize,
     scale: ImpactScale,
     with_facts: bool,
     now: DateTime<Utc>,
 ) -> (RepositoryDoc, Vec<ArtifactDoc>) {
-    let name = format!("bench/impact-{number:04}");
-    let shared = PACKAGES_PER_SBOM * SHARED_PERCENT / 100;
-    let mut documents = Vec::new();
-    for index in 0..PER_REPOSITORY {
-        let ordinal = number * PER_REPOSITORY + index;
-        let mut draw = Draw(0x9E37_79B9_7F4A_7C15 ^ (ordinal as u64 + 1));
-        let digest = |role: u8| format!("sha256:{:02x}{:062x}", role, ordinal);
-        let created = now - chrono::Duration::minutes(ordinal as i64);
-        let image = ArtifactDoc {
-            tags: vec![format!("1.{index}")],
-            kind: ArtifactKind::Image,
-            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-            created: Some(created),
-            manifest_json: "{}".into(),
-            size: 1 << 20,
-            ..ArtifactDoc::new("bench", &name, digest(1))
-        };
-        let describes = vec![artifact_key("bench", &name, &image.digest)];
-        let base = ordinal % BASES;
-        let mut packages: Vec<PackageFact> = (0..shared)
-            .map(|n| {
-                let number = (base * 7919 + n * 13) % scale.distinct_packages;
-                package(number, base)
-            })
-            .collect();
-        packages.extend((shared..PACKAGES_PER_SBOM).map(|_| {
-            let number = draw.below(scale.distinct_packages);
-            package(number, draw.below(1000))
-        }));
-        let findings: Vec<FindingFact> = (0..FINDINGS_PER_SCAN)
-            .map(|n| {
-                // Most findings come with the base, the rest are the image's own.
-                let advisory = if n < FINDINGS_PER_SCAN * SHARED_PERCENT / 100 {
-                    (base * 101 + n) % ADVISORIES
-                } else {
-                    draw.below(ADVISORIES)
-                };
-                FindingFact {
-                    id: format!("CVE-2024-{advisory:05}"),
-                    package: format!("pkg-{:05}", advisory % scale.distinct_packages),
-                    installed: Some("1.0.0".into()),
-                    fixed: (advisory % 3 != 0).then(|| "1.0.1".to_owned()),
-                    severity: ["critical", "high", "medium", "low"][advisory % 4].to_owned(),
-                    aliases: vec![format!("GHSA-{advisory:04x}-bench-0000")],
-                }
-            })
-            .collect();
-        let referrer = |role: u8, kind: ArtifactKind| ArtifactDoc {
-            kind,
-            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-            created: Some(created),
-            subject: Some(image.digest.clone()),
-            refers_to: Some(image.digest.clone()),
-            manifest_json: "{}".into(),
-            size: 40_000,
-            ..ArtifactDoc::new("bench", &name, digest(role))
-        };
-        let mut sbom = referrer(2, ArtifactKind::Sbom);
-        let mut scan = referrer(3, ArtifactKind::Scan);
-        if with_facts {
-            sbom.packages = packages;
-            sbom.producer = Some("syft 1.18.0".into());
-            sbom.describes = describes.clone();
-            scan.findings = findings;
-            scan.producer = Some("Trivy 0.58.0".into());
-            scan.describes = describes;
-        }
-        documents.extend([image, sbom, scan]);
+    let generator = Generator { now, artifacts_per_repository: ARTIFACTS_PER_REPOSITORY };
+    let (summary, mut documents) = generator.repository(number);
+    if !with_facts {
+        return (summary, documents);
     }
-    let summary = RepositoryDoc {
-        registry: "bench".into(),
-        repository: name,
-        tag_count: PER_REPOSITORY as u64,
-        artifact_count: documents.len() as u64,
-        size: 1,
-        last_push: Some(now),
-        crawled_at: Some(now),
-        incomplete: Vec::new(),
-    };
+    let shared = PACKAGES_PER_SBOM * SHARED_PERCENT / 100;
+    for (position, document) in documents.iter_mut().enumerate() {
+        let Some(subject) = document.refers_to.clone() else { continue };
+        let ordinal = number * ARTIFACTS_PER_REPOSITORY + position;
+        let mut draw = Draw(0x9E37_79B9_7F4A_7C15 ^ (ordinal as u64 + 1));
+        let base = ordinal % BASES;
+        let describes = vec![artifact_key(&document.registry, &document.repository, &subject)];
+        match document.kind {
+            ArtifactKind::Sbom => {
+                let mut packages: Vec<PackageFact> =
+                    (0..shared).map(|n| package((base * 7919 + n * 13) % scale.distinct_packages, base)).collect();
+                packages.extend((shared..PACKAGES_PER_SBOM).map(|_| {
+                    let number = draw.below(scale.distinct_packages);
+                    package(number, draw.below(1000))
+                }));
+                document.packages = packages;
+                document.producer = Some("syft 1.18.0".into());
+                document.describes = describes;
+            }
+            ArtifactKind::Scan => {
+                document.findings = (0..FINDINGS_PER_SCAN)
+                    .map(|n| {
+                        // Most findings come with the base, the rest are the image's own.
+                        let advisory = if n < FINDINGS_PER_SCAN * SHARED_PERCENT / 100 {
+                            (base * 101 + n) % ADVISORIES
+                        } else {
+                            draw.below(ADVISORIES)
+                        };
+                        FindingFact {
+                            id: format!("CVE-2024-{advisory:05}"),
+                            package: format!("pkg-{:05}", advisory % scale.distinct_packages),
+                            installed: Some("1.0.0".into()),
+                            fixed: (advisory % 3 != 0).then(|| "1.0.1".to_owned()),
+                            severity: ["critical", "high", "medium", "low"][advisory % 4].to_owned(),
+                            aliases: vec![format!("GHSA-{advisory:04x}-bench-0000")],
+                        }
+                    })
+                    .collect();
+                document.producer = Some("Trivy 0.58.0".into());
+                document.describes = describes;
+            }
+            _ => {}
+        }
+    }
     (summary, documents)
+}
+
+/// Repositories to generate for `sboms` SBOMs (P4's mix holds about 12 in 100 artifacts).
+fn repositories_for(sboms: usize, now: DateTime<Utc>, scale: ImpactScale) -> usize {
+    let mut counted = 0;
+    let mut repositories = 0;
+    while counted < sboms {
+        let (_, documents) = repository(repositories, scale, false, now);
+        counted += documents.iter().filter(|document| document.kind == ArtifactKind::Sbom).count();
+        repositories += 1;
+    }
+    repositories
 }
 
 /// Bytes of every file under `path`.
@@ -174,6 +160,7 @@ fn directory_bytes(path: &Path) -> anyhow::Result<u64> {
 /// Builds one index; returns its directory, bytes and indexing time.
 async fn build(
     scale: ImpactScale,
+    repositories: usize,
     with_facts: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(tempfile::TempDir, u64, Duration)> {
@@ -181,7 +168,7 @@ async fn build(
     let (catalog, writer) =
         ocicat_catalog::open(directory.path(), WriterConfig::default()).context("open the bench catalog")?;
     let started = Instant::now();
-    for number in 0..scale.sboms.div_ceil(PER_REPOSITORY) {
+    for number in 0..repositories {
         let (summary, documents) = repository(number, scale, with_facts, now);
         writer.upsert_repository(summary, documents, Vec::new()).await.context("upsert")?;
     }
@@ -198,8 +185,9 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().context("a fixed date")?;
     let rss_before = anonymous_rss()?;
     let sampler = PeakSampler::start()?;
-    let (_plain, plain_bytes, plain_time) = build(scale, false, now).await?;
-    let (with_facts, facts_bytes, facts_time) = build(scale, true, now).await?;
+    let repositories = repositories_for(scale.sboms, now, scale);
+    let (_plain, plain_bytes, plain_time) = build(scale, repositories, false, now).await?;
+    let (with_facts, facts_bytes, facts_time) = build(scale, repositories, true, now).await?;
     let rss_peak = sampler.stop();
     let sboms_per_minute = scale.sboms as f64 / facts_time.as_secs_f64().max(f64::EPSILON) * 60.0;
     let added = facts_bytes.saturating_sub(plain_bytes) as f64 / plain_bytes.max(1) as f64;
@@ -209,7 +197,8 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
     let distinct = scale.distinct_packages;
     let (latencies, results, rss_after) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let (catalog, writer) = ocicat_catalog::open(&directory, WriterConfig::default()).context("reopen")?;
-        // A base package (in 1 of BASES images' sets), a range on it, an image's own, and advisories.
+        // A base package (in 1 of BASES images' sets), a range on it, an image's own, advisories
+        // (one by an alias), and a licence within one registry.
         let common = format!("pkg-{:05}", (3 * 7919 + 5 * 13) % distinct);
         let queries: Vec<(&str, String)> = vec![
             ("pkg_common", format!("pkg:{common}")),
@@ -217,7 +206,8 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
             ("pkg_rare", format!("pkg:pkg-{:05}", distinct - 1)),
             ("cve_common", format!("cve:CVE-2024-{:05}", 3 * 101 + 2)),
             ("cve_fixable", format!("cve:CVE-2024-{:05} fixable:true", 3 * 101 + 4)),
-            ("license_repo", "license:GPL-3.0* repo:bench/impact-00*".to_owned()),
+            ("cve_alias", format!("cve:GHSA-{:04x}-bench-0000", 3 * 101 + 6)),
+            ("license_registry", "license:GPL-3.0* registry:staging".to_owned()),
         ];
         let mut counts = serde_json::Map::new();
         for (name, text) in &queries {
@@ -248,7 +238,9 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
     .await
     .context("impact searches panicked")??;
     let measured = json!({
-        "sboms": scale.sboms,
+        "sboms_asked": scale.sboms,
+        "repositories": repositories,
+        "artifacts": repositories * ARTIFACTS_PER_REPOSITORY,
         "packages_per_sbom": PACKAGES_PER_SBOM,
         "distinct_packages": scale.distinct_packages,
         "shared_percent": SHARED_PERCENT,
