@@ -220,20 +220,32 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
                 let (catalog, queries, samples) = (&catalog, &queries, &samples);
                 threads.spawn(move || {
                     for round in 0..rounds {
-                        for (_, text) in queries {
+                        for (query, (_, text)) in queries.iter().enumerate() {
                             let at = now + chrono::Duration::minutes((client * rounds + round) as i64);
                             let started = Instant::now();
                             let _ = catalog.search_hits(&Scope::all(), text, SearchSort::Newest, 0, 25, at);
-                            samples.lock().map(|mut all| all.push(started.elapsed())).ok();
+                            samples.lock().map(|mut all| all.push((query, started.elapsed()))).ok();
                         }
                     }
                 });
             }
         });
         let samples = samples.into_inner().unwrap_or_default();
+        let mut by_query = serde_json::Map::new();
+        for (number, (name, _)) in queries.iter().enumerate() {
+            let own: Vec<Duration> =
+                samples.iter().filter(|(query, _)| *query == number).map(|(_, took)| *took).collect();
+            by_query.insert((*name).to_owned(), json!(Latencies::of(&own)));
+        }
+        // The target names pkg: and cve: queries; the licence one is measured beside them.
+        let all: Vec<Duration> = samples
+            .iter()
+            .filter(|(query, _)| queries[*query].0.starts_with("pkg") || queries[*query].0.starts_with("cve"))
+            .map(|(_, took)| *took)
+            .collect();
         let rss = anonymous_rss()?;
         drop(writer);
-        Ok((Latencies::of(&samples), counts, rss))
+        Ok((Latencies::of(&all), json!({"results": counts, "latencies_by_query": by_query}), rss))
     })
     .await
     .context("impact searches panicked")??;
@@ -251,8 +263,8 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
         "artifact_index_seconds": seconds(plain_time),
         "with_facts_seconds": seconds(facts_time),
         "sboms_per_minute": round(sboms_per_minute),
-        "results": results,
-        "latencies": latencies,
+        "queries": results,
+        "latencies_pkg_cve": latencies,
         "clients": CLIENTS,
         "rss_anon_before_mib": mebibytes(rss_before),
         "rss_anon_peak_mib": mebibytes(rss_peak),
@@ -267,7 +279,7 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
         vec![
             Check::at_least("sboms_per_minute", sboms_per_minute, 5_000.0),
             Check::at_most("added_index_fraction", added, 0.30),
-            Check::at_most("p99_ms", latencies.p99_ms, 100.0),
+            Check::at_most("pkg_cve_p99_ms", latencies.p99_ms, 100.0),
             Check::at_most("peak_rss_anon_mib", mebibytes(rss_peak), 768.0),
         ],
     ))
