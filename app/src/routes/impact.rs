@@ -89,8 +89,10 @@ fn ImpactResults(view: ImpactView) -> impl IntoView {
             <p id="impact-counts" data-testid="impact-counts">{format!("{} in {} of {}{}",
                 plural(view.artifacts, "artifact", "artifacts"), plural(view.repositories, "repository", "repositories"),
                 plural(view.registries, "registry", "registries"), if latest { " (newest build of each)" } else { "" })}</p>
-            <a id="impact-csv" class="button" href=csv rel="external" download="impact.csv">"CSV"</a>
-            <a class="button" href=json rel="external">"JSON"</a>
+            <span class="page-actions">
+                <a id="impact-csv" class="button" href=csv rel="external" download="impact.csv">"CSV"</a>
+                <a class="button" href=json rel="external">"JSON"</a>
+            </span>
         </div>
         {view.truncated.then(|| view! { <p class="card-note">"The query finds more than 2,000 artifacts; these are the first. Narrow it (repo:, registry:, created >)."</p> })}
         {view.groups.into_iter().map(|group| {

@@ -193,15 +193,7 @@ impl Predicate {
         let versioned = self.versions.iter().all(|(op, wanted)| {
             let Some(version) = &package.version else { return false };
             let scheme = ocicat_versions::Scheme::for_purl_type(package.ecosystem.as_deref().unwrap_or_default());
-            let ordering = ocicat_versions::compare(scheme, version, wanted).ordering;
-            match op {
-                Op::Less => ordering.is_lt(),
-                Op::LessOrEqual => ordering.is_le(),
-                Op::Greater => ordering.is_gt(),
-                Op::GreaterOrEqual => ordering.is_ge(),
-                Op::Equal => ordering.is_eq(),
-                Op::NotEqual => ordering.is_ne(),
-            }
+            op.holds(ocicat_versions::compare(scheme, version, wanted).ordering)
         });
         let licensed = self.licenses.is_empty()
             || self.licenses.iter().any(|wanted| package.licenses.iter().any(|id| glob_matches(wanted, id)));

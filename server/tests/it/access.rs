@@ -99,6 +99,15 @@ pub(crate) async fn post_login(app: &TestApp, user: &str, password: &str, cookie
 }
 
 /// The `name=value` of the session cookie a response sets.
+/// Signs `user` in with `password`: the session cookie, and the session's anti-CSRF token
+/// (from `GET /api/v1/me`) that state-changing requests carry.
+pub(crate) async fn session_with_csrf(app: &TestApp, user: &str, password: &str) -> (Credential, String) {
+    let response = post_login(app, user, password, None).await;
+    let credential = Credential::Cookie(session_cookie(&response).expect("signed in"));
+    let who = app.send(request("GET", "/api/v1/me", &credential, None)).await;
+    (credential, who.json()["csrf"].as_str().expect("a csrf token").to_owned())
+}
+
 pub(crate) fn session_cookie(response: &TestResponse) -> Option<String> {
     response
         .headers

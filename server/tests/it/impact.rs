@@ -8,7 +8,7 @@
 use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::access::{Credential, post_login, request, session_cookie};
+use crate::access::{Credential, request, session_with_csrf};
 use crate::util::{LOCAL, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -24,10 +24,7 @@ fn section() -> String {
 }
 
 async fn session(app: &TestApp, user: &str) -> (Credential, String) {
-    let response = post_login(app, user, PASSWORD, None).await;
-    let credential = Credential::Cookie(session_cookie(&response).expect("signed in"));
-    let who = app.send(request("GET", "/api/v1/me", &credential, None)).await;
-    (credential, who.json()["csrf"].as_str().expect("a csrf token").to_owned())
+    session_with_csrf(app, user, PASSWORD).await
 }
 
 fn impact_path(query: &str, extra: &str) -> String {

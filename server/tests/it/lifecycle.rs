@@ -7,7 +7,7 @@
 use axum::http::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::access::{Credential, make_token, post_login, request, session_cookie};
+use crate::access::{Credential, make_token, request, session_with_csrf};
 use crate::util::{LOCAL, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -23,14 +23,7 @@ fn section() -> String {
 }
 
 async fn session(app: &TestApp, user: &str) -> (Credential, String) {
-    let response = post_login(app, user, PASSWORD, None).await;
-    let cookie = session_cookie(&response).expect("signed in");
-    let credential = Credential::Cookie(cookie);
-    let who = app.send(request("GET", "/api/v1/me", &credential, None)).await;
-    assert_eq!(who.status, StatusCode::OK, "{}", who.body);
-    let csrf = who.json()["csrf"].as_str().expect("a csrf token").to_owned();
-    assert_eq!(csrf.len(), 64);
-    (credential, csrf)
+    session_with_csrf(app, user, PASSWORD).await
 }
 
 fn post_json(

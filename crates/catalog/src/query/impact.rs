@@ -161,16 +161,7 @@ fn version_query(
             }
             let text = String::from_utf8_lossy(&key[prefix.len()..]);
             let Some((ecosystem, version)) = text.split_once('\u{0}') else { continue };
-            let ordering = compare(Scheme::for_purl_type(ecosystem), version, wanted).ordering;
-            let holds = match op {
-                Op::Less => ordering.is_lt(),
-                Op::LessOrEqual => ordering.is_le(),
-                Op::Greater => ordering.is_gt(),
-                Op::GreaterOrEqual => ordering.is_ge(),
-                Op::Equal => ordering.is_eq(),
-                Op::NotEqual => ordering.is_ne(),
-            };
-            if holds {
+            if op.holds(compare(Scheme::for_purl_type(ecosystem), version, wanted).ordering) {
                 keys.insert(key.to_vec());
             }
         }

@@ -94,6 +94,20 @@ pub enum Op {
     NotEqual,
 }
 
+impl Op {
+    /// True when a value ordered `ordering` against the clause's value satisfies the operator.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        match self {
+            Op::Less => ordering.is_lt(),
+            Op::LessOrEqual => ordering.is_le(),
+            Op::Greater => ordering.is_gt(),
+            Op::GreaterOrEqual => ordering.is_ge(),
+            Op::Equal => ordering.is_eq(),
+            Op::NotEqual => ordering.is_ne(),
+        }
+    }
+}
+
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
