@@ -58,7 +58,7 @@ pub fn SearchPage() -> impl IntoView {
                         <li><a href=format!("/search?q={}", encode(example))><code>{*example}</code></a><span class="muted small">{*what}</span></li>
                     }).collect_view()}
                 </ul>
-                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject, signature (verified, invalid, untrusted, unverifiable, none), trust (a policy), signer (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0). Combine with spaces, OR, NOT, -, ( )."</p>
+                <p class="muted small">"Fields: kind, has (signature, sbom, scan, attestation, lifecycle), repo, tag, registry, type, media, platform, digest, subject, signature (verified, invalid, untrusted, unverifiable, none), trust (a policy), signer (match with : and * globs); created, eol, annotation.\"key\" (compare with < > and dates like 2024-01-01, today, now-90d); size (10MB); vulns, vulns.critical, vulns.high (counts of the newest scan: vulns.critical > 0); from attached SBOMs and scans: pkg (a name or purl; pkg:openssl version < 3.0.13), license, cve, fixable — the impact page groups what they find. Combine with spaces, OR, NOT, -, ( )."</p>
                 <p class="muted small">"Or paste what a pull command names: a digest, repo:tag, registry/repo:tag or repo@sha256:…; a single match opens its page."</p>
             </aside>
             <div class="results">

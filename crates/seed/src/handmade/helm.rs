@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(chart.config()["appVersion"], "1.25.3");
         let files = chart.files();
         assert!(files.iter().any(|(path, _)| path == "nginx/Chart.yaml"));
-        let deployment = String::from_utf8(files[2].1.clone()).unwrap();
+        assert!(files.iter().any(|(path, bytes)| path == "nginx/README.md" && bytes.starts_with(b"# nginx\n")));
+        let deployment =
+            files.iter().find(|(path, _)| path == "nginx/templates/deployment.yaml").expect("a deployment");
+        let deployment = String::from_utf8(deployment.1.clone()).unwrap();
         assert!(deployment.contains("name: {{ .Release.Name }}-nginx"), "{deployment}");
     }
 }
