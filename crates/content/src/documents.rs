@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use ocicat_catalog::{ArtifactDoc, LayerRef};
 use ocicat_formats::{Document, Hint};
-use ocicat_oci::Digest;
 use serde_json::Value;
 use tracing::Instrument as _;
 
@@ -89,10 +88,7 @@ impl Content {
                         MAX_DOCUMENT_BYTES >> 20
                     ))
                 } else {
-                    let digest: Digest = layer.digest.parse().map_err(|_| ContentError::StoredManifest {
-                        digest: artifact.digest.clone(),
-                        reason: format!("layer digest {:?}", layer.digest),
-                    })?;
+                    let digest = crate::stored_digest(artifact, &layer.digest)?;
                     let bytes = client.get_blob(&artifact.repository, &digest).await?;
                     total += bytes.len() as u64;
                     let hint_annotations = annotations.get(&layer.digest).cloned().unwrap_or_default();

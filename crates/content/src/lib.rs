@@ -71,6 +71,18 @@ impl ContentError {
     }
 }
 
+/// A digest the stored manifest of `artifact` names, parsed (a catalog written by another
+/// version may hold one that is not).
+pub(crate) fn stored_digest(
+    artifact: &ocicat_catalog::ArtifactDoc,
+    digest: &str,
+) -> Result<ocicat_oci::Digest, ContentError> {
+    digest.parse().map_err(|_| ContentError::StoredManifest {
+        digest: artifact.digest.clone(),
+        reason: format!("{digest:?} is not a digest"),
+    })
+}
+
 /// What a download yields: a manifest (small, read whole and verified) or a verified stream.
 #[derive(Debug)]
 pub enum Download {
@@ -116,10 +128,7 @@ impl Content {
         if layer.size > max {
             return Err(ContentError::Registry(OciError::TooLarge { url: layer.digest.clone(), cap: max }));
         }
-        let digest: ocicat_oci::Digest = layer.digest.parse().map_err(|_| ContentError::StoredManifest {
-            digest: artifact.digest.clone(),
-            reason: format!("layer digest {:?}", layer.digest),
-        })?;
+        let digest = stored_digest(artifact, &layer.digest)?;
         let client = self.client(&artifact.registry)?;
         let span = tracing::info_span!("content.layer", registry = %artifact.registry,
             repository = %artifact.repository, digest = %layer.digest, size = layer.size);

@@ -48,10 +48,7 @@ impl Target {
     /// Resolves `part` of `artifact`.
     pub fn resolve(artifact: &ArtifactDoc, part: &Part) -> Result<Target, ContentError> {
         let base = |digest: &str, size: u64, kind, media_type: &str, title: Option<&str>| {
-            let digest: Digest = digest.parse().map_err(|_| ContentError::StoredManifest {
-                digest: artifact.digest.clone(),
-                reason: format!("{digest:?} is not a digest"),
-            })?;
+            let digest = crate::stored_digest(artifact, digest)?;
             Ok(Target {
                 registry: artifact.registry.clone(),
                 repository: artifact.repository.clone(),

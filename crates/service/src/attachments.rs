@@ -238,42 +238,8 @@ impl Service {
         who: &Principal,
         query: &str,
     ) -> Result<(Vec<ocicat_catalog::ArtifactDoc>, u64), AppError> {
-        if let Err(error) = ocicat_catalog::query::parse_query(query) {
-            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
-        }
-        let (catalog, text) = (self.catalog.clone(), query.to_owned());
-        let scope = authz::read_scope(who, &self.registries());
-        let turn = self.gates.search().await?;
-        let found = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            let now = Utc::now();
-            let mut all = Vec::new();
-            // Pages of the catalog's largest page, in a stable order.
-            loop {
-                let (total, page) =
-                    catalog.search_hits(&scope, &text, ocicat_catalog::SearchSort::Name, all.len(), 200, now)?;
-                // Far too many even before referrers are left out: not worth reading them all.
-                if total as usize > MAX_BULK_TARGETS * 4 {
-                    return Ok((total, all));
-                }
-                let last = page.len() < 200;
-                all.extend(page);
-                if last || all.len() as u64 >= total {
-                    return Ok((total, all));
-                }
-            }
-        })
-        .await
-        .map_err(|_| AppError::Internal)?;
-        let (total, all) = found.map_err(|error| match error {
-            ocicat_catalog::SearchError::Query(error) => {
-                AppError::InvalidQuery { message: error.message, position: error.position }
-            }
-            ocicat_catalog::SearchError::Catalog(error) => {
-                tracing::error!(%error, "search failed");
-                AppError::Internal
-            }
-        })?;
+        // Referrers are left out afterwards, so read a few times the cap before giving up.
+        let (total, all) = self.all_hits(who, query, MAX_BULK_TARGETS * 4).await?;
         let read_all = all.len() as u64 >= total;
         let (referrers, artifacts): (Vec<_>, Vec<_>) =
             all.into_iter().partition(|artifact| artifact.refers_to.is_some());

@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ocicat_access::Principal;
 use ocicat_catalog::impact::Predicate;
-use ocicat_catalog::{ArtifactDoc, SearchError, SearchSort, TagSort, artifact_key};
+use ocicat_catalog::{ArtifactDoc, TagSort, artifact_key};
 
-use crate::authz;
 use crate::error::AppError;
 use crate::model::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
 use crate::state::{Service, blocking};
@@ -18,16 +17,6 @@ use crate::views::{artifact_badges, is_version_tag};
 pub(crate) const MAX_IMPACT_ARTIFACTS: usize = 2_000;
 /// Repositories a page.
 pub(crate) const IMPACT_PER_PAGE: usize = 25;
-
-fn query_error(error: SearchError) -> AppError {
-    match error {
-        SearchError::Query(error) => AppError::InvalidQuery { message: error.message, position: error.position },
-        SearchError::Catalog(error) => {
-            tracing::error!(%error, "impact search failed");
-            AppError::Internal
-        }
-    }
-}
 
 /// What an artifact's describing documents say that the query is about: one match per
 /// (package, version, advisory), every document that says it as a source.
@@ -103,47 +92,29 @@ impl Service {
         latest_only: bool,
         page: Option<usize>,
     ) -> Result<(ImpactView, Vec<ImpactGroup>), AppError> {
-        if let Err(error) = ocicat_catalog::query::parse_query(&query) {
-            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
-        }
         let predicate = Predicate::of(&query);
         if !predicate.about_packages() && !predicate.about_findings() {
+            // A query that does not parse names nothing either: say where it is wrong first.
+            ocicat_catalog::query::parse_query(&query)
+                .map_err(|error| AppError::InvalidQuery { message: error.message, position: error.position })?;
             return Err(AppError::BadRequest(
                 "an impact query names a package, licence or advisory: pkg:openssl, license:GPL-3.0*, cve:CVE-2024-3094"
                     .into(),
             ));
         }
-        let scope = authz::read_scope(who, &self.registries());
+        let (total, found) = self.all_hits(who, &query, MAX_IMPACT_ARTIFACTS).await?;
+        let repositories: BTreeSet<(String, String)> =
+            found.iter().map(|artifact| (artifact.registry.clone(), artifact.repository.clone())).collect();
         let catalog = self.catalog.clone();
-        let turn = self.gates.search().await?;
-        let text = query.clone();
-        let (total, found, latest) = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            let now = chrono::Utc::now();
-            let mut found: Vec<ArtifactDoc> = Vec::new();
-            let mut total = 0;
-            while found.len() < MAX_IMPACT_ARTIFACTS {
-                let (all, page) = catalog.search_hits(&scope, &text, SearchSort::Name, found.len(), 200, now)?;
-                total = all;
-                let last = page.len() < 200;
-                found.extend(page);
-                if last {
-                    break;
-                }
-            }
-            let repositories: BTreeSet<(String, String)> =
-                found.iter().map(|artifact| (artifact.registry.clone(), artifact.repository.clone())).collect();
+        let latest = blocking(move || {
             let mut latest: BTreeSet<String> = BTreeSet::new();
             for (registry, repository) in repositories {
-                let newest =
-                    catalog.tags(&registry, &repository, "", TagSort::Newest, 0, 1).map_err(SearchError::Catalog)?;
+                let newest = catalog.tags(&registry, &repository, "", TagSort::Newest, 0, 1)?;
                 latest.extend(newest.items.first().map(|tag| artifact_key(&registry, &repository, &tag.digest)));
             }
-            Ok::<_, SearchError>((total, found, latest))
+            Ok(latest)
         })
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(query_error)?;
+        .await?;
         let truncated = total as usize > found.len();
         let mut groups: BTreeMap<(String, String), Vec<ImpactRow>> = BTreeMap::new();
         for artifact in &found {

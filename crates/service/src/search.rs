@@ -17,7 +17,53 @@ pub const RECENT_LIMIT: usize = 8;
 /// Deepest search page served.
 const MAX_SEARCH_PAGE: usize = 4000;
 
+/// The one mapping of a failed search: a query error points at its column, an index failure is
+/// logged and internal.
+pub(crate) fn search_error(error: SearchError) -> AppError {
+    match error {
+        SearchError::Query(error) => AppError::InvalidQuery { message: error.message, position: error.position },
+        SearchError::Catalog(error) => {
+            tracing::error!(%error, "search failed");
+            AppError::Internal
+        }
+    }
+}
+
 impl Service {
+    /// Every match of `query` that `who` may read, in name order, up to `cap` (and the total,
+    /// which says whether the cap cut them): what bulk attachments and impact pages weigh whole.
+    pub(crate) async fn all_hits(
+        &self,
+        who: &Principal,
+        query: &str,
+        cap: usize,
+    ) -> Result<(u64, Vec<ArtifactDoc>), AppError> {
+        if let Err(error) = ocicat_catalog::query::parse_query(query) {
+            return Err(AppError::InvalidQuery { message: error.message, position: error.position });
+        }
+        let (catalog, text) = (self.catalog.clone(), query.to_owned());
+        let scope = authz::read_scope(who, &self.registries());
+        let turn = self.gates.search().await?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            let now = chrono::Utc::now();
+            let mut all: Vec<ArtifactDoc> = Vec::new();
+            // The catalog's largest page at a time, in a stable order.
+            loop {
+                let (total, page) = catalog.search_hits(&scope, &text, SearchSort::Name, all.len(), 200, now)?;
+                let last = page.len() < 200;
+                all.extend(page);
+                if last || all.len() >= cap || all.len() as u64 >= total {
+                    all.truncate(cap);
+                    return Ok((total, all));
+                }
+            }
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(search_error)
+    }
+
     /// One page of search results with facet counts over every match.
     pub async fn search(
         &self,
@@ -50,16 +96,7 @@ impl Service {
         })
         .await
         .map_err(|_| AppError::Internal)?;
-        let results = match found {
-            Ok(results) => results,
-            Err(SearchError::Query(error)) => {
-                return Err(AppError::InvalidQuery { message: error.message, position: error.position });
-            }
-            Err(SearchError::Catalog(error)) => {
-                tracing::error!(%error, "search failed");
-                return Err(AppError::Internal);
-            }
-        };
+        let results = found.map_err(search_error)?;
         let facets = results.facets;
         let group = |field: &str, label: &str, values: Vec<(String, u64)>| FacetGroup {
             field: field.to_owned(),

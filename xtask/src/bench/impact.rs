@@ -6,7 +6,6 @@
 //! `cve:` and `license:` searches from 8 threads sharing the catalog, each with its own `now`
 //! (no cache answers).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -14,8 +13,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use ocicat_catalog::impact::{FindingFact, PackageFact};
 use ocicat_catalog::{ArtifactDoc, ArtifactKind, RepositoryDoc, Scope, SearchSort, WriterConfig, artifact_key};
 
-use super::index::ARTIFACTS_PER_REPOSITORY;
-use super::synthetic::Generator;
+use super::index::{ARTIFACTS_PER_REPOSITORY, directory_bytes};
+use super::synthetic::{Generator, Random};
 use serde_json::json;
 
 use super::memory::{PeakSampler, anonymous_rss, mebibytes};
@@ -41,22 +40,6 @@ pub(crate) struct ImpactScale {
     pub(crate) distinct_packages: usize,
     /// Rounds of every query per client.
     pub(crate) rounds: usize,
-}
-
-/// A small deterministic generator (xorshift), so every run indexes the same data.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
 }
 
 const ECOSYSTEMS: [&str; 4] = ["deb", "npm", "pypi", "golang"];
@@ -91,7 +74,7 @@ fn repository(
     for (position, document) in documents.iter_mut().enumerate() {
         let Some(subject) = document.refers_to.clone() else { continue };
         let ordinal = number * ARTIFACTS_PER_REPOSITORY + position;
-        let mut draw = Draw(0x9E37_79B9_7F4A_7C15 ^ (ordinal as u64 + 1));
+        let mut draw = Random(ordinal as u64 ^ 0x1A7A_C7ED_5B0B_0001);
         let base = ordinal % BASES;
         let describes = vec![artifact_key(&document.registry, &document.repository, &subject)];
         match document.kind {
@@ -99,8 +82,8 @@ fn repository(
                 let mut packages: Vec<PackageFact> =
                     (0..shared).map(|n| package((base * 7919 + n * 13) % scale.distinct_packages, base)).collect();
                 packages.extend((shared..PACKAGES_PER_SBOM).map(|_| {
-                    let number = draw.below(scale.distinct_packages);
-                    package(number, draw.below(1000))
+                    let number = draw.below(scale.distinct_packages as u64) as usize;
+                    package(number, draw.below(1000) as usize)
                 }));
                 document.packages = packages;
                 document.producer = Some("syft 1.18.0".into());
@@ -113,7 +96,7 @@ fn repository(
                         let advisory = if n < FINDINGS_PER_SCAN * SHARED_PERCENT / 100 {
                             (base * 101 + n) % ADVISORIES
                         } else {
-                            draw.below(ADVISORIES)
+                            draw.below(ADVISORIES as u64) as usize
                         };
                         FindingFact {
                             id: format!("CVE-2024-{advisory:05}"),
@@ -144,17 +127,6 @@ fn repositories_for(sboms: usize, now: DateTime<Utc>, scale: ImpactScale) -> usi
         repositories += 1;
     }
     repositories
-}
-
-/// Bytes of every file under `path`.
-fn directory_bytes(path: &Path) -> anyhow::Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(path).with_context(|| format!("failed to list {}", path.display()))? {
-        let entry = entry?;
-        let metadata = entry.metadata()?;
-        total += if metadata.is_dir() { directory_bytes(&entry.path())? } else { metadata.len() };
-    }
-    Ok(total)
 }
 
 /// Builds one index; returns its directory, bytes and indexing time.

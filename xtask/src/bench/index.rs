@@ -143,7 +143,7 @@ fn count_files(path: &Path, extension: &str) -> anyhow::Result<u64> {
 }
 
 /// Bytes of every file under `path`.
-fn directory_bytes(path: &Path) -> anyhow::Result<u64> {
+pub(crate) fn directory_bytes(path: &Path) -> anyhow::Result<u64> {
     let mut total = 0;
     let entries = std::fs::read_dir(path).with_context(|| format!("failed to list {}", path.display()))?;
     for entry in entries {
