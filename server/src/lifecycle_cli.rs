@@ -35,16 +35,7 @@ pub enum RetentionAction {
 
 /// Parses `registry/repository:tag` or `registry/repository@sha256:…`.
 pub fn parse_target(text: &str) -> anyhow::Result<TargetSpec> {
-    let (registry, rest) =
-        text.split_once('/').context("a target is registry/repository:tag or registry/repository@digest")?;
-    let (repository, reference) = match rest.split_once('@') {
-        Some((repository, digest)) => (repository, digest),
-        None => rest.rsplit_once(':').with_context(|| format!("{text}: name a tag (:tag) or a digest (@sha256:…)"))?,
-    };
-    if registry.is_empty() || repository.is_empty() || reference.is_empty() {
-        bail!("{text}: registry, repository and tag or digest must not be empty");
-    }
-    Ok(TargetSpec { registry: registry.into(), repository: repository.into(), reference: reference.into() })
+    ocicat_service::model::parse_target(text).map_err(anyhow::Error::msg)
 }
 
 /// The service over the configured registries, with the lifecycle engine holding the index

@@ -14,24 +14,6 @@ use crate::model::{DiffSide, DiffView, FindingChange, PackageChange};
 use crate::state::{Service, blocking};
 use crate::views::is_version_tag;
 
-/// `registry/repository@digest` or `registry/repository:tag`, split.
-fn split_reference(text: &str) -> Result<(String, String, String), AppError> {
-    let bad =
-        || AppError::BadRequest(format!("{text:?} is not registry/repository@sha256:… or registry/repository:tag"));
-    let (registry, rest) = text.trim().split_once('/').ok_or_else(bad)?;
-    let (repository, reference) = match rest.split_once('@') {
-        Some((repository, digest)) => (repository, digest),
-        None => {
-            let at = rest.rfind(':').filter(|at| !rest[*at..].contains('/')).ok_or_else(bad)?;
-            (&rest[..at], &rest[at + 1..])
-        }
-    };
-    if registry.is_empty() || repository.is_empty() || reference.is_empty() {
-        return Err(bad());
-    }
-    Ok((registry.to_owned(), repository.to_owned(), reference.to_owned()))
-}
-
 /// The packages of `documents` by (lowercased name, ecosystem): their versions and licences.
 type Packages = BTreeMap<(String, Option<String>), (String, BTreeSet<String>, BTreeSet<String>)>;
 
@@ -80,7 +62,8 @@ fn highest(scheme: Scheme, versions: &BTreeSet<String>) -> (Option<&String>, boo
 impl Service {
     /// One side of a diff: the artifact and what describes it.
     async fn diff_side(&self, who: &Principal, text: &str) -> Result<(ArtifactDoc, Vec<ArtifactDoc>), AppError> {
-        let (registry, repository, reference) = split_reference(text)?;
+        let target = crate::model::parse_target(text).map_err(AppError::BadRequest)?;
+        let (registry, repository, reference) = (target.registry, target.repository, target.reference);
         let digest = if reference.contains(':') {
             reference
         } else {
@@ -183,23 +166,5 @@ fn side(artifact: &ArtifactDoc, describing: &[ArtifactDoc]) -> DiffSide {
         created: artifact.created.map(|date| date.to_rfc3339()),
         sboms: describing.iter().filter(|document| !document.packages.is_empty()).count(),
         scans: describing.iter().filter(|document| !document.findings.is_empty()).count(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_split_into_registry_repository_and_reference() {
-        assert_eq!(split_reference("local/demo/app:1.0").unwrap(), ("local".into(), "demo/app".into(), "1.0".into()));
-        let digest = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(
-            split_reference(&format!("local/demo/app@{digest}")).unwrap(),
-            ("local".into(), "demo/app".into(), digest)
-        );
-        assert!(split_reference("local/demo/app").is_err());
-        assert!(split_reference("nothing").is_err());
-        assert!(split_reference("localhost:5000/app").is_err(), "a port is not a tag");
     }
 }

@@ -9,6 +9,27 @@ pub use ocicat_lifecycle::{
     PlanItem, PlanRequest, Reason, RetentionChoice, RetentionRun, TagDeletion, TargetSpec, Totals,
 };
 
+/// Reads `registry/repository:tag` or `registry/repository@sha256:…` (what the CLI and the diff
+/// page name artifacts by); the error says what is missing.
+pub fn parse_target(text: &str) -> Result<TargetSpec, String> {
+    let text = text.trim();
+    let (registry, rest) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?}: name registry/repository:tag or registry/repository@digest"))?;
+    let (repository, reference) = match rest.split_once('@') {
+        Some((repository, digest)) => (repository, digest),
+        // The tag follows the last path segment's colon.
+        None => rest
+            .rsplit_once(':')
+            .filter(|(_, tag)| !tag.contains('/'))
+            .ok_or_else(|| format!("{text:?}: name a tag (:tag) or a digest (@sha256:…)"))?,
+    };
+    if registry.is_empty() || repository.is_empty() || reference.is_empty() {
+        return Err(format!("{text:?}: registry, repository and tag or digest must not be empty"));
+    }
+    Ok(TargetSpec { registry: registry.into(), repository: repository.into(), reference: reference.into() })
+}
+
 /// A plan as the page shows it, with the token its confirmation must carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
@@ -57,4 +78,24 @@ pub struct RetentionView {
     pub runs: Vec<RetentionRun>,
     /// The anti-CSRF token of this session.
     pub csrf: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_into_registry_repository_and_reference() {
+        let tag = parse_target("local/demo/app:1.0").unwrap();
+        assert_eq!(
+            (tag.registry.as_str(), tag.repository.as_str(), tag.reference.as_str()),
+            ("local", "demo/app", "1.0")
+        );
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let pinned = parse_target(&format!("local/demo/app@{digest}")).unwrap();
+        assert_eq!((pinned.repository.as_str(), pinned.reference), ("demo/app", digest));
+        assert!(parse_target("local/demo/app").is_err());
+        assert!(parse_target("nothing").is_err());
+        assert!(parse_target("localhost:5000/app").is_err(), "a port is not a tag");
+    }
 }

@@ -38,7 +38,7 @@ pub use kinds::{ChartDependencyView, ChartMaintainerView, ChartView, WasmItemVie
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
     Outcome, Plan, PlanItem, PlanPreview, PlanRequest, PolicyView, Reason, RetentionChoice, RetentionRun,
-    RetentionView, TagDeletion, TargetSpec, Totals,
+    RetentionView, TagDeletion, TargetSpec, Totals, parse_target,
 };
 pub use links::{
     attach_search_href, copy_href, encode, impact_href, layout_download_href, plan_href, plan_search_href,
