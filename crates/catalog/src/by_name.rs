@@ -42,7 +42,8 @@ pub(crate) fn page_by_name(
         let mut ordered: Vec<(u64, u32)> = Vec::new();
         weight
             .for_each_no_score(segment, &mut |docs| {
-                for &doc in docs {
+                // Visits deleted documents too: a rewritten artifact would be listed twice.
+                for &doc in docs.iter().filter(|doc| !segment.is_deleted(**doc)) {
                     match column.as_ref().and_then(|column| column.term_ords(doc).next()) {
                         Some(ordinal) => ordered.push((ordinal, doc)),
                         None => named.push((None, DocAddress::new(segment_ord, doc))),

@@ -277,3 +277,24 @@ async fn name_order_holds_across_segments_and_deep_pages() {
     let names: Vec<String> = deep.items.into_iter().map(|repository| repository.repository).collect();
     assert_eq!(names, expected[1195..], "the last page holds what is left");
 }
+
+/// Deep pages by name walk every match with their own pass: a summary rewritten since the last
+/// merge (its old version deleted, not yet gone) is listed once.
+#[tokio::test]
+async fn deep_name_pages_skip_rewritten_documents() {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    for round in 0..2 {
+        // The second round rewrites every other one, so the first segment keeps live documents.
+        for number in (0..1_010).filter(|number| round == 0 || number % 2 == 0) {
+            let name = format!("team/app-{number:04}");
+            writer.upsert_repository(summary(&name, 1 + round, 1), vec![], vec![]).await.unwrap();
+        }
+        writer.flush().await.unwrap();
+    }
+    let page = catalog.repositories("demo", "", RepositorySort::Name, 1_000, 50).unwrap();
+    let names: Vec<&str> = page.items.iter().map(|item| item.repository.as_str()).collect();
+    assert_eq!(page.total, 1_010);
+    assert_eq!(names, (1_000..1_010).map(|n| format!("team/app-{n:04}")).collect::<Vec<_>>());
+    let rewritten: Vec<u64> = page.items.iter().map(|item| item.tag_count).collect();
+    assert_eq!(rewritten, [2, 1, 2, 1, 2, 1, 2, 1, 2, 1], "the newest summaries");
+}
