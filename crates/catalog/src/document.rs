@@ -137,12 +137,20 @@ pub struct ArtifactDoc {
     /// catalog and the plans made from it do not lose what is there. `None` when it was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl_error: Option<String>,
-    /// For an SBOM (or an attestation carrying one): the packages it lists, for impact search.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// For an SBOM (or an attestation carrying one) just read: the packages it lists, for impact
+    /// search. Not stored with the document: the writer indexes them as terms of the SBOM's
+    /// facts document, which outlives rewrites of this one ([`crate::Catalog::describing`]
+    /// reads them back).
+    #[serde(skip)]
     pub packages: Vec<crate::impact::PackageFact>,
-    /// For a scan report (or a vulnerability attestation): its findings, for impact search.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// For a scan report (or a vulnerability attestation) just read: its findings, kept as the
+    /// packages are.
+    #[serde(skip)]
     pub findings: Vec<crate::impact::FindingFact>,
+    /// How many packages and findings were read from it when it was crawled (0 for anything
+    /// that is not an SBOM or scan, or one that could not be read).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fact_count: u64,
     /// For an SBOM or scan read for impact search: the tool that made it (`syft 1.4.1`,
     /// `Trivy 0.50.1`), when it says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,7 +171,16 @@ pub struct ArtifactDoc {
     pub verdicts: Vec<ocicat_trust::Verdict>,
 }
 
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
 impl ArtifactDoc {
+    /// True for an SBOM or scan whose packages or findings were read for impact search.
+    pub fn has_facts(&self) -> bool {
+        self.fact_count > 0 || !self.packages.is_empty() || !self.findings.is_empty()
+    }
+
     /// The document of manifest `digest` in `repository` of `registry`, indexed now, with
     /// nothing else known yet (the crawler's mapping fills the rest in).
     pub fn new(registry: impl Into<String>, repository: impl Into<String>, digest: impl Into<String>) -> ArtifactDoc {

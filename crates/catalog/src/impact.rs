@@ -1,18 +1,13 @@
-//! What the impact search reads: the packages an SBOM lists and the findings a scan reports,
-//! kept on the SBOM's or scan's own document (so every rewrite of it keeps them), indexed there
-//! as terms, and joined to the artifacts they describe at query time (`pkg:`, `cve:`,
-//! `license:`, `fixable:`, `version <`). [`Predicate`] tells which facts of a document a query
-//! is about (what an impact page shows as the evidence), and [`Catalog::describing`] finds the
-//! documents that describe given artifacts.
+//! What the impact search reads: the packages an SBOM lists and the findings a scan reports
+//! (indexed as terms of the document's facts document, `crate::facts`), joined to the
+//! artifacts they describe at query time (`pkg:`, `cve:`, `license:`, `fixable:`,
+//! `version <`). [`Predicate`] tells which facts of a document a query is about (what an impact
+//! page shows as the evidence); `Catalog::describing` finds the documents that describe given
+//! artifacts, with those facts.
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::TopDocs;
-use tantivy::query::TermSetQuery;
-use tantivy::{Order, Term};
 
-use crate::error::{Result, index_error};
 use crate::query::{Expr, Field, Op, parse_query};
-use crate::reader::Catalog;
 
 /// Most packages kept of one SBOM, and findings of one scan.
 pub const MAX_FACTS: usize = 20_000;
@@ -94,28 +89,6 @@ pub fn license_ids(expression: &str) -> Vec<String> {
     ids
 }
 
-/// The key a package is indexed under for version ranges: `name\0ecosystem\0version`
-/// (lowercased name and ecosystem).
-pub(crate) fn package_version_key(name: &str, ecosystem: Option<&str>, version: &str) -> String {
-    format!("{}\u{0}{}\u{0}{version}", name.to_lowercase(), ecosystem.unwrap_or_default().to_ascii_lowercase())
-}
-
-/// Most documents [`Catalog::describing`] returns.
-pub const MAX_DESCRIBING: usize = 10_000;
-
-impl Catalog {
-    /// The SBOMs and scans that describe any of the artifacts `keys` name (at most
-    /// [`MAX_DESCRIBING`], newest first).
-    pub fn describing(&self, keys: &[String]) -> Result<Vec<crate::ArtifactDoc>> {
-        let searcher = self.reader.searcher();
-        let query = TermSetQuery::new(keys.iter().map(|key| Term::from_field_text(self.fields.describes, key)));
-        let top = TopDocs::with_limit(MAX_DESCRIBING)
-            .order_by_fast_field::<tantivy::DateTime>(crate::schema::FIELD_CREATED, Order::Desc);
-        let hits = searcher.search(&query, &top).map_err(index_error("cannot find what describes artifacts"))?;
-        hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
-    }
-}
-
 /// `value` against a lowercase `pattern` where `*` stands for any characters.
 fn glob_matches(pattern: &str, value: &str) -> bool {
     let value = value.to_lowercase();
@@ -169,6 +142,21 @@ impl Predicate {
             },
             Expr::Not(_) | Expr::Text(_) | Expr::Keys(_) => {}
         }
+    }
+
+    /// The package names, globs and purls it names (lowercased).
+    pub(crate) fn package_names(&self) -> &[String] {
+        &self.packages
+    }
+
+    /// The licence ids and globs it names (lowercased).
+    pub(crate) fn licenses(&self) -> &[String] {
+        &self.licenses
+    }
+
+    /// The advisory ids and globs it names (lowercased).
+    pub(crate) fn advisories(&self) -> &[String] {
+        &self.advisories
     }
 
     /// True when the query names packages (or licences): the evidence is packages.

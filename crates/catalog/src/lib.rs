@@ -7,6 +7,7 @@ mod by_name;
 mod document;
 mod error;
 mod facets;
+mod facts;
 pub mod impact;
 mod mapping;
 pub mod pattern;
@@ -16,6 +17,7 @@ mod referrers;
 mod schema;
 mod scope;
 mod search;
+mod space;
 mod tags;
 mod writer;
 

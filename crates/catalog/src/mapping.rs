@@ -107,33 +107,9 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     document.add_text(fields.text, text);
 }
 
-/// The terms impact clauses match on an SBOM or scan, and the keys they join to.
+/// The keys of the artifacts an SBOM or scan describes (its facts are terms of its own facts
+/// document, `crate::facts`).
 fn add_impact_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut TantivyDocument) {
-    use std::collections::BTreeSet;
-    if artifact.packages.is_empty() && artifact.findings.is_empty() {
-        return;
-    }
-    let mut terms: [BTreeSet<String>; 6] = Default::default();
-    let [names, versions, purls, licenses, vulns, fixable] = &mut terms;
-    for package in &artifact.packages {
-        names.insert(package.name.to_lowercase());
-        if let Some(version) = &package.version {
-            versions.insert(crate::impact::package_version_key(&package.name, package.ecosystem.as_deref(), version));
-        }
-        purls.extend(package.purl.clone());
-        licenses.extend(package.licenses.iter().map(|id| id.to_lowercase()));
-    }
-    for finding in &artifact.findings {
-        vulns.insert(finding.id.to_ascii_uppercase());
-        vulns.extend(finding.aliases.iter().map(|alias| alias.to_ascii_uppercase()));
-        fixable.insert(finding.fixed.is_some().to_string());
-    }
-    let targets = [fields.pkg, fields.pkg_version, fields.purl, fields.license, fields.vuln, fields.fixable];
-    for (field, values) in targets.into_iter().zip(terms) {
-        for value in values {
-            document.add_text(field, value);
-        }
-    }
     for key in &artifact.describes {
         document.add_text(fields.describes, key);
     }

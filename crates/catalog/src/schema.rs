@@ -14,7 +14,8 @@ use crate::error::{CatalogError, Result, index_error};
 
 /// Bump on any change to [`build_schema`], or when stored documents must be read again from
 /// their registries (v9: attestations keep the evidence of their signed envelopes).
-pub const SCHEMA_VERSION: u32 = 10;
+/// v11: impact facts move to their own documents, as terms only.
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -34,6 +35,9 @@ pub(crate) enum DocType {
     Repository,
     /// A registry's crawl checkpoint.
     Crawl,
+    /// The packages of an SBOM or findings of a scan, as terms (`crate::facts`): written when
+    /// the crawler reads the document, kept while its artifact document is rewritten.
+    Facts,
 }
 
 impl DocType {
@@ -45,6 +49,7 @@ impl DocType {
             DocType::Tag => "tag",
             DocType::Repository => "repository",
             DocType::Crawl => "crawl",
+            DocType::Facts => "facts",
         }
     }
 }
@@ -106,15 +111,15 @@ pub(crate) struct Fields {
     /// The digest a referrer attaches to: its `subject`, the digest in its cosign tag, or the
     /// image a buildx attestation manifest attests.
     pub(crate) refers_to: tantivy::schema::Field,
-    /// SBOM documents: package names (lowercased), `name\0ecosystem\0version` keys, versionless
-    /// purls and licence ids (lowercased). Scan documents: advisory ids (uppercased) and
+    /// Facts documents: one term per package of an SBOM and per finding (and alias) of a scan,
+    /// each holding the whole fact (`crate::facts` encodes them); licence ids (lowercased) and
     /// `fixable` (`true` when a finding names a fixed version, `false` when one does not).
     pub(crate) pkg: tantivy::schema::Field,
-    pub(crate) pkg_version: tantivy::schema::Field,
-    pub(crate) purl: tantivy::schema::Field,
     pub(crate) license: tantivy::schema::Field,
     pub(crate) vuln: tantivy::schema::Field,
     pub(crate) fixable: tantivy::schema::Field,
+    /// Facts documents: the key of the SBOM's or scan's own artifact document.
+    pub(crate) facts_of: tantivy::schema::Field,
     /// SBOM and scan documents: the keys of the artifacts they describe, read per match when
     /// an impact clause is joined to them.
     pub(crate) describes: tantivy::schema::Field,
@@ -134,6 +139,7 @@ pub(crate) const FIELD_CREATED: &str = "created";
 pub(crate) const FIELD_SIZE: &str = "size";
 pub(crate) const FIELD_TAG_NAME: &str = "tag_name";
 pub(crate) const FIELD_DESCRIBES: &str = "describes";
+pub(crate) const FIELD_FACTS_OF: &str = "facts_of";
 pub(crate) const FIELD_TAG_ORDER: &str = "tag_order";
 pub(crate) const FIELD_TAG_CREATED: &str = "tag_created";
 /// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
@@ -211,11 +217,10 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         children: builder.add_text_field("children", keyword()),
         refers_to: builder.add_text_field("refers_to", keyword()),
         pkg: builder.add_text_field("pkg", keyword()),
-        pkg_version: builder.add_text_field("pkg_version", keyword()),
-        purl: builder.add_text_field("purl", keyword()),
         license: builder.add_text_field("license", keyword()),
         vuln: builder.add_text_field("vuln", keyword()),
         fixable: builder.add_text_field("fixable", keyword()),
+        facts_of: builder.add_text_field(FIELD_FACTS_OF, keyword_fast()),
         describes: builder.add_text_field(FIELD_DESCRIBES, keyword_fast()),
         artifact_key: builder.add_text_field("artifact_key", keyword()),
         tag_name: builder.add_text_field(FIELD_TAG_NAME, keyword_fast()),

@@ -219,7 +219,7 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
         Operation::UpsertRepository { repository, changed, removed } => {
             let mut touched = 1;
             for digest in &removed {
-                delete_artifact(
+                remove_artifact(
                     index_writer,
                     fields,
                     &artifact_key(&repository.registry, &repository.repository, digest),
@@ -255,7 +255,7 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
         }
         Operation::RemoveArtifacts { registry, repository, digests } => {
             for digest in &digests {
-                delete_artifact(index_writer, fields, &artifact_key(&registry, &repository, digest));
+                remove_artifact(index_writer, fields, &artifact_key(&registry, &repository, digest));
             }
             digests.len()
         }
@@ -263,15 +263,29 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
     }
 }
 
-/// Deletes an artifact's document and its tag documents.
+/// Deletes an artifact's document and its tag documents, to be written again (its facts
+/// document stays unless facts were read again: see [`add_artifact`]).
 fn delete_artifact(index_writer: &IndexWriter, fields: &Fields, key: &str) {
     index_writer.delete_term(Term::from_field_text(fields.key, key));
     index_writer.delete_term(Term::from_field_text(fields.artifact_key, key));
 }
 
-/// Adds an artifact's document and one document per version tag.
+/// Deletes everything of an artifact that is gone: its document, tags and facts.
+fn remove_artifact(index_writer: &IndexWriter, fields: &Fields, key: &str) {
+    delete_artifact(index_writer, fields, key);
+    index_writer.delete_term(Term::from_field_text(fields.key, &crate::facts::facts_key(key)));
+}
+
+/// Adds an artifact's document, one document per version tag, and its facts document when its
+/// packages or findings were just read (replacing the one before).
 fn add_artifact(index_writer: &IndexWriter, fields: &Fields, artifact: &ArtifactDoc) {
-    let documents = std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact));
+    let facts = crate::facts::facts_document(fields, artifact);
+    if facts.is_some() {
+        let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+        index_writer.delete_term(Term::from_field_text(fields.key, &crate::facts::facts_key(&key)));
+    }
+    let documents =
+        std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact)).chain(facts);
     for document in documents {
         if let Err(error) = index_writer.add_document(document) {
             tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");

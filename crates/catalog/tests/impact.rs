@@ -162,3 +162,79 @@ async fn packages_and_findings_find_what_they_describe() {
         assert!(format!("{error:?}").contains(expected), "{query}: {error:?}");
     }
 }
+
+/// The facts of an SBOM are written once when it is read: a rewrite of its document (a new
+/// tag, a summary) keeps them, its removal takes them, and they read back whole or as the
+/// evidence a query is about.
+#[tokio::test]
+async fn facts_outlive_rewrites_and_go_with_their_artifact() {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let app = image("app", 1, "1.0");
+    let mut babel = package("@babel/core", "7.24.0", "npm", "MIT");
+    babel.purl = Some("pkg:npm/%40babel/core".into());
+    let listed =
+        vec![babel.clone(), package("Jinja2", "3.1.4", "pypi", "BSD-3-Clause"), package("zlib", "1.3", "deb", "Zlib")];
+    let read = sbom("app", 2, &app, listed.clone(), &[]);
+    let mut scan = sbom("app", 3, &app, Vec::new(), &[]);
+    scan.kind = ArtifactKind::Scan;
+    let finding = FindingFact {
+        id: "CVE-2024-3094".into(),
+        package: "xz-utils".into(),
+        installed: Some("5.6.0".into()),
+        fixed: None,
+        severity: "critical".into(),
+        aliases: vec!["GHSA-rxwq-x6h5-x525".into()],
+    };
+    scan.findings = vec![finding.clone()];
+    writer.upsert_repository(summary("app"), vec![app.clone(), read.clone(), scan.clone()], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    let key = ocicat_catalog::artifact_key("prod", "app", &app.digest);
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:\"pkg:npm/%40babel/core@7.24.0\""), ["1.0"], "a scoped npm purl");
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:jinja2"), ["1.0"]);
+
+    // Read back whole, in the SBOM's own case and order of the index (by name).
+    let whole = catalog.describing(std::slice::from_ref(&key), None).unwrap();
+    let sbom_doc = whole.iter().find(|doc| doc.kind == ArtifactKind::Sbom).unwrap();
+    let mut expected = listed.clone();
+    expected.sort_by_key(|package| package.name.to_lowercase());
+    assert_eq!(sbom_doc.packages, expected);
+    let scan_doc = whole.iter().find(|doc| doc.kind == ArtifactKind::Scan).unwrap();
+    assert_eq!(scan_doc.findings, vec![finding.clone()], "the alias term folds into its finding");
+
+    // Only the evidence a query is about.
+    let about = ocicat_catalog::impact::Predicate::of("license:bsd*");
+    let evidence = catalog.describing(std::slice::from_ref(&key), Some(&about)).unwrap();
+    let names: Vec<&str> = evidence.iter().flat_map(|doc| doc.packages.iter().map(|p| p.name.as_str())).collect();
+    assert_eq!(names, ["Jinja2"]);
+    assert!(evidence.iter().all(|doc| doc.findings.is_empty()));
+    let about = ocicat_catalog::impact::Predicate::of("cve:GHSA-rxwq-*");
+    let evidence = catalog.describing(std::slice::from_ref(&key), Some(&about)).unwrap();
+    let ids: Vec<&str> = evidence.iter().flat_map(|doc| doc.findings.iter().map(|f| f.id.as_str())).collect();
+    assert_eq!(ids, ["CVE-2024-3094"], "found by its alias, named by its id");
+
+    // A rewrite without the facts (the crawler's carried document, newly tagged) keeps them.
+    let mut carried = catalog.artifacts_in_repository("prod", "app").unwrap();
+    for document in &mut carried {
+        assert!(document.packages.is_empty() && document.findings.is_empty(), "facts are not stored");
+        document.tags.push("retagged".into());
+    }
+    writer.upsert_repository(summary("app"), carried, vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:zlib"), ["1.0,retagged"]);
+    assert_eq!(found(&catalog, &Scope::all(), "cve:CVE-2024-3094"), ["1.0,retagged"]);
+
+    // Read again with fewer packages: the new list replaces the old one.
+    let mut reread = read.clone();
+    reread.packages = vec![package("zlib", "1.3.1", "deb", "Zlib")];
+    writer.upsert_repository(summary("app"), vec![reread], vec![]).await.unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:jinja2"), Vec::<String>::new());
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:zlib version > 1.3"), ["1.0,retagged"]);
+
+    // The SBOM removed: its facts go with it; the scan's stay.
+    writer.remove_artifacts("prod", "app", vec![read.digest.clone()]).await.unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(found(&catalog, &Scope::all(), "pkg:zlib"), Vec::<String>::new());
+    assert_eq!(found(&catalog, &Scope::all(), "cve:CVE-2024-3094"), ["1.0,retagged"]);
+    assert_eq!(catalog.registry_counts("prod").unwrap().artifacts, 2, "facts documents are not artifacts");
+}

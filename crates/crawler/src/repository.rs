@@ -219,6 +219,7 @@ async fn fetch_into(
             failures.push(error);
         }
     }
+    document.fact_count = (document.packages.len() + document.findings.len()) as u64;
     let (evidence, unread) = crate::signatures::read_evidence(client, repository, &document).await;
     document.signature_evidence = evidence;
     failures.extend(unread);

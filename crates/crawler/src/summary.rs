@@ -38,7 +38,7 @@ fn apply_describes(artifacts: &mut [ArtifactDoc]) {
     for artifact in artifacts.iter_mut() {
         artifact.describes.clear();
         let Some(subject) = artifact.refers_to.clone() else { continue };
-        if artifact.packages.is_empty() && artifact.findings.is_empty() {
+        if !artifact.has_facts() {
             continue;
         }
         let key = |digest: &str| ocicat_catalog::artifact_key(&artifact.registry, &artifact.repository, digest);

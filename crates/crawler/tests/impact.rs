@@ -1,6 +1,6 @@
 //! What the crawler reads for impact search from a real seeded registry: the packages of every
 //! SBOM (SPDX and CycloneDX, bare and inside attestations) and the findings of every scan, kept
-//! on their documents and joined by `pkg:` and `cve:` to exactly the artifacts they describe.
+//! as terms of their facts documents and joined by `pkg:` and `cve:` to exactly the artifacts they describe.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +32,10 @@ async fn sbom_packages_and_scan_findings_reach_the_artifacts_they_describe() {
         .iter()
         .flat_map(|repository| catalog.artifacts_in_repository("local", repository).unwrap())
         .collect();
+    // The facts are terms of their own documents, read back with what they describe.
+    let every_key: Vec<String> =
+        all.iter().map(|doc| artifact_key(&doc.registry, &doc.repository, &doc.digest)).collect();
+    let all = catalog.describing(&every_key, None).unwrap();
 
     // Every package of the real Debian SBOM (skopeo's image, by syft) was read.
     let fixture =

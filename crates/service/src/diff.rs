@@ -72,7 +72,7 @@ impl Service {
         let artifact = self.find_indexed(who, &registry, &repository, &digest).await?;
         let catalog = self.catalog.clone();
         let key = artifact_key(&registry, &repository, &digest);
-        let describing = blocking(move || catalog.describing(&[key])).await?;
+        let describing = blocking(move || catalog.describing(&[key], None)).await?;
         Ok((artifact, describing))
     }
 

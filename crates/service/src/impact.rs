@@ -152,8 +152,8 @@ impl Service {
             })
             .collect();
         let catalog = self.catalog.clone();
-        let lookup = keys.clone();
-        let describing = blocking(move || catalog.describing(&lookup)).await?;
+        let (lookup, about) = (keys.clone(), predicate.clone());
+        let describing = blocking(move || catalog.describing(&lookup, Some(&about))).await?;
         for group in &mut groups {
             for row in &mut group.rows {
                 let key = artifact_key(&group.registry, &group.repository, &row.digest);

@@ -6,6 +6,7 @@
 //! `cve:` and `license:` searches from 8 threads sharing the catalog, each with its own `now`
 //! (no cache answers).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -44,11 +45,21 @@ pub(crate) struct ImpactScale {
 
 const ECOSYSTEMS: [&str; 4] = ["deb", "npm", "pypi", "golang"];
 
-fn package(number: usize, version_seed: usize) -> PackageFact {
-    let ecosystem = ECOSYSTEMS[number % ECOSYSTEMS.len()];
-    let name = format!("pkg-{number:05}");
+/// Versions of each package name in the pool.
+const VERSIONS_PER_NAME: usize = 4;
+
+/// The name of package `number` of the pool.
+fn package_name(number: usize) -> String {
+    format!("pkg-{:05}", number / VERSIONS_PER_NAME)
+}
+
+/// Package `number` of the pool: a name at one version (a distinct package is a name at a
+/// version, as a purl with its version names it; each name comes in [`VERSIONS_PER_NAME`]).
+fn package(number: usize) -> PackageFact {
+    let name = package_name(number);
+    let ecosystem = ECOSYSTEMS[number / VERSIONS_PER_NAME % ECOSYSTEMS.len()];
     PackageFact {
-        version: Some(format!("{}.{}.{}", version_seed % 4 + 1, version_seed % 17, version_seed % 5)),
+        version: Some(format!("{}.{}.{}", number % VERSIONS_PER_NAME + 1, number % 17, number % 5)),
         ecosystem: Some(ecosystem.to_owned()),
         purl: Some(format!("pkg:{ecosystem}/{name}")),
         licenses: vec![["MIT", "Apache-2.0", "GPL-3.0-only", "BSD-3-Clause"][number % 4].to_owned()],
@@ -80,11 +91,11 @@ fn repository(
         match document.kind {
             ArtifactKind::Sbom => {
                 let mut packages: Vec<PackageFact> =
-                    (0..shared).map(|n| package((base * 7919 + n * 13) % scale.distinct_packages, base)).collect();
-                packages.extend((shared..PACKAGES_PER_SBOM).map(|_| {
-                    let number = draw.below(scale.distinct_packages as u64) as usize;
-                    package(number, draw.below(1000) as usize)
-                }));
+                    (0..shared).map(|n| package((base * 7919 + n * 13) % scale.distinct_packages)).collect();
+                packages.extend(
+                    (shared..PACKAGES_PER_SBOM)
+                        .map(|_| package(draw.below(scale.distinct_packages as u64) as usize)),
+                );
                 document.packages = packages;
                 document.producer = Some("syft 1.18.0".into());
                 document.describes = describes;
@@ -100,7 +111,7 @@ fn repository(
                         };
                         FindingFact {
                             id: format!("CVE-2024-{advisory:05}"),
-                            package: format!("pkg-{:05}", advisory % scale.distinct_packages),
+                            package: package_name(advisory % scale.distinct_packages),
                             installed: Some("1.0.0".into()),
                             fixed: (advisory % 3 != 0).then(|| "1.0.1".to_owned()),
                             severity: ["critical", "high", "medium", "low"][advisory % 4].to_owned(),
@@ -135,7 +146,7 @@ async fn build(
     repositories: usize,
     with_facts: bool,
     now: DateTime<Utc>,
-) -> anyhow::Result<(tempfile::TempDir, u64, Duration)> {
+) -> anyhow::Result<(tempfile::TempDir, u64, Duration, BTreeMap<String, u64>)> {
     let directory = tempfile::Builder::new().prefix("ocicat-bench-impact-").tempdir().context("index tempdir")?;
     let (catalog, writer) =
         ocicat_catalog::open(directory.path(), WriterConfig::default()).context("open the bench catalog")?;
@@ -147,9 +158,10 @@ async fn build(
     writer.flush().await.context("flush")?;
     let indexed = started.elapsed();
     writer.close().await.context("close")?;
+    let parts = catalog.space_usage()?;
     drop(catalog);
     let bytes = directory_bytes(directory.path())?;
-    Ok((directory, bytes, indexed))
+    Ok((directory, bytes, indexed, parts))
 }
 
 /// Runs P13.
@@ -158,8 +170,14 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
     let rss_before = anonymous_rss()?;
     let sampler = PeakSampler::start()?;
     let repositories = repositories_for(scale.sboms, now, scale);
-    let (_plain, plain_bytes, plain_time) = build(scale, repositories, false, now).await?;
-    let (with_facts, facts_bytes, facts_time) = build(scale, repositories, true, now).await?;
+    let (_plain, plain_bytes, plain_time, plain_parts) = build(scale, repositories, false, now).await?;
+    let (with_facts, facts_bytes, facts_time, facts_parts) = build(scale, repositories, true, now).await?;
+    // What the facts add, part by part (the breakdown the size target is closed with).
+    let added_parts: BTreeMap<&String, i64> = facts_parts
+        .iter()
+        .map(|(part, bytes)| (part, *bytes as i64 - plain_parts.get(part).copied().unwrap_or_default() as i64))
+        .filter(|(_, bytes)| bytes.unsigned_abs() >= 1024)
+        .collect();
     let rss_peak = sampler.stop();
     let sboms_per_minute = scale.sboms as f64 / facts_time.as_secs_f64().max(f64::EPSILON) * 60.0;
     let added = facts_bytes.saturating_sub(plain_bytes) as f64 / plain_bytes.max(1) as f64;
@@ -171,11 +189,11 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
         let (catalog, writer) = ocicat_catalog::open(&directory, WriterConfig::default()).context("reopen")?;
         // A base package (in 1 of BASES images' sets), a range on it, an image's own, advisories
         // (one by an alias), and a licence within one registry.
-        let common = format!("pkg-{:05}", (3 * 7919 + 5 * 13) % distinct);
+        let common = package_name((3 * 7919 + 5 * 13) % distinct);
         let queries: Vec<(&str, String)> = vec![
             ("pkg_common", format!("pkg:{common}")),
             ("pkg_version_range", format!("pkg:{common} version < 4.3.0")),
-            ("pkg_rare", format!("pkg:pkg-{:05}", distinct - 1)),
+            ("pkg_rare", format!("pkg:{}", package_name(distinct - 1))),
             ("cve_common", format!("cve:CVE-2024-{:05}", 3 * 101 + 2)),
             ("cve_fixable", format!("cve:CVE-2024-{:05} fixable:true", 3 * 101 + 4)),
             ("cve_alias", format!("cve:GHSA-{:04x}-bench-0000", 3 * 101 + 6)),
@@ -186,6 +204,29 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
             let found = catalog.search_hits(&Scope::all(), text, SearchSort::Newest, 0, 25, now)?;
             counts.insert((*name).to_owned(), json!(found.0));
         }
+        // Reading facts back (they are terms, not stored): the evidence of one impact page (25
+        // artifacts, the common package) and every package and finding of one image (a diff side).
+        let (_, shown) = catalog.search_hits(&Scope::all(), &queries[0].1, SearchSort::Newest, 0, 25, now)?;
+        let keys: Vec<String> =
+            shown.iter().map(|artifact| artifact_key(&artifact.registry, &artifact.repository, &artifact.digest)).collect();
+        let about = ocicat_catalog::impact::Predicate::of(&queries[0].1);
+        let mut evidence_times = Vec::new();
+        let mut whole_times = Vec::new();
+        let mut read_back = (0, 0);
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let evidence = catalog.describing(&keys, Some(&about))?;
+            evidence_times.push(started.elapsed());
+            let started = Instant::now();
+            let whole = catalog.describing(&keys[..1.min(keys.len())], None)?;
+            whole_times.push(started.elapsed());
+            read_back = (
+                evidence.iter().map(|document| document.packages.len()).sum::<usize>(),
+                whole.iter().map(|document| document.packages.len() + document.findings.len()).sum::<usize>(),
+            );
+        }
+        counts.insert("evidence_packages_of_25".into(), json!(read_back.0));
+        counts.insert("facts_of_one_image".into(), json!(read_back.1));
         let samples = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|threads| {
             for client in 0..CLIENTS {
@@ -217,7 +258,15 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
             .collect();
         let rss = anonymous_rss()?;
         drop(writer);
-        Ok((Latencies::of(&all), json!({"results": counts, "latencies_by_query": by_query}), rss))
+        let read_back = json!({
+            "evidence_of_25_artifacts": Latencies::of(&evidence_times),
+            "every_fact_of_one_image": Latencies::of(&whole_times),
+        });
+        Ok((
+            Latencies::of(&all),
+            json!({"results": counts, "latencies_by_query": by_query, "read_back": read_back}),
+            rss,
+        ))
     })
     .await
     .context("impact searches panicked")??;
@@ -227,11 +276,13 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
         "artifacts": repositories * ARTIFACTS_PER_REPOSITORY,
         "packages_per_sbom": PACKAGES_PER_SBOM,
         "distinct_packages": scale.distinct_packages,
+        "versions_per_name": VERSIONS_PER_NAME,
         "shared_percent": SHARED_PERCENT,
         "findings_per_scan": FINDINGS_PER_SCAN,
         "artifact_index_mib": round(mebibytes(plain_bytes)),
         "with_facts_index_mib": round(mebibytes(facts_bytes)),
         "added_fraction": round(added),
+        "added_bytes_by_part": added_parts,
         "artifact_index_seconds": seconds(plain_time),
         "with_facts_seconds": seconds(facts_time),
         "sboms_per_minute": round(sboms_per_minute),

@@ -3,7 +3,7 @@
 //! conjunction's impact clauses run as one sub-search over the SBOM (or scan) documents the
 //! reader may see, and are replaced by the keys of the artifacts those documents describe
 //! ([`Expr::Keys`]), so they combine with every other clause. A version range walks the
-//! distinct `name\0ecosystem\0version` terms of the package (a few dozen) and keeps those its
+//! distinct package terms of the name (`crate::facts`: a few dozen) and keeps those its
 //! ecosystem orders inside the range (`ocicat-versions`); no document is read for it.
 
 use std::collections::BTreeSet;
@@ -12,9 +12,9 @@ use ocicat_versions::{Scheme, compare};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RegexQuery, TermSetQuery};
 use tantivy::{Searcher, Term};
 
-use super::{Expr, Field, Op, QueryError, error, glob_to_regex, term_query};
+use super::{Expr, Field, Op, QueryError, error, glob_to_regex, glob_to_regex_with, term_query};
 use crate::error::index_error;
-use crate::schema::{FIELD_DESCRIBES, Fields};
+use crate::schema::{FIELD_DESCRIBES, FIELD_FACTS_OF, Fields};
 
 /// Most artifact keys one impact clause resolves to (beyond, the query is refused as too wide).
 const MAX_KEYS: usize = 200_000;
@@ -93,11 +93,13 @@ fn join(facts: &[Expr], searcher: &Searcher, fields: &Fields, scope: Option<&dyn
             Field::Package if value.to_ascii_lowercase().starts_with("pkg:") => {
                 let purl = crate::impact::versionless_purl(value)
                     .ok_or_else(|| error(position, format!("'{value}' is not a package URL (pkg:type/name)")))?;
-                term_query(Term::from_field_text(fields.purl, &purl))
+                let terms = crate::facts::purl_terms(searcher, fields, &purl)
+                    .map_err(|problem| error(position, format!("cannot read packages: {problem}")))?;
+                Box::new(TermSetQuery::new(terms))
             }
-            Field::Package => matching(fields.pkg, &value.to_lowercase(), position)?,
+            Field::Package => fact_matching(fields.pkg, &value.to_lowercase(), position)?,
             Field::License => matching(fields.license, &value.to_lowercase(), position)?,
-            Field::Advisory => matching(fields.vuln, &value.to_ascii_uppercase(), position)?,
+            Field::Advisory => fact_matching(fields.vuln, &value.to_ascii_uppercase(), position)?,
             Field::Fixable => match value.to_ascii_lowercase().as_str() {
                 "true" | "yes" => term_query(Term::from_field_text(fields.fixable, "true")),
                 "false" | "no" => term_query(Term::from_field_text(fields.fixable, "false")),
@@ -114,7 +116,7 @@ fn join(facts: &[Expr], searcher: &Searcher, fields: &Fields, scope: Option<&dyn
         Expr::Clause { position, .. } => Some(*position),
         _ => None,
     });
-    let keys = described(searcher, &BooleanQuery::new(musts))
+    let keys = described(searcher, fields, &BooleanQuery::new(musts))
         .map_err(|problem| error(position.unwrap_or(0), format!("cannot search the attached documents: {problem}")))?;
     if keys.len() > MAX_KEYS {
         return Err(error(position.unwrap_or(0), "this matches too many artifacts: narrow it"));
@@ -132,8 +134,16 @@ fn matching(field: tantivy::schema::Field, value: &str, position: usize) -> Resu
     Ok(term_query(Term::from_field_text(field, value)))
 }
 
-/// The `name\0ecosystem\0version` terms of package `name` whose version stands in `op` to
-/// `wanted`, in its ecosystem's order, as one query.
+/// The fact terms of `field` whose first part (a package name, an advisory id) is `value`, a
+/// `*` glob within that part.
+fn fact_matching(field: tantivy::schema::Field, value: &str, position: usize) -> Result<Box<dyn Query>, QueryError> {
+    let pattern = format!("{}\\x00(?s:.*)", glob_to_regex_with(value, "[^\\x00]*"));
+    let regex = RegexQuery::from_pattern(&pattern, field).map_err(|e| error(position, e.to_string()))?;
+    Ok(Box::new(regex))
+}
+
+/// The package terms of `name` whose version stands in `op` to `wanted`, in its ecosystem's
+/// order, as one query.
 fn version_query(
     searcher: &Searcher,
     fields: &Fields,
@@ -146,7 +156,7 @@ fn version_query(
     let mut keys: BTreeSet<Vec<u8>> = BTreeSet::new();
     for segment in searcher.segment_readers() {
         let index = segment
-            .inverted_index(fields.pkg_version)
+            .inverted_index(fields.pkg)
             .map_err(|problem| error(position, format!("cannot read package versions: {problem}")))?;
         let mut stream = index
             .terms()
@@ -159,39 +169,48 @@ fn version_query(
             if !key.starts_with(prefix.as_bytes()) {
                 break;
             }
-            let text = String::from_utf8_lossy(&key[prefix.len()..]);
-            let Some((ecosystem, version)) = text.split_once('\u{0}') else { continue };
-            if op.holds(compare(Scheme::for_purl_type(ecosystem), version, wanted).ordering) {
+            let Some(package) = crate::facts::parse_package_term(key) else { continue };
+            let Some(version) = &package.version else { continue };
+            let scheme = Scheme::for_purl_type(package.ecosystem.as_deref().unwrap_or_default());
+            if op.holds(compare(scheme, version, wanted).ordering) {
                 keys.insert(key.to_vec());
             }
         }
     }
-    let terms = keys.into_iter().map(|key| Term::from_field_text(fields.pkg_version, &String::from_utf8_lossy(&key)));
+    let terms = keys.into_iter().map(|key| Term::from_field_text(fields.pkg, &String::from_utf8_lossy(&key)));
     Ok(Box::new(TermSetQuery::new(terms)))
 }
 
-/// The `describes` keys of every document `query` matches.
-fn described(searcher: &Searcher, query: &dyn Query) -> crate::error::Result<BTreeSet<String>> {
+/// The `describes` keys of the SBOMs and scans whose facts documents `query` matches: the facts
+/// documents name their artifacts (`facts_of`), whose documents name what they describe.
+fn described(searcher: &Searcher, fields: &Fields, query: &dyn Query) -> crate::error::Result<BTreeSet<String>> {
+    let documents = column_strings(searcher, query, FIELD_FACTS_OF)?;
+    let artifacts = TermSetQuery::new(documents.iter().map(|key| Term::from_field_text(fields.key, key)));
+    column_strings(searcher, &artifacts, FIELD_DESCRIBES)
+}
+
+/// The values of string column `column` of every document `query` matches.
+fn column_strings(searcher: &Searcher, query: &dyn Query, column: &str) -> crate::error::Result<BTreeSet<String>> {
     let weight = query
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(index_error("cannot run impact search"))?;
     let mut keys = BTreeSet::new();
     for segment in searcher.segment_readers() {
-        let Some(column) =
-            segment.fast_fields().str(FIELD_DESCRIBES).map_err(index_error("cannot read the describes column"))?
+        let Some(values) = segment.fast_fields().str(column).map_err(index_error("cannot read a key column"))?
         else {
             continue;
         };
         let mut ordinals: BTreeSet<u64> = BTreeSet::new();
+        // `for_each_no_score` visits deleted documents too (a replaced SBOM, a removed one).
         weight
             .for_each_no_score(segment, &mut |docs| {
-                for &doc in docs {
-                    ordinals.extend(column.term_ords(doc));
+                for &doc in docs.iter().filter(|doc| !segment.is_deleted(**doc)) {
+                    ordinals.extend(values.term_ords(doc));
                 }
             })
             .map_err(index_error("cannot run impact search"))?;
         let ordinals: Vec<u64> = ordinals.into_iter().collect();
-        column
+        values
             .dictionary()
             .sorted_ords_to_term_cb(&ordinals, |bytes| {
                 keys.insert(String::from_utf8_lossy(bytes).into_owned());

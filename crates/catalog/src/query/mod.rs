@@ -33,10 +33,15 @@ fn negate(query: Box<dyn Query>) -> Box<dyn Query> {
 }
 
 fn glob_to_regex(glob: &str) -> String {
+    glob_to_regex_with(glob, ".*")
+}
+
+/// `glob` as a regex where `*` becomes `any` (`[^\x00]*` keeps it inside one NUL-separated part).
+pub(crate) fn glob_to_regex_with(glob: &str, any: &str) -> String {
     let mut regex = String::new();
     for c in glob.chars() {
         match c {
-            '*' => regex.push_str(".*"),
+            '*' => regex.push_str(any),
             c if "\\.+?()|[]{}^$#&-~\"<>@".contains(c) => {
                 regex.push('\\');
                 regex.push(c);
