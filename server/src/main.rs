@@ -58,6 +58,10 @@ enum Command {
         /// Print CSV (every page) instead of JSON.
         #[arg(long)]
         csv: bool,
+        /// Order of the repositories: repository (A to Z), newest (newest affected build first)
+        /// or affected (most affected artifacts first).
+        #[arg(long, default_value = "repository", value_parser = ["repository", "newest", "affected"])]
+        sort: String,
         /// Zero-based page of 25 repositories (JSON).
         #[arg(long, default_value_t = 0)]
         page: usize,
@@ -174,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Crawl => crawl_once(&config).await,
         Command::Search { query, sort, page } => search(&config, query, sort, page).await,
-        Command::Impact { query, latest, csv, page } => impact(&config, query, latest, csv, page).await,
+        Command::Impact { query, latest, csv, sort, page } => impact(&config, query, latest, csv, &sort, page).await,
         Command::User { action } => ocicat::users_cli::run(&config, action),
         Command::Delete { targets, query, tag_only, plan: _, yes } => {
             ocicat::lifecycle_cli::delete(&config, targets, query, tag_only, yes).await
@@ -209,15 +213,17 @@ fn reading_service(config: &Config) -> anyhow::Result<ocicat_service::Service> {
     Ok(ocicat_service::Service::new(catalog, ocicat::state::configured_board(config)))
 }
 
-async fn impact(config: &Config, query: String, latest: bool, csv: bool, page: usize) -> anyhow::Result<()> {
+async fn impact(config: &Config, query: String, latest: bool, csv: bool, sort: &str, page: usize) -> anyhow::Result<()> {
     let service = reading_service(config)?;
     let operator = ocicat::auth::local_operator();
     if csv {
-        let text = service.impact_csv(&operator, query, latest).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        let text =
+            service.impact_csv(&operator, query, latest, sort).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         print!("{text}");
         return Ok(());
     }
-    let view = service.impact(&operator, query, latest, page).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    let view =
+        service.impact(&operator, query, latest, sort, page).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     println!("{}", serde_json::to_string_pretty(&view)?);
     Ok(())
 }

@@ -361,6 +361,11 @@ async fn export_import_and_a_layout_registry_work_as_the_readme_shows() {
     assert!(libc.lines().any(|line| line.contains(",libc6,2.36-9+deb12u14,deb,")), "{libc}");
     let newer = ok(&config, &["impact", "pkg:libc6 version < 2.36-9", "--csv"], None);
     assert_eq!(newer.lines().count(), 1, "Debian orders 2.36-9+deb12u14 after 2.36-9: {newer}");
+    let sorted = json(&ok(&config, &["impact", "pkg:libc6", "--sort", "affected"], None));
+    assert_eq!(sorted["sort"], "affected", "{sorted:#}");
+    let counts: Vec<usize> =
+        sorted["groups"].as_array().unwrap().iter().map(|group| group["rows"].as_array().unwrap().len()).collect();
+    assert!(!counts.is_empty() && counts.windows(2).all(|pair| pair[0] >= pair[1]), "{counts:?}");
     let owned = json(&ok(&config, &["search", "annotation.\"owner\" = team-a"], None));
     assert_eq!(
         (owned["total"].as_u64(), &owned["hits"][0]["digest"]),

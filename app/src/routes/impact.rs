@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{BadgeList, DateText, DigestLink, EmptyState, ErrorView};
 use crate::error::AppError;
-use crate::model::{ImpactMatch, ImpactRow, ImpactView, encode, impact_href, short_date};
+use crate::model::{ImpactMatch, ImpactRow, ImpactSort, ImpactView, encode, impact_href, impact_sorted_href, short_date};
 use crate::routes::search::QueryErrorView;
 use crate::toolbar::page_links;
 
@@ -22,9 +22,9 @@ const EXAMPLES: [(&str, &str); 4] = [
 
 /// Which artifacts `q` finds, with what their SBOMs and scans say.
 #[server]
-pub async fn get_impact(q: String, latest: bool, page: usize) -> Result<ImpactView, AppError> {
+pub async fn get_impact(q: String, latest: bool, sort: String, page: usize) -> Result<ImpactView, AppError> {
     use crate::shim::*;
-    service()?.impact(&principal(), q, latest, page).await
+    service()?.impact(&principal(), q, latest, &sort, page).await
 }
 
 /// The impact page.
@@ -34,10 +34,11 @@ pub fn ImpactPage() -> impl IntoView {
     let text = move || query.read().get("q").unwrap_or_default();
     let latest = move || query.read().get("latest").is_some_and(|value| value == "true");
     let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
+    let sort = move || query.read().get("sort").unwrap_or_default();
     let found = Resource::new(
-        move || (text(), latest(), page()),
-        |(text, latest, page)| async move {
-            if text.trim().is_empty() { Ok(None) } else { get_impact(text, latest, page).await.map(Some) }
+        move || (text(), latest(), sort(), page()),
+        |(text, latest, sort, page)| async move {
+            if text.trim().is_empty() { Ok(None) } else { get_impact(text, latest, sort, page).await.map(Some) }
         },
     );
     view! {
@@ -49,6 +50,7 @@ pub fn ImpactPage() -> impl IntoView {
             <label class="visually-hidden" for="impact-box">"Query"</label>
             <input id="impact-box" type="search" name="q" prop:value=text placeholder="cve:CVE-2024-3094, pkg:openssl version < 3.0.13" autocomplete="off"/>
             <label class="check"><input id="impact-latest" type="checkbox" name="latest" value="true" prop:checked=latest/>" Latest tag only"</label>
+            {move || (!sort().is_empty()).then(|| view! { <input type="hidden" name="sort" value=sort()/> })}
             <button type="submit">"Show impact"</button>
         </form>
         <Suspense fallback=|| view! { <p class="loading">"Reading SBOMs and scans…"</p> }>
@@ -81,14 +83,28 @@ fn ImpactResults(view: ImpactView) -> impl IntoView {
     }
     let plural = |count: u64, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
     let pages = (view.repositories as usize).div_ceil(view.per_page).max(1);
-    let (query, latest) = (view.query.clone(), view.latest_only);
-    let csv = format!("/api/v1/impact?q={}&format=csv{}", encode(&query), if latest { "&latest=true" } else { "" });
-    let json = format!("/api/v1/impact?q={}{}", encode(&query), if latest { "&latest=true" } else { "" });
+    let (query, latest, sort) = (view.query.clone(), view.latest_only, view.sort);
+    let options = format!("{}&sort={}", if latest { "&latest=true" } else { "" }, sort.as_str());
+    let csv = format!("/api/v1/impact?q={}&format=csv{options}", encode(&query));
+    let json = format!("/api/v1/impact?q={}{options}", encode(&query));
+    let orders = {
+        let query = query.clone();
+        view! {
+            <nav class="sort-links" aria-label="Order of repositories" id="impact-sort">
+                <span class="muted small">"Order: "</span>
+                {ImpactSort::ALL.into_iter().map(|order| {
+                    let current = (order == sort).then_some("page");
+                    view! { <a href=impact_sorted_href(&query, latest, order, 0) aria-current=current data-sort=order.as_str()>{order.label()}</a> }
+                }).collect_view()}
+            </nav>
+        }
+    };
     view! {
         <div class="result-head">
             <p id="impact-counts" data-testid="impact-counts">{format!("{} in {} of {}{}",
                 plural(view.artifacts, "artifact", "artifacts"), plural(view.repositories, "repository", "repositories"),
                 plural(view.registries, "registry", "registries"), if latest { " (newest build of each)" } else { "" })}</p>
+            {orders}
             <span class="page-actions">
                 <a id="impact-csv" class="button" href=csv rel="external" download="impact.csv">"CSV"</a>
                 <a class="button" href=json rel="external">"JSON"</a>
@@ -107,7 +123,7 @@ fn ImpactResults(view: ImpactView) -> impl IntoView {
                 </section>
             }
         }).collect_view()}
-        {page_links(view.page, pages, move |page| impact_href(&query, latest, page))}
+        {page_links(view.page, pages, move |page| impact_sorted_href(&query, latest, sort, page))}
     }.into_any()
 }
 

@@ -9,7 +9,7 @@ use ocicat_catalog::impact::Predicate;
 use ocicat_catalog::{ArtifactDoc, TagSort, artifact_key};
 
 use crate::error::AppError;
-use crate::model::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
+use crate::model::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSort, ImpactSource, ImpactView};
 use crate::state::{Service, blocking};
 use crate::views::{artifact_badges, is_version_tag};
 
@@ -68,16 +68,19 @@ fn matches_of(key: &str, describing: &[ArtifactDoc], predicate: &Predicate) -> V
 
 impl Service {
     /// The artifacts `who` may read that `query` (with at least one of `pkg:`, `license:`,
-    /// `cve:`, `fixable:`) finds, grouped by repository, with their evidence; `latest_only`
-    /// keeps the newest tagged build of each repository alone.
+    /// `cve:`, `fixable:`) finds, grouped by repository in `sort` order (`repository`, `newest`,
+    /// `affected`; empty: by repository), with their evidence; `latest_only` keeps the newest
+    /// tagged build of each repository alone.
     pub async fn impact(
         &self,
         who: &Principal,
         query: String,
         latest_only: bool,
+        sort: &str,
         page: usize,
     ) -> Result<ImpactView, AppError> {
-        let (mut view, groups) = self.impact_groups(who, query, latest_only, Some(page)).await?;
+        let sort = impact_sort(sort)?;
+        let (mut view, groups) = self.impact_groups(who, query, latest_only, sort, Some(page)).await?;
         view.groups = groups;
         Ok(view)
     }
@@ -90,6 +93,7 @@ impl Service {
         who: &Principal,
         query: String,
         latest_only: bool,
+        sort: ImpactSort,
         page: Option<usize>,
     ) -> Result<(ImpactView, Vec<ImpactGroup>), AppError> {
         let predicate = Predicate::of(&query);
@@ -137,13 +141,18 @@ impl Service {
         let artifacts = groups.values().map(Vec::len).sum::<usize>() as u64;
         let registries = groups.keys().map(|(registry, _)| registry).collect::<BTreeSet<_>>().len() as u64;
         let repositories = groups.len() as u64;
-        let shown = groups.into_iter().skip(page.unwrap_or(0).saturating_mul(IMPACT_PER_PAGE));
-        let mut groups: Vec<ImpactGroup> = shown
-            .take(if page.is_some() { IMPACT_PER_PAGE } else { usize::MAX })
+        let mut groups: Vec<ImpactGroup> = groups
+            .into_iter()
             .map(|((registry, repository), mut rows)| {
                 rows.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.digest.cmp(&b.digest)));
                 ImpactGroup { registry, repository, rows }
             })
+            .collect();
+        order_groups(&mut groups, sort);
+        let mut groups: Vec<ImpactGroup> = groups
+            .into_iter()
+            .skip(page.unwrap_or(0).saturating_mul(IMPACT_PER_PAGE))
+            .take(if page.is_some() { IMPACT_PER_PAGE } else { usize::MAX })
             .collect();
         let keys: Vec<String> = groups
             .iter()
@@ -166,6 +175,7 @@ impl Service {
         let view = ImpactView {
             query,
             latest_only,
+            sort,
             artifacts,
             repositories,
             registries,
@@ -177,13 +187,21 @@ impl Service {
         Ok((view, groups))
     }
 
-    /// Every affected artifact of `query` (all pages) as CSV: one line per artifact and match.
-    pub async fn impact_csv(&self, who: &Principal, query: String, latest_only: bool) -> Result<String, AppError> {
+    /// Every affected artifact of `query` (all pages, in `sort` order) as CSV: one line per
+    /// artifact and match.
+    pub async fn impact_csv(
+        &self,
+        who: &Principal,
+        query: String,
+        latest_only: bool,
+        sort: &str,
+    ) -> Result<String, AppError> {
+        let sort = impact_sort(sort)?;
         let mut lines = vec![
             "registry,repository,digest,tags,created,package,version,ecosystem,advisory,severity,fixed,sources,signature,end_of_life"
                 .to_owned(),
         ];
-        let (_, groups) = self.impact_groups(who, query, latest_only, None).await?;
+        let (_, groups) = self.impact_groups(who, query, latest_only, sort, None).await?;
         for group in &groups {
             for row in &group.rows {
                 for found in &row.matches {
@@ -213,6 +231,29 @@ impl Service {
     }
 }
 
+/// The order named `name`, or a clear refusal.
+fn impact_sort(name: &str) -> Result<ImpactSort, AppError> {
+    ImpactSort::parse(name).ok_or_else(|| {
+        AppError::BadRequest(format!("unknown impact order '{name}': use repository, newest or affected"))
+    })
+}
+
+/// Puts `groups` (each one's rows newest first) in `sort` order; ties by registry and repository.
+fn order_groups(groups: &mut [ImpactGroup], sort: ImpactSort) {
+    let name = |group: &ImpactGroup| (group.registry.clone(), group.repository.clone());
+    match sort {
+        ImpactSort::Repository => groups.sort_by_key(name),
+        // RFC 3339 dates in UTC order as text; a group without a date goes last.
+        ImpactSort::Newest => groups.sort_by(|a, b| {
+            let newest = |group: &ImpactGroup| group.rows.iter().filter_map(|row| row.created.clone()).max();
+            newest(b).cmp(&newest(a)).then_with(|| name(a).cmp(&name(b)))
+        }),
+        ImpactSort::Affected => {
+            groups.sort_by(|a, b| b.rows.len().cmp(&a.rows.len()).then_with(|| name(a).cmp(&name(b))))
+        }
+    }
+}
+
 /// A CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-` or
 /// `@` is prefixed with `'` so a spreadsheet never runs a registry's string as a formula.
 fn csv_cell(value: &str) -> String {
@@ -223,6 +264,43 @@ fn csv_cell(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn group(repository: &str, dates: &[Option<&str>]) -> ImpactGroup {
+        let rows = dates
+            .iter()
+            .map(|date| ImpactRow {
+                digest: format!("sha256:{repository}"),
+                tags: Vec::new(),
+                kind: "image".into(),
+                created: date.map(str::to_owned),
+                matches: Vec::new(),
+                fixable: None,
+                badges: Default::default(),
+                latest: false,
+            })
+            .collect();
+        ImpactGroup { registry: "prod".into(), repository: repository.into(), rows }
+    }
+
+    #[test]
+    fn groups_sort_by_name_newest_build_or_count() {
+        let mut groups = vec![
+            group("b", &[Some("2025-03-01T00:00:00+00:00")]),
+            group("a", &[Some("2024-01-01T00:00:00+00:00"), Some("2024-02-01T00:00:00+00:00")]),
+            group("c", &[None]),
+            group("d", &[Some("2025-03-01T00:00:00+00:00")]),
+        ];
+        let names = |groups: &[ImpactGroup]| groups.iter().map(|g| g.repository.clone()).collect::<Vec<_>>();
+        order_groups(&mut groups, ImpactSort::Newest);
+        assert_eq!(names(&groups), ["b", "d", "a", "c"], "newest first, ties by name, no date last");
+        order_groups(&mut groups, ImpactSort::Affected);
+        assert_eq!(names(&groups), ["a", "b", "c", "d"]);
+        order_groups(&mut groups, ImpactSort::Repository);
+        assert_eq!(names(&groups), ["a", "b", "c", "d"]);
+        assert_eq!(ImpactSort::parse(""), Some(ImpactSort::Repository));
+        assert_eq!(ImpactSort::parse("affected"), Some(ImpactSort::Affected));
+        assert!(impact_sort("size").is_err());
+    }
 
     #[test]
     fn csv_cells_are_quoted_and_never_formulas() {

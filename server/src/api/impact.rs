@@ -31,6 +31,10 @@ struct ImpactParams {
     /// Only the newest tagged build of each repository.
     #[serde(default)]
     latest: bool,
+    /// The order of the repositories: `repository` (A to Z, default), `newest` (newest affected
+    /// build first) or `affected` (most affected artifacts first).
+    #[serde(default)]
+    sort: String,
     /// The zero-based page of 25 repositories (JSON).
     #[serde(default)]
     page: usize,
@@ -52,14 +56,14 @@ async fn impact(
     Query(wanted): Query<ImpactParams>,
 ) -> Result<Response, ApiError> {
     if wanted.format.as_deref() == Some("csv") {
-        let csv = service.impact_csv(&who, wanted.q, wanted.latest).await?;
+        let csv = service.impact_csv(&who, wanted.q, wanted.latest, &wanted.sort).await?;
         let headers = [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"impact.csv\""),
         ];
         return Ok((headers, csv).into_response());
     }
-    Ok(Json(service.impact(&who, wanted.q, wanted.latest, wanted.page).await?).into_response())
+    Ok(Json(service.impact(&who, wanted.q, wanted.latest, &wanted.sort, wanted.page).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

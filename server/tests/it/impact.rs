@@ -166,6 +166,20 @@ async fn impact_answers_from_every_sbom_and_scan_within_what_the_reader_may_read
         latest["groups"].as_array().unwrap().iter().flat_map(|group| group["rows"].as_array().unwrap()).collect();
     assert!(rows.iter().all(|row| row["latest"] == true), "{latest:#}");
 
+    // Orders: newest affected build first (each group's first row is its newest), or refused.
+    let newest = app.send(request("GET", &impact_path("pkg:*impact*", "&sort=newest"), &ada.0, None)).await.json();
+    assert_eq!(newest["sort"], "newest", "{newest:#}");
+    let firsts: Vec<String> = newest["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| group["rows"][0]["created"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(firsts.len() == 2 && firsts.windows(2).all(|pair| pair[0] >= pair[1]), "{firsts:?}");
+    let bogus = app.send(request("GET", &impact_path("pkg:libimpact", "&sort=size"), &ada.0, None)).await;
+    assert_eq!(bogus.status, StatusCode::BAD_REQUEST, "{}", bogus.body);
+    assert!(bogus.body.contains("repository, newest or affected"), "{}", bogus.body);
+
     let refused = app.send(request("GET", &impact_path("kind:image", ""), &ada.0, None)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     let page = app.send(request("GET", &format!("/impact?q={}", "pkg%3Alibimpact"), &bob.0, None)).await;

@@ -74,6 +74,51 @@ pub struct ImpactGroup {
     pub rows: Vec<ImpactRow>,
 }
 
+/// The order of an impact answer's repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ImpactSort {
+    /// By registry and repository, A to Z.
+    #[default]
+    Repository,
+    /// The repository with the most recently built affected artifact first.
+    Newest,
+    /// The repository with the most affected artifacts first.
+    Affected,
+}
+
+impl ImpactSort {
+    /// Every order, as the page offers them.
+    pub const ALL: [ImpactSort; 3] = [ImpactSort::Repository, ImpactSort::Newest, ImpactSort::Affected];
+
+    /// Its name in URLs, the API and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImpactSort::Repository => "repository",
+            ImpactSort::Newest => "newest",
+            ImpactSort::Affected => "affected",
+        }
+    }
+
+    /// What the page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImpactSort::Repository => "Repository A–Z",
+            ImpactSort::Newest => "Newest build",
+            ImpactSort::Affected => "Most affected",
+        }
+    }
+
+    /// The order named `name` (empty: the default).
+    pub fn parse(name: &str) -> Option<ImpactSort> {
+        match name.trim() {
+            "" => Some(ImpactSort::default()),
+            name => ImpactSort::ALL.into_iter().find(|sort| sort.as_str() == name),
+        }
+    }
+}
+
 /// The answer to an impact query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "backend", derive(utoipa::ToSchema))]
@@ -82,6 +127,9 @@ pub struct ImpactView {
     pub query: String,
     /// Only the newest tagged build of each repository.
     pub latest_only: bool,
+    /// The order of the repositories.
+    #[serde(default)]
+    pub sort: ImpactSort,
     /// Affected artifacts (after the latest-only cut).
     pub artifacts: u64,
     /// Repositories with one.

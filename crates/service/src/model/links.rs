@@ -56,9 +56,15 @@ pub fn plan_search_href(query: &str) -> String {
 
 /// The impact page of `query` (`latest`: the newest build of each repository alone).
 pub fn impact_href(query: &str, latest: bool, page: usize) -> String {
+    impact_sorted_href(query, latest, super::ImpactSort::default(), page)
+}
+
+/// The impact page of `query` with its repositories in `sort` order.
+pub fn impact_sorted_href(query: &str, latest: bool, sort: super::ImpactSort, page: usize) -> String {
     let latest = if latest { "&latest=true" } else { "" };
+    let sort = if sort == super::ImpactSort::default() { String::new() } else { format!("&sort={}", sort.as_str()) };
     let page = if page > 0 { format!("&page={page}") } else { String::new() };
-    format!("/impact?q={}{latest}{page}", encode(query))
+    format!("/impact?q={}{latest}{sort}{page}", encode(query))
 }
 
 /// The page that marks the end of life of everything `query` finds.

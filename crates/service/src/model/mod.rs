@@ -33,7 +33,7 @@ pub use copy::{
     ExportPlan, ExportRequest, FallbackItem, GraphFilter, ManifestItem, MovedTag, Role, Step, StepOutcome,
 };
 pub use diff::{DiffSide, DiffView, FindingChange, PackageChange};
-pub use impact::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSource, ImpactView};
+pub use impact::{ImpactGroup, ImpactMatch, ImpactRow, ImpactSort, ImpactSource, ImpactView};
 pub use kinds::{ChartDependencyView, ChartMaintainerView, ChartView, WasmItemView, WasmView};
 pub use lifecycle::{
     AuditEntry, AuditPage, BrokenParent, Execution, ExecutionState, FallbackRewrite, ItemResult, KeptItem, Mode,
@@ -41,7 +41,7 @@ pub use lifecycle::{
     RetentionView, TagDeletion, TargetSpec, Totals, parse_target,
 };
 pub use links::{
-    attach_search_href, copy_href, encode, impact_href, layout_download_href, plan_href, plan_search_href,
+    attach_search_href, copy_href, encode, impact_href, impact_sorted_href, layout_download_href, plan_href, plan_search_href,
 };
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
