@@ -1,6 +1,6 @@
 // Impact in Chromium: from an advisory in the seeded Trivy report's viewer to the impact page,
 // which lists the scanned image with the scan as its source, exports the same as CSV, and keeps
-// each repository's newest build alone when asked.
+// each repository's newest build alone when asked, in the order picked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseUrl, expectNoErrors, gotoHydrated, registry, seed, snapshot, useBrowser } from './browser.mjs';
@@ -31,9 +31,16 @@ test('an advisory in a scan leads to everything that carries it, and its CSV', a
   const text = await csv.text();
   assert.ok(text.startsWith('registry,repository,digest,'), text);
   assert.ok(text.includes(scan.subject) && text.includes(advisory), text);
+  // Most affected repositories first; the order stays when the latest-only box is ticked.
+  await page.locator('#impact-sort a[data-sort="affected"]').click();
+  await page.waitForURL(/sort=affected/);
+  await page.locator('#impact-sort a[data-sort="affected"][aria-current="page"]').waitFor();
+  const sizes = await page.locator('section.impact-group').evaluateAll(
+    (groups) => groups.map((group) => group.querySelectorAll('tbody tr').length));
+  assert.ok(sizes.length > 0 && sizes.every((size, at) => at === 0 || sizes[at - 1] >= size), String(sizes));
   await page.locator('#impact-latest').check();
   await page.locator('form.search-form button[type=submit]').click();
-  await page.waitForURL(/latest=true/);
+  await page.waitForURL(/latest=true&sort=affected/);
   const answer = page.locator('#impact-counts, .empty');
   await answer.first().waitFor();
   assert.match(await answer.first().innerText(), /\(newest build of each\)$|^Nothing affected/);

@@ -213,7 +213,14 @@ fn reading_service(config: &Config) -> anyhow::Result<ocicat_service::Service> {
     Ok(ocicat_service::Service::new(catalog, ocicat::state::configured_board(config)))
 }
 
-async fn impact(config: &Config, query: String, latest: bool, csv: bool, sort: &str, page: usize) -> anyhow::Result<()> {
+async fn impact(
+    config: &Config,
+    query: String,
+    latest: bool,
+    csv: bool,
+    sort: &str,
+    page: usize,
+) -> anyhow::Result<()> {
     let service = reading_service(config)?;
     let operator = ocicat::auth::local_operator();
     if csv {

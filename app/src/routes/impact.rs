@@ -9,7 +9,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{BadgeList, DateText, DigestLink, EmptyState, ErrorView};
 use crate::error::AppError;
-use crate::model::{ImpactMatch, ImpactRow, ImpactSort, ImpactView, encode, impact_href, impact_sorted_href, short_date};
+use crate::model::{
+    ImpactMatch, ImpactRow, ImpactSort, ImpactView, encode, impact_href, impact_sorted_href, short_date,
+};
 use crate::routes::search::QueryErrorView;
 use crate::toolbar::page_links;
 

@@ -8,7 +8,8 @@
 //! is stored: a package shared by many images is one dictionary entry with a postings list, so
 //! images built on one base cost a few bytes per package each, not a copy of the list (P13).
 //! The facts document is written only when the facts were just read and removed with its
-//! artifact; rewrites of the artifact document (tags, summaries) leave it alone.
+//! artifact; rewrites of the artifact document (tags, summaries) leave it alone. It joins to
+//! what it describes by the hash of its subject's key, the one thing about it that cannot change.
 //!
 //! Reading back walks the terms a question is about (a package's name prefix, an advisory's)
 //! and keeps those whose postings hold the wanted documents: [`Catalog::describing`].
@@ -20,7 +21,7 @@ use tantivy::query::TermSetQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Order, SegmentReader, TERMINATED, TantivyDocument, Term};
 
-use crate::document::{ArtifactDoc, artifact_key, repository_key};
+use crate::document::{ArtifactDoc, artifact_key, key_hash, repository_key};
 use crate::error::{CatalogError, Result, index_error};
 use crate::impact::{FindingFact, PackageFact, Predicate};
 use crate::reader::Catalog;
@@ -117,7 +118,12 @@ pub(crate) fn facts_document(fields: &Fields, artifact: &ArtifactDoc) -> Option<
     let mut document = TantivyDocument::default();
     document.add_text(fields.doc_type, DocType::Facts.as_str());
     document.add_text(fields.key, facts_key(&key));
-    document.add_text(fields.facts_of, &key);
+    // What it refers to never changes (its subject, or the digest its cosign tag names); the
+    // indexes listing that are found by their `child_hashes`.
+    if let Some(subject) = &artifact.refers_to {
+        document
+            .add_u64(fields.subject_hash, key_hash(&artifact_key(&artifact.registry, &artifact.repository, subject)));
+    }
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);
     document.add_text(fields.repository, &artifact.repository);
@@ -324,8 +330,7 @@ impl Catalog {
             let mut targets: BTreeMap<DocId, usize> = BTreeMap::new();
             for (key, at) in &wanted {
                 let term = Term::from_field_text(self.fields.key, &facts_key(key));
-                let Some(mut postings) = keys.read_postings(&term, IndexRecordOption::Basic).map_err(io_error)?
-                else {
+                let Some(mut postings) = keys.read_postings(&term, IndexRecordOption::Basic).map_err(io_error)? else {
                     continue;
                 };
                 let mut doc = postings.doc();
@@ -407,9 +412,15 @@ mod tests {
         assert_eq!(terms.len(), 2);
         assert!(terms[0].starts_with("GHSA-RXWQ-X6H5-X525\u{0}"));
         assert!(terms[1].starts_with("CVE-2024-3094\u{0}"));
-        assert_eq!(parse_finding_term(terms[0].as_bytes()).unwrap(), FindingFact { aliases: vec![], ..finding.clone() });
+        assert_eq!(
+            parse_finding_term(terms[0].as_bytes()).unwrap(),
+            FindingFact { aliases: vec![], ..finding.clone() }
+        );
         let by_alias = parse_finding_term(terms[1].as_bytes()).unwrap();
-        assert_eq!((by_alias.id.as_str(), by_alias.aliases.as_slice()), ("GHSA-rxwq-x6h5-x525", &["CVE-2024-3094".to_owned()][..]));
+        assert_eq!(
+            (by_alias.id.as_str(), by_alias.aliases.as_slice()),
+            ("GHSA-rxwq-x6h5-x525", &["CVE-2024-3094".to_owned()][..])
+        );
         let mut merged = Vec::new();
         merge_finding(&mut merged, parse_finding_term(terms[0].as_bytes()).unwrap());
         merge_finding(&mut merged, by_alias);

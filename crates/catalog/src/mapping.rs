@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use tantivy::TantivyDocument;
 
-use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, repository_key};
+use crate::document::{
+    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, key_hash, repository_key,
+};
 use crate::query::tantivy_date;
 use crate::schema::{DocType, Fields};
 
@@ -14,7 +16,9 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     let mut document = TantivyDocument::default();
     let doc_type = if artifact.referrers_index { DocType::ReferrersIndex } else { DocType::Artifact };
     document.add_text(fields.doc_type, doc_type.as_str());
-    document.add_text(fields.key, artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
+    let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+    document.add_u64(fields.key_hash, key_hash(&key));
+    document.add_text(fields.key, key);
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);
     document.add_text(fields.repository, &artifact.repository);
@@ -58,6 +62,10 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     }
     for child in &artifact.children {
         document.add_text(fields.children, &child.digest);
+        document.add_u64(
+            fields.child_hashes,
+            key_hash(&artifact_key(&artifact.registry, &artifact.repository, &child.digest)),
+        );
     }
     if let Some(target) = &artifact.refers_to {
         document.add_text(fields.refers_to, target);
@@ -107,8 +115,8 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     document.add_text(fields.text, text);
 }
 
-/// The keys of the artifacts an SBOM or scan describes (its facts are terms of its own facts
-/// document, `crate::facts`).
+/// The keys of the artifacts an SBOM or scan describes, for `describing` (its facts, and the
+/// hash impact clauses join on, are on its own facts document, `crate::facts`).
 fn add_impact_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut TantivyDocument) {
     for key in &artifact.describes {
         document.add_text(fields.describes, key);

@@ -118,10 +118,15 @@ pub(crate) struct Fields {
     pub(crate) license: tantivy::schema::Field,
     pub(crate) vuln: tantivy::schema::Field,
     pub(crate) fixable: tantivy::schema::Field,
-    /// Facts documents: the key of the SBOM's or scan's own artifact document.
-    pub(crate) facts_of: tantivy::schema::Field,
-    /// SBOM and scan documents: the keys of the artifacts they describe, read per match when
-    /// an impact clause is joined to them.
+    /// Facts documents: the key hash (`document::key_hash`) of the artifact the SBOM or scan
+    /// refers to (fast; what an impact clause joins on).
+    pub(crate) subject_hash: tantivy::schema::Field,
+    /// Artifact documents: the hash of their own key, and an index's of its children's keys in
+    /// its repository (fast): an impact clause matches an image and the indexes listing it.
+    pub(crate) key_hash: tantivy::schema::Field,
+    pub(crate) child_hashes: tantivy::schema::Field,
+    /// SBOM and scan documents: the keys of the artifacts they describe (what `describing`
+    /// looks up).
     pub(crate) describes: tantivy::schema::Field,
     /// Tag documents: the key of the artifact the tag points at (replaced with it).
     pub(crate) artifact_key: tantivy::schema::Field,
@@ -138,8 +143,9 @@ pub(crate) struct Fields {
 pub(crate) const FIELD_CREATED: &str = "created";
 pub(crate) const FIELD_SIZE: &str = "size";
 pub(crate) const FIELD_TAG_NAME: &str = "tag_name";
-pub(crate) const FIELD_DESCRIBES: &str = "describes";
-pub(crate) const FIELD_FACTS_OF: &str = "facts_of";
+pub(crate) const FIELD_SUBJECT_HASH: &str = "subject_hash";
+pub(crate) const FIELD_KEY_HASH: &str = "key_hash";
+pub(crate) const FIELD_CHILD_HASHES: &str = "child_hashes";
 pub(crate) const FIELD_TAG_ORDER: &str = "tag_order";
 pub(crate) const FIELD_TAG_CREATED: &str = "tag_created";
 /// Facet fields, in the order of `search::Facets`: kind, artifact type, registry, repository,
@@ -220,8 +226,10 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         license: builder.add_text_field("license", keyword()),
         vuln: builder.add_text_field("vuln", keyword()),
         fixable: builder.add_text_field("fixable", keyword()),
-        facts_of: builder.add_text_field(FIELD_FACTS_OF, keyword_fast()),
-        describes: builder.add_text_field(FIELD_DESCRIBES, keyword_fast()),
+        subject_hash: builder.add_u64_field(FIELD_SUBJECT_HASH, NumericOptions::default().set_fast()),
+        key_hash: builder.add_u64_field(FIELD_KEY_HASH, NumericOptions::default().set_fast()),
+        child_hashes: builder.add_u64_field(FIELD_CHILD_HASHES, NumericOptions::default().set_fast()),
+        describes: builder.add_text_field("describes", keyword()),
         artifact_key: builder.add_text_field("artifact_key", keyword()),
         tag_name: builder.add_text_field(FIELD_TAG_NAME, keyword_fast()),
         tag_order: builder.add_text_field(FIELD_TAG_ORDER, keyword_fast()),

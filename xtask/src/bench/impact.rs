@@ -93,8 +93,7 @@ fn repository(
                 let mut packages: Vec<PackageFact> =
                     (0..shared).map(|n| package((base * 7919 + n * 13) % scale.distinct_packages)).collect();
                 packages.extend(
-                    (shared..PACKAGES_PER_SBOM)
-                        .map(|_| package(draw.below(scale.distinct_packages as u64) as usize)),
+                    (shared..PACKAGES_PER_SBOM).map(|_| package(draw.below(scale.distinct_packages as u64) as usize)),
                 );
                 document.packages = packages;
                 document.producer = Some("syft 1.18.0".into());
@@ -207,8 +206,10 @@ pub(crate) async fn run(scale: ImpactScale) -> anyhow::Result<Scenario> {
         // Reading facts back (they are terms, not stored): the evidence of one impact page (25
         // artifacts, the common package) and every package and finding of one image (a diff side).
         let (_, shown) = catalog.search_hits(&Scope::all(), &queries[0].1, SearchSort::Newest, 0, 25, now)?;
-        let keys: Vec<String> =
-            shown.iter().map(|artifact| artifact_key(&artifact.registry, &artifact.repository, &artifact.digest)).collect();
+        let keys: Vec<String> = shown
+            .iter()
+            .map(|artifact| artifact_key(&artifact.registry, &artifact.repository, &artifact.digest))
+            .collect();
         let about = ocicat_catalog::impact::Predicate::of(&queries[0].1);
         let mut evidence_times = Vec::new();
         let mut whole_times = Vec::new();

@@ -1,20 +1,23 @@
 //! Impact clauses (`pkg:`, `version`, `license:`, `cve:`, `fixable:`) are facts of attached
 //! SBOMs and scans, not of the artifacts a search lists. Before a query is translated, each
 //! conjunction's impact clauses run as one sub-search over the SBOM (or scan) documents the
-//! reader may see, and are replaced by the keys of the artifacts those documents describe
-//! ([`Expr::Keys`]), so they combine with every other clause. A version range walks the
+//! reader may see, and are replaced by the key hashes of the artifacts those documents describe
+//! ([`Expr::Keys`]: the subject, and the indexes listing it), so they combine with every other
+//! clause. A version range walks the
 //! distinct package terms of the name (`crate::facts`: a few dozen) and keeps those its
 //! ecosystem orders inside the range (`ocicat-versions`); no document is read for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use ocicat_versions::{Scheme, compare};
+use tantivy::query::doc_predicate_query::{DocPredicateQuery, FunctionPredicate};
 use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, RegexQuery, TermSetQuery};
 use tantivy::{Searcher, Term};
 
-use super::{Expr, Field, Op, QueryError, error, glob_to_regex, glob_to_regex_with, term_query};
+use super::{Expr, Field, KeyHashes, Op, QueryError, error, glob_to_regex, glob_to_regex_with, term_query};
 use crate::error::index_error;
-use crate::schema::{FIELD_DESCRIBES, FIELD_FACTS_OF, Fields};
+use crate::schema::{FIELD_CHILD_HASHES, FIELD_KEY_HASH, FIELD_SUBJECT_HASH, Fields};
 
 /// Most artifact keys one impact clause resolves to (beyond, the query is refused as too wide).
 const MAX_KEYS: usize = 200_000;
@@ -116,12 +119,12 @@ fn join(facts: &[Expr], searcher: &Searcher, fields: &Fields, scope: Option<&dyn
         Expr::Clause { position, .. } => Some(*position),
         _ => None,
     });
-    let keys = described(searcher, fields, &BooleanQuery::new(musts))
+    let hashes = described(searcher, &BooleanQuery::new(musts))
         .map_err(|problem| error(position.unwrap_or(0), format!("cannot search the attached documents: {problem}")))?;
-    if keys.len() > MAX_KEYS {
+    if hashes.len() > MAX_KEYS {
         return Err(error(position.unwrap_or(0), "this matches too many artifacts: narrow it"));
     }
-    Ok(Expr::Keys(keys.into_iter().collect()))
+    Ok(Expr::Keys(Arc::new(KeyHashes(hashes))))
 }
 
 /// A term query, or a regex one for a `*` glob.
@@ -181,44 +184,37 @@ fn version_query(
     Ok(Box::new(TermSetQuery::new(terms)))
 }
 
-/// The `describes` keys of the SBOMs and scans whose facts documents `query` matches: the facts
-/// documents name their artifacts (`facts_of`), whose documents name what they describe.
-fn described(searcher: &Searcher, fields: &Fields, query: &dyn Query) -> crate::error::Result<BTreeSet<String>> {
-    let documents = column_strings(searcher, query, FIELD_FACTS_OF)?;
-    let artifacts = TermSetQuery::new(documents.iter().map(|key| Term::from_field_text(fields.key, key)));
-    column_strings(searcher, &artifacts, FIELD_DESCRIBES)
-}
-
-/// The values of string column `column` of every document `query` matches.
-fn column_strings(searcher: &Searcher, query: &dyn Query, column: &str) -> crate::error::Result<BTreeSet<String>> {
+/// The subject hashes of the facts documents `query` matches (deleted ones skipped:
+/// `for_each_no_score` visits them too).
+fn described(searcher: &Searcher, query: &dyn Query) -> crate::error::Result<HashSet<u64>> {
     let weight = query
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(index_error("cannot run impact search"))?;
-    let mut keys = BTreeSet::new();
+    let mut hashes = HashSet::new();
     for segment in searcher.segment_readers() {
-        let Some(values) = segment.fast_fields().str(column).map_err(index_error("cannot read a key column"))?
-        else {
-            continue;
-        };
-        let mut ordinals: BTreeSet<u64> = BTreeSet::new();
-        // `for_each_no_score` visits deleted documents too (a replaced SBOM, a removed one).
+        let Some(subjects) = segment.fast_fields().u64(FIELD_SUBJECT_HASH).ok() else { continue };
         weight
             .for_each_no_score(segment, &mut |docs| {
                 for &doc in docs.iter().filter(|doc| !segment.is_deleted(**doc)) {
-                    ordinals.extend(values.term_ords(doc));
+                    hashes.extend(subjects.values_for_doc(doc));
                 }
             })
             .map_err(index_error("cannot run impact search"))?;
-        let ordinals: Vec<u64> = ordinals.into_iter().collect();
-        values
-            .dictionary()
-            .sorted_ords_to_term_cb(&ordinals, |bytes| {
-                keys.insert(String::from_utf8_lossy(bytes).into_owned());
-            })
-            .map_err(|problem| crate::error::CatalogError::Io {
-                context: "cannot read described keys".into(),
-                source: std::sync::Arc::new(problem),
-            })?;
     }
-    Ok(keys)
+    Ok(hashes)
+}
+
+/// The artifacts whose key hash, or one of whose children's key hashes, is in `hashes`: a scan
+/// of two fast columns per segment, cheaper than a term set of long keys.
+pub(super) fn keys_query(hashes: Arc<KeyHashes>) -> Box<dyn Query> {
+    let predicate = FunctionPredicate::from(move |segment: &tantivy::SegmentReader| {
+        let fast = segment.fast_fields();
+        let (own, children) = (fast.u64(FIELD_KEY_HASH)?, fast.u64(FIELD_CHILD_HASHES)?);
+        let hashes = hashes.clone();
+        Ok(move |doc: tantivy::DocId| {
+            own.values_for_doc(doc).any(|hash| hashes.0.contains(&hash))
+                || children.values_for_doc(doc).any(|hash| hashes.0.contains(&hash))
+        })
+    });
+    Box::new(DocPredicateQuery::from(predicate))
 }

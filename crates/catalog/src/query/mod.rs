@@ -8,14 +8,12 @@ mod values;
 use std::ops::Bound;
 
 use chrono::{DateTime, Duration, Utc};
-use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
 pub(crate) use impact::resolve;
-pub use parse::{Expr, Field, Op, PastedReference, QueryError, Severity, parse_query, pasted_reference};
+pub use parse::{Expr, Field, KeyHashes, Op, PastedReference, QueryError, Severity, parse_query, pasted_reference};
 pub(crate) use values::{date_value, tantivy_date};
 
 use crate::schema::Fields;
@@ -102,7 +100,7 @@ pub(crate) fn build(
         Expr::Not(inner) => negate(build(inner, fields, index, now)?),
         Expr::Text(text) => text_query(text, fields, index)?,
         Expr::Clause { field, op, value, position } => clause(field, *op, value, *position, fields, now)?,
-        Expr::Keys(keys) => Box::new(TermSetQuery::new(keys.iter().map(|key| Term::from_field_text(fields.key, key)))),
+        Expr::Keys(hashes) => impact::keys_query(hashes.clone()),
     })
 }
 

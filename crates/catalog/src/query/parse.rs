@@ -108,6 +108,10 @@ impl Op {
     }
 }
 
+/// Hashes of artifact keys (`Expr::Keys`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyHashes(pub std::collections::HashSet<u64>);
+
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -121,9 +125,10 @@ pub enum Expr {
     Clause { field: Field, op: Op, value: String, position: usize },
     /// A free word or phrase, matched against names, tags, types and annotation values.
     Text(String),
-    /// The artifacts with these keys: what an impact clause (`pkg:`, `cve:`, `license:`,
-    /// `fixable:`) resolved to. Never written; the search makes it before translating.
-    Keys(Vec<String>),
+    /// The artifacts whose key, or one of whose index children's keys, has one of these hashes
+    /// (`document::key_hash`): what an impact clause (`pkg:`, `cve:`, `license:`, `fixable:`)
+    /// resolved to. Never written; the search makes it before translating.
+    Keys(std::sync::Arc<KeyHashes>),
 }
 
 /// A query that could not be parsed, with the 0-based character column of the fault.

@@ -41,7 +41,8 @@ pub use lifecycle::{
     RetentionView, TagDeletion, TargetSpec, Totals, parse_target,
 };
 pub use links::{
-    attach_search_href, copy_href, encode, impact_href, impact_sorted_href, layout_download_href, plan_href, plan_search_href,
+    attach_search_href, copy_href, encode, impact_href, impact_sorted_href, layout_download_href, plan_href,
+    plan_search_href,
 };
 pub use raw::{RawDocument, raw_json_href};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
