@@ -4,6 +4,7 @@
 //! pages ([`Catalog`]). The registry is the source of truth and this index is a rebuildable cache.
 
 mod by_name;
+mod change;
 mod document;
 mod error;
 mod facets;
@@ -21,6 +22,7 @@ mod space;
 mod tags;
 mod writer;
 
+pub use change::Change;
 pub use document::{
     ArtifactDoc, AttachedAnnotation, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary,
     Vulnerabilities, artifact_key,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tantivy::{Index, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::change::Change;
 use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, repository_key};
 use crate::error::{CatalogError, Result, index_error};
 use crate::mapping::{artifact_document, checkpoint_document, repository_document, tag_documents};
@@ -35,11 +36,7 @@ impl Default for WriterConfig {
 }
 
 enum Operation {
-    ReplaceRepository { repository: RepositoryDoc, artifacts: Vec<ArtifactDoc> },
-    UpsertRepository { repository: RepositoryDoc, changed: Vec<ArtifactDoc>, removed: Vec<String> },
-    Checkpoint(CrawlCheckpoint),
-    RemoveRepository { registry: String, repository: String },
-    RemoveArtifacts { registry: String, repository: String, digests: Vec<String> },
+    Change(Change),
     Flush(oneshot::Sender<Result<()>>),
     Close(oneshot::Sender<Result<()>>),
 }
@@ -81,9 +78,15 @@ impl CatalogWriter {
         Ok(CatalogWriter { sender })
     }
 
+    /// Applies one change (what the methods below send, or one read from another replica's
+    /// change log).
+    pub async fn apply(&self, change: Change) -> Result<()> {
+        self.send(Operation::Change(change)).await
+    }
+
     /// Replaces everything indexed for one repository with `artifacts` and its summary.
     pub async fn replace_repository(&self, repository: RepositoryDoc, artifacts: Vec<ArtifactDoc>) -> Result<()> {
-        self.send(Operation::ReplaceRepository { repository, artifacts }).await
+        self.apply(Change::ReplaceRepository { repository, artifacts }).await
     }
 
     /// Upserts the artifacts of one repository that changed (by key), removes the digests that
@@ -94,24 +97,23 @@ impl CatalogWriter {
         changed: Vec<ArtifactDoc>,
         removed: Vec<String>,
     ) -> Result<()> {
-        self.send(Operation::UpsertRepository { repository, changed, removed }).await
+        self.apply(Change::UpsertRepository { repository, changed, removed }).await
     }
 
     /// Records where a registry's crawl stands; committed in order with the documents before it.
     pub async fn checkpoint(&self, checkpoint: CrawlCheckpoint) -> Result<()> {
-        self.send(Operation::Checkpoint(checkpoint)).await
+        self.apply(Change::Checkpoint { checkpoint }).await
     }
 
     /// Removes a repository that disappeared from its registry.
     pub async fn remove_repository(&self, registry: &str, repository: &str) -> Result<()> {
-        self.send(Operation::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() })
-            .await
+        self.apply(Change::RemoveRepository { registry: registry.to_owned(), repository: repository.to_owned() }).await
     }
 
     /// Removes artifacts the registry confirmed deleted (the next crawl of the repository
     /// updates its summary and the referrer counts of what they were attached to).
     pub async fn remove_artifacts(&self, registry: &str, repository: &str, digests: Vec<String>) -> Result<()> {
-        self.send(Operation::RemoveArtifacts {
+        self.apply(Change::RemoveArtifacts {
             registry: registry.to_owned(),
             repository: repository.to_owned(),
             digests,
@@ -175,10 +177,10 @@ fn run(
                 last_commit = Instant::now();
                 None
             }
-            Ok(Some(operation)) => {
+            Ok(Some(Operation::Change(change))) => {
                 // A bug in document mapping must cost one operation, never the writer.
                 let applied =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(&index_writer, &fields, operation)));
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(&index_writer, &fields, change)));
                 pending_docs += applied.unwrap_or_else(|_| {
                     tracing::error!("catalog writer skipped an operation that panicked");
                     0
@@ -200,10 +202,10 @@ fn run(
     }
 }
 
-/// Applies one operation; returns how many documents it touched.
-fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> usize {
-    match operation {
-        Operation::ReplaceRepository { repository, artifacts } => {
+/// Applies one change; returns how many documents it touched.
+fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
+    match change {
+        Change::ReplaceRepository { repository, artifacts } => {
             let key = repository_key(&repository.registry, &repository.repository);
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &key));
             let mut touched = 1;
@@ -216,7 +218,7 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
             }
             touched
         }
-        Operation::UpsertRepository { repository, changed, removed } => {
+        Change::UpsertRepository { repository, changed, removed } => {
             let mut touched = 1;
             for digest in &removed {
                 remove_artifact(
@@ -242,24 +244,23 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, operation: Operation) -> u
             }
             touched
         }
-        Operation::Checkpoint(checkpoint) => {
+        Change::Checkpoint { checkpoint } => {
             index_writer.delete_term(Term::from_field_text(fields.key, &checkpoint_key(&checkpoint.registry)));
             if let Err(error) = index_writer.add_document(checkpoint_document(fields, &checkpoint)) {
                 tracing::error!(registry.name = %checkpoint.registry, %error, "failed to add crawl checkpoint");
             }
             1
         }
-        Operation::RemoveRepository { registry, repository } => {
+        Change::RemoveRepository { registry, repository } => {
             index_writer.delete_term(Term::from_field_text(fields.repo_key, &repository_key(&registry, &repository)));
             1
         }
-        Operation::RemoveArtifacts { registry, repository, digests } => {
+        Change::RemoveArtifacts { registry, repository, digests } => {
             for digest in &digests {
                 remove_artifact(index_writer, fields, &artifact_key(&registry, &repository, digest));
             }
             digests.len()
         }
-        Operation::Flush(_) | Operation::Close(_) => 0,
     }
 }
 

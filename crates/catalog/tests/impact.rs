@@ -238,3 +238,48 @@ async fn facts_outlive_rewrites_and_go_with_their_artifact() {
     assert_eq!(found(&catalog, &Scope::all(), "cve:CVE-2024-3094"), ["1.0,retagged"]);
     assert_eq!(catalog.registry_counts("prod").unwrap().artifacts, 2, "facts documents are not artifacts");
 }
+
+/// A change carries the facts a stored document leaves out: applied from its JSON to another
+/// index (as a replica applies the change log), it answers the same impact queries.
+#[tokio::test]
+async fn changes_carry_facts_to_another_index() {
+    let app = image("app", 1, "1.0");
+    let read = sbom("app", 2, &app, vec![package("zlib", "1.3", "deb", "Zlib")], &[]);
+    let mut scan = sbom("app", 3, &app, Vec::new(), &[]);
+    scan.kind = ArtifactKind::Scan;
+    scan.findings = vec![FindingFact {
+        id: "CVE-2023-45853".into(),
+        package: "zlib".into(),
+        installed: Some("1.3".into()),
+        fixed: None,
+        severity: "critical".into(),
+        aliases: vec![],
+    }];
+    let changes = vec![
+        ocicat_catalog::Change::UpsertRepository {
+            repository: summary("app"),
+            changed: vec![app.clone(), read.clone(), scan],
+            removed: vec![],
+        },
+        ocicat_catalog::Change::RemoveArtifacts {
+            registry: "prod".into(),
+            repository: "app".into(),
+            digests: vec!["sha256:gone".into()],
+        },
+    ];
+    let text: Vec<String> = changes.iter().map(|change| serde_json::to_string(change).unwrap()).collect();
+    assert!(text[0].contains("\"op\":\"upsert_repository\"") && text[0].contains("\"packages\""), "{}", text[0]);
+    let (replica, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    for line in &text {
+        let change: ocicat_catalog::Change = serde_json::from_str(line).unwrap();
+        writer.apply(change).await.unwrap();
+    }
+    writer.flush().await.unwrap();
+    assert_eq!(found(&replica, &Scope::all(), "pkg:zlib version < 1.3.1"), ["1.0"]);
+    assert_eq!(found(&replica, &Scope::all(), "cve:CVE-2023-45853 fixable:false"), ["1.0"]);
+    let key = ocicat_catalog::artifact_key("prod", "app", &app.digest);
+    let facts = replica.describing(&[key], None).unwrap();
+    assert_eq!(facts.iter().map(|doc| doc.packages.len() + doc.findings.len()).sum::<usize>(), 2);
+    let back: ocicat_catalog::Change = serde_json::from_str(&text[0]).unwrap();
+    assert_eq!(back, changes[0], "a change reads back as it was written, facts and all");
+}
