@@ -1,0 +1,22 @@
+//! Several replicas, one database (issue 22's foundation): which replica leads — a lease row
+//! with a heartbeat and a fencing epoch ([`Leases`]) —, the catalog's change log that only the
+//! epoch holding the lease can append to ([`ChangeLog`]), and which replicas are alive and how
+//! far each has applied that log ([`Replicas`]). Both are plain rows in the SQL
+//! database ocicat already keeps (`ocicat-sql`), with one set of statements for SQLite and
+//! PostgreSQL, and every time is the database's clock, never a replica's (replicas on machines
+//! whose clocks disagree still agree on who leads).
+//!
+//! Not wired into the server yet: the crawl, the refresh queue and scheduled retention will run
+//! only while [`Leases::acquire`] says this replica holds `leader`, and every catalog write it
+//! commits will carry the epoch, so a replica that lost the lease cannot write after it.
+
+mod error;
+mod lease;
+mod log;
+mod now;
+mod replicas;
+
+pub use error::ClusterError;
+pub use lease::{Lease, Leases};
+pub use log::{Change, ChangeLog};
+pub use replicas::{Replica, Replicas};
