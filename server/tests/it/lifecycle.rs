@@ -271,7 +271,8 @@ async fn a_waited_execution_runs_to_its_end_when_the_caller_hangs_up() {
     for _ in 0..100 {
         let log = app.get_json("/api/v1/audit").await;
         lines = log["entries"].as_array().unwrap().clone();
-        if lines.iter().any(|e| e["plan_id"] == id.as_str() && e["action"] == "execute") {
+        // The opening line ("started") is there from the first; wait for the closing one.
+        if lines.iter().any(|e| e["plan_id"] == id.as_str() && e["action"] == "execute" && e["outcome"] == "done") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
