@@ -20,6 +20,10 @@ pub enum CatalogError {
     /// A stored document could not be read back.
     #[error("corrupt stored document: {0}")]
     Corrupt(String),
+    /// A change could not be handed to the replicas' change log (the database is down, or this
+    /// replica no longer leads).
+    #[error("cannot replicate a catalog change: {0}")]
+    Replication(String),
 }
 
 pub(crate) fn index_error(context: impl Into<String>) -> impl FnOnce(tantivy::TantivyError) -> CatalogError {

@@ -36,7 +36,7 @@ pub use schema::SCHEMA_VERSION;
 pub use scope::{Scope, ScopePattern};
 pub use search::{SearchError, SearchResults, SearchSort};
 pub use tags::{TagEntry, TagPage, TagSort, cosign_tag_subject, is_fallback_tag, is_version_tag, referrer_tag_subject};
-pub use writer::{CatalogWriter, WriterConfig};
+pub use writer::{CatalogWriter, ChangeSink, SinkFuture, WriterConfig};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -41,10 +41,24 @@ enum Operation {
     Close(oneshot::Sender<Result<()>>),
 }
 
+/// A future a [`ChangeSink`] answers with.
+pub type SinkFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+/// Where a writer sends its changes instead of its own index when several replicas share one
+/// catalog: a change log that every replica's tailer applies (`ocicat-cluster`).
+pub trait ChangeSink: std::fmt::Debug + Send + Sync {
+    /// Hands one change over; done once it is durable there (not yet applied here).
+    fn submit(&self, change: Change) -> SinkFuture<'_>;
+    /// Done once every change submitted so far is in this replica's index.
+    fn flush(&self) -> SinkFuture<'_>;
+}
+
 /// The handle that feeds the writer; cheap to clone, bounded so producers slow down under load.
 #[derive(Clone, Debug)]
 pub struct CatalogWriter {
     sender: mpsc::Sender<Operation>,
+    /// Set in cluster mode: changes go there, and reach this index through the tailer.
+    sink: Option<Arc<dyn ChangeSink>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,13 +89,27 @@ impl CatalogWriter {
                 context: "cannot start writer thread".into(),
                 source: Arc::new(source),
             })?;
-        Ok(CatalogWriter { sender })
+        Ok(CatalogWriter { sender, sink: None })
+    }
+
+    /// A writer whose changes go to `sink` (and come back to this index through it).
+    pub fn through(&self, sink: Arc<dyn ChangeSink>) -> CatalogWriter {
+        CatalogWriter { sender: self.sender.clone(), sink: Some(sink) }
+    }
+
+    /// The writer of this replica's own index, whatever sink this one has: what a tailer
+    /// applies the change log with.
+    pub fn local(&self) -> CatalogWriter {
+        CatalogWriter { sender: self.sender.clone(), sink: None }
     }
 
     /// Applies one change (what the methods below send, or one read from another replica's
     /// change log).
     pub async fn apply(&self, change: Change) -> Result<()> {
-        self.send(Operation::Change(change)).await
+        match &self.sink {
+            Some(sink) => sink.submit(change).await,
+            None => self.send(Operation::Change(change)).await,
+        }
     }
 
     /// Replaces everything indexed for one repository with `artifacts` and its summary.
@@ -121,8 +149,12 @@ impl CatalogWriter {
         .await
     }
 
-    /// Commits everything sent so far and waits until readers see it.
+    /// Commits everything sent so far and waits until readers see it (through a sink: until
+    /// this replica's index holds everything submitted).
     pub async fn flush(&self) -> Result<()> {
+        if let Some(sink) = &self.sink {
+            return sink.flush().await;
+        }
         let (reply, answer) = oneshot::channel();
         self.send(Operation::Flush(reply)).await?;
         answer.await.map_err(|_| CatalogError::WriterGone)?

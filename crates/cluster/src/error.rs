@@ -17,6 +17,9 @@ pub enum ClusterError {
         /// The sequence numbers appended before the lease moved.
         appended: Vec<i64>,
     },
+    /// This replica's index refused a change.
+    #[error("applying a catalog change: {0}")]
+    Catalog(ocicat_catalog::CatalogError),
     /// A duration too long to add to a time in milliseconds.
     #[error("lease time out of range: {0} ms")]
     BadDuration(u128),

@@ -6,17 +6,20 @@
 //! PostgreSQL, and every time is the database's clock, never a replica's (replicas on machines
 //! whose clocks disagree still agree on who leads).
 //!
-//! Not wired into the server yet: the crawl, the refresh queue and scheduled retention will run
-//! only while [`Leases::acquire`] says this replica holds `leader`, and every catalog write it
-//! commits will carry the epoch, so a replica that lost the lease cannot write after it.
+//! [`LogSink`] and [`Tailer`] put a catalog on them: the leader's `CatalogWriter` goes through
+//! the log, every replica applies it to its own index. Not wired into the server yet: the crawl,
+//! the refresh queue and scheduled retention will run only while [`Leases::acquire`] says this
+//! replica holds `leader`, writing through a sink of that epoch.
 
 mod error;
 mod lease;
 mod log;
 mod now;
 mod replicas;
+mod replicate;
 
 pub use error::ClusterError;
 pub use lease::{Lease, Leases};
 pub use log::{Change, ChangeLog};
 pub use replicas::{Replica, Replicas};
+pub use replicate::{LogSink, Tailer};

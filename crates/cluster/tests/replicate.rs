@@ -1,0 +1,118 @@
+//! A catalog on two replicas through the change log, on SQLite and a real PostgreSQL: the
+//! leader's writes reach both indexes only through the log, facts included; a new leader's
+//! delete reaches both; the old leader's writer is fenced.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use ocicat_catalog::impact::PackageFact;
+use ocicat_catalog::{ArtifactDoc, ArtifactKind, Catalog, RepositoryDoc, SearchSort, WriterConfig};
+use ocicat_cluster::{ChangeLog, Leases, LogSink, Replicas, Tailer};
+use ocicat_sql::Database;
+
+const TTL: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn sqlite_replicates_a_catalog() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    replicates_a_catalog(&format!("sqlite://{}?mode=rwc", directory.path().join("ocicat.db").display())).await;
+}
+
+#[tokio::test]
+async fn postgres_replicates_a_catalog() {
+    let postgres = ocicat_testkit::Postgres::start().await.expect("postgres starts");
+    replicates_a_catalog(&postgres.url()).await;
+}
+
+fn summary() -> RepositoryDoc {
+    RepositoryDoc {
+        registry: "prod".into(),
+        repository: "app".into(),
+        tag_count: 1,
+        artifact_count: 2,
+        size: 1,
+        last_push: None,
+        crawled_at: None,
+        incomplete: Vec::new(),
+    }
+}
+
+/// An image tagged 1.0 and its SBOM listing zlib 1.3.
+fn documents() -> Vec<ArtifactDoc> {
+    let image_digest = format!("sha256:{}", "1".repeat(64));
+    let image = ArtifactDoc {
+        tags: vec!["1.0".into()],
+        kind: ArtifactKind::Image,
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        manifest_json: "{}".into(),
+        ..ArtifactDoc::new("prod", "app", image_digest.clone())
+    };
+    let sbom = ArtifactDoc {
+        kind: ArtifactKind::Sbom,
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        subject: Some(image_digest.clone()),
+        refers_to: Some(image_digest.clone()),
+        manifest_json: "{}".into(),
+        describes: vec![ocicat_catalog::artifact_key("prod", "app", &image_digest)],
+        packages: vec![PackageFact {
+            name: "zlib".into(),
+            version: Some("1.3".into()),
+            ecosystem: Some("deb".into()),
+            purl: Some("pkg:deb/debian/zlib".into()),
+            licenses: vec!["Zlib".into()],
+        }],
+        ..ArtifactDoc::new("prod", "app", format!("sha256:{}", "2".repeat(64)))
+    };
+    vec![image, sbom]
+}
+
+fn tags_found(catalog: &Catalog, query: &str) -> Vec<String> {
+    let found = catalog.search(query, SearchSort::Name, 0, 10, Utc::now()).expect("search runs");
+    found.items.iter().map(|item| item.tags.join(",")).collect()
+}
+
+async fn replicates_a_catalog(url: &str) {
+    let database = Database::connect(url).await.expect("database connects");
+    let log = ChangeLog::open(database.clone()).await.unwrap();
+    let (leases, replicas) = (Leases::open(database.clone()).await.unwrap(), Replicas::open(database).await.unwrap());
+    let (catalog_a, local_a) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let (catalog_b, local_b) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let tail_a = Tailer::new(log.clone(), replicas.clone(), "replica-a", local_a.clone(), 0);
+    let tail_b = Tailer::new(log.clone(), replicas.clone(), "replica-b", local_b.clone(), 0);
+
+    // a leads: its writes go to the log, and reach its own index only through its tailer.
+    let lease_a = leases.acquire("leader", "replica-a", TTL).await.unwrap().expect("a leads");
+    let writer_a = local_a.through(LogSink::new(log.clone(), "leader", "replica-a", lease_a.epoch, tail_a.applied()));
+    writer_a.upsert_repository(summary(), documents(), vec![]).await.unwrap();
+    assert!(tags_found(&catalog_a, "pkg:zlib").is_empty(), "not applied yet");
+    assert_eq!(tail_a.step().await.unwrap(), 1);
+    writer_a.flush().await.expect("applied here: flush returns");
+    assert_eq!(tags_found(&catalog_a, "pkg:zlib version < 1.3.1"), ["1.0"]);
+    assert!(tags_found(&catalog_b, "pkg:zlib").is_empty());
+    assert_eq!(tail_b.step().await.unwrap(), 1);
+    assert_eq!(tags_found(&catalog_b, "pkg:zlib version < 1.3.1"), ["1.0"], "b has the facts too");
+    assert_eq!(tail_b.step().await.unwrap(), 0, "nothing new");
+    let head = log.head().await.unwrap();
+    let now = leases.now().await.unwrap();
+    let applied: Vec<i64> = replicas.live_at(TTL, now).await.unwrap().iter().map(|r| r.applied).collect();
+    assert_eq!(applied, [head, head], "both replicas caught up");
+
+    // a steps down, b leads and removes the SBOM; a's writer is fenced from then on.
+    assert!(leases.release("leader", "replica-a").await.unwrap());
+    let lease_b = leases.acquire("leader", "replica-b", TTL).await.unwrap().expect("b leads");
+    assert_eq!(lease_b.epoch, lease_a.epoch + 1);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let applied_b = tail_b.applied();
+    let running = tokio::spawn(tail_b.run(Duration::from_millis(20), stopped));
+    let writer_b = local_b.through(LogSink::new(log.clone(), "leader", "replica-b", lease_b.epoch, applied_b));
+    writer_b.remove_artifacts("prod", "app", vec![format!("sha256:{}", "2".repeat(64))]).await.unwrap();
+    writer_b.flush().await.expect("b's running tailer applies it");
+    assert!(tags_found(&catalog_b, "pkg:zlib").is_empty(), "gone on b");
+    let refused = writer_a.upsert_repository(summary(), documents(), vec![]).await;
+    assert!(format!("{refused:?}").contains("no longer holds the lease"), "{refused:?}");
+    assert_eq!(tail_a.step().await.unwrap(), 1, "a applies b's delete, not its own refused write");
+    assert!(tags_found(&catalog_a, "pkg:zlib").is_empty(), "gone on a");
+    assert_eq!(tags_found(&catalog_a, "repo:app"), ["1.0"], "the image stays");
+    stop.send_replace(true);
+    running.await.expect("the tailer stops when asked");
+}
