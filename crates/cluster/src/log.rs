@@ -3,7 +3,8 @@
 //! epoch and lands only while that epoch holds the lease (on PostgreSQL the lease row is locked
 //! for share meanwhile, so a takeover waits for an append in flight and no stale leader's write
 //! lands after it). One appender at a time makes sequence order the commit order, so a replica
-//! that read up to `n` never meets a change below `n` later.
+//! that read up to `n` never meets a change below `n` later. On PostgreSQL every append is
+//! announced (`NOTIFY ocicat_catalog`, from a trigger), so tailers need not poll.
 
 use ocicat_sql::{Column, Database, Value};
 
@@ -21,6 +22,18 @@ const CREATE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_log (
 )";
 
 const SCHEMA_LOCK: i64 = 0x6f63_6c75_0003;
+
+/// The channel appends are announced on (PostgreSQL), so tailers wake at once instead of polling.
+pub(crate) const CHANNEL: &str = "ocicat_catalog";
+
+const NOTIFY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION ocicat_catalog_appended() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('ocicat_catalog', NEW.seq::text);
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql";
+const NOTIFY_TRIGGER: &str = "CREATE OR REPLACE TRIGGER ocicat_catalog_appended
+    AFTER INSERT ON ocicat_catalog_log FOR EACH ROW EXECUTE FUNCTION ocicat_catalog_appended()";
 
 const APPEND_SQLITE: &str = "INSERT INTO ocicat_catalog_log (epoch, body)
     SELECT $2, $3 WHERE EXISTS
@@ -52,8 +65,18 @@ impl ChangeLog {
     /// The log kept in `database`, its table (and the leases' it checks) created if missing.
     pub async fn open(database: Database) -> Result<ChangeLog, ClusterError> {
         crate::Leases::open(database.clone()).await?;
-        database.create_schema(&[CREATE_SQLITE], &[CREATE_POSTGRES], SCHEMA_LOCK).await?;
+        database
+            .create_schema(&[CREATE_SQLITE], &[CREATE_POSTGRES, NOTIFY_FUNCTION, NOTIFY_TRIGGER], SCHEMA_LOCK)
+            .await?;
         Ok(ChangeLog { database })
+    }
+
+    /// A listener woken by every append, on PostgreSQL (`None` on SQLite, where tailers poll).
+    pub async fn wake_ups(&self) -> Result<Option<sqlx::postgres::PgListener>, ClusterError> {
+        let Database::Postgres(pool) = &self.database else { return Ok(None) };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Some(listener))
     }
 
     /// Appends `bodies` in order as `holder` of lease `lease` at `epoch`; answers their

@@ -77,13 +77,27 @@ pub struct Tailer {
     name: String,
     writer: CatalogWriter,
     applied: watch::Sender<i64>,
+    /// True once a step read up to the log's head (what `/healthz` will tell a load balancer).
+    caught_up: watch::Sender<bool>,
 }
 
 impl Tailer {
     /// A tailer for replica `name` applying with `writer` (its local writer:
     /// `CatalogWriter::local`), starting after `applied`.
     pub fn new(log: ChangeLog, replicas: Replicas, name: &str, writer: CatalogWriter, applied: i64) -> Tailer {
-        Tailer { log, replicas, name: name.to_owned(), writer: writer.local(), applied: watch::Sender::new(applied) }
+        Tailer {
+            log,
+            replicas,
+            name: name.to_owned(),
+            writer: writer.local(),
+            applied: watch::Sender::new(applied),
+            caught_up: watch::Sender::new(false),
+        }
+    }
+
+    /// Follows whether the latest step read up to the log's head.
+    pub fn caught_up(&self) -> watch::Receiver<bool> {
+        self.caught_up.subscribe()
     }
 
     /// Follows how far this tailer has applied the log (what a [`LogSink`]'s flush waits on).
@@ -99,6 +113,7 @@ impl Tailer {
         let changes = self.log.after(from, BATCH).await?;
         let Some(last) = changes.last().map(|change| change.seq) else {
             self.replicas.heartbeat(&self.name, from).await?;
+            self.caught_up.send_replace(true);
             return Ok(0);
         };
         for change in &changes {
@@ -109,13 +124,29 @@ impl Tailer {
         }
         self.writer.flush().await.map_err(ClusterError::Catalog)?;
         self.applied.send_replace(last);
+        self.caught_up.send_replace((changes.len() as i64) < BATCH);
         self.replicas.heartbeat(&self.name, last).await?;
         Ok(changes.len())
     }
 
-    /// Steps until `stop` turns true, waiting `idle` after a step that found nothing; a failed
-    /// step (the database away) is retried after `idle` too, and the index keeps serving.
-    pub async fn run(self, idle: Duration, mut stop: watch::Receiver<bool>) {
+    /// Steps until `stop` turns true. Between steps that found nothing it waits for an append's
+    /// announcement (PostgreSQL), or `idle` at most (the fallback, and SQLite's only way); a
+    /// failed step (the database away) is retried after `idle`, and the index keeps serving.
+    /// Not caught up from the call on (before the future first runs) until its first step.
+    pub fn run(self, idle: Duration, stop: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send {
+        self.caught_up.send_replace(false);
+        self.follow(idle, stop)
+    }
+
+    async fn follow(self, idle: Duration, mut stop: watch::Receiver<bool>) {
+        // Listening starts before the first step, so no append between them goes unheard.
+        let mut wake_ups = match self.log.wake_ups().await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(replica.name = %self.name, %error, "no append announcements: polling");
+                None
+            }
+        };
         while !*stop.borrow() {
             let found = match self.step().await {
                 Ok(found) => found,
@@ -124,11 +155,23 @@ impl Tailer {
                     0
                 }
             };
-            if found == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
-                    _ = stop.changed() => {}
+            if found > 0 {
+                continue;
+            }
+            let announced = async {
+                match wake_ups.as_mut() {
+                    // An error (the connection lost) falls back to the timer; the listener
+                    // reconnects on its next call.
+                    Some(listener) => {
+                        let _ = listener.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
+            };
+            tokio::select! {
+                () = announced => {}
+                () = tokio::time::sleep(idle) => {}
+                _ = stop.changed() => {}
             }
         }
     }

@@ -1,6 +1,7 @@
 //! A catalog on two replicas through the change log, on SQLite and a real PostgreSQL: the
 //! leader's writes reach both indexes only through the log, facts included; a new leader's
-//! delete reaches both; the old leader's writer is fenced.
+//! delete reaches both (on PostgreSQL woken by the append's announcement, not a poll); the old
+//! leader's writer is fenced.
 
 use std::time::Duration;
 
@@ -15,13 +16,16 @@ const TTL: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn sqlite_replicates_a_catalog() {
     let directory = tempfile::tempdir().expect("temporary directory");
-    replicates_a_catalog(&format!("sqlite://{}?mode=rwc", directory.path().join("ocicat.db").display())).await;
+    let url = format!("sqlite://{}?mode=rwc", directory.path().join("ocicat.db").display());
+    replicates_a_catalog(&url, Duration::from_millis(20)).await;
 }
 
 #[tokio::test]
 async fn postgres_replicates_a_catalog() {
     let postgres = ocicat_testkit::Postgres::start().await.expect("postgres starts");
-    replicates_a_catalog(&postgres.url()).await;
+    // An hour between polls: the running tailer applies the new leader's delete because the
+    // append is announced, or the test never ends.
+    replicates_a_catalog(&postgres.url(), Duration::from_secs(3_600)).await;
 }
 
 fn summary() -> RepositoryDoc {
@@ -71,7 +75,7 @@ fn tags_found(catalog: &Catalog, query: &str) -> Vec<String> {
     found.items.iter().map(|item| item.tags.join(",")).collect()
 }
 
-async fn replicates_a_catalog(url: &str) {
+async fn replicates_a_catalog(url: &str, idle: Duration) {
     let database = Database::connect(url).await.expect("database connects");
     let log = ChangeLog::open(database.clone()).await.unwrap();
     let (leases, replicas) = (Leases::open(database.clone()).await.unwrap(), Replicas::open(database).await.unwrap());
@@ -103,10 +107,17 @@ async fn replicates_a_catalog(url: &str) {
     assert_eq!(lease_b.epoch, lease_a.epoch + 1);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let applied_b = tail_b.applied();
-    let running = tokio::spawn(tail_b.run(Duration::from_millis(20), stopped));
+    let mut caught_up = tail_b.caught_up();
+    let running = tokio::spawn(tail_b.run(idle, stopped));
+    // Idle and listening before b writes: what applies the write is the wake-up, not a first step.
+    caught_up.wait_for(|up| *up).await.expect("the tailer runs");
     let writer_b = local_b.through(LogSink::new(log.clone(), "leader", "replica-b", lease_b.epoch, applied_b));
     writer_b.remove_artifacts("prod", "app", vec![format!("sha256:{}", "2".repeat(64))]).await.unwrap();
-    writer_b.flush().await.expect("b's running tailer applies it");
+    // A bound to fail rather than hang should the wake-up never come (the poll is an hour away).
+    tokio::time::timeout(Duration::from_secs(120), writer_b.flush())
+        .await
+        .expect("the append woke b's tailer")
+        .expect("b's running tailer applies it");
     assert!(tags_found(&catalog_b, "pkg:zlib").is_empty(), "gone on b");
     let refused = writer_a.upsert_repository(summary(), documents(), vec![]).await;
     assert!(format!("{refused:?}").contains("no longer holds the lease"), "{refused:?}");
