@@ -41,6 +41,8 @@ pub enum Change {
         /// Its path.
         repository: String,
     },
+    /// Everything goes: the first change of a replica rebuilt from a snapshot of the catalog.
+    Reset,
     /// Artifacts the registry confirmed deleted.
     RemoveArtifacts {
         /// Their registry.

@@ -293,6 +293,12 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
             }
             digests.len()
         }
+        Change::Reset => {
+            if let Err(error) = index_writer.delete_all_documents() {
+                tracing::error!(%error, "failed to empty the index");
+            }
+            1
+        }
     }
 }
 

@@ -20,6 +20,6 @@ mod replicate;
 
 pub use error::ClusterError;
 pub use lease::{Lease, Leases};
-pub use log::{Change, ChangeLog};
+pub use log::{Change, ChangeLog, Doc, DocEdit};
 pub use replicas::{Replica, Replicas};
 pub use replicate::{LogSink, Tailer};

@@ -6,7 +6,7 @@
 //! that read up to `n` never meets a change below `n` later. On PostgreSQL every append is
 //! announced (`NOTIFY ocicat_catalog`, from a trigger), so tailers need not poll.
 
-use ocicat_sql::{Column, Database, Value};
+use ocicat_sql::{Column, Database, Step, Value};
 
 use crate::error::{ClusterError, checked};
 
@@ -23,6 +23,27 @@ const CREATE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_log (
 
 const SCHEMA_LOCK: i64 = 0x6f63_6c75_0003;
 
+/// The catalog as of the log's head, maintained with every append: what a replica that fell
+/// behind the pruned log rebuilds from. `facts` holds an SBOM's or scan's packages and findings,
+/// kept when a later write of the document does not carry them (as the index keeps its facts
+/// documents).
+const CREATE_DOCS: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_docs (
+    key TEXT PRIMARY KEY NOT NULL,
+    repo TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    facts TEXT NOT NULL
+)";
+const CREATE_DOCS_INDEX: &str = "CREATE INDEX IF NOT EXISTS ocicat_catalog_docs_repo ON ocicat_catalog_docs (repo)";
+/// How far the log was pruned (what a replica must have applied to tail it).
+const CREATE_META: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_meta (
+    name TEXT PRIMARY KEY NOT NULL,
+    value BIGINT NOT NULL
+)";
+
+/// The lease check every statement of an append repeats ($1 lease, $2 epoch, $3 holder).
+const FENCE: &str = "EXISTS (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $3)";
+
 /// The channel appends are announced on (PostgreSQL), so tailers wake at once instead of polling.
 pub(crate) const CHANNEL: &str = "ocicat_catalog";
 
@@ -36,13 +57,61 @@ const NOTIFY_TRIGGER: &str = "CREATE OR REPLACE TRIGGER ocicat_catalog_appended
     AFTER INSERT ON ocicat_catalog_log FOR EACH ROW EXECUTE FUNCTION ocicat_catalog_appended()";
 
 const APPEND_SQLITE: &str = "INSERT INTO ocicat_catalog_log (epoch, body)
-    SELECT $2, $3 WHERE EXISTS
-        (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $4)
+    SELECT $2, $4 WHERE EXISTS
+        (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $3)
     RETURNING seq";
 const APPEND_POSTGRES: &str = "INSERT INTO ocicat_catalog_log (epoch, body)
-    SELECT $2, $3 WHERE EXISTS
-        (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $4 FOR SHARE)
+    SELECT $2, $4 WHERE EXISTS
+        (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $3 FOR SHARE)
     RETURNING seq";
+
+/// How an append changes the current documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocEdit {
+    /// Writes document `key` of repository `repo` (empty facts keep the ones it had).
+    Put {
+        /// Its key.
+        key: String,
+        /// Its repository's key (empty for a registry's document).
+        repo: String,
+        /// `repository`, `artifact` or `checkpoint`.
+        kind: String,
+        /// Its JSON.
+        body: String,
+        /// Its facts' JSON, or empty.
+        facts: String,
+    },
+    /// Removes document `key`.
+    Delete {
+        /// Its key.
+        key: String,
+    },
+    /// Removes every document of repository `repo`.
+    DeleteRepository {
+        /// The repository's key.
+        repo: String,
+    },
+}
+
+/// One current document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    /// Its key.
+    pub key: String,
+    /// Its repository's key.
+    pub repo: String,
+    /// `repository`, `artifact` or `checkpoint`.
+    pub kind: String,
+    /// Its JSON.
+    pub body: String,
+    /// Its facts' JSON, or empty.
+    pub facts: String,
+}
+
+/// The newest position: the last change, or how far the log was pruned when it is empty.
+const HEAD: &str =
+    "SELECT COALESCE(MAX(seq), (SELECT MAX(value) FROM ocicat_catalog_meta WHERE name = 'pruned_through'), 0)
+    AS head FROM ocicat_catalog_log";
 
 /// One change as the log has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +134,10 @@ impl ChangeLog {
     /// The log kept in `database`, its table (and the leases' it checks) created if missing.
     pub async fn open(database: Database) -> Result<ChangeLog, ClusterError> {
         crate::Leases::open(database.clone()).await?;
-        database
-            .create_schema(&[CREATE_SQLITE], &[CREATE_POSTGRES, NOTIFY_FUNCTION, NOTIFY_TRIGGER], SCHEMA_LOCK)
-            .await?;
+        let common = [CREATE_DOCS, CREATE_DOCS_INDEX, CREATE_META];
+        let sqlite = [&[CREATE_SQLITE][..], &common].concat();
+        let postgres = [&[CREATE_POSTGRES, NOTIFY_FUNCTION, NOTIFY_TRIGGER][..], &common].concat();
+        database.create_schema(&sqlite, &postgres, SCHEMA_LOCK).await?;
         Ok(ChangeLog { database })
     }
 
@@ -90,20 +160,105 @@ impl ChangeLog {
         bodies: &[String],
     ) -> Result<Vec<i64>, ClusterError> {
         let (lease, holder) = (checked(lease)?, checked(holder)?);
-        let statement = match self.database {
-            Database::Postgres(_) => APPEND_POSTGRES,
-            Database::Sqlite(_) => APPEND_SQLITE,
-        };
         let mut appended = Vec::with_capacity(bodies.len());
         for body in bodies {
-            let values = [Value::Text(lease), Value::Int(epoch), Value::Text(body), Value::Text(holder)];
-            let rows = self.database.fetch(statement, &values, &[Column::Int("seq")]).await?;
-            match rows.first().and_then(|row| row.int("seq")) {
-                Some(seq) => appended.push(seq),
-                None => return Err(ClusterError::Fenced { epoch, appended }),
+            match self.append_with(lease, holder, epoch, body, &[]).await {
+                Ok(seq) => appended.push(seq),
+                Err(ClusterError::Fenced { .. }) => return Err(ClusterError::Fenced { epoch, appended }),
+                Err(error) => return Err(error),
             }
         }
         Ok(appended)
+    }
+
+    /// Appends `body` and applies `edits` to the current documents in one transaction, as
+    /// `holder` of lease `lease` at `epoch`; answers its sequence number.
+    pub async fn append_with(
+        &self,
+        lease: &str,
+        holder: &str,
+        epoch: i64,
+        body: &str,
+        edits: &[DocEdit],
+    ) -> Result<i64, ClusterError> {
+        let (lease, holder) = (checked(lease)?, checked(holder)?);
+        let append = match self.database {
+            Database::Postgres(_) => APPEND_POSTGRES,
+            Database::Sqlite(_) => APPEND_SQLITE,
+        };
+        let fence = || vec![Value::Text(lease), Value::Int(epoch), Value::Text(holder)];
+        let put = format!(
+            "INSERT INTO ocicat_catalog_docs (key, repo, kind, body, facts) SELECT $4, $5, $6, $7, $8 WHERE {FENCE}
+             ON CONFLICT (key) DO UPDATE SET repo = excluded.repo, kind = excluded.kind, body = excluded.body,
+                 facts = CASE WHEN excluded.facts = '' THEN ocicat_catalog_docs.facts ELSE excluded.facts END"
+        );
+        let delete = format!("DELETE FROM ocicat_catalog_docs WHERE key = $4 AND {FENCE}");
+        let delete_repository = format!("DELETE FROM ocicat_catalog_docs WHERE repo = $4 AND {FENCE}");
+        let seq_column = [Column::Int("seq")];
+        let mut steps =
+            vec![Step { sql: append, values: [fence(), vec![Value::Text(body)]].concat(), columns: &seq_column }];
+        for edit in edits {
+            steps.push(match edit {
+                DocEdit::Put { key, repo, kind, body, facts } => Step {
+                    sql: &put,
+                    values: [fence(), [key, repo, kind, body, facts].map(|text| Value::Text(text)).to_vec()].concat(),
+                    columns: &[],
+                },
+                DocEdit::Delete { key } => {
+                    Step { sql: &delete, values: [fence(), vec![Value::Text(key)]].concat(), columns: &[] }
+                }
+                DocEdit::DeleteRepository { repo } => {
+                    Step { sql: &delete_repository, values: [fence(), vec![Value::Text(repo)]].concat(), columns: &[] }
+                }
+            });
+        }
+        let answers = self.database.transaction(&steps, false).await?;
+        answers
+            .first()
+            .and_then(|rows| rows.first())
+            .and_then(|row| row.int("seq"))
+            .ok_or(ClusterError::Fenced { epoch, appended: Vec::new() })
+    }
+
+    /// The current documents and the position they are as of, read in one snapshot.
+    pub async fn snapshot(&self) -> Result<(i64, Vec<Doc>), ClusterError> {
+        let head_columns = [Column::Int("head")];
+        let doc_columns = [
+            Column::Text("key"),
+            Column::Text("repo"),
+            Column::Text("kind"),
+            Column::Text("body"),
+            Column::Text("facts"),
+        ];
+        let steps = [
+            Step { sql: HEAD, values: Vec::new(), columns: &head_columns },
+            Step {
+                sql: "SELECT key, repo, kind, body, facts FROM ocicat_catalog_docs ORDER BY key",
+                values: Vec::new(),
+                columns: &doc_columns,
+            },
+        ];
+        let answers = self.database.transaction(&steps, true).await?;
+        let head = answers[0].first().and_then(|row| row.int("head")).unwrap_or_default();
+        let text = |row: &ocicat_sql::Row, column: &str| row.text(column).unwrap_or_default().to_owned();
+        let docs = answers[1]
+            .iter()
+            .map(|row| Doc {
+                key: text(row, "key"),
+                repo: text(row, "repo"),
+                kind: text(row, "kind"),
+                body: text(row, "body"),
+                facts: text(row, "facts"),
+            })
+            .collect();
+        Ok((head, docs))
+    }
+
+    /// How far the log was pruned: a replica that applied less must rebuild from a snapshot.
+    pub async fn pruned_through(&self) -> Result<i64, ClusterError> {
+        let sql = "SELECT value FROM ocicat_catalog_meta WHERE name = 'pruned_through'";
+        let rows = self.database.fetch(sql, &[], &[Column::Int("value")]).await?;
+        Ok(rows.first().and_then(|row| row.int("value")).unwrap_or_default())
     }
 
     /// At most `limit` changes after `seq`, in order.
@@ -121,15 +276,29 @@ impl ChangeLog {
             .collect())
     }
 
-    /// The newest sequence number (0 for an empty log).
+    /// The newest sequence number (what was pruned through when the log is empty; 0 at first).
     pub async fn head(&self) -> Result<i64, ClusterError> {
-        let rows =
-            self.database.fetch("SELECT MAX(seq) AS head FROM ocicat_catalog_log", &[], &[Column::Int("head")]).await?;
+        let rows = self.database.fetch(HEAD, &[], &[Column::Int("head")]).await?;
         Ok(rows.first().and_then(|row| row.int("head")).unwrap_or_default())
     }
 
-    /// Removes the changes up to `seq` (what every live replica has applied); answers how many.
+    /// Removes the changes up to `seq` (what every live replica has applied) and records it;
+    /// answers how many went.
     pub async fn prune_through(&self, seq: i64) -> Result<u64, ClusterError> {
-        Ok(self.database.execute("DELETE FROM ocicat_catalog_log WHERE seq <= $1", &[Value::Int(seq)]).await?)
+        let record = "INSERT INTO ocicat_catalog_meta (name, value) VALUES ('pruned_through', $1)
+            ON CONFLICT (name) DO UPDATE SET value = CASE WHEN excluded.value > ocicat_catalog_meta.value
+                THEN excluded.value ELSE ocicat_catalog_meta.value END";
+        let count = [Column::Int("count")];
+        let steps = [
+            Step {
+                sql: "SELECT COUNT(*) AS count FROM ocicat_catalog_log WHERE seq <= $1",
+                values: vec![Value::Int(seq)],
+                columns: &count,
+            },
+            Step { sql: "DELETE FROM ocicat_catalog_log WHERE seq <= $1", values: vec![Value::Int(seq)], columns: &[] },
+            Step { sql: record, values: vec![Value::Int(seq)], columns: &[] },
+        ];
+        let answers = self.database.transaction(&steps, false).await?;
+        Ok(answers[0].first().and_then(|row| row.int("count")).unwrap_or_default().max(0) as u64)
     }
 }

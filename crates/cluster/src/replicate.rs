@@ -6,10 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use ocicat_catalog::{CatalogError, CatalogWriter, Change, ChangeSink, SinkFuture};
+use std::collections::BTreeMap;
+
+use ocicat_catalog::impact::{FindingFact, PackageFact};
+use ocicat_catalog::{
+    ArtifactDoc, CatalogError, CatalogWriter, Change, ChangeSink, CrawlCheckpoint, RepositoryDoc, SinkFuture,
+};
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::{ChangeLog, ClusterError, Replicas};
+use crate::{ChangeLog, ClusterError, Doc, DocEdit, Replicas};
 
 /// Changes a tailer reads at a time.
 const BATCH: i64 = 500;
@@ -49,12 +55,15 @@ impl LogSink {
 impl ChangeSink for LogSink {
     fn submit(&self, change: Change) -> SinkFuture<'_> {
         Box::pin(async move {
+            // The change goes to the log, and the current documents follow in the same transaction.
+            let edits = doc_edits(&change)?;
             let body = serde_json::to_string(&change).map_err(replication_error)?;
-            let appended =
-                self.log.append(&self.lease, &self.holder, self.epoch, &[body]).await.map_err(replication_error)?;
-            if let Some(seq) = appended.last() {
-                self.appended.fetch_max(*seq, Ordering::SeqCst);
-            }
+            let seq = self
+                .log
+                .append_with(&self.lease, &self.holder, self.epoch, &body, &edits)
+                .await
+                .map_err(replication_error)?;
+            self.appended.fetch_max(seq, Ordering::SeqCst);
             Ok(())
         })
     }
@@ -67,6 +76,135 @@ impl ChangeSink for LogSink {
             Ok(())
         })
     }
+}
+
+/// An SBOM's or scan's facts in the current documents.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Facts {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    packages: Vec<PackageFact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    findings: Vec<FindingFact>,
+}
+
+const REPOSITORY: &str = "repository";
+const ARTIFACT: &str = "artifact";
+const CHECKPOINT: &str = "checkpoint";
+
+/// Keys of the current documents are JSON arrays: unique, and free of the NUL bytes that the
+/// catalog's own keys hold and PostgreSQL's TEXT refuses.
+fn repo_key(registry: &str, repository: &str) -> String {
+    serde_json::json!([registry, repository]).to_string()
+}
+
+fn artifact_doc_key(registry: &str, repository: &str, digest: &str) -> String {
+    serde_json::json!([ARTIFACT, registry, repository, digest]).to_string()
+}
+
+fn json(value: &impl Serialize) -> Result<String, CatalogError> {
+    serde_json::to_string(value).map_err(replication_error)
+}
+
+fn summary_edit(repository: &RepositoryDoc) -> Result<DocEdit, CatalogError> {
+    let repo = repo_key(&repository.registry, &repository.repository);
+    Ok(DocEdit::Put {
+        key: serde_json::json!([REPOSITORY, repository.registry, repository.repository]).to_string(),
+        repo,
+        kind: REPOSITORY.into(),
+        body: json(repository)?,
+        facts: String::new(),
+    })
+}
+
+fn artifact_edit(artifact: &ArtifactDoc) -> Result<DocEdit, CatalogError> {
+    let facts = if artifact.packages.is_empty() && artifact.findings.is_empty() {
+        String::new()
+    } else {
+        json(&Facts { packages: artifact.packages.clone(), findings: artifact.findings.clone() })?
+    };
+    Ok(DocEdit::Put {
+        key: artifact_doc_key(&artifact.registry, &artifact.repository, &artifact.digest),
+        repo: repo_key(&artifact.registry, &artifact.repository),
+        kind: ARTIFACT.into(),
+        body: json(artifact)?,
+        facts,
+    })
+}
+
+/// How `change` changes the current documents.
+fn doc_edits(change: &Change) -> Result<Vec<DocEdit>, CatalogError> {
+    let artifact_gone = |registry: &str, repository: &str, digest: &str| DocEdit::Delete {
+        key: artifact_doc_key(registry, repository, digest),
+    };
+    Ok(match change {
+        Change::ReplaceRepository { repository, artifacts } => {
+            let mut edits =
+                vec![DocEdit::DeleteRepository { repo: repo_key(&repository.registry, &repository.repository) }];
+            edits.push(summary_edit(repository)?);
+            for artifact in artifacts {
+                edits.push(artifact_edit(artifact)?);
+            }
+            edits
+        }
+        Change::UpsertRepository { repository, changed, removed } => {
+            let mut edits = vec![summary_edit(repository)?];
+            for artifact in changed {
+                edits.push(artifact_edit(artifact)?);
+            }
+            edits.extend(
+                removed.iter().map(|digest| artifact_gone(&repository.registry, &repository.repository, digest)),
+            );
+            edits
+        }
+        Change::Checkpoint { checkpoint } => vec![DocEdit::Put {
+            key: serde_json::json!([CHECKPOINT, checkpoint.registry]).to_string(),
+            repo: String::new(),
+            kind: CHECKPOINT.into(),
+            body: json(checkpoint)?,
+            facts: String::new(),
+        }],
+        Change::RemoveRepository { registry, repository } => {
+            vec![DocEdit::DeleteRepository { repo: repo_key(registry, repository) }]
+        }
+        Change::RemoveArtifacts { registry, repository, digests } => {
+            digests.iter().map(|digest| artifact_gone(registry, repository, digest)).collect()
+        }
+        Change::Reset => return Err(replication_error("a reset is a replica's own, never replicated")),
+    })
+}
+
+/// The changes that rebuild an index from the current documents: everything goes, then each
+/// repository is replaced whole and each registry's checkpoint written.
+fn rebuild_changes(docs: Vec<Doc>) -> Result<Vec<Change>, ClusterError> {
+    let parse = |error: serde_json::Error| ClusterError::Catalog(replication_error(error));
+    let mut repositories: BTreeMap<String, (Option<RepositoryDoc>, Vec<ArtifactDoc>)> = BTreeMap::new();
+    let mut checkpoints = Vec::new();
+    for doc in docs {
+        match doc.kind.as_str() {
+            REPOSITORY => {
+                repositories.entry(doc.repo).or_default().0 = Some(serde_json::from_str(&doc.body).map_err(parse)?)
+            }
+            ARTIFACT => {
+                let mut artifact: ArtifactDoc = serde_json::from_str(&doc.body).map_err(parse)?;
+                if !doc.facts.is_empty() {
+                    let facts: Facts = serde_json::from_str(&doc.facts).map_err(parse)?;
+                    (artifact.packages, artifact.findings) = (facts.packages, facts.findings);
+                }
+                repositories.entry(doc.repo).or_default().1.push(artifact);
+            }
+            CHECKPOINT => checkpoints.push(serde_json::from_str::<CrawlCheckpoint>(&doc.body).map_err(parse)?),
+            other => tracing::warn!(doc.kind = other, "skipping a current document of an unknown kind"),
+        }
+    }
+    let mut changes = vec![Change::Reset];
+    for (repo, (summary, artifacts)) in repositories {
+        match summary {
+            Some(repository) => changes.push(Change::ReplaceRepository { repository, artifacts }),
+            None => tracing::warn!(repo.key = %repo, "artifacts without their repository's summary: skipped"),
+        }
+    }
+    changes.extend(checkpoints.into_iter().map(|checkpoint| Change::Checkpoint { checkpoint }));
+    Ok(changes)
 }
 
 /// Every replica's side: the log applied to its own index, in order, with heartbeats.
@@ -110,6 +248,9 @@ impl Tailer {
     /// is skipped with an error in the log rather than stopping every replica for ever.
     pub async fn step(&self) -> Result<usize, ClusterError> {
         let from = *self.applied.borrow();
+        if from < self.log.pruned_through().await? {
+            return self.rebuild().await;
+        }
         let changes = self.log.after(from, BATCH).await?;
         let Some(last) = changes.last().map(|change| change.seq) else {
             self.replicas.heartbeat(&self.name, from).await?;
@@ -126,6 +267,21 @@ impl Tailer {
         self.applied.send_replace(last);
         self.caught_up.send_replace((changes.len() as i64) < BATCH);
         self.replicas.heartbeat(&self.name, last).await?;
+        Ok(changes.len())
+    }
+
+    /// Rebuilds this replica's index from the current documents (it fell behind the pruned
+    /// log, or is new): answers how many changes that took.
+    async fn rebuild(&self) -> Result<usize, ClusterError> {
+        let (head, docs) = self.log.snapshot().await?;
+        tracing::info!(replica.name = %self.name, documents = docs.len(), head, "rebuilding the index from the catalog's current documents");
+        let changes = rebuild_changes(docs)?;
+        for change in &changes {
+            self.writer.apply(change.clone()).await.map_err(ClusterError::Catalog)?;
+        }
+        self.writer.flush().await.map_err(ClusterError::Catalog)?;
+        self.applied.send_replace(head);
+        self.replicas.heartbeat(&self.name, head).await?;
         Ok(changes.len())
     }
 

@@ -145,6 +145,7 @@ async fn change_log(url: &str) {
     assert_eq!(read, [("two", 1), ("three", 1), ("four", 2)]);
     assert_eq!(log.after(first[0], 1).await.unwrap().len(), 1, "limited");
     assert_eq!(log.prune_through(first[2]).await.unwrap(), 3);
+    assert_eq!(log.pruned_through().await.unwrap(), first[2], "a replica behind this rebuilds");
     let left: Vec<String> = log.after(0, 10).await.unwrap().into_iter().map(|change| change.body).collect();
     assert_eq!(left, ["four"]);
     assert_eq!(log.head().await.unwrap(), second[0], "pruning keeps the head");

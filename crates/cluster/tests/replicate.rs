@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{TimeZone as _, Utc};
 use ocicat_catalog::impact::PackageFact;
 use ocicat_catalog::{ArtifactDoc, ArtifactKind, Catalog, RepositoryDoc, SearchSort, WriterConfig};
 use ocicat_cluster::{ChangeLog, Leases, LogSink, Replicas, Tailer};
@@ -126,4 +126,36 @@ async fn replicates_a_catalog(url: &str, idle: Duration) {
     assert_eq!(tags_found(&catalog_a, "repo:app"), ["1.0"], "the image stays");
     stop.send_replace(true);
     running.await.expect("the tailer stops when asked");
+
+    // b attaches a new SBOM (openssl), then writes it again as the crawler carries it (no facts
+    // in hand); the log is pruned; a new replica c rebuilds from the current documents alone.
+    let mut sbom = documents().remove(1);
+    sbom.digest = format!("sha256:{}", "3".repeat(64));
+    sbom.packages[0].name = "openssl".into();
+    writer_b.upsert_repository(summary(), vec![sbom.clone()], vec![]).await.unwrap();
+    let mut carried = sbom;
+    carried.packages.clear();
+    carried.fact_count = 1;
+    writer_b.upsert_repository(summary(), vec![carried], vec![]).await.unwrap();
+    writer_b.apply(ocicat_catalog::Change::Checkpoint { checkpoint: checkpoint() }).await.unwrap();
+    let head = log.head().await.unwrap();
+    log.prune_through(head).await.unwrap();
+    assert_eq!((log.after(0, 10).await.unwrap().len(), log.head().await.unwrap()), (0, head), "pruned, head kept");
+    let (catalog_c, local_c) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let tail_c = Tailer::new(log.clone(), replicas.clone(), "replica-c", local_c, 0);
+    assert!(tail_c.step().await.unwrap() >= 3, "reset, the repository, the checkpoint");
+    assert_eq!(*tail_c.applied().borrow(), head);
+    assert_eq!(tags_found(&catalog_c, "pkg:openssl"), ["1.0"], "facts kept through the carried write");
+    assert!(tags_found(&catalog_c, "pkg:zlib").is_empty(), "the removed SBOM stays removed");
+    assert_eq!(tags_found(&catalog_c, "repo:app kind:image"), ["1.0"]);
+    assert_eq!(catalog_c.checkpoint("prod").unwrap(), Some(checkpoint()));
+    assert_eq!(tail_c.step().await.unwrap(), 0, "then it tails");
+}
+
+fn checkpoint() -> ocicat_catalog::CrawlCheckpoint {
+    ocicat_catalog::CrawlCheckpoint {
+        registry: "prod".into(),
+        started: Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap(),
+        finished: None,
+    }
 }

@@ -37,6 +37,18 @@ pub enum Column<'a> {
     Int(&'a str),
 }
 
+/// One statement of a [`Database::transaction`]: its SQL, its values, the columns to read of
+/// the rows it returns (none for a statement that returns nothing).
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    /// The statement.
+    pub sql: &'a str,
+    /// Its values, bound in order.
+    pub values: Vec<Value<'a>>,
+    /// The columns to read of its rows.
+    pub columns: &'a [Column<'a>],
+}
+
 /// One selected row, by column name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
@@ -140,6 +152,37 @@ impl Database {
         }
     }
 
+    /// Runs `steps` in one transaction (all or none); answers the rows each returned. On
+    /// PostgreSQL with `snapshot`, every step reads one snapshot (REPEATABLE READ); SQLite's
+    /// transactions always do.
+    pub async fn transaction(&self, steps: &[Step<'_>], snapshot: bool) -> Result<Vec<Vec<Row>>, sqlx::Error> {
+        let mut answers = Vec::with_capacity(steps.len());
+        match self {
+            Database::Sqlite(pool) => {
+                let mut transaction = pool.begin().await?;
+                for step in steps {
+                    let rows: Result<Vec<Row>, sqlx::Error> =
+                        fetch_rows!(bound!(step.sql, &step.values), &mut *transaction, step.columns);
+                    answers.push(rows?);
+                }
+                transaction.commit().await?;
+            }
+            Database::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                if snapshot {
+                    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *transaction).await?;
+                }
+                for step in steps {
+                    let rows: Result<Vec<Row>, sqlx::Error> =
+                        fetch_rows!(bound!(step.sql, &step.values), &mut *transaction, step.columns);
+                    answers.push(rows?);
+                }
+                transaction.commit().await?;
+            }
+        }
+        Ok(answers)
+    }
+
     /// Creates tables, indexes and triggers in one transaction: `sqlite` on SQLite, `postgres`
     /// on PostgreSQL, where replicas starting together take turns on the advisory lock `lock`.
     pub async fn create_schema(&self, sqlite: &[&str], postgres: &[&str], lock: i64) -> Result<(), sqlx::Error> {
@@ -185,5 +228,23 @@ mod tests {
         assert_eq!(rows[1].text("note"), Some("x"));
         assert_eq!(rows[1].int("note"), None, "a column is read as what it was selected as");
         assert_eq!(database.dialect(), "sqlite");
+    }
+
+    #[tokio::test]
+    async fn a_transaction_is_all_or_nothing_and_answers_each_steps_rows() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", directory.path().join("test.db").display());
+        let database = Database::connect(&url).await.expect("database opens");
+        let table = ["CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT)"];
+        database.create_schema(&table, &table, 1).await.expect("schema");
+        let insert = "INSERT INTO t (id, n) VALUES ($1, $2) RETURNING n";
+        let step =
+            |id, n| Step { sql: insert, values: vec![Value::Text(id), Value::Int(n)], columns: &[Column::Int("n")] };
+        let answers = database.transaction(&[step("a", 1), step("b", 2)], false).await.unwrap();
+        assert_eq!(answers.iter().map(|rows| rows[0].int("n")).collect::<Vec<_>>(), [Some(1), Some(2)]);
+        // The second step fails (a duplicate key): the first is rolled back with it.
+        assert!(database.transaction(&[step("c", 3), step("a", 4)], true).await.is_err());
+        let left = database.fetch("SELECT id FROM t ORDER BY id", &[], &[Column::Text("id")]).await.unwrap();
+        assert_eq!(left.iter().filter_map(|row| row.text("id")).collect::<Vec<_>>(), ["a", "b"]);
     }
 }
