@@ -12,6 +12,7 @@
 //! replica holds `leader`, writing through a sink of that epoch.
 
 mod error;
+mod leadership;
 mod lease;
 mod log;
 mod now;
@@ -19,6 +20,7 @@ mod replicas;
 mod replicate;
 
 pub use error::ClusterError;
+pub use leadership::Leadership;
 pub use lease::{Lease, Leases};
 pub use log::{Change, ChangeLog, Doc, DocEdit};
 pub use replicas::{Replica, Replicas};

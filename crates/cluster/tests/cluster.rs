@@ -150,3 +150,55 @@ async fn change_log(url: &str) {
     assert_eq!(left, ["four"]);
     assert_eq!(log.head().await.unwrap(), second[0], "pruning keeps the head");
 }
+
+#[tokio::test]
+async fn sqlite_leadership() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    leadership(&format!("sqlite://{}?mode=rwc", directory.path().join("ocicat.db").display())).await;
+}
+
+#[tokio::test]
+async fn postgres_leadership() {
+    let postgres = ocicat_testkit::Postgres::start().await.expect("postgres starts");
+    leadership(&postgres.url()).await;
+}
+
+/// Waits until `leading` says `wanted`, failing after a bound rather than hanging.
+async fn until(
+    leading: &mut tokio::sync::watch::Receiver<Option<i64>>,
+    wanted: impl Fn(Option<i64>) -> bool,
+) -> Option<i64> {
+    let found = tokio::time::timeout(Duration::from_secs(30), leading.wait_for(|epoch| wanted(*epoch))).await;
+    *found.expect("leadership settles in time").expect("the bid runs")
+}
+
+/// One of two replicas leads; killed (no release), the other takes over once the lease lapses;
+/// stopped cleanly, it releases at once and a third takes over.
+async fn leadership(url: &str) {
+    use ocicat_cluster::Leadership;
+    use tokio::sync::watch;
+    let ttl = Duration::from_secs(2);
+    let leases = Leases::open(Database::connect(url).await.expect("database connects")).await.unwrap();
+    let bid = |holder: &str| {
+        let (leading, watching) = watch::channel(None);
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(Leadership::new(leases.clone(), "leader", holder, ttl).run(leading, stopped));
+        (watching, stop, task)
+    };
+    let (mut a, _stop_a, task_a) = bid("replica-a");
+    let first = until(&mut a, |epoch| epoch.is_some()).await.expect("a leads");
+    let (mut b, stop_b, task_b) = bid("replica-b");
+    assert_eq!(*b.borrow(), None);
+    task_a.abort(); // killed: no release
+    let second = until(&mut b, |epoch| epoch.is_some()).await.expect("b takes over");
+    assert_eq!(second, first + 1);
+    let lease = leases.current("leader").await.unwrap().unwrap();
+    assert_eq!((lease.holder.as_str(), lease.epoch), ("replica-b", second));
+    let (mut c, _stop_c, _task_c) = bid("replica-c");
+    let lapse = leases.current("leader").await.unwrap().unwrap().expires_at;
+    stop_b.send_replace(true);
+    task_b.await.expect("b stops cleanly");
+    assert_eq!(until(&mut c, |epoch| epoch.is_some()).await, Some(second + 1));
+    let taken = leases.current("leader").await.unwrap().unwrap();
+    assert!(taken.acquired_at < lapse, "c took it before b's lease could lapse: b released it ({taken:?}, {lapse})");
+}
