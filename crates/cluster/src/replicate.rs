@@ -2,11 +2,10 @@
 //! ([`LogSink`], a `ChangeSink` for `CatalogWriter::through`), and every replica — the leader
 //! too — applies the log to its own index in order ([`Tailer`]), recording how far it got.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-
-use std::collections::BTreeMap;
 
 use ocicat_catalog::impact::{FindingFact, PackageFact};
 use ocicat_catalog::{
