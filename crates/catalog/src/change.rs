@@ -43,6 +43,12 @@ pub enum Change {
     },
     /// Everything goes: the first change of a replica rebuilt from a snapshot of the catalog.
     Reset,
+    /// How far this replica has applied the shared change log, committed with the changes it
+    /// applied ([`crate::Catalog::applied_position`]). A replica's own, never replicated.
+    Applied {
+        /// The last change-log sequence number applied.
+        seq: i64,
+    },
     /// Artifacts the registry confirmed deleted.
     RemoveArtifacts {
         /// Their registry.

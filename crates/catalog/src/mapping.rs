@@ -141,6 +141,18 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
     document
 }
 
+/// The key of the one document that holds a replica's change-log position.
+pub(crate) const POSITION_KEY: &str = "position";
+
+/// The document of a replica's change-log position `seq`.
+pub(crate) fn position_document(fields: &Fields, seq: i64) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    document.add_text(fields.doc_type, DocType::Position.as_str());
+    document.add_text(fields.key, POSITION_KEY);
+    document.add_text(fields.body, serde_json::json!({ "seq": seq }).to_string());
+    document
+}
+
 pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     document.add_text(fields.doc_type, DocType::Crawl.as_str());

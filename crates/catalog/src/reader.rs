@@ -215,6 +215,19 @@ impl Catalog {
         hits.first().map(|(_, address)| self.stored(&searcher, *address)).transpose()
     }
 
+    /// How far this replica applied the shared change log, as committed with the changes
+    /// (`None` for an index that never applied one).
+    pub fn applied_position(&self) -> Result<Option<i64>> {
+        let searcher = self.reader.searcher();
+        let query = self.term(self.fields.key, crate::mapping::POSITION_KEY);
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(index_error("cannot read the change-log position"))?;
+        let Some((_, address)) = hits.first() else { return Ok(None) };
+        let stored: serde_json::Value = self.stored(&searcher, *address)?;
+        Ok(stored.get("seq").and_then(serde_json::Value::as_i64))
+    }
+
     /// Artifacts of the same repository attached to `digest` (by `subject`, cosign tag or buildx
     /// attestation), capped at 1,000.
     pub fn referrers(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {

@@ -38,6 +38,8 @@ pub(crate) enum DocType {
     /// The packages of an SBOM or findings of a scan, as terms (`crate::facts`): written when
     /// the crawler reads the document, kept while its artifact document is rewritten.
     Facts,
+    /// How far a replica applied the shared change log (one document).
+    Position,
 }
 
 impl DocType {
@@ -50,6 +52,7 @@ impl DocType {
             DocType::Repository => "repository",
             DocType::Crawl => "crawl",
             DocType::Facts => "facts",
+            DocType::Position => "position",
         }
     }
 }

@@ -293,6 +293,13 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
             }
             digests.len()
         }
+        Change::Applied { seq } => {
+            index_writer.delete_term(Term::from_field_text(fields.key, crate::mapping::POSITION_KEY));
+            if let Err(error) = index_writer.add_document(crate::mapping::position_document(fields, seq)) {
+                tracing::error!(%error, "failed to record the change-log position");
+            }
+            1
+        }
         Change::Reset => {
             if let Err(error) = index_writer.delete_all_documents() {
                 tracing::error!(%error, "failed to empty the index");

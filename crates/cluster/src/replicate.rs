@@ -168,7 +168,9 @@ fn doc_edits(change: &Change) -> Result<Vec<DocEdit>, CatalogError> {
         Change::RemoveArtifacts { registry, repository, digests } => {
             digests.iter().map(|digest| artifact_gone(registry, repository, digest)).collect()
         }
-        Change::Reset => return Err(replication_error("a reset is a replica's own, never replicated")),
+        Change::Reset | Change::Applied { .. } => {
+            return Err(replication_error("a reset or a position is a replica's own, never replicated"));
+        }
     })
 }
 
@@ -220,7 +222,8 @@ pub struct Tailer {
 
 impl Tailer {
     /// A tailer for replica `name` applying with `writer` (its local writer:
-    /// `CatalogWriter::local`), starting after `applied`.
+    /// `CatalogWriter::local`), starting after `applied` (`Catalog::applied_position` of its
+    /// index, 0 for a new one).
     pub fn new(log: ChangeLog, replicas: Replicas, name: &str, writer: CatalogWriter, applied: i64) -> Tailer {
         Tailer {
             log,
@@ -262,6 +265,8 @@ impl Tailer {
                 Err(error) => tracing::error!(change.seq, %error, "skipping a catalog change that does not parse"),
             }
         }
+        // The position is committed with the changes: a restart resumes after them.
+        self.writer.apply(Change::Applied { seq: last }).await.map_err(ClusterError::Catalog)?;
         self.writer.flush().await.map_err(ClusterError::Catalog)?;
         self.applied.send_replace(last);
         self.caught_up.send_replace((changes.len() as i64) < BATCH);
@@ -275,8 +280,8 @@ impl Tailer {
         let (head, docs) = self.log.snapshot().await?;
         tracing::info!(replica.name = %self.name, documents = docs.len(), head, "rebuilding the index from the catalog's current documents");
         let changes = rebuild_changes(docs)?;
-        for change in &changes {
-            self.writer.apply(change.clone()).await.map_err(ClusterError::Catalog)?;
+        for change in changes.iter().cloned().chain([Change::Applied { seq: head }]) {
+            self.writer.apply(change).await.map_err(ClusterError::Catalog)?;
         }
         self.writer.flush().await.map_err(ClusterError::Catalog)?;
         self.applied.send_replace(head);

@@ -96,6 +96,12 @@ async fn replicates_a_catalog(url: &str, idle: Duration) {
     assert_eq!(tail_b.step().await.unwrap(), 1);
     assert_eq!(tags_found(&catalog_b, "pkg:zlib version < 1.3.1"), ["1.0"], "b has the facts too");
     assert_eq!(tail_b.step().await.unwrap(), 0, "nothing new");
+    // b restarted: its index says how far it got, and it resumes there.
+    let position = catalog_b.applied_position().unwrap().expect("committed with the changes");
+    assert_eq!(position, *tail_b.applied().borrow());
+    let restarted = Tailer::new(log.clone(), replicas.clone(), "replica-b", local_b.clone(), position);
+    assert_eq!(restarted.step().await.unwrap(), 0, "nothing replayed");
+    drop(restarted);
     let head = log.head().await.unwrap();
     let now = leases.now().await.unwrap();
     let applied: Vec<i64> = replicas.live_at(TTL, now).await.unwrap().iter().map(|r| r.applied).collect();
@@ -145,6 +151,7 @@ async fn replicates_a_catalog(url: &str, idle: Duration) {
     let tail_c = Tailer::new(log.clone(), replicas.clone(), "replica-c", local_c, 0);
     assert!(tail_c.step().await.unwrap() >= 3, "reset, the repository, the checkpoint");
     assert_eq!(*tail_c.applied().borrow(), head);
+    assert_eq!(catalog_c.applied_position().unwrap(), Some(head), "the rebuild records its position");
     assert_eq!(tags_found(&catalog_c, "pkg:openssl"), ["1.0"], "facts kept through the carried write");
     assert!(tags_found(&catalog_c, "pkg:zlib").is_empty(), "the removed SBOM stays removed");
     assert_eq!(tags_found(&catalog_c, "repo:app kind:image"), ["1.0"]);
