@@ -20,6 +20,9 @@ pub enum ClusterError {
     /// This replica's index refused a change.
     #[error("applying a catalog change: {0}")]
     Catalog(ocicat_catalog::CatalogError),
+    /// The database did not answer in time.
+    #[error("the cluster database did not answer in time")]
+    TimedOut,
     /// A duration too long to add to a time in milliseconds.
     #[error("lease time out of range: {0} ms")]
     BadDuration(u128),

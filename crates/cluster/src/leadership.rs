@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::Leases;
+use crate::{ClusterError, Leases};
 
 /// One replica's bid for a lease.
 #[derive(Debug, Clone)]
@@ -37,7 +37,11 @@ impl Leadership {
         let mut held_until: Option<Instant> = None;
         while !*stop.borrow() {
             let asked = Instant::now();
-            match self.leases.acquire(&self.lease, &self.holder, self.ttl).await {
+            // A renewal that does not answer in time counts as failed: the deadline is a renewal
+            // before the lease held so far could lapse (a hung connection must not keep us leading).
+            let patience = held_until.map_or(self.ttl, |until| until.saturating_duration_since(asked + renew_every));
+            let answer = tokio::time::timeout(patience, self.leases.acquire(&self.lease, &self.holder, self.ttl)).await;
+            match answer.unwrap_or_else(|_| Err(ClusterError::TimedOut)) {
                 Ok(Some(lease)) => {
                     held_until = Some(asked + self.ttl);
                     leading.send_if_modified(|now| {
@@ -63,11 +67,12 @@ impl Leadership {
                 _ = stop.changed() => {}
             }
         }
+        // Not leading any more before anyone else may lead.
+        leading.send_replace(None);
         if held_until.is_some() {
             if let Err(error) = self.leases.release(&self.lease, &self.holder).await {
                 tracing::warn!(lease.name = %self.lease, %error, "cannot release the lease");
             }
         }
-        leading.send_replace(None);
     }
 }

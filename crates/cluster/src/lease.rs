@@ -21,13 +21,15 @@ const SCHEMA_LOCK: i64 = 0x6f63_6c75_0001;
 
 /// Takes the lease for a new holder only when it expired, renews it for its holder; answers the
 /// row as it is after (no row: someone else holds it). Every SET expression reads the old row.
+/// Taking a lapsed lease is a new epoch even for its last holder (a restarted process of the
+/// same name must not share a fencing token with the one it replaces).
 const ACQUIRE: &str = "INSERT INTO ocicat_leases (name, holder, epoch, acquired_at, expires_at)
     VALUES ($1, $2, 1, $3, $4)
     ON CONFLICT (name) DO UPDATE SET
-        epoch = CASE WHEN ocicat_leases.holder = excluded.holder THEN ocicat_leases.epoch
-                     ELSE ocicat_leases.epoch + 1 END,
-        acquired_at = CASE WHEN ocicat_leases.holder = excluded.holder THEN ocicat_leases.acquired_at
-                           ELSE excluded.acquired_at END,
+        epoch = CASE WHEN ocicat_leases.holder = excluded.holder AND ocicat_leases.expires_at > $3
+                     THEN ocicat_leases.epoch ELSE ocicat_leases.epoch + 1 END,
+        acquired_at = CASE WHEN ocicat_leases.holder = excluded.holder AND ocicat_leases.expires_at > $3
+                           THEN ocicat_leases.acquired_at ELSE excluded.acquired_at END,
         holder = excluded.holder,
         expires_at = excluded.expires_at
     WHERE ocicat_leases.holder = excluded.holder OR ocicat_leases.expires_at <= $3

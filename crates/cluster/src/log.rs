@@ -2,8 +2,8 @@
 //! replica (the leader too) to apply to its own index. An append carries the leader's lease
 //! epoch and lands only while that epoch holds the lease (on PostgreSQL the lease row is locked
 //! for share meanwhile, so a takeover waits for an append in flight and no stale leader's write
-//! lands after it). One appender at a time makes sequence order the commit order, so a replica
-//! that read up to `n` never meets a change below `n` later. On PostgreSQL every append is
+//! lands after it). Appends take an advisory lock in turn, so sequence order is commit order
+//! and a replica that read up to `n` never meets a change below `n` later. On PostgreSQL every append is
 //! announced (`NOTIFY ocicat_catalog`, from a trigger), so tailers need not poll.
 
 use ocicat_sql::{Column, Database, Step, Value};
@@ -22,6 +22,8 @@ const CREATE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_log (
 )";
 
 const SCHEMA_LOCK: i64 = 0x6f63_6c75_0003;
+/// The advisory lock appends take in turn (PostgreSQL).
+const APPEND_LOCK: i64 = 0x6f63_6c75_0004;
 
 /// The catalog as of the log's head, maintained with every append: what a replica that fell
 /// behind the pruned log rebuilds from. `facts` holds an SBOM's or scan's packages and findings,
@@ -195,8 +197,18 @@ impl ChangeLog {
         let delete = format!("DELETE FROM ocicat_catalog_docs WHERE key = $4 AND {FENCE}");
         let delete_repository = format!("DELETE FROM ocicat_catalog_docs WHERE repo = $4 AND {FENCE}");
         let seq_column = [Column::Int("seq")];
-        let mut steps =
-            vec![Step { sql: append, values: [fence(), vec![Value::Text(body)]].concat(), columns: &seq_column }];
+        // One appender at a time, across processes: a sequence number is taken under the lock and
+        // committed before the next is, so sequence order is commit order (FOR SHARE alone lets
+        // appends of one epoch overlap). SQLite's single writer does the same.
+        let mut steps = Vec::new();
+        if let Database::Postgres(_) = self.database {
+            steps.push(Step {
+                sql: "SELECT pg_advisory_xact_lock($1)",
+                values: vec![Value::Int(APPEND_LOCK)],
+                columns: &[],
+            });
+        }
+        steps.push(Step { sql: append, values: [fence(), vec![Value::Text(body)]].concat(), columns: &seq_column });
         for edit in edits {
             steps.push(match edit {
                 DocEdit::Put { key, repo, kind, body, facts } => Step {
@@ -213,8 +225,9 @@ impl ChangeLog {
             });
         }
         let answers = self.database.transaction(&steps, false).await?;
+        let appended = usize::from(matches!(self.database, Database::Postgres(_)));
         answers
-            .first()
+            .get(appended)
             .and_then(|rows| rows.first())
             .and_then(|row| row.int("seq"))
             .ok_or(ClusterError::Fenced { epoch, appended: Vec::new() })

@@ -146,13 +146,15 @@ fn doc_edits(change: &Change) -> Result<Vec<DocEdit>, CatalogError> {
             edits
         }
         Change::UpsertRepository { repository, changed, removed } => {
-            let mut edits = vec![summary_edit(repository)?];
+            // Removed first, then changed, as the writer applies them.
+            let mut edits: Vec<DocEdit> = removed
+                .iter()
+                .map(|digest| artifact_gone(&repository.registry, &repository.repository, digest))
+                .collect();
             for artifact in changed {
                 edits.push(artifact_edit(artifact)?);
             }
-            edits.extend(
-                removed.iter().map(|digest| artifact_gone(&repository.registry, &repository.repository, digest)),
-            );
+            edits.push(summary_edit(repository)?);
             edits
         }
         Change::Checkpoint { checkpoint } => vec![DocEdit::Put {
@@ -246,24 +248,29 @@ impl Tailer {
     }
 
     /// Applies the next batch of changes, commits them and records the position; answers how
-    /// many it applied. A change that does not parse is a bug of the replica that wrote it: it
-    /// is skipped with an error in the log rather than stopping every replica for ever.
+    /// many it applied (changes before one that does not parse are applied, then the error).
     pub async fn step(&self) -> Result<usize, ClusterError> {
         let from = *self.applied.borrow();
         if from < self.log.pruned_through().await? {
             return self.rebuild().await;
         }
         let changes = self.log.after(from, BATCH).await?;
+        // Pruned past `from` since the check above: what was read may start after a gap.
+        if from < self.log.pruned_through().await? {
+            return self.rebuild().await;
+        }
         let Some(last) = changes.last().map(|change| change.seq) else {
             self.replicas.heartbeat(&self.name, from).await?;
             self.caught_up.send_replace(true);
             return Ok(0);
         };
         for change in &changes {
-            match serde_json::from_str::<Change>(&change.body) {
-                Ok(parsed) => self.writer.apply(parsed).await.map_err(ClusterError::Catalog)?,
-                Err(error) => tracing::error!(change.seq, %error, "skipping a catalog change that does not parse"),
-            }
+            // A change this replica cannot read (a newer leader's, mid-upgrade) stops it here,
+            // visibly behind, rather than skipping it and drifting apart.
+            let parsed = serde_json::from_str::<Change>(&change.body).map_err(|error| {
+                ClusterError::Catalog(replication_error(format!("change {} does not parse: {error}", change.seq)))
+            })?;
+            self.writer.apply(parsed).await.map_err(ClusterError::Catalog)?;
         }
         // The position is committed with the changes: a restart resumes after them.
         self.writer.apply(Change::Applied { seq: last }).await.map_err(ClusterError::Catalog)?;
@@ -323,7 +330,10 @@ impl Tailer {
                     // An error (the connection lost) falls back to the timer; the listener
                     // reconnects on its next call.
                     Some(listener) => {
-                        let _ = listener.recv().await;
+                        if let Err(error) = listener.recv().await {
+                            tracing::warn!(%error, "append announcements lost: waiting for the poll");
+                            std::future::pending::<()>().await;
+                        }
                     }
                     None => std::future::pending::<()>().await,
                 }

@@ -40,7 +40,8 @@ pub(crate) fn glob_to_regex_with(glob: &str, any: &str) -> String {
     for c in glob.chars() {
         match c {
             '*' => regex.push_str(any),
-            c if "\\.+?()|[]{}^$#&-~\"<>@".contains(c) => {
+            // Not `<` or `>`: escaped, the regex syntax reads them as word boundaries.
+            c if "\\.+?()|[]{}^$#&-~\"@".contains(c) => {
                 regex.push('\\');
                 regex.push(c);
             }
