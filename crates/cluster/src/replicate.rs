@@ -251,11 +251,9 @@ impl Tailer {
     /// many it applied (changes before one that does not parse are applied, then the error).
     pub async fn step(&self) -> Result<usize, ClusterError> {
         let from = *self.applied.borrow();
-        if from < self.log.pruned_through().await? {
-            return self.rebuild().await;
-        }
         let changes = self.log.after(from, BATCH).await?;
-        // Pruned past `from` since the check above: what was read may start after a gap.
+        // Checked after the read (the mark only grows): pruned past `from` means what was read may
+        // start after a gap, or this replica is new to a pruned log.
         if from < self.log.pruned_through().await? {
             return self.rebuild().await;
         }

@@ -157,14 +157,20 @@ impl Database {
     /// transactions always do.
     pub async fn transaction(&self, steps: &[Step<'_>], snapshot: bool) -> Result<Vec<Vec<Row>>, sqlx::Error> {
         let mut answers = Vec::with_capacity(steps.len());
+        // Each step in order on the transaction `$transaction`, its rows kept.
+        macro_rules! run_steps {
+            ($transaction:expr) => {
+                for step in steps {
+                    let rows: Result<Vec<Row>, sqlx::Error> =
+                        fetch_rows!(bound!(step.sql, &step.values), &mut *$transaction, step.columns);
+                    answers.push(rows?);
+                }
+            };
+        }
         match self {
             Database::Sqlite(pool) => {
                 let mut transaction = pool.begin().await?;
-                for step in steps {
-                    let rows: Result<Vec<Row>, sqlx::Error> =
-                        fetch_rows!(bound!(step.sql, &step.values), &mut *transaction, step.columns);
-                    answers.push(rows?);
-                }
+                run_steps!(transaction);
                 transaction.commit().await?;
             }
             Database::Postgres(pool) => {
@@ -172,11 +178,7 @@ impl Database {
                 if snapshot {
                     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *transaction).await?;
                 }
-                for step in steps {
-                    let rows: Result<Vec<Row>, sqlx::Error> =
-                        fetch_rows!(bound!(step.sql, &step.values), &mut *transaction, step.columns);
-                    answers.push(rows?);
-                }
+                run_steps!(transaction);
                 transaction.commit().await?;
             }
         }
@@ -205,13 +207,18 @@ impl Database {
 mod tests {
     use super::*;
 
+    /// A SQLite database in `directory` with table `t` made by `table`.
+    async fn sqlite(directory: &tempfile::TempDir, table: &str) -> Database {
+        let url = format!("sqlite://{}?mode=rwc", directory.path().join("test.db").display());
+        let database = Database::connect(&url).await.expect("database opens");
+        database.create_schema(&[table], &[table], 1).await.expect("schema");
+        database
+    }
+
     #[tokio::test]
     async fn statements_bind_values_and_rows_read_by_name() {
         let directory = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", directory.path().join("test.db").display());
-        let database = Database::connect(&url).await.expect("database opens");
-        let table = ["CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT, note TEXT)"];
-        database.create_schema(&table, &table, 1).await.expect("schema");
+        let database = sqlite(&directory, "CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT, note TEXT)").await;
         let insert = "INSERT INTO t (id, n, note) VALUES ($1, $2, $3)";
         database.execute(insert, &[Value::Text("a"), Value::Int(7), Value::MaybeText(None)]).await.unwrap();
         database.execute(insert, &[Value::Text("b"), Value::Int(8), Value::MaybeText(Some("x"))]).await.unwrap();
@@ -233,10 +240,7 @@ mod tests {
     #[tokio::test]
     async fn a_transaction_is_all_or_nothing_and_answers_each_steps_rows() {
         let directory = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", directory.path().join("test.db").display());
-        let database = Database::connect(&url).await.expect("database opens");
-        let table = ["CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT)"];
-        database.create_schema(&table, &table, 1).await.expect("schema");
+        let database = sqlite(&directory, "CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, n BIGINT)").await;
         let insert = "INSERT INTO t (id, n) VALUES ($1, $2) RETURNING n";
         let step =
             |id, n| Step { sql: insert, values: vec![Value::Text(id), Value::Int(n)], columns: &[Column::Int("n")] };
