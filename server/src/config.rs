@@ -32,9 +32,63 @@ pub struct Config {
     /// Trust policies (`[[trust]]`): who vouches for which repositories' signatures.
     #[serde(default)]
     pub trust: Vec<ocicat_trust::TrustPolicy>,
+    /// Several replicas on one PostgreSQL (`[cluster]`); `None` is one process on its own index.
+    #[serde(default)]
+    pub cluster: Option<ClusterConfig>,
     /// The trust policies with their keys read (relative paths from the configuration's folder).
     #[serde(skip)]
     pub trust_policies: std::sync::Arc<ocicat_trust::Policies>,
+}
+
+/// `[cluster]`: replicas sharing one PostgreSQL database. One of them (the leader, by a lease)
+/// crawls and runs scheduled retention; every replica keeps its own index from the catalog's
+/// change log in the database.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Environment variable holding the `postgres://` URL (the same database as `[access]`).
+    pub database_url_env: String,
+    /// This replica's name, unique among the replicas (the host name by default).
+    #[serde(default)]
+    pub replica_name: Option<String>,
+    /// Seconds a leader's lease lasts unrenewed: a leader that died is replaced after at most
+    /// this long plus a fifth of it (3 to 60; 10 by default).
+    #[serde(default = "lease_secs")]
+    pub lease_secs: u64,
+}
+
+fn lease_secs() -> u64 {
+    10
+}
+
+impl ClusterConfig {
+    /// The database URL from the environment.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        let variable = &self.database_url_env;
+        let url = std::env::var(variable)
+            .with_context(|| format!("[cluster] database_url_env: environment variable {variable} is not set"))?;
+        anyhow::ensure!(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "[cluster] database_url_env: {variable} must hold a postgres:// URL (replicas share PostgreSQL)"
+        );
+        Ok(url)
+    }
+
+    /// This replica's name: `replica_name`, else the host name.
+    pub fn replica_name(&self) -> String {
+        self.replica_name.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "ocicat".to_owned())
+        })
+    }
+
+    /// The leader's lease time.
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
 }
 
 /// `[delete]`
@@ -286,6 +340,26 @@ impl Config {
         for registry in &mut config.registries {
             // Relative to the configuration file, like every other path in it.
             registry.layout = registry.layout.take().map(|layout| base.join(layout));
+        }
+        if let Some(cluster) = &config.cluster {
+            if !(3..=60).contains(&cluster.lease_secs) {
+                bail!("{}: [cluster] lease_secs must be 3 to 60, not {}", path.display(), cluster.lease_secs);
+            }
+            if let Some(name) = &cluster.replica_name {
+                let printable = !name.is_empty() && name.len() <= 128 && !name.chars().any(char::is_control);
+                if !printable {
+                    bail!("{}: [cluster] replica_name must be 1 to 128 printable characters", path.display());
+                }
+            }
+            let shared = config.access.as_ref().and_then(|access| access.database_url_env.as_ref());
+            if shared != Some(&cluster.database_url_env) {
+                bail!(
+                    "{}: [cluster] needs [access] with database_url_env = {:?}: sessions, tokens and delete \
+                     plans must be shared by the replicas too",
+                    path.display(),
+                    cluster.database_url_env
+                );
+            }
         }
         if let Some(access) = &config.access {
             let registries: Vec<&str> =

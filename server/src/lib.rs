@@ -4,6 +4,7 @@
 pub mod api;
 pub mod attach_cli;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod copy_cli;
 pub mod error;

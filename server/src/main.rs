@@ -318,8 +318,6 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         registry_intervals: config.registry_intervals(),
         ..CrawlSettings::default()
     };
-    let lifecycle_sources = sources.clone();
-    let crawler = Crawler::start(sources, catalog.clone(), writer.clone(), board.clone(), settings, shutdown.clone());
     let leptos_options = ocicat::state::leptos_options(&config.server.site_root.to_string_lossy());
     let events = ocicat::events::Events::new(event_secrets(&config)?);
     let auth = match &config.access {
@@ -331,21 +329,59 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
             ocicat::auth::Auth::open()
         }
     };
+    let cluster = match &config.cluster {
+        Some(cluster_config) => {
+            cluster_config.database_url()?;
+            let database = auth.database().context("[cluster] needs [access] on the same database")?;
+            Some(ocicat::cluster::Cluster::join(cluster_config, database, &catalog, writer.clone()).await?)
+        }
+        None => None,
+    };
+    // In a cluster only the leader crawls, and changes made here reach the index through the log.
+    let (crawler, shared_writer) = match &cluster {
+        Some(cluster) => (cluster.crawler(sources.iter().map(|source| source.name.clone())), cluster.writer()),
+        None => (
+            Crawler::start(
+                sources.clone(),
+                catalog.clone(),
+                writer.clone(),
+                board.clone(),
+                settings.clone(),
+                shutdown.clone(),
+            ),
+            writer.clone(),
+        ),
+    };
     let engine = ocicat::lifecycle::open_engine(
         &config,
         auth.database(),
-        lifecycle_sources,
+        sources.clone(),
         catalog.clone(),
-        writer.clone(),
+        shared_writer,
         board.clone(),
         Some(crawler.clone()),
     )
     .await?;
-    let resumed = engine.resume_interrupted().await?;
-    if resumed > 0 {
-        tracing::info!(plans = resumed, "resuming interrupted deletes");
+    match &cluster {
+        Some(cluster) => {
+            let duties = ocicat::cluster::Duties {
+                sources,
+                catalog: catalog.clone(),
+                board: board.clone(),
+                settings,
+                engine: engine.clone(),
+                retention: config.retention.clone(),
+            };
+            cluster.lead(duties, shutdown.clone());
+        }
+        None => {
+            let resumed = engine.resume_interrupted().await?;
+            if resumed > 0 {
+                tracing::info!(plans = resumed, "resuming interrupted deletes");
+            }
+            engine.schedule(config.retention.clone(), shutdown.clone());
+        }
     }
-    engine.schedule(config.retention.clone(), shutdown.clone());
     let service = ocicat_service::Service::new(catalog, board)
         .with_crawler(crawler.clone())
         .with_tokens(auth.tokens())
@@ -353,7 +389,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_lifecycle(engine)
         .with_trust(config.trust_policies.clone());
     let hosts = config.server.allowed_hosts();
-    let state = AppState { leptos_options, service, crawler, events, auth, hosts };
+    let state = AppState { leptos_options, service, crawler, events, auth, hosts, cluster: cluster.clone() };
     let router = router::build_router(state);
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -369,6 +405,9 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     })
     .await
     .context("server failed")?;
+    if let Some(cluster) = &cluster {
+        cluster.leave().await;
+    }
     writer.close().await.context("cannot commit the index at shutdown")?;
     tracing::info!("ocicat stopped");
     Ok(())

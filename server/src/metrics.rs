@@ -32,9 +32,18 @@ async fn render_metrics(
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text))
 }
 
-/// Answers `ok` while the server is up.
+/// Answers `ok` while the server is up; a replica of several (`[cluster]`) answers 503 until its
+/// index has applied the catalog's change log, so a load balancer sends requests elsewhere.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "`ok`", content_type = "text/plain")))]
-async fn healthz() -> &'static str {
-    "ok"
+    responses((status = 200, description = "`ok`", content_type = "text/plain"),
+        (status = 503, description = "This replica's index is catching up with the catalog", content_type = "text/plain")))]
+async fn healthz(State(cluster): State<Option<crate::cluster::Cluster>>) -> axum::response::Response {
+    match cluster.map(|cluster| cluster.standing()) {
+        Some(standing) if !standing.caught_up => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("catching up: applied the catalog's change log through {}\n", standing.applied),
+        )
+            .into_response(),
+        _ => "ok".into_response(),
+    }
 }

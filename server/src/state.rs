@@ -25,6 +25,8 @@ pub struct AppState {
     pub auth: crate::auth::Auth,
     /// The host names requests may name (the DNS-rebinding guard).
     pub hosts: crate::hosts::AllowedHosts,
+    /// This replica's membership, when several share one database (`[cluster]`).
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             events,
             auth: crate::auth::Auth::open(),
             hosts: crate::hosts::AllowedHosts::default(),
+            cluster: None,
         }
     }
 }

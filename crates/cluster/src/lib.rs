@@ -7,21 +7,27 @@
 //! whose clocks disagree still agree on who leads).
 //!
 //! [`LogSink`] and [`Tailer`] put a catalog on them: the leader's `CatalogWriter` goes through
-//! the log, every replica applies it to its own index. Not wired into the server yet: the crawl,
-//! the refresh queue and scheduled retention will run only while [`Leases::acquire`] says this
-//! replica holds `leader`, writing through a sink of that epoch.
+//! the log, every replica applies it to its own index. Changes made on any replica (deletes,
+//! copies, attaches) are posted to the [`Inbox`], which the leader moves into the log; crawl
+//! requests any replica receives wait in [`CrawlRequests`] for the leader. The server
+//! (`ocicat::cluster`) runs the crawl and scheduled retention only while [`Leadership`] says
+//! this replica leads.
 
 mod error;
+mod inbox;
 mod leadership;
 mod lease;
 mod log;
 mod now;
 mod replicas;
 mod replicate;
+mod requests;
 
 pub use error::ClusterError;
+pub use inbox::{Inbox, InboxSink};
 pub use leadership::Leadership;
 pub use lease::{Lease, Leases};
 pub use log::{Change, ChangeLog, Doc, DocEdit};
 pub use replicas::{Replica, Replicas};
 pub use replicate::{LogSink, Tailer};
+pub use requests::{CrawlRequest, CrawlRequests, CrawlStatus};

@@ -183,6 +183,20 @@ impl ChangeLog {
         body: &str,
         edits: &[DocEdit],
     ) -> Result<i64, ClusterError> {
+        self.append_moving(lease, holder, epoch, body, edits, None).await
+    }
+
+    /// [`Self::append_with`], also recording in the same transaction, when `inbox` names an
+    /// inbox entry, the sequence number its change landed at (`crate::Inbox`).
+    pub(crate) async fn append_moving(
+        &self,
+        lease: &str,
+        holder: &str,
+        epoch: i64,
+        body: &str,
+        edits: &[DocEdit],
+        inbox: Option<i64>,
+    ) -> Result<i64, ClusterError> {
         let (lease, holder) = (checked(lease)?, checked(holder)?);
         let append = match self.database {
             Database::Postgres(_) => APPEND_POSTGRES,
@@ -223,6 +237,14 @@ impl ChangeLog {
                     Step { sql: &delete_repository, values: [fence(), vec![Value::Text(repo)]].concat(), columns: &[] }
                 }
             });
+        }
+        // Under the append lock the newest sequence number is this append's.
+        let moved = format!(
+            "UPDATE ocicat_catalog_inbox SET seq = (SELECT MAX(seq) FROM ocicat_catalog_log)
+             WHERE id = $4 AND seq IS NULL AND {FENCE}"
+        );
+        if let Some(id) = inbox {
+            steps.push(Step { sql: &moved, values: [fence(), vec![Value::Int(id)]].concat(), columns: &[] });
         }
         let answers = self.database.transaction(&steps, false).await?;
         let appended = usize::from(matches!(self.database, Database::Postgres(_)));

@@ -19,7 +19,7 @@ use crate::{ChangeLog, ClusterError, Doc, DocEdit, Replicas};
 /// Changes a tailer reads at a time.
 const BATCH: i64 = 500;
 
-fn replication_error(error: impl std::fmt::Display) -> CatalogError {
+pub(crate) fn replication_error(error: impl std::fmt::Display) -> CatalogError {
     CatalogError::Replication(error.to_string())
 }
 
@@ -131,7 +131,7 @@ fn artifact_edit(artifact: &ArtifactDoc) -> Result<DocEdit, CatalogError> {
 }
 
 /// How `change` changes the current documents.
-fn doc_edits(change: &Change) -> Result<Vec<DocEdit>, CatalogError> {
+pub(crate) fn doc_edits(change: &Change) -> Result<Vec<DocEdit>, CatalogError> {
     let artifact_gone = |registry: &str, repository: &str, digest: &str| DocEdit::Delete {
         key: artifact_doc_key(registry, repository, digest),
     };

@@ -20,6 +20,6 @@ pub use error::CrawlError;
 pub use into_catalog::{Walked, crawl_into_catalog};
 pub use refresh::{ExpectedTag, MAX_ATTEMPTS, RefreshRequest};
 pub use repository::{CrawlMode, crawl_repository, crawl_repository_in};
-pub use schedule::{CrawlSettings, Crawler, crawl_registry, crawl_registry_in};
+pub use schedule::{CrawlRequest, CrawlSettings, Crawler, Forward, crawl_registry, crawl_registry_in};
 pub use source::RegistrySource;
 pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};

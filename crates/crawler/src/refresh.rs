@@ -24,7 +24,7 @@ pub const MAX_ATTEMPTS: u32 = 7;
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
 
 /// What a registry notification said a push produced: `tag` now points at `digest`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ExpectedTag {
     /// The pushed tag.
     pub tag: String,
@@ -33,7 +33,7 @@ pub struct ExpectedTag {
 }
 
 /// One queued refresh of a repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshRequest {
     /// The repository to walk again.
     pub repository: String,

@@ -160,11 +160,29 @@ async fn read_registry(
     Ok(read?)
 }
 
-/// The running crawl tasks and their "refresh now" triggers.
+/// The running crawl tasks and their "refresh now" triggers, or, on a replica that does not
+/// crawl, where it forwards the requests to (the leader's queue).
 #[derive(Debug, Clone, Default)]
 pub struct Crawler {
     triggers: Arc<HashMap<String, Arc<Notify>>>,
     refreshes: Arc<HashMap<String, mpsc::Sender<RefreshRequest>>>,
+    forward: Option<Arc<dyn Forward>>,
+}
+
+/// What a crawler is asked to do for one registry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum CrawlRequest {
+    /// Crawl the whole registry now.
+    Crawl,
+    /// Walk one repository again.
+    Refresh(RefreshRequest),
+}
+
+/// Where a replica that does not crawl sends requests (`ocicat-cluster`'s shared queue).
+pub trait Forward: std::fmt::Debug + Send + Sync {
+    /// Passes `request` for `registry` on; false when it cannot be queued.
+    fn forward(&self, registry: &str, request: CrawlRequest) -> bool;
 }
 
 /// Repository refreshes queued per registry before new ones are dropped (the periodic crawl
@@ -210,7 +228,33 @@ impl Crawler {
             };
             tokio::spawn(supervise(name, board.clone(), pause, shutdown.clone(), start));
         }
-        Crawler { triggers: Arc::new(triggers), refreshes: Arc::new(refreshes) }
+        Crawler { triggers: Arc::new(triggers), refreshes: Arc::new(refreshes), forward: None }
+    }
+
+    /// A crawler that runs no task and passes every request for one of `registries` to `forward`.
+    pub fn forwarding(registries: impl IntoIterator<Item = String>, forward: Arc<dyn Forward>) -> Crawler {
+        let triggers = registries.into_iter().map(|name| (name, Arc::new(Notify::new()))).collect();
+        Crawler { triggers: Arc::new(triggers), refreshes: Arc::default(), forward: Some(forward) }
+    }
+
+    /// Does what `request` asks for `registry`; false when the registry is unknown or its
+    /// queue is full.
+    pub fn handle(&self, registry: &str, request: CrawlRequest) -> bool {
+        if let Some(forward) = &self.forward {
+            return self.triggers.contains_key(registry) && forward.forward(registry, request);
+        }
+        match request {
+            CrawlRequest::Crawl => match self.triggers.get(registry) {
+                Some(trigger) => {
+                    trigger.notify_one();
+                    true
+                }
+                None => false,
+            },
+            CrawlRequest::Refresh(refresh) => {
+                self.refreshes.get(registry).is_some_and(|sender| sender.try_send(refresh).is_ok())
+            }
+        }
     }
 
     /// Queues a refresh of one repository; false when the registry is unknown or the queue is full.
@@ -225,18 +269,12 @@ impl Crawler {
     }
 
     fn queue(&self, registry: &str, request: RefreshRequest) -> bool {
-        self.refreshes.get(registry).is_some_and(|sender| sender.try_send(request).is_ok())
+        self.handle(registry, CrawlRequest::Refresh(request))
     }
 
     /// Asks the registry's task to crawl now; false when no such registry is configured.
     pub fn trigger(&self, registry: &str) -> bool {
-        match self.triggers.get(registry) {
-            Some(trigger) => {
-                trigger.notify_one();
-                true
-            }
-            None => false,
-        }
+        self.handle(registry, CrawlRequest::Crawl)
     }
 }
 

@@ -1,0 +1,402 @@
+//! Several replicas on one PostgreSQL (`[cluster]`). Every replica's tailer keeps its own index
+//! from the catalog's change log; a bid for the `leader` lease decides which one crawls, takes
+//! the shared crawl queue, moves posted changes into the log, prunes it and runs scheduled
+//! retention. Whoever leads, what handlers do here goes through the database the same way: a
+//! crawl request into the shared queue, a catalog change (a delete, copy or attach) into the
+//! inbox, back into this index through the log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ocicat_catalog::{Catalog, CatalogWriter};
+use ocicat_cluster::{
+    ChangeLog, CrawlRequests, CrawlStatus, Inbox, InboxSink, Leadership, Leases, LogSink, Replicas, Tailer,
+};
+use ocicat_crawler::{CrawlRequest, CrawlSettings, Crawler, Forward, RegistrySource, RegistryStatus, StatusBoard};
+use ocicat_sql::Database;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ClusterConfig;
+
+/// The lease whose holder leads.
+pub const LEASE: &str = "leader";
+/// How often a replica looks at the log, the queue or the inbox without an announcement
+/// (announcements wake it at once on PostgreSQL).
+const POLL: Duration = Duration::from_secs(1);
+/// How often the leader prunes the log.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Replicas heard from within this long hold the log back from pruning; one silent for longer
+/// rebuilds from the current documents when it returns.
+const LIVE_WITHIN: Duration = Duration::from_secs(300);
+/// Crawl requests the leader takes at a time.
+const REQUESTS_BATCH: i64 = 256;
+
+/// This replica's membership; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    /// Who bids for the lease: the name and this process, so two processes given one name
+    /// never both lead.
+    holder: String,
+    log: ChangeLog,
+    inbox: Inbox,
+    requests: CrawlRequests,
+    status: CrawlStatus,
+    replicas: Replicas,
+    leases: Leases,
+    local: CatalogWriter,
+    applied: watch::Receiver<i64>,
+    caught_up: watch::Receiver<bool>,
+    leading: watch::Receiver<Option<i64>>,
+    stop: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the leader runs besides the crawl queue and the log.
+pub struct Duties {
+    /// The registries to crawl.
+    pub sources: Vec<RegistrySource>,
+    /// This replica's index (what the crawl compares against).
+    pub catalog: Catalog,
+    /// Crawl progress and health, shown by this replica.
+    pub board: StatusBoard,
+    /// Crawl timing.
+    pub settings: CrawlSettings,
+    /// The engine whose retention policies run on their schedules.
+    pub engine: ocicat_lifecycle::Engine,
+    /// The retention policies.
+    pub retention: Vec<ocicat_lifecycle::retention::RetentionPolicy>,
+}
+
+/// How this replica stands, for `/healthz`, `/status` and `/metrics`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Standing {
+    /// This replica's name.
+    pub replica: String,
+    /// Whether it leads.
+    pub leading: bool,
+    /// Whether its index had applied the whole log at its latest look.
+    pub caught_up: bool,
+    /// The last change it applied.
+    pub applied: i64,
+}
+
+impl Cluster {
+    /// Joins the replicas sharing `database`: starts this replica's tailer (applying the log to
+    /// the index behind `catalog` with `local`) and its bid for the lease.
+    pub async fn join(
+        config: &ClusterConfig,
+        database: Database,
+        catalog: &Catalog,
+        local: CatalogWriter,
+    ) -> anyhow::Result<Cluster> {
+        let name = config.replica_name();
+        let holder = format!("{name}#{:08x}", rand::random::<u32>());
+        let log = ChangeLog::open(database.clone()).await.context("cannot open the catalog's change log")?;
+        let inbox = Inbox::open(database.clone()).await.context("cannot open the catalog's inbox")?;
+        let requests = CrawlRequests::open(database.clone()).await.context("cannot open the crawl queue")?;
+        let status = CrawlStatus::open(database.clone()).await.context("cannot open the shared crawl status")?;
+        let replicas = Replicas::open(database.clone()).await.context("cannot open the replicas table")?;
+        let leases = Leases::open(database).await.context("cannot open the leases table")?;
+        let position = catalog.applied_position().context("cannot read the index's replication position")?;
+        let tailer = Tailer::new(log.clone(), replicas.clone(), &name, local.local(), position.unwrap_or_default());
+        let (applied, caught_up) = (tailer.applied(), tailer.caught_up());
+        let (stop, stopped) = watch::channel(false);
+        let (leading_sender, leading) = watch::channel(None);
+        let tailing = tokio::spawn(tailer.run(POLL, stopped.clone()));
+        let bid = Leadership::new(leases.clone(), LEASE, &holder, config.lease());
+        let bidding = tokio::spawn(bid.run(leading_sender, stopped));
+        tracing::info!(replica.name = %name, replica.holder = %holder, log.applied = position.unwrap_or_default(), "joined the cluster");
+        let inner = Inner {
+            name,
+            holder,
+            log,
+            inbox,
+            requests,
+            status,
+            replicas,
+            leases,
+            local: local.local(),
+            applied,
+            caught_up,
+            leading,
+            stop,
+            tasks: std::sync::Mutex::new(vec![tailing, bidding]),
+        };
+        Ok(Cluster { inner: Arc::new(inner) })
+    }
+
+    /// The writer for changes made on this replica: through the inbox, the log, and back.
+    pub fn writer(&self) -> CatalogWriter {
+        let inner = &self.inner;
+        inner.local.through(InboxSink::new(inner.inbox.clone(), &inner.name, inner.applied.clone()))
+    }
+
+    /// The crawler handlers talk to: every request goes into the shared queue for the leader.
+    pub fn crawler(&self, registries: impl IntoIterator<Item = String>) -> Crawler {
+        Crawler::forwarding(registries, Arc::new(Queue { requests: self.inner.requests.clone() }))
+    }
+
+    /// Runs `duties` whenever this replica leads, until `shutdown`; meanwhile the crawl status
+    /// on `duties.board` is the leader's, published by it and mirrored by the others.
+    pub fn lead(&self, duties: Duties, shutdown: CancellationToken) {
+        let mirror = tokio::spawn(self.clone().mirror_board(duties.board.clone(), shutdown.clone()));
+        let handle = tokio::spawn(self.clone().supervise(Arc::new(duties), shutdown));
+        self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend([mirror, handle]);
+    }
+
+    /// Publishes this replica's crawl status while it leads, and shows the leader's otherwise.
+    async fn mirror_board(self, board: StatusBoard, shutdown: CancellationToken) {
+        let mut published: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = shutdown.cancelled() => return,
+            }
+            if self.inner.leading.borrow().is_some() {
+                for status in board.snapshot() {
+                    let Ok(body) = serde_json::to_string(&status) else { continue };
+                    if published.get(&status.name) == Some(&body) {
+                        continue;
+                    }
+                    match self.inner.status.publish(&status.name, &body).await {
+                        Ok(()) => {
+                            published.insert(status.name, body);
+                        }
+                        Err(error) => {
+                            tracing::warn!(registry.name = %status.name, %error, "cannot publish the crawl status")
+                        }
+                    }
+                }
+                continue;
+            }
+            published.clear();
+            match self.inner.status.read().await {
+                Ok(statuses) => {
+                    for (name, body) in statuses {
+                        let Ok(leader) = serde_json::from_str::<RegistryStatus>(&body) else { continue };
+                        // Each replica shows the registry's address as it is configured here.
+                        board.update(&name, |status| *status = RegistryStatus { url: status.url.clone(), ..leader });
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot read the leader's crawl status"),
+            }
+        }
+    }
+
+    /// How this replica stands now.
+    pub fn standing(&self) -> Standing {
+        let inner = &self.inner;
+        Standing {
+            replica: inner.name.clone(),
+            leading: inner.leading.borrow().is_some(),
+            caught_up: *inner.caught_up.borrow(),
+            applied: *inner.applied.borrow(),
+        }
+    }
+
+    /// Leaves: stops the tailer and the bid (releasing the lease, so the next replica leads at
+    /// once) and waits for them.
+    pub async fn leave(&self) {
+        self.inner.stop.send_replace(true);
+        let tasks = std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for task in tasks {
+            if tokio::time::timeout(Duration::from_secs(10), task).await.is_err() {
+                tracing::warn!("a cluster task did not stop in time");
+            }
+        }
+    }
+
+    async fn supervise(self, duties: Arc<Duties>, shutdown: CancellationToken) {
+        let mut leading = self.inner.leading.clone();
+        loop {
+            let epoch = *leading.borrow_and_update();
+            let term = shutdown.child_token();
+            if let Some(epoch) = epoch {
+                tracing::info!(replica.name = %self.inner.name, lease.epoch = epoch, "leading: crawling for every replica");
+                tokio::spawn(self.clone().lead_term(epoch, duties.clone(), term.clone()));
+            }
+            let still = loop {
+                tokio::select! {
+                    changed = leading.changed() => match changed {
+                        Ok(()) if *leading.borrow() == epoch => continue,
+                        Ok(()) => break true,
+                        Err(_) => break false,
+                    },
+                    () = shutdown.cancelled() => break false,
+                }
+            };
+            term.cancel();
+            if epoch.is_some() {
+                tracing::info!(replica.name = %self.inner.name, "not leading any more: the crawl stops here");
+            }
+            if !still {
+                return;
+            }
+        }
+    }
+
+    /// One term of leading at `epoch`, until `term` is cancelled.
+    async fn lead_term(self, epoch: i64, duties: Arc<Duties>, term: CancellationToken) {
+        let inner = &self.inner;
+        // Everything earlier leaders wrote is in this index before the crawl compares with it.
+        let head = loop {
+            match inner.log.head().await {
+                Ok(head) => break head,
+                Err(error) => tracing::warn!(%error, "cannot read the change log's head"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = term.cancelled() => return,
+            }
+        };
+        let mut applied = inner.applied.clone();
+        tokio::select! {
+            _ = applied.wait_for(|applied| *applied >= head) => {}
+            () = term.cancelled() => return,
+        }
+        let sink = LogSink::new(inner.log.clone(), LEASE, &inner.holder, epoch, inner.applied.clone());
+        let crawler = Crawler::start(
+            duties.sources.clone(),
+            duties.catalog.clone(),
+            inner.local.through(sink),
+            duties.board.clone(),
+            duties.settings.clone(),
+            term.clone(),
+        );
+        tokio::spawn(self.clone().take_requests(crawler, term.clone()));
+        tokio::spawn(self.clone().move_inbox(epoch, term.clone()));
+        tokio::spawn(self.clone().prune(term.clone()));
+        duties.engine.schedule(duties.retention.clone(), term);
+    }
+
+    /// Hands queued crawl requests to this leader's crawl tasks.
+    async fn take_requests(self, crawler: Crawler, term: CancellationToken) {
+        let requests = &self.inner.requests;
+        let mut wake_ups = requests.wake_ups().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "no crawl request announcements: polling");
+            None
+        });
+        while !term.is_cancelled() {
+            match requests.take(REQUESTS_BATCH).await {
+                Ok(taken) if !taken.is_empty() => {
+                    for request in taken {
+                        match serde_json::from_str::<CrawlRequest>(&request.body) {
+                            Ok(parsed) => {
+                                if !crawler.handle(&request.registry, parsed) {
+                                    tracing::warn!(registry.name = %request.registry, "a queued crawl request was dropped (unknown registry or full queue)");
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(registry.name = %request.registry, %error, "a queued crawl request does not parse")
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "cannot take crawl requests"),
+            }
+            wait(&mut wake_ups, &term).await;
+        }
+    }
+
+    /// Moves changes posted by any replica into the log, in order.
+    async fn move_inbox(self, epoch: i64, term: CancellationToken) {
+        let inner = &self.inner;
+        let mut wake_ups = inner.inbox.wake_ups().await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "no inbox announcements: polling");
+            None
+        });
+        while !term.is_cancelled() {
+            match inner.inbox.move_posted(&inner.log, LEASE, &inner.holder, epoch).await {
+                Ok(moved) if moved > 0 => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(lease.epoch = epoch, %error, "cannot move posted catalog changes"),
+            }
+            wait(&mut wake_ups, &term).await;
+        }
+    }
+
+    /// Prunes what every live replica has applied.
+    async fn prune(self, term: CancellationToken) {
+        let inner = &self.inner;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(PRUNE_EVERY) => {}
+                () = term.cancelled() => return,
+            }
+            let pruned = async {
+                let now = inner.leases.now().await?;
+                let Some(through) = inner.replicas.applied_by_all_at(LIVE_WITHIN, now).await? else {
+                    return Ok::<_, ocicat_cluster::ClusterError>(0);
+                };
+                let pruned = inner.log.prune_through(through).await?;
+                inner.inbox.prune_through(through).await?;
+                Ok(pruned)
+            };
+            match pruned.await {
+                Ok(0) => {}
+                Ok(count) => tracing::debug!(log.pruned = count, "pruned the change log"),
+                Err(error) => tracing::warn!(%error, "cannot prune the change log"),
+            }
+        }
+    }
+}
+
+/// Waits for an announcement on `wake_ups`, or the poll interval, or the end of the term.
+async fn wait(wake_ups: &mut Option<sqlx::postgres::PgListener>, term: &CancellationToken) {
+    let announced = async {
+        match wake_ups.as_mut() {
+            Some(listener) => {
+                if listener.recv().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = announced => {}
+        () = tokio::time::sleep(POLL) => {}
+        () = term.cancelled() => {}
+    }
+}
+
+/// The crawl queue as a crawler's forward.
+#[derive(Debug)]
+struct Queue {
+    requests: CrawlRequests,
+}
+
+impl Forward for Queue {
+    fn forward(&self, registry: &str, request: CrawlRequest) -> bool {
+        let body = match serde_json::to_string(&request) {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::warn!(registry.name = %registry, %error, "cannot queue a crawl request");
+                return false;
+            }
+        };
+        let (requests, request) =
+            (self.requests.clone(), ocicat_cluster::CrawlRequest { registry: registry.to_owned(), body });
+        tokio::spawn(async move {
+            match requests.push(&request).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(registry.name = %request.registry, "the shared crawl queue is full: request dropped")
+                }
+                Err(error) => tracing::warn!(registry.name = %request.registry, %error, "cannot queue a crawl request"),
+            }
+        });
+        true
+    }
+}
