@@ -33,6 +33,10 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 const LIVE_WITHIN: Duration = Duration::from_secs(300);
 /// Crawl requests the leader takes at a time.
 const REQUESTS_BATCH: i64 = 256;
+/// How long a replica's claim on a plan it executes lasts unrenewed.
+const CLAIM_TTL: Duration = Duration::from_secs(30);
+/// How often the leader looks for executions whose replica died (their claim lapsed).
+const RESUME_EVERY: Duration = Duration::from_secs(60);
 
 /// This replica's membership; cheap to clone.
 #[derive(Debug, Clone)]
@@ -138,6 +142,11 @@ impl Cluster {
     pub fn writer(&self) -> CatalogWriter {
         let inner = &self.inner;
         inner.local.through(InboxSink::new(inner.inbox.clone(), &inner.name, inner.applied.clone()))
+    }
+
+    /// Claims on plan executions, in the shared leases table (one replica runs a plan).
+    pub fn claims(&self) -> Arc<dyn ocicat_lifecycle::claims::Claims> {
+        Arc::new(PlanClaims { leases: self.inner.leases.clone(), holder: self.inner.holder.clone() })
     }
 
     /// The crawler handlers talk to: every request goes into the shared queue for the leader.
@@ -275,6 +284,7 @@ impl Cluster {
         tokio::spawn(self.clone().take_requests(crawler, term.clone()));
         tokio::spawn(self.clone().move_inbox(epoch, term.clone()));
         tokio::spawn(self.clone().prune(term.clone()));
+        tokio::spawn(resume_executions(duties.engine.clone(), term.clone()));
         duties.engine.schedule(duties.retention.clone(), term);
     }
 
@@ -349,6 +359,50 @@ impl Cluster {
                 Err(error) => tracing::warn!(%error, "cannot prune the change log"),
             }
         }
+    }
+}
+
+/// Resumes executions left running by a replica that stopped (their claims lapsed; those still
+/// claimed are refused as busy), now and every [`RESUME_EVERY`].
+async fn resume_executions(engine: ocicat_lifecycle::Engine, term: CancellationToken) {
+    loop {
+        match engine.resume_interrupted().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(plans = count, "looking at executions left running"),
+            Err(error) => tracing::warn!(%error, "cannot look for interrupted executions"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RESUME_EVERY) => {}
+            () = term.cancelled() => return,
+        }
+    }
+}
+
+/// Plan claims as leases named after the plan, held by this process.
+#[derive(Debug)]
+struct PlanClaims {
+    leases: Leases,
+    holder: String,
+}
+
+impl ocicat_lifecycle::claims::Claims for PlanClaims {
+    fn claim<'a>(&'a self, name: &'a str) -> ocicat_lifecycle::claims::ClaimFuture<'a, Result<bool, String>> {
+        Box::pin(async move {
+            let taken = self.leases.acquire(name, &self.holder, CLAIM_TTL).await;
+            taken.map(|lease| lease.is_some()).map_err(|error| error.to_string())
+        })
+    }
+
+    fn release<'a>(&'a self, name: &'a str) -> ocicat_lifecycle::claims::ClaimFuture<'a, ()> {
+        Box::pin(async move {
+            if let Err(error) = self.leases.forget(name, &self.holder).await {
+                tracing::warn!(claim.name = %name, %error, "cannot give a plan's claim up; it lapses");
+            }
+        })
+    }
+
+    fn renew_every(&self) -> Duration {
+        CLAIM_TTL / 3
     }
 }
 

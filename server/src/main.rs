@@ -362,6 +362,10 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         Some(crawler.clone()),
     )
     .await?;
+    let engine = match &cluster {
+        Some(cluster) => engine.with_claims(cluster.claims()),
+        None => engine,
+    };
     match &cluster {
         Some(cluster) => {
             let duties = ocicat::cluster::Duties {

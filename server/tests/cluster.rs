@@ -2,7 +2,7 @@
 //! PostgreSQL and crawl a real seeded distribution 2.8.2 through a counting proxy. Only the
 //! leader crawls (the registry sees each manifest fetched once, not three times), every replica
 //! serves the same index, a crawl asked of a follower runs on the leader, a delete through a
-//! follower disappears from every replica, `kill -9` of the leader hands the crawl to another
+//! follower runs once (claimed in the database) and disappears from every replica, `kill -9` of the leader hands the crawl to another
 //! replica within 15 s without fetching again what was indexed, and a replica started later
 //! catches up before `/healthz` says so.
 
@@ -329,8 +329,15 @@ async fn steps(
     let (status, planned) = api.post(deleter, "/api/v1/plans", plan).await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{planned:#}");
     let id = planned["plan"]["id"].as_str().or_else(|| planned["id"].as_str()).expect("a plan id").to_owned();
+    // A plan another replica is executing (its claim held in the database) is refused as busy.
+    let claim = format!("plan:{id}");
+    assert!(leases.acquire(&claim, "elsewhere#1", Duration::from_secs(60)).await.unwrap().is_some());
+    let (status, busy) = api.post(deleter, &format!("/api/v1/plans/{id}/execute?wait=true"), Value::Null).await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{busy:#}");
+    assert!(leases.forget(&claim, "elsewhere#1").await.unwrap());
     let (status, executed) = api.post(deleter, &format!("/api/v1/plans/{id}/execute?wait=true"), Value::Null).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{executed:#}");
+    assert!(leases.current(&claim).await.unwrap().is_none(), "the claim is given up when the execution ends");
     let query = format!("digest:{digest}");
     assert_eq!(api.total(deleter, &query).await, 0, "the deleting replica shows the delete when it answers");
     for replica in replicas.iter() {

@@ -102,6 +102,13 @@ impl Leases {
         Ok(self.database.execute(sql, &[Value::Text(checked(name)?), Value::Text(checked(holder)?)]).await? > 0)
     }
 
+    /// Removes lease `name` if `holder` holds it (a claim that is done with, where keeping the
+    /// epoch serves no one); answers whether it did.
+    pub async fn forget(&self, name: &str, holder: &str) -> Result<bool, ClusterError> {
+        let sql = "DELETE FROM ocicat_leases WHERE name = $1 AND holder = $2";
+        Ok(self.database.execute(sql, &[Value::Text(checked(name)?), Value::Text(checked(holder)?)]).await? > 0)
+    }
+
     /// Lease `name` as it stands (lapsed or not), if anyone ever took it.
     pub async fn current(&self, name: &str) -> Result<Option<Lease>, ClusterError> {
         let sql = "SELECT holder, epoch, acquired_at, expires_at FROM ocicat_leases WHERE name = $1";

@@ -28,6 +28,8 @@ pub struct Engine {
     pub(crate) crawler: Option<Crawler>,
     /// A stored plan older than this is not executed: it is planned again first.
     pub(crate) max_plan_age: chrono::TimeDelta,
+    /// Where executions are claimed when several replicas share the store.
+    pub(crate) claims: Option<Arc<dyn crate::claims::Claims>>,
 }
 
 /// How old a stored plan may be when its execution starts, unless configured otherwise.
@@ -59,6 +61,7 @@ impl Engine {
             policies: Arc::default(),
             crawler: None,
             max_plan_age: DEFAULT_MAX_PLAN_AGE,
+            claims: None,
         }
     }
 
@@ -70,6 +73,11 @@ impl Engine {
     /// The same engine, queueing the walks after a delete to the registries' crawl tasks.
     pub fn with_crawler(self, crawler: Crawler) -> Engine {
         Engine { crawler: Some(crawler), ..self }
+    }
+
+    /// The same engine claiming each execution in `claims` first (several replicas).
+    pub fn with_claims(self, claims: Arc<dyn crate::claims::Claims>) -> Engine {
+        Engine { claims: Some(claims), ..self }
     }
 
     /// The same engine with the configured retention policies.

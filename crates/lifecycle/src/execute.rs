@@ -4,6 +4,8 @@
 //! progress saved so an interrupted run resumes, every step in the audit log.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -24,9 +26,18 @@ pub enum ExecuteError {
     /// No stored plan has this id.
     #[error("no plan {0}")]
     NoPlan(String),
-    /// The plan is being executed already.
+    /// The plan is being executed already (here, or by another replica).
     #[error("plan {0} is being executed already")]
     Busy(String),
+    /// The shared claim on the plan could not be taken or kept (the database away): the
+    /// execution stops where it is, and resumes once a replica claims it again.
+    #[error("plan {id}: {reason}")]
+    Claim {
+        /// The plan.
+        id: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The plan was made longer ago than the engine's maximum age and never started.
     #[error("plan {id} was made more than {minutes} minutes ago; plan again (the registry may have changed)")]
     Stale {
@@ -60,14 +71,43 @@ impl Engine {
                 return Err(ExecuteError::Busy(id.to_owned()));
             }
         }
-        let outcome = self.run(id, actor).await;
+        let outcome = self.claimed_run(id, actor).await;
         if let Ok(mut running) = self.running.lock() {
             running.remove(id);
         }
         outcome
     }
 
-    async fn run(&self, id: &str, actor: &str) -> Result<Execution, ExecuteError> {
+    /// Runs plan `id` holding its shared claim, when replicas share the store.
+    async fn claimed_run(&self, id: &str, actor: &str) -> Result<Execution, ExecuteError> {
+        let Some(claims) = self.claims.clone() else { return self.run(id, actor, &AtomicBool::new(false)).await };
+        let name = crate::claims::plan_claim(id);
+        match claims.claim(&name).await {
+            Ok(true) => {}
+            Ok(false) => return Err(ExecuteError::Busy(id.to_owned())),
+            Err(reason) => return Err(ExecuteError::Claim { id: id.to_owned(), reason }),
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewing = tokio::spawn({
+            let (claims, name, lost) = (claims.clone(), name.clone(), lost.clone());
+            async move {
+                loop {
+                    tokio::time::sleep(claims.renew_every()).await;
+                    if !matches!(claims.claim(&name).await, Ok(true)) {
+                        tracing::warn!(claim.name = %name, "lost the claim on a plan: its execution stops");
+                        lost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                }
+            }
+        });
+        let outcome = self.run(id, actor, &lost).await;
+        renewing.abort();
+        claims.release(&name).await;
+        outcome
+    }
+
+    async fn run(&self, id: &str, actor: &str, lost: &AtomicBool) -> Result<Execution, ExecuteError> {
         let mut execution = self.store.execution(id).await?.ok_or_else(|| ExecuteError::NoPlan(id.to_owned()))?;
         if matches!(execution.state, ExecutionState::Done) {
             return Ok(execution);
@@ -93,6 +133,11 @@ impl Engine {
         for index in 0..execution.plan.items.len() {
             if execution.results[index].outcome.is_done() || decided.contains(&index) {
                 continue;
+            }
+            if lost.load(Ordering::SeqCst) {
+                // Another replica may hold the plan now: stop, saved as running, to be resumed.
+                self.store.save_execution(&execution).await?;
+                return Err(ExecuteError::Claim { id: id.to_owned(), reason: "the claim lapsed".into() });
             }
             let item = execution.plan.items[index].clone();
             let result = if let Some(message) = refused.get(&item.registry) {

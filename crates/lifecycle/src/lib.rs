@@ -11,6 +11,8 @@ pub mod model;
 pub use model::*;
 
 #[cfg(feature = "engine")]
+pub mod claims;
+#[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
 pub mod execute;

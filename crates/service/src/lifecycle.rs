@@ -35,6 +35,10 @@ pub(crate) fn lifecycle_error(error: LifecycleError) -> AppError {
         LifecycleError::Query(message) => AppError::BadRequest(message),
         LifecycleError::Execute(ExecuteError::NoPlan(id)) => AppError::NotFound(format!("plan {id}")),
         LifecycleError::Execute(ExecuteError::Busy(id)) => AppError::Busy(format!("plan {id} is running")),
+        LifecycleError::Execute(claim @ ExecuteError::Claim { .. }) => {
+            tracing::warn!(error = %claim, "a plan's shared claim failed");
+            AppError::Busy(claim.to_string())
+        }
         LifecycleError::Execute(refused @ (ExecuteError::Stale { .. } | ExecuteError::Incomplete { .. })) => {
             AppError::Conflict(refused.to_string())
         }
