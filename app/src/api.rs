@@ -9,6 +9,18 @@ use crate::model::{
     RepositoryView, SearchHit, SearchPage, SignatureRow, TagList,
 };
 
+/// The replicas sharing this server's database, for those who may see them (`None` otherwise,
+/// and when this server is the only one).
+#[server]
+pub async fn list_replicas() -> Result<Option<crate::model::ReplicasView>, AppError> {
+    use crate::shim::*;
+    match service()?.replicas(&principal()).await {
+        Ok(view) => Ok(Some(view)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// Every connected registry with its health and index counts.
 #[server]
 pub async fn list_registries() -> Result<Vec<RegistryCard>, AppError> {

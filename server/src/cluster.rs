@@ -14,6 +14,7 @@ use ocicat_cluster::{
     ChangeLog, CrawlRequests, CrawlStatus, Inbox, InboxSink, Leadership, Leases, LogSink, Replicas, Tailer,
 };
 use ocicat_crawler::{CrawlRequest, CrawlSettings, Crawler, Forward, RegistrySource, RegistryStatus, StatusBoard};
+use ocicat_service::model::{ReplicaRow, ReplicasView};
 use ocicat_sql::Database;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -31,6 +32,11 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Replicas heard from within this long hold the log back from pruning; one silent for longer
 /// rebuilds from the current documents when it returns.
 const LIVE_WITHIN: Duration = Duration::from_secs(300);
+/// Replicas heard from within this long are listed on `/status`.
+const LISTED_WITHIN: Duration = Duration::from_secs(3600);
+/// A replica heard from within this long counts as running (a tailer heartbeats at least every
+/// [`POLL`]).
+const LIVE_HEARTBEAT: Duration = Duration::from_secs(15);
 /// Crawl requests the leader takes at a time.
 const REQUESTS_BATCH: i64 = 256;
 /// How long a replica's claim on a plan it executes lasts unrenewed.
@@ -147,6 +153,38 @@ impl Cluster {
     /// Claims on plan executions, in the shared leases table (one replica runs a plan).
     pub fn claims(&self) -> Arc<dyn ocicat_lifecycle::claims::Claims> {
         Arc::new(PlanClaims { leases: self.inner.leases.clone(), holder: self.inner.holder.clone() })
+    }
+
+    /// The replicas as the service shows them.
+    pub fn replication(&self) -> Arc<dyn ocicat_service::replicas::Replication> {
+        Arc::new(self.clone())
+    }
+
+    /// The replicas as the database has them now.
+    async fn view(&self) -> Result<ReplicasView, ocicat_cluster::ClusterError> {
+        let inner = &self.inner;
+        let now = inner.leases.now().await?;
+        let head = inner.log.head().await?;
+        let leader = inner
+            .leases
+            .current(LEASE)
+            .await?
+            .filter(|lease| lease.expires_at > now)
+            .map(|lease| replica_of(&lease.holder).to_owned());
+        let listed = inner.replicas.live_at(LISTED_WITHIN, now).await?;
+        let live_since = now - i64::try_from(LIVE_HEARTBEAT.as_millis()).unwrap_or(i64::MAX);
+        let replicas = listed
+            .into_iter()
+            .map(|replica| ReplicaRow {
+                leading: leader.as_deref() == Some(replica.name.as_str()),
+                lag: (head - replica.applied).max(0),
+                seconds_since_heartbeat: (now - replica.heartbeat_at).max(0) / 1000,
+                live: replica.heartbeat_at >= live_since,
+                applied: replica.applied,
+                name: replica.name,
+            })
+            .collect();
+        Ok(ReplicasView { this_replica: inner.name.clone(), leader, head, replicas })
     }
 
     /// The crawler handlers talk to: every request goes into the shared queue for the leader.
@@ -351,6 +389,7 @@ impl Cluster {
                 };
                 let pruned = inner.log.prune_through(through).await?;
                 inner.inbox.prune_through(through).await?;
+                inner.replicas.forget_silent_at(LISTED_WITHIN, now).await?;
                 Ok(pruned)
             };
             match pruned.await {
@@ -360,6 +399,17 @@ impl Cluster {
             }
         }
     }
+}
+
+impl ocicat_service::replicas::Replication for Cluster {
+    fn view(&self) -> ocicat_service::replicas::ReplicationFuture<'_> {
+        Box::pin(async move { Cluster::view(self).await.map_err(|error| error.to_string()) })
+    }
+}
+
+/// The replica name in a lease holder (`name#process`).
+fn replica_of(holder: &str) -> &str {
+    holder.rsplit_once('#').map_or(holder, |(name, _)| name)
 }
 
 /// Resumes executions left running by a replica that stopped (their claims lapsed; those still

@@ -392,6 +392,10 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_content(content)
         .with_lifecycle(engine)
         .with_trust(config.trust_policies.clone());
+    let service = match &cluster {
+        Some(cluster) => service.with_replication(cluster.replication()),
+        None => service,
+    };
     let hosts = config.server.allowed_hosts();
     let state = AppState { leptos_options, service, crawler, events, auth, hosts, cluster: cluster.clone() };
     let router = router::build_router(state);

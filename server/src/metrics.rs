@@ -1,5 +1,6 @@
 //! `GET /metrics`: the Prometheus text exposition the service renders for the caller (the
-//! registries they administer whole), and `GET /healthz`.
+//! registries they administer whole), `GET /api/v1/replicas` (several replicas on one database)
+//! and `GET /healthz`.
 
 use axum::extract::{Extension, State};
 use axum::http::header;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 
 /// The metrics and health routes.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(render_metrics)).routes(routes!(healthz))
+    OpenApiRouter::new().routes(routes!(render_metrics)).routes(routes!(replicas)).routes(routes!(healthz))
 }
 
 /// Crawl health and index size per registry the caller administers whole (Prometheus sends an
@@ -30,6 +31,20 @@ async fn render_metrics(
 ) -> Result<impl IntoResponse, ApiError> {
     let text = service.metrics(&who).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text))
+}
+
+/// The replicas sharing this server's database: who leads, and how far each one's index has
+/// applied the catalog's change log.
+#[utoipa::path(get, path = "/api/v1/replicas", tag = "operations",
+    responses((status = 200, body = ocicat_service::model::ReplicasView),
+        (status = 404, description = "Not one replica of several, or the caller administers no whole registry", body = ocicat_service::AppError),
+        (status = 503, description = "The cluster database does not answer", body = ocicat_service::AppError)),
+    security(("api_token" = [])))]
+async fn replicas(
+    State(service): State<Service>,
+    Extension(who): Extension<Principal>,
+) -> Result<axum::Json<ocicat_service::model::ReplicasView>, ApiError> {
+    Ok(axum::Json(service.replicas(&who).await?))
 }
 
 /// Answers `ok` while the server is up; a replica of several (`[cluster]`) answers 503 until its

@@ -312,6 +312,28 @@ async fn steps(
     // A crawl asked of a follower runs on the leader (the only one that talks to the registry).
     let leading = eventually(Duration::from_secs(30), "a leader", || leader(&leases)).await;
     let follower = replicas.iter().position(|replica| replica.name != leading).unwrap();
+
+    // Every replica shows who leads and how far each one got, in JSON and in the metrics.
+    let shown = eventually(Duration::from_secs(30), "every replica caught up", || async {
+        let view = api.get(&replicas[follower], "/api/v1/replicas").await;
+        let rows = view["replicas"].as_array().unwrap().clone();
+        let caught_up = rows.len() == 3 && rows.iter().all(|row| row["lag"] == 0 && row["live"] == true);
+        caught_up.then_some(view)
+    })
+    .await;
+    assert_eq!(shown["this_replica"], replicas[follower].name.as_str());
+    assert_eq!(shown["leader"], leading.as_str(), "{shown:#}");
+    let names: Vec<&str> =
+        shown["replicas"].as_array().unwrap().iter().map(|row| row["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let leaders: Vec<&Value> =
+        shown["replicas"].as_array().unwrap().iter().filter(|row| row["leading"] == true).collect();
+    assert_eq!(leaders.len(), 1);
+    let metrics = api.http.get(format!("{}/metrics", replicas[follower].url)).bearer_auth(&api.token).send().await;
+    let metrics = metrics.unwrap().text().await.unwrap();
+    assert!(metrics.contains(&format!("ocicat_replica_leading{{replica=\"{leading}\"}} 1")), "{metrics}");
+    assert!(metrics.contains("ocicat_replica_lag{replica=\"a\"} 0"), "{metrics}");
+
     let crawls = api.card(&replicas[follower]).await["crawls_completed"].as_u64().unwrap();
     let listed = proxy.count("/v2/_catalog");
     let (status, _) = api.post(&replicas[follower], "/api/v1/registries/local/refresh", Value::Null).await;

@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{RefreshNow, list_registries};
+use crate::api::{RefreshNow, list_registries, list_replicas};
 use crate::components::{ErrorView, NoRegistries, StatePill, TimeText};
-use crate::model::RegistryCard;
+use crate::model::{RegistryCard, ReplicasView};
 
 /// How often an open status or home page asks for fresh progress.
 pub const POLL_SECONDS: u64 = 3;
@@ -32,11 +32,22 @@ where
 pub fn StatusPage() -> impl IntoView {
     let registries = Resource::new(|| (), |()| list_registries());
     keep_fresh(registries);
+    let replicas = Resource::new(|| (), |()| list_replicas());
+    keep_fresh(replicas);
     view! {
         <section class="page-head">
             <h1>"Crawl status"</h1>
             <p class="muted">"Progress and health of every connected registry, refreshed every few seconds."</p>
         </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match replicas.await {
+                    Ok(Some(view)) => view! { <ReplicasPanel view/> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorView error/> }.into_any(),
+                }
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="loading">"Loading status…"</p> }>
             {move || Suspend::new(async move {
                 match registries.await {
@@ -46,6 +57,42 @@ pub fn StatusPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The replicas sharing one database: who leads, and how far behind the catalog each one is.
+#[component]
+fn ReplicasPanel(view: ReplicasView) -> impl IntoView {
+    let leader = match &view.leader {
+        Some(leader) => format!("{leader} leads: it crawls and runs scheduled retention for every replica."),
+        None => "No replica leads right now: crawls wait until one takes the lease.".to_owned(),
+    };
+    let this = view.this_replica.clone();
+    view! {
+        <section class="panel replicas-panel" data-testid="replicas">
+            <h2>"Replicas"</h2>
+            <p class="small muted">{leader}" This page comes from "<strong>{this.clone()}</strong>"."</p>
+            <table class="table">
+                <thead><tr><th>"Replica"</th><th>"Role"</th><th>"Applied"</th><th>"Behind"</th><th>"Last heard"</th></tr></thead>
+                <tbody>
+                    {view.replicas.into_iter().map(|replica| {
+                        let role = if replica.leading { "leader" } else if replica.live { "follower" } else { "silent" };
+                        let behind = if replica.lag == 0 { "caught up".to_owned() } else { format!("{} changes", replica.lag) };
+                        let heard = format!("{} s ago", replica.seconds_since_heartbeat);
+                        let here = replica.name == this;
+                        view! {
+                            <tr data-replica=replica.name.clone()>
+                                <td class="mono">{replica.name.clone()}{here.then_some(" (this one)")}</td>
+                                <td><span class=format!("pill pill-{role}")>{role}</span></td>
+                                <td class="num">{replica.applied}</td>
+                                <td>{behind}</td>
+                                <td>{heard}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 

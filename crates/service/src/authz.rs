@@ -172,6 +172,12 @@ pub fn metrics_registries<'a>(who: &Principal, registries: &'a Registries) -> Re
     Ok(covered)
 }
 
+/// The replicas sharing a database (`/status`, `GET /api/v1/replicas`): for those `/metrics`
+/// covers something for; not found for anyone else.
+pub fn see_replicas(who: &Principal, registries: &Registries) -> Result<(), AppError> {
+    metrics_registries(who, registries).map(|_| ()).map_err(|_| not_found("replicas"))
+}
+
 /// "Refresh now" for a whole registry.
 pub fn refresh_registry(who: &Principal, registries: &Registries, registry: &str) -> Result<(), AppError> {
     read_registry(who, registries, registry)?;

@@ -41,6 +41,8 @@ mod lifecycle;
 #[cfg(feature = "backend")]
 mod registries;
 #[cfg(feature = "backend")]
+pub mod replicas;
+#[cfg(feature = "backend")]
 mod retention;
 #[cfg(feature = "backend")]
 mod sbom;

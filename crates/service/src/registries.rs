@@ -206,6 +206,7 @@ impl Service {
              (at most {})\n# TYPE ocicat_document_reads_running gauge\nocicat_document_reads_running {}\n",
             work.search_limit, work.searches, work.document_limit, work.document_reads
         );
+        text.push_str(&self.replica_metrics().await);
         Ok(text)
     }
 }

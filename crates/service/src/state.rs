@@ -31,6 +31,8 @@ pub struct Service {
     pub(crate) trust: std::sync::Arc<ocicat_trust::Policies>,
     /// Copy plans made here, for an hour.
     pub(crate) copies: crate::copies::CopyPlans,
+    /// The replicas sharing this server's database, when it is one of several.
+    pub(crate) replication: Option<std::sync::Arc<dyn crate::replicas::Replication>>,
 }
 
 impl Service {
@@ -47,6 +49,7 @@ impl Service {
             gates: crate::gates::Gates::default(),
             trust: std::sync::Arc::default(),
             copies: crate::copies::CopyPlans::default(),
+            replication: None,
         }
     }
 
@@ -73,6 +76,11 @@ impl Service {
     /// The same, fetching content through these registry clients.
     pub fn with_content(self, content: ocicat_content::Content) -> Service {
         Service { content, ..self }
+    }
+
+    /// The same, one replica of several, showing them through `replication`.
+    pub fn with_replication(self, replication: std::sync::Arc<dyn crate::replicas::Replication>) -> Service {
+        Service { replication: Some(replication), ..self }
     }
 
     /// The same, deleting through this engine.

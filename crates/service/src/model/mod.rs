@@ -15,6 +15,7 @@ mod kinds;
 mod lifecycle;
 mod links;
 mod raw;
+mod replicas;
 mod run_config;
 mod search;
 mod trust;
@@ -45,6 +46,7 @@ pub use links::{
     plan_search_href,
 };
 pub use raw::{RawDocument, raw_json_href};
+pub use replicas::{ReplicaRow, ReplicasView};
 pub use run_config::{EnvVar, RunConfig, json_array, shell_quote};
 pub use search::{FacetGroup, SearchHit, SearchPage};
 pub use trust::{KeylessSignerView, SignatureBadge, SignatureVerdicts, TrustPolicyView, Verification, VerifyReport};
