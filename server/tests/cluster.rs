@@ -4,7 +4,8 @@
 //! serves the same index, a crawl asked of a follower runs on the leader, a delete through a
 //! follower runs once (claimed in the database) and disappears from every replica, `kill -9` of the leader hands the crawl to another
 //! replica within 15 s without fetching again what was indexed, and a replica started later
-//! catches up before `/healthz` says so.
+//! catches up before `/healthz` says so, and with PostgreSQL gone every replica keeps serving
+//! reads from its own index, then replicates again once it is back.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ url = {registry_url:?}
 users_file = {users:?}
 secure_cookies = false
 database_url_env = "{DATABASE_ENV}"
+anonymous = [{{ role = "viewer", registry = "*" }}]
 
 [[access.user]]
 name = "ops"
@@ -202,22 +204,39 @@ fn manifest_gets(proxy: &FaultyRegistry, from: usize) -> HashMap<String, usize> 
     gets
 }
 
-fn seeded_tag(report: &SeedReport) -> (String, String, String) {
-    let item = report
+/// Tagged seeded images of `demo/`, as (repository, tag, digest).
+fn seeded_tags(report: &SeedReport) -> Vec<(String, String, String)> {
+    report
         .items
         .iter()
-        .find(|item| {
+        .filter(|item| {
             item.repository.starts_with("demo/")
                 && item.kind == "image"
                 && item.reference.as_ref().is_some_and(|tag| !tag.starts_with("sha256-"))
         })
-        .expect("a tagged seeded image");
-    (item.repository.clone(), item.reference.clone().unwrap(), item.digest.clone())
+        .map(|item| (item.repository.clone(), item.reference.clone().unwrap(), item.digest.clone()))
+        .collect()
+}
+
+/// Deletes `target` through `replica` (a plan, then its execution); answers the plan's id.
+async fn delete_through(api: &Api, replica: &Replica, target: &(String, String, String)) -> String {
+    let (repository, tag, _) = target;
+    let plan = serde_json::json!({ "targets": [{ "registry": "local", "repository": repository, "reference": tag }] });
+    let (status, planned) = api.post(replica, "/api/v1/plans", plan).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{planned:#}");
+    planned["plan"]["id"].as_str().expect("a plan id").to_owned()
+}
+
+/// A visitor's search total (no session, no token: nothing asks the database).
+async fn visitor_total(replica: &Replica, query: &str) -> Option<u64> {
+    let query = url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>();
+    let response = reqwest::get(format!("{}/api/v1/search?q={query}", replica.url)).await.ok()?;
+    response.json::<Value>().await.ok()?["total"].as_u64()
 }
 
 #[tokio::test]
 async fn three_replicas_crawl_once_share_every_write_and_survive_the_leader() {
-    let postgres = Postgres::start().await.unwrap();
+    let mut postgres = Postgres::start().await.unwrap();
     let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
     let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
     let proxy =
@@ -246,7 +265,7 @@ async fn three_replicas_crawl_once_share_every_write_and_survive_the_leader() {
         .map(|name| Replica::start(directory.path(), name, &proxy.url(), &database_url))
         .collect();
     let outcome = tokio::time::timeout(Duration::from_secs(420), async {
-        scenario(&report, &proxy, &mut replicas, directory.path(), &database_url).await
+        scenario(&report, &proxy, &mut replicas, directory.path(), &mut postgres).await
     })
     .await;
     if !matches!(outcome, Ok(Ok(()))) {
@@ -266,10 +285,10 @@ async fn scenario(
     proxy: &FaultyRegistry,
     replicas: &mut Vec<Replica>,
     directory: &Path,
-    database_url: &str,
+    postgres: &mut Postgres,
 ) -> Result<(), Box<dyn std::any::Any + Send>> {
     use futures::FutureExt as _;
-    std::panic::AssertUnwindSafe(steps(report, proxy, replicas, directory, database_url)).catch_unwind().await
+    std::panic::AssertUnwindSafe(steps(report, proxy, replicas, directory, postgres)).catch_unwind().await
 }
 
 async fn steps(
@@ -277,8 +296,9 @@ async fn steps(
     proxy: &FaultyRegistry,
     replicas: &mut Vec<Replica>,
     directory: &Path,
-    database_url: &str,
+    postgres: &mut Postgres,
 ) {
+    let database_url = &postgres.url();
     for replica in replicas.iter() {
         eventually(Duration::from_secs(60), &format!("{} answering /healthz", replica.name), || async {
             healthy(replica).await.then_some(())
@@ -345,12 +365,11 @@ async fn steps(
     assert!(proxy.count("/v2/_catalog") > listed, "the leader crawled again");
 
     // A delete through a follower: gone from it at once, and from every other replica soon.
-    let (repository, tag, digest) = seeded_tag(report);
+    let targets = seeded_tags(report);
+    assert!(targets.len() >= 2, "{targets:?}");
+    let digest = targets[0].2.clone();
     let deleter = &replicas[follower];
-    let plan = serde_json::json!({ "targets": [{ "registry": "local", "repository": repository, "reference": tag }] });
-    let (status, planned) = api.post(deleter, "/api/v1/plans", plan).await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{planned:#}");
-    let id = planned["plan"]["id"].as_str().or_else(|| planned["id"].as_str()).expect("a plan id").to_owned();
+    let id = delete_through(&api, deleter, &targets[0]).await;
     // A plan another replica is executing (its claim held in the database) is refused as busy.
     let claim = format!("plan:{id}");
     assert!(leases.acquire(&claim, "elsewhere#1", Duration::from_secs(60)).await.unwrap().is_some());
@@ -405,4 +424,35 @@ async fn steps(
     assert_eq!(api.total(&late, "").await, api.total(&replicas[0], "").await);
     assert_eq!(api.total(&late, &query).await, 0, "the late replica knows of the delete");
     replicas.push(late);
+
+    // PostgreSQL goes away: every replica keeps serving searches from its own index; once it is
+    // back, replication resumes (a delete through a follower reaches every replica again).
+    let sboms_now = api.total(&replicas[0], "kind:sbom").await;
+    postgres.stop().await.unwrap();
+    for replica in replicas.iter() {
+        let total = visitor_total(replica, "kind:sbom").await;
+        assert_eq!(total, Some(sboms_now), "{} serves reads without the database", replica.name);
+    }
+    postgres.start_again().await.unwrap();
+    let leading = eventually(Duration::from_secs(30), "a leader again", || leader(&leases)).await;
+    let follower = replicas.iter().find(|replica| replica.name != leading).unwrap();
+    let id = eventually(Duration::from_secs(30), "a plan after the restart", || async {
+        let (repository, tag, _) = &targets[1];
+        let plan =
+            serde_json::json!({ "targets": [{ "registry": "local", "repository": repository, "reference": tag }] });
+        let (status, planned) = api.post(follower, "/api/v1/plans", plan).await;
+        (status == reqwest::StatusCode::CREATED).then(|| planned["plan"]["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    let (status, executed) = api.post(follower, &format!("/api/v1/plans/{id}/execute?wait=true"), Value::Null).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{executed:#}");
+    let query = format!("digest:{}", targets[1].2);
+    for replica in replicas.iter() {
+        eventually(
+            Duration::from_secs(30),
+            &format!("the delete after the restart reaching {}", replica.name),
+            || async { (api.total(replica, &query).await == 0).then_some(()) },
+        )
+        .await;
+    }
 }

@@ -21,9 +21,12 @@ struct Cli {
 enum Command {
     /// Start distribution 2.8.2 on loopback, seed it, and serve ocicat on it until Ctrl-C.
     Demo {
-        /// Where ocicat listens.
+        /// Where ocicat listens (further replicas on the ports after it).
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: String,
+        /// Replicas of ocicat on one PostgreSQL (one leads and crawls; each keeps its own index).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+        replicas: u16,
     },
     /// Start a seeded registry and ocicat, run the end-to-end suite in Chromium, stop everything.
     E2e,
@@ -77,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     match Cli::parse().command {
-        Command::Demo { listen } => run::demo(&listen).await,
+        Command::Demo { listen, replicas } => run::demo(&listen, usize::from(replicas)).await,
         Command::E2e => run::e2e().await,
         Command::Seed { url, size, username, referrers_api } => {
             let size = run::parse_size(&size)?;

@@ -41,10 +41,16 @@ struct Stack {
     staging: Distribution,
     ocicat: Child,
     url: String,
+    /// More replicas of ocicat on the same PostgreSQL (`demo --replicas N`), with their URLs.
+    replicas: Vec<(Child, String)>,
     report: SeedReport,
     users: Users,
+    _postgres: Option<ocicat_testkit::Postgres>,
     _work: tempfile::TempDir,
 }
+
+/// The environment variable the replicas' configurations name for the database URL.
+const DATABASE_ENV: &str = "OCICAT_DATABASE_URL";
 
 /// The passwords of the stack's users, fresh each run: `admin` administers everything, `alice`
 /// views `demo/*` of `local`.
@@ -87,7 +93,12 @@ const READ_ALL: &str = "[{ role = \"viewer\", registry = \"*\" }]";
 /// Starts the registry, seeds it, starts an empty `staging` registry beside it (where copies
 /// go), writes the `airgap` layouts (read-only, from the seed) and starts ocicat on all three;
 /// `offline_registry` adds a registry configured on a port where nothing listens (the end-to-end suite checks how it is shown).
-async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) -> anyhow::Result<Stack> {
+async fn start_stack(
+    listen: &str,
+    size: Size,
+    offline_registry: Option<u16>,
+    replicas: usize,
+) -> anyhow::Result<Stack> {
     let started = Instant::now();
     // The registry notifies ocicat of every push (distribution retries until ocicat is up).
     let events_secret =
@@ -115,12 +126,63 @@ async fn start_stack(listen: &str, size: Size, offline_registry: Option<u16>) ->
     if let Some(port) = offline_registry {
         extra.push_str(&format!("\n[[registry]]\nname = \"offline\"\nurl = \"http://127.0.0.1:{port}\"\n"));
     }
-    let access = access_section(work.path(), &users, READ_ALL)?;
-    let ocicat = start_ocicat(work.path(), listen, &registry.url(), &extra, &access, Some(&events_secret))?;
-    let url = format!("http://{listen}");
-    wait_until_crawled(&url, None).await?;
-    tracing::info!(seconds = started.elapsed().as_secs_f32(), "ocicat crawled the registry");
-    Ok(Stack { registry, staging, ocicat, url, report, users, _work: work })
+    let mut access = access_section(work.path(), &users, READ_ALL)?;
+    if replicas <= 1 {
+        let ocicat = start_ocicat(work.path(), listen, &registry.url(), &extra, &access, Some(&events_secret), None)?;
+        let url = format!("http://{listen}");
+        wait_until_crawled(&url, None).await?;
+        tracing::info!(seconds = started.elapsed().as_secs_f32(), "ocicat crawled the registry");
+        return Ok(Stack {
+            registry,
+            staging,
+            ocicat,
+            url,
+            replicas: Vec::new(),
+            report,
+            users,
+            _postgres: None,
+            _work: work,
+        });
+    }
+    // Several replicas: one PostgreSQL for sessions, plans and the catalog; each replica its
+    // own index and port (the first on `listen`, the next ones on the ports after it).
+    let postgres = ocicat_testkit::Postgres::start().await.context("cannot start PostgreSQL")?;
+    access = access
+        .replace("secure_cookies = false\n", &format!("secure_cookies = false\ndatabase_url_env = {DATABASE_ENV:?}\n"));
+    let first: std::net::SocketAddr = listen.parse().context("--listen must be an address:port")?;
+    let mut started_replicas = Vec::new();
+    for index in 0..replicas {
+        let address = std::net::SocketAddr::new(first.ip(), first.port() + index as u16).to_string();
+        let name = format!("replica-{}", index + 1);
+        let cluster = format!("\n[cluster]\ndatabase_url_env = {DATABASE_ENV:?}\nreplica_name = {name:?}\n");
+        let database = Some((name.as_str(), postgres.url()));
+        let child = start_ocicat(
+            work.path(),
+            &address,
+            &registry.url(),
+            &format!("{extra}{cluster}"),
+            &access,
+            Some(&events_secret),
+            database,
+        )?;
+        started_replicas.push((child, format!("http://{address}")));
+    }
+    for (_, url) in &started_replicas {
+        wait_until_crawled(url, None).await?;
+    }
+    tracing::info!(seconds = started.elapsed().as_secs_f32(), replicas, "the replicas serve the crawled registry");
+    let (ocicat, url) = started_replicas.remove(0);
+    Ok(Stack {
+        registry,
+        staging,
+        ocicat,
+        url,
+        replicas: started_replicas,
+        report,
+        users,
+        _postgres: Some(postgres),
+        _work: work,
+    })
 }
 
 /// A retention policy for the demo and the end-to-end tests: a daily dry run that would delete
@@ -142,7 +204,8 @@ fn trust_policy() -> String {
     )
 }
 
-/// Starts ocicat with its data under `directory`, crawling `registry_url` as `local`.
+/// Starts ocicat with its data under `directory`, crawling `registry_url` as `local`; as one
+/// replica of several, `replica` names it and the database URL it shares.
 fn start_ocicat(
     directory: &Path,
     listen: &str,
@@ -150,8 +213,12 @@ fn start_ocicat(
     extra_registries: &str,
     access: &str,
     events_secret: Option<&str>,
+    replica: Option<(&str, String)>,
 ) -> anyhow::Result<Child> {
-    let config_path = directory.join("ocicat.toml");
+    let (config_path, data) = match &replica {
+        Some((name, _)) => (directory.join(format!("{name}.toml")), directory.join(format!("data-{name}"))),
+        None => (directory.join("ocicat.toml"), directory.join("data")),
+    };
     let site_root = workspace_root().join("target/site");
     let events = if events_secret.is_some() { "events_secret_env = \"OCICAT_EVENTS_SECRET\"\n" } else { "" };
     std::fs::write(directory.join("demo-signer.pub"), ocicat_seed::DEMO_SIGNER_PUBLIC_KEY)?;
@@ -160,7 +227,7 @@ fn start_ocicat(
         &config_path,
         format!(
             "[server]\nlisten = {listen:?}\ndata_dir = {:?}\nsite_root = {site_root:?}\n\n[crawl]\ninterval_secs = 60\n\n[[registry]]\nname = \"local\"\nurl = {registry_url:?}\n{events}{extra_registries}{RETENTION}{trust}{access}",
-            directory.join("data"),
+            data,
             trust = trust_policy(),
         ),
     )?;
@@ -168,6 +235,9 @@ fn start_ocicat(
     command.arg("--config").arg(&config_path).arg("serve").stdin(Stdio::null()).kill_on_drop(true);
     if let Some(secret) = events_secret {
         command.env("OCICAT_EVENTS_SECRET", secret);
+    }
+    if let Some((_, url)) = replica {
+        command.env(DATABASE_ENV, url);
     }
     command.spawn().with_context(|| format!("cannot start {}", ocicat_binary().display()))
 }
@@ -220,8 +290,8 @@ async fn wait_until_crawled(url: &str, cookie: Option<&str>) -> anyhow::Result<(
 }
 
 /// README command 1.
-pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
-    let mut stack = start_stack(listen, Size::Demo, None).await?;
+pub(crate) async fn demo(listen: &str, replicas: usize) -> anyhow::Result<()> {
+    let mut stack = start_stack(listen, Size::Demo, None, replicas).await?;
     let report_path = workspace_root().join("target/demo-seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
     println!(
@@ -231,9 +301,23 @@ pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
         stack.users.admin,
         stack.users.alice,
     );
+    for (_, url) in &stack.replicas {
+        println!("  another replica on the same catalog: {url} (/status shows who leads)");
+    }
+    let replicas = &mut stack.replicas;
+    let others = async move {
+        if replicas.is_empty() {
+            std::future::pending::<()>().await;
+        }
+        futures::future::select_all(replicas.iter_mut().map(|(child, _)| Box::pin(child.wait()))).await.0
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         status = stack.ocicat.wait() => bail!("ocicat exited unexpectedly: {status:?}"),
+        status = others => bail!("an ocicat replica exited unexpectedly: {status:?}"),
+    }
+    for (child, _) in &mut stack.replicas {
+        stop(child).await;
     }
     stop(&mut stack.ocicat).await;
     println!("stopped");
@@ -243,14 +327,15 @@ pub(crate) async fn demo(listen: &str) -> anyhow::Result<()> {
 /// The end-to-end suite (part of README command 2).
 pub(crate) async fn e2e() -> anyhow::Result<()> {
     let port = ocicat_testkit::free_port()?;
-    let mut stack = start_stack(&format!("127.0.0.1:{port}"), Size::Test, Some(ocicat_testkit::free_port()?)).await?;
+    let mut stack =
+        start_stack(&format!("127.0.0.1:{port}"), Size::Test, Some(ocicat_testkit::free_port()?), 1).await?;
     let report_path = stack._work.path().join("seed.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report_json(&stack.report))?)?;
     // A second server on the same registry where visitors see nothing: the sign-in suite's.
     let strict_work = tempfile::tempdir()?;
     let strict_listen = format!("127.0.0.1:{}", ocicat_testkit::free_port()?);
     let access = access_section(strict_work.path(), &stack.users, "[]")?;
-    let mut strict = start_ocicat(strict_work.path(), &strict_listen, &stack.registry.url(), "", &access, None)?;
+    let mut strict = start_ocicat(strict_work.path(), &strict_listen, &stack.registry.url(), "", &access, None, None)?;
     let strict_url = format!("http://{strict_listen}");
     let ready = async {
         let cookie = wait_for_sign_in(&strict_url, &stack.users.admin).await?;

@@ -17,8 +17,9 @@ const READY_DEADLINE: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Postgres {
     port: u16,
-    _server: ManagedChild,
-    _directory: tempfile::TempDir,
+    bin: PathBuf,
+    server: Option<ManagedChild>,
+    directory: tempfile::TempDir,
 }
 
 /// The directory of Debian's PostgreSQL binaries (the newest version installed).
@@ -58,42 +59,77 @@ impl Postgres {
             bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr));
         }
         let port = crate::free_port()?;
-        let args: Vec<OsString> = vec![
-            "-u".into(),
-            "postgres".into(),
-            "--".into(),
-            bin.join("postgres").into(),
-            "-D".into(),
-            data.into(),
-            "-p".into(),
-            port.to_string().into(),
-            "-k".into(),
-            directory.path().into(),
-            "-c".into(),
-            "listen_addresses=127.0.0.1".into(),
-            "-c".into(),
-            "fsync=off".into(),
-        ];
-        let spec = ChildSpec {
-            name: "postgres",
-            program: "runuser".into(),
-            args,
-            envs: Vec::new(),
-            log_path: directory.path().join("postgres.log"),
-        };
-        let server = ManagedChild::spawn(spec)?;
-        let deadline = Instant::now() + READY_DEADLINE;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            if Instant::now() > deadline {
-                bail!("postgres did not listen within {READY_DEADLINE:?}:\n{}", server.log_tail(20));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let server = serve(&bin, directory.path(), port).await?;
+        Ok(Postgres { port, bin, server: Some(server), directory })
+    }
+
+    /// Stops the server at once, as a crash would to its clients: an immediate shutdown
+    /// (SIGQUIT to the postmaster, which ends every backend without a checkpoint), waited for.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        let pid_file = self.directory.path().join("data/postmaster.pid");
+        let pid = std::fs::read_to_string(&pid_file).context("cannot read postmaster.pid")?;
+        let pid = pid.lines().next().unwrap_or_default().trim().to_owned();
+        let killed = std::process::Command::new("kill").args(["-QUIT", &pid]).status().context("cannot run kill")?;
+        if !killed.success() {
+            bail!("cannot signal the postmaster {pid}");
         }
-        Ok(Postgres { port, _server: server, _directory: directory })
+        let deadline = Instant::now() + READY_DEADLINE;
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            if Instant::now() > deadline {
+                bail!("the postmaster {pid} did not stop within {READY_DEADLINE:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.server = None;
+        Ok(())
+    }
+
+    /// Starts the stopped server again on the same data and port (it recovers from its log).
+    pub async fn start_again(&mut self) -> anyhow::Result<()> {
+        if self.server.is_none() {
+            self.server = Some(serve(&self.bin, self.directory.path(), self.port).await?);
+        }
+        Ok(())
     }
 
     /// `postgres://postgres@127.0.0.1:<port>/postgres`.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
+}
+
+/// Runs the cluster in `directory` on `port` until it accepts connections.
+async fn serve(bin: &std::path::Path, directory: &std::path::Path, port: u16) -> anyhow::Result<ManagedChild> {
+    let args: Vec<OsString> = vec![
+        "-u".into(),
+        "postgres".into(),
+        "--".into(),
+        bin.join("postgres").into(),
+        "-D".into(),
+        directory.join("data").into(),
+        "-p".into(),
+        port.to_string().into(),
+        "-k".into(),
+        directory.into(),
+        "-c".into(),
+        "listen_addresses=127.0.0.1".into(),
+        "-c".into(),
+        "fsync=off".into(),
+    ];
+    let spec = ChildSpec {
+        name: "postgres",
+        program: "runuser".into(),
+        args,
+        envs: Vec::new(),
+        log_path: directory.join("postgres.log"),
+    };
+    let server = ManagedChild::spawn(spec)?;
+    let deadline = Instant::now() + READY_DEADLINE;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("postgres did not listen within {READY_DEADLINE:?}:\n{}", server.log_tail(20));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(server)
 }
