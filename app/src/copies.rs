@@ -32,5 +32,5 @@ pub async fn execute_copy(
 #[server]
 pub async fn get_copy(id: String) -> Result<CopyView, AppError> {
     use crate::shim::*;
-    service()?.copy_plan(&principal(), &id)
+    service()?.copy_plan(&principal(), &id).await
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use ocicat_catalog::{Catalog, CatalogWriter};
 use ocicat_cluster::{
-    ChangeLog, CrawlRequests, CrawlStatus, Inbox, InboxSink, Leadership, Leases, LogSink, Replicas, Tailer,
+    ChangeLog, CrawlRequests, CrawlStatus, Inbox, InboxSink, Leadership, Leases, LogSink, Replicas, SharedDocuments,
+    Tailer,
 };
 use ocicat_crawler::{CrawlRequest, CrawlSettings, Crawler, Forward, RegistrySource, RegistryStatus, StatusBoard};
 use ocicat_service::model::{ReplicaRow, ReplicasView};
@@ -41,6 +42,8 @@ const LIVE_HEARTBEAT: Duration = Duration::from_secs(15);
 const REQUESTS_BATCH: i64 = 256;
 /// How long a replica's claim on a plan it executes lasts unrenewed.
 const CLAIM_TTL: Duration = Duration::from_secs(30);
+/// How long a copy plan stays executable (the service keeps its own for an hour too).
+const COPY_PLAN_LIFETIME: Duration = Duration::from_secs(3600);
 /// How often the leader looks for executions whose replica died (their claim lapsed).
 const RESUME_EVERY: Duration = Duration::from_secs(60);
 
@@ -60,6 +63,7 @@ struct Inner {
     inbox: Inbox,
     requests: CrawlRequests,
     status: CrawlStatus,
+    documents: SharedDocuments,
     replicas: Replicas,
     leases: Leases,
     local: CatalogWriter,
@@ -114,6 +118,9 @@ impl Cluster {
         let inbox = Inbox::open(database.clone()).await.context("cannot open the catalog's inbox")?;
         let requests = CrawlRequests::open(database.clone()).await.context("cannot open the crawl queue")?;
         let status = CrawlStatus::open(database.clone()).await.context("cannot open the shared crawl status")?;
+        let documents = SharedDocuments::open(database.clone(), COPY_PLAN_LIFETIME)
+            .await
+            .context("cannot open the shared documents")?;
         let replicas = Replicas::open(database.clone()).await.context("cannot open the replicas table")?;
         let leases = Leases::open(database).await.context("cannot open the leases table")?;
         let position = catalog.applied_position().context("cannot read the index's replication position")?;
@@ -132,6 +139,7 @@ impl Cluster {
             inbox,
             requests,
             status,
+            documents,
             replicas,
             leases,
             local: local.local(),
@@ -153,6 +161,11 @@ impl Cluster {
     /// Claims on plan executions, in the shared leases table (one replica runs a plan).
     pub fn claims(&self) -> Arc<dyn ocicat_lifecycle::claims::Claims> {
         Arc::new(PlanClaims { leases: self.inner.leases.clone(), holder: self.inner.holder.clone() })
+    }
+
+    /// Copy plans where every replica finds them.
+    pub fn shared_copies(&self) -> Arc<dyn ocicat_service::shared_copies::SharedCopies> {
+        Arc::new(CopyPlans { documents: self.inner.documents.clone() })
     }
 
     /// The replicas as the service shows them.
@@ -425,6 +438,29 @@ async fn resume_executions(engine: ocicat_lifecycle::Engine, term: CancellationT
             () = tokio::time::sleep(RESUME_EVERY) => {}
             () = term.cancelled() => return,
         }
+    }
+}
+
+/// Copy plans as shared documents of kind `copy`.
+#[derive(Debug)]
+struct CopyPlans {
+    documents: SharedDocuments,
+}
+
+impl ocicat_service::shared_copies::SharedCopies for CopyPlans {
+    fn save<'a>(
+        &'a self,
+        id: &'a str,
+        body: String,
+    ) -> ocicat_service::shared_copies::SharedFuture<'a, Result<(), String>> {
+        Box::pin(async move { self.documents.save("copy", id, &body).await.map_err(|error| error.to_string()) })
+    }
+
+    fn load<'a>(
+        &'a self,
+        id: &'a str,
+    ) -> ocicat_service::shared_copies::SharedFuture<'a, Result<Option<String>, String>> {
+        Box::pin(async move { self.documents.load("copy", id).await.map_err(|error| error.to_string()) })
     }
 }
 

@@ -393,7 +393,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         .with_lifecycle(engine)
         .with_trust(config.trust_policies.clone());
     let service = match &cluster {
-        Some(cluster) => service.with_replication(cluster.replication()),
+        Some(cluster) => service.with_replication(cluster.replication()).with_shared_copies(cluster.shared_copies()),
         None => service,
     };
     let hosts = config.server.allowed_hosts();

@@ -2,7 +2,8 @@
 //! PostgreSQL and crawl a real seeded distribution 2.8.2 through a counting proxy. Only the
 //! leader crawls (the registry sees each manifest fetched once, not three times), every replica
 //! serves the same index, a crawl asked of a follower runs on the leader, a delete through a
-//! follower runs once (claimed in the database) and disappears from every replica, `kill -9` of the leader hands the crawl to another
+//! follower runs once (claimed in the database) and disappears from every replica, a copy
+//! planned on one replica runs once through another, `kill -9` of the leader hands the crawl to another
 //! replica within 15 s without fetching again what was indexed, and a replica started later
 //! catches up before `/healthz` says so, and with PostgreSQL gone every replica keeps serving
 //! reads from its own index, then replicates again once it is back.
@@ -366,7 +367,7 @@ async fn steps(
 
     // A delete through a follower: gone from it at once, and from every other replica soon.
     let targets = seeded_tags(report);
-    assert!(targets.len() >= 2, "{targets:?}");
+    assert!(targets.len() >= 3, "{targets:?}");
     let digest = targets[0].2.clone();
     let deleter = &replicas[follower];
     let id = delete_through(&api, deleter, &targets[0]).await;
@@ -384,6 +385,41 @@ async fn steps(
     for replica in replicas.iter() {
         eventually(Duration::from_secs(10), &format!("the delete reaching {}", replica.name), || async {
             (api.total(replica, &query).await == 0).then_some(())
+        })
+        .await;
+    }
+
+    // A copy planned on one replica and executed through another (a load balancer's choice):
+    // the plan is found there, the copy runs once, and every replica shows its result.
+    let (repository, tag, copied) = targets[2].clone();
+    let request = serde_json::json!({
+        "source": { "registry": "local", "repository": repository },
+        "digest": copied,
+        "destination": { "registry": "local", "repository": "copies/cluster" },
+        "tags": [tag],
+    });
+    let planner = &replicas[0];
+    let runner = &replicas[1];
+    let (status, planned) = api.post(planner, "/api/v1/copies", request).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{planned:#}");
+    let copy = planned["id"].as_str().unwrap().to_owned();
+    let fingerprint = planned["plan"]["fingerprint"].as_str().unwrap().to_owned();
+    let shown = api.get(runner, &format!("/api/v1/copies/{copy}")).await;
+    assert_eq!(shown["plan"]["fingerprint"], fingerprint.as_str(), "the other replica finds the plan");
+    let claim = format!("copy:{copy}");
+    assert!(leases.acquire(&claim, "elsewhere#1", Duration::from_secs(60)).await.unwrap().is_some());
+    let execution = serde_json::json!({ "fingerprint": fingerprint, "wait": true });
+    let (status, refused) = api.post(runner, &format!("/api/v1/copies/{copy}/execute"), execution.clone()).await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "another replica runs it: {refused:#}");
+    assert!(leases.forget(&claim, "elsewhere#1").await.unwrap());
+    let (status, ran) = api.post(runner, &format!("/api/v1/copies/{copy}/execute"), execution).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{ran:#}");
+    assert_eq!(ran["report"]["complete"], true, "{ran:#}");
+    let seen = api.get(planner, &format!("/api/v1/copies/{copy}")).await;
+    assert_eq!(seen["report"]["complete"], true, "the planning replica shows the result: {seen:#}");
+    for replica in replicas.iter() {
+        eventually(Duration::from_secs(30), &format!("the copy reaching {}", replica.name), || async {
+            (api.total(replica, &format!("repo:copies/cluster tag:{tag}")).await == 1).then_some(())
         })
         .await;
     }

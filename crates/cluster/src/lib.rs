@@ -22,6 +22,7 @@ mod now;
 mod replicas;
 mod replicate;
 mod requests;
+mod shared;
 
 pub use error::ClusterError;
 pub use inbox::{Inbox, InboxSink};
@@ -31,3 +32,4 @@ pub use log::{Change, ChangeLog, Doc, DocEdit};
 pub use replicas::{Replica, Replicas};
 pub use replicate::{LogSink, Tailer};
 pub use requests::{CrawlRequest, CrawlRequests, CrawlStatus};
+pub use shared::SharedDocuments;

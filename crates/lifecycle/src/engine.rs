@@ -75,6 +75,11 @@ impl Engine {
         Engine { crawler: Some(crawler), ..self }
     }
 
+    /// Where executions are claimed (several replicas), if anywhere.
+    pub fn claims(&self) -> Option<Arc<dyn crate::claims::Claims>> {
+        self.claims.clone()
+    }
+
     /// The same engine claiming each execution in `claims` first (several replicas).
     pub fn with_claims(self, claims: Arc<dyn crate::claims::Claims>) -> Engine {
         Engine { claims: Some(claims), ..self }

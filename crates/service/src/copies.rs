@@ -63,7 +63,15 @@ impl CopyPlans {
         id
     }
 
-    fn get(&self, id: &str) -> Option<Stored> {
+    /// Keeps `stored` as plan `id` (read from the other replicas), unless this replica runs it.
+    pub(crate) fn adopt(&self, id: &str, stored: Stored) {
+        let mut plans = self.lock();
+        if !plans.get(id).is_some_and(|kept| kept.running) {
+            plans.insert(id.to_owned(), stored);
+        }
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Stored> {
         let mut plans = self.lock();
         // Expired plans go on every look, not only when another is kept: an imported layout's
         // unpacked archive goes with its plan.
@@ -124,12 +132,13 @@ impl Service {
         engine.audit(audit_line(&actor, "copy-plan", &plan, None, "planned", Some(plan_summary(&plan)))).await;
         let stored = Stored { created: Utc::now(), actor, plan, report: None, running: false, import: None };
         let id = self.copies.keep(stored.clone());
+        self.share_copy(&id, &stored).await;
         Ok(view(id, stored))
     }
 
     /// The copy plan `id` and how its execution went, for someone who may run it.
-    pub fn copy_plan(&self, who: &Principal, id: &str) -> Result<CopyView, AppError> {
-        let stored = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
+    pub async fn copy_plan(&self, who: &Principal, id: &str) -> Result<CopyView, AppError> {
+        let stored = self.find_copy(id).await.ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
         authz::see_copy(who, &self.registries(), &stored.plan, stored.import.is_some())?;
         Ok(view(id.to_owned(), stored))
     }
@@ -147,7 +156,7 @@ impl Service {
         move_tags: bool,
         wait: bool,
     ) -> Result<CopyView, AppError> {
-        let stored = self.copies.get(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
+        let stored = self.find_copy(id).await.ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
         authz::see_copy(who, &self.registries(), &stored.plan, stored.import.is_some())?;
         let engine = self.engine()?;
         let client = |registry: &str| {
@@ -160,15 +169,39 @@ impl Service {
         let destination = client(&stored.plan.request.destination.registry)?;
         ocicat_copy::check(&stored.plan, fingerprint, move_tags)
             .map_err(|error| AppError::Conflict(error.to_string()))?;
-        {
+        if stored.running {
+            return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
+        }
+        // Several replicas: the one that claims the copy in the database runs it.
+        let claim = format!("copy:{id}");
+        let claims = engine.claims();
+        if let Some(claims) = &claims {
+            match claims.claim(&claim).await {
+                Ok(true) => {}
+                Ok(false) => return Err(AppError::Conflict("this copy is running on another replica".into())),
+                Err(error) => {
+                    tracing::warn!(copy.id = %id, %error, "cannot claim a copy");
+                    return Err(AppError::Busy("the cluster database does not answer".into()));
+                }
+            }
+        }
+        let started = {
             let mut plans = self.copies.lock();
             let kept = plans.get_mut(id).ok_or_else(|| AppError::NotFound(format!("copy plan {id}")))?;
-            if kept.running {
-                return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
+            let free = !kept.running;
+            if free {
+                kept.running = true;
+                kept.report = Some(CopyReport::default());
             }
-            kept.running = true;
-            kept.report = Some(CopyReport::default());
-        }
+            free.then(|| kept.clone())
+        };
+        let Some(started) = started else {
+            if let Some(claims) = &claims {
+                claims.release(&claim).await;
+            }
+            return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
+        };
+        self.share_copy(id, &started).await;
         let (service, who, id_owned, fingerprint) = (self.clone(), who.clone(), id.to_owned(), fingerprint.to_owned());
         let plan = stored.plan.clone();
         let task = tokio::spawn(async move {
@@ -202,9 +235,16 @@ impl Service {
             {
                 tracing::warn!(registry.name = %destination.registry, "refresh queue full: the copy shows at the next crawl");
             }
-            if let Some(kept) = service.copies.lock().get_mut(&id_owned) {
+            let ended = service.copies.lock().get_mut(&id_owned).map(|kept| {
                 kept.report = Some(report);
                 kept.running = false;
+                kept.clone()
+            });
+            if let Some(ended) = ended {
+                service.share_copy(&id_owned, &ended).await;
+            }
+            if let Some(claims) = &claims {
+                claims.release(&claim).await;
             }
         });
         if wait && task.await.is_err() {

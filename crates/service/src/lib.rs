@@ -51,6 +51,8 @@ mod scan;
 #[cfg(feature = "backend")]
 mod search;
 #[cfg(feature = "backend")]
+pub mod shared_copies;
+#[cfg(feature = "backend")]
 mod state;
 #[cfg(feature = "backend")]
 mod tokens;

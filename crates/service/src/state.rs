@@ -31,6 +31,8 @@ pub struct Service {
     pub(crate) trust: std::sync::Arc<ocicat_trust::Policies>,
     /// Copy plans made here, for an hour.
     pub(crate) copies: crate::copies::CopyPlans,
+    /// Where copy plans are kept for the other replicas, when this server is one of several.
+    pub(crate) shared_copies: Option<std::sync::Arc<dyn crate::shared_copies::SharedCopies>>,
     /// The replicas sharing this server's database, when it is one of several.
     pub(crate) replication: Option<std::sync::Arc<dyn crate::replicas::Replication>>,
 }
@@ -49,6 +51,7 @@ impl Service {
             gates: crate::gates::Gates::default(),
             trust: std::sync::Arc::default(),
             copies: crate::copies::CopyPlans::default(),
+            shared_copies: None,
             replication: None,
         }
     }
@@ -81,6 +84,11 @@ impl Service {
     /// The same, one replica of several, showing them through `replication`.
     pub fn with_replication(self, replication: std::sync::Arc<dyn crate::replicas::Replication>) -> Service {
         Service { replication: Some(replication), ..self }
+    }
+
+    /// The same, keeping copy plans where every replica finds them.
+    pub fn with_shared_copies(self, shared: std::sync::Arc<dyn crate::shared_copies::SharedCopies>) -> Service {
+        Service { shared_copies: Some(shared), ..self }
     }
 
     /// The same, deleting through this engine.

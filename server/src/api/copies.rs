@@ -59,7 +59,7 @@ async fn show_copy(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<CopyView>, ApiError> {
-    Ok(Json(service.copy_plan(&who, &id)?))
+    Ok(Json(service.copy_plan(&who, &id).await?))
 }
 
 /// Runs a copy plan as shown (its fingerprint back): blobs, manifests with their original
