@@ -440,6 +440,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_shares_the_access_database_and_names_its_replica() {
+        let access = "[access]\nusers_file = \"users\"\ndatabase_url_env = \"DB\"\n";
+        let text = format!("{access}\n[cluster]\ndatabase_url_env = \"DB\"\nreplica_name = \"ocicat-2\"\n");
+        let config = Config::parse(&text, Path::new("c.toml")).unwrap();
+        let cluster = config.cluster.expect("a cluster");
+        assert_eq!((cluster.replica_name(), cluster.lease()), ("ocicat-2".to_owned(), Duration::from_secs(10)));
+        let unnamed = Config::parse(&format!("{access}\n[cluster]\ndatabase_url_env = \"DB\"\n"), Path::new("c.toml"));
+        assert!(!unnamed.unwrap().cluster.unwrap().replica_name().is_empty(), "the host name by default");
+        for (text, expected) in [
+            ("[cluster]\ndatabase_url_env = \"DB\"\n".to_owned(), "needs [access] with database_url_env"),
+            (
+                format!("{access}\n[cluster]\ndatabase_url_env = \"OTHER\"\n"),
+                "needs [access] with database_url_env = \"OTHER\"",
+            ),
+            (format!("{access}\n[cluster]\ndatabase_url_env = \"DB\"\nlease_secs = 1\n"), "lease_secs must be 3 to 60"),
+            (format!("{access}\n[cluster]\ndatabase_url_env = \"DB\"\nreplica_name = \"\"\n"), "replica_name must be"),
+        ] {
+            let error = Config::parse(&text, Path::new("c.toml")).unwrap_err().to_string();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+        // Replicas share PostgreSQL: a SQLite URL is refused when serving starts.
+        let cluster = ClusterConfig {
+            database_url_env: "OCICAT_TEST_CLUSTER_URL_THAT_IS_NOT_SET".into(),
+            replica_name: None,
+            lease_secs: 10,
+        };
+        assert!(cluster.database_url().unwrap_err().to_string().contains("is not set"));
+    }
+
+    #[test]
     fn syntax_errors_name_the_file_and_line() {
         let error = Config::parse("[server]\nlisten = \n", Path::new("bad.toml")).unwrap_err().to_string();
         assert!(error.starts_with("bad.toml:"), "{error}");
