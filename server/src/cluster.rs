@@ -44,6 +44,12 @@ const REQUESTS_BATCH: i64 = 256;
 const CLAIM_TTL: Duration = Duration::from_secs(30);
 /// How long a copy plan stays executable (the service keeps its own for an hour too).
 const COPY_PLAN_LIFETIME: Duration = Duration::from_secs(3600);
+/// A replica of this name heard from within this long is running: another may not join as it.
+const SAME_NAME_WITHIN: Duration = Duration::from_secs(3);
+/// Crawl requests waiting to be written to the shared queue before more are refused.
+const FORWARD_QUEUE: usize = 1024;
+/// How long the end of a leadership term may take before the next one starts anyway.
+const TERM_END: Duration = Duration::from_secs(15);
 /// How often the leader looks for executions whose replica died (their claim lapsed).
 const RESUME_EVERY: Duration = Duration::from_secs(60);
 
@@ -123,15 +129,34 @@ impl Cluster {
             .context("cannot open the shared documents")?;
         let replicas = Replicas::open(database.clone()).await.context("cannot open the replicas table")?;
         let leases = Leases::open(database).await.context("cannot open the leases table")?;
-        let position = catalog.applied_position().context("cannot read the index's replication position")?;
-        let tailer = Tailer::new(log.clone(), replicas.clone(), &name, local.local(), position.unwrap_or_default());
+        let now = leases.now().await.context("cannot read the database's clock")?;
+        let running = replicas.live_at(SAME_NAME_WITHIN, now).await.context("cannot read the replicas table")?;
+        if running.iter().any(|replica| replica.name == name) {
+            anyhow::bail!(
+                "another replica named {name:?} is running on this database: give each replica its own \
+                 [cluster] replica_name"
+            );
+        }
+        // An index that is not this database's (made on its own, or for a database since
+        // replaced) starts over from the database.
+        let head = log.head().await.context("cannot read the change log")?;
+        let position = match catalog.applied_position().context("cannot read the index's replication position")? {
+            Some(position) if position <= head => position,
+            other => {
+                tracing::info!(replica.name = %name, index.position = ?other, log.head = head, "the index is not this database's: rebuilding it from the database");
+                local.apply(ocicat_catalog::Change::Reset).await.context("cannot empty the index")?;
+                local.flush().await.context("cannot empty the index")?;
+                0
+            }
+        };
+        let tailer = Tailer::new(log.clone(), replicas.clone(), &name, local.local(), position);
         let (applied, caught_up) = (tailer.applied(), tailer.caught_up());
         let (stop, stopped) = watch::channel(false);
         let (leading_sender, leading) = watch::channel(None);
         let tailing = tokio::spawn(tailer.run(POLL, stopped.clone()));
         let bid = Leadership::new(leases.clone(), LEASE, &holder, config.lease());
         let bidding = tokio::spawn(bid.run(leading_sender, stopped));
-        tracing::info!(replica.name = %name, replica.holder = %holder, log.applied = position.unwrap_or_default(), "joined the cluster");
+        tracing::info!(replica.name = %name, replica.holder = %holder, log.applied = position, "joined the cluster");
         let inner = Inner {
             name,
             holder,
@@ -202,7 +227,25 @@ impl Cluster {
 
     /// The crawler handlers talk to: every request goes into the shared queue for the leader.
     pub fn crawler(&self, registries: impl IntoIterator<Item = String>) -> Crawler {
-        Crawler::forwarding(registries, Arc::new(Queue { requests: self.inner.requests.clone() }))
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<ocicat_cluster::CrawlRequest>(FORWARD_QUEUE);
+        let requests = self.inner.requests.clone();
+        // One task writes forwarded requests to the database, in order; a burst waits here,
+        // bounded, and what does not fit is refused at once (the periodic crawl finds it).
+        let pushing = tokio::spawn(async move {
+            while let Some(request) = receiver.recv().await {
+                match requests.push(&request).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(registry.name = %request.registry, "the shared crawl queue is full: request dropped")
+                    }
+                    Err(error) => {
+                        tracing::warn!(registry.name = %request.registry, %error, "cannot queue a crawl request")
+                    }
+                }
+            }
+        });
+        drop(pushing); // ends with the last sender, when the server does
+        Crawler::forwarding(registries, Arc::new(Queue { sender }))
     }
 
     /// Runs `duties` whenever this replica leads, until `shutdown`; meanwhile the crawl status
@@ -280,10 +323,10 @@ impl Cluster {
         loop {
             let epoch = *leading.borrow_and_update();
             let term = shutdown.child_token();
-            if let Some(epoch) = epoch {
+            let running = epoch.map(|epoch| {
                 tracing::info!(replica.name = %self.inner.name, lease.epoch = epoch, "leading: crawling for every replica");
-                tokio::spawn(self.clone().lead_term(epoch, duties.clone(), term.clone()));
-            }
+                tokio::spawn(self.clone().lead_term(epoch, duties.clone(), term.clone()))
+            });
             let still = loop {
                 tokio::select! {
                     changed = leading.changed() => match changed {
@@ -295,7 +338,11 @@ impl Cluster {
                 }
             };
             term.cancel();
-            if epoch.is_some() {
+            if let Some(running) = running {
+                // The term's tasks end before another term may start: two terms never overlap.
+                if tokio::time::timeout(TERM_END, running).await.is_err() {
+                    tracing::warn!(replica.name = %self.inner.name, "a leadership term's tasks did not stop in time");
+                }
                 tracing::info!(replica.name = %self.inner.name, "not leading any more: the crawl stops here");
             }
             if !still {
@@ -304,7 +351,8 @@ impl Cluster {
         }
     }
 
-    /// One term of leading at `epoch`, until `term` is cancelled.
+    /// One term of leading at `epoch`: runs the leader's tasks until `term` is cancelled, then
+    /// waits for them to end.
     async fn lead_term(self, epoch: i64, duties: Arc<Duties>, term: CancellationToken) {
         let inner = &self.inner;
         // Everything earlier leaders wrote is in this index before the crawl compares with it.
@@ -332,11 +380,14 @@ impl Cluster {
             duties.settings.clone(),
             term.clone(),
         );
-        tokio::spawn(self.clone().take_requests(crawler, term.clone()));
-        tokio::spawn(self.clone().move_inbox(epoch, term.clone()));
-        tokio::spawn(self.clone().prune(term.clone()));
-        tokio::spawn(resume_executions(duties.engine.clone(), term.clone()));
-        duties.engine.schedule(duties.retention.clone(), term);
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(self.clone().take_requests(crawler, term.clone()));
+        tasks.spawn(self.clone().move_inbox(epoch, term.clone()));
+        tasks.spawn(self.clone().prune(term.clone()));
+        tasks.spawn(resume_executions(duties.engine.clone(), term.clone()));
+        duties.engine.schedule(duties.retention.clone(), term.clone());
+        term.cancelled().await;
+        while tasks.join_next().await.is_some() {}
     }
 
     /// Hands queued crawl requests to this leader's crawl tasks.
@@ -511,10 +562,10 @@ async fn wait(wake_ups: &mut Option<sqlx::postgres::PgListener>, term: &Cancella
     }
 }
 
-/// The crawl queue as a crawler's forward.
+/// The crawl queue as a crawler's forward: requests wait for the task that writes them.
 #[derive(Debug)]
 struct Queue {
-    requests: CrawlRequests,
+    sender: tokio::sync::mpsc::Sender<ocicat_cluster::CrawlRequest>,
 }
 
 impl Forward for Queue {
@@ -526,17 +577,6 @@ impl Forward for Queue {
                 return false;
             }
         };
-        let (requests, request) =
-            (self.requests.clone(), ocicat_cluster::CrawlRequest { registry: registry.to_owned(), body });
-        tokio::spawn(async move {
-            match requests.push(&request).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(registry.name = %request.registry, "the shared crawl queue is full: request dropped")
-                }
-                Err(error) => tracing::warn!(registry.name = %request.registry, %error, "cannot queue a crawl request"),
-            }
-        });
-        true
+        self.sender.try_send(ocicat_cluster::CrawlRequest { registry: registry.to_owned(), body }).is_ok()
     }
 }

@@ -376,6 +376,7 @@ async fn steps(
     assert!(leases.acquire(&claim, "elsewhere#1", Duration::from_secs(60)).await.unwrap().is_some());
     let (status, busy) = api.post(deleter, &format!("/api/v1/plans/{id}/execute?wait=true"), Value::Null).await;
     assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{busy:#}");
+    assert!(busy.to_string().contains("is running"), "busy because claimed elsewhere: {busy:#}");
     assert!(leases.forget(&claim, "elsewhere#1").await.unwrap());
     let (status, executed) = api.post(deleter, &format!("/api/v1/plans/{id}/execute?wait=true"), Value::Null).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{executed:#}");

@@ -44,8 +44,18 @@ const CHANNEL: &str = "ocicat_inbox";
 
 /// Posted changes the leader moves at a time.
 const BATCH: i64 = 100;
-/// How long a flush waits for a leader to move what was posted.
-const MOVE_PATIENCE: Duration = Duration::from_secs(60);
+/// How long a flush waits for a leader to move what was posted, and again for this replica's
+/// tailer to apply it.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Where posted changes landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landed {
+    /// In the log, the highest at this position.
+    At(i64),
+    /// The leader refused one of them (it could not read it): never in the log.
+    Refused,
+}
 
 /// The inbox of one database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -79,16 +89,20 @@ impl Inbox {
     }
 
     /// Where the changes `poster` posted with ids in `(after, through]` landed in the log, once
-    /// the leader moved every one of them: the highest sequence number among them.
-    pub async fn landed(&self, poster: &str, after: i64, through: i64) -> Result<Option<i64>, ClusterError> {
-        let sql = "SELECT COUNT(*) AS posted, COUNT(seq) AS moved, MAX(seq) AS highest FROM ocicat_catalog_inbox
-            WHERE poster = $1 AND id > $2 AND id <= $3";
-        let columns = [Column::Int("posted"), Column::Int("moved"), Column::Int("highest")];
+    /// the leader moved every one of them: the highest sequence number among them, or
+    /// [`Landed::Refused`] when the leader refused one.
+    pub async fn landed(&self, poster: &str, after: i64, through: i64) -> Result<Option<Landed>, ClusterError> {
+        let sql = "SELECT COUNT(*) AS posted, COUNT(seq) AS moved, MIN(seq) AS lowest, MAX(seq) AS highest
+            FROM ocicat_catalog_inbox WHERE poster = $1 AND id > $2 AND id <= $3";
+        let columns = [Column::Int("posted"), Column::Int("moved"), Column::Int("lowest"), Column::Int("highest")];
         let values = [Value::Text(checked(poster)?), Value::Int(after), Value::Int(through)];
         let rows = self.database.fetch(sql, &values, &columns).await?;
         let Some(row) = rows.first() else { return Ok(None) };
+        if row.int("lowest").is_some_and(|lowest| lowest < 0) {
+            return Ok(Some(Landed::Refused));
+        }
         let everything_moved = row.int("posted") == row.int("moved");
-        Ok(if everything_moved { Some(row.int("highest").unwrap_or_default().max(0)) } else { None })
+        Ok(everything_moved.then(|| Landed::At(row.int("highest").unwrap_or_default())))
     }
 
     /// Changes posted and not yet moved.
@@ -149,7 +163,7 @@ impl Inbox {
 pub struct InboxSink {
     inbox: Inbox,
     poster: String,
-    /// The id before this sink's first post (0 until it posts).
+    /// The id before this sink's lowest post (`i64::MAX` until it posts).
     before_first: AtomicI64,
     /// The last id this sink posted.
     posted: AtomicI64,
@@ -163,7 +177,7 @@ impl InboxSink {
         Arc::new(InboxSink {
             inbox,
             poster: poster.to_owned(),
-            before_first: AtomicI64::new(0),
+            before_first: AtomicI64::new(i64::MAX),
             posted: AtomicI64::new(0),
             applied,
         })
@@ -178,11 +192,16 @@ impl InboxSink {
         loop {
             let landed = self.inbox.landed(&self.poster, after, id).await.map_err(replicate::replication_error)?;
             match landed {
-                Some(seq) => return Ok(seq),
-                None if started.elapsed() >= MOVE_PATIENCE => {
+                Some(Landed::At(seq)) => return Ok(seq),
+                Some(Landed::Refused) => {
+                    return Err(replicate::replication_error(
+                        "the leader refused a catalog change posted here (another version?); the next crawl repairs the index",
+                    ));
+                }
+                None if started.elapsed() >= PATIENCE => {
                     return Err(replicate::replication_error(format!(
                         "no leader moved catalog change {id} into the log within {} s (it stays queued)",
-                        MOVE_PATIENCE.as_secs()
+                        PATIENCE.as_secs()
                     )));
                 }
                 None => {}
@@ -200,7 +219,8 @@ impl ChangeSink for InboxSink {
             replicate::doc_edits(&change)?;
             let body = serde_json::to_string(&change).map_err(replicate::replication_error)?;
             let id = self.inbox.post(&self.poster, &body).await.map_err(replicate::replication_error)?;
-            let _ = self.before_first.compare_exchange(0, id - 1, Ordering::SeqCst, Ordering::SeqCst);
+            // The lowest id, whichever concurrent first post got it.
+            self.before_first.fetch_min(id - 1, Ordering::SeqCst);
             self.posted.fetch_max(id, Ordering::SeqCst);
             Ok(())
         })
@@ -215,11 +235,14 @@ impl ChangeSink for InboxSink {
             }
             let seq = self.moved(last).await?;
             let mut applied = self.applied.clone();
-            applied
-                .wait_for(|applied| *applied >= seq)
-                .await
-                .map_err(|_| replicate::replication_error("the tailer stopped"))?;
-            Ok(())
+            match tokio::time::timeout(PATIENCE, applied.wait_for(|applied| *applied >= seq)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(_)) => Err(replicate::replication_error("the tailer stopped")),
+                Err(_) => Err(replicate::replication_error(format!(
+                    "this replica's index did not apply change {seq} within {} s (see /status)",
+                    PATIENCE.as_secs()
+                ))),
+            }
         })
     }
 }

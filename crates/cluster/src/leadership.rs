@@ -35,15 +35,26 @@ impl Leadership {
         let renew_every = self.renew_every();
         // Held until this instant by our own clock: a renewal's lease runs from before we asked.
         let mut held_until: Option<Instant> = None;
+        // After stepping down, the lease is taken back only under a new epoch: a renewal that
+        // timed out here may still have landed there, and what the old term began must stay fenced.
+        let mut stepped_down = false;
         while !*stop.borrow() {
             let asked = Instant::now();
             // A renewal that does not answer in time counts as failed: the deadline is a renewal
             // before the lease held so far could lapse (a hung connection must not keep us leading).
             let patience = held_until.map_or(self.ttl, |until| until.saturating_duration_since(asked + renew_every));
-            let answer = tokio::time::timeout(patience, self.leases.acquire(&self.lease, &self.holder, self.ttl)).await;
+            let bid = async {
+                if stepped_down {
+                    self.leases.acquire_anew(&self.lease, &self.holder, self.ttl).await
+                } else {
+                    self.leases.acquire(&self.lease, &self.holder, self.ttl).await
+                }
+            };
+            let answer = tokio::time::timeout(patience, bid).await;
             match answer.unwrap_or_else(|_| Err(ClusterError::TimedOut)) {
                 Ok(Some(lease)) => {
                     held_until = Some(asked + self.ttl);
+                    stepped_down = false;
                     leading.send_if_modified(|now| {
                         let changed = *now != Some(lease.epoch);
                         *now = Some(lease.epoch);
@@ -60,6 +71,7 @@ impl Leadership {
             if held_until.is_some_and(|until| Instant::now() + renew_every >= until) {
                 tracing::warn!(lease.name = %self.lease, "stepping down: the lease could not be renewed in time");
                 held_until = None;
+                stepped_down = true;
                 leading.send_if_modified(|now| now.take().is_some());
             }
             tokio::select! {

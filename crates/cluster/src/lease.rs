@@ -35,6 +35,18 @@ const ACQUIRE: &str = "INSERT INTO ocicat_leases (name, holder, epoch, acquired_
     WHERE ocicat_leases.holder = excluded.holder OR ocicat_leases.expires_at <= $3
     RETURNING holder, epoch, acquired_at, expires_at";
 
+/// [`ACQUIRE`], but a new epoch even when `holder` still holds it: what a holder that stepped
+/// down takes it back with, so nothing it began under the old epoch can land any more.
+const ACQUIRE_ANEW: &str = "INSERT INTO ocicat_leases (name, holder, epoch, acquired_at, expires_at)
+    VALUES ($1, $2, 1, $3, $4)
+    ON CONFLICT (name) DO UPDATE SET
+        epoch = ocicat_leases.epoch + 1,
+        acquired_at = excluded.acquired_at,
+        holder = excluded.holder,
+        expires_at = excluded.expires_at
+    WHERE ocicat_leases.holder = excluded.holder OR ocicat_leases.expires_at <= $3
+    RETURNING holder, epoch, acquired_at, expires_at";
+
 const READ: [Column<'static>; 4] =
     [Column::Text("holder"), Column::Int("epoch"), Column::Int("acquired_at"), Column::Int("expires_at")];
 
@@ -92,6 +104,16 @@ impl Leases {
         let expires = now.saturating_add(millis(ttl)?);
         let values = [Value::Text(name), Value::Text(holder), Value::Int(now), Value::Int(expires)];
         let rows = self.database.fetch(ACQUIRE, &values, &READ).await?;
+        Ok(rows.first().map(lease).filter(|lease| lease.holder == holder))
+    }
+
+    /// [`Leases::acquire`], always under a new epoch (see [`ACQUIRE_ANEW`]).
+    pub async fn acquire_anew(&self, name: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>, ClusterError> {
+        let (name, holder) = (checked(name)?, checked(holder)?);
+        let now = crate::now::now_ms(&self.database).await?;
+        let expires = now.saturating_add(millis(ttl)?);
+        let values = [Value::Text(name), Value::Text(holder), Value::Int(now), Value::Int(expires)];
+        let rows = self.database.fetch(ACQUIRE_ANEW, &values, &READ).await?;
         Ok(rows.first().map(lease).filter(|lease| lease.holder == holder))
     }
 

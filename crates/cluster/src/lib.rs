@@ -25,7 +25,7 @@ mod requests;
 mod shared;
 
 pub use error::ClusterError;
-pub use inbox::{Inbox, InboxSink};
+pub use inbox::{Inbox, InboxSink, Landed};
 pub use leadership::Leadership;
 pub use lease::{Lease, Leases};
 pub use log::{Change, ChangeLog, Doc, DocEdit};

@@ -317,6 +317,11 @@ impl Tailer {
                 Ok(found) => found,
                 Err(error) => {
                     tracing::warn!(replica.name = %self.name, %error, "catalog replication paused");
+                    // A change this index cannot take holds it back for good: not caught up (the
+                    // database away is different: every replica waits alike, and reads go on).
+                    if matches!(error, ClusterError::Catalog(_)) {
+                        self.caught_up.send_replace(false);
+                    }
                     0
                 }
             };

@@ -1,7 +1,8 @@
 //! Changes made on a follower, and crawl requests received by one, on SQLite and a real
 //! PostgreSQL: a follower's delete goes through the inbox, lands in the log only when the
 //! leader moves it, and its flush returns once the follower's own index holds it; a follower
-//! cannot move posts; a post that does not parse is refused without holding up later ones;
+//! cannot move posts; a post that does not parse is refused (its poster told) without holding
+//! up later ones;
 //! crawl requests are taken once, in order; the leader's crawl status is read back as published.
 
 use std::time::Duration;
@@ -9,8 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use ocicat_catalog::{ArtifactDoc, ArtifactKind, Catalog, Change, RepositoryDoc, SearchSort, WriterConfig};
 use ocicat_cluster::{
-    ChangeLog, ClusterError, CrawlRequest, CrawlRequests, CrawlStatus, Inbox, InboxSink, Leases, LogSink, Replicas,
-    Tailer,
+    ChangeLog, ClusterError, CrawlRequest, CrawlRequests, CrawlStatus, Inbox, InboxSink, Landed, Leases, LogSink,
+    Replicas, Tailer,
 };
 use ocicat_sql::Database;
 
@@ -121,7 +122,7 @@ async fn moves_a_followers_changes_through_the_leader(database: Database) {
     assert_eq!(tags(&catalog_a), ["2.0"], "and a has it from the log");
 
     // A post that does not parse (a replica of another version) is refused; the next one lands.
-    inbox.post("c", "{\"op\":\"no_such_change\"}").await.unwrap();
+    let refused = inbox.post("c", "{\"op\":\"no_such_change\"}").await.unwrap();
     let change = Change::RemoveArtifacts {
         registry: "prod".into(),
         repository: "app".into(),
@@ -130,6 +131,9 @@ async fn moves_a_followers_changes_through_the_leader(database: Database) {
     inbox.post("c", &serde_json::to_string(&change).unwrap()).await.unwrap();
     assert_eq!(inbox.move_posted(&log, "leader", "a", epoch).await.unwrap(), 2);
     assert_eq!((inbox.waiting().await.unwrap(), log.head().await.unwrap()), (0, head + 2), "one refused, one moved");
+    // Its poster learns it was refused (a flush fails rather than pretending it landed).
+    assert_eq!(inbox.landed("c", 0, refused).await.unwrap(), Some(Landed::Refused));
+    assert_eq!(inbox.landed("c", refused, refused + 1).await.unwrap(), Some(Landed::At(head + 2)));
     tail_a.step().await.unwrap();
     assert!(tags(&catalog_a).is_empty());
 

@@ -348,15 +348,20 @@ impl CrawlTask {
             } else {
                 CrawlMode::Incremental
             };
-            let outcome = crawl_registry_in(
+            // Cancelled mid-crawl (shutdown, or this replica stopped leading), the crawl stops at
+            // once: its checkpoint lets the next crawl, here or elsewhere, resume.
+            let crawl = crawl_registry_in(
                 &self.source,
                 &self.catalog,
                 &self.writer,
                 &self.board,
                 self.settings.repository_concurrency,
                 mode,
-            )
-            .await;
+            );
+            let outcome = tokio::select! {
+                outcome = crawl => outcome,
+                () = shutdown.cancelled() => return,
+            };
             if outcome.is_ok() && mode == CrawlMode::Reconcile {
                 last_reconcile = tokio::time::Instant::now();
                 self.board.update(&self.source.name, |status| status.last_reconcile = Some(Utc::now()));
@@ -382,7 +387,10 @@ impl CrawlTask {
                     () = shutdown.cancelled() => return,
                     () = trigger.notified() => break,
                     () = tokio::time::sleep_until(next_crawl) => break,
-                    Some(request) = refreshes.recv() => self.refresh_queued(request, &mut refreshes).await,
+                    Some(request) = refreshes.recv() => tokio::select! {
+                        () = self.refresh_queued(request, &mut refreshes) => {}
+                        () = shutdown.cancelled() => return,
+                    },
                 }
             }
         }

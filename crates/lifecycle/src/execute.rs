@@ -93,7 +93,9 @@ impl Engine {
             async move {
                 loop {
                     tokio::time::sleep(claims.renew_every()).await;
-                    if !matches!(claims.claim(&name).await, Ok(true)) {
+                    // A renewal that hangs counts as lost before the claim could lapse.
+                    let renewed = tokio::time::timeout(claims.renew_every(), claims.claim(&name)).await;
+                    if !matches!(renewed, Ok(Ok(true))) {
                         tracing::warn!(claim.name = %name, "lost the claim on a plan: its execution stops");
                         lost.store(true, Ordering::SeqCst);
                         return;
@@ -135,8 +137,8 @@ impl Engine {
                 continue;
             }
             if lost.load(Ordering::SeqCst) {
-                // Another replica may hold the plan now: stop, saved as running, to be resumed.
-                self.store.save_execution(&execution).await?;
+                // Another replica may hold the plan now: stop without saving over its progress
+                // (the run stays `running`; whoever claims it next re-checks every item).
                 return Err(ExecuteError::Claim { id: id.to_owned(), reason: "the claim lapsed".into() });
             }
             let item = execution.plan.items[index].clone();
@@ -173,6 +175,9 @@ impl Engine {
                 self.store.save_execution(&execution).await?;
                 last_save = Instant::now();
             }
+        }
+        if lost.load(Ordering::SeqCst) {
+            return Err(ExecuteError::Claim { id: id.to_owned(), reason: "the claim lapsed".into() });
         }
         execution.rewrites = self.rewrite_fallback_indexes(&execution, actor).await;
         self.reindex(&execution).await;

@@ -152,15 +152,25 @@ impl Engine {
         .map_err(|error| error.to_string())?
     }
 
-    /// Runs every policy with a schedule on its own clock (first run one period after start)
-    /// until `shutdown` is cancelled.
+    /// Runs every policy with a schedule on its own clock (first run one period after its last
+    /// run in the store, or after the call when it never ran) until `shutdown` is cancelled.
     pub fn schedule(&self, policies: Vec<RetentionPolicy>, shutdown: tokio_util::sync::CancellationToken) {
         for policy in policies.into_iter().filter(|policy| policy.every_hours > 0) {
             let engine = self.clone();
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 let period = std::time::Duration::from_secs(policy.every_hours * 3600);
-                let mut clock = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                // The clock runs from the policy's last run in the store, so a restart (or another
+                // replica taking over the schedule) neither runs it early nor puts it off.
+                let last = engine
+                    .store
+                    .runs(Some(&policy.name), 1)
+                    .await
+                    .ok()
+                    .and_then(|runs| runs.first().map(|run| run.started));
+                let since = last.and_then(|started| (Utc::now() - started).to_std().ok());
+                let first = since.map_or(period, |since| period.saturating_sub(since));
+                let mut clock = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
                 loop {
                     tokio::select! {
                         _ = clock.tick() => { engine.run_policy(&policy, policy.dry_run, "schedule", Utc::now()).await; }

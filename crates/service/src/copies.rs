@@ -63,11 +63,12 @@ impl CopyPlans {
         id
     }
 
-    /// Keeps `stored` as plan `id` (read from the other replicas), unless this replica runs it.
+    /// Keeps `stored` as plan `id` (read from the other replicas), unless this replica runs it;
+    /// kept as not running here (whether it runs elsewhere is for the claim to say).
     pub(crate) fn adopt(&self, id: &str, stored: Stored) {
         let mut plans = self.lock();
         if !plans.get(id).is_some_and(|kept| kept.running) {
-            plans.insert(id.to_owned(), stored);
+            plans.insert(id.to_owned(), Stored { running: false, ..stored });
         }
     }
 
@@ -169,21 +170,23 @@ impl Service {
         let destination = client(&stored.plan.request.destination.registry)?;
         ocicat_copy::check(&stored.plan, fingerprint, move_tags)
             .map_err(|error| AppError::Conflict(error.to_string()))?;
-        if stored.running {
-            return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
-        }
-        // Several replicas: the one that claims the copy in the database runs it.
+        // Several replicas: the one that claims the copy in the database runs it (a replica that
+        // died running it lets its claim lapse, and the copy can run again).
         let claim = format!("copy:{id}");
         let claims = engine.claims();
-        if let Some(claims) = &claims {
-            match claims.claim(&claim).await {
+        match &claims {
+            Some(claims) => match claims.claim(&claim).await {
                 Ok(true) => {}
                 Ok(false) => return Err(AppError::Conflict("this copy is running on another replica".into())),
                 Err(error) => {
                     tracing::warn!(copy.id = %id, %error, "cannot claim a copy");
                     return Err(AppError::Busy("the cluster database does not answer".into()));
                 }
+            },
+            None if stored.running => {
+                return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
             }
+            None => {}
         }
         let started = {
             let mut plans = self.copies.lock();
@@ -195,16 +198,27 @@ impl Service {
             }
             free.then(|| kept.clone())
         };
+        // Running here already: the claim is this replica's own run's, kept.
         let Some(started) = started else {
-            if let Some(claims) = &claims {
-                claims.release(&claim).await;
-            }
             return Err(AppError::Conflict("this copy is running; wait for it to end".into()));
         };
         self.share_copy(id, &started).await;
         let (service, who, id_owned, fingerprint) = (self.clone(), who.clone(), id.to_owned(), fingerprint.to_owned());
         let plan = stored.plan.clone();
         let task = tokio::spawn(async move {
+            // The claim is renewed while the copy runs.
+            let renewing = claims.clone().map(|claims| {
+                let claim = claim.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(claims.renew_every()).await;
+                        let renewed = tokio::time::timeout(claims.renew_every(), claims.claim(&claim)).await;
+                        if !matches!(renewed, Ok(Ok(true))) {
+                            tracing::warn!(claim.name = %claim, "lost the claim on a running copy");
+                        }
+                    }
+                })
+            });
             let plans = service.copies.clone();
             let observe = |step: &ocicat_copy::Step| {
                 if let Some(kept) = plans.lock().get_mut(&id_owned)
@@ -242,6 +256,9 @@ impl Service {
             });
             if let Some(ended) = ended {
                 service.share_copy(&id_owned, &ended).await;
+            }
+            if let Some(renewing) = renewing {
+                renewing.abort();
             }
             if let Some(claims) = &claims {
                 claims.release(&claim).await;

@@ -154,7 +154,7 @@ impl Database {
 
     /// Runs `steps` in one transaction (all or none); answers the rows each returned. On
     /// PostgreSQL with `snapshot`, every step reads one snapshot (REPEATABLE READ); SQLite's
-    /// transactions always do.
+    /// transactions always do, and take the write lock first unless `snapshot` (a read).
     pub async fn transaction(&self, steps: &[Step<'_>], snapshot: bool) -> Result<Vec<Vec<Row>>, sqlx::Error> {
         let mut answers = Vec::with_capacity(steps.len());
         // Each step in order on the transaction `$transaction`, its rows kept.
@@ -169,7 +169,11 @@ impl Database {
         }
         match self {
             Database::Sqlite(pool) => {
-                let mut transaction = pool.begin().await?;
+                // The write lock from the start: a transaction that reads, then writes, would
+                // otherwise fail at once ("database is locked") when another connection writes
+                // meanwhile, instead of waiting its turn.
+                let begin = if snapshot { "BEGIN" } else { "BEGIN IMMEDIATE" };
+                let mut transaction = pool.begin_with(begin).await?;
                 run_steps!(transaction);
                 transaction.commit().await?;
             }
