@@ -31,14 +31,7 @@ const CREATE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_inbox (
 )";
 const CREATE_INDEX: &str =
     "CREATE INDEX IF NOT EXISTS ocicat_catalog_inbox_poster ON ocicat_catalog_inbox (poster, id)";
-const NOTIFY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION ocicat_inbox_posted() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('ocicat_inbox', NEW.id::text);
-    RETURN NEW;
-END
-$$ LANGUAGE plpgsql";
-const NOTIFY_TRIGGER: &str = "CREATE OR REPLACE TRIGGER ocicat_inbox_posted
-    AFTER INSERT ON ocicat_catalog_inbox FOR EACH ROW EXECUTE FUNCTION ocicat_inbox_posted()";
+
 const SCHEMA_LOCK: i64 = 0x6f63_6c75_0005;
 const CHANNEL: &str = "ocicat_inbox";
 
@@ -67,17 +60,16 @@ impl Inbox {
     /// The inbox kept in `database` (with the change log it feeds), created if missing.
     pub async fn open(database: Database) -> Result<Inbox, ClusterError> {
         ChangeLog::open(database.clone()).await?;
-        let postgres = [CREATE_POSTGRES, CREATE_INDEX, NOTIFY_FUNCTION, NOTIFY_TRIGGER];
+        let [function, trigger] =
+            crate::announce::trigger("ocicat_inbox_posted", "ocicat_catalog_inbox", CHANNEL, "id");
+        let postgres = [CREATE_POSTGRES, CREATE_INDEX, function.as_str(), trigger.as_str()];
         database.create_schema(&[CREATE_SQLITE, CREATE_INDEX], &postgres, SCHEMA_LOCK).await?;
         Ok(Inbox { database })
     }
 
     /// A listener woken by every post, on PostgreSQL (`None` on SQLite, where the leader polls).
     pub async fn wake_ups(&self) -> Result<Option<sqlx::postgres::PgListener>, ClusterError> {
-        let Database::Postgres(pool) = &self.database else { return Ok(None) };
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(Some(listener))
+        crate::announce::listener(&self.database, CHANNEL).await
     }
 
     /// Posts `body` (a serialised catalog change) as replica `poster`; answers its id.

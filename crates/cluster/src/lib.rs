@@ -13,6 +13,7 @@
 //! (`ocicat::cluster`) runs the crawl and scheduled retention only while [`Leadership`] says
 //! this replica leads.
 
+mod announce;
 mod error;
 mod inbox;
 mod leadership;

@@ -49,15 +49,6 @@ const FENCE: &str = "EXISTS (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epo
 /// The channel appends are announced on (PostgreSQL), so tailers wake at once instead of polling.
 pub(crate) const CHANNEL: &str = "ocicat_catalog";
 
-const NOTIFY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION ocicat_catalog_appended() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('ocicat_catalog', NEW.seq::text);
-    RETURN NEW;
-END
-$$ LANGUAGE plpgsql";
-const NOTIFY_TRIGGER: &str = "CREATE OR REPLACE TRIGGER ocicat_catalog_appended
-    AFTER INSERT ON ocicat_catalog_log FOR EACH ROW EXECUTE FUNCTION ocicat_catalog_appended()";
-
 const APPEND_SQLITE: &str = "INSERT INTO ocicat_catalog_log (epoch, body)
     SELECT $2, $4 WHERE EXISTS
         (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $3)
@@ -138,17 +129,16 @@ impl ChangeLog {
         crate::Leases::open(database.clone()).await?;
         let common = [CREATE_DOCS, CREATE_DOCS_INDEX, CREATE_META];
         let sqlite = [&[CREATE_SQLITE][..], &common].concat();
-        let postgres = [&[CREATE_POSTGRES, NOTIFY_FUNCTION, NOTIFY_TRIGGER][..], &common].concat();
+        let [function, trigger] =
+            crate::announce::trigger("ocicat_catalog_appended", "ocicat_catalog_log", CHANNEL, "seq");
+        let postgres = [&[CREATE_POSTGRES, function.as_str(), trigger.as_str()][..], &common].concat();
         database.create_schema(&sqlite, &postgres, SCHEMA_LOCK).await?;
         Ok(ChangeLog { database })
     }
 
     /// A listener woken by every append, on PostgreSQL (`None` on SQLite, where tailers poll).
     pub async fn wake_ups(&self) -> Result<Option<sqlx::postgres::PgListener>, ClusterError> {
-        let Database::Postgres(pool) = &self.database else { return Ok(None) };
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(Some(listener))
+        crate::announce::listener(&self.database, CHANNEL).await
     }
 
     /// Appends `bodies` in order as `holder` of lease `lease` at `epoch`; answers their

@@ -18,14 +18,7 @@ const CREATE_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS ocicat_crawl_requests 
     registry TEXT NOT NULL,
     body TEXT NOT NULL
 )";
-const NOTIFY_FUNCTION: &str = "CREATE OR REPLACE FUNCTION ocicat_crawl_requested() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('ocicat_requests', NEW.id::text);
-    RETURN NEW;
-END
-$$ LANGUAGE plpgsql";
-const NOTIFY_TRIGGER: &str = "CREATE OR REPLACE TRIGGER ocicat_crawl_requested
-    AFTER INSERT ON ocicat_crawl_requests FOR EACH ROW EXECUTE FUNCTION ocicat_crawl_requested()";
+
 const SCHEMA_LOCK: i64 = 0x6f63_6c75_0006;
 const CHANNEL: &str = "ocicat_requests";
 
@@ -51,17 +44,16 @@ pub struct CrawlRequests {
 impl CrawlRequests {
     /// The queue kept in `database`, created if missing.
     pub async fn open(database: Database) -> Result<CrawlRequests, ClusterError> {
-        let postgres = [CREATE_POSTGRES, NOTIFY_FUNCTION, NOTIFY_TRIGGER];
+        let [function, trigger] =
+            crate::announce::trigger("ocicat_crawl_requested", "ocicat_crawl_requests", CHANNEL, "id");
+        let postgres = [CREATE_POSTGRES, function.as_str(), trigger.as_str()];
         database.create_schema(&[CREATE_SQLITE], &postgres, SCHEMA_LOCK).await?;
         Ok(CrawlRequests { database })
     }
 
     /// A listener woken by every request, on PostgreSQL (`None` on SQLite, where the leader polls).
     pub async fn wake_ups(&self) -> Result<Option<sqlx::postgres::PgListener>, ClusterError> {
-        let Database::Postgres(pool) = &self.database else { return Ok(None) };
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(Some(listener))
+        crate::announce::listener(&self.database, CHANNEL).await
     }
 
     /// Queues `request`; false when the queue is full (nobody has taken requests for a while).

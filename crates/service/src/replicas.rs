@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use ocicat_access::Principal;
 
-use crate::model::ReplicasView;
+use crate::model::{ReplicaRow, ReplicasView};
 use crate::{AppError, Service, authz};
 
 /// A future a [`Replication`] answers with.
@@ -42,35 +42,19 @@ impl Service {
         };
         let mut text = format!(
             "# HELP ocicat_replication_head The newest change in the catalog's change log\n\
-             # TYPE ocicat_replication_head gauge\nocicat_replication_head {}\n\
-             # HELP ocicat_replica_lag Changes a replica has yet to apply to its index\n\
-             # TYPE ocicat_replica_lag gauge\n",
+             # TYPE ocicat_replication_head gauge\nocicat_replication_head {}\n",
             view.head
         );
-        for replica in &view.replicas {
-            let _ = writeln!(text, "ocicat_replica_lag{{replica=\"{}\"}} {}", escape(&replica.name), replica.lag);
-        }
-        text.push_str(
-            "# HELP ocicat_replica_leading 1 for the replica that leads\n# TYPE ocicat_replica_leading gauge\n",
-        );
-        for replica in &view.replicas {
-            let _ = writeln!(
-                text,
-                "ocicat_replica_leading{{replica=\"{}\"}} {}",
-                escape(&replica.name),
-                u8::from(replica.leading)
-            );
-        }
-        text.push_str(
-            "# HELP ocicat_replica_live 1 for a replica heard from lately\n# TYPE ocicat_replica_live gauge\n",
-        );
-        for replica in &view.replicas {
-            let _ = writeln!(
-                text,
-                "ocicat_replica_live{{replica=\"{}\"}} {}",
-                escape(&replica.name),
-                u8::from(replica.live)
-            );
+        let families: [(&str, &str, fn(&ReplicaRow) -> i64); 3] = [
+            ("ocicat_replica_lag", "Changes a replica has yet to apply to its index", |replica| replica.lag),
+            ("ocicat_replica_leading", "1 for the replica that leads", |replica| i64::from(replica.leading)),
+            ("ocicat_replica_live", "1 for a replica heard from lately", |replica| i64::from(replica.live)),
+        ];
+        for (name, help, value) in families {
+            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for replica in &view.replicas {
+                let _ = writeln!(text, "{name}{{replica=\"{}\"}} {}", escape(&replica.name), value(replica));
+            }
         }
         text
     }
