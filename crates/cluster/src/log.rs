@@ -58,6 +58,15 @@ const APPEND_POSTGRES: &str = "INSERT INTO ocicat_catalog_log (epoch, body)
         (SELECT 1 FROM ocicat_leases WHERE name = $1 AND epoch = $2 AND holder = $3 FOR SHARE)
     RETURNING seq";
 
+/// One change of a batch append: its body, how it changes the current documents, and the inbox
+/// entry it moves, if any.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub(crate) body: &'a str,
+    pub(crate) edits: &'a [DocEdit],
+    pub(crate) inbox: Option<i64>,
+}
+
 /// How an append changes the current documents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocEdit {
@@ -187,6 +196,20 @@ impl ChangeLog {
         edits: &[DocEdit],
         inbox: Option<i64>,
     ) -> Result<i64, ClusterError> {
+        let seqs = self.append_batch(lease, holder, epoch, &[Entry { body, edits, inbox }]).await?;
+        seqs.first().copied().ok_or(ClusterError::Fenced { epoch, appended: Vec::new() })
+    }
+
+    /// Appends every entry in order, with its document edits (and its inbox mark), in one
+    /// transaction as `holder` of lease `lease` at `epoch`; answers their sequence numbers, or
+    /// [`ClusterError::Fenced`] for all of them once the lease has moved on.
+    pub(crate) async fn append_batch(
+        &self,
+        lease: &str,
+        holder: &str,
+        epoch: i64,
+        entries: &[Entry<'_>],
+    ) -> Result<Vec<i64>, ClusterError> {
         let (lease, holder) = (checked(lease)?, checked(holder)?);
         let append = match self.database {
             Database::Postgres(_) => APPEND_POSTGRES,
@@ -200,6 +223,11 @@ impl ChangeLog {
         );
         let delete = format!("DELETE FROM ocicat_catalog_docs WHERE key = $4 AND {FENCE}");
         let delete_repository = format!("DELETE FROM ocicat_catalog_docs WHERE repo = $4 AND {FENCE}");
+        // Under the append lock the newest sequence number is the append just made.
+        let moved = format!(
+            "UPDATE ocicat_catalog_inbox SET seq = (SELECT MAX(seq) FROM ocicat_catalog_log)
+             WHERE id = $4 AND seq IS NULL AND {FENCE}"
+        );
         let seq_column = [Column::Int("seq")];
         // One appender at a time, across processes: a sequence number is taken under the lock and
         // committed before the next is, so sequence order is commit order (FOR SHARE alone lets
@@ -212,37 +240,47 @@ impl ChangeLog {
                 columns: &[],
             });
         }
-        steps.push(Step { sql: append, values: [fence(), vec![Value::Text(body)]].concat(), columns: &seq_column });
-        for edit in edits {
-            steps.push(match edit {
-                DocEdit::Put { key, repo, kind, body, facts } => Step {
-                    sql: &put,
-                    values: [fence(), [key, repo, kind, body, facts].map(|text| Value::Text(text)).to_vec()].concat(),
-                    columns: &[],
-                },
-                DocEdit::Delete { key } => {
-                    Step { sql: &delete, values: [fence(), vec![Value::Text(key)]].concat(), columns: &[] }
-                }
-                DocEdit::DeleteRepository { repo } => {
-                    Step { sql: &delete_repository, values: [fence(), vec![Value::Text(repo)]].concat(), columns: &[] }
-                }
+        let mut inserts = Vec::with_capacity(entries.len());
+        for entry in entries {
+            inserts.push(steps.len());
+            steps.push(Step {
+                sql: append,
+                values: [fence(), vec![Value::Text(entry.body)]].concat(),
+                columns: &seq_column,
             });
-        }
-        // Under the append lock the newest sequence number is this append's.
-        let moved = format!(
-            "UPDATE ocicat_catalog_inbox SET seq = (SELECT MAX(seq) FROM ocicat_catalog_log)
-             WHERE id = $4 AND seq IS NULL AND {FENCE}"
-        );
-        if let Some(id) = inbox {
-            steps.push(Step { sql: &moved, values: [fence(), vec![Value::Int(id)]].concat(), columns: &[] });
+            for edit in entry.edits {
+                steps.push(match edit {
+                    DocEdit::Put { key, repo, kind, body, facts } => Step {
+                        sql: &put,
+                        values: [fence(), [key, repo, kind, body, facts].map(|text| Value::Text(text)).to_vec()]
+                            .concat(),
+                        columns: &[],
+                    },
+                    DocEdit::Delete { key } => {
+                        Step { sql: &delete, values: [fence(), vec![Value::Text(key)]].concat(), columns: &[] }
+                    }
+                    DocEdit::DeleteRepository { repo } => Step {
+                        sql: &delete_repository,
+                        values: [fence(), vec![Value::Text(repo)]].concat(),
+                        columns: &[],
+                    },
+                });
+            }
+            if let Some(id) = entry.inbox {
+                steps.push(Step { sql: &moved, values: [fence(), vec![Value::Int(id)]].concat(), columns: &[] });
+            }
         }
         let answers = self.database.transaction(&steps, false).await?;
-        let appended = usize::from(matches!(self.database, Database::Postgres(_)));
-        answers
-            .get(appended)
-            .and_then(|rows| rows.first())
-            .and_then(|row| row.int("seq"))
-            .ok_or(ClusterError::Fenced { epoch, appended: Vec::new() })
+        inserts
+            .into_iter()
+            .map(|index| {
+                answers
+                    .get(index)
+                    .and_then(|rows| rows.first())
+                    .and_then(|row| row.int("seq"))
+                    .ok_or(ClusterError::Fenced { epoch, appended: Vec::new() })
+            })
+            .collect()
     }
 
     /// The current documents and the position they are as of, read in one snapshot.

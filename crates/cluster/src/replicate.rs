@@ -23,7 +23,9 @@ pub(crate) fn replication_error(error: impl std::fmt::Display) -> CatalogError {
     CatalogError::Replication(error.to_string())
 }
 
-/// The leader's side: changes appended to the log under its lease epoch.
+/// The leader's side: changes appended to the log under its lease epoch. Changes submitted while
+/// an append is in flight are appended together, in one transaction, by whichever submitter
+/// gets the turn next (group commit): the crawl's concurrent repositories share transactions.
 #[derive(Debug)]
 pub struct LogSink {
     log: ChangeLog,
@@ -34,7 +36,22 @@ pub struct LogSink {
     appended: AtomicI64,
     /// How far this replica's tailer has applied the log.
     applied: watch::Receiver<i64>,
+    /// Changes submitted and not appended yet, each with where its answer goes.
+    queued: std::sync::Mutex<Vec<Queued>>,
+    /// The turn to append (first come, first served).
+    turn: tokio::sync::Mutex<()>,
 }
+
+/// A change waiting for its append.
+#[derive(Debug)]
+struct Queued {
+    body: String,
+    edits: Vec<DocEdit>,
+    answer: tokio::sync::oneshot::Sender<Result<i64, String>>,
+}
+
+/// Changes appended in one transaction at most.
+const GROUP: usize = 64;
 
 impl LogSink {
     /// A sink appending as `holder` of lease `lease` at `epoch`; `applied` follows this
@@ -47,7 +64,42 @@ impl LogSink {
             epoch,
             appended: AtomicI64::new(0),
             applied,
+            queued: std::sync::Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Appends what is queued, a group at a time, until nothing is.
+    async fn append_queued(&self) {
+        loop {
+            let group: Vec<Queued> = {
+                let mut queued = self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let take = queued.len().min(GROUP);
+                queued.drain(..take).collect()
+            };
+            if group.is_empty() {
+                return;
+            }
+            let entries: Vec<crate::log::Entry<'_>> = group
+                .iter()
+                .map(|queued| crate::log::Entry { body: &queued.body, edits: &queued.edits, inbox: None })
+                .collect();
+            let appended = self.log.append_batch(&self.lease, &self.holder, self.epoch, &entries).await;
+            match appended {
+                Ok(seqs) => {
+                    for (queued, seq) in group.into_iter().zip(seqs) {
+                        self.appended.fetch_max(seq, Ordering::SeqCst);
+                        let _ = queued.answer.send(Ok(seq));
+                    }
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    for queued in group {
+                        let _ = queued.answer.send(Err(message.clone()));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -57,13 +109,19 @@ impl ChangeSink for LogSink {
             // The change goes to the log, and the current documents follow in the same transaction.
             let edits = doc_edits(&change)?;
             let body = serde_json::to_string(&change).map_err(replication_error)?;
-            let seq = self
-                .log
-                .append_with(&self.lease, &self.holder, self.epoch, &body, &edits)
-                .await
-                .map_err(replication_error)?;
-            self.appended.fetch_max(seq, Ordering::SeqCst);
-            Ok(())
+            let (answer, mut answered) = tokio::sync::oneshot::channel();
+            self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Queued { body, edits, answer });
+            let turn = self.turn.lock().await;
+            // Appended already, with others, by the submitter that had the turn before.
+            let seq = match answered.try_recv() {
+                Ok(done) => done,
+                Err(_) => {
+                    self.append_queued().await;
+                    drop(turn);
+                    answered.await.map_err(|_| replication_error("the append was abandoned"))?
+                }
+            };
+            seq.map(|_| ()).map_err(replication_error)
         })
     }
 

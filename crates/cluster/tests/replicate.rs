@@ -166,3 +166,47 @@ fn checkpoint() -> ocicat_catalog::CrawlCheckpoint {
         finished: None,
     }
 }
+
+#[tokio::test]
+async fn sqlite_concurrent_writes_share_appends_and_all_land() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}?mode=rwc", directory.path().join("ocicat.db").display());
+    concurrent_writes_share_appends_and_all_land(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_concurrent_writes_share_appends_and_all_land() {
+    let postgres = ocicat_testkit::Postgres::start().await.expect("postgres starts");
+    concurrent_writes_share_appends_and_all_land(&postgres.url()).await;
+}
+
+/// Thirty-two repositories written at once through one leader's sink (grouped into shared
+/// transactions): every write is answered, lands once, in its own position, and reaches the index.
+async fn concurrent_writes_share_appends_and_all_land(url: &str) {
+    let database = Database::connect(url).await.expect("database connects");
+    let log = ChangeLog::open(database.clone()).await.unwrap();
+    let (leases, replicas) = (Leases::open(database.clone()).await.unwrap(), Replicas::open(database).await.unwrap());
+    let (catalog, local) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let tailer = Tailer::new(log.clone(), replicas, "replica-a", local.clone(), 0);
+    let epoch = leases.acquire("leader", "replica-a", TTL).await.unwrap().expect("a leads").epoch;
+    let writer = local.through(LogSink::new(log.clone(), "leader", "replica-a", epoch, tailer.applied()));
+    let writes = (0..32).map(|index| {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            let repository = RepositoryDoc { repository: format!("app-{index:02}"), ..summary() };
+            let mut image = documents().remove(0);
+            image.repository = repository.repository.clone();
+            writer.upsert_repository(repository, vec![image], vec![]).await
+        })
+    });
+    for write in writes.collect::<Vec<_>>() {
+        write.await.unwrap().expect("every write is answered and lands");
+    }
+    let changes = log.after(0, 100).await.unwrap();
+    assert_eq!(changes.len(), 32, "each write once");
+    let seqs: Vec<i64> = changes.iter().map(|change| change.seq).collect();
+    assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]));
+    assert_eq!(tailer.step().await.unwrap(), 32);
+    let found = catalog.search("kind:image", SearchSort::Name, 0, 50, Utc::now()).unwrap();
+    assert_eq!(found.total, 32, "every repository reached the index");
+}
