@@ -18,6 +18,8 @@ use crate::{ChangeLog, ClusterError, Doc, DocEdit, Replicas};
 
 /// Changes a tailer reads at a time.
 const BATCH: i64 = 500;
+/// How long a tailer woken by an announcement waits for more before it steps.
+const COALESCE: Duration = Duration::from_millis(50);
 
 pub(crate) fn replication_error(error: impl std::fmt::Display) -> CatalogError {
     CatalogError::Replication(error.to_string())
@@ -383,7 +385,16 @@ impl Tailer {
                     0
                 }
             };
+            if found as i64 >= BATCH {
+                continue;
+            }
             if found > 0 {
+                // Appends come in bursts while a crawl writes: a moment's wait lets the next step
+                // (one index commit) take many of them instead of one each.
+                tokio::select! {
+                    () = tokio::time::sleep(COALESCE.min(idle)) => {}
+                    _ = stop.changed() => {}
+                }
                 continue;
             }
             let announced = async {
