@@ -62,8 +62,9 @@ fn lease_secs() -> u64 {
 }
 
 impl ClusterConfig {
-    /// The database URL from the environment.
-    pub fn database_url(&self) -> anyhow::Result<String> {
+    /// Checks that the environment names a PostgreSQL database. The connection itself is
+    /// `[access]`'s: the configuration check requires both sections to name one variable.
+    pub fn check_database(&self) -> anyhow::Result<()> {
         let variable = &self.database_url_env;
         let url = std::env::var(variable)
             .with_context(|| format!("[cluster] database_url_env: environment variable {variable} is not set"))?;
@@ -71,7 +72,7 @@ impl ClusterConfig {
             url.starts_with("postgres://") || url.starts_with("postgresql://"),
             "[cluster] database_url_env: {variable} must hold a postgres:// URL (replicas share PostgreSQL)"
         );
-        Ok(url)
+        Ok(())
     }
 
     /// This replica's name: `replica_name`, else the host name.
@@ -466,7 +467,7 @@ mod tests {
             replica_name: None,
             lease_secs: 10,
         };
-        assert!(cluster.database_url().unwrap_err().to_string().contains("is not set"));
+        assert!(cluster.check_database().unwrap_err().to_string().contains("is not set"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod layout_cli;
 pub mod lifecycle;
 pub mod lifecycle_cli;
 pub mod metrics;
+pub mod mode;
 pub mod proxy;
 pub mod router;
 pub mod serve;

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use ocicat_crawler::{CrawlSettings, Crawler, crawl_registry};
+use ocicat::mode::Mode;
+use ocicat_crawler::{CrawlSettings, crawl_registry};
 use tokio_util::sync::CancellationToken;
 
 use ocicat::config::Config;
@@ -329,29 +330,15 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
             ocicat::auth::Auth::open()
         }
     };
-    let cluster = match &config.cluster {
+    let mode = match &config.cluster {
         Some(cluster_config) => {
-            cluster_config.database_url()?;
+            cluster_config.check_database()?;
             let database = auth.database().context("[cluster] needs [access] on the same database")?;
-            Some(ocicat::cluster::Cluster::join(cluster_config, database, &catalog, writer.clone()).await?)
+            Mode::Replica(ocicat::cluster::Cluster::join(cluster_config, database, &catalog, writer.clone()).await?)
         }
-        None => None,
+        None => Mode::Alone,
     };
-    // In a cluster only the leader crawls, and changes made here reach the index through the log.
-    let (crawler, shared_writer) = match &cluster {
-        Some(cluster) => (cluster.crawler(sources.iter().map(|source| source.name.clone())), cluster.writer()),
-        None => (
-            Crawler::start(
-                sources.clone(),
-                catalog.clone(),
-                writer.clone(),
-                board.clone(),
-                settings.clone(),
-                shutdown.clone(),
-            ),
-            writer.clone(),
-        ),
-    };
+    let (crawler, shared_writer) = mode.crawler(&sources, &catalog, &writer, &board, &settings, &shutdown);
     let engine = ocicat::lifecycle::open_engine(
         &config,
         auth.database(),
@@ -362,42 +349,25 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         Some(crawler.clone()),
     )
     .await?;
-    let engine = match &cluster {
-        Some(cluster) => engine.with_claims(cluster.claims()),
-        None => engine,
+    let engine = mode.claimed(engine);
+    let duties = ocicat::cluster::Duties {
+        sources,
+        catalog: catalog.clone(),
+        board: board.clone(),
+        settings,
+        engine: engine.clone(),
+        retention: config.retention.clone(),
     };
-    match &cluster {
-        Some(cluster) => {
-            let duties = ocicat::cluster::Duties {
-                sources,
-                catalog: catalog.clone(),
-                board: board.clone(),
-                settings,
-                engine: engine.clone(),
-                retention: config.retention.clone(),
-            };
-            cluster.lead(duties, shutdown.clone());
-        }
-        None => {
-            let resumed = engine.resume_interrupted().await?;
-            if resumed > 0 {
-                tracing::info!(plans = resumed, "resuming interrupted deletes");
-            }
-            engine.schedule(config.retention.clone(), shutdown.clone());
-        }
-    }
+    mode.start_duties(duties, &shutdown).await?;
     let service = ocicat_service::Service::new(catalog, board)
         .with_crawler(crawler.clone())
         .with_tokens(auth.tokens())
         .with_content(content)
         .with_lifecycle(engine)
         .with_trust(config.trust_policies.clone());
-    let service = match &cluster {
-        Some(cluster) => service.with_replication(cluster.replication()).with_shared_copies(cluster.shared_copies()),
-        None => service,
-    };
+    let service = mode.shared(service);
     let hosts = config.server.allowed_hosts();
-    let state = AppState { leptos_options, service, crawler, events, auth, hosts, cluster: cluster.clone() };
+    let state = AppState { leptos_options, service, crawler, events, auth, hosts, cluster: mode.cluster() };
     let router = router::build_router(state);
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -413,9 +383,7 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
     })
     .await
     .context("server failed")?;
-    if let Some(cluster) = &cluster {
-        cluster.leave().await;
-    }
+    mode.leave().await;
     writer.close().await.context("cannot commit the index at shutdown")?;
     tracing::info!("ocicat stopped");
     Ok(())
