@@ -38,3 +38,8 @@ pub(crate) fn checked(name: &str) -> Result<&str, ClusterError> {
 pub(crate) fn millis(duration: std::time::Duration) -> Result<i64, ClusterError> {
     i64::try_from(duration.as_millis()).map_err(|_| ClusterError::BadDuration(duration.as_millis()))
 }
+
+/// A catalog error saying why replication failed (what a sink or a tailer answers the writer).
+pub(crate) fn replication_error(error: impl std::fmt::Display) -> ocicat_catalog::CatalogError {
+    ocicat_catalog::CatalogError::Replication(error.to_string())
+}

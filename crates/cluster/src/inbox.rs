@@ -14,8 +14,8 @@ use ocicat_catalog::{CatalogError, Change, ChangeSink, SinkFuture};
 use ocicat_sql::{Column, Database, Value};
 use tokio::sync::watch;
 
+use crate::ChangeLog;
 use crate::error::{ClusterError, checked};
-use crate::{ChangeLog, replicate};
 
 const CREATE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS ocicat_catalog_inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -122,7 +122,7 @@ impl Inbox {
             let (id, body) = (row.int("id").unwrap_or_default(), row.text("body").unwrap_or_default());
             let edits = serde_json::from_str::<Change>(body)
                 .map_err(|error| error.to_string())
-                .and_then(|change| replicate::doc_edits(&change).map_err(|error| error.to_string()));
+                .and_then(|change| crate::current::doc_edits(&change).map_err(|error| error.to_string()));
             match edits {
                 Ok(edits) => {
                     log.append_moving(lease, holder, epoch, body, &edits, Some(id)).await?;
@@ -182,16 +182,16 @@ impl InboxSink {
         let mut pause = Duration::from_millis(5);
         let after = self.before_first.load(Ordering::SeqCst);
         loop {
-            let landed = self.inbox.landed(&self.poster, after, id).await.map_err(replicate::replication_error)?;
+            let landed = self.inbox.landed(&self.poster, after, id).await.map_err(crate::error::replication_error)?;
             match landed {
                 Some(Landed::At(seq)) => return Ok(seq),
                 Some(Landed::Refused) => {
-                    return Err(replicate::replication_error(
+                    return Err(crate::error::replication_error(
                         "the leader refused a catalog change posted here (another version?); the next crawl repairs the index",
                     ));
                 }
                 None if started.elapsed() >= PATIENCE => {
-                    return Err(replicate::replication_error(format!(
+                    return Err(crate::error::replication_error(format!(
                         "no leader moved catalog change {id} into the log within {} s (it stays queued)",
                         PATIENCE.as_secs()
                     )));
@@ -208,9 +208,9 @@ impl ChangeSink for InboxSink {
     fn submit(&self, change: Change) -> SinkFuture<'_> {
         Box::pin(async move {
             // Checked here, so a change the leader could not move fails its poster at once.
-            replicate::doc_edits(&change)?;
-            let body = serde_json::to_string(&change).map_err(replicate::replication_error)?;
-            let id = self.inbox.post(&self.poster, &body).await.map_err(replicate::replication_error)?;
+            crate::current::doc_edits(&change)?;
+            let body = serde_json::to_string(&change).map_err(crate::error::replication_error)?;
+            let id = self.inbox.post(&self.poster, &body).await.map_err(crate::error::replication_error)?;
             // The lowest id, whichever concurrent first post got it.
             self.before_first.fetch_min(id - 1, Ordering::SeqCst);
             self.posted.fetch_max(id, Ordering::SeqCst);
@@ -229,8 +229,8 @@ impl ChangeSink for InboxSink {
             let mut applied = self.applied.clone();
             match tokio::time::timeout(PATIENCE, applied.wait_for(|applied| *applied >= seq)).await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(_)) => Err(replicate::replication_error("the tailer stopped")),
-                Err(_) => Err(replicate::replication_error(format!(
+                Ok(Err(_)) => Err(crate::error::replication_error("the tailer stopped")),
+                Err(_) => Err(crate::error::replication_error(format!(
                     "this replica's index did not apply change {seq} within {} s (see /status)",
                     PATIENCE.as_secs()
                 ))),

@@ -14,11 +14,13 @@
 //! this replica leads.
 
 mod announce;
+mod current;
 mod error;
 mod inbox;
 mod leadership;
 mod lease;
 mod log;
+mod log_sink;
 mod now;
 mod replicas;
 mod replicate;
@@ -30,7 +32,8 @@ pub use inbox::{Inbox, InboxSink, Landed};
 pub use leadership::Leadership;
 pub use lease::{Lease, Leases};
 pub use log::{Change, ChangeLog, Doc, DocEdit};
+pub use log_sink::LogSink;
 pub use replicas::{Replica, Replicas};
-pub use replicate::{LogSink, Tailer};
+pub use replicate::Tailer;
 pub use requests::{CrawlRequest, CrawlRequests, CrawlStatus};
 pub use shared::SharedDocuments;
