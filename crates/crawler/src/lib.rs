@@ -4,6 +4,7 @@
 //! One bad artifact never stops a crawl: it is counted, logged with context and shown.
 
 mod error;
+mod handle;
 mod into_catalog;
 mod mapping;
 mod refresh;
@@ -17,9 +18,10 @@ mod status;
 mod summary;
 
 pub use error::CrawlError;
+pub use handle::{CrawlRequest, Crawler, Forward};
 pub use into_catalog::{Walked, crawl_into_catalog};
 pub use refresh::{ExpectedTag, MAX_ATTEMPTS, RefreshRequest};
 pub use repository::{CrawlMode, crawl_repository, crawl_repository_in};
-pub use schedule::{CrawlRequest, CrawlSettings, Crawler, Forward, crawl_registry, crawl_registry_in};
+pub use schedule::{CrawlSettings, crawl_registry, crawl_registry_in};
 pub use source::RegistrySource;
 pub use status::{CrawlState, RateLimitStatus, RegistryStatus, StatusBoard};
