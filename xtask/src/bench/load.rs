@@ -49,7 +49,7 @@ pub(crate) struct LoadScale {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum PageKind {
+pub(crate) enum PageKind {
     Search,
     Repository,
     Artifact,
@@ -67,10 +67,17 @@ impl PageKind {
 
 /// One page the clients load, and a text the page must contain.
 #[derive(Debug, Clone)]
-struct Page {
+pub(crate) struct Page {
     kind: PageKind,
     url: String,
     expect: String,
+}
+
+impl Page {
+    /// This page at the server whose `http://host:port` is `base`.
+    pub(crate) fn at(&self, base: &str) -> Page {
+        Page { url: format!("{base}{}", self.url), ..self.clone() }
+    }
 }
 
 /// One page load as a client saw it.
@@ -83,9 +90,9 @@ struct Sample {
 }
 
 /// Server-side durations, collected by the timing layer.
-type Timings = Arc<Mutex<Vec<Duration>>>;
+pub(crate) type Timings = Arc<Mutex<Vec<Duration>>>;
 
-async fn time_request(State(timings): State<Timings>, request: Request, next: Next) -> Response {
+pub(crate) async fn time_request(State(timings): State<Timings>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     if let Ok(mut timings) = timings.lock() {
@@ -95,18 +102,18 @@ async fn time_request(State(timings): State<Timings>, request: Request, next: Ne
 }
 
 /// One phase's figures: per page kind, overall, and the server's.
-struct Phase {
+pub(crate) struct Phase {
     wall: Duration,
     samples: Vec<Sample>,
     server: Vec<Duration>,
 }
 
 impl Phase {
-    fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.samples.iter().filter(|sample| sample.error.is_some()).count()
     }
 
-    fn pages_per_second(&self) -> f64 {
+    pub(crate) fn pages_per_second(&self) -> f64 {
         (self.samples.len() - self.errors()) as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
     }
 
@@ -118,7 +125,7 @@ impl Phase {
         self.samples.iter().filter(|sample| sample.kind == kind).map(|sample| sample.bytes).max().unwrap_or_default()
     }
 
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         let mut pages = BTreeMap::new();
         for kind in [PageKind::Search, PageKind::Repository, PageKind::Artifact] {
             let of_kind: Vec<&Sample> = self.samples.iter().filter(|sample| sample.kind == kind).collect();
@@ -168,8 +175,8 @@ pub(crate) async fn run(scale: LoadScale, now: DateTime<Utc>) -> anyhow::Result<
     let router = ocicat::router::build_router(pages_only(catalog.clone(), board.clone()))
         .layer(axum::middleware::from_fn_with_state(timings.clone(), time_request));
     let served = Served::start(router).await?;
-    let pages: Vec<Page> = pages.into_iter().map(|page| Page { url: served.url(&page.url), ..page }).collect();
-    let visits = Arc::new(rotation(&pages));
+    let pages: Vec<Page> = pages.iter().map(|page| page.at(&served.url(""))).collect();
+    let visits = Arc::new(vec![rotation(&pages)]);
 
     let outcome = async {
         warm_up(&pages).await?;
@@ -212,7 +219,7 @@ fn client(url: &url::Url) -> anyhow::Result<Client> {
 
 /// Indexes the synthetic repositories, registers their registries on the board (pages answer
 /// only for known registries) and returns the pages to visit (paths only).
-async fn fill(
+pub(crate) async fn fill(
     writer: &CatalogWriter,
     board: &StatusBoard,
     artifacts: usize,
@@ -253,7 +260,7 @@ async fn fill(
 }
 
 /// Loads every page once, failing on the first that does not answer as expected.
-async fn warm_up(pages: &[Page]) -> anyhow::Result<()> {
+pub(crate) async fn warm_up(pages: &[Page]) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     for page in pages {
         fetch(&http, page).await.with_context(|| format!("warm-up of {} failed", page.url))?;
@@ -276,7 +283,7 @@ async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<usize> {
 
 /// The order the clients visit pages in: the three kinds in turn (an equal share each), within a
 /// kind the next of its pages; built once, so the load loop only indexes it.
-fn rotation(pages: &[Page]) -> Vec<Page> {
+pub(crate) fn rotation(pages: &[Page]) -> Vec<Page> {
     let by_kind: Vec<Vec<&Page>> = [PageKind::Search, PageKind::Repository, PageKind::Artifact]
         .iter()
         .map(|kind| pages.iter().filter(|page| page.kind == *kind).collect())
@@ -291,9 +298,11 @@ fn rotation(pages: &[Page]) -> Vec<Page> {
         .collect()
 }
 
-/// `CLIENTS` clients load the pages round robin until `stop` is set or `limit` has passed.
-async fn drive(
-    pages: &Arc<Vec<Page>>,
+/// `CLIENTS` clients load the pages round robin until `stop` is set or `limit` has passed. With
+/// several servers (`visits` holds the same rotation for each), every client sends its requests
+/// to them in turn, as a round-robin load balancer would.
+pub(crate) async fn drive(
+    visits: &Arc<Vec<Vec<Page>>>,
     timings: &Timings,
     stop: Arc<AtomicBool>,
     limit: Duration,
@@ -303,12 +312,13 @@ async fn drive(
     let deadline = started + limit;
     let mut clients = tokio::task::JoinSet::new();
     for number in 0..CLIENTS {
-        let (pages, stop) = (pages.clone(), stop.clone());
+        let (visits, stop) = (visits.clone(), stop.clone());
         clients.spawn(async move {
             let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
             let mut samples = Vec::new();
             let mut next = number;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let pages = &visits[next % visits.len()];
                 let page = &pages[next % pages.len()];
                 next += 1;
                 let loaded = Instant::now();

@@ -5,6 +5,7 @@
 //! the catalog and not what the crawl scenarios left on the heap.
 
 mod bound;
+mod budget;
 mod census;
 mod copy;
 mod costs;
@@ -15,6 +16,7 @@ mod load;
 mod memory;
 mod proxy;
 mod registrypage;
+mod replica_pages;
 mod replicas;
 mod report;
 mod search;
@@ -31,7 +33,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 
 use self::memory::MemoryFigures;
-use self::report::{Skipped, Summary, seconds};
+use self::report::{Summary, seconds};
 
 /// Repositories crawled at once, as the server's default crawl settings.
 const CRAWL_CONCURRENCY: usize = 4;
@@ -131,7 +133,8 @@ pub(crate) enum Group {
     Copy,
     /// P13: impact queries over many SBOMs sharing most packages.
     Impact,
-    /// P14: a follower's lag while the leader crawls the P1 data set through the change log.
+    /// P14: a follower's lag while the leader crawls the P1 data set through the change log, and
+    /// P6's pages on two replicas against one.
     Replicas,
 }
 
@@ -161,6 +164,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let started_at = Utc::now();
     let load_at_start = report::load_average();
     let mut scenarios = Vec::new();
+    let mut skipped = Vec::new();
 
     if options.runs(Group::Index) {
         scenarios.extend(index_scenarios(scale, started_at, options.keep_index).await?);
@@ -202,6 +206,11 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Replicas) {
         tracing::info!(repositories = scale.crawl_repositories, "P14: follower lag during a cold crawl");
         scenarios.push(replicas::run(scale.crawl_repositories, CRAWL_CONCURRENCY).await?);
+        tracing::info!(artifacts = scale.load.artifacts, "P14b: pages on two replicas against one");
+        match replica_pages::run(scale.load, started_at).await? {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(reason) => skipped.push(reason),
+        }
     }
     if options.runs(Group::Costs) {
         tracing::info!(artifacts = scale.load.artifacts, "S16: bounded cost of reader work");
@@ -220,7 +229,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         load_average: [load_at_start, report::load_average()],
         duration_s: seconds(started.elapsed()),
         scenarios,
-        skipped: skipped(),
+        skipped,
         pass,
     };
     summary.write(&options.out)?;
@@ -262,14 +271,4 @@ async fn index_scenarios(
         tracing::info!(index.path = %kept.display(), "index kept");
     }
     Ok(scenarios)
-}
-
-/// The PERFORMANCE.md scenarios (or halves of one) this command does not measure yet, and why.
-fn skipped() -> Vec<Skipped> {
-    vec![Skipped {
-        id: "P14",
-        reason: "the second half, P6 pages/s on two replicas behind a round-robin client against one, is not \
-                 built yet (the follower-lag half is measured)"
-            .into(),
-    }]
 }
