@@ -21,6 +21,9 @@ const PASSWORD: &str = "correct horse battery staple";
 const DATABASE_ENV: &str = "OCICAT_CLUSTER_TEST_DATABASE_URL";
 /// The issue's bound on a takeover after the leader dies.
 const TAKEOVER: Duration = Duration::from_secs(15);
+/// A daily dry-run retention policy every replica is configured with; its last run is put a
+/// day and an hour back, so whoever runs its schedule runs it at once.
+const RETENTION: &str = "nightly";
 
 fn write_config(directory: &Path, name: &str, registry_url: &str) -> PathBuf {
     let path = directory.join(format!("{name}.toml"));
@@ -45,6 +48,13 @@ grants = [{{ role = "admin", registry = "*" }}]
 [cluster]
 database_url_env = "{DATABASE_ENV}"
 replica_name = "{name}"
+
+[[retention]]
+name = "{RETENTION}"
+registry = "local"
+keep_newest = 1000
+every_hours = 24
+dry_run = true
 "#,
         data = directory.join(name).display().to_string(),
         users = directory.join("users").display().to_string(),
@@ -244,6 +254,31 @@ async fn three_replicas_crawl_once_share_every_write_and_survive_the_leader() {
         FaultyRegistry::builder().any("/v2/*", Script::proxy(&registry.url(), str::to_owned)).start().await.unwrap();
     let directory = tempfile::tempdir().unwrap();
     let database_url = postgres.url();
+
+    // The retention policy's last run, a day and an hour ago: every replica that ran the
+    // schedule would run it at its start.
+    let seeded_run = chrono::Utc::now() - chrono::Duration::hours(25);
+    let store = ocicat_lifecycle::store::Store::open(ocicat_sql::Database::connect(&database_url).await.unwrap())
+        .await
+        .unwrap();
+    store
+        .save_run(&ocicat_lifecycle::RetentionRun {
+            id: "seeded".into(),
+            policy: RETENTION.into(),
+            started: seeded_run,
+            finished: Some(seeded_run),
+            dry_run: true,
+            choices: Vec::new(),
+            plan_id: None,
+            manifests: 0,
+            bytes: 0,
+            deleted: 0,
+            failed: 0,
+            error: None,
+            hidden: 0,
+        })
+        .await
+        .unwrap();
 
     // The user first (the users file is shared); then three replicas.
     let users = tokio::process::Command::new(env!("CARGO_BIN_EXE_ocicat"))
@@ -492,4 +527,18 @@ async fn steps(
         )
         .await;
     }
+
+    // Scheduled retention ran once: by the first leader, at once (its last run was due), and
+    // neither by a follower (each started with the policy due) nor by the leaders after
+    // it (the takeover, PostgreSQL's restart), whose clock runs from that run.
+    let store =
+        ocicat_lifecycle::store::Store::open(ocicat_sql::Database::connect(database_url).await.unwrap()).await.unwrap();
+    let runs = eventually(Duration::from_secs(30), "the scheduled retention run", || async {
+        let runs = store.runs(Some(RETENTION), 100).await.unwrap();
+        (runs.len() > 1).then_some(runs)
+    })
+    .await;
+    let scheduled: Vec<_> = runs.iter().filter(|run| run.id != "seeded").collect();
+    assert_eq!(scheduled.len(), 1, "scheduled retention ran more than once: {:?}", scheduled);
+    assert!(scheduled[0].dry_run && scheduled[0].error.is_none(), "{:?}", scheduled[0]);
 }
