@@ -19,6 +19,8 @@ use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
 const DATABASE_ENV: &str = "OCICAT_CLUSTER_TEST_DATABASE_URL";
+const EVENTS_ENV: &str = "OCICAT_CLUSTER_TEST_EVENTS_SECRET";
+const EVENTS_SECRET: &str = "cluster-events-secret-0123456789";
 /// The bound on a takeover after the leader dies.
 const TAKEOVER: Duration = Duration::from_secs(15);
 /// A daily dry-run retention policy every replica is configured with; its last run is put a
@@ -34,6 +36,7 @@ data_dir = {data:?}
 [[registry]]
 name = "local"
 url = {registry_url:?}
+events_secret_env = "{EVENTS_ENV}"
 
 [access]
 users_file = {users:?}
@@ -81,6 +84,7 @@ impl Replica {
             .arg(&config)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env(DATABASE_ENV, database_url)
+            .env(EVENTS_ENV, EVENTS_SECRET)
             .env("RUST_LOG", "info")
             .env_remove("OCICAT_LOG_FORMAT")
             .stdin(Stdio::null())
@@ -399,6 +403,46 @@ async fn steps(
     })
     .await;
     assert!(proxy.count("/v2/_catalog") > listed, "the leader crawled again");
+
+    // A push the registry notifies to a follower is searchable on every replica: the
+    // notification goes into the shared queue, the leader refreshes that repository.
+    let pushed = report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).unwrap();
+    let registry = ocicat_oci::Client::new(ocicat_oci::ClientConfig::new(
+        proxy.url().parse().unwrap(),
+        ocicat_oci::Credentials::Anonymous,
+    ))
+    .unwrap();
+    let manifest = registry.get_manifest(&pushed.repository, &pushed.digest).await.unwrap();
+    registry.push_manifest(&pushed.repository, "notified", &manifest.media_type, manifest.raw.clone()).await.unwrap();
+    let query = format!("tag:notified repo:{}", pushed.repository);
+    assert_eq!(api.total(&replicas[0], &query).await, 0, "not indexed before the notification");
+    let envelope = serde_json::json!({"events": [{
+        "id": "cluster-push-1",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "action": "push",
+        "target": {
+            "mediaType": manifest.media_type, "digest": pushed.digest, "size": manifest.raw.len(),
+            "length": manifest.raw.len(), "repository": pushed.repository, "tag": "notified",
+        },
+        "request": {"id": "r1", "method": "PUT", "useragent": "oras"},
+        "source": {"addr": "registry:5000", "instanceID": "i1"},
+    }]});
+    let notified = api
+        .http
+        .post(format!("{}/events/local", replicas[follower].url))
+        .bearer_auth(EVENTS_SECRET)
+        .header("content-type", "application/vnd.docker.distribution.events.v1+json")
+        .body(envelope.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notified.status().as_u16(), 202, "{}", notified.text().await.unwrap());
+    for replica in replicas.iter() {
+        eventually(Duration::from_secs(30), &format!("the notified push on {}", replica.name), || async {
+            (api.total(replica, &query).await == 1).then_some(())
+        })
+        .await;
+    }
 
     // A delete through a follower: gone from it at once, and from every other replica soon.
     let targets = seeded_tags(report);
