@@ -1,0 +1,123 @@
+//! README's `./scripts/demo.sh --replicas 2` (`xtask demo --replicas 2`): the demo as two
+//! replicas on a throwaway PostgreSQL. Runs the real xtask binary (which runs the real ocicat
+//! binary twice), waits for both replicas, checks that they serve one catalog with one leader,
+//! and stops the demo the way a user does (Ctrl-C).
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncBufReadExt as _;
+
+/// Two consecutive free loopback ports (the demo puts replica N on the first port + N - 1).
+fn two_free_ports() -> u16 {
+    for _ in 0..50 {
+        let first = ocicat_testkit::free_port().unwrap();
+        if first < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", first + 1)).is_ok() {
+            return first;
+        }
+    }
+    panic!("no two consecutive free ports");
+}
+
+/// Signs the admin in on `base`; answers the session cookie.
+async fn sign_in(base: &str, password: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = http
+        .post(format!("{base}/auth/login"))
+        .header("origin", base)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("username", "admin"), ("password", password), ("next", "/")])
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with("ocicat")))
+        .unwrap_or_else(|| panic!("signed in: {}", login.status()))
+        .to_owned()
+}
+
+async fn total(http: &reqwest::Client, base: &str, query: &str) -> u64 {
+    let url = format!(
+        "{base}/api/v1/search?q={}",
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    );
+    let body: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    body["total"].as_u64().unwrap_or_else(|| panic!("no total in {body}"))
+}
+
+#[tokio::test]
+async fn the_demo_runs_as_two_replicas_on_one_catalog() {
+    let port = two_free_ports();
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(["demo", "--replicas", "2", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // The demo says it is ready, with the admin's password and the second replica's address.
+    let mut lines = tokio::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    let (mut password, mut second) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while second.is_none() {
+        let line = tokio::time::timeout_at(deadline.into(), lines.next_line())
+            .await
+            .expect("the demo was not ready within 10 minutes")
+            .unwrap()
+            .expect("the demo stopped before it was ready");
+        if let Some(rest) = line.split("sign in as admin / ").nth(1) {
+            password = rest.split_whitespace().next().map(|word| word.trim_end_matches(',').to_owned());
+        }
+        if let Some(url) = line.split("another replica on the same catalog: ").nth(1) {
+            second = url.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    let first = format!("http://127.0.0.1:{port}");
+    let second = second.unwrap();
+    assert_eq!(second, format!("http://127.0.0.1:{}", port + 1));
+    let password = password.expect("the demo printed the admin's password");
+
+    let http = reqwest::Client::new();
+    for base in [&first, &second] {
+        let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(health.status().as_u16(), 200, "{base} is caught up");
+    }
+    for query in ["", "kind:sbom", "has:signature"] {
+        let on_first = total(&http, &first, query).await;
+        assert!(on_first > 0 || !query.is_empty(), "the demo catalog is not empty");
+        assert_eq!(total(&http, &second, query).await, on_first, "both replicas answer {query:?} alike");
+    }
+    // Who leads, as an administrator signed in on the first replica sees it on the second
+    // (sessions live in the shared database).
+    let cookie = sign_in(&first, &password).await;
+    let replicas: serde_json::Value = http
+        .get(format!("{second}/api/v1/replicas"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = replicas["replicas"].as_array().unwrap_or_else(|| panic!("{replicas:#}"));
+    let names: Vec<&str> = rows.iter().map(|row| row["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["replica-1", "replica-2"], "{replicas:#}");
+    assert_eq!(rows.iter().filter(|row| row["leading"] == true).count(), 1, "{replicas:#}");
+    assert_eq!(replicas["this_replica"], "replica-2");
+
+    // Ctrl-C stops the demo and everything it started.
+    let pid = demo.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let stopped = tokio::time::timeout(Duration::from_secs(60), demo.wait()).await.expect("the demo stopped").unwrap();
+    assert!(stopped.success(), "{stopped:?}");
+    assert!(http.get(format!("{second}/healthz")).send().await.is_err(), "the replicas stopped with the demo");
+}
