@@ -152,27 +152,8 @@ impl Api {
 /// Signs `ops` in on `replica` and makes an API token (valid on every replica: tokens live in
 /// the shared database).
 async fn api_token(replica: &Replica) -> String {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login = http
-        .post(format!("{}/auth/login", replica.url))
-        .header("origin", &replica.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(
-            url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([("username", "ops"), ("password", PASSWORD), ("next", "/")])
-                .finish(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with("ocicat")))
-        .unwrap_or_else(|| panic!("signed in: {}", login.status()))
-        .to_owned();
+    let http = reqwest::Client::new();
+    let cookie = ocicat_testkit::session_cookie(&replica.url, "ops", PASSWORD).await.unwrap();
     let me: Value = http
         .get(format!("{}/api/v1/me", replica.url))
         .header("cookie", &cookie)

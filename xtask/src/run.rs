@@ -242,27 +242,6 @@ fn start_ocicat(
     command.spawn().with_context(|| format!("cannot start {}", ocicat_binary().display()))
 }
 
-/// Signs in at `url` and returns the session cookie (`name=value`).
-async fn session_cookie(url: &str, user: &str, password: &str) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("username", user), ("password", password), ("next", "/")])
-        .finish();
-    let response = client
-        .post(format!("{url}/auth/login"))
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await?;
-    response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with("ocicat=")).map(str::to_owned))
-        .with_context(|| format!("signing in as {user} at {url} failed ({})", response.status()))
-}
-
 /// Polls the JSON API (with `cookie`, if given) until every registry finished its first crawl or
 /// was found unreachable (bounded).
 async fn wait_until_crawled(url: &str, cookie: Option<&str>) -> anyhow::Result<()> {
@@ -359,7 +338,7 @@ pub(crate) async fn e2e() -> anyhow::Result<()> {
 async fn wait_for_sign_in(url: &str, password: &str) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match session_cookie(url, "admin", password).await {
+        match ocicat_testkit::session_cookie(url, "admin", password).await {
             Ok(cookie) => return Ok(cookie),
             Err(error) if Instant::now() > deadline => return Err(error),
             Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,

@@ -19,31 +19,6 @@ fn two_free_ports() -> u16 {
     panic!("no two consecutive free ports");
 }
 
-/// Signs the admin in on `base`; answers the session cookie.
-async fn sign_in(base: &str, password: &str) -> String {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login = http
-        .post(format!("{base}/auth/login"))
-        .header("origin", base)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(
-            url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([("username", "admin"), ("password", password), ("next", "/")])
-                .finish(),
-        )
-        .send()
-        .await
-        .unwrap();
-    login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.split(';').next().filter(|pair| pair.starts_with("ocicat")))
-        .unwrap_or_else(|| panic!("signed in: {}", login.status()))
-        .to_owned()
-}
-
 async fn total(http: &reqwest::Client, base: &str, query: &str) -> u64 {
     let url = format!(
         "{base}/api/v1/search?q={}",
@@ -98,7 +73,7 @@ async fn the_demo_runs_as_two_replicas_on_one_catalog() {
     }
     // Who leads, as an administrator signed in on the first replica sees it on the second
     // (sessions live in the shared database).
-    let cookie = sign_in(&first, &password).await;
+    let cookie = ocicat_testkit::session_cookie(&first, "admin", &password).await.unwrap();
     let replicas: serde_json::Value = http
         .get(format!("{second}/api/v1/replicas"))
         .header("cookie", &cookie)

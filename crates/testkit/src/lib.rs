@@ -15,6 +15,7 @@ mod jwt;
 mod ports;
 mod postgres;
 mod process;
+mod sign_in;
 mod token_server;
 
 pub use distribution::{AuthMode, Distribution, DistributionOptions, Notifications};
@@ -23,6 +24,7 @@ pub use ferro::Ferro;
 pub use jwt::{ResourceAccess, libtrust_key_id, parse_scope};
 pub use ports::free_port;
 pub use postgres::Postgres;
+pub use sign_in::session_cookie;
 pub use token_server::{TokenServer, TokenServerOptions};
 
 /// Installs a `tracing` subscriber that writes through the test harness.
