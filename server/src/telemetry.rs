@@ -9,10 +9,17 @@ use std::io::{IsTerminal as _, Write};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+/// PostgreSQL's notices ("relation … already exists, skipping" at every start, once per
+/// `CREATE … IF NOT EXISTS`) are not worth a line each; warnings and errors still show. (Asking
+/// the server for fewer notices, `client_min_messages` in the connection's startup options, is
+/// refused by poolers such as PgBouncer.)
+pub const POSTGRES_NOTICES: &str = "sqlx::postgres::notice=warn";
+
 /// Installs the global subscriber.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn,hyper=warn,reqwest=warn,tower_http=info"));
+        .unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn,hyper=warn,reqwest=warn,tower_http=info"))
+        .add_directive(POSTGRES_NOTICES.parse().expect("a valid directive"));
     let json = std::env::var("OCICAT_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -417,7 +417,9 @@ async fn steps(
         .send()
         .await
         .unwrap();
-    assert_eq!(notified.status().as_u16(), 202, "{}", notified.text().await.unwrap());
+    assert_eq!(notified.status().as_u16(), 202);
+    let queued: Value = notified.json().await.unwrap();
+    assert_eq!(queued["queued"], 1, "the notification was queued: {queued}");
     for replica in replicas.iter() {
         eventually(Duration::from_secs(30), &format!("the notified push on {}", replica.name), || async {
             (api.total(replica, &query).await == 1).then_some(())

@@ -77,7 +77,11 @@ pub(crate) fn workspace_root() -> PathBuf {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into())
+                .add_directive(ocicat::telemetry::POSTGRES_NOTICES.parse()?),
+        )
         .init();
     match Cli::parse().command {
         Command::Demo { listen, replicas } => run::demo(&listen, usize::from(replicas)).await,

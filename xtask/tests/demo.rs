@@ -8,15 +8,34 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncBufReadExt as _;
 
-/// Two consecutive free loopback ports (the demo puts replica N on the first port + N - 1).
+/// Two consecutive free loopback ports (the demo puts replica N on the first port + N - 1),
+/// below the range the kernel hands out for outgoing connections, so none takes the second
+/// while the demo seeds its registry.
 fn two_free_ports() -> u16 {
-    for _ in 0..50 {
-        let first = ocicat_testkit::free_port().unwrap();
-        if first < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", first + 1)).is_ok() {
-            return first;
+    let outgoing_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let (base, below) = (10_000u32, outgoing_from.clamp(10_100, 40_000));
+    let pairs = (below - base) / 2 - 1;
+    let free = |port: u32| std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok();
+    for attempt in 0..pairs {
+        let first = base + 2 * ((std::process::id() + attempt) % pairs);
+        if free(first) && free(first + 1) {
+            return first as u16;
         }
     }
-    panic!("no two consecutive free ports");
+    panic!("no two consecutive free ports between {base} and {below}");
+}
+
+/// The ocicat binary built beside this test (its target directory and profile), which the demo
+/// runs for each replica.
+fn ocicat_binary() -> std::path::PathBuf {
+    let test = std::env::current_exe().unwrap();
+    let profile = test.parent().and_then(std::path::Path::parent).expect("the test runs from <target>/<profile>/deps");
+    let binary = profile.join("ocicat");
+    assert!(binary.exists(), "{} is not built: build the ocicat package with this test", binary.display());
+    binary
 }
 
 async fn total(http: &reqwest::Client, base: &str, query: &str) -> u64 {
@@ -35,6 +54,7 @@ async fn the_demo_runs_as_two_replicas_on_one_catalog() {
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .args(["demo", "--replicas", "2", "--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
+        .env("OCICAT_BIN", ocicat_binary())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -66,28 +86,38 @@ async fn the_demo_runs_as_two_replicas_on_one_catalog() {
         let health = http.get(format!("{base}/healthz")).send().await.unwrap();
         assert_eq!(health.status().as_u16(), 200, "{base} is caught up");
     }
-    for query in ["", "kind:sbom", "has:signature"] {
-        let on_first = total(&http, &first, query).await;
-        assert!(on_first > 0 || !query.is_empty(), "the demo catalog is not empty");
-        assert_eq!(total(&http, &second, query).await, on_first, "both replicas answer {query:?} alike");
-    }
-    // Who leads, as an administrator signed in on the first replica sees it on the second
-    // (sessions live in the shared database).
+    // Who leads and how far behind each replica is, as an administrator signed in on the first
+    // replica sees it on the second (sessions live in the shared database): once neither lags,
+    // both answer every search alike.
     let cookie = ocicat_testkit::session_cookie(&first, "admin", &password).await.unwrap();
-    let replicas: serde_json::Value = http
-        .get(format!("{second}/api/v1/replicas"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let rows = replicas["replicas"].as_array().unwrap_or_else(|| panic!("{replicas:#}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let replicas = loop {
+        let replicas: serde_json::Value = http
+            .get(format!("{second}/api/v1/replicas"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rows = replicas["replicas"].as_array().unwrap_or_else(|| panic!("{replicas:#}"));
+        if rows.len() == 2 && rows.iter().all(|row| row["lag"] == 0) {
+            break replicas;
+        }
+        assert!(Instant::now() < deadline, "the replicas did not catch up: {replicas:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let rows = replicas["replicas"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|row| row["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["replica-1", "replica-2"], "{replicas:#}");
     assert_eq!(rows.iter().filter(|row| row["leading"] == true).count(), 1, "{replicas:#}");
     assert_eq!(replicas["this_replica"], "replica-2");
+    for query in ["", "kind:sbom", "has:signature"] {
+        let on_first = total(&http, &first, query).await;
+        assert!(on_first > 0, "the demo catalog has results for {query:?}");
+        assert_eq!(total(&http, &second, query).await, on_first, "both replicas answer {query:?} alike");
+    }
 
     // Ctrl-C stops the demo and everything it started.
     let pid = demo.id().unwrap().to_string();

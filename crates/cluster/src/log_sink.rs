@@ -43,7 +43,7 @@ const GROUP: usize = 64;
 
 impl LogSink {
     /// A sink appending as `holder` of lease `lease` at `epoch`; `applied` follows this
-    /// replica's tailer ([`Tailer::applied`]), which `flush` waits on.
+    /// replica's tailer ([`Tailer::applied`](crate::Tailer::applied)), which `flush` waits on.
     pub fn new(log: ChangeLog, lease: &str, holder: &str, epoch: i64, applied: watch::Receiver<i64>) -> Arc<LogSink> {
         Arc::new(LogSink {
             log,

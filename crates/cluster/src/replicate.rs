@@ -52,7 +52,7 @@ impl Tailer {
         self.caught_up.subscribe()
     }
 
-    /// Follows how far this tailer has applied the log (what a [`LogSink`]'s flush waits on).
+    /// Follows how far this tailer has applied the log (what a [`LogSink`](crate::LogSink)'s flush waits on).
     pub fn applied(&self) -> watch::Receiver<i64> {
         self.applied.subscribe()
     }

@@ -125,11 +125,7 @@ impl Database {
     /// (`sqlite://path?mode=rwc`).
     pub async fn connect(url: &str) -> Result<Database, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Notices ("relation … already exists, skipping" at every start) are not worth a log
-            // line each; warnings and errors still come through.
-            let options =
-                url.parse::<sqlx::postgres::PgConnectOptions>()?.options([("client_min_messages", "warning")]);
-            Ok(Database::Postgres(PgPool::connect_with(options).await?))
+            Ok(Database::Postgres(PgPool::connect(url).await?))
         } else {
             Ok(Database::Sqlite(SqlitePool::connect(url).await?))
         }

@@ -1,23 +1,28 @@
-//! A CPU budget for part of the bench process: a cgroup (v1 `cpu` controller) with a CFS quota,
-//! joined by one thread, whose threads started afterwards (a runtime's blocking pool, a catalog
-//! writer, tantivy's) inherit it. P14 gives each replica the same budget so that two replicas
-//! on this machine's cores are compared with one as two machines would be, with the load
-//! generator outside every budget.
+//! A CPU budget for part of the bench process: a cgroup of the v1 `cpu` controller with a CFS
+//! quota, and one of the `cpuacct` controller that counts what it used, both joined by one
+//! thread; the threads it starts afterwards (a runtime's blocking pool, a catalog writer,
+//! tantivy's) inherit them. P14b gives each replica the same budget so that two replicas on
+//! this machine's cores are compared with one as two machines would be, with the load generator
+//! outside every budget.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
 
-/// Where the v1 `cpu` controller is mounted on the machines the bench runs on.
+/// Where the v1 controllers are mounted on the machines the bench runs on.
 const CPU_CONTROLLER: &str = "/sys/fs/cgroup/cpu";
+const CPUACCT_CONTROLLER: &str = "/sys/fs/cgroup/cpuacct";
 /// The CFS period the quota is a share of.
 const PERIOD: Duration = Duration::from_millis(100);
+/// How long a dropped budget waits for its threads to end before it gives its cgroups up.
+const EMPTIED_WITHIN: Duration = Duration::from_secs(5);
 
-/// A cgroup with a CPU quota; removed when dropped (once its threads have ended).
+/// Two cgroups (quota and accounting); removed when dropped, once their threads have ended.
 #[derive(Debug)]
 pub(crate) struct Budget {
-    directory: PathBuf,
+    quota: PathBuf,
+    accounting: PathBuf,
 }
 
 /// How often a budget's threads were held back, from the controller's `cpu.stat`.
@@ -38,19 +43,26 @@ impl Throttling {
 }
 
 impl Budget {
-    /// A new cgroup `name` (made unique per process) whose threads may use `cpus` of one CPU;
-    /// an error says why the machine does not allow it (no v1 `cpu` controller, not root).
+    /// New cgroups `name` (made unique per process) whose threads may use `cpus` of one CPU;
+    /// an error says why the machine does not allow it (no v1 controllers, not root).
     pub(crate) fn create(name: &str, cpus: f64) -> anyhow::Result<Budget> {
-        let controller = Path::new(CPU_CONTROLLER);
-        if !controller.join("cpu.cfs_quota_us").exists() {
-            return Err(anyhow!("no cgroup v1 cpu controller at {CPU_CONTROLLER}"));
+        for controller in [CPU_CONTROLLER, CPUACCT_CONTROLLER] {
+            if !Path::new(controller).join("tasks").exists() {
+                return Err(anyhow!("no cgroup v1 controller at {controller}"));
+            }
         }
-        let directory = controller.join(format!("ocicat-bench-{}-{name}", std::process::id()));
-        std::fs::create_dir(&directory).with_context(|| format!("cannot create the cgroup {}", directory.display()))?;
-        let budget = Budget { directory };
+        let unique = format!("ocicat-bench-{}-{name}", std::process::id());
+        let quota = Path::new(CPU_CONTROLLER).join(&unique);
+        std::fs::create_dir(&quota).with_context(|| format!("cannot create the cgroup {}", quota.display()))?;
+        let accounting = Path::new(CPUACCT_CONTROLLER).join(&unique);
+        if let Err(error) = std::fs::create_dir(&accounting) {
+            let _ = std::fs::remove_dir(&quota);
+            return Err(error).with_context(|| format!("cannot create the cgroup {}", accounting.display()));
+        }
+        let budget = Budget { quota, accounting };
         let period = PERIOD.as_micros() as u64;
-        budget.write("cpu.cfs_period_us", &period.to_string())?;
-        budget.write("cpu.cfs_quota_us", &((period as f64 * cpus).round() as u64).to_string())?;
+        write(&budget.quota, "cpu.cfs_period_us", &period.to_string())?;
+        write(&budget.quota, "cpu.cfs_quota_us", &((period as f64 * cpus).round() as u64).to_string())?;
         Ok(budget)
     }
 
@@ -62,12 +74,22 @@ impl Budget {
             .and_then(|name| name.to_str())
             .ok_or_else(|| anyhow!("unexpected /proc/thread-self target {}", this_thread.display()))?
             .to_owned();
-        self.write("tasks", &thread_id)
+        write(&self.quota, "tasks", &thread_id)?;
+        write(&self.accounting, "tasks", &thread_id)
+    }
+
+    /// The CPU time its threads used so far.
+    pub(crate) fn used(&self) -> anyhow::Result<Duration> {
+        let path = self.accounting.join("cpuacct.usage");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let nanoseconds: u64 =
+            text.trim().parse().with_context(|| format!("unexpected {}: {text:?}", path.display()))?;
+        Ok(Duration::from_nanos(nanoseconds))
     }
 
     /// The controller's throttling counters so far.
     pub(crate) fn throttling(&self) -> anyhow::Result<Throttling> {
-        let path = self.directory.join("cpu.stat");
+        let path = self.quota.join("cpu.stat");
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut throttling = Throttling::default();
         for line in text.lines() {
@@ -83,19 +105,31 @@ impl Budget {
         }
         Ok(throttling)
     }
+}
 
-    fn write(&self, file: &str, value: &str) -> anyhow::Result<()> {
-        let path = self.directory.join(file);
-        std::fs::write(&path, value).with_context(|| format!("cannot write {value} to {}", path.display()))
+fn write(directory: &Path, file: &str, value: &str) -> anyhow::Result<()> {
+    let path = directory.join(file);
+    std::fs::write(&path, value).with_context(|| format!("cannot write {value} to {}", path.display()))
+}
+
+/// Removes a cgroup once its last thread has ended (a thread still in it makes removal fail).
+fn remove_when_empty(directory: &Path) {
+    let deadline = Instant::now() + EMPTIED_WITHIN;
+    loop {
+        let empty = std::fs::read_to_string(directory.join("tasks")).is_ok_and(|tasks| tasks.trim().is_empty());
+        if empty || Instant::now() >= deadline {
+            if let Err(error) = std::fs::remove_dir(directory) {
+                tracing::warn!(cgroup = %directory.display(), %error, "cannot remove a bench cgroup");
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 impl Drop for Budget {
     fn drop(&mut self) {
-        // A cgroup goes only once empty; a thread still in it (a runtime not yet shut down)
-        // leaves an empty directory behind, named after this process.
-        if let Err(error) = std::fs::remove_dir(&self.directory) {
-            tracing::warn!(cgroup = %self.directory.display(), %error, "cannot remove a bench cgroup");
-        }
+        remove_when_empty(&self.quota);
+        remove_when_empty(&self.accounting);
     }
 }

@@ -113,8 +113,13 @@ impl Phase {
         self.samples.iter().filter(|sample| sample.error.is_some()).count()
     }
 
+    /// Pages loaded without an error.
+    pub(crate) fn loaded(&self) -> usize {
+        self.samples.len() - self.errors()
+    }
+
     pub(crate) fn pages_per_second(&self) -> f64 {
-        (self.samples.len() - self.errors()) as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
+        self.loaded() as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
     }
 
     fn server_latencies(&self) -> Latencies {
@@ -318,8 +323,10 @@ pub(crate) async fn drive(
             let mut samples = Vec::new();
             let mut next = number;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                // Servers in turn, and each server the whole rotation in order: every server
+                // sees every page (one counter for both would give each server half of them).
                 let pages = &visits[next % visits.len()];
-                let page = &pages[next % pages.len()];
+                let page = &pages[(next / visits.len()) % pages.len()];
                 next += 1;
                 let loaded = Instant::now();
                 let outcome = fetch(&http, page).await;

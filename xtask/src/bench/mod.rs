@@ -133,9 +133,10 @@ pub(crate) enum Group {
     Copy,
     /// P13: impact queries over many SBOMs sharing most packages.
     Impact,
-    /// P14: a follower's lag while the leader crawls the P1 data set through the change log, and
-    /// P6's pages on two replicas against one.
+    /// P14: a follower's lag while the leader crawls the P1 data set through the change log.
     Replicas,
+    /// P14b: P6's pages on two replicas against one, each held to the same CPU budget.
+    ReplicaPages,
 }
 
 /// What `xtask bench` was asked for.
@@ -206,6 +207,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.runs(Group::Replicas) {
         tracing::info!(repositories = scale.crawl_repositories, "P14: follower lag during a cold crawl");
         scenarios.push(replicas::run(scale.crawl_repositories, CRAWL_CONCURRENCY).await?);
+    }
+    if options.runs(Group::ReplicaPages) {
         tracing::info!(artifacts = scale.load.artifacts, "P14b: pages on two replicas against one");
         match replica_pages::run(scale.load, started_at).await? {
             Ok(scenario) => scenarios.push(scenario),
