@@ -16,8 +16,8 @@ const BATCH: i64 = 500;
 /// How long a tailer that just applied changes waits before its next step. Each step is one
 /// index commit, and every commit is a segment tantivy merges later: at 50 ms, two tailers'
 /// merges took half a core during a cold crawl (P14, sampled per thread) and the crawl through
-/// the log took 2.2x a local one; at 250 ms, a third of a core and 1.5x, for a lag p95 of
-/// 0.39 s instead of 0.26 s (target 2 s).
+/// the log took 2.2x a local one; at 250 ms, a third of a core and 1.5-1.8x, for a lag p95 of
+/// 0.4 s instead of 0.26 s (target 2 s).
 const COALESCE: Duration = Duration::from_millis(250);
 
 /// Every replica's side: the log applied to its own index, in order, with heartbeats.
