@@ -317,6 +317,12 @@ async fn serve(config: Config, listen: Option<String>) -> anyhow::Result<()> {
         repository_concurrency: config.crawl.concurrency,
         reconcile_interval: config.reconcile_interval(),
         registry_intervals: config.registry_intervals(),
+        notified_registries: config
+            .registries
+            .iter()
+            .filter(|registry| registry.events_secret_env.is_some())
+            .map(|registry| registry.name.get_ref().clone())
+            .collect(),
         ..CrawlSettings::default()
     };
     let leptos_options = ocicat::state::leptos_options(&config.server.site_root.to_string_lossy());

@@ -64,7 +64,12 @@ async fn start_ocicat_with(listener: tokio::net::TcpListener, registry_url: &str
     let board = StatusBoard::default();
     let shutdown = CancellationToken::new();
     // A full crawl only at start: anything later must come from the notification.
-    let settings = CrawlSettings { interval: Duration::from_secs(3600), ..CrawlSettings::default() };
+    // Notifications are configured for `local`, as `events_secret_env` makes `serve` set it.
+    let settings = CrawlSettings {
+        interval: Duration::from_secs(3600),
+        notified_registries: ["local".to_owned()].into(),
+        ..CrawlSettings::default()
+    };
     let crawler = Crawler::start(vec![source], catalog.clone(), writer, board.clone(), settings, shutdown.clone());
     let state = AppState::open(
         catalog.clone(),
@@ -331,6 +336,52 @@ async fn a_refresh_waits_for_the_tag_a_push_announced() {
     .await;
     assert!(arrived, "the announced tag never reached the catalog; tags/list asked {} times", proxy.count(&tags_path));
     assert_eq!(proxy.count(&tags_path), 3, "one refresh per look until the tag is listed, then no more");
+    shutdown.cancel();
+    server.abort();
+}
+
+#[tokio::test]
+async fn once_a_notification_arrived_whole_registry_crawls_read_tag_lists_only() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let Running { address, board, shutdown, server, .. } = start_ocicat(listener, &registry.url()).await;
+    let first = board.get("local").unwrap();
+    assert!(!first.listed_only && first.last_notification.is_none(), "no notification yet: a HEAD per tag");
+
+    let named = report.items.iter().find(|item| item.kind == "image" && item.reference.is_some()).unwrap();
+    let envelope = serde_json::json!({"events": [{
+        "id": "0b7c1f7e-1111-4c4c-9d9d-000000000001",
+        "timestamp": "2026-12-07T10:00:00Z",
+        "action": "push",
+        "target": {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": named.digest, "size": 1234, "length": 1234,
+            "repository": named.repository, "tag": named.reference.clone().unwrap(),
+        },
+        "request": {"id": "r1", "method": "PUT", "useragent": "buildkit"},
+        "source": {"addr": "registry:5000", "instanceID": "i1"},
+    }]});
+    assert_eq!(notify(address, &envelope).await.status().as_u16(), 202);
+    let noted = eventually(Duration::from_secs(20), || {
+        board.get("local").is_some_and(|status| status.last_notification.is_some())
+    })
+    .await;
+    assert!(noted, "the notification's refresh marks the registry's notifications as flowing");
+
+    // The next whole-registry crawl trusts known tags: tag lists only.
+    let refresh = reqwest::Client::new().post(format!("http://{address}/api/v1/registries/local/refresh")).send();
+    assert_eq!(refresh.await.unwrap().status().as_u16(), 200);
+    let listed = eventually(Duration::from_secs(30), || {
+        board.get("local").is_some_and(|status| status.crawls_completed >= 2 && status.listed_only)
+    })
+    .await;
+    assert!(listed, "{:?}", board.get("local"));
+    assert_eq!(board.get("local").unwrap().manifests_seen, 0, "no manifest fetched");
+    let cards: serde_json::Value =
+        reqwest::get(format!("http://{address}/api/v1/registries")).await.unwrap().json().await.unwrap();
+    assert_eq!(cards[0]["listed_only"], true, "{cards}");
+    assert!(cards[0]["last_notification"].is_string(), "{cards}");
     shutdown.cancel();
     server.abort();
 }

@@ -136,6 +136,8 @@ fn RegistryStatusView(card: RegistryCard) -> impl IntoView {
                     <div><dt>"Last crawl"</dt><dd>{format!("{} fetched · {} unchanged · {} failed", card.manifests_seen, card.manifests_unchanged, card.failures)}</dd></div>
                     <div><dt>"Started"</dt><dd><TimeText value=card.last_started.clone()/></dd></div>
                     <div><dt>"Last full reconcile"</dt><dd><TimeText value=card.last_reconcile.clone()/></dd></div>
+                    <div><dt>"Last push notification"</dt><dd><TimeText value=card.last_notification.clone()/></dd></div>
+                    <div><dt>"Crawl between reconciles"</dt><dd>{if card.listed_only { "tag lists only (notifications announce pushes)" } else { "a HEAD per tag" }}</dd></div>
                     <div><dt>"Crawls since start"</dt><dd>{card.crawls_completed}</dd></div>
                     <div><dt>"Rate limit"</dt><dd>{card.rate_limit.clone().unwrap_or_else(|| "none announced".into())}</dd></div>
                 })}

@@ -59,6 +59,10 @@ struct Walk<'a> {
     incomplete: Vec<String>,
     manifests_seen: u64,
     manifests_unchanged: u64,
+    /// Known tags are trusted at their indexed digest ([`CrawlMode::Listed`]).
+    trust_known_tags: bool,
+    /// Every tag the catalog held, fallback tags of referrers indexes too, when trusted.
+    trusted_tags: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Walk<'a> {
@@ -73,6 +77,16 @@ impl<'a> Walk<'a> {
             previous: if mode == CrawlMode::Reconcile { HashMap::new() } else { verified.clone() },
             verified,
             verified_tags,
+            trust_known_tags: mode == CrawlMode::Listed,
+            trusted_tags: if mode == CrawlMode::Listed {
+                previous
+                    .iter()
+                    .filter(|doc| doc.crawl_error.is_none())
+                    .flat_map(|doc| doc.tags.iter().map(move |tag| (tag.as_str(), doc.digest.as_str())))
+                    .collect()
+            } else {
+                HashMap::new()
+            },
             ..Walk::default()
         }
     }
@@ -141,6 +155,19 @@ async fn fetch_into(
     }
     if reference.contains(':') && walk.reuse(&reference, tag.clone()) {
         return;
+    }
+    if tag.is_some() && walk.trust_known_tags {
+        // Notifications announce every push, a moved tag too: a known tag costs no request.
+        let known = walk.trusted_tags.get(reference.as_str()).map(|digest| (*digest).to_owned());
+        if let Some(digest) = known {
+            if let Some(existing) = walk.documents.get_mut(&digest) {
+                existing.tags.extend(tag);
+                return;
+            }
+            if walk.reuse(&digest, tag.clone()) {
+                return;
+            }
+        }
     }
     if tag.is_some() && !walk.previous.is_empty() {
         // An unchanged tag costs a HEAD, not a GET.
@@ -241,6 +268,11 @@ pub enum CrawlMode {
     /// Every manifest is fetched again and every document rebuilt: the periodic full
     /// reconcile, which also repairs documents an older crawler version or a bug got wrong.
     Reconcile,
+    /// Only the tag lists are read: a tag the catalog already holds is trusted at its indexed
+    /// digest, new tags are fetched and vanished ones removed. For registries whose
+    /// notifications are configured and arriving, which announce every push (a moved tag
+    /// among them); the periodic reconcile checks every digest again.
+    Listed,
 }
 
 /// Crawls `repository` of `registry` through `client`, reusing what `previous` (the catalog's
@@ -292,8 +324,14 @@ pub async fn crawl_repository_in(
         // Referrers API (OCI 1.1): recursive, so a signature on an SBOM is found too. Registries
         // without the API answer once and are remembered by the client; fallback tags and index
         // children were already followed above.
-        let pending: Vec<String> =
-            walk.documents.keys().filter(|digest| !asked_for_referrers.contains(*digest)).cloned().collect();
+        // Listed, a known manifest's referrers are known too: pushing one is a notification.
+        let pending: Vec<String> = walk
+            .documents
+            .keys()
+            .filter(|digest| !asked_for_referrers.contains(*digest))
+            .filter(|digest| !(walk.trust_known_tags && walk.previous.contains_key(digest.as_str())))
+            .cloned()
+            .collect();
         if pending.is_empty() || walk.documents.len() >= MAX_MANIFESTS_PER_REPOSITORY {
             break;
         }

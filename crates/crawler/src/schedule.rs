@@ -33,6 +33,9 @@ pub struct CrawlSettings {
     pub reconcile_interval: Duration,
     /// Per-registry crawl intervals that override `interval`, by registry name.
     pub registry_intervals: HashMap<String, Duration>,
+    /// Registries whose push notifications are configured: once one has arrived, their
+    /// crawls between reconciles read tag lists only ([`CrawlMode::Listed`]).
+    pub notified_registries: std::collections::HashSet<String>,
 }
 
 impl Default for CrawlSettings {
@@ -44,6 +47,7 @@ impl Default for CrawlSettings {
             max_backoff: Duration::from_secs(300),
             reconcile_interval: Duration::from_secs(24 * 3600),
             registry_intervals: HashMap::new(),
+            notified_registries: std::collections::HashSet::new(),
         }
     }
 }
@@ -108,6 +112,7 @@ pub async fn crawl_registry_in(
         status.manifests_unchanged = 0;
         status.manifests_failed = 0;
         status.reconciling = mode == CrawlMode::Reconcile;
+        status.listed_only = mode == CrawlMode::Listed;
     });
     let mut results = futures::stream::iter(todo.into_iter().cloned())
         .map(|repository| async move {
@@ -225,11 +230,7 @@ impl CrawlTask {
         // The first crawl resumes or refreshes incrementally; full reconciles follow on their own clock.
         let mut last_reconcile = tokio::time::Instant::now();
         loop {
-            let mode = if last_reconcile.elapsed() >= self.settings.reconcile_interval {
-                CrawlMode::Reconcile
-            } else {
-                CrawlMode::Incremental
-            };
+            let mode = self.mode(last_reconcile);
             // Cancelled mid-crawl (shutdown, or this replica stopped leading), the crawl stops at
             // once: its checkpoint lets the next crawl, here or elsewhere, resume.
             let crawl = crawl_registry_in(
@@ -278,6 +279,18 @@ impl CrawlTask {
         }
     }
 
+    /// The next crawl's mode: a reconcile when one is due; tag lists only when the registry's
+    /// notifications are configured and one has arrived since start (they are wired and
+    /// flowing); otherwise a HEAD per tag.
+    fn mode(&self, last_reconcile: tokio::time::Instant) -> CrawlMode {
+        if last_reconcile.elapsed() >= self.settings.reconcile_interval {
+            return CrawlMode::Reconcile;
+        }
+        let notified = self.settings.notified_registries.contains(&self.source.name)
+            && self.board.get(&self.source.name).is_some_and(|status| status.last_notification.is_some());
+        if notified { CrawlMode::Listed } else { CrawlMode::Incremental }
+    }
+
     /// Refreshes `first` and every other repository already queued, each once; a refresh whose
     /// expectations are not met yet is queued again after its retry delay.
     async fn refresh_queued(&mut self, first: RefreshRequest, refreshes: &mut mpsc::Receiver<RefreshRequest>) {
@@ -286,6 +299,11 @@ impl CrawlTask {
             pending.push(more);
         }
         self.announced.record(&pending);
+        // A request that announces tags comes from a push notification (a "refresh now" names
+        // none): the registry's notifications are wired and flowing.
+        if pending.iter().any(|request| !request.expect.is_empty()) {
+            self.board.update(&self.source.name, |status| status.last_notification = Some(Utc::now()));
+        }
         for request in merge(pending) {
             let unmet = match refresh_repository(&self.source, &self.catalog, &self.writer, &self.board, &request).await
             {

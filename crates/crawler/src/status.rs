@@ -72,6 +72,12 @@ pub struct RegistryStatus {
     pub reconciling: bool,
     /// When a full reconcile last completed.
     pub last_reconcile: Option<DateTime<Utc>>,
+    /// When the registry's last push notification reached this crawler (since it started).
+    #[serde(default)]
+    pub last_notification: Option<DateTime<Utc>>,
+    /// True while the current or last crawl read only tag lists ([`crate::CrawlMode::Listed`]).
+    #[serde(default)]
+    pub listed_only: bool,
 }
 
 /// A registry's announced rate limit (`ratelimit-*` headers, 429 `Retry-After`).

@@ -307,3 +307,55 @@ async fn refreshes_racing_a_crawl_leave_one_document_per_repository_and_manifest
     assert_eq!(before, digests.len(), "a manifest indexed twice in {busiest}");
     assert_every_item_indexed(&catalog, &report);
 }
+
+/// Requests of `method` to manifests the registry logged since `offset` of its log.
+fn manifest_requests(registry: &Distribution, offset: usize, method: &str) -> usize {
+    let log = std::fs::read(registry.log_path()).unwrap();
+    let needle = format!("\"{method} /v2/");
+    String::from_utf8_lossy(&log[offset.min(log.len())..])
+        .lines()
+        .filter(|line| line.contains(&needle) && line.contains("/manifests/"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_listed_crawl_reads_tag_lists_only_and_trusts_known_tags() {
+    use ocicat_crawler::{CrawlMode, crawl_registry_in};
+    let registry = Distribution::start(DistributionOptions::anonymous()).await.unwrap();
+    let report = ocicat_seed::seed(&Target::anonymous(registry.url().parse().unwrap()), Size::Test).await.unwrap();
+    let source = source(&registry.url(), Credentials::Anonymous);
+    let (catalog, writer, board) = crawl(&source).await;
+    let image = report.items.iter().find(|item| item.kind == "wasm" && item.reference.is_some()).unwrap();
+    let tag = image.reference.clone().unwrap();
+    let manifest = source.client.get_manifest(&image.repository, &image.digest).await.unwrap();
+    // The tag moves to other content (as a push would, whose notification got lost), and a
+    // new tag appears.
+    let mut moved: serde_json::Value = serde_json::from_slice(&manifest.raw).unwrap();
+    moved["annotations"] = serde_json::json!({"org.example.moved": "yes"});
+    let moved_raw = bytes::Bytes::from(serde_json::to_vec(&moved).unwrap());
+    let moved_digest =
+        source.client.push_manifest(&image.repository, &tag, &manifest.media_type, moved_raw).await.unwrap();
+    source
+        .client
+        .push_manifest(&image.repository, "listed-new", &manifest.media_type, manifest.raw.clone())
+        .await
+        .unwrap();
+
+    let offset = std::fs::metadata(registry.log_path()).unwrap().len() as usize;
+    crawl_registry_in(&source, &catalog, &writer, &board, 4, CrawlMode::Listed).await.unwrap();
+    let status = board.get("local").unwrap();
+    assert!(status.listed_only, "{status:?}");
+    // Every tag but the new one was trusted: one HEAD for it, no GET (its content is known).
+    assert_eq!(manifest_requests(&registry, offset, "HEAD"), 1, "only the new tag is asked after");
+    assert_eq!(manifest_requests(&registry, offset, "GET"), 0);
+    let known = catalog.artifact("local", &image.repository, &image.digest).unwrap().unwrap();
+    assert!(known.tags.contains(&"listed-new".to_owned()), "{:?}", known.tags);
+    assert!(known.tags.contains(&tag), "a listed crawl trusts the tag it knows: {:?}", known.tags);
+    assert_every_item_indexed(&catalog, &report);
+
+    // A HEAD per tag finds the move the listed crawl trusted away.
+    crawl_registry_in(&source, &catalog, &writer, &board, 4, CrawlMode::Incremental).await.unwrap();
+    let moved = catalog.artifact("local", &image.repository, &moved_digest.to_string()).unwrap().unwrap();
+    assert!(moved.tags.contains(&tag), "{:?}", moved.tags);
+    assert!(!board.get("local").unwrap().listed_only);
+}

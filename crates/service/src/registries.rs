@@ -276,6 +276,8 @@ pub(crate) fn card_for(who: &Principal, status: &RegistryStatus, counts: Registr
         last_started: status.last_started.map(|date| date.to_rfc3339()),
         last_reconcile: status.last_reconcile.map(|date| date.to_rfc3339()),
         reconciling: status.reconciling,
+        last_notification: status.last_notification.map(|date| date.to_rfc3339()),
+        listed_only: status.listed_only,
         crawls_completed: status.crawls_completed,
         can_refresh: who.can_whole_registry(ocicat_access::Right::Administer, &status.name),
         internals,
@@ -292,6 +294,8 @@ pub(crate) fn card_for(who: &Principal, status: &RegistryStatus, counts: Registr
         card.last_started = None;
         card.last_reconcile = None;
         card.reconciling = false;
+        card.last_notification = None;
+        card.listed_only = false;
         card.crawls_completed = 0;
     }
     card

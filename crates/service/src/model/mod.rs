@@ -89,6 +89,10 @@ pub struct RegistryCard {
     pub last_reconcile: Option<String>,
     /// True while the running crawl is a full reconcile.
     pub reconciling: bool,
+    /// When the registry's last push notification arrived (RFC 3339), since ocicat started.
+    pub last_notification: Option<String>,
+    /// True when the current or last crawl read tag lists only (notifications flowing).
+    pub listed_only: bool,
     /// Crawls completed since ocicat started.
     pub crawls_completed: u64,
     /// True when the viewer may start a crawl of the whole registry ("refresh now").
