@@ -24,6 +24,9 @@ pub struct BlobStream {
     inner: Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>,
 }
 
+/// The longest a blob stream may take in all (each read still within the request timeout).
+pub(crate) const STREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl std::fmt::Debug for BlobStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobStream").field("content_length", &self.content_length).finish_non_exhaustive()
@@ -54,7 +57,11 @@ impl Client {
     pub async fn blob_stream(&self, repository: &str, digest: &Digest, cap: u64) -> Result<BlobStream> {
         validate_repository(repository)?;
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"))?;
-        let response = self.execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request).await?;
+        // A large layer may take longer than the request timeout: it only has to keep moving
+        // (the client's read timeout) and finish within STREAM_TIMEOUT.
+        let response = self
+            .execute(Method::GET, url.clone(), &[pull_scope(repository)], |request| request.timeout(STREAM_TIMEOUT))
+            .await?;
         let response = check_status(response).await?;
         let content_length = response.content_length();
         if content_length.is_some_and(|length| length > cap) {

@@ -59,7 +59,9 @@ pub struct ClientConfig {
     pub limits: Limits,
     /// Time allowed to connect.
     pub connect_timeout: Duration,
-    /// Time allowed for a whole request.
+    /// Time allowed for a whole request, and for each read of a body; a blob stream
+    /// ([`Client::blob_stream`]) only has to keep reading within it (it may take up to
+    /// an hour in all).
     pub request_timeout: Duration,
     /// Requests in flight, retries, backoff and the circuit breaker.
     pub politeness: crate::politeness::Politeness,
@@ -166,6 +168,8 @@ impl Client {
             .dns_resolver(std::sync::Arc::new(resolver))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // Also per read: what bounds a blob stream, whose whole time may be longer.
+            .read_timeout(config.request_timeout)
             .redirect(redirect)
             .user_agent(concat!("ocicat/", env!("CARGO_PKG_VERSION")))
             .build()

@@ -118,3 +118,27 @@ async fn a_registry_that_never_answers_is_cut_off_by_the_request_timeout() {
     assert!(matches!(error, OciError::Unreachable { .. }), "{error}");
     assert_eq!(registry.count(""), 3, "one try and max_retries (2) retries");
 }
+
+// A blob stream longer than the request timeout completes while it keeps moving (a large layer
+// over a slow link), and one that stops moving is cut off by the same timeout per read.
+#[tokio::test]
+async fn a_blob_stream_may_outlast_the_request_timeout_but_not_stall() {
+    let blob = vec![5u8; 16];
+    let digest = Digest::sha256(&blob);
+    let moving = ReplyBody::Slow { bytes: blob.clone().into(), interval: Duration::from_millis(50) };
+    let stalled = ReplyBody::Slow { bytes: blob.clone().into(), interval: Duration::from_millis(1500) };
+    let registry = FaultyRegistry::builder()
+        .get("/v2/moving/blobs/*", Reply::blob("").body(moving))
+        .get("/v2/stalled/blobs/*", Reply::blob("").body(stalled))
+        .start()
+        .await
+        .unwrap();
+    let client = client_with(&registry.url(), |config| config.request_timeout = Duration::from_millis(400));
+    let started = Instant::now();
+    let items = drain(client.blob_stream("moving", &digest, 1 << 20).await.unwrap()).await;
+    assert!(started.elapsed() > Duration::from_millis(400), "the stream took longer than the request timeout");
+    let received: Vec<u8> = items.into_iter().flat_map(|item| item.unwrap().to_vec()).collect();
+    assert_eq!(received, blob);
+    let items = drain(client.blob_stream("stalled", &digest, 1 << 20).await.unwrap()).await;
+    assert!(items.last().is_some_and(Result::is_err), "a stalled stream ends with an error: {:?}", items.last());
+}
