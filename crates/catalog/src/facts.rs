@@ -109,9 +109,14 @@ pub(crate) fn parse_finding_term(term: &[u8]) -> Option<FindingFact> {
     })
 }
 
+/// True when `artifact` carries packages or findings just read: it gets a new facts document.
+pub(crate) fn writes_facts(artifact: &ArtifactDoc) -> bool {
+    !artifact.packages.is_empty() || !artifact.findings.is_empty()
+}
+
 /// The facts document of `artifact`, when packages or findings were just read from it.
 pub(crate) fn facts_document(fields: &Fields, artifact: &ArtifactDoc) -> Option<TantivyDocument> {
-    if artifact.packages.is_empty() && artifact.findings.is_empty() {
+    if !writes_facts(artifact) {
         return None;
     }
     let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);

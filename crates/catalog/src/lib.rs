@@ -13,6 +13,7 @@ pub mod impact;
 mod mapping;
 pub mod pattern;
 pub mod query;
+pub mod raw;
 mod reader;
 mod referrers;
 mod schema;

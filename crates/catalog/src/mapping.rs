@@ -12,13 +12,21 @@ use crate::document::{
 use crate::query::tantivy_date;
 use crate::schema::{DocType, Fields};
 
-pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
+/// Every document the writer adds for `artifact`: its own, one per version tag, and its facts
+/// document when its packages or findings were just read.
+pub(crate) fn artifact_documents(fields: &Fields, artifact: &ArtifactDoc) -> impl Iterator<Item = TantivyDocument> {
+    let facts = crate::facts::facts_document(fields, artifact);
+    std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact)).chain(facts)
+}
+
+fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     let doc_type = if artifact.referrers_index { DocType::ReferrersIndex } else { DocType::Artifact };
     document.add_text(fields.doc_type, doc_type.as_str());
-    let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
-    document.add_u64(fields.key_hash, key_hash(&key));
-    document.add_text(fields.key, key);
+    let hash = key_hash(&artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
+    document.add_u64(fields.key_hash, hash);
+    // The delete term of the artifact and its tag documents (they carry the same).
+    document.add_u64(fields.artifact_hash, hash);
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);
     document.add_text(fields.repository, &artifact.repository);
@@ -33,9 +41,6 @@ pub(crate) fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> Tant
     }
     for platform in &artifact.platforms {
         document.add_text(fields.platforms, platform);
-    }
-    if let Some(subject) = &artifact.subject {
-        document.add_text(fields.subject, subject);
     }
     document.add_u64(fields.size, artifact.size);
     if let Some(created) = artifact.created.and_then(tantivy_date) {
@@ -163,14 +168,14 @@ pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint)
 }
 
 /// One small document per version tag of `artifact`, replaced whenever the artifact is.
-pub(crate) fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument> {
-    let artifact_key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
+fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument> {
+    let artifact_hash = key_hash(&artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
     crate::tags::TagEntry::of(artifact)
         .into_iter()
         .map(|entry| {
             let mut document = TantivyDocument::default();
             document.add_text(fields.doc_type, DocType::Tag.as_str());
-            document.add_text(fields.artifact_key, &artifact_key);
+            document.add_u64(fields.artifact_hash, artifact_hash);
             document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
             document.add_text(fields.registry, &artifact.registry);
             document.add_text(fields.repository, &artifact.repository);

@@ -196,9 +196,11 @@ impl Catalog {
     /// One artifact by its digest.
     pub fn artifact(&self, registry: &str, repository: &str, digest: &str) -> Result<Option<ArtifactDoc>> {
         let searcher = self.reader.searcher();
-        let key = crate::document::artifact_key(registry, repository, digest);
-        // Only manifest documents carry a key.
-        let query = self.all_of(vec![self.term(self.fields.key, &key)]);
+        // Only manifest documents carry a digest.
+        let query = self.all_of(vec![
+            self.term(self.fields.repo_key, &crate::document::repository_key(registry, repository)),
+            self.term(self.fields.digest, digest),
+        ]);
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1).order_by_score())
             .map_err(index_error("cannot find artifact"))?;

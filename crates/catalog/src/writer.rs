@@ -8,9 +8,11 @@ use tantivy::{Index, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::change::Change;
-use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, repository_key};
+use crate::document::{
+    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, key_hash, repository_key,
+};
 use crate::error::{CatalogError, Result, index_error};
-use crate::mapping::{artifact_document, checkpoint_document, repository_document, tag_documents};
+use crate::mapping::{artifact_documents, checkpoint_document, repository_document};
 use crate::reader::Catalog;
 use crate::schema::Fields;
 
@@ -251,23 +253,14 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
             touched
         }
         Change::UpsertRepository { repository, changed, removed } => {
-            let mut touched = 1;
-            for digest in &removed {
-                remove_artifact(
-                    index_writer,
-                    fields,
-                    &artifact_key(&repository.registry, &repository.repository, digest),
-                );
-                touched += 1;
-            }
+            let touched = 1 + removed.len() + changed.len();
+            remove_facts(index_writer, fields, &repository.registry, &repository.repository, &removed);
+            let gone: Vec<&str> = removed.iter().map(String::as_str).collect();
+            delete_artifacts(index_writer, fields, &repository.registry, &repository.repository, &gone);
+            // Each replaced in turn: the same digest twice leaves the later document.
             for artifact in &changed {
-                delete_artifact(
-                    index_writer,
-                    fields,
-                    &artifact_key(&artifact.registry, &artifact.repository, &artifact.digest),
-                );
+                delete_artifacts(index_writer, fields, &artifact.registry, &artifact.repository, &[&artifact.digest]);
                 add_artifact(index_writer, fields, artifact);
-                touched += 1;
             }
             let key = repository_key(&repository.registry, &repository.repository);
             index_writer.delete_term(Term::from_field_text(fields.key, &key));
@@ -288,9 +281,9 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
             1
         }
         Change::RemoveArtifacts { registry, repository, digests } => {
-            for digest in &digests {
-                remove_artifact(index_writer, fields, &artifact_key(&registry, &repository, digest));
-            }
+            remove_facts(index_writer, fields, &registry, &repository, &digests);
+            let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
+            delete_artifacts(index_writer, fields, &registry, &repository, &digests);
             digests.len()
         }
         Change::Applied { seq } => {
@@ -309,30 +302,36 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
     }
 }
 
-/// Deletes an artifact's document and its tag documents, to be written again (its facts
-/// document stays unless facts were read again: see [`add_artifact`]).
-fn delete_artifact(index_writer: &IndexWriter, fields: &Fields, key: &str) {
-    index_writer.delete_term(Term::from_field_text(fields.key, key));
-    index_writer.delete_term(Term::from_field_text(fields.artifact_key, key));
+/// Deletes the documents of the artifacts `digests` of one repository and their tag documents:
+/// one term each (`artifact_hash`, which an artifact's document and its tags' carry), a single
+/// lookup per segment. Their facts documents stay unless facts were read again (see
+/// [`add_artifact`]) or the artifacts are gone ([`remove_facts`]).
+///
+/// Two keys sharing a 64-bit hash would delete each other's documents; the next crawl of the
+/// other repository writes them again (it finds them missing), so a clash heals itself.
+fn delete_artifacts(index_writer: &IndexWriter, fields: &Fields, registry: &str, repository: &str, digests: &[&str]) {
+    for digest in digests {
+        let hash = key_hash(&artifact_key(registry, repository, digest));
+        index_writer.delete_term(Term::from_field_u64(fields.artifact_hash, hash));
+    }
 }
 
-/// Deletes everything of an artifact that is gone: its document, tags and facts.
-fn remove_artifact(index_writer: &IndexWriter, fields: &Fields, key: &str) {
-    delete_artifact(index_writer, fields, key);
-    index_writer.delete_term(Term::from_field_text(fields.key, &crate::facts::facts_key(key)));
+/// Deletes the facts documents of the artifacts `digests` of one repository that are gone.
+fn remove_facts(index_writer: &IndexWriter, fields: &Fields, registry: &str, repository: &str, digests: &[String]) {
+    for digest in digests {
+        let key = artifact_key(registry, repository, digest);
+        index_writer.delete_term(Term::from_field_text(fields.key, &crate::facts::facts_key(&key)));
+    }
 }
 
 /// Adds an artifact's document, one document per version tag, and its facts document when its
 /// packages or findings were just read (replacing the one before).
 fn add_artifact(index_writer: &IndexWriter, fields: &Fields, artifact: &ArtifactDoc) {
-    let facts = crate::facts::facts_document(fields, artifact);
-    if facts.is_some() {
+    if crate::facts::writes_facts(artifact) {
         let key = artifact_key(&artifact.registry, &artifact.repository, &artifact.digest);
         index_writer.delete_term(Term::from_field_text(fields.key, &crate::facts::facts_key(&key)));
     }
-    let documents =
-        std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact)).chain(facts);
-    for document in documents {
+    for document in artifact_documents(fields, artifact) {
         if let Err(error) = index_writer.add_document(document) {
             tracing::error!(artifact.digest = %artifact.digest, %error, "failed to add artifact document");
         }
@@ -350,4 +349,52 @@ fn commit(
     catalog.reload()?;
     tracing::debug!(commit.trigger = ?trigger, num_docs = pending_docs, duration_ms = started.elapsed().as_millis() as u64, "catalog committed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ArtifactDoc, RepositoryDoc, WriterConfig};
+
+    fn summary(repository: &str) -> RepositoryDoc {
+        RepositoryDoc {
+            registry: "r.example".into(),
+            repository: repository.into(),
+            tag_count: 1,
+            artifact_count: 1,
+            size: 1,
+            last_push: None,
+            crawled_at: None,
+            incomplete: Vec::new(),
+        }
+    }
+
+    fn tagged(repository: &str, digest: &str, tag: &str) -> ArtifactDoc {
+        let mut artifact = ArtifactDoc::new("r.example", repository, digest);
+        artifact.tags = vec![tag.into()];
+        artifact
+    }
+
+    #[tokio::test]
+    async fn an_upsert_replaces_its_own_repository_only_and_the_later_duplicate_wins() {
+        let (catalog, writer) = crate::open_in_ram(WriterConfig::default()).unwrap();
+        for repository in ["app", "other"] {
+            let artifacts = vec![tagged(repository, "sha256:aa", "1.0.0"), tagged(repository, "sha256:bb", "2.0.0")];
+            writer.upsert_repository(summary(repository), artifacts, Vec::new()).await.unwrap();
+        }
+        writer.flush().await.unwrap();
+
+        let changed = vec![tagged("app", "sha256:aa", "1.0.1"), tagged("app", "sha256:aa", "1.0.2")];
+        writer.upsert_repository(summary("app"), changed, vec!["sha256:bb".into()]).await.unwrap();
+        writer.flush().await.unwrap();
+
+        let app = catalog.artifacts_in_repository("r.example", "app").unwrap();
+        assert_eq!(app.len(), 1, "{app:?}");
+        assert_eq!(app[0].tags, ["1.0.2"]);
+        assert_eq!(catalog.artifact("r.example", "app", "sha256:bb").unwrap(), None);
+        let app_tags = catalog.tags("r.example", "app", "", crate::TagSort::Name, 0, 10).unwrap();
+        assert_eq!(app_tags.items.iter().map(|entry| entry.tag.as_str()).collect::<Vec<_>>(), ["1.0.2"]);
+        assert_eq!(catalog.artifacts_in_repository("r.example", "other").unwrap().len(), 2);
+        let other_tags = catalog.tags("r.example", "other", "", crate::TagSort::Name, 0, 10).unwrap();
+        assert_eq!(other_tags.total, 2);
+    }
 }
