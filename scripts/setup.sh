@@ -18,6 +18,8 @@ APT_PACKAGES=(
   chromium chromium-driver
   # small helpers used by the scripts
   curl jq ca-certificates python3-venv
+  # `xtask bench` counts the server's instructions per search and per page with callgrind
+  valgrind
 )
 
 missing=()

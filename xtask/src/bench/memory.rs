@@ -20,7 +20,7 @@ pub(crate) fn status_bytes(field: &str) -> anyhow::Result<u64> {
     parse_status_field(&status, field).with_context(|| format!("no {field} in /proc/self/status"))
 }
 
-fn parse_status_field(status: &str, field: &str) -> Option<u64> {
+pub(crate) fn parse_status_field(status: &str, field: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.split(':').next() == Some(field))?;
     let kilobytes: u64 = line.split(':').nth(1)?.trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kilobytes * 1024)
@@ -90,26 +90,39 @@ pub(crate) struct MemoryFigures {
     pub(crate) after_index: u64,
     /// After the searches, with the index open as the server opens it (readers, idle writer).
     pub(crate) after_search: u64,
+    /// A real `ocicat serve` over the same index, after the same searches through its API.
+    pub(crate) served: super::serve_memory::ServeMemory,
 }
 
-/// P9 from the figures sampled around P4 and P5.
+/// P9 from the figures sampled around P4 and P5: the steady figure is `ocicat serve`'s own;
+/// the peak while bulk indexing is the catalog writer's in the bench process (the same writer
+/// code; a server only goes through it during a cold crawl).
 pub(crate) fn scenario(figures: MemoryFigures) -> anyhow::Result<Scenario> {
-    let steady = mebibytes(figures.after_search);
+    let steady = mebibytes(figures.served.rss_anon_after_searches);
     let peak = mebibytes(figures.peak_while_indexing);
     let measured = json!({
         "artifacts": figures.artifacts,
-        "rss_anon_before_index_mib": mebibytes(figures.before_index),
-        "rss_anon_peak_while_indexing_mib": peak,
-        "rss_anon_after_index_mib": mebibytes(figures.after_index),
-        "rss_anon_after_search_mib": steady,
-        "vm_hwm_mib": mebibytes(status_bytes("VmHWM")?),
-        "rss_file_mib": mebibytes(status_bytes("RssFile")?),
+        "serve": {
+            "process": "ocicat serve (release) over the P4 index, after P5's queries through /api/v1/search",
+            "rss_anon_started_mib": mebibytes(figures.served.rss_anon_started),
+            "rss_anon_after_searches_mib": steady,
+            "vm_hwm_mib": mebibytes(figures.served.vm_hwm),
+            "searches": figures.served.searches,
+        },
+        "bench_process": {
+            "rss_anon_before_index_mib": mebibytes(figures.before_index),
+            "rss_anon_peak_while_indexing_mib": peak,
+            "rss_anon_after_index_mib": mebibytes(figures.after_index),
+            "rss_anon_after_search_mib": mebibytes(figures.after_search),
+            "vm_hwm_mib": mebibytes(status_bytes("VmHWM")?),
+            "rss_file_mib": mebibytes(status_bytes("RssFile")?),
+        },
         "sample_every_ms": SAMPLE_EVERY.as_millis() as u64,
     });
     Ok(Scenario::new(
         "P9",
         "memory",
-        "steady anonymous RSS <= 512 MiB; peak while bulk indexing <= 768 MiB",
+        "steady anonymous RSS <= 512 MiB (ocicat serve); peak while bulk indexing <= 768 MiB (the writer)",
         measured,
         None,
         vec![Check::at_most("steady_rss_anon_mib", steady, 512.0), Check::at_most("peak_rss_anon_mib", peak, 768.0)],

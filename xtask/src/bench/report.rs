@@ -66,10 +66,42 @@ pub(crate) struct Scenario {
     pub(crate) measured: serde_json::Value,
     /// The ratio against the same-run reference, where the scenario has one.
     pub(crate) ratio: Option<f64>,
+    /// The scenario's physical limit on this machine, measured in the same run, where it has
+    /// one (the engine's raw rate, a verifying copy, the request floor, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) limits: Vec<Limit>,
     /// Each target held against its figure.
     pub(crate) checks: Vec<Check>,
     /// True when every check passes.
     pub(crate) pass: bool,
+}
+
+/// A limit measured in the same run and where the scenario's figure stands against it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Limit {
+    /// What the limit is (`raw tantivy indexing of the same documents`, …).
+    pub(crate) what: String,
+    /// The figure compared (`docs_per_second`, `instructions_per_byte`, …).
+    pub(crate) metric: String,
+    /// The limit's value.
+    pub(crate) limit: f64,
+    /// The scenario's value of the same metric.
+    pub(crate) value: f64,
+    /// `value / limit`.
+    pub(crate) ratio: f64,
+}
+
+impl Limit {
+    /// `value` of `metric` against the measured `limit`.
+    pub(crate) fn new(what: &str, metric: &str, value: f64, limit: f64) -> Limit {
+        Limit {
+            what: what.to_owned(),
+            metric: metric.to_owned(),
+            limit: round(limit),
+            value: round(value),
+            ratio: round(value / limit.max(f64::EPSILON)),
+        }
+    }
 }
 
 impl Scenario {
@@ -83,7 +115,28 @@ impl Scenario {
         checks: Vec<Check>,
     ) -> Scenario {
         let pass = checks.iter().all(|check| check.pass);
-        Scenario { id, name, target, measured, ratio: ratio.map(round), checks, pass }
+        Scenario { id, name, target, measured, ratio: ratio.map(round), limits: Vec::new(), checks, pass }
+    }
+
+    /// The same scenario with one more check (its verdict follows).
+    pub(crate) fn with_check(mut self, check: Check) -> Scenario {
+        self.pass &= check.pass;
+        self.checks.push(check);
+        self
+    }
+
+    /// The same scenario with one more measured figure under `name`.
+    pub(crate) fn with_measured(mut self, name: &str, value: serde_json::Value) -> Scenario {
+        if let Some(measured) = self.measured.as_object_mut() {
+            measured.insert(name.to_owned(), value);
+        }
+        self
+    }
+
+    /// The same scenario with a measured limit beside it.
+    pub(crate) fn with_limit(mut self, limit: Limit) -> Scenario {
+        self.limits.push(limit);
+        self
     }
 }
 
@@ -113,8 +166,44 @@ pub(crate) struct Summary {
     pub(crate) scenarios: Vec<Scenario>,
     /// Scenarios of PERFORMANCE.md this command does not measure.
     pub(crate) skipped: Vec<Skipped>,
-    /// True when every measured scenario met its targets.
-    pub(crate) pass: bool,
+    /// True when a full-scale run measured every scenario and each met its targets; false when
+    /// one missed; absent when the run cannot be judged (quick, or scenarios not measured).
+    pub(crate) pass: Option<bool>,
+    /// The verdict in words.
+    pub(crate) verdict: String,
+}
+
+/// Whether a run's figures can be held against PERFORMANCE.md's targets, and the outcome.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    /// See [`Summary::pass`].
+    pub(crate) pass: Option<bool>,
+    /// See [`Summary::verdict`].
+    pub(crate) text: String,
+}
+
+impl Verdict {
+    /// The verdict of a run in `mode` (`full` or `quick`) that measured `scenarios` and not
+    /// `skipped`.
+    pub(crate) fn of(mode: &str, scenarios: &[Scenario], skipped: &[Skipped]) -> Verdict {
+        let missed: Vec<&str> =
+            scenarios.iter().filter(|scenario| !scenario.pass).map(|scenario| scenario.id).collect();
+        if !missed.is_empty() {
+            return Verdict { pass: Some(false), text: format!("missed: {}", missed.join(", ")) };
+        }
+        if mode != "full" {
+            let text = "not judged: a quick run measures a tenth of the data and the targets are for full scale; \
+                        every measured check passed"
+                .to_owned();
+            return Verdict { pass: None, text };
+        }
+        if !skipped.is_empty() {
+            let ids: Vec<&str> = skipped.iter().map(|skipped| skipped.id).collect();
+            let text = format!("not judged: not measured {}; every measured check passed", ids.join(", "));
+            return Verdict { pass: None, text };
+        }
+        Verdict { pass: Some(true), text: "every measured scenario met its targets".to_owned() }
+    }
 }
 
 impl Summary {
@@ -151,6 +240,7 @@ impl Summary {
         for skipped in &self.skipped {
             lines.push(format!("{:<4} {:<26} {:<5} {:>7}  {}", skipped.id, "(not measured)", "-", "-", skipped.reason));
         }
+        lines.push(format!("verdict: {}", self.verdict));
         lines.join("\n")
     }
 }
@@ -230,5 +320,24 @@ mod tests {
         let scenario = Scenario::new("P0", "example", "target", serde_json::json!({}), Some(1.2), checks);
         assert!(!scenario.pass);
         assert!(scenario.checks[0].pass);
+    }
+
+    #[test]
+    fn quick_runs_are_not_judged_and_a_miss_fails_any_run() {
+        let passing = Scenario::new(
+            "P0",
+            "example",
+            "target",
+            serde_json::json!({}),
+            None,
+            vec![Check::at_most("ratio", 1.0, 1.4)],
+        );
+        let not_run = [Skipped { id: "P3", reason: "not asked for".into() }];
+        assert_eq!(Verdict::of("quick", std::slice::from_ref(&passing), &[]).pass, None);
+        assert_eq!(Verdict::of("full", std::slice::from_ref(&passing), &not_run).pass, None);
+        assert_eq!(Verdict::of("full", std::slice::from_ref(&passing), &[]).pass, Some(true));
+        let missing = passing.with_check(Check::at_least("docs_per_second", 1.0, 2.0));
+        assert!(!missing.pass);
+        assert_eq!(Verdict::of("quick", &[missing], &[]).pass, Some(false));
     }
 }

@@ -13,6 +13,8 @@ pub(crate) const FULL_TEXT_WORD: &str = "alpine";
 /// The date-valued annotation every artifact carries.
 pub(crate) const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
 
+/// The registries the synthetic repositories belong to.
+pub(crate) const REGISTRIES: [&str; 3] = ["prod", "staging", "mirror"];
 const NAMESPACES: [&str; 12] =
     ["platform", "payments", "search", "data", "ml", "web", "mobile", "infra", "security", "tools", "ci", "edge"];
 const SERVICES: [&str; 16] = [
@@ -91,9 +93,9 @@ impl Generator {
     /// The registry a repository number belongs to (three registries, unevenly filled).
     fn registry(number: usize) -> &'static str {
         match number % 10 {
-            0..=5 => "prod",
-            6..=8 => "staging",
-            _ => "mirror",
+            0..=5 => REGISTRIES[0],
+            6..=8 => REGISTRIES[1],
+            _ => REGISTRIES[2],
         }
     }
 
