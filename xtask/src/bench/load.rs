@@ -10,35 +10,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use ocicat_catalog::{CatalogWriter, WriterConfig};
+use ocicat_catalog::WriterConfig;
 use ocicat_crawler::{RegistrySource, StatusBoard, crawl_registry};
 use ocicat_oci::{Client, ClientConfig, Credentials};
 use ocicat_seed::{Size, Target};
 use ocicat_testkit::{Distribution, DistributionOptions};
 use serde_json::json;
 
-use super::index::ARTIFACTS_PER_REPOSITORY;
+use super::page_set::{Page, PageKind, fetch, fill, rotation, warm_up};
 use super::report::{Check, Latencies, Limit, Scenario, round, seconds};
 use super::served::{Served, pages_only};
 use super::server_alone::{self, ServerAlone};
 use super::signed_in;
-use super::synthetic::Generator;
 
 /// Concurrent clients, each with its own keep-alive connection.
 pub(crate) const CLIENTS: usize = 50;
 /// Repositories crawled at once during P7, as the server's default.
 const CRAWL_CONCURRENCY: usize = 4;
-/// Different repositories (and their artifacts) the clients visit.
-const VISITED_REPOSITORIES: usize = 100;
-/// Words of the synthetic descriptions, for full-text searches.
-const WORDS: [&str; 8] = ["alpine", "debian", "distroless", "ubuntu", "python", "java", "node", "go"];
-/// Search pages loaded during the warm-up (the others are first loaded under load).
-const WARMED_SEARCHES: usize = 20;
 
 /// How much of each the two scenarios use.
 #[derive(Debug, Clone, Copy)]
@@ -51,51 +44,6 @@ pub(crate) struct LoadScale {
     pub(crate) idle: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum PageKind {
-    Search,
-    Repository,
-    Artifact,
-}
-
-impl PageKind {
-    /// The kind's name in the summary.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            PageKind::Search => "search",
-            PageKind::Repository => "repository",
-            PageKind::Artifact => "artifact",
-        }
-    }
-}
-
-/// One page the clients load, and a text the page must contain.
-#[derive(Debug, Clone)]
-pub(crate) struct Page {
-    kind: PageKind,
-    url: String,
-    expect: String,
-    /// The session cookie sent with it, when the server enforces access control.
-    cookie: Option<Arc<str>>,
-}
-
-impl Page {
-    /// This page at the server whose `http://host:port` is `base`.
-    pub(crate) fn at(&self, base: &str) -> Page {
-        Page { url: format!("{base}{}", self.url), ..self.clone() }
-    }
-
-    /// What kind of page it is.
-    pub(crate) fn kind(&self) -> PageKind {
-        self.kind
-    }
-
-    /// This page loaded by a signed-in user whose session cookie is `cookie`.
-    pub(crate) fn signed_in(&self, cookie: &Arc<str>) -> Page {
-        Page { cookie: Some(cookie.clone()), ..self.clone() }
-    }
-}
-
 /// One page load as a client saw it.
 #[derive(Debug, Clone)]
 struct Sample {
@@ -106,16 +54,6 @@ struct Sample {
     /// Result cards (search) or tag rows (repository) on the page.
     rows: usize,
     error: Option<String>,
-}
-
-/// The rows a page lists: result cards on a search page, table rows (less the header) on a
-/// repository page; artifact pages have none.
-fn rows_of(kind: PageKind, body: &str) -> usize {
-    match kind {
-        PageKind::Search => body.matches("class=\"hit card\"").count(),
-        PageKind::Repository => body.matches("<tr").count().saturating_sub(1),
-        PageKind::Artifact => 0,
-    }
 }
 
 /// Server-side durations, collected by the timing layer.
@@ -275,158 +213,6 @@ fn client(url: &url::Url) -> anyhow::Result<Client> {
     Client::new(ClientConfig::new(url.clone(), Credentials::Anonymous)).context("failed to build a registry client")
 }
 
-/// Indexes the synthetic repositories, registers their registries on the board (pages answer
-/// only for known registries) and returns the pages to visit (paths only).
-pub(crate) async fn fill(
-    writer: &CatalogWriter,
-    board: &StatusBoard,
-    artifacts: usize,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<Page>> {
-    let generator = Generator { now, artifacts_per_repository: ARTIFACTS_PER_REPOSITORY };
-    let repositories = artifacts.div_ceil(ARTIFACTS_PER_REPOSITORY);
-    let step = (repositories / VISITED_REPOSITORIES).max(1);
-    let mut pages = Vec::new();
-    for number in 0..repositories {
-        let (summary, documents) = generator.repository(number);
-        if board.get(&summary.registry).is_none() {
-            board.register(&summary.registry, &format!("https://{}.example.invalid", summary.registry));
-        }
-        if number % step == 0 && pages.len() < 2 * VISITED_REPOSITORIES {
-            let base = format!("/r/{}/{}", summary.registry, summary.repository);
-            let shown = documents
-                .iter()
-                .rev()
-                .find(|artifact| artifact.kind == ocicat_catalog::ArtifactKind::Image && !artifact.tags.is_empty());
-            if let Some(artifact) = shown {
-                let expect = artifact.digest.clone();
-                pages.push(Page {
-                    kind: PageKind::Artifact,
-                    url: format!("{base}/@{}", artifact.digest),
-                    expect,
-                    cookie: None,
-                });
-            }
-            pages.push(Page {
-                kind: PageKind::Repository,
-                url: base,
-                expect: summary.repository.clone(),
-                cookie: None,
-            });
-        }
-        writer
-            .upsert_repository(summary, documents, Vec::new())
-            .await
-            .with_context(|| format!("failed to upsert bench repository {number}"))?;
-    }
-    writer.flush().await.context("failed to commit the load catalog")?;
-    for query in searches() {
-        let url = format!("/search?q={}", url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>());
-        pages.push(Page { kind: PageKind::Search, url, expect: "data-testid=\"result-count\"".into(), cookie: None });
-    }
-    Ok(pages)
-}
-
-/// The searches the clients run: more distinct queries than the facet cache holds (so the
-/// figures are mostly uncached searches, as varied traffic is), from narrow (one service's
-/// repositories) to broad (a date range over every artifact).
-fn searches() -> Vec<String> {
-    const NAMESPACES: [&str; 12] =
-        ["platform", "payments", "search", "data", "ml", "web", "mobile", "infra", "security", "tools", "ci", "edge"];
-    const SERVICES: [&str; 16] = [
-        "api",
-        "worker",
-        "gateway",
-        "frontend",
-        "scheduler",
-        "indexer",
-        "proxy",
-        "cache",
-        "auth",
-        "billing",
-        "notifier",
-        "exporter",
-        "ingest",
-        "reports",
-        "console",
-        "runner",
-    ];
-    let mut queries = Vec::new();
-    for (number, namespace) in NAMESPACES.iter().enumerate() {
-        for (service_number, service) in SERVICES.iter().enumerate() {
-            let repositories = format!("repo:{namespace}/{service}-*");
-            let word = WORDS[(number + service_number) % WORDS.len()];
-            queries.push(format!("{repositories} kind:image"));
-            queries.push(format!("{repositories} {word}"));
-            queries.push(format!("{repositories} kind:image NOT has:signature"));
-        }
-        for word in WORDS {
-            queries.push(format!("repo:{namespace}/* {word}"));
-        }
-    }
-    for days in 1..=365 {
-        queries.push(format!("created > now-{days}d"));
-    }
-    for platform in ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"] {
-        for word in WORDS {
-            queries.push(format!("platform:{platform} {word}"));
-        }
-    }
-    queries
-}
-
-/// Loads every page once (but only [`WARMED_SEARCHES`] of the searches), failing on the first
-/// that does not answer as expected.
-pub(crate) async fn warm_up(pages: &[Page]) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    let mut searches = 0;
-    for page in pages {
-        if page.kind == PageKind::Search {
-            searches += 1;
-            if searches > WARMED_SEARCHES {
-                continue;
-            }
-        }
-        fetch(&http, page).await.with_context(|| format!("warm-up of {} failed", page.url))?;
-    }
-    Ok(())
-}
-
-/// Loads `page`; returns its size and rows.
-pub(crate) async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<(usize, usize)> {
-    let mut request = http.get(&page.url);
-    if let Some(cookie) = &page.cookie {
-        request = request.header(reqwest::header::COOKIE, cookie.as_ref());
-    }
-    let response = request.send().await.context("request failed")?;
-    let status = response.status();
-    let body = response.text().await.context("failed to read the page")?;
-    if !status.is_success() {
-        bail!("{} answered {status}", page.url);
-    }
-    if !body.contains(&page.expect) {
-        bail!("{} does not contain {:?}", page.url, page.expect);
-    }
-    Ok((body.len(), rows_of(page.kind, &body)))
-}
-
-/// The order the clients visit pages in: the three kinds in turn (an equal share each), within a
-/// kind the next of its pages; built once, so the load loop only indexes it.
-pub(crate) fn rotation(pages: &[Page]) -> Vec<Page> {
-    let by_kind: Vec<Vec<&Page>> = [PageKind::Search, PageKind::Repository, PageKind::Artifact]
-        .iter()
-        .map(|kind| pages.iter().filter(|page| page.kind == *kind).collect())
-        .filter(|of_kind: &Vec<&Page>| !of_kind.is_empty())
-        .collect();
-    let longest = by_kind.iter().map(Vec::len).max().unwrap_or(0);
-    (0..longest * by_kind.len())
-        .map(|turn| {
-            let of_kind = &by_kind[turn % by_kind.len()];
-            of_kind[(turn / by_kind.len()) % of_kind.len()].clone()
-        })
-        .collect()
-}
-
 /// `CLIENTS` clients load the pages round robin until `stop` is set or `limit` has passed. With
 /// several servers (`visits` holds the same rotation for each), every client sends its requests
 /// to them in turn, as a round-robin load balancer would.
@@ -456,8 +242,8 @@ pub(crate) async fn drive(
                 let outcome = fetch(&http, page).await;
                 let (bytes, rows) = *outcome.as_ref().unwrap_or(&(0, 0));
                 samples.push(Sample {
-                    kind: page.kind,
-                    url: page.url.clone(),
+                    kind: page.kind(),
+                    url: page.url().to_owned(),
                     elapsed: loaded.elapsed(),
                     bytes,
                     rows,

@@ -14,6 +14,7 @@ mod impact;
 mod index;
 mod load;
 mod memory;
+mod page_set;
 mod proxy;
 mod proxy_limit;
 mod raw_index;

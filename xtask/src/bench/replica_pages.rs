@@ -30,7 +30,8 @@ use serde_json::json;
 use tokio::sync::{oneshot, watch};
 
 use super::budget::{Budget, Throttling};
-use super::load::{CLIENTS, LoadScale, Page, Phase, Timings, drive, fill, rotation, time_request, warm_up};
+use super::load::{CLIENTS, LoadScale, Phase, Timings, drive, time_request};
+use super::page_set::{Page, fill, rotation, warm_up};
 use super::report::{Check, Scenario, Skipped, round, seconds};
 use super::served::pages_only;
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::load::{Page, PageKind, Timings, drive, fetch, rotation, warm_up};
+use super::load::{Timings, drive};
+use super::page_set::{Page, PageKind, fetch, rotation, warm_up};
 use super::report::round;
 use super::serve_process::{ServeOptions, ServeProcess, process_cpu_time};
 use super::signed_in;

@@ -15,9 +15,10 @@ pub(crate) const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
 
 /// The registries the synthetic repositories belong to.
 pub(crate) const REGISTRIES: [&str; 3] = ["prod", "staging", "mirror"];
-const NAMESPACES: [&str; 12] =
+/// Namespaces and services the repository names combine (`payments/gateway-00042`).
+pub(crate) const NAMESPACES: [&str; 12] =
     ["platform", "payments", "search", "data", "ml", "web", "mobile", "infra", "security", "tools", "ci", "edge"];
-const SERVICES: [&str; 16] = [
+pub(crate) const SERVICES: [&str; 16] = [
     "api",
     "worker",
     "gateway",
