@@ -98,7 +98,7 @@ pub async fn get_artifact(registry: String, repository: String, digest: String) 
 }
 
 /// An artifact's manifest or config, pretty-printed and cut at 64 KiB for the page, which asks
-/// for it when its `<details>` is opened (the JSON API serves the stored bytes whole).
+/// for it when its `<details>` is opened (the JSON API serves the registry's bytes whole).
 #[server]
 pub async fn get_raw_json(
     registry: String,

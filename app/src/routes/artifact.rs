@@ -187,9 +187,10 @@ fn ArtifactDetails(artifact: ArtifactView) -> impl IntoView {
 /// Registry, repository and digest of the artifact a [`RawJson`] reads.
 type ArtifactNames = (String, String, String);
 
-/// A stored JSON document behind a `<details>`, fetched (pretty-printed, cut at 64 KiB) the
-/// first time it is opened, so it rides neither in the HTML nor in the hydration data. The link
-/// beside the summary serves the stored bytes, with or without JavaScript.
+/// A raw JSON document behind a `<details>`, fetched from the registry through the server
+/// (pretty-printed, cut at 64 KiB) the first time it is opened, so it rides neither in the HTML
+/// nor in the hydration data. The link beside the summary serves the registry's bytes, with or
+/// without JavaScript.
 #[component]
 fn RawJson(title: String, size: u64, names: ArtifactNames, document: RawDocument) -> impl IntoView {
     let href = raw_json_href(&names.0, &names.1, &names.2, document);

@@ -17,7 +17,12 @@ pub struct LayerRef {
     /// Its size in bytes.
     pub size: u64,
     /// `org.opencontainers.image.title`, when set (file name of an artifact blob).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The descriptor's other annotations (cosign keeps a signature's certificate and bundle
+    /// there), capped in count by the crawler; bounded in length by the manifest's own cap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A manifest listed by an index.
@@ -30,11 +35,13 @@ pub struct ChildRef {
     /// Its size in bytes.
     pub size: u64,
     /// `os/arch[/variant]` when the descriptor names a platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     /// For buildx attestation manifests: the digest of the image they attest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attests: Option<String>,
     /// The descriptor's annotations in the index (capped by the crawler).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -63,28 +70,35 @@ pub struct ArtifactDoc {
     /// The verified manifest digest.
     pub digest: String,
     /// Tags pointing at this digest, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// Coarse kind (image, index, Helm chart, SBOM, …).
     pub kind: ArtifactKind,
     /// The manifest's media type.
     pub media_type: String,
     /// The resolved artifact type, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
     /// Platforms (`linux/amd64`), from the config or the index children.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub platforms: Vec<String>,
     /// Manifest plus config plus layers (or children manifests for an index), in bytes.
     pub size: u64,
     /// `org.opencontainers.image.created`, else the config's `created`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
     /// The digest of the manifest this one refers to (`subject`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Manifest annotations (capped in count and length by the crawler).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// Image config labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// Annotations on the descriptors of indexes that list this manifest (searchable like
     /// its own annotations, which win on a clash).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub descriptor_annotations: BTreeMap<String, String>,
     /// Annotations attached later by referrers that carry nothing else (`oras attach
     /// --annotation`, ocicat's "Add annotations"): searchable like its own, the newest referrer
@@ -96,41 +110,52 @@ pub struct ArtifactDoc {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lends_annotations: bool,
     /// The config blob's media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_media_type: Option<String>,
+    /// The config blob's descriptor (an image manifest's; `None` for an index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<LayerRef>,
     /// Layers of an image or artifact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<LayerRef>,
     /// Manifests of an index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ChildRef>,
-    /// The raw manifest, as served (shown as JSON).
-    pub manifest_json: String,
-    /// The raw config, when it is small JSON.
-    pub config_json: Option<String>,
+    /// The manifest's size in bytes, as served. The raw manifest and config are not kept:
+    /// they are read from the registry, verified by digest, when someone asks to see them.
+    #[serde(default)]
+    pub manifest_size: u64,
+    /// What pages read of the config, as JSON: an image config's run settings (`config`, without
+    /// the labels kept above) and `history`, without the layer diff ids only a runtime needs;
+    /// any other small JSON config (a Helm chart's `Chart.yaml`) whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_summary: Option<String>,
     /// When the crawler indexed this version.
     pub indexed_at: DateTime<Utc>,
     /// The earliest end-of-life date: from lifecycle referrers or its own lifecycle annotation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_of_life: Option<DateTime<Utc>>,
     /// True for an `<alg>-<hex>` fallback index: plumbing that lists referrers, kept for
     /// incremental crawls but left out of search and counts.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub referrers_index: bool,
     /// Kinds of the artifacts attached to this one (signature, sbom, scan, attestation,
     /// lifecycle), from referrers, cosign tags and buildx attestation manifests.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<String>,
     /// What is attached, counted by kind, and the latest scan's findings.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub referrers: ReferrerSummary,
     /// For a scan report or vulnerability attestation: what it found, when it could be read.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_findings: Option<Vulnerabilities>,
     /// For a referrer: the digest it attaches to — its `subject`, the digest in its cosign tag,
     /// or the image a buildx attestation manifest attests.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refers_to: Option<String>,
     /// For a referrer: how the crawler found it — `referrers API`, `fallback tag`,
     /// `cosign tag`, `attestation manifest`, or `subject field` (tagged, with a subject).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub referrer_sources: Vec<String>,
     /// Why the latest crawl could not read this manifest again (a transient error, content that
     /// did not match its digest): the document is the last verified one, kept so that the
@@ -171,6 +196,12 @@ pub struct ArtifactDoc {
     pub verdicts: Vec<ocicat_trust::Verdict>,
 }
 
+/// True for a value that is its type's default: left out of the stored JSON, which reads it
+/// back as the default.
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 fn is_zero(count: &u64) -> bool {
     *count == 0
 }
@@ -198,11 +229,13 @@ impl ArtifactDoc {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferrerSummary {
     /// Attached artifacts by kind (`signature` → 2), from every referrer source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub counts: BTreeMap<String, u64>,
     /// Findings of the newest scan report attached, when one could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vulnerabilities: Option<Vulnerabilities>,
     /// What the verdicts on the attached signatures say together.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub trust: TrustSummary,
 }
 
@@ -211,15 +244,20 @@ pub struct ReferrerSummary {
 pub struct TrustSummary {
     /// The verdict that speaks for the artifact: verified when any signature is, else invalid
     /// when any is, else untrusted, else unverifiable; `None` without signatures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ocicat_trust::Status>,
     /// Every verdict status among its signatures, sorted (`signature:invalid` finds an image
     /// with a forged signature even when another one is verified).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statuses: Vec<ocicat_trust::Status>,
     /// The policies that verified a signature, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
     /// The signer identities ocicat could tell (verified or not), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signers: Vec<String>,
     /// The reason of the verdict that speaks for the artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

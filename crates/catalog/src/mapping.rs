@@ -66,7 +66,6 @@ fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument
         document.add_text(fields.signer, signer);
     }
     for child in &artifact.children {
-        document.add_text(fields.children, &child.digest);
         document.add_u64(
             fields.child_hashes,
             key_hash(&artifact_key(&artifact.registry, &artifact.repository, &child.digest)),

@@ -236,9 +236,29 @@ impl Catalog {
         self.related(registry, repository, self.fields.refers_to, digest)
     }
 
-    /// Indexes of the same repository that list `digest` as a child.
+    /// Indexes of the same repository that list `digest` as a child (found by the hash of the
+    /// child's key, then checked against the stored children, so a hash collision adds nothing).
     pub fn parents(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
-        self.related(registry, repository, self.fields.children, digest)
+        let searcher = self.reader.searcher();
+        let child = crate::document::key_hash(&crate::document::artifact_key(registry, repository, digest));
+        let query = self.all_of(vec![
+            self.of_type(DocType::Artifact),
+            Box::new(TermQuery::new(Term::from_field_u64(self.fields.child_hashes, child), IndexRecordOption::Basic)),
+        ]);
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(1000).order_by_score())
+            .map_err(index_error("cannot list the indexes of an artifact"))?;
+        let mut parents = Vec::with_capacity(hits.len());
+        for (_, address) in hits {
+            let parent: ArtifactDoc = self.stored(&searcher, address)?;
+            let lists = parent.registry == registry
+                && parent.repository == repository
+                && parent.children.iter().any(|listed| listed.digest == digest);
+            if lists {
+                parents.push(parent);
+            }
+        }
+        Ok(parents)
     }
 
     fn related(

@@ -13,7 +13,7 @@ fn artifact(repository: &str, digest_seed: u8, tags: &[&str]) -> ArtifactDoc {
         size: 1234,
         created: Some(Utc.with_ymd_and_hms(2024, 1, digest_seed as u32 % 28 + 1, 0, 0, 0).unwrap()),
         annotations: [("org.opencontainers.image.title".to_string(), "<script>x</script>".to_string())].into(),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         ..ArtifactDoc::new("demo", repository, digest)
     }
 }

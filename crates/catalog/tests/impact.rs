@@ -19,7 +19,7 @@ fn image(repository: &str, seed: u8, tag: &str) -> ArtifactDoc {
         kind: ArtifactKind::Image,
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         created: Some(Utc.with_ymd_and_hms(2025, 1, seed as u32 % 28 + 1, 0, 0, 0).unwrap()),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         ..ArtifactDoc::new("prod", repository, digest(seed))
     }
 }
@@ -49,7 +49,7 @@ fn sbom(
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         subject: Some(subject.digest.clone()),
         refers_to: Some(subject.digest.clone()),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         packages,
         describes,
         ..ArtifactDoc::new("prod", repository, digest(seed))

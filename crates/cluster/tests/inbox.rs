@@ -66,7 +66,7 @@ fn image(tag: &str, hex: &str) -> ArtifactDoc {
         tags: vec![tag.into()],
         kind: ArtifactKind::Image,
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         ..ArtifactDoc::new("prod", "app", format!("sha256:{}", hex.repeat(64)))
     }
 }

@@ -48,7 +48,7 @@ fn documents() -> Vec<ArtifactDoc> {
         tags: vec!["1.0".into()],
         kind: ArtifactKind::Image,
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         ..ArtifactDoc::new("prod", "app", image_digest.clone())
     };
     let sbom = ArtifactDoc {
@@ -56,7 +56,7 @@ fn documents() -> Vec<ArtifactDoc> {
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         subject: Some(image_digest.clone()),
         refers_to: Some(image_digest.clone()),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         describes: vec![ocicat_catalog::artifact_key("prod", "app", &image_digest)],
         packages: vec![PackageFact {
             name: "zlib".into(),

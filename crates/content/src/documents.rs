@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use ocicat_catalog::{ArtifactDoc, LayerRef};
 use ocicat_formats::{Document, Hint};
-use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::{Content, ContentError};
@@ -76,7 +75,6 @@ impl Content {
         let span = tracing::info_span!("content.documents", registry = %artifact.registry,
             repository = %artifact.repository, digest = %artifact.digest);
         async move {
-            let annotations = layer_annotations(artifact);
             let mut read = Vec::new();
             let mut total = 0;
             let layers = artifact.layers.iter().filter(|layer| is_content(layer)).take(MAX_DOCUMENT_LAYERS);
@@ -91,8 +89,8 @@ impl Content {
                     let digest = crate::stored_digest(artifact, &layer.digest)?;
                     let bytes = client.get_blob(&artifact.repository, &digest).await?;
                     total += bytes.len() as u64;
-                    let hint_annotations = annotations.get(&layer.digest).cloned().unwrap_or_default();
-                    parse(bytes, layer.media_type.clone(), hint_annotations, artifact.artifact_type.clone()).await
+                    parse(bytes, layer.media_type.clone(), hint_annotations(layer), artifact.artifact_type.clone())
+                        .await
                 };
                 read.push(LayerDocument {
                     digest: layer.digest.clone(),
@@ -134,26 +132,13 @@ async fn parse(
     }
 }
 
-/// The annotations of each layer of the stored manifest, by layer digest (the catalog keeps
-/// only their titles; signatures keep certificates and bundles there).
-fn layer_annotations(artifact: &ArtifactDoc) -> BTreeMap<String, BTreeMap<String, String>> {
-    let Ok(manifest) = serde_json::from_str::<Value>(&artifact.manifest_json) else { return BTreeMap::new() };
-    let layers = manifest.get("layers").or_else(|| manifest.get("blobs")).and_then(Value::as_array);
-    layers
-        .into_iter()
-        .flatten()
-        .filter_map(|layer| {
-            let digest = layer.get("digest")?.as_str()?.to_owned();
-            let annotations = layer
-                .get("annotations")
-                .and_then(Value::as_object)
-                .map(|map| {
-                    map.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned()))).collect()
-                })
-                .unwrap_or_default();
-            Some((digest, annotations))
-        })
-        .collect()
+/// A layer descriptor's annotations, its title among them, as the format readers take them.
+fn hint_annotations(layer: &LayerRef) -> BTreeMap<String, String> {
+    let mut annotations = layer.annotations.clone();
+    if let Some(title) = &layer.title {
+        annotations.insert("org.opencontainers.image.title".to_owned(), title.clone());
+    }
+    annotations
 }
 
 /// True for layers a viewer reads.

@@ -5,6 +5,9 @@
 //! The viewers read attached documents (SBOMs, scans, signatures, attestations) through the
 //! same path, unpacked under caps and parsed by `ocicat-formats`, cached by digest.
 //!
+//! The raw manifest and config of an artifact are read here too, from the registry, when a page
+//! or the API asks for them (the catalog keeps only what it parsed of them).
+//!
 //! Callers decide who may read what (the catalog lookup they pass in is already authorised).
 
 mod documents;
@@ -28,8 +31,9 @@ pub enum ContentError {
     /// The artifact names a registry this server has no client for.
     #[error("registry {0:?} is not configured")]
     UnknownRegistry(String),
-    /// The stored manifest could not be read (a catalog written by another version).
-    #[error("the stored manifest of {digest} cannot be read: {reason}")]
+    /// The indexed document names something that is not a digest (a catalog written by
+    /// another version).
+    #[error("the indexed document of {digest} cannot be read: {reason}")]
     StoredManifest {
         /// The artifact.
         digest: String,
@@ -71,7 +75,7 @@ impl ContentError {
     }
 }
 
-/// A digest the stored manifest of `artifact` names, parsed (a catalog written by another
+/// A digest the indexed document of `artifact` names, parsed (a catalog written by another
 /// version may hold one that is not).
 pub(crate) fn stored_digest(
     artifact: &ocicat_catalog::ArtifactDoc,
@@ -82,6 +86,19 @@ pub(crate) fn stored_digest(
         reason: format!("{digest:?} is not a digest"),
     })
 }
+
+/// A raw document of an artifact: what the catalog keeps parsed, served as the registry has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raw {
+    /// The manifest (or index).
+    Manifest,
+    /// Its config blob.
+    Config,
+}
+
+/// Largest config read whole to be shown as raw JSON (configs are small; a larger one is
+/// downloaded instead).
+pub const MAX_RAW_CONFIG_BYTES: u64 = 4 << 20;
 
 /// What a download yields: a manifest (small, read whole and verified) or a verified stream.
 #[derive(Debug)]
@@ -133,6 +150,29 @@ impl Content {
         let span = tracing::info_span!("content.layer", registry = %artifact.registry,
             repository = %artifact.repository, digest = %layer.digest, size = layer.size);
         async move { Ok(client.get_blob(&artifact.repository, &digest).await?) }.instrument(span).await
+    }
+
+    /// The manifest or config of `artifact` exactly as the registry serves it, verified against
+    /// its digest (the manifest capped by the client, the config refused before any request
+    /// when it announces more than [`MAX_RAW_CONFIG_BYTES`]). `NotPart` for the config of an
+    /// artifact that has none (an index).
+    pub async fn raw_document(&self, artifact: &ocicat_catalog::ArtifactDoc, raw: Raw) -> Result<Bytes, ContentError> {
+        use tracing::Instrument as _;
+        match raw {
+            Raw::Manifest => {
+                let digest = stored_digest(artifact, &artifact.digest)?;
+                let client = self.client(&artifact.registry)?;
+                let span = tracing::info_span!("content.manifest", registry = %artifact.registry,
+                    repository = %artifact.repository, digest = %artifact.digest);
+                async move { Ok(client.get_manifest(&artifact.repository, &digest.to_string()).await?.raw) }
+                    .instrument(span)
+                    .await
+            }
+            Raw::Config => {
+                let config = artifact.config.as_ref().ok_or_else(|| ContentError::NotPart("a config".to_owned()))?;
+                self.layer_bytes(artifact, config, MAX_RAW_CONFIG_BYTES).await
+            }
+        }
     }
 
     /// Starts the download of `target`: a manifest is fetched whole (capped by the client,

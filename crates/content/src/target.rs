@@ -1,9 +1,8 @@
 //! Which bytes a download request may name: the artifact's manifest, its config, or one of its
-//! layers — checked against the stored manifest, so nothing else in the registry is reachable.
+//! layers — checked against the indexed document, so nothing else in the registry is reachable.
 
 use ocicat_catalog::ArtifactDoc;
 use ocicat_oci::Digest;
-use serde_json::Value;
 
 use crate::ContentError;
 
@@ -71,26 +70,15 @@ impl Target {
                         layer.title.as_deref(),
                     );
                 }
-                match config_descriptor(artifact)? {
-                    Some((digest, size, media_type)) if &digest == wanted => {
-                        base(&digest, size, TargetKind::Blob, &media_type, None)
+                match &artifact.config {
+                    Some(config) if &config.digest == wanted => {
+                        base(&config.digest, config.size, TargetKind::Blob, &config.media_type, None)
                     }
                     _ => Err(ContentError::NotPart(wanted.clone())),
                 }
             }
         }
     }
-}
-
-/// The config descriptor (digest, size, media type) of a stored image manifest.
-fn config_descriptor(artifact: &ArtifactDoc) -> Result<Option<(String, u64, String)>, ContentError> {
-    let manifest: Value = serde_json::from_str(&artifact.manifest_json)
-        .map_err(|error| ContentError::StoredManifest { digest: artifact.digest.clone(), reason: error.to_string() })?;
-    let Some(config) = manifest.get("config") else { return Ok(None) };
-    let digest = config.get("digest").and_then(Value::as_str);
-    let size = config.get("size").and_then(Value::as_u64);
-    let media_type = config.get("mediaType").and_then(Value::as_str).unwrap_or("application/octet-stream");
-    Ok(digest.zip(size).map(|(digest, size)| (digest.to_owned(), size, media_type.to_owned())))
 }
 
 /// A file name safe in a quoted `Content-Disposition` parameter and on every file system: the

@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 
 use ocicat_catalog::{ArtifactDoc, Catalog, cosign_tag_subject};
-use serde_json::Value;
 
 use crate::model::{Excluded, MAX_MANIFESTS, Role};
 use crate::plan::CopyError;
@@ -153,13 +152,5 @@ impl Walk<'_> {
 
 /// The blobs an image manifest names: its config and its layers (an index names none).
 fn blobs_of(doc: &ArtifactDoc) -> Vec<Blob> {
-    let Ok(manifest) = serde_json::from_str::<Value>(&doc.manifest_json) else { return Vec::new() };
-    let descriptor = |value: &Value| {
-        Some(Blob { digest: value.get("digest")?.as_str()?.to_owned(), size: value.get("size")?.as_u64()? })
-    };
-    let mut blobs: Vec<Blob> = manifest.get("config").and_then(descriptor).into_iter().collect();
-    if let Some(layers) = manifest.get("layers").and_then(Value::as_array) {
-        blobs.extend(layers.iter().filter_map(descriptor));
-    }
-    blobs
+    doc.config.iter().chain(&doc.layers).map(|blob| Blob { digest: blob.digest.clone(), size: blob.size }).collect()
 }

@@ -300,7 +300,7 @@ async fn manifest_item(node: &Node, destination: &Client, repository: &str) -> R
 
 /// The length of `doc`'s manifest (the document's `size` counts its config and layers too).
 pub(crate) fn manifest_size(doc: &ArtifactDoc) -> u64 {
-    doc.manifest_json.len() as u64
+    doc.manifest_size
 }
 
 /// The plan's line for `node`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use ocicat_catalog::{ArtifactDoc, ChildRef, LayerRef};
-use ocicat_oci::{Manifest, ManifestBody, classify};
+use ocicat_oci::{Manifest, ManifestBody, classify, media_types};
 
 /// Most annotations or labels kept per artifact.
 const MAX_ANNOTATIONS: usize = 256;
@@ -13,8 +13,10 @@ const MAX_ANNOTATIONS: usize = 256;
 const MAX_ANNOTATION_VALUE: usize = 4096;
 /// Most annotations kept per index descriptor.
 const MAX_DESCRIPTOR_ANNOTATIONS: usize = 64;
-/// Largest config kept for display.
+/// Largest config whose summary is kept for display.
 const MAX_CONFIG_JSON: usize = 64 << 10;
+/// The annotation that names a layer's file.
+const TITLE: &str = "org.opencontainers.image.title";
 
 /// The parts of an image config that pages show.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -83,13 +85,20 @@ pub(crate) fn artifact_doc(
         media_type: manifest.media_type.clone(),
         artifact_type,
         size: manifest.raw.len() as u64,
-        manifest_json: String::from_utf8_lossy(&manifest.raw).into_owned(),
+        manifest_size: manifest.raw.len() as u64,
         ..ArtifactDoc::new(registry, repository, manifest.digest.to_string())
     };
     match &manifest.body {
         ManifestBody::Schema1 => {}
         ManifestBody::Image(image) => {
             document.config_media_type = Some(image.config().media_type().to_string());
+            document.config = Some(LayerRef {
+                media_type: image.config().media_type().to_string(),
+                digest: image.config().digest().to_string(),
+                size: image.config().size(),
+                title: None,
+                annotations: BTreeMap::new(),
+            });
             document.size += image.config().size();
             document.subject = image.subject().as_ref().map(|subject| subject.digest().to_string());
             document.annotations = capped(image.annotations().clone().unwrap_or_default());
@@ -99,7 +108,8 @@ pub(crate) fn artifact_doc(
                     media_type: layer.media_type().to_string(),
                     digest: layer.digest().to_string(),
                     size: layer.size(),
-                    title: layer.annotations().as_ref().and_then(|a| a.get("org.opencontainers.image.title")).cloned(),
+                    title: layer.annotations().as_ref().and_then(|a| a.get(TITLE)).cloned(),
+                    annotations: layer_annotations(layer.annotations().as_ref()),
                 });
             }
             if let Some(raw_config) = config {
@@ -143,10 +153,54 @@ pub(crate) fn artifact_doc(
     document
 }
 
-fn apply_config(document: &mut ArtifactDoc, raw_config: &[u8]) {
-    if raw_config.len() <= MAX_CONFIG_JSON {
-        document.config_json = std::str::from_utf8(raw_config).ok().map(str::to_owned);
+/// A layer descriptor's annotations but its title (kept apart): at most
+/// [`MAX_DESCRIPTOR_ANNOTATIONS`], keys capped like other annotations, values whole (a cosign
+/// bundle is longer than an annotation value may be; the manifest's cap bounds them).
+fn layer_annotations(annotations: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    let mut kept: BTreeMap<String, String> = annotations
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| key.as_str() != TITLE)
+        .map(|(key, value)| (key.chars().take(256).collect(), value.clone()))
+        .collect();
+    while kept.len() > MAX_DESCRIPTOR_ANNOTATIONS {
+        kept.pop_last();
     }
+    kept
+}
+
+/// True for the config media types of container images (OCI and Docker).
+fn is_image_config(media_type: Option<&str>) -> bool {
+    matches!(media_type, Some(media_types::OCI_CONFIG | media_types::DOCKER_CONFIG))
+}
+
+/// What pages read of a config (see [`ArtifactDoc::config_summary`]): an image config's
+/// `config` without its labels and its `history`; any other JSON config whole. `None` for a
+/// config larger than [`MAX_CONFIG_JSON`] or one that is not JSON.
+fn config_summary(media_type: Option<&str>, raw_config: &[u8]) -> Option<String> {
+    if raw_config.len() > MAX_CONFIG_JSON {
+        return None;
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(raw_config).ok()?;
+    if !is_image_config(media_type) {
+        return std::str::from_utf8(raw_config).ok().map(str::to_owned);
+    }
+    let object = value.as_object_mut()?;
+    let mut kept = serde_json::Map::new();
+    if let Some(mut settings) = object.remove("config") {
+        if let Some(settings) = settings.as_object_mut() {
+            settings.remove("Labels");
+        }
+        kept.insert("config".into(), settings);
+    }
+    if let Some(history) = object.remove("history") {
+        kept.insert("history".into(), history);
+    }
+    (!kept.is_empty()).then(|| serde_json::Value::Object(kept).to_string())
+}
+
+fn apply_config(document: &mut ArtifactDoc, raw_config: &[u8]) {
+    document.config_summary = config_summary(document.config_media_type.as_deref(), raw_config);
     let Ok(summary) = serde_json::from_slice::<ConfigSummary>(raw_config) else { return };
     document.created = summary.created.as_deref().and_then(parse_date);
     let os = summary.os.as_deref().filter(|text| !text.is_empty());
@@ -186,5 +240,59 @@ mod tests {
         let kept = capped(many);
         assert_eq!(kept.len(), MAX_ANNOTATIONS);
         assert!(kept.values().all(|value| value.len() == MAX_ANNOTATION_VALUE));
+    }
+
+    fn manifest_of(raw: &'static [u8]) -> Manifest {
+        let (media_type, body) = ocicat_oci::parse::manifest(None, raw).unwrap();
+        Manifest { digest: ocicat_oci::Digest::sha256(raw), media_type, raw: raw.to_vec().into(), body }
+    }
+
+    #[test]
+    fn an_image_keeps_its_config_descriptor_and_what_pages_read_of_the_config_not_its_diff_ids() {
+        let manifest = manifest_of(
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":321},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":9}]}"#,
+        );
+        let config = br#"{"architecture":"amd64","os":"linux","config":{"Cmd":["/app"],"Labels":{"team":"core"}},"rootfs":{"type":"layers","diff_ids":["sha256:3333333333333333333333333333333333333333333333333333333333333333"]},"history":[{"created_by":"COPY . /app"}]}"#;
+        let document = artifact_doc("r", "x", &manifest, Some(config));
+        assert_eq!(document.manifest_size, manifest.raw.len() as u64);
+        let descriptor = document.config.as_ref().expect("the config descriptor");
+        assert_eq!(
+            (descriptor.digest.as_str(), descriptor.size),
+            ("sha256:1111111111111111111111111111111111111111111111111111111111111111", 321)
+        );
+        assert_eq!(document.labels.get("team").map(String::as_str), Some("core"));
+        let summary: serde_json::Value = serde_json::from_str(document.config_summary.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            summary,
+            serde_json::json!({"config": {"Cmd": ["/app"]}, "history": [{"created_by": "COPY . /app"}]}),
+            "run settings and history only: no labels (kept apart), no rootfs"
+        );
+        assert!(!document.config_summary.unwrap().contains("3333"), "no diff ids");
+    }
+
+    #[test]
+    fn other_configs_are_kept_whole_when_small_json_and_not_otherwise() {
+        assert_eq!(
+            config_summary(Some("application/vnd.cncf.helm.config.v1+json"), br#"{"name":"nginx","version":"1"}"#)
+                .as_deref(),
+            Some(r#"{"name":"nginx","version":"1"}"#)
+        );
+        assert_eq!(config_summary(Some(media_types::OCI_CONFIG), b"not json"), None);
+        let large = format!(r#"{{"history":[{}]}}"#, vec![r#"{"created_by":"x"}"#; 10_000].join(","));
+        assert_eq!(config_summary(Some(media_types::OCI_CONFIG), large.as_bytes()), None, "over the cap");
+    }
+
+    #[test]
+    fn layer_annotations_but_the_title_are_kept_whole_and_capped_in_count() {
+        let bundle = "b".repeat(3 * MAX_ANNOTATION_VALUE);
+        let mut annotations: std::collections::HashMap<String, String> =
+            (0..100).map(|i| (format!("k{i:03}"), "v".to_owned())).collect();
+        annotations.insert("dev.sigstore.cosign/bundle".into(), bundle.clone());
+        annotations.insert(TITLE.into(), "sbom.json".into());
+        let kept = layer_annotations(Some(&annotations));
+        assert_eq!(kept.len(), MAX_DESCRIPTOR_ANNOTATIONS);
+        assert!(!kept.contains_key(TITLE), "the title has its own field");
+        assert_eq!(kept.get("dev.sigstore.cosign/bundle"), Some(&bundle), "a bundle is not cut");
+        assert!(layer_annotations(None).is_empty());
     }
 }

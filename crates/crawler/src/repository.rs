@@ -247,7 +247,7 @@ async fn fetch_into(
         }
     }
     document.fact_count = (document.packages.len() + document.findings.len()) as u64;
-    let (evidence, unread) = crate::signatures::read_evidence(client, repository, &document).await;
+    let (evidence, unread) = crate::signatures::read_evidence(client, repository, &document, &manifest).await;
     document.signature_evidence = evidence;
     failures.extend(unread);
     if let Some(tag) = tag {

@@ -3,10 +3,10 @@
 //! policies change, from the catalog alone.
 
 use ocicat_catalog::ArtifactDoc;
-use ocicat_oci::{ArtifactKind, Client, Digest};
+use ocicat_oci::{ArtifactKind, Client, Digest, Manifest};
 use ocicat_trust::{Evidence, SignatureLayer, evidence_of};
 
-/// The evidence of every signature `document` holds (none unless it is a signature, or an
+/// The evidence of every signature `document` (read from `manifest`) holds (none unless it is a signature, or an
 /// attestation whose layers are signed envelopes: sigstore bundles, DSSE). A layer
 /// that is too large or that the registry does not serve as its digest says is kept as
 /// unreadable evidence (its verdict says so); `Err` lists the registry's failures for the crawl.
@@ -14,11 +14,12 @@ pub(crate) async fn read_evidence(
     client: &Client,
     repository: &str,
     document: &ArtifactDoc,
+    manifest: &Manifest,
 ) -> (Vec<Evidence>, Vec<String>) {
     if !matches!(document.kind, ArtifactKind::Signature | ArtifactKind::Attestation) {
         return (Vec::new(), Vec::new());
     }
-    let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&document.manifest_json) else {
+    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&manifest.raw) else {
         return (Vec::new(), Vec::new());
     };
     let mut evidence = Vec::new();

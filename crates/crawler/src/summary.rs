@@ -268,6 +268,7 @@ mod tests {
                 digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a".into(),
                 size: 2,
                 title: None,
+                annotations: Default::default(),
             }];
             referrer.annotations = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
             referrer
@@ -321,8 +322,7 @@ mod tests {
             "registry": "r", "repository": "x", "digest": digest, "tags": [], "kind": kind,
             "media_type": "application/vnd.oci.image.manifest.v1+json", "artifact_type": null,
             "platforms": [], "size": 1, "created": null, "subject": null, "annotations": {}, "labels": {},
-            "config_media_type": null, "layers": [], "children": [], "manifest_json": "{}",
-            "config_json": null, "indexed_at": "2024-01-01T00:00:00Z"
+            "config_media_type": null, "layers": [], "children": [], "indexed_at": "2024-01-01T00:00:00Z"
         }))
         .unwrap()
     }

@@ -151,7 +151,7 @@ mod tests {
             size: 1024,
             created: created.map(date),
             config_media_type: Some("application/vnd.oci.image.config.v1+json".into()),
-            manifest_json: "{}".into(),
+            manifest_size: 2,
             indexed_at: date("2024-06-01T00:00:00Z"),
             ..ArtifactDoc::new("local", "team/app", format!("sha256:{}", "a".repeat(64)))
         }

@@ -1,6 +1,6 @@
 //! One artifact as a principal may see it: its page (layers, children, referrers, parents), its
-//! stored manifest and config, its referrers tree, and the digest a tag points at. Each is one
-//! or a few catalog lookups, never the whole repository.
+//! manifest and config (read from the registry), its referrers tree, and the digest a tag
+//! points at. Each is one or a few catalog lookups, never the whole repository.
 
 use ocicat_access::Principal;
 use ocicat_catalog::{ArtifactDoc, ReferrerQuery};
@@ -8,7 +8,7 @@ use ocicat_catalog::{ArtifactDoc, ReferrerQuery};
 use crate::error::AppError;
 use crate::model::{ArtifactView, RawDocument, ReferrerTreeView};
 use crate::state::{Service, blocking, host_of};
-use crate::views::{Surroundings, artifact_view, pretty, referrer_node, related};
+use crate::views::{Surroundings, artifact_view, pretty, referrer_node, related, shows_config};
 
 /// A 400 unless `text` is a digest (`ocicat_oci`'s grammar: sha256 or sha512, lowercase hex).
 pub(crate) fn check_digest(text: &str) -> Result<(), AppError> {
@@ -60,7 +60,8 @@ impl Service {
         Ok(artifact_view(&host_of(&status.url), &artifact, around))
     }
 
-    /// The stored manifest or config of an artifact, as the registry served it.
+    /// The manifest or config of an artifact, read from its registry and verified against its
+    /// digest (the catalog keeps only what it parsed of them).
     pub async fn find_document(
         &self,
         who: &Principal,
@@ -70,12 +71,15 @@ impl Service {
         document: RawDocument,
     ) -> Result<String, AppError> {
         let artifact = self.find_indexed(who, &registry, &repository, &digest).await?;
-        match document {
-            RawDocument::Manifest => Ok(artifact.manifest_json),
-            RawDocument::Config => {
-                artifact.config_json.ok_or_else(|| AppError::NotFound(format!("config of {digest} in {repository}")))
+        let raw = match document {
+            RawDocument::Manifest => ocicat_content::Raw::Manifest,
+            RawDocument::Config if !artifact.config.as_ref().is_some_and(shows_config) => {
+                return Err(AppError::NotFound(format!("config of {digest} in {repository}")));
             }
-        }
+            RawDocument::Config => ocicat_content::Raw::Config,
+        };
+        let bytes = self.content.raw_document(&artifact, raw).await.map_err(crate::viewer::registry_error)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// The same, pretty-printed and cut at 64 KiB, as the artifact page shows it when its

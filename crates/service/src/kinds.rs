@@ -54,7 +54,7 @@ impl Service {
             return Err(AppError::NotFound(format!("a Helm chart at {digest}")));
         }
         let metadata = artifact
-            .config_json
+            .config_summary
             .as_deref()
             .map(|config| helm::chart_metadata(config.as_bytes()))
             .transpose()

@@ -15,7 +15,7 @@ pub(crate) fn page_of<T: Clone>(rows: &[T], page: usize) -> (usize, usize, Vec<T
 
 /// A failure to read attached documents: gone is not found, anything else the registry's fault.
 pub(crate) fn registry_error(error: ContentError) -> AppError {
-    tracing::warn!(%error, "attached documents not read");
+    tracing::warn!(%error, "content not read from the registry");
     if error.is_gone() {
         AppError::NotFound(format!("the document ({})", error.public_message()))
     } else {

@@ -237,6 +237,14 @@ pub(crate) fn pretty(json: &str) -> String {
     text
 }
 
+/// True for a config the artifact page and the API offer as JSON: a JSON media type but the
+/// empty descriptor's, small enough to be read whole.
+pub(crate) fn shows_config(config: &ocicat_catalog::LayerRef) -> bool {
+    config.media_type != ocicat_oci::media_types::OCI_EMPTY
+        && config.media_type.ends_with("json")
+        && config.size <= ocicat_content::MAX_RAW_CONFIG_BYTES
+}
+
 /// What the artifact page shows besides the artifact itself, read by the catalog lookups.
 pub(crate) struct Surroundings {
     /// What it refers to (its subject, cosign target or attested image), if that is indexed.
@@ -251,7 +259,7 @@ pub(crate) struct Surroundings {
 
 /// Builds the artifact page.
 pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surroundings) -> ArtifactView {
-    let config = artifact.config_json.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok());
+    let config = artifact.config_summary.as_deref().and_then(|text| serde_json::from_str::<Value>(text).ok());
     let subject = artifact.refers_to.clone().map(|digest| {
         around.subject.clone().unwrap_or(Related {
             digest,
@@ -343,8 +351,8 @@ pub(crate) fn artifact_view(host: &str, artifact: &ArtifactDoc, around: Surround
         badges: badges(artifact, &today()),
         history: config.as_ref().map(history).unwrap_or_default(),
         run_config: config.as_ref().and_then(run_config),
-        manifest_size: artifact.manifest_json.len() as u64,
-        config_size: artifact.config_json.as_ref().map(|config| config.len() as u64),
+        manifest_size: artifact.manifest_size,
+        config_size: artifact.config.as_ref().filter(|config| shows_config(config)).map(|config| config.size),
         crawl_error: artifact.crawl_error.clone(),
         verifications: artifact.verdicts.iter().map(verification).collect(),
     }

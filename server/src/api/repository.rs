@@ -330,14 +330,16 @@ async fn raw(
     Ok(([(header::CONTENT_TYPE, "application/json")], stored).into_response())
 }
 
-/// The manifest, as the registry served it and the index stored it.
+/// The manifest, read from the registry and verified against its digest (the index keeps only
+/// what it parsed of it).
 #[utoipa::path(get, path = "/api/v1/registries/{registry}/repositories/{repository}/manifests/{digest}",
     tag = "artifacts",
     params(("registry" = String, Path, description = "The configured registry name"),
         ("repository" = String, Path, description = "The repository path; it may hold slashes"),
         ("digest" = String, Path, description = "The manifest digest")),
-    responses((status = 200, description = "The stored manifest", content_type = "application/json"),
-        (status = 400, body = ocicat_service::AppError), (status = 404, body = ocicat_service::AppError)))]
+    responses((status = 200, description = "The manifest", content_type = "application/json"),
+        (status = 400, body = ocicat_service::AppError), (status = 404, body = ocicat_service::AppError),
+        (status = 502, description = "The registry failed, refused or lied", body = ocicat_service::AppError)))]
 async fn find_manifest(
     service: &Service,
     who: &Principal,
@@ -348,14 +350,15 @@ async fn find_manifest(
     raw(service, who, registry, repository, digest, RawDocument::Manifest).await
 }
 
-/// The image config, as stored (JSON of at most 64 KiB).
+/// The config blob, read from the registry and verified against its digest (at most 4 MiB).
 #[utoipa::path(get, path = "/api/v1/registries/{registry}/repositories/{repository}/manifests/{digest}/config",
     tag = "artifacts",
     params(("registry" = String, Path, description = "The configured registry name"),
         ("repository" = String, Path, description = "The repository path; it may hold slashes"),
         ("digest" = String, Path, description = "The manifest digest")),
-    responses((status = 200, description = "The stored config", content_type = "application/json"),
-        (status = 400, body = ocicat_service::AppError), (status = 404, body = ocicat_service::AppError)))]
+    responses((status = 200, description = "The config", content_type = "application/json"),
+        (status = 400, body = ocicat_service::AppError), (status = 404, body = ocicat_service::AppError),
+        (status = 502, description = "The registry failed, refused or lied", body = ocicat_service::AppError)))]
 async fn find_config(
     service: &Service,
     who: &Principal,

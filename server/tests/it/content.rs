@@ -125,3 +125,50 @@ async fn a_registry_serving_other_bytes_makes_the_download_fail_not_complete() {
     assert_eq!(contents.status, StatusCode::BAD_GATEWAY, "{}", contents.body);
     assert!(contents.body.contains("do not match the digest"), "{}", contents.body);
 }
+
+/// Upper-cases the first letter of the first key of the stored JSON document at `file`: still a
+/// document the registry serves (Go reads keys case-insensitively), but no longer the bytes its
+/// digest names.
+fn alter_first_key(file: &std::path::Path) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.iter().position(u8::is_ascii_lowercase).expect("a key in the document");
+    bytes[at] = bytes[at].to_ascii_uppercase();
+    std::fs::write(file, &bytes).unwrap();
+}
+
+/// Changes one hex digit of the first digest the stored manifest at `file` names: still a
+/// manifest, but no longer the bytes its own digest names.
+fn alter_a_digest(file: &std::path::Path) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.windows(7).position(|window| window == b"sha256:").expect("a digest in the manifest") + 7;
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(file, &bytes).unwrap();
+}
+
+// The catalog keeps no raw manifests or configs: the raw views read them from the registry and
+// verify them, so a registry that serves other bytes under the digest gets a 502 that says so.
+#[tokio::test]
+async fn raw_manifests_and_configs_come_from_the_registry_verified() {
+    let app = TestApp::start().await;
+    let client = app.client();
+    let image = app.report.of_kind("image").next().expect("a seeded image");
+    let path = format!("/api/v1/registries/{LOCAL}/repositories/{}/manifests/{}", image.repository, image.digest);
+    let served = client.get_manifest(&image.repository, &image.digest).await.unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&served.raw).unwrap();
+    let config = manifest["config"]["digest"].as_str().unwrap().to_owned();
+    let good = app.get(&path).await;
+    assert_eq!((good.status, good.body.as_bytes()), (StatusCode::OK, &served.raw[..]), "{path}");
+
+    alter_first_key(&stored_blob(app.registry.directory(), &config));
+    let lied = app.get(&format!("{path}/config")).await;
+    assert_eq!(lied.status, StatusCode::BAD_GATEWAY, "{}", lied.body);
+    assert!(lied.body.contains("do not match the digest"), "{}", lied.body);
+
+    alter_a_digest(&stored_blob(app.registry.directory(), &image.digest));
+    let lied = app.get(&path).await;
+    assert_eq!(lied.status, StatusCode::BAD_GATEWAY, "{}", lied.body);
+    assert!(lied.body.contains("do not match the digest"), "{}", lied.body);
+    let page =
+        app.get_json(&format!("/api/v1/registries/{LOCAL}/repositories/{}/@{}", image.repository, image.digest)).await;
+    assert_eq!(page["manifest_size"], served.raw.len(), "the page still comes from the index: {page:#}");
+}

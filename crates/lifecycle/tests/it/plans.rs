@@ -156,7 +156,7 @@ fn referrer_doc(subject: &str, n: usize) -> ArtifactDoc {
         artifact_type: Some(SBOM.into()),
         size: 500,
         subject: Some(subject.into()),
-        manifest_json: "{}".into(),
+        manifest_size: 2,
         refers_to: Some(subject.into()),
         referrer_sources: vec!["referrers API".into()],
         ..ArtifactDoc::new("local", "team/flood", format!("sha256:{n:064x}"))

@@ -357,9 +357,9 @@ pub struct ArtifactView {
     pub history: Vec<HistoryStep>,
     /// How the image runs, from its config; `None` when the config sets none of it.
     pub run_config: Option<RunConfig>,
-    /// Bytes of the stored manifest (the page loads it on demand, see [`RawDocument`]).
+    /// Bytes of the manifest (the page loads it from the registry on demand, see [`RawDocument`]).
     pub manifest_size: u64,
-    /// Bytes of the stored config, when one is stored.
+    /// Bytes of the config, when it is JSON the page can show.
     pub config_size: Option<u64>,
     /// Why the latest crawl could not read this manifest again; the page shows the last
     /// verified state. `None` when it was read.
