@@ -53,6 +53,8 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+/// The digest of the empty config `{}` (image-spec's empty descriptor).
+const EMPTY_CONFIG_DIGEST: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 /// A small, fast, deterministic generator (splitmix64): the data set is the same on every run.
@@ -262,35 +264,49 @@ fn fill_image(random: &mut Random, artifact: &mut ArtifactDoc, platform: &str, c
     let mut diff_ids = Vec::with_capacity(layer_count);
     for _ in 0..layer_count {
         let size = 1_000 + random.below(80 << 20);
-        artifact.layers.push(LayerRef { media_type: OCI_LAYER.into(), digest: random.digest(), size, title: None });
+        artifact.layers.push(LayerRef {
+            media_type: OCI_LAYER.into(),
+            digest: random.digest(),
+            size,
+            title: None,
+            annotations: BTreeMap::new(),
+        });
         diff_ids.push(format!("\"{}\"", random.digest()));
     }
+    let run_settings = concat!(
+        r#"{"User":"65532:65532","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"#,
+        r#""Cmd":["/app/run"],"WorkingDir":"/app""#
+    );
+    let history = format!(r#"[{{"created":"{created}","created_by":"COPY app/ /app/ # buildkit"}}]"#);
     let config = format!(
-        concat!(
-            r#"{{"created":"{created}","architecture":"{architecture}","os":"{os}","config":{{"User":"65532:65532","#,
-            r#""Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/app/run"],"#,
-            r#""WorkingDir":"/app","Labels":{labels}}},"rootfs":{{"type":"layers","diff_ids":[{diff_ids}]}},"#,
-            r#""history":[{{"created":"{created}","created_by":"COPY app/ /app/ # buildkit"}}]}}"#
-        ),
-        created = created,
-        architecture = architecture,
-        os = os,
+        r#"{{"created":"{created}","architecture":"{architecture}","os":"{os}","config":{settings},"Labels":{labels}}},"rootfs":{{"type":"layers","diff_ids":[{diff_ids}]}},"history":{history}}}"#,
+        settings = run_settings,
         labels = to_json(&artifact.labels),
         diff_ids = diff_ids.join(","),
     );
+    let config_descriptor = LayerRef {
+        media_type: OCI_CONFIG.into(),
+        digest: random.digest(),
+        size: config.len() as u64,
+        title: None,
+        annotations: BTreeMap::new(),
+    };
     let layers: Vec<String> =
         artifact.layers.iter().map(|layer| descriptor(&layer.media_type, &layer.digest, layer.size)).collect();
-    artifact.manifest_json = format!(
+    let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{}","config":{},"layers":[{}],"annotations":{}}}"#,
         artifact.media_type,
-        descriptor(OCI_CONFIG, &random.digest(), config.len() as u64),
+        descriptor(OCI_CONFIG, &config_descriptor.digest, config_descriptor.size),
         layers.join(","),
         to_json(&artifact.annotations),
     );
+    artifact.manifest_size = manifest.len() as u64;
     artifact.config_media_type = Some(OCI_CONFIG.into());
-    artifact.size = (artifact.manifest_json.len() + config.len()) as u64
-        + artifact.layers.iter().map(|layer| layer.size).sum::<u64>();
-    artifact.config_json = Some(config);
+    artifact.size =
+        (manifest.len() + config.len()) as u64 + artifact.layers.iter().map(|layer| layer.size).sum::<u64>();
+    // What the crawler keeps of an image config: its run settings (labels apart) and history.
+    artifact.config_summary = Some(format!(r#"{{"config":{run_settings}}},"history":{history}}}"#));
+    artifact.config = Some(config_descriptor);
 }
 
 fn fill_index(random: &mut Random, artifact: &mut ArtifactDoc) {
@@ -312,13 +328,14 @@ fn fill_index(random: &mut Random, artifact: &mut ArtifactDoc) {
         });
         artifact.platforms.push((*platform).to_owned());
     }
-    artifact.manifest_json = format!(
+    let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{}],"annotations":{}}}"#,
         artifact.media_type,
         manifests.join(","),
         to_json(&artifact.annotations),
     );
-    artifact.size = artifact.manifest_json.len() as u64 + artifact.children.iter().map(|child| child.size).sum::<u64>();
+    artifact.manifest_size = manifest.len() as u64;
+    artifact.size = manifest.len() as u64 + artifact.children.iter().map(|child| child.size).sum::<u64>();
 }
 
 /// Referrers, Helm charts and WASM modules: one titled blob and an artifact type.
@@ -326,7 +343,13 @@ fn fill_artifact(random: &mut Random, artifact: &mut ArtifactDoc) {
     let artifact_type = artifact.artifact_type.clone().unwrap_or_default();
     let title = format!("{}.json", artifact.kind);
     let size = 500 + random.below(200_000);
-    let layer = LayerRef { media_type: artifact_type.clone(), digest: random.digest(), size, title: Some(title) };
+    let layer = LayerRef {
+        media_type: artifact_type.clone(),
+        digest: random.digest(),
+        size,
+        title: Some(title),
+        annotations: BTreeMap::new(),
+    };
     let config_type = match artifact.kind.as_str() {
         "helm" | "wasm" => artifact_type.clone(),
         _ => EMPTY_CONFIG.to_owned(),
@@ -342,16 +365,27 @@ fn fill_artifact(random: &mut Random, artifact: &mut ArtifactDoc) {
             unknown: random.below(5),
         });
     }
-    artifact.manifest_json = format!(
+    // The empty config `{}` has one digest; a Helm or WASM config is its own document.
+    let config_digest = if config_type == EMPTY_CONFIG { EMPTY_CONFIG_DIGEST.to_owned() } else { random.digest() };
+    let config = LayerRef {
+        media_type: config_type.clone(),
+        digest: config_digest,
+        size: 2,
+        title: None,
+        annotations: BTreeMap::new(),
+    };
+    let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{}","artifactType":"{artifact_type}","config":{},"layers":[{}],"annotations":{}}}"#,
         artifact.media_type,
-        descriptor(&config_type, &random.digest(), 2),
+        descriptor(&config.media_type, &config.digest, config.size),
         descriptor(&layer.media_type, &layer.digest, layer.size),
         to_json(&artifact.annotations),
     );
     artifact.layers.push(layer);
     artifact.config_media_type = Some(config_type);
-    artifact.size = artifact.manifest_json.len() as u64 + size;
+    artifact.config = Some(config);
+    artifact.manifest_size = manifest.len() as u64;
+    artifact.size = manifest.len() as u64 + size;
 }
 
 #[cfg(test)]
@@ -375,8 +409,8 @@ mod tests {
         }
         assert!(artifacts.iter().all(|artifact| artifact.annotations.contains_key(CREATED_ANNOTATION)));
         for artifact in &artifacts {
-            let raw = std::iter::once(&artifact.manifest_json).chain(artifact.config_json.iter());
-            for json in raw {
+            assert!(artifact.manifest_size > 0, "{} has a manifest", artifact.kind);
+            if let Some(json) = &artifact.config_summary {
                 assert!(
                     serde_json::from_str::<serde_json::Value>(json).is_ok(),
                     "{} is not JSON: {json}",
