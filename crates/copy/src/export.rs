@@ -19,7 +19,7 @@ use ocicat_layout::{Descriptor, LayoutWriter, REF_NAME};
 use ocicat_oci::{Client, Digest, OciError};
 
 use crate::model::{BlobItem, CopyReport, ExportPlan, ExportRequest, ManifestItem, Role, Step, StepOutcome, TagItem};
-use crate::plan::{CopyError, Selection, item_of, manifest_size, source_graph, totals};
+use crate::plan::{CopyError, Selection, item_of, source_graph, totals};
 
 /// How many blobs an export into a directory writes at once.
 const BLOBS_AT_ONCE: usize = 4;
@@ -60,7 +60,7 @@ pub fn export_plan(
             .is_some_and(|metadata| metadata.is_file() && metadata.len() == size)
     };
     let manifests: Vec<ManifestItem> =
-        graph.nodes.iter().map(|node| item_of(node, present(&node.doc.digest, manifest_size(&node.doc)))).collect();
+        graph.nodes.iter().map(|node| item_of(node, present(&node.doc.digest, node.doc.manifest_size))).collect();
     let blobs: Vec<BlobItem> = graph
         .blobs
         .iter()

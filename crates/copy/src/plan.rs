@@ -298,17 +298,12 @@ async fn manifest_item(node: &Node, destination: &Client, repository: &str) -> R
     Ok(item_of(node, present))
 }
 
-/// The length of `doc`'s manifest (the document's `size` counts its config and layers too).
-pub(crate) fn manifest_size(doc: &ArtifactDoc) -> u64 {
-    doc.manifest_size
-}
-
 /// The plan's line for `node`.
 pub(crate) fn item_of(node: &Node, present: bool) -> ManifestItem {
     ManifestItem {
         digest: node.doc.digest.clone(),
         media_type: node.doc.media_type.clone(),
-        size: manifest_size(&node.doc),
+        size: node.doc.manifest_size,
         kind: node.doc.kind.as_str().to_owned(),
         artifact_type: node.doc.artifact_type.clone(),
         role: node.role,
