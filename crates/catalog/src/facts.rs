@@ -21,7 +21,7 @@ use tantivy::query::TermSetQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Order, SegmentReader, TERMINATED, TantivyDocument, Term};
 
-use crate::document::{ArtifactDoc, artifact_key, key_hash, repository_key};
+use crate::document::{ArtifactDoc, artifact_hash, artifact_key, repository_key};
 use crate::error::{CatalogError, Result, index_error};
 use crate::impact::{FindingFact, PackageFact, Predicate};
 use crate::reader::Catalog;
@@ -126,8 +126,7 @@ pub(crate) fn facts_document(fields: &Fields, artifact: &ArtifactDoc) -> Option<
     // What it refers to never changes (its subject, or the digest its cosign tag names); the
     // indexes listing that are found by their `child_hashes`.
     if let Some(subject) = &artifact.refers_to {
-        document
-            .add_u64(fields.subject_hash, key_hash(&artifact_key(&artifact.registry, &artifact.repository, subject)));
+        document.add_u64(fields.subject_hash, artifact_hash(&artifact.registry, &artifact.repository, subject));
     }
     document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
     document.add_text(fields.registry, &artifact.registry);

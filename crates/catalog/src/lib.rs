@@ -16,6 +16,7 @@ pub mod query;
 pub mod raw;
 mod reader;
 mod referrers;
+mod rfc3339;
 mod schema;
 mod scope;
 mod search;

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 
 use tantivy::TantivyDocument;
 
-use crate::document::{
-    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, key_hash, repository_key,
-};
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_hash, checkpoint_key, repository_key};
 use crate::query::tantivy_date;
 use crate::schema::{DocType, Fields};
 
@@ -16,18 +14,30 @@ use crate::schema::{DocType, Fields};
 /// document when its packages or findings were just read.
 pub(crate) fn artifact_documents(fields: &Fields, artifact: &ArtifactDoc) -> impl Iterator<Item = TantivyDocument> {
     let facts = crate::facts::facts_document(fields, artifact);
-    std::iter::once(artifact_document(fields, artifact)).chain(tag_documents(fields, artifact)).chain(facts)
+    let keys = Keys {
+        hash: artifact_hash(&artifact.registry, &artifact.repository, &artifact.digest),
+        repository: repository_key(&artifact.registry, &artifact.repository),
+    };
+    let tags = tag_documents(fields, artifact, &keys);
+    std::iter::once(artifact_document(fields, artifact, &keys)).chain(tags).chain(facts)
 }
 
-fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument {
+/// The keys an artifact's documents share, computed once.
+struct Keys {
+    /// [`artifact_hash`] of the artifact.
+    hash: u64,
+    /// Its repository's key.
+    repository: String,
+}
+
+fn artifact_document(fields: &Fields, artifact: &ArtifactDoc, keys: &Keys) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     let doc_type = if artifact.referrers_index { DocType::ReferrersIndex } else { DocType::Artifact };
     document.add_text(fields.doc_type, doc_type.as_str());
-    let hash = key_hash(&artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
-    document.add_u64(fields.key_hash, hash);
+    document.add_u64(fields.key_hash, keys.hash);
     // The delete term of the artifact and its tag documents (they carry the same).
-    document.add_u64(fields.artifact_hash, hash);
-    document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
+    document.add_u64(fields.artifact_hash, keys.hash);
+    document.add_text(fields.repo_key, &keys.repository);
     document.add_text(fields.registry, &artifact.registry);
     document.add_text(fields.repository, &artifact.repository);
     document.add_text(fields.digest, &artifact.digest);
@@ -66,10 +76,7 @@ fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument
         document.add_text(fields.signer, signer);
     }
     for child in &artifact.children {
-        document.add_u64(
-            fields.child_hashes,
-            key_hash(&artifact_key(&artifact.registry, &artifact.repository, &child.digest)),
-        );
+        document.add_u64(fields.child_hashes, artifact_hash(&artifact.registry, &artifact.repository, &child.digest));
     }
     if let Some(target) = &artifact.refers_to {
         document.add_text(fields.refers_to, target);
@@ -84,17 +91,31 @@ fn artifact_document(fields: &Fields, artifact: &ArtifactDoc) -> TantivyDocument
     }
     add_search_fields(fields, artifact, &mut document);
     add_impact_fields(fields, artifact, &mut document);
-    document.add_text(fields.body, serde_json::to_string(artifact).unwrap_or_default());
+    document.add_text(fields.body, json_body(artifact, 2048));
     document
+}
+
+/// `value` as JSON, written into a buffer of `capacity` bytes to start with (serialising into
+/// an empty string grows it a dozen times).
+fn json_body(value: &impl serde::Serialize, capacity: usize) -> String {
+    let mut body = Vec::with_capacity(capacity);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        return String::new();
+    }
+    String::from_utf8(body).unwrap_or_default()
 }
 
 /// Free text, annotations (labels first, so a manifest annotation wins) and date-valued ones.
 fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut TantivyDocument) {
-    let mut text =
-        format!("{} {} {} {}", artifact.repository, artifact.tags.join(" "), artifact.kind, artifact.media_type);
-    if let Some(artifact_type) = &artifact.artifact_type {
+    let mut text = String::with_capacity(512);
+    text.push_str(&artifact.repository);
+    for tag in &artifact.tags {
         text.push(' ');
-        text.push_str(artifact_type);
+        text.push_str(tag);
+    }
+    for word in [artifact.kind.as_str(), &artifact.media_type].into_iter().chain(artifact.artifact_type.as_deref()) {
+        text.push(' ');
+        text.push_str(word);
     }
     let own = artifact.labels.iter().chain(artifact.annotations.iter().filter(|_| !artifact.lends_annotations));
     let from_indexes = artifact
@@ -107,7 +128,11 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     for (key, value) in from_indexes.chain(own).chain(attached) {
         text.push(' ');
         text.push_str(value);
-        document.add_text(fields.annotations, format!("{key}\u{0}{value}"));
+        let mut term = String::with_capacity(key.len() + 1 + value.len());
+        term.push_str(key);
+        term.push('\u{0}');
+        term.push_str(value);
+        document.add_text(fields.annotations, term);
         if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
             // Later entries win, as for the annotations themselves.
             dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));
@@ -167,15 +192,14 @@ pub(crate) fn checkpoint_document(fields: &Fields, checkpoint: &CrawlCheckpoint)
 }
 
 /// One small document per version tag of `artifact`, replaced whenever the artifact is.
-fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument> {
-    let artifact_hash = key_hash(&artifact_key(&artifact.registry, &artifact.repository, &artifact.digest));
+fn tag_documents(fields: &Fields, artifact: &ArtifactDoc, keys: &Keys) -> Vec<TantivyDocument> {
     crate::tags::TagEntry::of(artifact)
         .into_iter()
         .map(|entry| {
             let mut document = TantivyDocument::default();
             document.add_text(fields.doc_type, DocType::Tag.as_str());
-            document.add_u64(fields.artifact_hash, artifact_hash);
-            document.add_text(fields.repo_key, repository_key(&artifact.registry, &artifact.repository));
+            document.add_u64(fields.artifact_hash, keys.hash);
+            document.add_text(fields.repo_key, &keys.repository);
             document.add_text(fields.registry, &artifact.registry);
             document.add_text(fields.repository, &artifact.repository);
             document.add_text(fields.tag_name, &entry.tag);
@@ -183,7 +207,7 @@ fn tag_documents(fields: &Fields, artifact: &ArtifactDoc) -> Vec<TantivyDocument
             if let Some(created) = entry.created.and_then(tantivy_date) {
                 document.add_date(fields.tag_created, created);
             }
-            document.add_text(fields.body, serde_json::to_string(&entry).unwrap_or_default());
+            document.add_text(fields.body, json_body(&entry, 512));
             document
         })
         .collect()

@@ -240,7 +240,7 @@ impl Catalog {
     /// child's key, then checked against the stored children, so a hash collision adds nothing).
     pub fn parents(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
         let searcher = self.reader.searcher();
-        let child = crate::document::key_hash(&crate::document::artifact_key(registry, repository, digest));
+        let child = crate::document::artifact_hash(registry, repository, digest);
         let query = self.all_of(vec![
             self.of_type(DocType::Artifact),
             Box::new(TermQuery::new(Term::from_field_u64(self.fields.child_hashes, child), IndexRecordOption::Basic)),

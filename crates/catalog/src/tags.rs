@@ -46,12 +46,16 @@ pub(crate) fn semver_key(tag: &str) -> String {
         && parts.len() <= 4
         && parts.iter().all(|p| !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_digit()));
     if !numeric {
-        return format!("0{tag}");
+        let mut key = String::with_capacity(tag.len() + 1);
+        key.push('0');
+        key.push_str(tag);
+        return key;
     }
-    let mut key = String::from("1");
+    let mut key = String::with_capacity(64);
+    key.push('1');
     for index in 0..4 {
         let number: u64 = parts.get(index).and_then(|part| part.parse().ok()).unwrap_or(0);
-        key.push_str(&format!("{number:010}."));
+        push_padded(&mut key, number);
     }
     match pre {
         // '~' sorts after every pre-release character: a release is above its release candidates.
@@ -60,7 +64,7 @@ pub(crate) fn semver_key(tag: &str) -> String {
             key.push('0');
             for identifier in pre.split('.') {
                 match identifier.parse::<u64>() {
-                    Ok(number) => key.push_str(&format!("{number:010}.")),
+                    Ok(number) => push_padded(&mut key, number),
                     Err(_) => {
                         key.push_str(identifier);
                         key.push('.');
@@ -70,6 +74,27 @@ pub(crate) fn semver_key(tag: &str) -> String {
         }
     }
     key
+}
+
+/// Appends `number` zero-padded to ten digits (more when it has more) and a dot: what
+/// `format!("{number:010}.")` writes, without the formatting machinery (a key per tag indexed).
+fn push_padded(key: &mut String, number: u64) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    let mut rest = number;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in (digits.len() - start)..10 {
+        key.push('0');
+    }
+    key.extend(digits[start..].iter().map(|digit| char::from(*digit)));
+    key.push('.');
 }
 
 /// One tag of a repository, as the tag table shows it.
@@ -90,8 +115,10 @@ pub struct TagEntry {
     /// Its total size in bytes.
     pub size: u64,
     /// Its created date.
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub created: Option<DateTime<Utc>>,
     /// Its end of life.
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub end_of_life: Option<DateTime<Utc>>,
     /// What is attached to it.
     pub referrers: ReferrerSummary,
@@ -229,5 +256,17 @@ mod tests {
             tags,
             ["2", "v1.10.0", "1.2.3", "1.2.3-rc.10", "1.2.3-rc.1", "1.2.3-alpha", "1.2", "main", "latest"]
         );
+    }
+
+    #[test]
+    fn padded_numbers_are_what_format_writes() {
+        // Stored tag-order terms: the padding must not change under existing indexes.
+        for number in [0, 7, 42, 9_999_999_999, 10_000_000_000, u64::MAX] {
+            let mut key = String::new();
+            push_padded(&mut key, number);
+            assert_eq!(key, format!("{number:010}."));
+        }
+        assert_eq!(semver_key("v1.2.3-rc.1"), "10000000001.0000000002.0000000003.0000000000.0rc.0000000001.");
+        assert_eq!(semver_key("latest"), "0latest");
     }
 }

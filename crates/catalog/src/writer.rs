@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::change::Change;
 use crate::document::{
-    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_key, checkpoint_key, key_hash, repository_key,
+    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_hash, artifact_key, checkpoint_key, repository_key,
 };
 use crate::error::{CatalogError, Result, index_error};
 use crate::mapping::{artifact_documents, checkpoint_document, repository_document};
@@ -311,7 +311,7 @@ fn apply(index_writer: &IndexWriter, fields: &Fields, change: Change) -> usize {
 /// other repository writes them again (it finds them missing), so a clash heals itself.
 fn delete_artifacts(index_writer: &IndexWriter, fields: &Fields, registry: &str, repository: &str, digests: &[&str]) {
     for digest in digests {
-        let hash = key_hash(&artifact_key(registry, repository, digest));
+        let hash = artifact_hash(registry, repository, digest);
         index_writer.delete_term(Term::from_field_u64(fields.artifact_hash, hash));
     }
 }
