@@ -2,13 +2,20 @@
 //! ordinal up in the term dictionary one by one, which took 1.8 s for page 1,000 of 100k
 //! repositories. Past the first pages, each segment's matches are ordered by term ordinal
 //! (dictionary order is name order), the first `offset + limit` are named in one sequential
-//! pass over the dictionary, and the segments are merged by name. Name filters (repositories,
-//! tags) are a substring test over the term dictionary, not a regex.
+//! pass over the dictionary, and the segments are merged by name.
+//!
+//! Name filters: a repository summary carries every suffix of its name, so "the name contains
+//! `gateway-0`" is the term range of suffixes starting with it, whatever the number of
+//! repositories (a pass over 100k names took 14 ms, and 38 ms with the term set of 12k
+//! matches). Tag names, and filters longer than a suffix keeps, are a substring test over the
+//! term dictionary, not a regex.
 
 use std::collections::BTreeSet;
 
+use std::ops::Bound;
 use tantivy::collector::TopDocs;
-use tantivy::query::{EnableScoring, Query, TermSetQuery};
+
+use tantivy::query::{EnableScoring, InvertedIndexRangeQuery, Query, TermSetQuery};
 use tantivy::schema::Field;
 use tantivy::{DocAddress, Order, Searcher, Term};
 
@@ -79,6 +86,57 @@ pub(crate) fn page_by_name(
     Ok(named.into_iter().skip(offset).take(limit).map(|(_, address)| address).collect())
 }
 
+/// The longest suffix of a name that is indexed, in bytes; longer ones are cut (at a character
+/// boundary). A filter of up to [`SUFFIX_FILTER_BYTES`] is found whole in a cut suffix.
+const SUFFIX_BYTES: usize = 64;
+
+/// The longest filter the suffixes answer: a cut suffix keeps at least this many bytes (a
+/// character is at most 4).
+const SUFFIX_FILTER_BYTES: usize = SUFFIX_BYTES - 3;
+
+/// The suffixes of `name` that a repository summary is indexed with: one from each character,
+/// each cut to [`SUFFIX_BYTES`].
+pub(crate) fn suffixes(name: &str) -> impl Iterator<Item = &str> {
+    name.char_indices().map(move |(start, _)| {
+        let suffix = &name[start..];
+        let mut end = suffix.len().min(SUFFIX_BYTES);
+        while !suffix.is_char_boundary(end) {
+            end -= 1;
+        }
+        &suffix[..end]
+    })
+}
+
+/// Repository summaries whose name contains `needle`: the suffixes (`suffixes_field`) that
+/// start with it, or for a filter longer than a suffix keeps, a pass over the names
+/// (`names_field`, see [`containing`]).
+pub(crate) fn repositories_containing(
+    searcher: &Searcher,
+    suffixes_field: Field,
+    names_field: Field,
+    needle: &str,
+) -> Result<Box<dyn Query>> {
+    if needle.len() > SUFFIX_FILTER_BYTES {
+        return containing(searcher, names_field, needle);
+    }
+    let lower = Term::from_field_text(suffixes_field, needle);
+    let upper = prefix_end(needle.as_bytes())
+        .map_or(Bound::Unbounded, |end| Bound::Excluded(Term::from_field_bytes(suffixes_field, &end)));
+    Ok(Box::new(InvertedIndexRangeQuery::new(Bound::Included(lower), upper)))
+}
+
+/// The first byte string after every one that starts with `prefix` (`None`: there is none).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 /// Names of `field` that contain `needle`, as a query for exactly those names: one pass over
 /// each segment's term dictionary with a plain substring test, where a `.*needle.*` regex
 /// automaton took ~40 ms over 100k names.
@@ -103,4 +161,27 @@ pub(crate) fn containing(searcher: &Searcher, field: Field, needle: &str) -> Res
         .filter_map(|bytes| String::from_utf8(bytes).ok())
         .map(|name| Term::from_field_text(field, &name));
     Ok(Box::new(TermSetQuery::new(terms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SUFFIX_BYTES, prefix_end, suffixes};
+
+    #[test]
+    fn a_name_is_indexed_from_each_character_cut_at_a_boundary() {
+        assert_eq!(suffixes("ab/c").collect::<Vec<_>>(), ["ab/c", "b/c", "/c", "c"]);
+        assert_eq!(suffixes("").count(), 0);
+        let long = format!("{}é-tail", "x".repeat(SUFFIX_BYTES - 1));
+        let first = suffixes(&long).next().unwrap();
+        assert_eq!(first, "x".repeat(SUFFIX_BYTES - 1), "é straddles the cut and is left out whole");
+        assert!(suffixes(&long).all(|suffix| suffix.len() <= SUFFIX_BYTES));
+        assert_eq!(suffixes(&long).last(), Some("l"));
+    }
+
+    #[test]
+    fn a_prefix_ends_at_its_last_byte_that_can_grow() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[b'a', 0xff]), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+    }
 }

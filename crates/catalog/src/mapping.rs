@@ -160,6 +160,9 @@ pub(crate) fn repository_document(fields: &Fields, repository: &RepositoryDoc) -
     document.add_text(fields.repo_key, repository_key(&repository.registry, &repository.repository));
     document.add_text(fields.registry, &repository.registry);
     document.add_text(fields.repository, &repository.repository);
+    for suffix in crate::by_name::suffixes(&repository.repository) {
+        document.add_text(fields.name_suffixes, suffix);
+    }
     document.add_u64(fields.tag_count, repository.tag_count);
     document.add_u64(fields.artifact_count, repository.artifact_count);
     // Every repository gets a sort date, so none drops out of the "last push" order; one with

@@ -136,7 +136,13 @@ impl Catalog {
         clauses.extend(scope.query(&self.fields)?);
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
-            clauses.push(crate::by_name::containing(&searcher, self.fields.repository, &filter)?);
+            let fields = &self.fields;
+            clauses.push(crate::by_name::repositories_containing(
+                &searcher,
+                fields.name_suffixes,
+                fields.repository,
+                &filter,
+            )?);
         }
         let query = self.all_of(clauses);
         let total = searcher.search(&query, &Count).map_err(index_error("cannot count repositories"))? as u64;

@@ -21,7 +21,9 @@ use crate::error::{CatalogError, Result, index_error};
 /// v13: the raw manifest and config leave the stored documents (read from the registry when
 /// asked for); what pages read of them is kept parsed. An index's children are found by the
 /// hash of their key (`child_hashes`), no longer by digest terms.
-pub const SCHEMA_VERSION: u32 = 13;
+/// v14: repository summaries carry their name's suffixes (`name_suffixes`), so a name filter
+/// on the registry page is a term range instead of a pass over every name.
+pub const SCHEMA_VERSION: u32 = 14;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -76,6 +78,9 @@ pub(crate) struct Fields {
     pub(crate) repo_key: tantivy::schema::Field,
     pub(crate) registry: tantivy::schema::Field,
     pub(crate) repository: tantivy::schema::Field,
+    /// A repository summary's name from each character on, cut to a few dozen bytes
+    /// (`by_name::suffixes`): a name contains a filter when one of them starts with it.
+    pub(crate) name_suffixes: tantivy::schema::Field,
     pub(crate) digest: tantivy::schema::Field,
     pub(crate) tags: tantivy::schema::Field,
     pub(crate) kind: tantivy::schema::Field,
@@ -166,7 +171,13 @@ pub(crate) const FACET_FIELDS: [&str; 6] =
 /// one segment whatever the key holds (tantivy splits JSON paths on dots and reads backslashes
 /// as escapes, and annotation keys are full of dots).
 pub(crate) fn annotation_date_path(key: &str) -> String {
-    key.bytes().map(|byte| format!("{byte:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut path = String::with_capacity(key.len() * 2);
+    for byte in key.bytes() {
+        path.push(char::from(HEX[usize::from(byte >> 4)]));
+        path.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    path
 }
 
 /// An exact-match string. Only the free-text field is scored, so no field has fieldnorms
@@ -203,6 +214,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         repo_key: builder.add_text_field("repo_key", keyword()),
         registry: builder.add_text_field("registry", keyword_fast()),
         repository: builder.add_text_field(FIELD_REPOSITORY, keyword_fast()),
+        name_suffixes: builder.add_text_field("name_suffixes", keyword()),
         digest: builder.add_text_field("digest", keyword()),
         tags: builder.add_text_field("tags", keyword()),
         kind: builder.add_text_field("kind", keyword_fast()),

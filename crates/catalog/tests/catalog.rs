@@ -32,6 +32,26 @@ fn summary(repository: &str, tag_count: u64, day: u32) -> RepositoryDoc {
 }
 
 #[tokio::test]
+async fn long_names_are_filtered_by_any_part_of_them_short_or_long() {
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let long = format!("team/{}-{}", "a".repeat(70), "ü".repeat(30));
+    for name in [long.as_str(), "team/short", "team/ü"] {
+        writer.upsert_repository(summary(name, 1, 1), Vec::new(), Vec::new()).await.unwrap();
+    }
+    writer.flush().await.unwrap();
+    let total = |filter: &str| catalog.repositories("demo", filter, RepositorySort::Name, 0, 10).unwrap().total;
+    // A suffix keeps 64 bytes: the tail of the name, the cut around its two-byte `ü`s, and a
+    // filter longer than a suffix (read by a pass over the names) all find it.
+    assert_eq!(total(&"ü".repeat(30)), 1);
+    assert_eq!(total(&format!("a-{}", "ü".repeat(29))), 1);
+    assert_eq!(total(&format!("{}-{}", "a".repeat(70), "ü".repeat(30))), 1);
+    assert_eq!(total(&format!("{}-üü", "a".repeat(69))), 1);
+    assert_eq!(total("ü"), 2);
+    assert_eq!(total("team/"), 3);
+    assert_eq!(total(&format!("{}-üü", "a".repeat(71))), 0);
+}
+
+#[tokio::test]
 async fn replaced_repositories_are_listed_filtered_sorted_and_survive_a_reopen() {
     let directory = tempfile::tempdir().unwrap();
     {
@@ -66,6 +86,12 @@ async fn replaced_repositories_are_listed_filtered_sorted_and_survive_a_reopen()
         let filtered = catalog.repositories("demo", "TEAM/", RepositorySort::Name, 1, 10).unwrap();
         assert_eq!(filtered.total, 2);
         assert_eq!(names(filtered), ["team/web"]);
+        // Anywhere in the name, by the indexed suffixes.
+        let containing =
+            |filter: &str| names(catalog.repositories("demo", filter, RepositorySort::Name, 0, 10).unwrap());
+        assert_eq!(containing("am/a"), ["team/api"]);
+        assert_eq!(containing("b"), ["base/debian", "team/web"]);
+        assert!(containing("team/apix").is_empty());
 
         // A scope narrows counts, totals and pages to what it grants.
         let team = ocicat_catalog::Scope::only(vec![ocicat_catalog::ScopePattern {
