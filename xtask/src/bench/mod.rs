@@ -321,9 +321,9 @@ async fn index_scenarios(
     tracing::info!("P9: ocicat serve over the index");
     let named = search::named_queries();
     let texts: Vec<String> = named.iter().map(|(_, text)| text.clone()).collect();
-    let served = serve_memory::measure(built.directory.path(), &texts).await?;
+    let served = serve_memory::measure(built.directory.path(), built.artifacts, &texts).await?;
     tracing::info!("P5: instructions per search under callgrind");
-    let instructions = search_served::instructions(built.directory.path(), &named).await?;
+    let instructions = search_served::instructions(built.directory.path(), built.artifacts, &named).await?;
     let search_scenario = search_scenario.with_measured("instructions_per_api_search", instructions);
     let figures = MemoryFigures {
         artifacts: searched.searchable,

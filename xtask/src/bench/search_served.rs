@@ -11,12 +11,18 @@ use super::serve_memory::search;
 use super::serve_process::{ServeOptions, ServeProcess};
 use super::synthetic::REGISTRIES;
 
-/// Counts the instructions of each of `queries` (name, text) searched through the API.
-pub(crate) async fn instructions(data_dir: &Path, queries: &[(String, String)]) -> anyhow::Result<serde_json::Value> {
+/// Counts the instructions of each of `queries` (name, text) searched through the API, over an
+/// index of `artifacts`.
+pub(crate) async fn instructions(
+    data_dir: &Path,
+    artifacts: u64,
+    queries: &[(String, String)],
+) -> anyhow::Result<serde_json::Value> {
     let registries: Vec<String> = REGISTRIES.iter().map(|name| (*name).to_owned()).collect();
     let mut server =
         ServeProcess::start(ServeOptions { data_dir, registries: &registries, access: None, callgrind: true }).await?;
     let counted = async {
+        server.expect_artifacts(artifacts).await?;
         let http = reqwest::Client::new();
         let base = server.base().to_owned();
         // A search of another query first: what the first search of all builds is not a query's cost.

@@ -28,13 +28,14 @@ pub(crate) struct ServeMemory {
 }
 
 /// Starts `ocicat serve` on the index under `data_dir`, sends every query of `queries`
-/// [`ROUNDS`] times, reads its memory and stops it.
-pub(crate) async fn measure(data_dir: &Path, queries: &[String]) -> anyhow::Result<ServeMemory> {
+/// [`ROUNDS`] times, reads its memory and stops it; fails unless it serves `artifacts`.
+pub(crate) async fn measure(data_dir: &Path, artifacts: u64, queries: &[String]) -> anyhow::Result<ServeMemory> {
     let registries: Vec<String> = REGISTRIES.iter().map(|name| (*name).to_owned()).collect();
     let server =
         ServeProcess::start(ServeOptions { data_dir, registries: &registries, access: None, callgrind: false }).await?;
     let outcome = async {
         let rss_anon_started = server.status_bytes("RssAnon")?;
+        server.expect_artifacts(artifacts).await?;
         let http = reqwest::Client::new();
         let mut searches = 0;
         for _ in 0..ROUNDS {

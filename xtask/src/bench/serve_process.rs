@@ -130,6 +130,28 @@ impl ServeProcess {
         }
     }
 
+    /// Fails unless the server finds `artifacts` artifacts: a `target/release/ocicat` older than
+    /// the catalog's schema opens (and creates) an index of its own version beside the bench's,
+    /// and every figure taken from it would be of an empty catalog.
+    pub(crate) async fn expect_artifacts(&self, artifacts: u64) -> anyhow::Result<()> {
+        let url = format!("{}/api/v1/search?q=", self.base);
+        let page: serde_json::Value = reqwest::get(&url)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("failed to search {url}"))?
+            .json()
+            .await
+            .with_context(|| format!("failed to read the answer of {url}"))?;
+        let served = page["total"].as_u64().with_context(|| format!("no total in the answer of {url}"))?;
+        if served != artifacts {
+            bail!(
+                "ocicat serve finds {served} artifacts where the bench indexed {artifacts}: is \
+                 target/release/ocicat older than xtask (cargo build --release -p ocicat -p xtask)?"
+            );
+        }
+        Ok(())
+    }
+
     /// One `kB` field of the server's `/proc/<pid>/status` (`RssAnon`, `VmHWM`), in bytes.
     pub(crate) fn status_bytes(&self, field: &str) -> anyhow::Result<u64> {
         let path = format!("/proc/{}/status", self.pid);
