@@ -53,6 +53,8 @@ struct Sample {
     bytes: usize,
     /// Result cards (search) or tag rows (repository) on the page.
     rows: usize,
+    /// The bytes of those rows (markup and hydration data).
+    row_bytes: usize,
     error: Option<String>,
 }
 
@@ -97,16 +99,27 @@ impl Phase {
         self.samples.iter().filter(|sample| sample.kind == kind).map(|sample| sample.bytes).max().unwrap_or_default()
     }
 
-    /// The largest full page of `kind` scaled to 50 rows (P6's "HTML per 50 rows"): a 25-card
-    /// page counts twice its size. Only pages with the most rows seen count: the chrome of a
-    /// page with two results is not a cost per row.
+    /// The largest full page of `kind` as it would weigh with 50 rows (P6's "HTML per 50
+    /// rows"): its chrome once, its rows (their markup and hydration data) scaled to 50. A
+    /// 25-card search page doubled would count its header, facets and help twice. Only pages
+    /// with the most rows seen count.
     fn max_bytes_per_50_rows(&self, kind: PageKind) -> f64 {
         let full = self.samples.iter().filter(|sample| sample.kind == kind).map(|sample| sample.rows).max();
         self.samples
             .iter()
             .filter(|sample| sample.kind == kind && sample.rows > 0 && Some(sample.rows) == full)
-            .map(|sample| sample.bytes as f64 * 50.0 / sample.rows as f64)
+            .map(|sample| {
+                let chrome = sample.bytes.saturating_sub(sample.row_bytes) as f64;
+                chrome + sample.row_bytes as f64 * 50.0 / sample.rows as f64
+            })
             .fold(0.0, f64::max)
+    }
+
+    /// The largest page of `kind` with the most rows, as served.
+    fn max_full_page_bytes(&self, kind: PageKind) -> usize {
+        let full = self.samples.iter().filter(|sample| sample.kind == kind).map(|sample| sample.rows).max();
+        let of_full = self.samples.iter().filter(|sample| sample.kind == kind && Some(sample.rows) == full);
+        of_full.map(|sample| sample.bytes).max().unwrap_or_default()
     }
 
     pub(crate) fn json(&self) -> serde_json::Value {
@@ -124,6 +137,7 @@ impl Phase {
                     "html_bytes_max": self.max_bytes(kind),
                     "rows_avg": round(of_kind.iter().map(|sample| sample.rows).sum::<usize>() as f64 / of_kind.len().max(1) as f64),
                     "html_bytes_per_50_rows_max": round(self.max_bytes_per_50_rows(kind)),
+                    "html_bytes_full_page_max": self.max_full_page_bytes(kind),
                     "distinct_pages": of_kind.iter().map(|sample| sample.url.as_str()).collect::<std::collections::HashSet<_>>().len(),
                 }),
             );
@@ -240,13 +254,14 @@ pub(crate) async fn drive(
                 next += 1;
                 let loaded = Instant::now();
                 let outcome = fetch(&http, page).await;
-                let (bytes, rows) = *outcome.as_ref().unwrap_or(&(0, 0));
+                let loaded_page = outcome.as_ref().copied().unwrap_or_default();
                 samples.push(Sample {
                     kind: page.kind(),
                     url: page.url().to_owned(),
                     elapsed: loaded.elapsed(),
-                    bytes,
-                    rows,
+                    bytes: loaded_page.bytes,
+                    rows: loaded_page.rows,
+                    row_bytes: loaded_page.row_bytes,
                     error: outcome.err().map(|error| format!("{error:#}")),
                 });
             }

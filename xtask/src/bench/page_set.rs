@@ -81,6 +81,51 @@ fn rows_of(kind: PageKind, body: &str) -> usize {
     }
 }
 
+/// What one page load brought.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Loaded {
+    /// The page's size.
+    pub(crate) bytes: usize,
+    /// Result cards (search) or tag rows (repository) on it.
+    pub(crate) rows: usize,
+    /// The bytes of those rows: their markup and their share of the hydration data (the rest
+    /// is the page's chrome, which a page with more rows would not repeat).
+    pub(crate) row_bytes: usize,
+}
+
+/// The bytes `body` spends on its rows: the list's markup (`<ul class="hits">`, `<tbody>`) and
+/// the array of the same rows in the serialized resource the browser hydrates from.
+fn row_bytes(kind: PageKind, body: &str) -> usize {
+    let (open, close, key) = match kind {
+        PageKind::Search => ("<ul class=\"hits\">", "</ul>", "\\\"hits\\\":["),
+        PageKind::Repository => ("<tbody", "</tbody>", "\\\"rows\\\":["),
+        PageKind::Artifact => return 0,
+    };
+    let markup = body.find(open).and_then(|start| body[start..].find(close)).map_or(0, |length| length + close.len());
+    (markup + json_array_bytes(body, key)).min(body.len())
+}
+
+/// The length of the JSON array that starts at `key` (which ends with its `[`), key included;
+/// 0 when there is none. Brackets are counted, not parsed: the bench's own data has none in
+/// its strings.
+fn json_array_bytes(body: &str, key: &str) -> usize {
+    let Some(start) = body.find(key) else { return 0 };
+    let mut depth = 0usize;
+    for (offset, byte) in body.as_bytes()[start + key.len() - 1..].iter().enumerate() {
+        match byte {
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return key.len() + offset;
+                }
+            }
+            _ => {}
+        }
+    }
+    0
+}
+
 /// Indexes the synthetic repositories, registers their registries on the board (pages answer
 /// only for known registries) and returns the pages to visit (paths only).
 pub(crate) async fn fill(
@@ -179,7 +224,7 @@ pub(crate) async fn warm_up(pages: &[Page]) -> anyhow::Result<()> {
 }
 
 /// Loads `page`; returns its size and rows.
-pub(crate) async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<(usize, usize)> {
+pub(crate) async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result<Loaded> {
     let mut request = http.get(&page.url);
     if let Some(cookie) = &page.cookie {
         request = request.header(reqwest::header::COOKIE, cookie.as_ref());
@@ -193,7 +238,7 @@ pub(crate) async fn fetch(http: &reqwest::Client, page: &Page) -> anyhow::Result
     if !body.contains(&page.expect) {
         bail!("{} does not contain {:?}", page.url, page.expect);
     }
-    Ok((body.len(), rows_of(page.kind, &body)))
+    Ok(Loaded { bytes: body.len(), rows: rows_of(page.kind, &body), row_bytes: row_bytes(page.kind, &body) })
 }
 
 /// The order the clients visit pages in: the three kinds in turn (an equal share each), within a
@@ -211,4 +256,21 @@ pub(crate) fn rotation(pages: &[Page]) -> Vec<Page> {
             of_kind[(turn / by_kind.len()) % of_kind.len()].clone()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PageKind, row_bytes, rows_of};
+
+    #[test]
+    fn a_pages_rows_are_its_list_and_their_hydration_array() {
+        let cards = r#"<ul class="hits"><li class="hit card">a</li><li class="hit card">b</li></ul>"#;
+        let data = r#"\"hits\":[{\"tags\":[\"1\"]},{\"tags\":[]}]"#;
+        let body =
+            format!("<main>{cards}<nav>pager</nav></main><script>x = \"{{{data},\\\"facets\\\":[]}}\";</script>");
+        assert_eq!(rows_of(PageKind::Search, &body), 2);
+        assert_eq!(row_bytes(PageKind::Search, &body), cards.len() + data.len());
+        assert_eq!(row_bytes(PageKind::Artifact, &body), 0);
+        assert_eq!(row_bytes(PageKind::Repository, "<p>no table</p>"), 0);
+    }
 }

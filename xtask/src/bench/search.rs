@@ -102,16 +102,17 @@ pub(crate) fn run(directory: &Path, rounds: usize, now: DateTime<Utc>) -> anyhow
         // PERFORMANCE.md sets no median for facets, only their p99.
         if query.name != FACETS {
             checks.push(Check::at_most(&format!("{}_p50_ms", query.name), figures.p50_ms, 5.0));
-            // With more clients than cores, a search waits for others' CPU: the median at
-            // CLIENTS clients cannot beat one client's median times clients per core.
-            let alone = Latencies::of(&single_client[position]).p50_ms;
-            limits.push(Limit::new(
-                &format!("one client's p50 x {CLIENTS} clients / {cpus} cores (queueing on the CPU)"),
-                &format!("{}_p50_ms", query.name),
-                figures.p50_ms,
-                alone * CLIENTS as f64 / cpus.max(1) as f64,
-            ));
         }
+        // With more clients than cores, a search waits for others' CPU: the median at CLIENTS
+        // clients cannot beat one client's median times clients per core. For the facets of
+        // every artifact (uncached), this shows what their p99 target is up against.
+        let alone = Latencies::of(&single_client[position]).p50_ms;
+        limits.push(Limit::new(
+            &format!("one client's p50 x {CLIENTS} clients / {cpus} cores (queueing on the CPU)"),
+            &format!("{}_p50_ms", query.name),
+            figures.p50_ms,
+            alone * CLIENTS as f64 / cpus.max(1) as f64,
+        ));
         checks.push(Check::at_most(&format!("{}_p99_ms", query.name), figures.p99_ms, 50.0));
         latencies.insert(
             query.name.into(),
