@@ -98,7 +98,7 @@ impl Catalog {
     /// Counts the repositories and artifacts of `registry` that `scope` allows.
     pub fn registry_counts_in(&self, scope: &Scope, registry: &str) -> Result<RegistryCounts> {
         let searcher = self.reader.searcher();
-        let restriction = scope.query(&self.fields)?;
+        let restriction = scope.query(&self.fields, &searcher)?;
         let count = |doc_type: DocType| {
             let mut clauses = vec![self.term(self.fields.registry, registry), self.of_type(doc_type)];
             clauses.extend(restriction.as_ref().map(|query| query.box_clone()));
@@ -133,7 +133,7 @@ impl Catalog {
     ) -> Result<RepositoryPage> {
         let searcher = self.reader.searcher();
         let mut clauses = vec![self.term(self.fields.registry, registry), self.of_type(DocType::Repository)];
-        clauses.extend(scope.query(&self.fields)?);
+        clauses.extend(scope.query(&self.fields, &searcher)?);
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
             let fields = &self.fields;

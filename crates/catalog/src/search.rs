@@ -117,7 +117,7 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<BooleanQuery, SearchError> {
         let expr = parse_query(text).map_err(SearchError::Query)?;
-        let restriction = scope.query(&self.fields)?;
+        let restriction = scope.query(&self.fields, searcher)?;
         let expr =
             crate::query::resolve(expr, searcher, &self.fields, restriction.as_deref()).map_err(SearchError::Query)?;
         let index = searcher.index();

@@ -32,6 +32,45 @@ fn summary(repository: &str, tag_count: u64, day: u32) -> RepositoryDoc {
 }
 
 #[tokio::test]
+async fn whole_registry_grants_hide_exactly_the_registries_not_granted() {
+    use ocicat_catalog::{Scope, ScopePattern, SearchSort};
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    for (registry, repository, seed) in [("demo", "team/api", 1), ("demo", "base/os", 2), ("other", "team/api", 3)] {
+        let mut summary = summary(repository, 1, 1);
+        summary.registry = registry.into();
+        let artifact = ArtifactDoc { registry: registry.into(), ..artifact(repository, seed, &["v1"]) };
+        writer.upsert_repository(summary, vec![artifact], Vec::new()).await.unwrap();
+    }
+    writer.flush().await.unwrap();
+    let grant =
+        |registry: &str, repository: &str| ScopePattern { registry: registry.into(), repository: repository.into() };
+    let found = |scope: &Scope| {
+        let results = catalog.search_scoped(scope, "kind:image", SearchSort::Name, 0, 10, Utc::now()).unwrap();
+        let mut keys: Vec<String> =
+            results.items.iter().map(|item| format!("{}/{}", item.registry, item.repository)).collect();
+        keys.sort();
+        (results.total, keys)
+    };
+    let everything = (3, vec!["demo/base/os".to_string(), "demo/team/api".into(), "other/team/api".into()]);
+    assert_eq!(found(&Scope::all()), everything);
+    // Every indexed registry granted whole: the same as no restriction.
+    assert_eq!(found(&Scope::only(vec![grant("demo", "**"), grant("other", "**")])), everything);
+    // A configured registry with nothing indexed yet changes nothing either.
+    assert_eq!(found(&Scope::only(vec![grant("demo", "**"), grant("other", "**"), grant("new", "**")])), everything);
+    assert_eq!(
+        found(&Scope::only(vec![grant("demo", "**")])),
+        (2, vec!["demo/base/os".to_string(), "demo/team/api".into()])
+    );
+    assert_eq!(
+        found(&Scope::only(vec![grant("other", "**"), grant("demo", "base/*")])),
+        (2, vec!["demo/base/os".to_string(), "other/team/api".into()])
+    );
+    assert_eq!(found(&Scope::only(vec![grant("new", "**")])), (0, Vec::new()));
+    let counts = catalog.registry_counts_in(&Scope::only(vec![grant("other", "**")]), "demo").unwrap();
+    assert_eq!((counts.repositories, counts.artifacts), (0, 0));
+}
+
+#[tokio::test]
 async fn long_names_are_filtered_by_any_part_of_them_short_or_long() {
     let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
     let long = format!("team/{}-{}", "a".repeat(70), "ü".repeat(30));
