@@ -245,26 +245,14 @@ impl Catalog {
     /// Indexes of the same repository that list `digest` as a child (found by the hash of the
     /// child's key, then checked against the stored children, so a hash collision adds nothing).
     pub fn parents(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
-        let searcher = self.reader.searcher();
         let child = crate::document::artifact_hash(registry, repository, digest);
-        let query = self.all_of(vec![
-            self.of_type(DocType::Artifact),
-            Box::new(TermQuery::new(Term::from_field_u64(self.fields.child_hashes, child), IndexRecordOption::Basic)),
-        ]);
-        let hits = searcher
-            .search(&query, &TopDocs::with_limit(1000).order_by_score())
-            .map_err(index_error("cannot list the indexes of an artifact"))?;
-        let mut parents = Vec::with_capacity(hits.len());
-        for (_, address) in hits {
-            let parent: ArtifactDoc = self.stored(&searcher, address)?;
-            let lists = parent.registry == registry
+        let lists =
+            Box::new(TermQuery::new(Term::from_field_u64(self.fields.child_hashes, child), IndexRecordOption::Basic));
+        self.stored_artifacts(vec![lists], "cannot list the indexes of an artifact", |parent| {
+            parent.registry == registry
                 && parent.repository == repository
-                && parent.children.iter().any(|listed| listed.digest == digest);
-            if lists {
-                parents.push(parent);
-            }
-        }
-        Ok(parents)
+                && parent.children.iter().any(|listed| listed.digest == digest)
+        })
     }
 
     fn related(
@@ -274,16 +262,35 @@ impl Catalog {
         field: tantivy::schema::Field,
         digest: &str,
     ) -> Result<Vec<ArtifactDoc>> {
-        let searcher = self.reader.searcher();
-        let query = self.all_of(vec![
-            self.of_type(DocType::Artifact),
+        let clauses = vec![
             self.term(self.fields.registry, registry),
             self.term(self.fields.repository, repository),
             self.term(field, digest),
-        ]);
+        ];
+        self.stored_artifacts(clauses, "cannot list related artifacts", |_| true)
+    }
+
+    /// Up to 1,000 artifacts matching every one of `clauses`, read from the store, less those
+    /// `keep` turns down (`failing` names the search in an error).
+    fn stored_artifacts(
+        &self,
+        clauses: Vec<Box<dyn Query>>,
+        failing: &str,
+        keep: impl Fn(&ArtifactDoc) -> bool,
+    ) -> Result<Vec<ArtifactDoc>> {
+        let searcher = self.reader.searcher();
+        let mut all = vec![self.of_type(DocType::Artifact)];
+        all.extend(clauses);
         let hits = searcher
-            .search(&query, &TopDocs::with_limit(1000).order_by_score())
-            .map_err(index_error("cannot list related artifacts"))?;
-        hits.into_iter().map(|(_, address)| self.stored(&searcher, address)).collect()
+            .search(&self.all_of(all), &TopDocs::with_limit(1000).order_by_score())
+            .map_err(index_error(failing))?;
+        let mut found = Vec::with_capacity(hits.len());
+        for (_, address) in hits {
+            let artifact: ArtifactDoc = self.stored(&searcher, address)?;
+            if keep(&artifact) {
+                found.push(artifact);
+            }
+        }
+        Ok(found)
     }
 }

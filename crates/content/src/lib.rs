@@ -34,7 +34,7 @@ pub enum ContentError {
     /// The indexed document names something that is not a digest (a catalog written by
     /// another version).
     #[error("the indexed document of {digest} cannot be read: {reason}")]
-    StoredManifest {
+    StoredDocument {
         /// The artifact.
         digest: String,
         /// What is wrong.
@@ -81,7 +81,7 @@ pub(crate) fn stored_digest(
     artifact: &ocicat_catalog::ArtifactDoc,
     digest: &str,
 ) -> Result<ocicat_oci::Digest, ContentError> {
-    digest.parse().map_err(|_| ContentError::StoredManifest {
+    digest.parse().map_err(|_| ContentError::StoredDocument {
         digest: artifact.digest.clone(),
         reason: format!("{digest:?} is not a digest"),
     })

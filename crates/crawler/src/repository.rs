@@ -34,9 +34,7 @@ pub struct RepositoryCrawl {
 }
 
 fn wants_config(media_type: &str, size: u64) -> bool {
-    media_type != media_types::OCI_EMPTY
-        && size <= MAX_CONFIG_BYTES
-        && (media_type.ends_with("json") || media_type.ends_with("+json"))
+    media_types::is_json_config(media_type) && size <= MAX_CONFIG_BYTES
 }
 
 /// Most reasons kept for an incomplete repository crawl (the count of the rest is added).

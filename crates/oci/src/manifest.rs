@@ -33,6 +33,13 @@ pub mod media_types {
     /// The empty descriptor's media type (`{}`).
     pub const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 
+    /// True for a config blob worth reading as JSON: a JSON media type, not the empty
+    /// descriptor (`{}`). The crawler reads such configs (within its cap) and pages offer them
+    /// as raw JSON (within theirs).
+    pub fn is_json_config(media_type: &str) -> bool {
+        media_type != OCI_EMPTY && media_type.ends_with("json")
+    }
+
     /// The Accept header sent on every manifest request; 2.8.2 hides OCI content without it.
     pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json, \
@@ -156,6 +163,15 @@ fn artifact_manifest_as_image(raw: &[u8]) -> Result<ImageManifest, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_configs_are_json_media_types_but_the_empty_descriptor() {
+        use super::media_types::{OCI_CONFIG, OCI_EMPTY, is_json_config};
+        assert!(is_json_config(OCI_CONFIG));
+        assert!(is_json_config("application/vnd.cncf.helm.config.v1+json"));
+        assert!(!is_json_config(OCI_EMPTY));
+        assert!(!is_json_config("application/vnd.wasm.config.v0+wasm"));
+    }
 
     const IMAGE: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
       "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},

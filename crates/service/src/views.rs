@@ -240,9 +240,7 @@ pub(crate) fn pretty(json: &str) -> String {
 /// True for a config the artifact page and the API offer as JSON: a JSON media type but the
 /// empty descriptor's, small enough to be read whole.
 pub(crate) fn shows_config(config: &ocicat_catalog::LayerRef) -> bool {
-    config.media_type != ocicat_oci::media_types::OCI_EMPTY
-        && config.media_type.ends_with("json")
-        && config.size <= ocicat_content::MAX_RAW_CONFIG_BYTES
+    ocicat_oci::media_types::is_json_config(&config.media_type) && config.size <= ocicat_content::MAX_RAW_CONFIG_BYTES
 }
 
 /// What the artifact page shows besides the artifact itself, read by the catalog lookups.
