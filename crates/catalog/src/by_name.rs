@@ -11,15 +11,14 @@
 //! term dictionary, not a regex.
 
 use std::collections::BTreeSet;
-
 use std::ops::Bound;
-use tantivy::collector::TopDocs;
 
+use tantivy::collector::TopDocs;
 use tantivy::query::{EnableScoring, InvertedIndexRangeQuery, Query, TermSetQuery};
 use tantivy::schema::Field;
 use tantivy::{DocAddress, Order, Searcher, Term};
 
-use crate::error::{Result, index_error};
+use crate::error::{Result, index_error, io_error};
 
 /// Up to this many names (offset + limit), tantivy's top-N is used as it is.
 const SHALLOW: usize = 1_000;
@@ -69,10 +68,7 @@ pub(crate) fn page_by_name(
         column
             .dictionary()
             .sorted_ords_to_term_cb(&ordinals, |bytes| names.push(String::from_utf8_lossy(bytes).into_owned()))
-            .map_err(|error| crate::error::CatalogError::Io {
-                context: "cannot read names from the term dictionary".into(),
-                source: std::sync::Arc::new(error),
-            })?;
+            .map_err(io_error("cannot read names from the term dictionary"))?;
         named
             .extend(names.into_iter().map(Some).zip(ordered.iter().map(|(_, doc)| DocAddress::new(segment_ord, *doc))));
     }
@@ -145,10 +141,7 @@ pub(crate) fn containing(searcher: &Searcher, field: Field, needle: &str) -> Res
     let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
     for segment in searcher.segment_readers() {
         let index = segment.inverted_index(field).map_err(index_error("cannot read names"))?;
-        let mut stream = index.terms().stream().map_err(|error| crate::error::CatalogError::Io {
-            context: "cannot stream names from the term dictionary".into(),
-            source: std::sync::Arc::new(error),
-        })?;
+        let mut stream = index.terms().stream().map_err(io_error("cannot stream names from the term dictionary"))?;
         while stream.advance() {
             let key = stream.key();
             if key.len() >= needle.len() && key.windows(needle.len()).any(|window| window == needle) {

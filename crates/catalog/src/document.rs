@@ -374,8 +374,9 @@ pub fn artifact_key(registry: &str, repository: &str, digest: &str) -> String {
     joined_key(&[registry, repository, digest])
 }
 
-/// `parts` joined by NUL (the writer builds several keys per artifact: no `format!`).
-fn joined_key(parts: &[&str]) -> String {
+/// `parts` joined by NUL: the catalog's keys and annotation terms (the writer builds several
+/// per artifact: no `format!`).
+pub(crate) fn joined_key(parts: &[&str]) -> String {
     let mut key = String::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
     for (number, part) in parts.iter().enumerate() {
         if number > 0 {

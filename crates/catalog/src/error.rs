@@ -30,3 +30,9 @@ pub(crate) fn index_error(context: impl Into<String>) -> impl FnOnce(tantivy::Ta
     let context = context.into();
     move |source| CatalogError::Index { context, source: Arc::new(source) }
 }
+
+/// The same for an I/O error (term dictionary streams answer with those).
+pub(crate) fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> CatalogError {
+    let context = context.into();
+    move |source| CatalogError::Io { context, source: Arc::new(source) }
+}

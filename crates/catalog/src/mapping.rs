@@ -128,11 +128,7 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     for (key, value) in from_indexes.chain(own).chain(attached) {
         text.push(' ');
         text.push_str(value);
-        let mut term = String::with_capacity(key.len() + 1 + value.len());
-        term.push_str(key);
-        term.push('\u{0}');
-        term.push_str(value);
-        document.add_text(fields.annotations, term);
+        document.add_text(fields.annotations, crate::document::joined_key(&[key, value]));
         if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
             // Later entries win, as for the annotations themselves.
             dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));

@@ -136,13 +136,8 @@ impl Catalog {
         clauses.extend(scope.query(&self.fields, &searcher)?);
         let filter = filter.trim().to_ascii_lowercase();
         if !filter.is_empty() {
-            let fields = &self.fields;
-            clauses.push(crate::by_name::repositories_containing(
-                &searcher,
-                fields.name_suffixes,
-                fields.repository,
-                &filter,
-            )?);
+            let (suffixes, names) = (self.fields.name_suffixes, self.fields.repository);
+            clauses.push(crate::by_name::repositories_containing(&searcher, suffixes, names, &filter)?);
         }
         let query = self.all_of(clauses);
         let total = searcher.search(&query, &Count).map_err(index_error("cannot count repositories"))? as u64;

@@ -2,7 +2,6 @@
 //! the index lives in `index-v{SCHEMA_VERSION}` and an older directory is rebuilt by a crawl.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use tantivy::Index;
 use tantivy::schema::{
@@ -10,7 +9,7 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions,
 };
 
-use crate::error::{CatalogError, Result, index_error};
+use crate::error::{Result, index_error, io_error};
 
 /// Bump on any change to [`build_schema`], or when stored documents must be read again from
 /// their registries (v9: attestations keep the evidence of their signed envelopes).
@@ -273,7 +272,6 @@ pub(crate) fn settings() -> tantivy::IndexSettings {
 
 /// Opens `data_dir/index-v{SCHEMA_VERSION}`, creating it (and removing older versions) as needed.
 pub(crate) fn open_or_create(data_dir: &Path) -> Result<(Index, Fields)> {
-    let io_error = |context: String| move |source| CatalogError::Io { context, source: Arc::new(source) };
     let directory = data_dir.join(format!("index-v{SCHEMA_VERSION}"));
     std::fs::create_dir_all(&directory).map_err(io_error(format!("cannot create {}", directory.display())))?;
     remove_older_versions(data_dir);

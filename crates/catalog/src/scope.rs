@@ -8,7 +8,7 @@ use tantivy::query::{BooleanQuery, EmptyQuery, Occur, Query, RegexQuery, TermQue
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
-use crate::error::{Result, index_error};
+use crate::error::{Result, index_error, io_error};
 use crate::schema::Fields;
 
 /// One grant: a registry name and a repository pattern (`*` one path segment, `**` any number).
@@ -96,10 +96,7 @@ fn indexed_registries(searcher: &Searcher, fields: &Fields) -> Result<BTreeSet<S
     let mut names = BTreeSet::new();
     for segment in searcher.segment_readers() {
         let index = segment.inverted_index(fields.registry).map_err(index_error("cannot read registry names"))?;
-        let mut stream = index.terms().stream().map_err(|error| crate::error::CatalogError::Io {
-            context: "cannot stream registry names".into(),
-            source: std::sync::Arc::new(error),
-        })?;
+        let mut stream = index.terms().stream().map_err(io_error("cannot stream registry names"))?;
         while stream.advance() {
             names.insert(String::from_utf8_lossy(stream.key()).into_owned());
         }

@@ -220,7 +220,8 @@ fn clause(
         Field::Annotation(key) => {
             // ':' '=' '!=' match the exact value; '<' '<=' '>' '>=' compare date-valued annotations.
             if matches!(op, Op::Equal | Op::NotEqual) {
-                let query = term_query(Term::from_field_text(fields.annotations, &format!("{key}\u{0}{value}")));
+                let query =
+                    term_query(Term::from_field_text(fields.annotations, &crate::document::joined_key(&[key, value])));
                 return Ok(if op == Op::NotEqual { negate(query) } else { query });
             }
             let (start, end) = date_span(value, now, position)?;
