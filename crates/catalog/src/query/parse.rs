@@ -126,7 +126,7 @@ pub enum Expr {
     /// A free word or phrase, matched against names, tags, types and annotation values.
     Text(String),
     /// The artifacts whose key, or one of whose index children's keys, has one of these hashes
-    /// (`document::key_hash`): what an impact clause (`pkg:`, `cve:`, `license:`, `fixable:`)
+    /// (`keys::artifact_hash`): what an impact clause (`pkg:`, `cve:`, `license:`, `fixable:`)
     /// resolved to. Never written; the search makes it before translating.
     Keys(std::sync::Arc<KeyHashes>),
 }
@@ -164,6 +164,18 @@ enum Token {
 fn ends_with_algorithm(word: &str) -> bool {
     let lower = word.to_ascii_lowercase();
     ["sha256", "sha512"].iter().any(|algorithm| lower == *algorithm || lower.ends_with(&format!("@{algorithm}")))
+}
+
+/// True when the word read so far is a date with a time (`2024-03-02T12`, …), so a `:` and a
+/// digit after it belong to the word: RFC 3339 values need no quotes.
+fn within_time(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    bytes.len() >= 13
+        && bytes[..10]
+            .iter()
+            .enumerate()
+            .all(|(at, byte)| if at == 4 || at == 7 { *byte == b'-' } else { byte.is_ascii_digit() })
+        && matches!(bytes[10], b'T' | b't')
 }
 
 const FIELD_NAMES: &str = "kind, has, repo, tag, registry, type, media, platform, digest, subject, created, eol, size, vulns, vulns.critical (.high, .medium, .low, .unknown), annotation.\"key\", label.\"key\", pkg, version, cve, license, fixable";
@@ -240,7 +252,9 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, QueryError> {
                     let digest_colon = c == ':'
                         && ends_with_algorithm(&word)
                         && chars.get(index + 1).is_some_and(|next| next.is_ascii_hexdigit());
-                    if !digest_colon && (c.is_whitespace() || "()\"<>=!:".contains(c)) {
+                    let time_colon =
+                        c == ':' && within_time(&word) && chars.get(index + 1).is_some_and(char::is_ascii_digit);
+                    if !digest_colon && !time_colon && (c.is_whitespace() || "()\"<>=!:".contains(c)) {
                         break;
                     }
                     word.push(c);
@@ -586,6 +600,23 @@ mod tests {
         assert_eq!(parse_query("kind:sbom)").unwrap_err().position, 9);
         assert_eq!(parse_query("\"open").unwrap_err().position, 0);
         assert_eq!(parse_query("a ! b").unwrap_err().position, 2);
+    }
+
+    #[test]
+    fn rfc3339_values_need_no_quotes() {
+        let at = |op: Op, value: &str, position: usize| clause(Field::Created, op, value, position);
+        assert_eq!(parse_query("created > 2024-03-02T12:00:00Z").unwrap(), at(Op::Greater, "2024-03-02T12:00:00Z", 10));
+        assert_eq!(
+            parse_query("created:2024-03-02T12:00:00+02:00").unwrap(),
+            at(Op::Equal, "2024-03-02T12:00:00+02:00", 8)
+        );
+        assert_eq!(
+            parse_query(r#"created > "2024-03-02T12:00:00Z""#).unwrap(),
+            at(Op::Greater, "2024-03-02T12:00:00Z", 10)
+        );
+        // Only a date's time keeps its colons: a word that is no date still ends at one.
+        assert!(parse_query("created > 2024-03-02T:00").is_err());
+        assert!(parse_query("release:12:00").is_err());
     }
 
     #[test]
