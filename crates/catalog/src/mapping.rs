@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use tantivy::TantivyDocument;
 
-use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_hash, checkpoint_key, repository_key};
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc};
+use crate::keys::{artifact_hash, checkpoint_key, joined_key, repository_key};
 use crate::query::tantivy_date;
-use crate::schema::{DocType, Fields};
+use crate::schema::{DocType, Fields, day_number};
 
 /// Every document the writer adds for `artifact`: its own, one per version tag, and its facts
 /// document when its packages or findings were just read.
@@ -55,9 +56,11 @@ fn artifact_document(fields: &Fields, artifact: &ArtifactDoc, keys: &Keys) -> Ta
     document.add_u64(fields.size, artifact.size);
     if let Some(created) = artifact.created.and_then(tantivy_date) {
         document.add_date(fields.created, created);
+        document.add_i64(fields.created_day, day_number(created.into_timestamp_secs()));
     }
     if let Some(end_of_life) = artifact.end_of_life.and_then(tantivy_date) {
         document.add_date(fields.end_of_life, end_of_life);
+        document.add_i64(fields.end_of_life_day, day_number(end_of_life.into_timestamp_secs()));
     }
     for kind in &artifact.attached {
         document.add_text(fields.attached, kind);
@@ -128,7 +131,7 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
     for (key, value) in from_indexes.chain(own).chain(attached) {
         text.push(' ');
         text.push_str(value);
-        document.add_text(fields.annotations, crate::document::joined_key(&[key, value]));
+        document.add_text(fields.annotations, joined_key(&[key, value]));
         if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
             // Later entries win, as for the annotations themselves.
             dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));

@@ -22,7 +22,9 @@ use crate::error::{Result, index_error, io_error};
 /// hash of their key (`child_hashes`), no longer by digest terms.
 /// v14: repository summaries carry their name's suffixes (`name_suffixes`), so a name filter
 /// on the registry page is a term range instead of a pass over every name.
-pub const SCHEMA_VERSION: u32 = 14;
+/// v15: `created` and `end_of_life` are also indexed by day (`created_day`, `end_of_life_day`),
+/// so a date range reads the postings of its days instead of every document's column.
+pub const SCHEMA_VERSION: u32 = 15;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -70,7 +72,7 @@ pub(crate) struct Fields {
     /// `artifact`, `referrers_index`, `tag`, `repository` or `crawl` (a registry's checkpoint).
     pub(crate) doc_type: tantivy::schema::Field,
     /// Upsert key of the documents that are not artifacts or tags: registry and repository
-    /// joined by NUL for a repository summary; see `document::checkpoint_key` for a checkpoint
+    /// joined by NUL for a repository summary; see `keys::checkpoint_key` for a checkpoint
     /// and `facts::facts_key` for facts. An artifact is found by `repo_key` and `digest`.
     pub(crate) key: tantivy::schema::Field,
     /// Registry and repository joined by NUL: replaces a whole repository at once.
@@ -88,6 +90,9 @@ pub(crate) struct Fields {
     pub(crate) platforms: tantivy::schema::Field,
     pub(crate) size: tantivy::schema::Field,
     pub(crate) created: tantivy::schema::Field,
+    /// Artifact docs: the day of `created` (`day_number`), indexed only: what date ranges read
+    /// (`query::dates`).
+    pub(crate) created_day: tantivy::schema::Field,
     /// Repository docs: the newest created/indexed date of their artifacts.
     pub(crate) last_push: tantivy::schema::Field,
     pub(crate) tag_count: tantivy::schema::Field,
@@ -103,6 +108,8 @@ pub(crate) struct Fields {
     pub(crate) annotation_dates: tantivy::schema::Field,
     /// The earliest end-of-life date from lifecycle referrers or annotations.
     pub(crate) end_of_life: tantivy::schema::Field,
+    /// The day of `end_of_life`, indexed only (like `created_day`).
+    pub(crate) end_of_life_day: tantivy::schema::Field,
     /// Kinds of what is attached (`has:signature`).
     pub(crate) attached: tantivy::schema::Field,
     /// Verdict statuses of the attached signatures, or `none` (`signature:verified`).
@@ -129,7 +136,7 @@ pub(crate) struct Fields {
     pub(crate) license: tantivy::schema::Field,
     pub(crate) vuln: tantivy::schema::Field,
     pub(crate) fixable: tantivy::schema::Field,
-    /// Facts documents: the key hash (`document::key_hash`) of the artifact the SBOM or scan
+    /// Facts documents: the key hash (`keys::artifact_hash`) of the artifact the SBOM or scan
     /// refers to (fast; what an impact clause joins on).
     pub(crate) subject_hash: tantivy::schema::Field,
     /// Artifact documents: the hash of their own key, and an index's of its children's keys in
@@ -140,7 +147,7 @@ pub(crate) struct Fields {
     /// SBOM and scan documents: the keys of the artifacts they describe (what `describing`
     /// looks up).
     pub(crate) describes: tantivy::schema::Field,
-    /// Artifact and tag documents: the key hash (`document::key_hash`) of the artifact (the tag
+    /// Artifact and tag documents: the key hash (`keys::artifact_hash`) of the artifact (the tag
     /// points at), indexed: the one term that deletes an artifact with its tags.
     pub(crate) artifact_hash: tantivy::schema::Field,
     /// Tag documents: the tag.
@@ -177,6 +184,14 @@ pub(crate) fn annotation_date_path(key: &str) -> String {
         path.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     path
+}
+
+/// Seconds in a day of the `*_day` fields (UTC days, leap seconds aside as in Unix time).
+pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The day a Unix time falls in: what `created_day` and `end_of_life_day` hold.
+pub(crate) fn day_number(seconds: i64) -> i64 {
+    seconds.div_euclid(SECONDS_PER_DAY)
 }
 
 /// An exact-match string. Only the free-text field is scored, so no field has fieldnorms
@@ -222,6 +237,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         platforms: builder.add_text_field("platforms", keyword_fast()),
         size: builder.add_u64_field(FIELD_SIZE, number()),
         created: builder.add_date_field(FIELD_CREATED, date(false)),
+        created_day: builder.add_i64_field("created_day", NumericOptions::default().set_indexed()),
         last_push: builder.add_date_field(FIELD_LAST_PUSH, date(false)),
         tag_count: builder.add_u64_field(FIELD_TAG_COUNT, NumericOptions::default().set_fast()),
         artifact_count: builder.add_u64_field("artifact_count", NumericOptions::default().set_fast()),
@@ -253,6 +269,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         tag_order: builder.add_text_field(FIELD_TAG_ORDER, keyword_fast()),
         tag_created: builder.add_date_field(FIELD_TAG_CREATED, date(false)),
         end_of_life: builder.add_date_field("end_of_life", date(false)),
+        end_of_life_day: builder.add_i64_field("end_of_life_day", NumericOptions::default().set_indexed()),
     };
     (builder.build(), fields)
 }

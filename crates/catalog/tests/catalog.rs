@@ -363,3 +363,47 @@ async fn deep_name_pages_skip_rewritten_documents() {
     let rewritten: Vec<u64> = page.items.iter().map(|item| item.tag_count).collect();
     assert_eq!(rewritten, [2, 1, 2, 1, 2, 1, 2, 1, 2, 1], "the newest summaries");
 }
+
+/// Date ranges read whole days from postings and the edge days from the column (catalog v15):
+/// bounds inside a day, on its first second and as whole days all find exactly the artifacts
+/// on their side, for `created` and `end-of-life`, negated too.
+#[tokio::test]
+async fn date_ranges_split_days_at_the_second_they_name() {
+    use ocicat_catalog::SearchSort;
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let at = |day: u32, hour: u32, minute: u32| Utc.with_ymd_and_hms(2024, 3, day, hour, minute, 0).unwrap();
+    let moments = [at(1, 0, 0), at(1, 23, 59), at(2, 11, 59), at(2, 12, 0), at(2, 12, 1), at(3, 0, 0), at(9, 8, 0)];
+    let artifacts: Vec<ArtifactDoc> = moments
+        .iter()
+        .enumerate()
+        .map(|(seed, moment)| ArtifactDoc {
+            created: Some(*moment),
+            end_of_life: Some(*moment + chrono::Duration::days(365)),
+            ..artifact("team/api", seed as u8 + 1, &[])
+        })
+        .collect();
+    // One artifact without dates, which no comparison matches and every negation does.
+    let undated = ArtifactDoc { created: None, end_of_life: None, ..artifact("team/api", 99, &[]) };
+    let mut all = artifacts;
+    all.push(undated);
+    writer.upsert_repository(summary("team/api", 0, 1), all, Vec::new()).await.unwrap();
+    writer.flush().await.unwrap();
+    let now = Utc.with_ymd_and_hms(2024, 3, 10, 0, 0, 0).unwrap();
+    let count = |query: &str| catalog.search(query, SearchSort::Newest, 0, 50, now).unwrap().total;
+    assert_eq!(count("created > 2024-03-02T12:00:00Z"), 3);
+    assert_eq!(count("created >= 2024-03-02T12:00:00Z"), 4);
+    assert_eq!(count("created < 2024-03-02T12:00:00Z"), 3);
+    assert_eq!(count("created <= 2024-03-02T12:00:00Z"), 4);
+    assert_eq!(count("created:2024-03-02T12:00:00Z"), 1);
+    assert_eq!(count("created != 2024-03-02T12:00:00Z"), 7);
+    // A day names the whole day.
+    assert_eq!(count("created:2024-03-02"), 3);
+    assert_eq!(count("created > 2024-03-02"), 2);
+    assert_eq!(count("created >= 2024-03-02"), 5);
+    assert_eq!(count("created < 2024-03-02"), 2);
+    assert_eq!(count("created > now-7d"), 1);
+    assert_eq!(count("created > now-8d"), 5);
+    assert_eq!(count("end-of-life < 2025-03-02T12:00:01Z"), 4);
+    assert_eq!(count("end-of-life > 2025-03-01T23:59:00Z"), 5);
+    assert_eq!(count("NOT (end-of-life > 2025-03-01T23:59:00Z)"), 3);
+}

@@ -1,6 +1,7 @@
 //! Search: the query language (parse.rs), its values (values.rs), and the translation of a
 //! parsed query into a tantivy query over the fields of schema.rs.
 
+mod dates;
 mod impact;
 mod parse;
 mod values;
@@ -51,7 +52,7 @@ pub(crate) fn glob_to_regex_with(glob: &str, any: &str) -> String {
     regex
 }
 
-fn bounds<T>(op: Op, low: T, high_exclusive: T, make: impl Fn(T) -> Term) -> (Bound<Term>, Bound<Term>) {
+fn bounds<T, B>(op: Op, low: T, high_exclusive: T, make: impl Fn(T) -> B) -> (Bound<B>, Bound<B>) {
     match op {
         Op::Less => (Bound::Unbounded, Bound::Excluded(make(low))),
         Op::LessOrEqual => (Bound::Unbounded, Bound::Excluded(make(high_exclusive))),
@@ -186,9 +187,15 @@ fn clause(
     }
     let range = match field {
         Field::Created | Field::EndOfLife => {
-            let tantivy_field = if *field == Field::Created { fields.created } else { fields.end_of_life };
+            let date_field = if *field == Field::Created {
+                dates::DateField { column: fields.created, days: fields.created_day }
+            } else {
+                dates::DateField { column: fields.end_of_life, days: fields.end_of_life_day }
+            };
             let (start, end) = date_span(value, now, position)?;
-            bounds(op, start, end, |date| Term::from_field_date(tantivy_field, date))
+            let (low, high) = bounds(op, start, end, |date| date);
+            let query = dates::range(date_field, low, high);
+            return Ok(if op == Op::NotEqual { negate(query) } else { query });
         }
         Field::Size => {
             let bytes = values::parse_size(value)
@@ -221,7 +228,7 @@ fn clause(
             // ':' '=' '!=' match the exact value; '<' '<=' '>' '>=' compare date-valued annotations.
             if matches!(op, Op::Equal | Op::NotEqual) {
                 let query =
-                    term_query(Term::from_field_text(fields.annotations, &crate::document::joined_key(&[key, value])));
+                    term_query(Term::from_field_text(fields.annotations, &crate::keys::joined_key(&[key, value])));
                 return Ok(if op == Op::NotEqual { negate(query) } else { query });
             }
             let (start, end) = date_span(value, now, position)?;
