@@ -21,9 +21,10 @@ use tantivy::query::TermSetQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Order, SegmentReader, TERMINATED, TantivyDocument, Term};
 
-use crate::document::{ArtifactDoc, artifact_hash, artifact_key, repository_key};
-use crate::error::{CatalogError, Result, index_error};
+use crate::document::ArtifactDoc;
+use crate::error::{Result, index_error, io_error};
 use crate::impact::{FindingFact, PackageFact, Predicate};
+use crate::keys::{artifact_hash, artifact_key, repository_key};
 use crate::reader::Catalog;
 use crate::schema::{DocType, Fields};
 
@@ -245,9 +246,8 @@ fn finding_walk(predicate: Option<&Predicate>) -> Walk {
     Walk::Prefixes(prefixes)
 }
 
-fn io_error(source: std::io::Error) -> CatalogError {
-    CatalogError::Io { context: "cannot read the facts of SBOMs and scans".into(), source: std::sync::Arc::new(source) }
-}
+/// What a failed read of the facts' postings says.
+const READ_FACTS: &str = "cannot read the facts of SBOMs and scans";
 
 /// Calls `visit` with each term of `field` in `walk` and its term info.
 fn each_term(
@@ -259,14 +259,14 @@ fn each_term(
     let index = segment.inverted_index(field).map_err(index_error("cannot read the facts of SBOMs and scans"))?;
     match walk {
         Walk::All => {
-            let mut stream = index.terms().stream().map_err(io_error)?;
+            let mut stream = index.terms().stream().map_err(io_error(READ_FACTS))?;
             while stream.advance() {
                 visit(stream.key(), stream.value())?;
             }
         }
         Walk::Prefixes(prefixes) => {
             for prefix in prefixes {
-                let mut stream = index.terms().range().ge(prefix).into_stream().map_err(io_error)?;
+                let mut stream = index.terms().range().ge(prefix).into_stream().map_err(io_error(READ_FACTS))?;
                 while stream.advance() {
                     if !stream.key().starts_with(prefix) {
                         break;
@@ -293,7 +293,8 @@ fn walk_terms(
     }
     let index = segment.inverted_index(field).map_err(index_error("cannot read the facts of SBOMs and scans"))?;
     each_term(segment, field, walk, &mut |key, info| {
-        let mut postings = index.read_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io_error)?;
+        let mut postings =
+            index.read_postings_from_terminfo(info, IndexRecordOption::Basic).map_err(io_error(READ_FACTS))?;
         for &target in targets {
             let doc = match postings.doc() {
                 TERMINATED => break,
@@ -334,7 +335,9 @@ impl Catalog {
             let mut targets: BTreeMap<DocId, usize> = BTreeMap::new();
             for (key, at) in &wanted {
                 let term = Term::from_field_text(self.fields.key, &facts_key(key));
-                let Some(mut postings) = keys.read_postings(&term, IndexRecordOption::Basic).map_err(io_error)? else {
+                let Some(mut postings) =
+                    keys.read_postings(&term, IndexRecordOption::Basic).map_err(io_error(READ_FACTS))?
+                else {
                     continue;
                 };
                 let mut doc = postings.doc();

@@ -10,6 +10,7 @@ mod error;
 mod facets;
 mod facts;
 pub mod impact;
+mod keys;
 mod mapping;
 pub mod pattern;
 pub mod query;
@@ -27,10 +28,11 @@ mod writer;
 pub use change::Change;
 pub use document::{
     ArtifactDoc, AttachedAnnotation, ChildRef, CrawlCheckpoint, LayerRef, ReferrerSummary, RepositoryDoc, TrustSummary,
-    Vulnerabilities, artifact_key,
+    Vulnerabilities,
 };
 pub use error::{CatalogError, Result};
 pub use facets::Facets;
+pub use keys::artifact_key;
 pub use ocicat_oci::ArtifactKind;
 pub use reader::{Catalog, MAX_REPOSITORY_ARTIFACTS, RegistryCounts, RepositoryPage, RepositorySort};
 pub use referrers::{ReferrerNode, ReferrerQuery, ReferrerTree};

@@ -199,7 +199,7 @@ impl Catalog {
         let searcher = self.reader.searcher();
         // Only manifest documents carry a digest.
         let query = self.all_of(vec![
-            self.term(self.fields.repo_key, &crate::document::repository_key(registry, repository)),
+            self.term(self.fields.repo_key, &crate::keys::repository_key(registry, repository)),
             self.term(self.fields.digest, digest),
         ]);
         let hits = searcher
@@ -211,7 +211,7 @@ impl Catalog {
     /// The last committed crawl checkpoint of `registry`, if any.
     pub fn checkpoint(&self, registry: &str) -> Result<Option<CrawlCheckpoint>> {
         let searcher = self.reader.searcher();
-        let query = self.term(self.fields.key, &crate::document::checkpoint_key(registry));
+        let query = self.term(self.fields.key, &crate::keys::checkpoint_key(registry));
         let hits = searcher
             .search(&query, &TopDocs::with_limit(1).order_by_score())
             .map_err(index_error("cannot read crawl checkpoint"))?;
@@ -240,7 +240,7 @@ impl Catalog {
     /// Indexes of the same repository that list `digest` as a child (found by the hash of the
     /// child's key, then checked against the stored children, so a hash collision adds nothing).
     pub fn parents(&self, registry: &str, repository: &str, digest: &str) -> Result<Vec<ArtifactDoc>> {
-        let child = crate::document::artifact_hash(registry, repository, digest);
+        let child = crate::keys::artifact_hash(registry, repository, digest);
         let lists =
             Box::new(TermQuery::new(Term::from_field_u64(self.fields.child_hashes, child), IndexRecordOption::Basic));
         self.stored_artifacts(vec![lists], "cannot list the indexes of an artifact", |parent| {

@@ -4,16 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{CatalogError, Result};
+use crate::error::{Result, io_error};
 use crate::reader::Catalog;
 
 impl Catalog {
     /// Bytes of the committed index by `part/field` (`postings/pkg_version`, `store`, …).
     pub fn space_usage(&self) -> Result<BTreeMap<String, u64>> {
-        let usage = self.reader.searcher().space_usage().map_err(|source| CatalogError::Io {
-            context: "cannot measure the index's space".into(),
-            source: std::sync::Arc::new(source),
-        })?;
+        let usage = self.reader.searcher().space_usage().map_err(io_error("cannot measure the index's space"))?;
         let mut parts: BTreeMap<String, u64> = BTreeMap::new();
         for segment in usage.segments() {
             let per_field = [

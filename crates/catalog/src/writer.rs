@@ -8,10 +8,9 @@ use tantivy::{Index, IndexWriter, Term};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::change::Change;
-use crate::document::{
-    ArtifactDoc, CrawlCheckpoint, RepositoryDoc, artifact_hash, artifact_key, checkpoint_key, repository_key,
-};
-use crate::error::{CatalogError, Result, index_error};
+use crate::document::{ArtifactDoc, CrawlCheckpoint, RepositoryDoc};
+use crate::error::{CatalogError, Result, index_error, io_error};
+use crate::keys::{artifact_hash, artifact_key, checkpoint_key, repository_key};
 use crate::mapping::{artifact_documents, checkpoint_document, repository_document};
 use crate::reader::Catalog;
 use crate::schema::Fields;
@@ -87,10 +86,7 @@ impl CatalogWriter {
         std::thread::Builder::new()
             .name("catalog-writer".into())
             .spawn(move || run(runtime, receiver, index_writer, fields, catalog, config))
-            .map_err(|source| CatalogError::Io {
-                context: "cannot start writer thread".into(),
-                source: Arc::new(source),
-            })?;
+            .map_err(io_error("cannot start writer thread"))?;
         Ok(CatalogWriter { sender, sink: None })
     }
 
