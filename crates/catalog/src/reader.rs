@@ -24,6 +24,8 @@ pub struct Catalog {
     pub(crate) fields: Arc<Fields>,
     /// Facet counts of recent searches, valid for one committed snapshot.
     pub(crate) facet_cache: Arc<std::sync::Mutex<crate::facets::FacetCache>>,
+    /// Per-segment facet counts of every artifact (`facets::SegmentFacets`).
+    pub(crate) segment_facets: Arc<std::sync::Mutex<crate::facets::SegmentFacets>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -64,7 +66,7 @@ pub struct RepositoryPage {
 
 impl Catalog {
     pub(crate) fn new(reader: IndexReader, fields: Arc<Fields>) -> Catalog {
-        Catalog { reader, fields, facet_cache: Arc::default() }
+        Catalog { reader, fields, facet_cache: Arc::default(), segment_facets: Arc::default() }
     }
 
     pub(crate) fn reload(&self) -> Result<()> {

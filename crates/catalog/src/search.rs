@@ -13,7 +13,7 @@ use tantivy::{DocAddress, Order};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
-use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets};
+use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets, SegmentFacets, in_facet_order};
 use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
 use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
@@ -81,9 +81,9 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let query = self.scoped_query(&searcher, scope, text, now)?;
+        let (query, everything) = self.scoped_query(&searcher, scope, text, now)?;
         let (total, items) = self.hits(&searcher, &query, sort, offset, limit)?;
-        let facets = self.cached_facets(&searcher, &query, scope, text, now)?;
+        let facets = self.cached_facets(&searcher, &query, everything, scope, text, now)?;
         Ok(SearchResults { total, items, facets })
     }
 
@@ -98,30 +98,34 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let searcher = self.reader.searcher();
-        let query = self.scoped_query(&searcher, scope, text, now)?;
+        let (query, _) = self.scoped_query(&searcher, scope, text, now)?;
         self.hits(&searcher, &query, sort, offset, limit)
     }
 
     /// The facets of `text` within `scope`; remembered until the next commit.
     pub fn search_facets(&self, scope: &Scope, text: &str, now: DateTime<Utc>) -> Result<Facets, SearchError> {
         let searcher = self.reader.searcher();
-        let query = self.scoped_query(&searcher, scope, text, now)?;
-        self.cached_facets(&searcher, &query, scope, text, now)
+        let (query, everything) = self.scoped_query(&searcher, scope, text, now)?;
+        self.cached_facets(&searcher, &query, everything, scope, text, now)
     }
 
+    /// The query of `text` within `scope`, and whether it matches every artifact (no query
+    /// and no restriction: its facets are summed from per-segment counts).
     fn scoped_query(
         &self,
         searcher: &tantivy::Searcher,
         scope: &Scope,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Result<BooleanQuery, SearchError> {
+    ) -> Result<(BooleanQuery, bool), SearchError> {
         let expr = parse_query(text).map_err(SearchError::Query)?;
         let restriction = scope.query(&self.fields, searcher)?;
         let expr =
             crate::query::resolve(expr, searcher, &self.fields, restriction.as_deref()).map_err(SearchError::Query)?;
         let index = searcher.index();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = if matches!(&expr, Expr::And(parts) if parts.is_empty()) {
+        let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
+        let everything = unqueried && restriction.is_none();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
@@ -133,7 +137,7 @@ impl Catalog {
         if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
-        Ok(BooleanQuery::new(clauses))
+        Ok((BooleanQuery::new(clauses), everything))
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
@@ -183,6 +187,7 @@ impl Catalog {
         &self,
         searcher: &tantivy::Searcher,
         query: &BooleanQuery,
+        everything: bool,
         scope: &Scope,
         text: &str,
         now: DateTime<Utc>,
@@ -196,7 +201,11 @@ impl Catalog {
         if let Some(facets) = cached {
             return Ok(facets);
         }
-        let facets = self.facets(searcher, query)?;
+        let facets = if everything {
+            SegmentFacets::everything(&self.segment_facets, searcher.segment_readers(), self.fields.doc_type)?
+        } else {
+            self.facets(searcher, query)?
+        };
         let mut cache = self.facet_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if cache.generation != generation {
             *cache = FacetCache { generation, entries: Default::default() };
@@ -223,7 +232,8 @@ impl Catalog {
         let results = serde_json::to_value(results).map_err(|error| CatalogError::Corrupt(error.to_string()))?;
         let buckets = |field: &str| -> Vec<(String, u64)> {
             let list = results.pointer(&format!("/{field}/buckets")).and_then(Value::as_array);
-            list.map(Vec::as_slice)
+            let mut values: Vec<(String, u64)> = list
+                .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()
                 .filter_map(|bucket| {
@@ -231,7 +241,9 @@ impl Catalog {
                     let count = bucket.get("doc_count")?.as_u64()?;
                     (count > 0).then_some((key, count))
                 })
-                .collect()
+                .collect();
+            in_facet_order(&mut values);
+            values
         };
         let [kind, artifact_type, registry, repository, platform, signature] = FACET_FIELDS;
         Ok(Facets {

@@ -407,3 +407,49 @@ async fn date_ranges_split_days_at_the_second_they_name() {
     assert_eq!(count("end-of-life > 2025-03-01T23:59:00Z"), 5);
     assert_eq!(count("NOT (end-of-life > 2025-03-01T23:59:00Z)"), 3);
 }
+
+/// The facets of every artifact are summed from per-segment counts kept across commits; after
+/// commits that add segments and delete from older ones they still equal the facets counted
+/// over the matches of a query that matches every artifact too.
+#[tokio::test]
+async fn facets_of_everything_follow_commits_and_deletes_across_segments() {
+    use ocicat_catalog::{Scope, SearchSort};
+    let (catalog, writer) = ocicat_catalog::open_in_ram(WriterConfig::default()).unwrap();
+    let now = Utc::now();
+    let both = |expected_images: u64| {
+        let everything = catalog.search_facets(&Scope::all(), "", now).unwrap();
+        let matched = catalog.search_facets(&Scope::all(), "size >= 0", now).unwrap();
+        assert_eq!(everything, matched);
+        assert_eq!(everything.kind, vec![("image".to_string(), expected_images)]);
+        assert_eq!(catalog.search("", SearchSort::Newest, 0, 1, now).unwrap().facets, everything);
+        everything
+    };
+    // One commit, one segment, per repository.
+    for (number, repository) in ["team/api", "team/web", "base/os"].iter().enumerate() {
+        let artifacts = (0..=number as u8).map(|seed| artifact(repository, seed + 10 * number as u8, &[])).collect();
+        writer.upsert_repository(summary(repository, 0, 1), artifacts, Vec::new()).await.unwrap();
+        writer.flush().await.unwrap();
+    }
+    let first = both(6);
+    assert_eq!(
+        first.repository,
+        vec![("base/os".to_string(), 3), ("team/web".to_string(), 2), ("team/api".to_string(), 1)]
+    );
+    // One commit deletes one of an older segment's artifacts (the segment stays, with a
+    // delete) and writes a new segment.
+    let added = ArtifactDoc { platforms: vec!["linux/arm64".into()], ..artifact("base/os", 41, &[]) };
+    writer.upsert_repository(summary("base/os", 0, 2), vec![added], Vec::new()).await.unwrap();
+    let removed = artifact("base/os", 22, &[]).digest;
+    writer.remove_artifacts("demo", "base/os", vec![removed]).await.unwrap();
+    writer.flush().await.unwrap();
+    let second = both(6);
+    assert_eq!(
+        second.repository,
+        vec![("base/os".to_string(), 3), ("team/web".to_string(), 2), ("team/api".to_string(), 1)]
+    );
+    assert_eq!(second.platform, vec![("linux/amd64".to_string(), 5), ("linux/arm64".to_string(), 1)]);
+    // A segment whose every artifact is deleted is dropped.
+    writer.remove_repository("demo", "team/web").await.unwrap();
+    writer.flush().await.unwrap();
+    assert_eq!(both(4).repository, vec![("base/os".to_string(), 3), ("team/api".to_string(), 1)]);
+}
