@@ -19,6 +19,11 @@ use crate::reader::Catalog;
 use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
 
+/// Most results of one page.
+const MAX_LIMIT: usize = 200;
+/// The deepest offset a page starts at.
+const MAX_OFFSET: usize = 100_000;
+
 /// Result orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SearchSort {
@@ -149,15 +154,21 @@ impl Catalog {
         offset: usize,
         limit: usize,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
-        let top = || TopDocs::with_limit(limit.clamp(1, 200)).and_offset(offset.min(100_000));
+        let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
         let error = || index_error("cannot run search");
         fn addresses<T>(hits: Vec<(T, DocAddress)>) -> Vec<DocAddress> {
             hits.into_iter().map(|(_, address)| address).collect()
         }
         let (found, total): (Vec<DocAddress>, usize) = match sort {
-            SearchSort::Newest | SearchSort::Oldest => {
-                let order = if sort == SearchSort::Newest { Order::Desc } else { Order::Asc };
-                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order), Count);
+            SearchSort::Newest => crate::newest::page(
+                searcher,
+                self.fields.created_day,
+                query,
+                offset.min(MAX_OFFSET),
+                limit.clamp(1, MAX_LIMIT),
+            )?,
+            SearchSort::Oldest => {
+                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Asc), Count);
                 let (hits, total) = searcher.search(query, &collector).map_err(error())?;
                 (addresses(hits), total)
             }
