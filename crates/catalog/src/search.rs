@@ -24,6 +24,25 @@ const MAX_LIMIT: usize = 200;
 /// The deepest offset a page starts at.
 const MAX_OFFSET: usize = 100_000;
 
+/// A search's query within its scope, and its shape.
+struct Scoped {
+    query: BooleanQuery,
+    /// No query and no restriction: the facets are summed from per-segment counts.
+    everything: bool,
+    /// Some clause compares (`<`, `>`, …): the newest page is sorted in one pass.
+    compares: bool,
+}
+
+/// True when a clause of `expr` compares rather than matches.
+fn compares(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(compares),
+        Expr::Not(inner) => compares(inner),
+        Expr::Clause { op, .. } => !matches!(op, crate::query::Op::Equal | crate::query::Op::NotEqual),
+        Expr::Text(_) | Expr::Keys(_) => false,
+    }
+}
+
 /// Result orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SearchSort {
@@ -86,8 +105,8 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let (query, everything) = self.scoped_query(&searcher, scope, text, now)?;
-        let (total, items) = self.hits(&searcher, &query, sort, offset, limit)?;
+        let Scoped { query, everything, compares } = self.scoped_query(&searcher, scope, text, now)?;
+        let (total, items) = self.hits(&searcher, &query, compares, sort, offset, limit)?;
         let facets = self.cached_facets(&searcher, &query, everything, scope, text, now)?;
         Ok(SearchResults { total, items, facets })
     }
@@ -103,26 +122,25 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let searcher = self.reader.searcher();
-        let (query, _) = self.scoped_query(&searcher, scope, text, now)?;
-        self.hits(&searcher, &query, sort, offset, limit)
+        let Scoped { query, compares, .. } = self.scoped_query(&searcher, scope, text, now)?;
+        self.hits(&searcher, &query, compares, sort, offset, limit)
     }
 
     /// The facets of `text` within `scope`; remembered until the next commit.
     pub fn search_facets(&self, scope: &Scope, text: &str, now: DateTime<Utc>) -> Result<Facets, SearchError> {
         let searcher = self.reader.searcher();
-        let (query, everything) = self.scoped_query(&searcher, scope, text, now)?;
+        let Scoped { query, everything, .. } = self.scoped_query(&searcher, scope, text, now)?;
         self.cached_facets(&searcher, &query, everything, scope, text, now)
     }
 
-    /// The query of `text` within `scope`, and whether it matches every artifact (no query
-    /// and no restriction: its facets are summed from per-segment counts).
+    /// The query of `text` within `scope`, and what shape it has.
     fn scoped_query(
         &self,
         searcher: &tantivy::Searcher,
         scope: &Scope,
         text: &str,
         now: DateTime<Utc>,
-    ) -> Result<(BooleanQuery, bool), SearchError> {
+    ) -> Result<Scoped, SearchError> {
         let expr = parse_query(text).map_err(SearchError::Query)?;
         let restriction = scope.query(&self.fields, searcher)?;
         let expr =
@@ -130,6 +148,7 @@ impl Catalog {
         let index = searcher.index();
         let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
         let everything = unqueried && restriction.is_none();
+        let compares = compares(&expr);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
@@ -142,7 +161,7 @@ impl Catalog {
         if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
-        Ok((BooleanQuery::new(clauses), everything))
+        Ok(Scoped { query: BooleanQuery::new(clauses), everything, compares })
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
@@ -150,6 +169,7 @@ impl Catalog {
         &self,
         searcher: &tantivy::Searcher,
         query: &BooleanQuery,
+        compares: bool,
         sort: SearchSort,
         offset: usize,
         limit: usize,
@@ -160,6 +180,13 @@ impl Catalog {
             hits.into_iter().map(|(_, address)| address).collect()
         }
         let (found, total): (Vec<DocAddress>, usize) = match sort {
+            // A comparison reads a column of every document (or day postings) each time it
+            // runs, and its matches may all lie in old days: one pass, not windows.
+            SearchSort::Newest if compares => {
+                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Desc), Count);
+                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
+                (addresses(hits), total)
+            }
             SearchSort::Newest => crate::newest::page(
                 searcher,
                 self.fields.created_day,
