@@ -109,6 +109,9 @@ pub(crate) fn in_facet_order(values: &mut [(String, u64)]) {
     values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 }
 
+/// Documents whose column rows are read at once.
+const BLOCK: usize = 1_024;
+
 /// Counts each facet field's values over the live artifacts of one segment, by term ordinal.
 fn count_segment(segment: &SegmentReader, doc_type: Field) -> Result<SegmentCounts> {
     let read = "cannot count the facets of a segment";
@@ -132,8 +135,16 @@ fn count_segment(segment: &SegmentReader, doc_type: Field) -> Result<SegmentCoun
         };
         let mut by_ordinal = vec![0u64; column.num_terms()];
         let ordinals = column.ords();
-        for &doc in &artifacts {
-            for ordinal in ordinals.values_for_doc(doc) {
+        // A block at a time, as tantivy's own aggregations read columns: rows of the block's
+        // documents, then their ordinals.
+        let (mut docs, mut rows, mut block_ordinals) = (Vec::new(), Vec::new(), Vec::new());
+        for block in artifacts.chunks(BLOCK) {
+            docs.clear();
+            rows.clear();
+            ordinals.row_ids_for_docs(block, &mut docs, &mut rows);
+            block_ordinals.resize(rows.len(), 0u64);
+            ordinals.values.get_vals(&rows, &mut block_ordinals);
+            for &ordinal in &block_ordinals {
                 if let Some(count) = by_ordinal.get_mut(ordinal as usize) {
                     *count += 1;
                 }
