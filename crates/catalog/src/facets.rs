@@ -99,14 +99,14 @@ impl SegmentFacets {
 /// The [`FACET_SIZE`] most frequent values, in facet order.
 fn most_frequent(counts: HashMap<&str, u64>) -> Vec<(String, u64)> {
     let mut values: Vec<(&str, u64)> = counts.into_iter().filter(|(_, count)| *count > 0).collect();
-    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    in_facet_order(&mut values);
     values.truncate(FACET_SIZE as usize);
     values.into_iter().map(|(value, count)| (value.to_owned(), count)).collect()
 }
 
 /// Facet order: the most frequent first, ties by value (whichever way the counts were made).
-pub(crate) fn in_facet_order(values: &mut [(String, u64)]) {
-    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+pub(crate) fn in_facet_order<S: AsRef<str>>(values: &mut [(S, u64)]) {
+    values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_ref().cmp(b.0.as_ref())));
 }
 
 /// Documents whose column rows are read at once.
