@@ -6,7 +6,7 @@ use serde_json::Value;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DocAddress, Order};
@@ -29,18 +29,6 @@ struct Scoped {
     query: BooleanQuery,
     /// No query and no restriction: the facets are summed from per-segment counts.
     everything: bool,
-    /// Some clause compares (`<`, `>`, …): the newest page is sorted in one pass.
-    compares: bool,
-}
-
-/// True when a clause of `expr` compares rather than matches.
-fn compares(expr: &Expr) -> bool {
-    match expr {
-        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(compares),
-        Expr::Not(inner) => compares(inner),
-        Expr::Clause { op, .. } => !matches!(op, crate::query::Op::Equal | crate::query::Op::NotEqual),
-        Expr::Text(_) | Expr::Keys(_) => false,
-    }
 }
 
 /// Result orders.
@@ -105,8 +93,8 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, everything, compares } = self.scoped_query(&searcher, scope, text, now)?;
-        let (total, items) = self.hits(&searcher, &query, compares, sort, offset, limit)?;
+        let Scoped { query, everything } = self.scoped_query(&searcher, scope, text, now)?;
+        let (total, items) = self.hits(&searcher, &query, sort, offset, limit)?;
         let facets = self.cached_facets(&searcher, &query, everything, scope, text, now)?;
         Ok(SearchResults { total, items, facets })
     }
@@ -122,8 +110,8 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, compares, .. } = self.scoped_query(&searcher, scope, text, now)?;
-        self.hits(&searcher, &query, compares, sort, offset, limit)
+        let Scoped { query, .. } = self.scoped_query(&searcher, scope, text, now)?;
+        self.hits(&searcher, &query, sort, offset, limit)
     }
 
     /// The facets of `text` within `scope`; remembered until the next commit.
@@ -148,7 +136,6 @@ impl Catalog {
         let index = searcher.index();
         let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
         let everything = unqueried && restriction.is_none();
-        let compares = compares(&expr);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
@@ -161,7 +148,7 @@ impl Catalog {
         if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
-        Ok(Scoped { query: BooleanQuery::new(clauses), everything, compares })
+        Ok(Scoped { query: BooleanQuery::new(clauses), everything })
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
@@ -169,24 +156,12 @@ impl Catalog {
         &self,
         searcher: &tantivy::Searcher,
         query: &BooleanQuery,
-        compares: bool,
         sort: SearchSort,
         offset: usize,
         limit: usize,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
-        let error = || index_error("cannot run search");
-        fn addresses<T>(hits: Vec<(T, DocAddress)>) -> Vec<DocAddress> {
-            hits.into_iter().map(|(_, address)| address).collect()
-        }
-        let (found, total): (Vec<DocAddress>, usize) = match sort {
-            // A comparison reads a column of every document (or day postings) each time it
-            // runs, and its matches may all lie in old days: one pass, not windows.
-            SearchSort::Newest if compares => {
-                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Desc), Count);
-                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
-                (addresses(hits), total)
-            }
+        let (found, total) = match sort {
             SearchSort::Newest => crate::newest::page(
                 searcher,
                 self.fields.created_day,
@@ -195,24 +170,13 @@ impl Catalog {
                 limit.clamp(1, MAX_LIMIT),
             )?,
             SearchSort::Oldest => {
-                let collector = (top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Asc), Count);
-                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
-                (addresses(hits), total)
+                one_pass(searcher, query, top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Asc))?
             }
-            SearchSort::Size => {
-                let collector = (top().order_by_fast_field::<u64>(FIELD_SIZE, Order::Desc), Count);
-                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
-                (addresses(hits), total)
-            }
+            SearchSort::Size => one_pass(searcher, query, top().order_by_fast_field::<u64>(FIELD_SIZE, Order::Desc))?,
             SearchSort::Name => {
-                let collector = (top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc), Count);
-                let (hits, total) = searcher.search(query, &collector).map_err(error())?;
-                (addresses(hits), total)
+                one_pass(searcher, query, top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc))?
             }
-            SearchSort::Relevance => {
-                let (hits, total) = searcher.search(query, &(top().order_by_score(), Count)).map_err(error())?;
-                (addresses(hits), total)
-            }
+            SearchSort::Relevance => one_pass(searcher, query, top().order_by_score())?,
         };
         let items = found
             .into_iter()
@@ -293,4 +257,17 @@ impl Catalog {
             signature: buckets(signature),
         })
     }
+}
+
+/// The page `top` collects from `query` and the number of matches, in one pass.
+fn one_pass<T, C>(
+    searcher: &tantivy::Searcher,
+    query: &BooleanQuery,
+    top: C,
+) -> Result<(Vec<DocAddress>, usize), CatalogError>
+where
+    C: Collector<Fruit = Vec<(T, DocAddress)>>,
+{
+    let (hits, total) = searcher.search(query, &(top, Count)).map_err(index_error("cannot run search"))?;
+    Ok((hits.into_iter().map(|(_, address)| address).collect(), total))
 }
