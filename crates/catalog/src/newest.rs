@@ -242,6 +242,9 @@ mod tests {
             }
         }
         assert!(walked_pages >= 8, "{walked_pages}");
-        assert!(searcher.segment_readers().len() >= 2 && searcher.segment_readers().iter().any(|segment| segment.has_deletes()));
+        assert!(
+            searcher.segment_readers().len() >= 2
+                && searcher.segment_readers().iter().any(|segment| segment.has_deletes())
+        );
     }
 }

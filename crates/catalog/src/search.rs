@@ -2,21 +2,16 @@
 //! facet counts (kind, artifact type, registry, repository, platform), all within a [`Scope`].
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::AggregationResults;
-use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
-use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DocAddress, Order};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
-use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets, SegmentFacets, in_facet_order};
+use crate::facets::{CountFacets, FACET_CACHE_ENTRIES, FacetCache, Facets, SegmentFacets};
 use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
-use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
+use crate::schema::{FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
 
 /// Most results of one page.
@@ -221,41 +216,7 @@ impl Catalog {
 
     /// Counts per facet value over every match, in one pass of the fast fields.
     fn facets(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<Facets, CatalogError> {
-        let request: serde_json::Map<String, Value> = FACET_FIELDS
-            .iter()
-            .map(|field| (field.to_string(), serde_json::json!({"terms": {"field": field, "size": FACET_SIZE}})))
-            .collect();
-        let aggregations: Aggregations = serde_json::from_value(Value::Object(request))
-            .map_err(|error| CatalogError::Corrupt(format!("bad facet request: {error}")))?;
-        let context = AggContextParams::new(AggregationLimitsGuard::default(), TokenizerManager::default());
-        let collector = AggregationCollector::from_aggs(aggregations, context);
-        let results: AggregationResults =
-            searcher.search(query, &collector).map_err(index_error("cannot count facets"))?;
-        let results = serde_json::to_value(results).map_err(|error| CatalogError::Corrupt(error.to_string()))?;
-        let buckets = |field: &str| -> Vec<(String, u64)> {
-            let list = results.pointer(&format!("/{field}/buckets")).and_then(Value::as_array);
-            let mut values: Vec<(String, u64)> = list
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|bucket| {
-                    let key = bucket.get("key")?.as_str()?.to_owned();
-                    let count = bucket.get("doc_count")?.as_u64()?;
-                    (count > 0).then_some((key, count))
-                })
-                .collect();
-            in_facet_order(&mut values);
-            values
-        };
-        let [kind, artifact_type, registry, repository, platform, signature] = FACET_FIELDS;
-        Ok(Facets {
-            kind: buckets(kind),
-            artifact_type: buckets(artifact_type),
-            registry: buckets(registry),
-            repository: buckets(repository),
-            platform: buckets(platform),
-            signature: buckets(signature),
-        })
+        searcher.search(query, &CountFacets).map_err(index_error("cannot count facets"))
     }
 }
 
