@@ -12,7 +12,6 @@ mod facts;
 pub mod impact;
 mod keys;
 mod mapping;
-mod matched;
 mod newest;
 pub mod pattern;
 pub mod query;

@@ -2,16 +2,21 @@
 //! facet counts (kind, artifact type, registry, repository, platform), all within a [`Scope`].
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::AggregationResults;
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DocAddress, Order};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
-use crate::facets::{CountFacets, FACET_CACHE_ENTRIES, FacetCache, Facets, SegmentFacets};
+use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets, SegmentFacets, in_facet_order};
 use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
-use crate::schema::{FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
+use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
 
 /// Most results of one page.
@@ -24,6 +29,18 @@ struct Scoped {
     query: BooleanQuery,
     /// No query and no restriction: the facets are summed from per-segment counts.
     everything: bool,
+    /// Some clause compares (`<`, `>`, …): the newest page is sorted in one pass.
+    compares: bool,
+}
+
+/// True when a clause of `expr` compares rather than matches.
+fn compares(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(compares),
+        Expr::Not(inner) => compares(inner),
+        Expr::Clause { op, .. } => !matches!(op, crate::query::Op::Equal | crate::query::Op::NotEqual),
+        Expr::Text(_) | Expr::Keys(_) => false,
+    }
 }
 
 /// Result orders.
@@ -88,8 +105,8 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, everything } = self.scoped_query(&searcher, scope, text, now)?;
-        let (total, items) = self.hits(&searcher, &query, sort, offset, limit)?;
+        let Scoped { query, everything, compares } = self.scoped_query(&searcher, scope, text, now)?;
+        let (total, items) = self.hits(&searcher, &query, compares, sort, offset, limit)?;
         let facets = self.cached_facets(&searcher, &query, everything, scope, text, now)?;
         Ok(SearchResults { total, items, facets })
     }
@@ -105,8 +122,8 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, .. } = self.scoped_query(&searcher, scope, text, now)?;
-        self.hits(&searcher, &query, sort, offset, limit)
+        let Scoped { query, compares, .. } = self.scoped_query(&searcher, scope, text, now)?;
+        self.hits(&searcher, &query, compares, sort, offset, limit)
     }
 
     /// The facets of `text` within `scope`; remembered until the next commit.
@@ -131,6 +148,7 @@ impl Catalog {
         let index = searcher.index();
         let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
         let everything = unqueried && restriction.is_none();
+        let compares = compares(&expr);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
@@ -143,7 +161,7 @@ impl Catalog {
         if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
-        Ok(Scoped { query: BooleanQuery::new(clauses), everything })
+        Ok(Scoped { query: BooleanQuery::new(clauses), everything, compares })
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
@@ -151,12 +169,17 @@ impl Catalog {
         &self,
         searcher: &tantivy::Searcher,
         query: &BooleanQuery,
+        compares: bool,
         sort: SearchSort,
         offset: usize,
         limit: usize,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
+        let by_created = |order| top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order);
         let (found, total) = match sort {
+            // A comparison reads a column of every document (or day postings) each time it
+            // runs, and its matches may all lie in old days: one pass, not windows.
+            SearchSort::Newest if compares => one_pass(searcher, query, by_created(Order::Desc))?,
             SearchSort::Newest => crate::newest::page(
                 searcher,
                 self.fields.created_day,
@@ -164,9 +187,7 @@ impl Catalog {
                 offset.min(MAX_OFFSET),
                 limit.clamp(1, MAX_LIMIT),
             )?,
-            SearchSort::Oldest => {
-                one_pass(searcher, query, top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Asc))?
-            }
+            SearchSort::Oldest => one_pass(searcher, query, by_created(Order::Asc))?,
             SearchSort::Size => one_pass(searcher, query, top().order_by_fast_field::<u64>(FIELD_SIZE, Order::Desc))?,
             SearchSort::Name => {
                 one_pass(searcher, query, top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc))?
@@ -216,7 +237,41 @@ impl Catalog {
 
     /// Counts per facet value over every match, in one pass of the fast fields.
     fn facets(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<Facets, CatalogError> {
-        searcher.search(query, &CountFacets).map_err(index_error("cannot count facets"))
+        let request: serde_json::Map<String, Value> = FACET_FIELDS
+            .iter()
+            .map(|field| (field.to_string(), serde_json::json!({"terms": {"field": field, "size": FACET_SIZE}})))
+            .collect();
+        let aggregations: Aggregations = serde_json::from_value(Value::Object(request))
+            .map_err(|error| CatalogError::Corrupt(format!("bad facet request: {error}")))?;
+        let context = AggContextParams::new(AggregationLimitsGuard::default(), TokenizerManager::default());
+        let collector = AggregationCollector::from_aggs(aggregations, context);
+        let results: AggregationResults =
+            searcher.search(query, &collector).map_err(index_error("cannot count facets"))?;
+        let results = serde_json::to_value(results).map_err(|error| CatalogError::Corrupt(error.to_string()))?;
+        let buckets = |field: &str| -> Vec<(String, u64)> {
+            let list = results.pointer(&format!("/{field}/buckets")).and_then(Value::as_array);
+            let mut values: Vec<(String, u64)> = list
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|bucket| {
+                    let key = bucket.get("key")?.as_str()?.to_owned();
+                    let count = bucket.get("doc_count")?.as_u64()?;
+                    (count > 0).then_some((key, count))
+                })
+                .collect();
+            in_facet_order(&mut values);
+            values
+        };
+        let [kind, artifact_type, registry, repository, platform, signature] = FACET_FIELDS;
+        Ok(Facets {
+            kind: buckets(kind),
+            artifact_type: buckets(artifact_type),
+            registry: buckets(registry),
+            repository: buckets(repository),
+            platform: buckets(platform),
+            signature: buckets(signature),
+        })
     }
 }
 
