@@ -9,7 +9,7 @@ use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLi
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::tokenizer::TokenizerManager;
-use tantivy::{DocAddress, Order};
+use tantivy::{DocAddress, Order, Term};
 
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
@@ -26,19 +26,29 @@ const MAX_OFFSET: usize = 100_000;
 
 /// A search's query within its scope, and its shape.
 struct Scoped {
-    query: BooleanQuery,
+    /// A lone clause stands alone (not in a one-clause boolean query): tantivy then counts a
+    /// term's matches from its postings' length instead of visiting each.
+    query: Box<dyn Query>,
     /// No query and no restriction: the facets are summed from per-segment counts.
     everything: bool,
-    /// Some clause compares (`<`, `>`, …): the newest page is sorted in one pass.
-    compares: bool,
+    /// Some clause compares a column (`size >`, `vulns.high >`, an annotation's date): the
+    /// newest page is sorted in one pass.
+    scans_columns: bool,
+    /// The days the matches were created within, as far as the query's `created` clauses say.
+    created: crate::newest::CreatedDays,
 }
 
-/// True when a clause of `expr` compares rather than matches.
-fn compares(expr: &Expr) -> bool {
+/// True when a clause of `expr` compares values read from a column of every document. The two
+/// dates also indexed by day (`created`, `end-of-life`) are compared on day postings, which cost
+/// little to run again for each window of the newest page.
+fn scans_columns(expr: &Expr) -> bool {
+    use crate::query::{Field, Op};
     match expr {
-        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(compares),
-        Expr::Not(inner) => compares(inner),
-        Expr::Clause { op, .. } => !matches!(op, crate::query::Op::Equal | crate::query::Op::NotEqual),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(scans_columns),
+        Expr::Not(inner) => scans_columns(inner),
+        Expr::Clause { op, field, .. } => {
+            !matches!(op, Op::Equal | Op::NotEqual) && !matches!(field, Field::Created | Field::EndOfLife)
+        }
         Expr::Text(_) | Expr::Keys(_) => false,
     }
 }
@@ -105,9 +115,9 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, everything, compares } = self.scoped_query(&searcher, scope, text, now)?;
-        let (total, items) = self.hits(&searcher, &query, compares, sort, offset, limit)?;
-        let facets = self.cached_facets(&searcher, &query, everything, scope, text, now)?;
+        let scoped = self.scoped_query(&searcher, scope, text, now)?;
+        let (total, items) = self.hits(&searcher, &scoped, sort, offset, limit)?;
+        let facets = self.cached_facets(&searcher, scoped.query.as_ref(), scoped.everything, scope, text, now)?;
         Ok(SearchResults { total, items, facets })
     }
 
@@ -122,15 +132,15 @@ impl Catalog {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let searcher = self.reader.searcher();
-        let Scoped { query, compares, .. } = self.scoped_query(&searcher, scope, text, now)?;
-        self.hits(&searcher, &query, compares, sort, offset, limit)
+        let scoped = self.scoped_query(&searcher, scope, text, now)?;
+        self.hits(&searcher, &scoped, sort, offset, limit)
     }
 
     /// The facets of `text` within `scope`; remembered until the next commit.
     pub fn search_facets(&self, scope: &Scope, text: &str, now: DateTime<Utc>) -> Result<Facets, SearchError> {
         let searcher = self.reader.searcher();
         let Scoped { query, everything, .. } = self.scoped_query(&searcher, scope, text, now)?;
-        self.cached_facets(&searcher, &query, everything, scope, text, now)
+        self.cached_facets(&searcher, query.as_ref(), everything, scope, text, now)
     }
 
     /// The query of `text` within `scope`, and what shape it has.
@@ -148,12 +158,21 @@ impl Catalog {
         let index = searcher.index();
         let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
         let everything = unqueried && restriction.is_none();
-        let compares = compares(&expr);
+        let scans_columns = scans_columns(&expr);
+        let created = crate::query::created_days(&expr, now);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
-            vec![(Occur::Must, matched), (Occur::MustNot, self.of_type(crate::schema::DocType::ReferrersIndex))]
+            // Fallback referrers indexes (registries without the referrers API) are rare.
+            let referrers_index =
+                Term::from_field_text(self.fields.doc_type, crate::schema::DocType::ReferrersIndex.as_str());
+            let without = searcher.doc_freq(&referrers_index).map_err(index_error("cannot read the index"))? > 0;
+            let mut clauses = vec![(Occur::Must, matched)];
+            if without {
+                clauses.push((Occur::MustNot, self.of_type(crate::schema::DocType::ReferrersIndex)));
+            }
+            clauses
         } else {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact)), (Occur::Must, matched)]
@@ -161,29 +180,34 @@ impl Catalog {
         if let Some(restriction) = restriction {
             clauses.push((Occur::Must, restriction));
         }
-        Ok(Scoped { query: BooleanQuery::new(clauses), everything, compares })
+        let query = match clauses.len() {
+            1 if clauses[0].0 == Occur::Must => clauses.remove(0).1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        };
+        Ok(Scoped { query, everything, scans_columns, created })
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
     fn hits(
         &self,
         searcher: &tantivy::Searcher,
-        query: &BooleanQuery,
-        compares: bool,
+        scoped: &Scoped,
         sort: SearchSort,
         offset: usize,
         limit: usize,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
         let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
         let by_created = |order| top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order);
+        let query = scoped.query.as_ref();
         let (found, total) = match sort {
-            // A comparison reads a column of every document (or day postings) each time it
-            // runs, and its matches may all lie in old days: one pass, not windows.
-            SearchSort::Newest if compares => one_pass(searcher, query, by_created(Order::Desc))?,
+            // A column comparison reads the column of every document each time it runs, and
+            // its matches may all lie in old days: one pass, not windows.
+            SearchSort::Newest if scoped.scans_columns => one_pass(searcher, query, by_created(Order::Desc))?,
             SearchSort::Newest => crate::newest::page(
                 searcher,
-                self.fields.created_day,
+                crate::query::DateField { column: self.fields.created, days: self.fields.created_day },
                 query,
+                scoped.created,
                 offset.min(MAX_OFFSET),
                 limit.clamp(1, MAX_LIMIT),
             )?,
@@ -204,7 +228,7 @@ impl Catalog {
     fn cached_facets(
         &self,
         searcher: &tantivy::Searcher,
-        query: &BooleanQuery,
+        query: &dyn Query,
         everything: bool,
         scope: &Scope,
         text: &str,
@@ -278,7 +302,7 @@ impl Catalog {
 /// The page `top` collects from `query` and the number of matches, in one pass.
 fn one_pass<T, C>(
     searcher: &tantivy::Searcher,
-    query: &BooleanQuery,
+    query: &dyn Query,
     top: C,
 ) -> Result<(Vec<DocAddress>, usize), CatalogError>
 where

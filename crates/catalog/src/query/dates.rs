@@ -4,15 +4,16 @@
 //! A range on a fast date column alone reads the column of every document of the index,
 //! whatever it matches (5 ms at 1M artifacts for any `created` range). Each date is therefore
 //! also indexed as its day number (`schema::day_number`): the days wholly inside the range
-//! are one term range over those postings, and a day the range starts or ends inside is that
-//! day's postings intersected with the column range, which tantivy checks one document at a
-//! time (`seek_danger`) instead of scanning.
+//! are read from their postings into one bit set, and the postings of a day the range starts
+//! or ends inside are checked against the column one document at a time. Counted without
+//! deletions, the whole days are the sum of their postings' lengths: a count of
+//! `created > now-90d` reads no postings but those of its edge day.
 
 use std::ops::Bound;
 
-use tantivy::query::{BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BitSetDocSet, ConstScorer, EmptyQuery, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DateTime, Term};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, Term};
 
 use crate::schema::{SECONDS_PER_DAY, day_number};
 
@@ -24,7 +25,7 @@ pub(crate) struct DateField {
 }
 
 /// The documents whose date lies between `low` and `high`, by whole days where it can.
-pub(crate) fn range(field: DateField, low: Bound<DateTime>, high: Bound<DateTime>) -> Box<dyn Query> {
+pub(crate) fn range(field: DateField, low: Bound<tantivy::DateTime>, high: Bound<tantivy::DateTime>) -> Box<dyn Query> {
     // Seconds, low inclusive and high exclusive (the column holds whole seconds).
     let low_second = match low {
         Bound::Included(date) => Some(date.into_timestamp_secs()),
@@ -41,51 +42,160 @@ pub(crate) fn range(field: DateField, low: Bound<DateTime>, high: Bound<DateTime
     {
         return Box::new(EmptyQuery);
     }
-    let day_term = |day: i64| Term::from_field_i64(field.days, day);
     // Days d with d's first second >= low and its last second < high.
     let first_whole = low_second
         .map(|second| second.div_euclid(SECONDS_PER_DAY) + i64::from(second.rem_euclid(SECONDS_PER_DAY) != 0));
     let end_whole = high_second.map(day_number);
-    let mut parts: Vec<Box<dyn Query>> = Vec::with_capacity(3);
-    if !matches!((first_whole, end_whole), (Some(first), Some(end)) if first >= end) {
-        let lower = first_whole.map_or(Bound::Unbounded, |day| Bound::Included(day_term(day)));
-        let upper = end_whole.map_or(Bound::Unbounded, |day| Bound::Excluded(day_term(day)));
-        parts.push(Box::new(InvertedIndexRangeQuery::new(lower, upper)));
-    }
+    let whole = match (first_whole, end_whole) {
+        (Some(first), Some(end)) if first >= end => None,
+        _ => Some((first_whole, end_whole)),
+    };
     // The day the range starts inside, and the one it ends inside (if another).
     let low_edge = low_second.filter(|second| second.rem_euclid(SECONDS_PER_DAY) != 0).map(day_number);
     let high_edge = high_second.filter(|second| second.rem_euclid(SECONDS_PER_DAY) != 0).map(day_number);
-    let column_range = || -> Box<dyn Query> {
-        let term = |date| Term::from_field_date(field.column, date);
-        Box::new(RangeQuery::new(low.map(term), high.map(term)))
-    };
-    for edge in [low_edge, high_edge.filter(|day| Some(*day) != low_edge)].into_iter().flatten() {
-        let day: Box<dyn Query> = Box::new(TermQuery::new(day_term(edge), IndexRecordOption::Basic));
-        parts.push(Box::new(BooleanQuery::new(vec![(Occur::Must, day), (Occur::Must, column_range())])));
+    let edges: Vec<i64> = [low_edge, high_edge.filter(|day| Some(*day) != low_edge)].into_iter().flatten().collect();
+    if whole.is_none() && edges.is_empty() {
+        return Box::new(EmptyQuery);
     }
-    match parts.len() {
-        0 => Box::new(EmptyQuery),
-        1 => parts.remove(0),
-        _ => Box::new(BooleanQuery::new(parts.into_iter().map(|part| (Occur::Should, part)).collect())),
+    Box::new(DayRange { field, whole, edges, seconds: (low_second, high_second) })
+}
+
+/// The documents dated on day `since` or later, by whole days.
+pub(crate) fn since_day(field: DateField, since: i64) -> Box<dyn Query> {
+    Box::new(DayRange { field, whole: Some((Some(since), None)), edges: Vec::new(), seconds: (None, None) })
+}
+
+/// Whole days from their postings, edge days checked against the column.
+#[derive(Debug, Clone)]
+struct DayRange {
+    field: DateField,
+    /// Whole days: the first (inclusive) and the end (exclusive), either open.
+    whole: Option<(Option<i64>, Option<i64>)>,
+    /// Days only partly inside: their documents are checked against `seconds`.
+    edges: Vec<i64>,
+    /// The range in seconds: low inclusive, high exclusive.
+    seconds: (Option<i64>, Option<i64>),
+}
+
+impl Query for DayRange {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl DayRange {
+    /// Calls `each` with the postings information of every whole day in the segment.
+    fn whole_days(
+        &self,
+        reader: &SegmentReader,
+        mut each: impl FnMut(&tantivy::postings::TermInfo) -> tantivy::Result<()>,
+    ) -> tantivy::Result<()> {
+        let Some((first, end)) = self.whole else { return Ok(()) };
+        let inverted = reader.inverted_index(self.field.days)?;
+        let term = |day: i64| Term::from_field_i64(self.field.days, day);
+        let mut builder = inverted.terms().range().without_keys();
+        if let Some(first) = first {
+            builder = builder.ge(term(first).serialized_value_bytes());
+        }
+        if let Some(end) = end {
+            builder = builder.lt(term(end).serialized_value_bytes());
+        }
+        let mut days = builder.into_stream()?;
+        while days.advance() {
+            each(days.value())?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every document of an edge day whose date lies in the range.
+    fn edge_documents(&self, reader: &SegmentReader, mut each: impl FnMut(DocId)) -> tantivy::Result<()> {
+        if self.edges.is_empty() {
+            return Ok(());
+        }
+        let inverted = reader.inverted_index(self.field.days)?;
+        let name = reader.schema().get_field_name(self.field.column);
+        let column = reader.fast_fields().date(name)?;
+        let (low, high) = self.seconds;
+        for &edge in &self.edges {
+            let Some(info) = inverted.get_term_info(&Term::from_field_i64(self.field.days, edge))? else { continue };
+            let mut postings = inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    let inside = column.first(doc).map(tantivy::DateTime::into_timestamp_secs).is_some_and(|second| {
+                        low.is_none_or(|low| second >= low) && high.is_none_or(|high| second < high)
+                    });
+                    if inside {
+                        each(doc);
+                    }
+                }
+                postings.advance();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Weight for DayRange {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut matched = BitSet::with_max_value(reader.max_doc());
+        let inverted = reader.inverted_index(self.field.days)?;
+        self.whole_days(reader, |info| {
+            let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    matched.insert(doc);
+                }
+                postings.advance();
+            }
+            Ok(())
+        })?;
+        self.edge_documents(reader, |doc| {
+            matched.insert(doc);
+        })?;
+        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(matched), boost)))
+    }
+
+    /// Without deletions, whole days count as their postings' lengths.
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        if let Some(alive) = reader.alive_bitset() {
+            return Ok(self.scorer(reader, 1.0)?.count(alive));
+        }
+        let mut count = 0u32;
+        self.whole_days(reader, |info| {
+            count += info.doc_freq;
+            Ok(())
+        })?;
+        self.edge_documents(reader, |_| count += 1)?;
+        Ok(count)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.scorer(reader, 1.0)?.seek(doc) != doc {
+            return Err(TantivyError::InvalidArgument(format!("document {doc} is not in the date range")));
+        }
+        Ok(Explanation::new("DayRange", 1.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use tantivy::collector::DocSetCollector;
+    use tantivy::collector::{Count, DocSetCollector};
+    use tantivy::query::RangeQuery;
     use tantivy::schema::{DateOptions, DateTimePrecision, NumericOptions, Schema};
-    use tantivy::{Index, TantivyDocument};
+    use tantivy::{DateTime, Index, TantivyDocument};
 
     use super::*;
 
     /// Every bound on either side of day edges, before and after 1970, against the column
-    /// range alone: the same documents.
+    /// range alone: the same documents and the same count, before and after deletions (counted
+    /// from postings' lengths, then from the documents left); windows of whole days as well.
     #[test]
     fn whole_days_and_edges_match_exactly_what_the_column_range_matches() {
         let mut builder = Schema::builder();
         let column =
             builder.add_date_field("date", DateOptions::default().set_fast().set_precision(DateTimePrecision::Seconds));
         let days = builder.add_i64_field("days", NumericOptions::default().set_indexed());
+        let serial = builder.add_u64_field("serial", NumericOptions::default().set_indexed());
         let index = Index::create_in_ram(builder.build());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
         let day = SECONDS_PER_DAY;
@@ -95,23 +205,45 @@ mod tests {
                 seconds.push(base + offset);
             }
         }
-        for &second in &seconds {
+        for (number, &second) in (0u64..).zip(&seconds) {
             let mut document = TantivyDocument::default();
             document.add_date(column, DateTime::from_timestamp_secs(second));
             document.add_i64(days, day_number(second));
+            document.add_u64(serial, number);
             writer.add_document(document).unwrap();
         }
         // A document without a date matches no range.
         writer.add_document(TantivyDocument::default()).unwrap();
         writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let field = DateField { column, days };
+        let reader = index.reader().unwrap();
+        let compared = compare_every_range(&reader.searcher(), DateField { column, days }, &seconds);
+        assert!(compared > 10_000, "{compared}");
+        for number in (0..seconds.len() as u64).step_by(3) {
+            writer.delete_term(Term::from_field_u64(serial, number));
+        }
+        writer.commit().unwrap();
+        reader.reload().unwrap();
+        let searcher = reader.searcher();
+        assert!(searcher.segment_readers().iter().any(|segment| segment.alive_bitset().is_some()));
+        assert!(compare_every_range(&searcher, DateField { column, days }, &seconds) > 10_000);
+    }
+
+    /// Compares each range over `seconds` with the column's; returns how many were compared.
+    fn compare_every_range(searcher: &tantivy::Searcher, field: DateField, seconds: &[i64]) -> usize {
+        let column = field.column;
         let run = |query: &dyn Query| {
             let mut found: Vec<u32> =
                 searcher.search(query, &DocSetCollector).unwrap().into_iter().map(|address| address.doc_id).collect();
             found.sort_unstable();
-            found
+            (searcher.search(query, &Count).unwrap(), found)
         };
+        for &second in seconds {
+            let day = day_number(second);
+            let since = DateTime::from_timestamp_secs(day * SECONDS_PER_DAY);
+            let expected =
+                run(&RangeQuery::new(Bound::Included(Term::from_field_date(column, since)), Bound::Unbounded));
+            assert_eq!(run(since_day(field, day).as_ref()), expected, "since day {day}");
+        }
         let mut probes: Vec<i64> = seconds.iter().flat_map(|&second| [second - 1, second, second + 1]).collect();
         probes.extend([i64::from(i32::MIN), i64::from(i32::MAX)]);
         let bound = |kind: u8, second: i64| {
@@ -133,12 +265,14 @@ mod tests {
                         let (low, high) = (bound(low_kind, low), bound(high_kind, high));
                         let term = |date| Term::from_field_date(column, date);
                         let expected = run(&RangeQuery::new(low.map(term), high.map(term)));
-                        assert_eq!(run(range(field, low, high).as_ref()), expected, "{low:?}..{high:?}");
+                        let found = run(range(field, low, high).as_ref());
+                        assert_eq!(found.0, found.1.len(), "{low:?}..{high:?}");
+                        assert_eq!(found, expected, "{low:?}..{high:?}");
                         compared += 1;
                     }
                 }
             }
         }
-        assert!(compared > 10_000, "{compared}");
+        compared
     }
 }

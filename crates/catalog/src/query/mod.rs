@@ -13,6 +13,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQue
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Index, Term};
 
+pub(crate) use dates::{DateField, since_day};
 pub(crate) use impact::resolve;
 pub use parse::{Expr, Field, KeyHashes, Op, PastedReference, QueryError, Severity, parse_query, pasted_reference};
 pub(crate) use values::{date_value, tantivy_date};
@@ -76,6 +77,39 @@ fn date_span(
     let end = start + if day_precision { Duration::days(1) } else { Duration::seconds(1) };
     let convert = |date| tantivy_date(date).ok_or_else(|| error(position, format!("'{value}' is out of range")));
     Ok((convert(start)?, convert(end)?))
+}
+
+/// The first and last day (see `schema::day_number`) any match of `expr` can have been
+/// created on, from the `created` comparisons every match passes (those of its top-level
+/// conjunction); `None` where nothing bounds it. Only an estimate's input: a value that cannot
+/// be read bounds nothing here (building the query reports it).
+pub(crate) fn created_days(expr: &Expr, now: DateTime<Utc>) -> (Option<i64>, Option<i64>) {
+    match expr {
+        Expr::And(parts) => parts.iter().map(|part| created_days(part, now)).fold((None, None), |(low, high), part| {
+            (
+                low.max(part.0),
+                match (high, part.1) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+            )
+        }),
+        Expr::Clause { field: Field::Created, op, value, position } if *op != Op::NotEqual => {
+            let Ok((start, end)) = date_span(value, now, *position) else { return (None, None) };
+            let (low, high) = bounds(*op, start, end, tantivy::DateTime::into_timestamp_secs);
+            let first = match low {
+                Bound::Included(second) => Some(crate::schema::day_number(second)),
+                _ => None,
+            };
+            // The high bound is exclusive: the last match is a second before it.
+            let last = match high {
+                Bound::Excluded(second) => Some(crate::schema::day_number(second - 1)),
+                _ => None,
+            };
+            (first, last)
+        }
+        _ => (None, None),
+    }
 }
 
 /// Translates a parsed query; `now` anchors `today` and `now-…`.
