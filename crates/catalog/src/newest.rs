@@ -11,7 +11,7 @@
 //! index's, narrowed by the query's own `created` bounds) and the matches per day that gives.
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::query::Query;
 use tantivy::{DocAddress, Order, Searcher};
 
 use crate::error::{Result, index_error};
@@ -73,8 +73,7 @@ fn page_windowed(
         if since <= first_day {
             break;
         }
-        let windowed =
-            BooleanQuery::new(vec![(Occur::Must, query.box_clone()), (Occur::Must, since_day(created, since))]);
+        let windowed = since_day(created, query, since);
         let (hits, in_window) = searcher.search(&windowed, &(top(), Count)).map_err(error())?;
         if in_window >= needed {
             return Ok((addresses(hits), total));
@@ -106,7 +105,7 @@ mod tests {
     use chrono::{Duration, TimeZone, Utc};
     use tantivy::Term;
     use tantivy::collector::TopDocs;
-    use tantivy::query::{AllQuery, TermQuery};
+    use tantivy::query::{AllQuery, BooleanQuery, Occur, TermQuery};
     use tantivy::schema::IndexRecordOption;
 
     use super::*;

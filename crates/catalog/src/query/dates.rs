@@ -11,7 +11,9 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{BitSetDocSet, ConstScorer, EmptyQuery, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{
+    BitSetDocSet, BooleanQuery, ConstScorer, EmptyQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, Term};
 
@@ -60,9 +62,42 @@ pub(crate) fn range(field: DateField, low: Bound<tantivy::DateTime>, high: Bound
     Box::new(DayRange { field, whole, edges, seconds: (low_second, high_second) })
 }
 
-/// The documents dated on day `since` or later, by whole days.
-pub(crate) fn since_day(field: DateField, since: i64) -> Box<dyn Query> {
-    Box::new(DayRange { field, whole: Some((Some(since), None)), edges: Vec::new(), seconds: (None, None) })
+/// The matches of `query` dated on day `since` or later. Where `query` is a range of `field`
+/// (or a conjunction holding one), that range is narrowed: the days before `since` are never
+/// read. Otherwise `query` is joined with the whole days from `since`.
+pub(crate) fn since_day(field: DateField, query: &dyn Query, since: i64) -> Box<dyn Query> {
+    narrowed(field, query, since).unwrap_or_else(|| {
+        let window = DayRange { field, whole: Some((Some(since), None)), edges: Vec::new(), seconds: (None, None) };
+        Box::new(BooleanQuery::new(vec![(Occur::Must, query.box_clone()), (Occur::Must, Box::new(window))]))
+    })
+}
+
+/// `query` with its range of `field` narrowed to days from `since`, if it holds one that every
+/// match passes.
+fn narrowed(field: DateField, query: &dyn Query, since: i64) -> Option<Box<dyn Query>> {
+    if let Some(range) = query.downcast_ref::<DayRange>() {
+        return (range.field.days == field.days).then(|| Box::new(range.since(since)) as Box<dyn Query>);
+    }
+    let conjunction = query.downcast_ref::<BooleanQuery>()?;
+    let clauses = conjunction.clauses();
+    if clauses.iter().any(|(occur, _)| *occur == Occur::Should) {
+        return None;
+    }
+    let (position, narrowed) = clauses.iter().enumerate().find_map(|(position, (occur, clause))| {
+        (*occur == Occur::Must)
+            .then(|| narrowed(field, clause.as_ref(), since))
+            .flatten()
+            .map(|query| (position, query))
+    })?;
+    let mut narrowed = Some(narrowed);
+    let clauses = clauses
+        .iter()
+        .enumerate()
+        .map(|(at, (occur, clause))| {
+            (*occur, if at == position { narrowed.take() } else { None }.unwrap_or_else(|| clause.box_clone()))
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 /// Whole days from their postings, edge days checked against the column.
@@ -84,6 +119,16 @@ impl Query for DayRange {
 }
 
 impl DayRange {
+    /// This range without the days before `since`.
+    fn since(&self, since: i64) -> DayRange {
+        let whole = self.whole.and_then(|(first, end)| {
+            let first = first.map_or(since, |first| first.max(since));
+            end.is_none_or(|end| first < end).then_some((Some(first), end))
+        });
+        let edges = self.edges.iter().copied().filter(|edge| *edge >= since).collect();
+        DayRange { field: self.field, whole, edges, seconds: self.seconds }
+    }
+
     /// Calls `each` with the postings information of every whole day in the segment.
     fn whole_days(
         &self,
@@ -180,7 +225,7 @@ impl Weight for DayRange {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::{Count, DocSetCollector};
-    use tantivy::query::RangeQuery;
+    use tantivy::query::{AllQuery, RangeQuery};
     use tantivy::schema::{DateOptions, DateTimePrecision, NumericOptions, Schema};
     use tantivy::{DateTime, Index, TantivyDocument};
 
@@ -237,13 +282,24 @@ mod tests {
             found.sort_unstable();
             (searcher.search(query, &Count).unwrap(), found)
         };
-        for &second in seconds {
-            let day = day_number(second);
+        // Windows of days: alone, and over a range (narrowed, inside a conjunction or not).
+        let window_days: Vec<i64> = seconds.iter().map(|&second| day_number(second)).chain([-10, 30_000]).collect();
+        for &day in &window_days {
             let since = DateTime::from_timestamp_secs(day * SECONDS_PER_DAY);
             let expected =
                 run(&RangeQuery::new(Bound::Included(Term::from_field_date(column, since)), Bound::Unbounded));
-            assert_eq!(run(since_day(field, day).as_ref()), expected, "since day {day}");
+            assert_eq!(run(since_day(field, &AllQuery, day).as_ref()), expected, "since day {day}");
         }
+        let windowed = |query: &dyn Query, day: i64| -> Vec<Box<dyn Query>> {
+            let conjunction =
+                BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::Must, query.box_clone())]);
+            let disjunction =
+                BooleanQuery::new(vec![(Occur::Should, Box::new(EmptyQuery)), (Occur::Should, query.box_clone())]);
+            [query, &conjunction as &dyn Query, &disjunction]
+                .into_iter()
+                .map(|query| since_day(field, query, day))
+                .collect()
+        };
         let mut probes: Vec<i64> = seconds.iter().flat_map(|&second| [second - 1, second, second + 1]).collect();
         probes.extend([i64::from(i32::MIN), i64::from(i32::MAX)]);
         let bound = |kind: u8, second: i64| {
@@ -268,6 +324,26 @@ mod tests {
                         let found = run(range(field, low, high).as_ref());
                         assert_eq!(found.0, found.1.len(), "{low:?}..{high:?}");
                         assert_eq!(found, expected, "{low:?}..{high:?}");
+                        // The matches from one day on, each dated document's id its position.
+                        let day = window_days[(compared / 3) % window_days.len()];
+                        let from_day: Vec<u32> = expected
+                            .1
+                            .iter()
+                            .copied()
+                            .filter(|&doc| seconds.get(doc as usize).is_some_and(|&second| day_number(second) >= day))
+                            .collect();
+                        let windows = if compared % 3 == 0 {
+                            windowed(range(field, low, high).as_ref(), day)
+                        } else {
+                            Vec::new()
+                        };
+                        for query in windows {
+                            assert_eq!(
+                                run(query.as_ref()),
+                                (from_day.len(), from_day.clone()),
+                                "{low:?}..{high:?} since {day}"
+                            );
+                        }
                         compared += 1;
                     }
                 }
