@@ -164,12 +164,14 @@ impl Catalog {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
         } else if matches_only_artifacts(&expr, &self.fields, index) {
             let matched = build(&expr, &self.fields, index, now).map_err(SearchError::Query)?;
-            // Fallback referrers indexes (registries without the referrers API) are rare.
+            // Fallback referrers indexes (kept for registries without the referrers API) carry
+            // the artifact fields; most indexes hold none, and then no clause excludes them.
             let referrers_index =
                 Term::from_field_text(self.fields.doc_type, crate::schema::DocType::ReferrersIndex.as_str());
-            let without = searcher.doc_freq(&referrers_index).map_err(index_error("cannot read the index"))? > 0;
+            let holds_fallbacks =
+                searcher.doc_freq(&referrers_index).map_err(index_error("cannot read the index"))? > 0;
             let mut clauses = vec![(Occur::Must, matched)];
-            if without {
+            if holds_fallbacks {
                 clauses.push((Occur::MustNot, self.of_type(crate::schema::DocType::ReferrersIndex)));
             }
             clauses
