@@ -31,24 +31,24 @@ struct Scoped {
     query: Box<dyn Query>,
     /// No query and no restriction: the facets are summed from per-segment counts.
     everything: bool,
-    /// Some clause compares a column (`size >`, `vulns.high >`, an annotation's date): the
-    /// newest page is sorted in one pass.
-    scans_columns: bool,
+    /// Some clause compares a value other than `created` (`size >`, `end-of-life <`, an
+    /// annotation's date): the newest page is sorted in one pass.
+    one_pass: bool,
     /// The days the matches were created within, as far as the query's `created` clauses say.
     created: crate::newest::CreatedDays,
 }
 
-/// True when a clause of `expr` compares values read from a column of every document. The two
-/// dates also indexed by day (`created`, `end-of-life`) are compared on day postings, which cost
-/// little to run again for each window of the newest page.
-fn scans_columns(expr: &Expr) -> bool {
+/// True when a clause of `expr` compares a value other than `created`. Its matches may lie in
+/// any days, old ones only (`end-of-life < today` matches old builds): windows from the newest
+/// day would widen again and again, each running the comparison anew, so one pass sorts them.
+/// A `created` comparison bounds its own days (`query::created_days`), and the windows start
+/// there.
+fn compares_other_than_created(expr: &Expr) -> bool {
     use crate::query::{Field, Op};
     match expr {
-        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(scans_columns),
-        Expr::Not(inner) => scans_columns(inner),
-        Expr::Clause { op, field, .. } => {
-            !matches!(op, Op::Equal | Op::NotEqual) && !matches!(field, Field::Created | Field::EndOfLife)
-        }
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(compares_other_than_created),
+        Expr::Not(inner) => compares_other_than_created(inner),
+        Expr::Clause { op, field, .. } => !matches!(op, Op::Equal | Op::NotEqual) && *field != Field::Created,
         Expr::Text(_) | Expr::Keys(_) => false,
     }
 }
@@ -158,7 +158,7 @@ impl Catalog {
         let index = searcher.index();
         let unqueried = matches!(&expr, Expr::And(parts) if parts.is_empty());
         let everything = unqueried && restriction.is_none();
-        let scans_columns = scans_columns(&expr);
+        let one_pass = compares_other_than_created(&expr);
         let created = crate::query::created_days(&expr, now);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = if unqueried {
             vec![(Occur::Must, self.of_type(crate::schema::DocType::Artifact))]
@@ -186,7 +186,7 @@ impl Catalog {
             1 if clauses[0].0 == Occur::Must => clauses.remove(0).1,
             _ => Box::new(BooleanQuery::new(clauses)),
         };
-        Ok(Scoped { query, everything, scans_columns, created })
+        Ok(Scoped { query, everything, one_pass, created })
     }
 
     /// One page of `query` in `sort` order and the total, collected in a single pass.
@@ -202,9 +202,8 @@ impl Catalog {
         let by_created = |order| top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order);
         let query = scoped.query.as_ref();
         let (found, total) = match sort {
-            // A column comparison reads the column of every document each time it runs, and
-            // its matches may all lie in old days: one pass, not windows.
-            SearchSort::Newest if scoped.scans_columns => one_pass(searcher, query, by_created(Order::Desc))?,
+            // Its matches may all lie in old days (see `compares_other_than_created`).
+            SearchSort::Newest if scoped.one_pass => one_pass(searcher, query, by_created(Order::Desc))?,
             SearchSort::Newest => crate::newest::page(
                 searcher,
                 crate::query::DateField { column: self.fields.created, days: self.fields.created_day },
