@@ -163,21 +163,32 @@ impl DayRange {
         let (low, high) = self.seconds;
         for &edge in &self.edges {
             let Some(info) = inverted.get_term_info(&Term::from_field_i64(self.field.days, edge))? else { continue };
-            let mut postings = inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-            while !postings.docs().is_empty() {
-                for &doc in postings.docs() {
-                    let inside = column.first(doc).map(tantivy::DateTime::into_timestamp_secs).is_some_and(|second| {
-                        low.is_none_or(|low| second >= low) && high.is_none_or(|high| second < high)
-                    });
-                    if inside {
-                        each(doc);
-                    }
+            each_posting(&inverted, &info, |doc| {
+                let inside = column
+                    .first(doc)
+                    .map(tantivy::DateTime::into_timestamp_secs)
+                    .is_some_and(|second| low.is_none_or(|low| second >= low) && high.is_none_or(|high| second < high));
+                if inside {
+                    each(doc);
                 }
-                postings.advance();
-            }
+            })?;
         }
         Ok(())
     }
+}
+
+/// Calls `each` with every document of the postings `info` points at, a block at a time.
+fn each_posting(
+    inverted: &tantivy::InvertedIndexReader,
+    info: &tantivy::postings::TermInfo,
+    mut each: impl FnMut(DocId),
+) -> tantivy::Result<()> {
+    let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    while !postings.docs().is_empty() {
+        postings.docs().iter().for_each(|&doc| each(doc));
+        postings.advance();
+    }
+    Ok(())
 }
 
 impl Weight for DayRange {
@@ -185,14 +196,9 @@ impl Weight for DayRange {
         let mut matched = BitSet::with_max_value(reader.max_doc());
         let inverted = reader.inverted_index(self.field.days)?;
         self.whole_days(reader, |info| {
-            let mut postings = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-            while !postings.docs().is_empty() {
-                for &doc in postings.docs() {
-                    matched.insert(doc);
-                }
-                postings.advance();
-            }
-            Ok(())
+            each_posting(&inverted, info, |doc| {
+                matched.insert(doc);
+            })
         })?;
         self.edge_documents(reader, |doc| {
             matched.insert(doc);
