@@ -134,11 +134,16 @@ fn add_search_fields(fields: &Fields, artifact: &ArtifactDoc, document: &mut Tan
         document.add_text(fields.annotations, joined_key(&[key, value]));
         if let Some(date) = crate::query::date_value(value).and_then(tantivy_date) {
             // Later entries win, as for the annotations themselves.
-            dates.insert(crate::schema::annotation_date_path(key), tantivy::schema::OwnedValue::Date(date));
+            dates.insert(crate::schema::annotation_date_path(key), date);
         }
     }
     if !dates.is_empty() {
-        document.add_object(fields.annotation_dates, dates);
+        let days = dates.iter().map(|(path, date)| {
+            (path.clone(), tantivy::schema::OwnedValue::I64(day_number(date.into_timestamp_secs())))
+        });
+        document.add_object(fields.annotation_days, days.collect());
+        let dates = dates.into_iter().map(|(path, date)| (path, tantivy::schema::OwnedValue::Date(date)));
+        document.add_object(fields.annotation_dates, dates.collect());
     }
     document.add_text(fields.text, text);
 }

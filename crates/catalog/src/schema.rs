@@ -24,7 +24,8 @@ use crate::error::{Result, index_error, io_error};
 /// on the registry page is a term range instead of a pass over every name.
 /// v15: `created` and `end_of_life` are also indexed by day (`created_day`, `end_of_life_day`),
 /// so a date range reads the postings of its days instead of every document's column.
-pub const SCHEMA_VERSION: u32 = 15;
+/// v16: date-valued annotations are indexed by day as well (`annotation_days`).
+pub const SCHEMA_VERSION: u32 = 16;
 
 /// Field names that the fast-field collectors take by name.
 pub(crate) const FIELD_REPOSITORY: &str = "repository";
@@ -103,9 +104,12 @@ pub(crate) struct Fields {
     pub(crate) text: tantivy::schema::Field,
     /// Annotations and labels as `key NUL value` terms (exact matches).
     pub(crate) annotations: tantivy::schema::Field,
-    /// Date-valued annotations and labels as a JSON object of dates (fast only): a range on
-    /// one key scans that key's column instead of the postings of every distinct date.
+    /// Date-valued annotations and labels as a JSON object of dates (fast only): the edge days
+    /// of a range on one key are checked against that key's column.
     pub(crate) annotation_dates: tantivy::schema::Field,
+    /// The same keys' days (`day_number`), indexed only: a range on one key reads the postings
+    /// of its whole days (like `created_day`).
+    pub(crate) annotation_days: tantivy::schema::Field,
     /// The earliest end-of-life date from lifecycle referrers or annotations.
     pub(crate) end_of_life: tantivy::schema::Field,
     /// The day of `end_of_life`, indexed only (like `created_day`).
@@ -245,6 +249,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", TEXT),
         annotations: builder.add_text_field("annotations", keyword()),
         annotation_dates: builder.add_json_field("annotation_dates", JsonObjectOptions::default().set_fast("raw")),
+        annotation_days: builder.add_json_field(
+            "annotation_days",
+            JsonObjectOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_fieldnorms(false)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         attached: builder.add_text_field("attached", keyword()),
         signature: builder.add_text_field("signature", keyword_fast()),
         trust: builder.add_text_field("trust", keyword()),

@@ -364,9 +364,10 @@ async fn deep_name_pages_skip_rewritten_documents() {
     assert_eq!(rewritten, [2, 1, 2, 1, 2, 1, 2, 1, 2, 1], "the newest summaries");
 }
 
-/// Date ranges read whole days from postings and the edge days from the column (catalog v15):
-/// bounds inside a day, on its first second and as whole days all find exactly the artifacts
-/// on their side, for `created` and `end-of-life`, negated too.
+/// Date ranges read whole days from postings and the edge days from the column (catalog v15,
+/// annotations v16): bounds inside a day, on its first second and as whole days all find
+/// exactly the artifacts on their side, for `created`, `end-of-life` and a date-valued
+/// annotation, negated too.
 #[tokio::test]
 async fn date_ranges_split_days_at_the_second_they_name() {
     use ocicat_catalog::SearchSort;
@@ -376,10 +377,17 @@ async fn date_ranges_split_days_at_the_second_they_name() {
     let artifacts: Vec<ArtifactDoc> = moments
         .iter()
         .enumerate()
-        .map(|(seed, moment)| ArtifactDoc {
-            created: Some(*moment),
-            end_of_life: Some(*moment + chrono::Duration::days(365)),
-            ..artifact("team/api", seed as u8 + 1, &[])
+        .map(|(seed, moment)| {
+            let mut artifact = ArtifactDoc {
+                created: Some(*moment),
+                end_of_life: Some(*moment + chrono::Duration::days(365)),
+                ..artifact("team/api", seed as u8 + 1, &[])
+            };
+            // The build date a year before, and a date under another key that no query names.
+            let built = *moment - chrono::Duration::days(366);
+            artifact.annotations.insert("org.opencontainers.image.created".into(), built.to_rfc3339());
+            artifact.annotations.insert("vendor.reviewed".into(), (*moment + chrono::Duration::days(9)).to_rfc3339());
+            artifact
         })
         .collect();
     // One artifact without dates, which no comparison matches and every negation does.
@@ -406,6 +414,20 @@ async fn date_ranges_split_days_at_the_second_they_name() {
     assert_eq!(count("end-of-life < 2025-03-02T12:00:01Z"), 4);
     assert_eq!(count("end-of-life > 2025-03-01T23:59:00Z"), 5);
     assert_eq!(count("NOT (end-of-life > 2025-03-01T23:59:00Z)"), 3);
+    let built = |query: &str| count(&format!(r#"annotation."org.opencontainers.image.created" {query}"#));
+    assert_eq!(built("> 2023-03-02T12:00:00Z"), 3);
+    assert_eq!(built(">= 2023-03-02T12:00:00Z"), 4);
+    assert_eq!(built("< 2023-03-02T12:00:00Z"), 3);
+    assert_eq!(built("<= 2023-03-02"), 5);
+    assert_eq!(built("> 2023-03-02"), 2);
+    assert_eq!(built("> 2022-01-01"), 7, "every artifact with the annotation, not the undated one");
+    assert_eq!(count(r#"NOT annotation."org.opencontainers.image.created" > 2023-03-02"#), 6);
+    // Newest first, through the day windows: the created order, whatever the annotation.
+    let page = catalog
+        .search(r#"annotation."org.opencontainers.image.created" > 2023-03-01"#, SearchSort::Newest, 0, 2, now)
+        .unwrap();
+    let created: Vec<_> = page.items.iter().map(|item| item.created).collect();
+    assert_eq!(created, vec![Some(moments[6]), Some(moments[5])]);
 }
 
 /// The facets of every artifact are summed from per-segment counts kept across commits; after

@@ -1,5 +1,7 @@
-//! Date ranges (`created > now-90d`, `end-of-life < today`) answered from postings of whole
-//! days, with only the two edge days checked against the to-the-second column.
+//! Date ranges (`created > now-90d`, `end-of-life < today`, `annotation."…created" < 2024-01-01`)
+//! answered from postings of whole days, with only the two edge days checked against the
+//! to-the-second column. An annotation's dates are one key of two JSON fields (its column and
+//! its days).
 //!
 //! A range on a fast date column alone reads the column of every document of the index,
 //! whatever it matches (5 ms at 1M artifacts for any `created` range). Each date is therefore
@@ -26,8 +28,14 @@ pub(crate) struct DateField {
     pub(crate) days: Field,
 }
 
-/// The documents whose date lies between `low` and `high`, by whole days where it can.
-pub(crate) fn range(field: DateField, low: Bound<tantivy::DateTime>, high: Bound<tantivy::DateTime>) -> Box<dyn Query> {
+/// The documents whose date lies between `low` and `high`, by whole days where it can. `key`
+/// names one key of JSON fields (an annotation's path in both the column and the days).
+pub(crate) fn range(
+    field: DateField,
+    key: Option<&str>,
+    low: Bound<tantivy::DateTime>,
+    high: Bound<tantivy::DateTime>,
+) -> Box<dyn Query> {
     // Seconds, low inclusive and high exclusive (the column holds whole seconds).
     let low_second = match low {
         Bound::Included(date) => Some(date.into_timestamp_secs()),
@@ -59,7 +67,7 @@ pub(crate) fn range(field: DateField, low: Bound<tantivy::DateTime>, high: Bound
     if whole.is_none() && edges.is_empty() {
         return Box::new(EmptyQuery);
     }
-    Box::new(DayRange { field, whole, edges, seconds: (low_second, high_second) })
+    Box::new(DayRange { field, key: key.map(str::to_owned), whole, edges, seconds: (low_second, high_second) })
 }
 
 /// The matches of `query` dated on day `since` or later. Where `query` is a range of `field`
@@ -67,7 +75,8 @@ pub(crate) fn range(field: DateField, low: Bound<tantivy::DateTime>, high: Bound
 /// read. Otherwise `query` is joined with the whole days from `since`.
 pub(crate) fn since_day(field: DateField, query: &dyn Query, since: i64) -> Box<dyn Query> {
     narrowed(field, query, since).unwrap_or_else(|| {
-        let window = DayRange { field, whole: Some((Some(since), None)), edges: Vec::new(), seconds: (None, None) };
+        let window =
+            DayRange { field, key: None, whole: Some((Some(since), None)), edges: Vec::new(), seconds: (None, None) };
         Box::new(BooleanQuery::new(vec![(Occur::Must, query.box_clone()), (Occur::Must, Box::new(window))]))
     })
 }
@@ -76,7 +85,8 @@ pub(crate) fn since_day(field: DateField, query: &dyn Query, since: i64) -> Box<
 /// match passes.
 fn narrowed(field: DateField, query: &dyn Query, since: i64) -> Option<Box<dyn Query>> {
     if let Some(range) = query.downcast_ref::<DayRange>() {
-        return (range.field.days == field.days).then(|| Box::new(range.since(since)) as Box<dyn Query>);
+        let same = range.field.days == field.days && range.key.is_none();
+        return same.then(|| Box::new(range.since(since)) as Box<dyn Query>);
     }
     let conjunction = query.downcast_ref::<BooleanQuery>()?;
     let clauses = conjunction.clauses();
@@ -104,6 +114,8 @@ fn narrowed(field: DateField, query: &dyn Query, since: i64) -> Option<Box<dyn Q
 #[derive(Debug, Clone)]
 struct DayRange {
     field: DateField,
+    /// The key within JSON fields, or none for plain fields.
+    key: Option<String>,
     /// Whole days: the first (inclusive) and the end (exclusive), either open.
     whole: Option<(Option<i64>, Option<i64>)>,
     /// Days only partly inside: their documents are checked against `seconds`.
@@ -126,7 +138,19 @@ impl DayRange {
             end.is_none_or(|end| first < end).then_some((Some(first), end))
         });
         let edges = self.edges.iter().copied().filter(|edge| *edge >= since).collect();
-        DayRange { field: self.field, whole, edges, seconds: self.seconds }
+        DayRange { field: self.field, key: self.key.clone(), whole, edges, seconds: self.seconds }
+    }
+
+    /// The term of `day` in the days field (under the key, if any).
+    fn day_term(&self, day: i64) -> Term {
+        match &self.key {
+            Some(key) => {
+                let mut term = Term::from_field_json_path(self.field.days, key, false);
+                term.append_type_and_fast_value(day);
+                term
+            }
+            None => Term::from_field_i64(self.field.days, day),
+        }
     }
 
     /// Calls `each` with the postings information of every whole day in the segment.
@@ -137,14 +161,13 @@ impl DayRange {
     ) -> tantivy::Result<()> {
         let Some((first, end)) = self.whole else { return Ok(()) };
         let inverted = reader.inverted_index(self.field.days)?;
-        let term = |day: i64| Term::from_field_i64(self.field.days, day);
-        let mut builder = inverted.terms().range().without_keys();
-        if let Some(first) = first {
-            builder = builder.ge(term(first).serialized_value_bytes());
-        }
-        if let Some(end) = end {
-            builder = builder.lt(term(end).serialized_value_bytes());
-        }
+        // Bounded on both sides even when open: a JSON field's terms of other keys lie beyond.
+        let first = self.day_term(first.unwrap_or(i64::MIN));
+        let builder = inverted.terms().range().without_keys().ge(first.serialized_value_bytes());
+        let builder = match end {
+            Some(end) => builder.lt(self.day_term(end).serialized_value_bytes()),
+            None => builder.le(self.day_term(i64::MAX).serialized_value_bytes()),
+        };
         let mut days = builder.into_stream()?;
         while days.advance() {
             each(days.value())?;
@@ -159,10 +182,15 @@ impl DayRange {
         }
         let inverted = reader.inverted_index(self.field.days)?;
         let name = reader.schema().get_field_name(self.field.column);
-        let column = reader.fast_fields().date(name)?;
+        let name = match &self.key {
+            Some(key) => format!("{name}.{key}"),
+            None => name.to_owned(),
+        };
+        // A segment without the column has no date to check (nor edge postings to check).
+        let Some(column) = reader.fast_fields().column_opt::<tantivy::DateTime>(&name)? else { return Ok(()) };
         let (low, high) = self.seconds;
         for &edge in &self.edges {
-            let Some(info) = inverted.get_term_info(&Term::from_field_i64(self.field.days, edge))? else { continue };
+            let Some(info) = inverted.get_term_info(&self.day_term(edge))? else { continue };
             each_posting(&inverted, &info, |doc| {
                 let inside = column
                     .first(doc)
@@ -230,9 +258,13 @@ impl Weight for DayRange {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use tantivy::collector::{Count, DocSetCollector};
     use tantivy::query::{AllQuery, RangeQuery};
-    use tantivy::schema::{DateOptions, DateTimePrecision, NumericOptions, Schema};
+
+    use tantivy::schema::{
+        DateOptions, DateTimePrecision, JsonObjectOptions, NumericOptions, OwnedValue, Schema, TextFieldIndexing,
+    };
     use tantivy::{DateTime, Index, TantivyDocument};
 
     use super::*;
@@ -277,6 +309,101 @@ mod tests {
         let searcher = reader.searcher();
         assert!(searcher.segment_readers().iter().any(|segment| segment.alive_bitset().is_some()));
         assert!(compare_every_range(&searcher, DateField { column, days }, &seconds) > 10_000);
+    }
+
+    /// A range on one key of JSON date fields (a date-valued annotation) matches what that key's
+    /// column range matches: never a document with only another key, and counted alike.
+    #[test]
+    fn a_key_of_json_dates_matches_what_its_column_range_matches() {
+        let mut builder = Schema::builder();
+        let column = builder.add_json_field("dates", JsonObjectOptions::default().set_fast("raw"));
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic);
+        let days = builder.add_json_field("days", JsonObjectOptions::default().set_indexing_options(indexing));
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let key = crate::schema::annotation_date_path("org.opencontainers.image.created");
+        // Keys whose terms sort before and after the key's.
+        let (before, after) = (crate::schema::annotation_date_path("a.b"), crate::schema::annotation_date_path("zz"));
+        let day = SECONDS_PER_DAY;
+        let seconds: Vec<i64> = [0, day, 2 * day, 20_000 * day]
+            .iter()
+            .flat_map(|base| [0, 1, day / 2, day - 1].map(|offset| base + offset))
+            .collect();
+        let object = |entries: &[(&String, i64)], as_day: bool| -> BTreeMap<String, OwnedValue> {
+            entries
+                .iter()
+                .map(|(key, second)| {
+                    let value = if as_day {
+                        OwnedValue::I64(day_number(*second))
+                    } else {
+                        OwnedValue::Date(DateTime::from_timestamp_secs(*second))
+                    };
+                    ((*key).clone(), value)
+                })
+                .collect()
+        };
+        for (number, &second) in seconds.iter().enumerate() {
+            // Every document has the key, another key, or all three (the others at other dates).
+            let entries: Vec<(&String, i64)> = match number % 4 {
+                0 => vec![(&key, second)],
+                1 => vec![(&before, second)],
+                2 => vec![(&after, second)],
+                _ => vec![(&before, second + day), (&key, second), (&after, second - day)],
+            };
+            let mut document = TantivyDocument::default();
+            document.add_object(column, object(&entries, false));
+            document.add_object(days, object(&entries, true));
+            writer.add_document(document).unwrap();
+        }
+        writer.add_document(TantivyDocument::default()).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let run = |query: &dyn Query| {
+            let mut found: Vec<u32> =
+                searcher.search(query, &DocSetCollector).unwrap().into_iter().map(|address| address.doc_id).collect();
+            found.sort_unstable();
+            (searcher.search(query, &Count).unwrap(), found)
+        };
+        let term = |date: DateTime| {
+            let mut term = Term::from_field_json_path(column, &key, false);
+            term.append_type_and_fast_value(date);
+            term
+        };
+        let probes: Vec<i64> = seconds.iter().flat_map(|&second| [second - 1, second, second + 1]).collect();
+        let mut compared = 0;
+        for &low in &probes {
+            for &high in &probes {
+                for (low, high) in [
+                    (Bound::Included(low), Bound::Excluded(high)),
+                    (Bound::Excluded(low), Bound::Included(high)),
+                    (Bound::Included(low), Bound::Unbounded),
+                    (Bound::Unbounded, Bound::Excluded(high)),
+                ] {
+                    let (low, high) = (low.map(DateTime::from_timestamp_secs), high.map(DateTime::from_timestamp_secs));
+                    // An open end of the column range still needs the key.
+                    let column_low = match low {
+                        Bound::Unbounded => Bound::Included(term(DateTime::MIN)),
+                        bound => bound.map(term),
+                    };
+                    let column_high = match high {
+                        Bound::Unbounded => Bound::Included(term(DateTime::MAX)),
+                        bound => bound.map(term),
+                    };
+                    let expected = run(&RangeQuery::new(column_low, column_high));
+                    let field = DateField { column, days };
+                    assert_eq!(run(range(field, Some(&key), low, high).as_ref()), expected, "{low:?}..{high:?}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 5_000, "{compared}");
+        let everything =
+            run(range(DateField { column, days }, Some(&key), Bound::Unbounded, Bound::Included(DateTime::MAX))
+                .as_ref());
+        assert_eq!(everything.0, seconds.len() / 2, "the documents with the key, and only those");
     }
 
     /// Compares each range over `seconds` with the column's; returns how many were compared.
@@ -327,7 +454,7 @@ mod tests {
                         let (low, high) = (bound(low_kind, low), bound(high_kind, high));
                         let term = |date| Term::from_field_date(column, date);
                         let expected = run(&RangeQuery::new(low.map(term), high.map(term)));
-                        let found = run(range(field, low, high).as_ref());
+                        let found = run(range(field, None, low, high).as_ref());
                         assert_eq!(found.0, found.1.len(), "{low:?}..{high:?}");
                         assert_eq!(found, expected, "{low:?}..{high:?}");
                         // The matches from one day on, each dated document's id its position.
@@ -339,7 +466,7 @@ mod tests {
                             .filter(|&doc| seconds.get(doc as usize).is_some_and(|&second| day_number(second) >= day))
                             .collect();
                         let windows = if compared % 3 == 0 {
-                            windowed(range(field, low, high).as_ref(), day)
+                            windowed(range(field, None, low, high).as_ref(), day)
                         } else {
                             Vec::new()
                         };

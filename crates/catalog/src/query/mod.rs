@@ -228,7 +228,7 @@ fn clause(
             };
             let (start, end) = date_span(value, now, position)?;
             let (low, high) = bounds(op, start, end, |date| date);
-            let query = dates::range(date_field, low, high);
+            let query = dates::range(date_field, None, low, high);
             return Ok(if op == Op::NotEqual { negate(query) } else { query });
         }
         Field::Size => {
@@ -265,26 +265,13 @@ fn clause(
                     term_query(Term::from_field_text(fields.annotations, &crate::keys::joined_key(&[key, value])));
                 return Ok(if op == Op::NotEqual { negate(query) } else { query });
             }
+            // One key of the JSON objects (see `schema::annotation_date_path`): its days'
+            // postings, edge days checked against its column.
             let (start, end) = date_span(value, now, position)?;
-            // One key of the JSON object (see `schema::annotation_date_path`).
-            let as_term = |date: tantivy::DateTime| {
-                let path = crate::schema::annotation_date_path(key);
-                let mut term = Term::from_field_json_path(fields.annotation_dates, &path, false);
-                term.append_type_and_fast_value(date);
-                term
-            };
-            let (low, high) = bounds(op, start, end, as_term);
-            // An open end still needs the key: a fast-field range with no bound on either side
-            // would match every document, not only those with this annotation.
-            let low = match low {
-                Bound::Unbounded => Bound::Included(as_term(tantivy::DateTime::MIN)),
-                bound => bound,
-            };
-            let high = match high {
-                Bound::Unbounded => Bound::Included(as_term(tantivy::DateTime::MAX)),
-                bound => bound,
-            };
-            (low, high)
+            let (low, high) = bounds(op, start, end, |date| date);
+            let key = crate::schema::annotation_date_path(key);
+            let field = dates::DateField { column: fields.annotation_dates, days: fields.annotation_days };
+            return Ok(dates::range(field, Some(&key), low, high));
         }
         Field::Package | Field::Version | Field::Advisory | Field::License | Field::Fixable => {
             return Err(error(position, "this clause reads attached SBOMs and scans, which this search cannot"));
