@@ -288,12 +288,15 @@ fn pages_under_load(idle: &Phase, alone: &ServerAlone, artifacts: usize) -> Scen
     measured["server_alone"] = alone.json.clone();
     // PERFORMANCE.md's 1,000 pages/s, or, where the machine's cores cannot serve that many at
     // the server's measured CPU per page, that ceiling: the figure to reach is the lower one.
-    let reachable = alone.ceiling_pages_per_second.min(1_000.0);
+    // The load generator runs on the same cores (there is no second machine), so the ceiling
+    // this run can reach is the cores over the server's and the generator's CPU per page; the
+    // server-alone ceiling is reported beside it as the limit of a machine of its own.
+    let reachable = alone.shared_ceiling_pages_per_second.min(1_000.0);
     let best = idle.pages_per_second().max(alone.pages_per_second);
     Scenario::new(
         "P6",
         "pages under load",
-        "50 clients: server p99 <= 50 ms; >= 1,000 pages/s (or the 2-core ceiling at the server's CPU per page); 0 errors; HTML <= 100 KB per 50 rows",
+        "50 clients: server p99 <= 50 ms; >= 1,000 pages/s (or 0.9 of the 2-core ceiling at the server's and the load generator's CPU per page); 0 errors; HTML <= 100 KB per 50 rows",
         measured,
         None,
         vec![
@@ -308,6 +311,12 @@ fn pages_under_load(idle: &Phase, alone: &ServerAlone, artifacts: usize) -> Scen
         "pages_per_second",
         best,
         alone.ceiling_pages_per_second,
+    ))
+    .with_limit(Limit::new(
+        "the machine's cores over the server's and the load generator's CPU time per page (both on these cores)",
+        "pages_per_second",
+        best,
+        alone.shared_ceiling_pages_per_second,
     ))
     // Little's law: with every client's request in flight, the mean latency is the clients
     // over the rate. At the ceiling's rate that mean is a floor no p99 goes under, and a p99
