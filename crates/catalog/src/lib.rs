@@ -3,6 +3,7 @@
 //! One writer task owns the `IndexWriter` ([`CatalogWriter`]); any number of readers answer
 //! pages ([`Catalog`]). The registry is the source of truth and this index is a rebuildable cache.
 
+mod by_created;
 mod by_name;
 mod change;
 mod document;

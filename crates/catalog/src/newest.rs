@@ -10,10 +10,11 @@
 //! span every day. The first window is an estimate: the days the matches can lie in (the
 //! index's, narrowed by the query's own `created` bounds) and the matches per day that gives.
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::query::Query;
 use tantivy::{DocAddress, Order, Searcher};
 
+use crate::by_created::ByCreated;
 use crate::error::{Result, index_error};
 use crate::query::{DateField, since_day};
 use crate::schema::{FIELD_CREATED, day_number};
@@ -47,13 +48,7 @@ fn page_windowed(
     whole_sort_up_to: usize,
 ) -> Result<(Vec<DocAddress>, usize)> {
     let error = || index_error("cannot run search");
-    let top = || {
-        TopDocs::with_limit(limit)
-            .and_offset(offset)
-            .order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, Order::Desc)
-    };
-    let addresses =
-        |hits: Vec<(Option<tantivy::DateTime>, DocAddress)>| hits.into_iter().map(|(_, address)| address).collect();
+    let top = ByCreated { order: Order::Desc, offset, limit };
     let needed = offset + limit;
     let total = searcher.search(query, &Count).map_err(error())?;
     // The index's days, narrowed to the query's own bounds.
@@ -63,7 +58,7 @@ fn page_windowed(
     let Some((first_day, last_day)) =
         days.filter(|(first, last)| first <= last && total > whole_sort_up_to.max(needed * 4))
     else {
-        return Ok((addresses(searcher.search(query, &top()).map_err(error())?), total));
+        return Ok((searcher.search(query, &top).map_err(error())?.0, total));
     };
     // The days that would hold twice the page if the matches were spread evenly over them.
     let spread = (last_day - first_day + 1) as f64;
@@ -74,13 +69,13 @@ fn page_windowed(
             break;
         }
         let windowed = since_day(created, query, since);
-        let (hits, in_window) = searcher.search(&windowed, &(top(), Count)).map_err(error())?;
+        let (hits, in_window) = searcher.search(&windowed, &top).map_err(error())?;
         if in_window >= needed {
-            return Ok((addresses(hits), total));
+            return Ok((hits, total));
         }
         span = span.saturating_mul(4);
     }
-    Ok((addresses(searcher.search(query, &top()).map_err(error())?), total))
+    Ok((searcher.search(query, &top).map_err(error())?.0, total))
 }
 
 /// The first and last day of any `created` date in the index (deleted documents included).

@@ -11,12 +11,13 @@ use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{DocAddress, Order, Term};
 
+use crate::by_created::ByCreated;
 use crate::document::ArtifactDoc;
 use crate::error::{CatalogError, index_error};
 use crate::facets::{FACET_CACHE_ENTRIES, FACET_SIZE, FacetCache, Facets, SegmentFacets, in_facet_order};
 use crate::query::{Expr, QueryError, build, matches_only_artifacts, parse_query};
 use crate::reader::Catalog;
-use crate::schema::{FACET_FIELDS, FIELD_CREATED, FIELD_REPOSITORY, FIELD_SIZE};
+use crate::schema::{FACET_FIELDS, FIELD_REPOSITORY, FIELD_SIZE};
 use crate::scope::Scope;
 
 /// Most results of one page.
@@ -198,12 +199,15 @@ impl Catalog {
         offset: usize,
         limit: usize,
     ) -> Result<(u64, Vec<ArtifactDoc>), SearchError> {
-        let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
-        let by_created = |order| top().order_by_fast_field::<tantivy::DateTime>(FIELD_CREATED, order);
         let query = scoped.query.as_ref();
+        let top = || TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).and_offset(offset.min(MAX_OFFSET));
+        let by_created = |order| {
+            let collector = ByCreated { order, offset: offset.min(MAX_OFFSET), limit: limit.clamp(1, MAX_LIMIT) };
+            searcher.search(query, &collector).map_err(index_error("cannot run search"))
+        };
         let (found, total) = match sort {
             // Its matches may all lie in old days (see `compares_other_than_created`).
-            SearchSort::Newest if scoped.one_pass => one_pass(searcher, query, by_created(Order::Desc))?,
+            SearchSort::Newest if scoped.one_pass => by_created(Order::Desc)?,
             SearchSort::Newest => crate::newest::page(
                 searcher,
                 crate::query::DateField { column: self.fields.created, days: self.fields.created_day },
@@ -212,7 +216,7 @@ impl Catalog {
                 offset.min(MAX_OFFSET),
                 limit.clamp(1, MAX_LIMIT),
             )?,
-            SearchSort::Oldest => one_pass(searcher, query, by_created(Order::Asc))?,
+            SearchSort::Oldest => by_created(Order::Asc)?,
             SearchSort::Size => one_pass(searcher, query, top().order_by_fast_field::<u64>(FIELD_SIZE, Order::Desc))?,
             SearchSort::Name => {
                 one_pass(searcher, query, top().order_by_string_fast_field(FIELD_REPOSITORY, Order::Asc))?
