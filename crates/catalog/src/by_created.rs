@@ -1,12 +1,15 @@
 //! A page of matches ordered by `created`, read a block of documents at a time.
 //!
 //! tantivy's `TopDocs::order_by_fast_field` reads the optional `created` column one document at
-//! a time (a rank through the optional index, then the value: ~160 instructions and a stalled
-//! read or two a match). This collector takes the block of documents the query hands over,
+//! a time: a rank through the optional index, then the value, then the top-k check, each read
+//! waiting on the one before. This collector takes the block of documents the query hands over,
 //! turns it into row ids in one sorted pass (`row_ids_for_docs`) and reads their values in one
-//! batch (`get_vals`). The page and its order are exactly `order_by_fast_field`'s: newest (or
-//! oldest) first, artifacts without a date last, equal dates by document address; and it
-//! counts the matches it sees, so no second `Count` pass is needed.
+//! batch (`get_vals`). The instructions are about the same (~170 a match); the reads of a block
+//! are independent of each other, so their cache misses overlap: the sort of an annotation
+//! date's 20,500 matches at 1M artifacts took ~1.0 ms of CPU instead of ~2.0 (session 22). The
+//! page and its order are exactly `order_by_fast_field`'s: newest (or oldest) first, artifacts
+//! without a date last, equal dates by document address; and it counts the matches it sees, so
+//! no second `Count` pass is needed.
 
 use std::cmp::Ordering;
 
