@@ -244,14 +244,8 @@ mod tests {
                 })
                 .collect();
             let summary = crate::RepositoryDoc {
-                registry: "demo".into(),
-                repository: repository.into(),
-                tag_count: 0,
                 artifact_count: u64::from(count),
-                size: 0,
-                last_push: None,
-                crawled_at: None,
-                incomplete: Vec::new(),
+                ..crate::RepositoryDoc::new("demo", repository)
             };
             writer.upsert_repository(summary, artifacts, Vec::new()).await.unwrap();
             writer.flush().await.unwrap();

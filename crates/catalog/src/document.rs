@@ -368,3 +368,20 @@ pub struct RepositoryDoc {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
 }
+
+impl RepositoryDoc {
+    /// The summary of `repository` in `registry` with nothing counted yet (the crawler fills
+    /// the counts in).
+    pub fn new(registry: impl Into<String>, repository: impl Into<String>) -> RepositoryDoc {
+        RepositoryDoc {
+            registry: registry.into(),
+            repository: repository.into(),
+            tag_count: 0,
+            artifact_count: 0,
+            size: 0,
+            last_push: None,
+            crawled_at: None,
+            incomplete: Vec::new(),
+        }
+    }
+}

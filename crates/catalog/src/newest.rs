@@ -242,16 +242,7 @@ mod tests {
                 ArtifactDoc { created, kind, ..ArtifactDoc::new("demo", "team/api", digest) }
             })
             .collect();
-        let summary = crate::RepositoryDoc {
-            registry: "demo".into(),
-            repository: "team/api".into(),
-            tag_count: 0,
-            artifact_count: 600,
-            size: 0,
-            last_push: None,
-            crawled_at: None,
-            incomplete: Vec::new(),
-        };
+        let summary = crate::RepositoryDoc { artifact_count: 600, ..crate::RepositoryDoc::new("demo", "team/api") };
         writer.upsert_repository(summary, artifacts, Vec::new()).await.unwrap();
         writer.flush().await.unwrap();
         catalog

@@ -45,16 +45,8 @@ mod tests {
         let mut artifact = ArtifactDoc::new("r.example", "team/app", "sha256:00");
         artifact.kind = ArtifactKind::Image;
         artifact.tags = vec!["v1".into()];
-        let summary = RepositoryDoc {
-            registry: "r.example".into(),
-            repository: "team/app".into(),
-            tag_count: 1,
-            artifact_count: 1,
-            size: 1,
-            last_push: None,
-            crawled_at: None,
-            incomplete: Vec::new(),
-        };
+        let summary =
+            RepositoryDoc { tag_count: 1, artifact_count: 1, size: 1, ..RepositoryDoc::new("r.example", "team/app") };
         writer.upsert_repository(summary, vec![artifact], Vec::new()).await.unwrap();
         writer.flush().await.unwrap();
         let parts = catalog.space_usage().unwrap();

@@ -352,16 +352,7 @@ mod tests {
     use crate::{ArtifactDoc, RepositoryDoc, WriterConfig};
 
     fn summary(repository: &str) -> RepositoryDoc {
-        RepositoryDoc {
-            registry: "r.example".into(),
-            repository: repository.into(),
-            tag_count: 1,
-            artifact_count: 1,
-            size: 1,
-            last_push: None,
-            crawled_at: None,
-            incomplete: Vec::new(),
-        }
+        RepositoryDoc { tag_count: 1, artifact_count: 1, size: 1, ..RepositoryDoc::new("r.example", repository) }
     }
 
     fn tagged(repository: &str, digest: &str, tag: &str) -> ArtifactDoc {
