@@ -35,13 +35,12 @@ pub(crate) struct ByCreated {
     pub(crate) limit: usize,
 }
 
-impl ByCreated {
-    fn rank(&self, date: Option<tantivy::DateTime>) -> Rank {
-        match (date, self.order) {
-            (None, _) => (false, 0),
-            (Some(date), Order::Desc) => (true, date.into_timestamp_nanos()),
-            (Some(date), Order::Asc) => (true, date.into_timestamp_nanos().saturating_neg()),
-        }
+/// The rank of `date` in `order`.
+fn rank(order: Order, date: Option<tantivy::DateTime>) -> Rank {
+    match (date, order) {
+        (None, _) => (false, 0),
+        (Some(date), Order::Desc) => (true, date.into_timestamp_nanos()),
+        (Some(date), Order::Asc) => (true, date.into_timestamp_nanos().saturating_neg()),
     }
 }
 
@@ -58,7 +57,7 @@ impl Collector for ByCreated {
         let column = reader.fast_fields().column_opt::<tantivy::DateTime>(FIELD_CREATED)?;
         let keep = self.offset.saturating_add(self.limit);
         Ok(SegmentByCreated {
-            collector: ByCreated { order: self.order, offset: self.offset, limit: self.limit },
+            order: self.order,
             segment,
             column,
             keep,
@@ -109,7 +108,7 @@ impl Collector for ByCreated {
 
 /// One segment's best `keep` matches so far and the number it has seen.
 pub(crate) struct SegmentByCreated {
-    collector: ByCreated,
+    order: Order,
     segment: SegmentOrdinal,
     column: Option<Column<tantivy::DateTime>>,
     keep: usize,
@@ -173,8 +172,7 @@ impl SegmentCollector for SegmentByCreated {
             while valued_docs.get(next) == Some(&doc) {
                 next += 1;
             }
-            let rank = self.collector.rank(date);
-            self.offer(rank, doc);
+            self.offer(rank(self.order, date), doc);
         }
         self.valued_docs = valued_docs;
         self.values = values;
